@@ -44,6 +44,13 @@ std::optional<std::int64_t> parse_number(std::string_view text) {
   return negative ? -static_cast<std::int64_t>(v) : static_cast<std::int64_t>(v);
 }
 
+// The values a field of `width` bits and `subtype` can hold.
+std::pair<std::int64_t, std::int64_t> value_range(const TableField& f) {
+  const unsigned width = f.width();
+  if (f.subtype == "int") return {-(std::int64_t{1} << (width - 1)), (std::int64_t{1} << (width - 1)) - 1};
+  return {0, (std::int64_t{1} << width) - 1};
+}
+
 }  // namespace
 
 TableLayout TableLayout::parse(std::span<const std::string> fields_lines, unsigned row_words) {
@@ -92,9 +99,7 @@ std::vector<std::uint32_t> TableLayout::pack(std::span<const TableRow> rows) con
       const auto& f = fields_[i];
       const std::int64_t v = rows[r][i];
       const unsigned width = f.width();
-      const bool is_signed = f.subtype == "int";
-      const std::int64_t lo = is_signed ? -(std::int64_t{1} << (width - 1)) : 0;
-      const std::int64_t hi = is_signed ? (std::int64_t{1} << (width - 1)) - 1 : (std::int64_t{1} << width) - 1;
+      const auto [lo, hi] = value_range(f);
       if (v < lo || v > hi) {
         throw std::invalid_argument(fmt::format("row {}: {}={} does not fit ({}..{})", r + 1, f.name, v, lo, hi));
       }
@@ -133,7 +138,11 @@ std::int64_t TableLayout::parse_value(std::size_t i, std::string_view text) cons
   const auto& f = fields_.at(i);
   const auto label = std::find(f.labels.begin(), f.labels.end(), text);
   if (label != f.labels.end()) return label - f.labels.begin();
-  if (auto n = parse_number(text)) return *n;
+  if (auto n = parse_number(text)) {
+    const auto [lo, hi] = value_range(f);
+    if (*n < lo || *n > hi) throw std::invalid_argument(fmt::format("{}={} does not fit ({}..{})", f.name, *n, lo, hi));
+    return *n;
+  }
   throw std::invalid_argument(fmt::format("{}: '{}' is neither a number nor one of its labels", f.name, text));
 }
 
