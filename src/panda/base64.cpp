@@ -86,7 +86,8 @@ std::optional<std::vector<std::uint32_t>> decode_words(std::span<const std::stri
     if (!bytes || bytes->size() % 4 != 0) return std::nullopt;
     for (std::size_t i = 0; i < bytes->size(); i += 4) {
       std::uint32_t w = 0;
-      for (std::size_t b = 0; b < 4; ++b) w |= std::to_integer<std::uint32_t>((*bytes)[i + b]) << (8 * b);
+      for (std::size_t b = 0; b < 4; ++b)
+        w |= std::to_integer<std::uint32_t>((*bytes)[i + b]) << (8 * b);
       words.push_back(w);
     }
   }

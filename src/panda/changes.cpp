@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <fmt/format.h>
 #include <stdexcept>
+
+#include <fmt/format.h>
 
 namespace pandafly::panda {
 namespace {
@@ -38,10 +39,12 @@ ChangeGroup parse_group(std::string_view name) {
     if (!suffix.empty() && suffix.substr(1) == upper) return group;
   }
   throw std::invalid_argument(fmt::format(
-      "unknown change group '{}' (expected all, config, bits, posn, read, attr, table or metadata)", name));
+      "unknown change group '{}' (expected all, config, bits, posn, read, attr, table or metadata)",
+      name));
 }
 
-std::optional<std::string> GetChanges::parse_lines(std::span<const std::string> lines, Changes& into) {
+std::optional<std::string> GetChanges::parse_lines(std::span<const std::string> lines,
+                                                   Changes& into) {
   for (const auto& line : lines) {
     // Names never contain '=', '<' or ' ': the name is the longest prefix without them.
     const auto cut = line.find_first_of("=< ");
@@ -76,7 +79,8 @@ Step<Changes> GetChanges::on_replies(std::span<const Exchange> ex) {
   }
   auto lines = expect_list(ex[0]);
   if (!lines) return Step<Changes>::done(lines.error());
-  if (auto why = parse_lines(lines.value(), changes_)) return Step<Changes>::done(malformed(ex[0], *why));
+  if (auto why = parse_lines(lines.value(), changes_))
+    return Step<Changes>::done(malformed(ex[0], *why));
   if (!fetch_ || changes_.multiline.empty()) return Step<Changes>::done(std::move(changes_));
   fetching_ = true;
   std::vector<Request> more;

@@ -1,6 +1,7 @@
 #include "pandafly/panda/commands.hpp"
 
 #include <charconv>
+
 #include <fmt/format.h>
 
 namespace pandafly::panda {
@@ -8,10 +9,14 @@ namespace {
 
 std::string_view shape_name(Reply::Kind k) {
   switch (k) {
-    case Reply::Kind::ok: return "OK";
-    case Reply::Kind::value: return "OK =value";
-    case Reply::Kind::list: return "a list";
-    case Reply::Kind::error: return "ERR";
+    case Reply::Kind::ok:
+      return "OK";
+    case Reply::Kind::value:
+      return "OK =value";
+    case Reply::Kind::list:
+      return "a list";
+    case Reply::Kind::error:
+      return "ERR";
   }
   return "?";
 }
@@ -97,7 +102,9 @@ std::vector<std::string> split_words(std::string_view text) {
 
 // ---------------------------------------------------------------- commands
 
-Request Get::request() const { return Request::read(name_); }
+Request Get::request() const {
+  return Request::read(name_);
+}
 
 Result<Value> Get::parse(const Exchange& ex) const {
   if (ex.reply.kind == Reply::Kind::value) return Value{ex.reply.text};
@@ -160,12 +167,18 @@ Result<std::vector<CaptureSetting>> GetCapture::parse(const Exchange& ex) const 
 
 Request GetListing::request() const {
   switch (what_) {
-    case Listing::capturable: return Request::read("*CAPTURE.*");
-    case Listing::capture_options: return Request::read("*CAPTURE.OPTIONS");
-    case Listing::capture_enums: return Request::read("*CAPTURE.ENUMS");
-    case Listing::positions: return Request::read("*POSITIONS");
-    case Listing::bits: return Request::read("*BITS");
-    case Listing::metadata_keys: return Request::read("*METADATA.*");
+    case Listing::capturable:
+      return Request::read("*CAPTURE.*");
+    case Listing::capture_options:
+      return Request::read("*CAPTURE.OPTIONS");
+    case Listing::capture_enums:
+      return Request::read("*CAPTURE.ENUMS");
+    case Listing::positions:
+      return Request::read("*POSITIONS");
+    case Listing::bits:
+      return Request::read("*BITS");
+    case Listing::metadata_keys:
+      return Request::read("*METADATA.*");
   }
   return Request::read("*POSITIONS");
 }
@@ -176,7 +189,8 @@ Result<PcapStatus> GetPcapStatus::parse(const Exchange& ex) const {
   auto w = split_words(v.value());
   const auto readers = w.size() == 3 ? parse_int(w[1]) : std::nullopt;
   const auto taking = w.size() == 3 ? parse_int(w[2]) : std::nullopt;
-  if (!readers || !taking) return malformed(ex, "expected 'STATE N M', got '" + printable(v.value()) + "'");
+  if (!readers || !taking)
+    return malformed(ex, "expected 'STATE N M', got '" + printable(v.value()) + "'");
   return PcapStatus{w[0], static_cast<int>(*readers), static_cast<int>(*taking)};
 }
 

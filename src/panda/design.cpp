@@ -1,15 +1,18 @@
 #include "pandafly/panda/design.hpp"
 
-#include <fmt/format.h>
 #include <map>
 #include <stdexcept>
+
+#include <fmt/format.h>
 
 #include "pandafly/panda/base64.hpp"
 
 namespace pandafly::panda {
 namespace {
 
-bool is_base64_table(const Request& r) { return r.multiline && r.line.ends_with("<B"); }
+bool is_base64_table(const Request& r) {
+  return r.multiline && r.line.ends_with("<B");
+}
 
 // Two commands to the same target write the same thing.
 bool same_content(const Request& a, const Request& b) {
@@ -50,17 +53,21 @@ Design Design::parse(std::string_view text) {
     const auto lt = line.find('<');
     const auto q = line.find('?');
     if (q != std::string_view::npos && q < std::min(eq, lt)) {
-      throw std::invalid_argument(fmt::format("line {}: '{}' is a read, not a write", number, printable(line)));
+      throw std::invalid_argument(
+          fmt::format("line {}: '{}' is a read, not a write", number, printable(line)));
     }
     if (eq == std::string_view::npos && lt == std::string_view::npos) {
-      throw std::invalid_argument(fmt::format("line {}: '{}' is not NAME=VALUE or NAME<", number, printable(line)));
+      throw std::invalid_argument(
+          fmt::format("line {}: '{}' is not NAME=VALUE or NAME<", number, printable(line)));
     }
     commands.push_back(lt < eq ? Request{std::string(line), {}, true} : Request::raw(line));
-    if (auto why = commands.back().problem()) throw std::invalid_argument(fmt::format("line {}: {}", number, *why));
+    if (auto why = commands.back().problem())
+      throw std::invalid_argument(fmt::format("line {}: {}", number, *why));
     if (lt < eq) open = &commands.back();
   }
   for (const auto& c : commands) {
-    if (auto why = c.problem()) throw std::invalid_argument(fmt::format("'{}': {}", printable(c.line), *why));
+    if (auto why = c.problem())
+      throw std::invalid_argument(fmt::format("'{}': {}", printable(c.line), *why));
   }
   return Design(std::move(commands));
 }

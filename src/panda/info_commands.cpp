@@ -1,6 +1,7 @@
 #include "pandafly/panda/info_commands.hpp"
 
 #include <algorithm>
+
 #include <fmt/format.h>
 
 #include "pandafly/panda/commands.hpp"
@@ -50,7 +51,9 @@ std::optional<unsigned> parse_unsigned(std::string_view t) {
 
 // ---------------------------------------------------------------- GetBlocks
 
-Step<std::vector<BlockInfo>> GetBlocks::start() { return Step<std::vector<BlockInfo>>::send(Request::read("*BLOCKS")); }
+Step<std::vector<BlockInfo>> GetBlocks::start() {
+  return Step<std::vector<BlockInfo>>::send(Request::read("*BLOCKS"));
+}
 
 Step<std::vector<BlockInfo>> GetBlocks::on_replies(std::span<const Exchange> ex) {
   using S = Step<std::vector<BlockInfo>>;
@@ -104,7 +107,8 @@ void GetFieldInfo::ask_attributes(FieldInfo& f) {
   const std::string& type = f.listing.type;
   const std::string& sub = f.listing.subtype;
   const std::string field = fmt::format("{}.{}", block_, f.listing.name);
-  const std::string attr = fmt::format("{}1.{}.", block_, f.listing.name);  // attributes need the instance
+  const std::string attr =
+      fmt::format("{}1.{}.", block_, f.listing.name);  // attributes need the instance
   if (descriptions_) {
     ask(Request::read("*DESC." + field), [&f](const Exchange& ex) -> std::optional<CommandError> {
       if (ex.reply.kind == Reply::Kind::value) f.description = ex.reply.text;
@@ -129,7 +133,8 @@ void GetFieldInfo::ask_attributes(FieldInfo& f) {
     ask(Request::read(attr + "CAPTURE_WORD"), store_text(f.capture_word));
     ask(Request::read(attr + "OFFSET"), store_number(f.bit_offset, &parse_unsigned));
   }
-  if (type == "bit_mux") ask(Request::read(attr + "MAX_DELAY"), store_number(f.max_delay, &parse_uint));
+  if (type == "bit_mux")
+    ask(Request::read(attr + "MAX_DELAY"), store_number(f.max_delay, &parse_uint));
   if (type == "pos_out" || type == "ext_out") {
     ask(Request::read("*ENUMS." + field + ".CAPTURE"), store_list(f.capture_labels));
   }
@@ -143,10 +148,12 @@ void GetFieldInfo::ask_attributes(FieldInfo& f) {
       return std::nullopt;
     });
     ask(Request::read(attr + "ROW_WORDS"), [&f](const Exchange& ex) -> std::optional<CommandError> {
-      const auto rw = ex.reply.kind == Reply::Kind::value ? parse_uint(ex.reply.text) : std::nullopt;
+      const auto rw =
+          ex.reply.kind == Reply::Kind::value ? parse_uint(ex.reply.text) : std::nullopt;
       if (rw && f.table) {
         std::vector<std::string> lines;
-        for (const auto& tf : f.table->fields()) lines.push_back(fmt::format("{}:{} {} {}", tf.high, tf.low, tf.name, tf.subtype));
+        for (const auto& tf : f.table->fields())
+          lines.push_back(fmt::format("{}:{} {} {}", tf.high, tf.low, tf.name, tf.subtype));
         f.table = TableLayout::parse(lines, static_cast<unsigned>(*rw));
       }
       return std::nullopt;  // servers before 4.0 have no ROW_WORDS
@@ -184,12 +191,14 @@ Step<std::vector<FieldInfo>> GetFieldInfo::on_replies(std::span<const Exchange> 
         if (!f.table) continue;
         const std::string name = block_ + "1." + f.listing.name;
         for (auto& tf : f.table->fields()) {
-          if (tf.subtype == "enum") ask(Request::read(fmt::format("*ENUMS.{}[].{}", name, tf.name)), store_list(tf.labels));
+          if (tf.subtype == "enum")
+            ask(Request::read(fmt::format("*ENUMS.{}[].{}", name, tf.name)), store_list(tf.labels));
           if (descriptions_) {
-            ask(Request::read(fmt::format("*DESC.{}[].{}", name, tf.name)), [&tf](const Exchange& e) -> std::optional<CommandError> {
-              if (e.reply.kind == Reply::Kind::value) tf.description = e.reply.text;
-              return std::nullopt;
-            });
+            ask(Request::read(fmt::format("*DESC.{}[].{}", name, tf.name)),
+                [&tf](const Exchange& e) -> std::optional<CommandError> {
+                  if (e.reply.kind == Reply::Kind::value) tf.description = e.reply.text;
+                  return std::nullopt;
+                });
           }
         }
       }

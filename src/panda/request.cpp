@@ -13,9 +13,10 @@ std::optional<std::string> line_problem(std::string_view what, std::string_view 
     if (c == '\0') return fmt::format("{} contains a NUL byte", what);
   }
   if (line.size() > max_line_length) {
-    return fmt::format("{} is {} characters long; the PandA accepts at most {} and drops the "
-                       "connection on longer lines",
-                       what, line.size(), max_line_length);
+    return fmt::format(
+        "{} is {} characters long; the PandA accepts at most {} and drops the "
+        "connection on longer lines",
+        what, line.size(), max_line_length);
   }
   return std::nullopt;
 }
@@ -36,7 +37,9 @@ std::string printable(std::string_view text, std::size_t max) {
   return out;
 }
 
-Request Request::read(std::string_view name) { return {std::string(name) + "?", {}, false}; }
+Request Request::read(std::string_view name) {
+  return {std::string(name) + "?", {}, false};
+}
 
 Request Request::write(std::string_view name, std::string_view value) {
   std::string line;
@@ -50,7 +53,9 @@ Request Request::write_lines(std::string_view name, std::string_view format,
   return {fmt::format("{}<{}", name, format), std::move(lines), true};
 }
 
-Request Request::raw(std::string_view line) { return {std::string(line), {}, false}; }
+Request Request::raw(std::string_view line) {
+  return {std::string(line), {}, false};
+}
 
 std::optional<std::string> Request::problem() const {
   if (auto p = line_problem("the command line", line)) return p;

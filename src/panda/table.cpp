@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
-#include <fmt/format.h>
 #include <stdexcept>
+
+#include <fmt/format.h>
 
 #include "pandafly/panda/commands.hpp"
 
@@ -47,7 +48,8 @@ std::optional<std::int64_t> parse_number(std::string_view text) {
 // The values a field of `width` bits and `subtype` can hold.
 std::pair<std::int64_t, std::int64_t> value_range(const TableField& f) {
   const unsigned width = f.width();
-  if (f.subtype == "int") return {-(std::int64_t{1} << (width - 1)), (std::int64_t{1} << (width - 1)) - 1};
+  if (f.subtype == "int")
+    return {-(std::int64_t{1} << (width - 1)), (std::int64_t{1} << (width - 1)) - 1};
   return {0, (std::int64_t{1} << width) - 1};
 }
 
@@ -59,10 +61,15 @@ TableLayout TableLayout::parse(std::span<const std::string> fields_lines, unsign
   for (const auto& line : fields_lines) {
     const auto w = split_words(line);
     const auto colon = w.empty() ? std::string::npos : w[0].find(':');
-    const auto high = colon == std::string::npos ? std::nullopt : parse_uint(std::string_view(w[0]).substr(0, colon));
-    const auto low = colon == std::string::npos ? std::nullopt : parse_uint(std::string_view(w[0]).substr(colon + 1));
+    const auto high = colon == std::string::npos
+                          ? std::nullopt
+                          : parse_uint(std::string_view(w[0]).substr(0, colon));
+    const auto low = colon == std::string::npos
+                         ? std::nullopt
+                         : parse_uint(std::string_view(w[0]).substr(colon + 1));
     if (w.size() < 2 || !high || !low || *low > *high || *high >= 4096 || *high - *low >= 64) {
-      throw std::invalid_argument(fmt::format("bad table field line '{}' (expected 'high:low NAME subtype')", line));
+      throw std::invalid_argument(
+          fmt::format("bad table field line '{}' (expected 'high:low NAME subtype')", line));
     }
     TableField f;
     f.high = static_cast<unsigned>(*high);
@@ -76,7 +83,8 @@ TableLayout TableLayout::parse(std::span<const std::string> fields_lines, unsign
             [](const TableField& a, const TableField& b) { return a.low < b.low; });
   t.row_words_ = row_words != 0 ? row_words : highest / 32 + 1;
   if (t.row_words_ * 32 <= highest) {
-    throw std::invalid_argument(fmt::format("table ROW_WORDS {} is too small for bit {}", t.row_words_, highest));
+    throw std::invalid_argument(
+        fmt::format("table ROW_WORDS {} is too small for bit {}", t.row_words_, highest));
   }
   return t;
 }
@@ -92,7 +100,8 @@ std::vector<std::uint32_t> TableLayout::pack(std::span<const TableRow> rows) con
   std::vector<std::uint32_t> words(rows.size() * row_words_, 0);
   for (std::size_t r = 0; r < rows.size(); ++r) {
     if (rows[r].size() != fields_.size()) {
-      throw std::invalid_argument(fmt::format("row {} has {} values for {} fields", r + 1, rows[r].size(), fields_.size()));
+      throw std::invalid_argument(
+          fmt::format("row {} has {} values for {} fields", r + 1, rows[r].size(), fields_.size()));
     }
     std::span<std::uint32_t> row(words.data() + r * row_words_, row_words_);
     for (std::size_t i = 0; i < fields_.size(); ++i) {
@@ -101,9 +110,11 @@ std::vector<std::uint32_t> TableLayout::pack(std::span<const TableRow> rows) con
       const unsigned width = f.width();
       const auto [lo, hi] = value_range(f);
       if (v < lo || v > hi) {
-        throw std::invalid_argument(fmt::format("row {}: {}={} does not fit ({}..{})", r + 1, f.name, v, lo, hi));
+        throw std::invalid_argument(
+            fmt::format("row {}: {}={} does not fit ({}..{})", r + 1, f.name, v, lo, hi));
       }
-      set_bits(row, f.low, width, static_cast<std::uint64_t>(v) & ((std::uint64_t{1} << width) - 1));
+      set_bits(row, f.low, width,
+               static_cast<std::uint64_t>(v) & ((std::uint64_t{1} << width) - 1));
     }
   }
   return words;
@@ -111,7 +122,8 @@ std::vector<std::uint32_t> TableLayout::pack(std::span<const TableRow> rows) con
 
 std::vector<TableRow> TableLayout::unpack(std::span<const std::uint32_t> words) const {
   if (row_words_ == 0 || words.size() % row_words_ != 0) {
-    throw std::invalid_argument(fmt::format("{} table words are not a whole number of {}-word rows", words.size(), row_words_));
+    throw std::invalid_argument(fmt::format("{} table words are not a whole number of {}-word rows",
+                                            words.size(), row_words_));
   }
   std::vector<TableRow> rows;
   for (std::size_t r = 0; r < words.size() / row_words_; ++r) {
@@ -130,7 +142,8 @@ std::vector<TableRow> TableLayout::unpack(std::span<const std::uint32_t> words) 
 
 std::string TableLayout::format_value(std::size_t i, std::int64_t v) const {
   const auto& labels = fields_.at(i).labels;
-  if (v >= 0 && static_cast<std::size_t>(v) < labels.size()) return labels[static_cast<std::size_t>(v)];
+  if (v >= 0 && static_cast<std::size_t>(v) < labels.size())
+    return labels[static_cast<std::size_t>(v)];
   return std::to_string(v);
 }
 
@@ -140,10 +153,12 @@ std::int64_t TableLayout::parse_value(std::size_t i, std::string_view text) cons
   if (label != f.labels.end()) return label - f.labels.begin();
   if (auto n = parse_number(text)) {
     const auto [lo, hi] = value_range(f);
-    if (*n < lo || *n > hi) throw std::invalid_argument(fmt::format("{}={} does not fit ({}..{})", f.name, *n, lo, hi));
+    if (*n < lo || *n > hi)
+      throw std::invalid_argument(fmt::format("{}={} does not fit ({}..{})", f.name, *n, lo, hi));
     return *n;
   }
-  throw std::invalid_argument(fmt::format("{}: '{}' is neither a number nor one of its labels", f.name, text));
+  throw std::invalid_argument(
+      fmt::format("{}: '{}' is neither a number nor one of its labels", f.name, text));
 }
 
 TableRow TableLayout::parse_row(std::string_view text) const {
@@ -152,9 +167,11 @@ TableRow TableLayout::parse_row(std::string_view text) const {
     const auto eq = pair.find('=');
     const int i = eq == std::string::npos ? -1 : find(std::string_view(pair).substr(0, eq));
     if (i < 0) {
-      throw std::invalid_argument(fmt::format("'{}' does not name a table field (expected NAME=VALUE)", pair));
+      throw std::invalid_argument(
+          fmt::format("'{}' does not name a table field (expected NAME=VALUE)", pair));
     }
-    row[static_cast<std::size_t>(i)] = parse_value(static_cast<std::size_t>(i), std::string_view(pair).substr(eq + 1));
+    row[static_cast<std::size_t>(i)] =
+        parse_value(static_cast<std::size_t>(i), std::string_view(pair).substr(eq + 1));
   }
   return row;
 }
@@ -166,6 +183,45 @@ std::string TableLayout::format_row(const TableRow& row) const {
     out += fields_[i].name + "=" + format_value(i, row[i]);
   }
   return out;
+}
+
+}  // namespace pandafly::panda
+
+namespace pandafly::panda {
+
+std::vector<std::uint32_t> TableLayout::words_from_text(std::string_view text) const {
+  std::vector<std::uint32_t> words;
+  std::size_t number = 0;
+  while (!text.empty()) {
+    const auto lf = text.find('\n');
+    std::string_view line = text.substr(0, lf);
+    text.remove_prefix(lf == std::string_view::npos ? text.size() : lf + 1);
+    ++number;
+    line = line.substr(0, line.find('#'));
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    if (split_words(line).empty()) continue;
+    try {
+      if (line.find('=') != std::string_view::npos) {
+        const TableRow row = parse_row(line);
+        const auto packed = pack({&row, 1});
+        words.insert(words.end(), packed.begin(), packed.end());
+        continue;
+      }
+      for (const auto& w : split_words(line)) {
+        const auto v = parse_number(w);
+        if (!v || *v < -0x80000000LL || *v > 0xFFFFFFFFLL)
+          throw std::invalid_argument("'" + w + "' is not a 32-bit word");
+        words.push_back(static_cast<std::uint32_t>(*v));
+      }
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(fmt::format("line {}: {}", number, e.what()));
+    }
+  }
+  if (row_words_ != 0 && words.size() % row_words_ != 0) {
+    throw std::invalid_argument(
+        fmt::format("{} words are not a whole number of {}-word rows", words.size(), row_words_));
+  }
+  return words;
 }
 
 }  // namespace pandafly::panda

@@ -21,9 +21,12 @@ std::vector<std::string> ascii_lines(std::span<const std::uint32_t> words) {
 
 std::string_view mode_prefix(TableMode mode) {
   switch (mode) {
-    case TableMode::replace: return "";
-    case TableMode::append: return "<";
-    case TableMode::append_last: return "<|";
+    case TableMode::replace:
+      return "";
+    case TableMode::append:
+      return "<";
+    case TableMode::append_last:
+      return "<|";
   }
   return "";
 }
@@ -60,7 +63,8 @@ Result<std::vector<std::uint32_t>> TableGet::parse(const Exchange& ex) const {
 }
 
 Step<TableLayout> GetTableLayout::start() {
-  return Step<TableLayout>::send({Request::read(name_ + ".FIELDS"), Request::read(name_ + ".ROW_WORDS")});
+  return Step<TableLayout>::send(
+      {Request::read(name_ + ".FIELDS"), Request::read(name_ + ".ROW_WORDS")});
 }
 
 Step<TableLayout> GetTableLayout::on_replies(std::span<const Exchange> exchanges) {
@@ -68,12 +72,14 @@ Step<TableLayout> GetTableLayout::on_replies(std::span<const Exchange> exchanges
     auto fields = expect_list(exchanges[0]);
     if (!fields) return Step<TableLayout>::done(fields.error());
     // Servers before 4.0 have no ROW_WORDS: an ERR there means "compute it".
-    const auto rw = exchanges[1].reply.kind == Reply::Kind::value ? parse_uint(exchanges[1].reply.text)
-                                                                  : std::nullopt;
+    const auto rw = exchanges[1].reply.kind == Reply::Kind::value
+                        ? parse_uint(exchanges[1].reply.text)
+                        : std::nullopt;
     layout_ = TableLayout::parse(fields.value(), rw ? static_cast<unsigned>(*rw) : 0U);
     std::vector<Request> more;
     for (const auto& f : layout_->fields()) {
-      if (f.subtype == "enum") more.push_back(Request::read(fmt::format("*ENUMS.{}[].{}", name_, f.name)));
+      if (f.subtype == "enum")
+        more.push_back(Request::read(fmt::format("*ENUMS.{}[].{}", name_, f.name)));
       if (descriptions_) more.push_back(Request::read(fmt::format("*DESC.{}[].{}", name_, f.name)));
     }
     if (more.empty()) return Step<TableLayout>::done(std::move(*layout_));

@@ -46,7 +46,8 @@ TEST_CASE("control: an invalid value is rejected before any byte is produced") {
   ControlConnection c;
   const std::string too_long(1023 - std::string("X.Y=").size() + 1, 'a');
   const std::string just_fits(1022 - std::string("X.Y=").size(), 'a');
-  for (const auto& value : {std::string("a\nb"), std::string("a\0b", 3), std::string("a\rb"), too_long}) {
+  for (const auto& value :
+       {std::string("a\nb"), std::string("a\0b", 3), std::string("a\rb"), too_long}) {
     auto t = c.send(Put{"X.Y", value});
     CHECK_FALSE(c.has_output());
     REQUIRE(c.finished(t.id));

@@ -48,9 +48,13 @@ std::vector<Reply> feed_in_pieces(const std::string& bytes, std::size_t piece) {
 
 }  // namespace
 
-TEST_CASE("reply parser: whole stream") { CHECK(feed_in_pieces(stream, stream.size()) == expected()); }
+TEST_CASE("reply parser: whole stream") {
+  CHECK(feed_in_pieces(stream, stream.size()) == expected());
+}
 
-TEST_CASE("reply parser: one byte at a time") { CHECK(feed_in_pieces(stream, 1) == expected()); }
+TEST_CASE("reply parser: one byte at a time") {
+  CHECK(feed_in_pieces(stream, 1) == expected());
+}
 
 TEST_CASE("reply parser: split at every index") {
   for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
@@ -77,7 +81,8 @@ TEST_CASE("reply parser: trailing partial data stays inside") {
 }
 
 TEST_CASE("reply parser: malformed lines are errors naming the line") {
-  for (const std::string bad : {"HELLO\n", "OK=1\n", "OKAY\n", "ERRor\n", "!a\nOK\n", "\n", "ok\n"}) {
+  for (const std::string bad :
+       {"HELLO\n", "OK=1\n", "OKAY\n", "ERRor\n", "!a\nOK\n", "\n", "ok\n"}) {
     ReplyParser p;
     std::vector<Reply> out;
     CHECK_MESSAGE(p.feed(bad, out) == Errc::malformed_reply, bad);

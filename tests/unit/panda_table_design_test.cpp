@@ -14,14 +14,16 @@ using Lines = std::vector<std::string>;
 
 namespace {
 
-const Lines seq_fields{"15:0 REPEATS uint",  "19:16 TRIGGER enum", "63:32 POSITION int", "95:64 TIME1 uint",
-                       "20:20 OUTA1 uint",   "21:21 OUTB1 uint",   "22:22 OUTC1 uint",   "23:23 OUTD1 uint",
-                       "24:24 OUTE1 uint",   "25:25 OUTF1 uint",   "26:26 OUTA2 uint",   "27:27 OUTB2 uint",
-                       "28:28 OUTC2 uint",   "29:29 OUTD2 uint",   "30:30 OUTE2 uint",   "31:31 OUTF2 uint",
-                       "127:96 TIME2 uint"};
-const Lines seq_triggers{"Immediate",      "BITA=0",         "BITA=1",         "BITB=0",         "BITB=1",
-                         "BITC=0",         "BITC=1",         "POSA>=POSITION", "POSA<=POSITION", "POSB>=POSITION",
-                         "POSB<=POSITION", "POSC>=POSITION", "POSC<=POSITION"};
+const Lines seq_fields{"15:0 REPEATS uint", "19:16 TRIGGER enum", "63:32 POSITION int",
+                       "95:64 TIME1 uint",  "20:20 OUTA1 uint",   "21:21 OUTB1 uint",
+                       "22:22 OUTC1 uint",  "23:23 OUTD1 uint",   "24:24 OUTE1 uint",
+                       "25:25 OUTF1 uint",  "26:26 OUTA2 uint",   "27:27 OUTB2 uint",
+                       "28:28 OUTC2 uint",  "29:29 OUTD2 uint",   "30:30 OUTE2 uint",
+                       "31:31 OUTF2 uint",  "127:96 TIME2 uint"};
+const Lines seq_triggers{"Immediate",      "BITA=0",         "BITA=1",         "BITB=0",
+                         "BITB=1",         "BITC=0",         "BITC=1",         "POSA>=POSITION",
+                         "POSA<=POSITION", "POSB>=POSITION", "POSB<=POSITION", "POSC>=POSITION",
+                         "POSC<=POSITION"};
 
 TableLayout seq_layout() {
   auto t = TableLayout::parse(seq_fields, 4);
@@ -35,7 +37,8 @@ TEST_CASE("table layout: the SEQ worked example packs to the reference words") {
   const auto t = seq_layout();
   CHECK(t.row_words() == 4);
   CHECK(t.fields().front().name == "REPEATS");  // sorted by bit position
-  auto row = t.parse_row("REPEATS=10 TRIGGER=POSA>=POSITION OUTA1=1 POSITION=-2000 TIME1=50 TIME2=50");
+  auto row =
+      t.parse_row("REPEATS=10 TRIGGER=POSA>=POSITION OUTA1=1 POSITION=-2000 TIME1=50 TIME2=50");
   auto words = t.pack({&row, 1});
   CHECK(words == std::vector<std::uint32_t>{1507338U, 4294965296U, 50U, 50U});
   CHECK(base64::encode_words(words) == Lines{"CgAXADD4//8yAAAAMgAAAA=="});
@@ -54,7 +57,8 @@ TEST_CASE("table layout: the two-row read-back example unpacks to the reference 
   auto rows = t.unpack(*words);
   REQUIRE(rows.size() == 2);
   CHECK(t.format_row(rows[0]) ==
-        "REPEATS=1 TRIGGER=Immediate OUTA1=1 OUTB1=0 OUTC1=0 OUTD1=0 OUTE1=0 OUTF1=0 OUTA2=0 OUTB2=0 OUTC2=0 "
+        "REPEATS=1 TRIGGER=Immediate OUTA1=1 OUTB1=0 OUTC1=0 OUTD1=0 OUTE1=0 OUTF1=0 OUTA2=0 "
+        "OUTB2=0 OUTC2=0 "
         "OUTD2=0 OUTE2=0 OUTF2=0 POSITION=0 TIME1=100 TIME2=200");
   CHECK(rows[1][static_cast<std::size_t>(t.find("OUTB1"))] == 1);
   CHECK(rows[1][static_cast<std::size_t>(t.find("POSITION"))] == 1000);
@@ -62,15 +66,19 @@ TEST_CASE("table layout: the two-row read-back example unpacks to the reference 
 
 TEST_CASE("table layout: bad input is refused with a message naming it") {
   const auto t = seq_layout();
-  CHECK_THROWS_WITH_AS((void)t.parse_row("REPEATS=70000"), doctest::Contains("REPEATS"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS((void)t.parse_row("REPEATS=70000"), doctest::Contains("REPEATS"),
+                       std::invalid_argument);
   TableRow big(t.fields().size(), 0);
   big[0] = 70000;
-  CHECK_THROWS_WITH_AS((void)t.pack({&big, 1}), doctest::Contains("REPEATS=70000"), std::invalid_argument);
-  CHECK_THROWS_WITH_AS((void)t.parse_row("NOPE=1"), doctest::Contains("NOPE=1"), std::invalid_argument);
-  CHECK_THROWS_WITH_AS((void)t.parse_row("TRIGGER=Sometimes"), doctest::Contains("Sometimes"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS((void)t.pack({&big, 1}), doctest::Contains("REPEATS=70000"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS((void)t.parse_row("NOPE=1"), doctest::Contains("NOPE=1"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS((void)t.parse_row("TRIGGER=Sometimes"), doctest::Contains("Sometimes"),
+                       std::invalid_argument);
   CHECK_THROWS_AS((void)t.unpack(std::vector<std::uint32_t>{1, 2, 3}), std::invalid_argument);
   CHECK_THROWS_AS((void)TableLayout::parse(Lines{"high:low NAME"}), std::invalid_argument);
-  CHECK(t.parse_row("POSITION=0x10 TIME1=-0") [static_cast<std::size_t>(t.find("POSITION"))] == 16);
+  CHECK(t.parse_row("POSITION=0x10 TIME1=-0")[static_cast<std::size_t>(t.find("POSITION"))] == 16);
 }
 
 TEST_CASE("base64 round trip and rejects") {
@@ -87,8 +95,10 @@ TEST_CASE("base64 round trip and rejects") {
 }
 
 TEST_CASE("GetTableLayout: fields, row words, enum labels; old servers without ROW_WORDS") {
-  auto t = drive(GetTableLayout{"SEQ1.TABLE"}, {"SEQ1.TABLE.FIELDS?\nSEQ1.TABLE.ROW_WORDS?\n", "*ENUMS.SEQ1.TABLE[].TRIGGER?\n"},
-                 {"!15:0 REPEATS uint\n!19:16 TRIGGER enum\n!63:32 POSITION int\n.\nERR No such attribute\n",
+  auto t = drive(GetTableLayout{"SEQ1.TABLE"},
+                 {"SEQ1.TABLE.FIELDS?\nSEQ1.TABLE.ROW_WORDS?\n", "*ENUMS.SEQ1.TABLE[].TRIGGER?\n"},
+                 {"!15:0 REPEATS uint\n!19:16 TRIGGER enum\n!63:32 POSITION int\n.\nERR No such "
+                  "attribute\n",
                   "!Immediate\n!BITA=0\n.\n"})
                .value();
   CHECK(t.row_words() == 2);
@@ -103,18 +113,19 @@ TEST_CASE("GetFieldList and GetFieldInfo ask each type for its attributes") {
   CHECK(list[0].name == "ENABLE");
   CHECK(list[2].extra == Lines{"4294967295"});
 
-  auto info = drive(GetFieldInfo{"PULSE"},
-                    {"PULSE.*?\n",
-                     "*DESC.PULSE.ENABLE?\n*ENUMS.PULSE.ENABLE?\nPULSE1.ENABLE.MAX_DELAY?\n"
-                     "*DESC.PULSE.WIDTH?\nPULSE1.WIDTH.UNITS?\n*ENUMS.PULSE.WIDTH.UNITS?\n"
-                     "*DESC.PULSE.OUT?\nPULSE1.OUT.CAPTURE_WORD?\nPULSE1.OUT.OFFSET?\n"
-                     "*DESC.PULSE.QUEUED?\nPULSE1.QUEUED.MAX?\n"},
-                    {"!ENABLE 0 bit_mux\n!WIDTH 2 time\n!OUT 5 bit_out\n!QUEUED 6 read uint 1023\n.\n",
-                     "OK =Enable input\n!ZERO\n!ONE\n.\nOK =31\n"
-                     "ERR No description\nOK =us\n!min\n!s\n!ms\n!us\n.\n"
-                     "OK =Output\nOK =PCAP.BITS1\nOK =12\n"
-                     "OK =Queue length\nOK =1023\n"})
-                  .value();
+  auto info =
+      drive(GetFieldInfo{"PULSE"},
+            {"PULSE.*?\n",
+             "*DESC.PULSE.ENABLE?\n*ENUMS.PULSE.ENABLE?\nPULSE1.ENABLE.MAX_DELAY?\n"
+             "*DESC.PULSE.WIDTH?\nPULSE1.WIDTH.UNITS?\n*ENUMS.PULSE.WIDTH.UNITS?\n"
+             "*DESC.PULSE.OUT?\nPULSE1.OUT.CAPTURE_WORD?\nPULSE1.OUT.OFFSET?\n"
+             "*DESC.PULSE.QUEUED?\nPULSE1.QUEUED.MAX?\n"},
+            {"!ENABLE 0 bit_mux\n!WIDTH 2 time\n!OUT 5 bit_out\n!QUEUED 6 read uint 1023\n.\n",
+             "OK =Enable input\n!ZERO\n!ONE\n.\nOK =31\n"
+             "ERR No description\nOK =us\n!min\n!s\n!ms\n!us\n.\n"
+             "OK =Output\nOK =PCAP.BITS1\nOK =12\n"
+             "OK =Queue length\nOK =1023\n"})
+          .value();
   REQUIRE(info.size() == 4);
   CHECK(info[0].description == "Enable input");
   CHECK(info[0].labels == Lines{"ZERO", "ONE"});
@@ -126,25 +137,30 @@ TEST_CASE("GetFieldList and GetFieldInfo ask each type for its attributes") {
   CHECK(info[2].bit_offset == 12U);
   CHECK(info[3].max == 1023U);
 
-  auto pos = drive(GetFieldInfo{"INENC", false},
-                   {"INENC.*?\n", "INENC1.VAL.UNITS?\nINENC1.VAL.SCALE?\nINENC1.VAL.OFFSET?\n*ENUMS.INENC.VAL.CAPTURE?\n"},
-                   {"!VAL 30 pos_out\n.\n", "OK =deg\nOK =0.000125\nOK =0\n!No\n!Value\n.\n"})
-                 .value();
+  auto pos =
+      drive(
+          GetFieldInfo{"INENC", false},
+          {"INENC.*?\n",
+           "INENC1.VAL.UNITS?\nINENC1.VAL.SCALE?\nINENC1.VAL.OFFSET?\n*ENUMS.INENC.VAL.CAPTURE?\n"},
+          {"!VAL 30 pos_out\n.\n", "OK =deg\nOK =0.000125\nOK =0\n!No\n!Value\n.\n"})
+          .value();
   CHECK(pos[0].scale == doctest::Approx(0.000125));
   CHECK(pos[0].units == "deg");
   CHECK(pos[0].capture_labels == Lines{"No", "Value"});
 
-  auto bad = drive(GetFieldInfo{"INENC", false}, {}, {"!VAL 30 pos_out\n.\n", "OK =deg\nOK =big\nOK =0\n!No\n.\n"});
+  auto bad = drive(GetFieldInfo{"INENC", false}, {},
+                   {"!VAL 30 pos_out\n.\n", "OK =deg\nOK =big\nOK =0\n!No\n.\n"});
   CHECK(bad.error().command() == "INENC1.VAL.SCALE?");
 }
 
 TEST_CASE("GetFieldInfo: a table field with its layout and sub-field labels") {
-  auto info = drive(GetFieldInfo{"SEQ", false},
-                    {"SEQ.*?\n", "SEQ1.TABLE.MAX_LENGTH?\nSEQ1.TABLE.FIELDS?\nSEQ1.TABLE.ROW_WORDS?\n",
-                     "*ENUMS.SEQ1.TABLE[].TRIGGER?\n"},
-                    {"!TABLE 12 table\n.\n", "OK =1048576\n!15:0 REPEATS uint\n!19:16 TRIGGER enum\n.\nOK =4\n",
-                     "!Immediate\n.\n"})
-                  .value();
+  auto info =
+      drive(GetFieldInfo{"SEQ", false},
+            {"SEQ.*?\n", "SEQ1.TABLE.MAX_LENGTH?\nSEQ1.TABLE.FIELDS?\nSEQ1.TABLE.ROW_WORDS?\n",
+             "*ENUMS.SEQ1.TABLE[].TRIGGER?\n"},
+            {"!TABLE 12 table\n.\n",
+             "OK =1048576\n!15:0 REPEATS uint\n!19:16 TRIGGER enum\n.\nOK =4\n", "!Immediate\n.\n"})
+          .value();
   REQUIRE(info[0].table);
   CHECK(info[0].max_length == 1048576U);
   CHECK(info[0].table->row_words() == 4);
@@ -155,7 +171,8 @@ TEST_CASE("design: parse, write back, the same text") {
   const std::string sav =
       "PCAP.TS_START.CAPTURE=Value\nPULSE1.DELAY.UNITS=us\nPCAP.TRIG=PULSE1.OUT\nPULSE1.DELAY=0.5\n"
       "SRGATE1.WHEN_DISABLED=Set output low\n*METADATA.LABEL_PULSE1=Camera exposure\n"
-      "SEQ1.TABLE<B\nAQAQAAAAAABkAAAAyAAAAAEAIADoAwAALAEAAJABAAA=\n\nSEQ2.TABLE<B\n\n*METADATA.YAML<\nkey: value\n\n";
+      "SEQ1.TABLE<B\nAQAQAAAAAABkAAAAyAAAAAEAIADoAwAALAEAAJABAAA=\n\nSEQ2.TABLE<B\n\n*METADATA."
+      "YAML<\nkey: value\n\n";
   auto d = Design::parse(sav);
   REQUIRE(d.commands().size() == 9);
   CHECK(d.commands()[4].line == "SRGATE1.WHEN_DISABLED=Set output low");
@@ -164,13 +181,16 @@ TEST_CASE("design: parse, write back, the same text") {
   CHECK(d.to_text() == sav);
   CHECK(Design::parse(d.to_text()) == d);
   CHECK(Design::target(d.commands()[6]) == "SEQ1.TABLE");
-  CHECK_THROWS_WITH_AS((void)Design::parse("A.B=1\nPCAP.TRIG?\n"), doctest::Contains("line 2"), std::invalid_argument);
-  CHECK_THROWS_WITH_AS((void)Design::parse("JUNK\n"), doctest::Contains("line 1"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS((void)Design::parse("A.B=1\nPCAP.TRIG?\n"), doctest::Contains("line 2"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS((void)Design::parse("JUNK\n"), doctest::Contains("line 1"),
+                       std::invalid_argument);
 }
 
 TEST_CASE("design: changes_to lists only what differs, tables by their words") {
   auto now = Design::parse("A.X=1\nA.Y=2\nB.Z=3\nT.TABLE<B\nAQAAAAIAAAA=\n\n");
-  auto wanted = Design::parse("A.X=1\nA.Y=5\nB.Z=3\nC.W=7\nT.TABLE<B\nAQAAAA==\nAgAAAA==\n\nU.TABLE<B\n\n");
+  auto wanted =
+      Design::parse("A.X=1\nA.Y=5\nB.Z=3\nC.W=7\nT.TABLE<B\nAQAAAA==\nAgAAAA==\n\nU.TABLE<B\n\n");
   auto diff = now.changes_to(wanted);
   REQUIRE(diff.size() == 3);
   CHECK(diff[0].line == "A.Y=5");
@@ -180,13 +200,15 @@ TEST_CASE("design: changes_to lists only what differs, tables by their words") {
 }
 
 TEST_CASE("GetState reads ATTR, CONFIG, METADATA, then tables and multi-line metadata") {
-  auto d = drive(GetState{},
-                 {"*CHANGES=S\n*CHANGES.ATTR?\n*CHANGES.CONFIG?\n*CHANGES.TABLE?\n*CHANGES.METADATA?\n",
-                  "SEQ1.TABLE.B?\n*METADATA.YAML?\n"},
-                 {"OK\n!PULSE1.DELAY.UNITS=us\n.\n!PULSE1.DELAY=0.5\n!INENC1.VAL (error)\n.\n!SEQ1.TABLE<\n.\n"
-                  "!*METADATA.DESIGN=fly\n!*METADATA.YAML<\n.\n",
-                  "!AQAQAAAAAABkAAAAyAAAAA==\n.\n!key: value\n.\n"})
-               .value();
+  auto d =
+      drive(GetState{},
+            {"*CHANGES=S\n*CHANGES.ATTR?\n*CHANGES.CONFIG?\n*CHANGES.TABLE?\n*CHANGES.METADATA?\n",
+             "SEQ1.TABLE.B?\n*METADATA.YAML?\n"},
+            {"OK\n!PULSE1.DELAY.UNITS=us\n.\n!PULSE1.DELAY=0.5\n!INENC1.VAL "
+             "(error)\n.\n!SEQ1.TABLE<\n.\n"
+             "!*METADATA.DESIGN=fly\n!*METADATA.YAML<\n.\n",
+             "!AQAQAAAAAABkAAAAyAAAAA==\n.\n!key: value\n.\n"})
+          .value();
   CHECK(d.to_text() ==
         "PULSE1.DELAY.UNITS=us\nPULSE1.DELAY=0.5\n*METADATA.DESIGN=fly\n"
         "SEQ1.TABLE<B\nAQAQAAAAAABkAAAAyAAAAA==\n\n*METADATA.YAML<\nkey: value\n\n");
@@ -194,7 +216,9 @@ TEST_CASE("GetState reads ATTR, CONFIG, METADATA, then tables and multi-line met
 
 TEST_CASE("SetState sends everything pipelined and reports every refusal") {
   auto d = Design::parse("A.X=1\nA.Y=2\nT.TABLE<B\nAQAAAA==\n\n");
-  auto r = drive(SetState{d}, {"A.X=1\nA.Y=2\nT.TABLE<B\nAQAAAA==\n\n"}, {"OK\nERR Number out of range\nOK\n"}).value();
+  auto r = drive(SetState{d}, {"A.X=1\nA.Y=2\nT.TABLE<B\nAQAAAA==\n\n"},
+                 {"OK\nERR Number out of range\nOK\n"})
+               .value();
   CHECK(r.sent == 3);
   REQUIRE(r.errors.size() == 1);
   CHECK(r.errors[0].command() == "A.Y=2");

@@ -1,10 +1,10 @@
 #pragma once
 // Test helpers: drive a command through a ControlConnection with scripted
 // reply bytes, no sockets.
-#include <doctest/doctest.h>
-
 #include <string>
 #include <vector>
+
+#include <doctest/doctest.h>
 
 #include "pandafly/panda/control_connection.hpp"
 

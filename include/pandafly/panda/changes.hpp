@@ -17,15 +17,15 @@ enum class ChangeGroup { all, config, bits, posn, read, attr, table, metadata };
 
 struct Changes {
   std::vector<std::pair<std::string, std::string>> values;  // `!F=v`, in server order
-  std::vector<std::string> multiline;                       // `!F<`: table or multi-line value changed
+  std::vector<std::string> multiline;  // `!F<`: table or multi-line value changed
   std::vector<std::pair<std::string, std::vector<std::string>>> multiline_values;  // when fetched
-  std::vector<std::string> in_error;                        // `!F (error)`
+  std::vector<std::string> in_error;                                               // `!F (error)`
 };
 
 /// `*CHANGES[.GROUP]?`; with `fetch_multiline`, then `F?` for every `F<`
 /// (pipelined), giving multiline_values.
 class GetChanges final : public Command<Changes> {
-public:
+ public:
   explicit GetChanges(ChangeGroup group = ChangeGroup::all, bool fetch_multiline = false)
       : group_(group), fetch_(fetch_multiline) {}
   [[nodiscard]] Step<Changes> start() override;
@@ -35,7 +35,7 @@ public:
   [[nodiscard]] static std::optional<std::string> parse_lines(std::span<const std::string> lines,
                                                               Changes& into);
 
-private:
+ private:
   ChangeGroup group_;
   bool fetch_;
   bool fetching_ = false;
@@ -47,15 +47,16 @@ enum class ChangeReset {
   report_all,  ///< `*CHANGES[.G]=S`: report everything again, as on a new connection
 };
 class ResetChanges final : public SingleCommand<Ack> {
-public:
-  explicit ResetChanges(ChangeGroup group = ChangeGroup::all, ChangeReset how = ChangeReset::mark_seen)
+ public:
+  explicit ResetChanges(ChangeGroup group = ChangeGroup::all,
+                        ChangeReset how = ChangeReset::mark_seen)
       : group_(group), how_(how) {}
 
-protected:
+ protected:
   [[nodiscard]] Request request() const override;
   [[nodiscard]] Result<Ack> parse(const Exchange& ex) const override { return expect_ok(ex); }
 
-private:
+ private:
   ChangeGroup group_;
   ChangeReset how_;
 };

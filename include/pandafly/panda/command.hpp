@@ -47,7 +47,7 @@ struct Step {
 
 template <class T>
 class Command {
-public:
+ public:
   using result_type = T;
   Command() = default;
   Command(const Command&) = default;
@@ -80,13 +80,13 @@ public:
 /// The building block of most commands in commands.hpp.
 template <class T>
 class SingleCommand : public Command<T> {
-public:
+ public:
   [[nodiscard]] Step<T> start() override { return Step<T>::send(request()); }
   [[nodiscard]] Step<T> on_replies(std::span<const Exchange> exchanges) override {
     return Step<T>::done(parse(exchanges.front()));
   }
 
-protected:
+ protected:
   [[nodiscard]] virtual Request request() const = 0;
   [[nodiscard]] virtual Result<T> parse(const Exchange& ex) const = 0;
 };

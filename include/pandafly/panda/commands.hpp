@@ -18,87 +18,84 @@ namespace pandafly::panda {
 /// `NAME?` → a single value or a list, whichever the server sends.
 using Value = std::variant<std::string, std::vector<std::string>>;
 class Get final : public SingleCommand<Value> {
-public:
+ public:
   explicit Get(std::string name) : name_(std::move(name)) {}
 
-protected:
+ protected:
   [[nodiscard]] Request request() const override;
   [[nodiscard]] Result<Value> parse(const Exchange& ex) const override;
 
-private:
+ private:
+  std::string name_;
+};
+
+/// A read of one name (`NAME?`) whose reply `parse_fn` turns into a T.
+template <class T, Result<T> (*parse_fn)(const Exchange&)>
+class NamedRead : public SingleCommand<T> {
+ public:
+  explicit NamedRead(std::string name) : name_(std::move(name)) {}
+
+ protected:
+  [[nodiscard]] Request request() const override { return Request::read(name_); }
+  [[nodiscard]] Result<T> parse(const Exchange& ex) const override { return parse_fn(ex); }
+
+ private:
   std::string name_;
 };
 
 /// `NAME?` → `OK =value`; a list reply is an error.
-class GetLine final : public SingleCommand<std::string> {
-public:
-  explicit GetLine(std::string name) : name_(std::move(name)) {}
-
-protected:
-  [[nodiscard]] Request request() const override { return Request::read(name_); }
-  [[nodiscard]] Result<std::string> parse(const Exchange& ex) const override {
-    return expect_value(ex);
-  }
-
-private:
-  std::string name_;
+class GetLine final : public NamedRead<std::string, &expect_value> {
+ public:
+  using NamedRead::NamedRead;
 };
 
 /// `NAME?` → the lines of a `!…`/`.` list (tables, *ENUMS, *BLOCKS, …).
-class GetMultiline final : public SingleCommand<std::vector<std::string>> {
-public:
-  explicit GetMultiline(std::string name) : name_(std::move(name)) {}
-
-protected:
-  [[nodiscard]] Request request() const override { return Request::read(name_); }
-  [[nodiscard]] Result<std::vector<std::string>> parse(const Exchange& ex) const override {
-    return expect_list(ex);
-  }
-
-private:
-  std::string name_;
+class GetMultiline final : public NamedRead<std::vector<std::string>, &expect_list> {
+ public:
+  using NamedRead::NamedRead;
 };
 
 /// `NAME=VALUE`, or with lines `NAME<` + lines + empty line (multi-line metadata).
 class Put final : public SingleCommand<Ack> {
-public:
+ public:
   Put(std::string name, std::string value) : request_(Request::write(name, value)) {}
   Put(std::string name, std::vector<std::string> lines)
       : request_(Request::write_lines(name, "", std::move(lines))) {}
 
-protected:
+ protected:
   [[nodiscard]] Request request() const override { return request_; }
   [[nodiscard]] Result<Ack> parse(const Exchange& ex) const override { return expect_ok(ex); }
 
-private:
+ private:
   Request request_;
 };
 
 /// Any request, sent as given (expert use); the reply is returned whatever its
 /// shape, `ERR` included. Multi-line when `data` is given.
 class Raw final : public SingleCommand<Reply> {
-public:
+ public:
   explicit Raw(std::string line) : request_(Request::raw(line)) {}
-  Raw(std::string line, std::vector<std::string> data) : request_{std::move(line), std::move(data), true} {}
+  Raw(std::string line, std::vector<std::string> data)
+      : request_{std::move(line), std::move(data), true} {}
 
-protected:
+ protected:
   [[nodiscard]] Request request() const override { return request_; }
   [[nodiscard]] Result<Reply> parse(const Exchange& ex) const override { return ex.reply; }
 
-private:
+ private:
   Request request_;
 };
 
 /// `*PCAP.ARM=`: start an acquisition (open the data port first).
 class Arm final : public SingleCommand<Ack> {
-protected:
+ protected:
   [[nodiscard]] Request request() const override { return Request::write("*PCAP.ARM", ""); }
   [[nodiscard]] Result<Ack> parse(const Exchange& ex) const override { return expect_ok(ex); }
 };
 
 /// `*PCAP.DISARM=`: stop the acquisition (END reason `Disarmed`).
 class Disarm final : public SingleCommand<Ack> {
-protected:
+ protected:
   [[nodiscard]] Request request() const override { return Request::write("*PCAP.DISARM", ""); }
   [[nodiscard]] Result<Ack> parse(const Exchange& ex) const override { return expect_ok(ex); }
 };
@@ -113,24 +110,15 @@ struct Identity {
   int api_minor = 0;
 };
 class Identify final : public SingleCommand<Identity> {
-protected:
+ protected:
   [[nodiscard]] Request request() const override { return Request::read("*IDN"); }
   [[nodiscard]] Result<Identity> parse(const Exchange& ex) const override;
 };
 
 /// `*ECHO text?` → text (text may not contain `?`, `=` or `<`).
-class Echo final : public SingleCommand<std::string> {
-public:
-  explicit Echo(std::string text) : text_(std::move(text)) {}
-
-protected:
-  [[nodiscard]] Request request() const override { return Request::read("*ECHO " + text_); }
-  [[nodiscard]] Result<std::string> parse(const Exchange& ex) const override {
-    return expect_value(ex);
-  }
-
-private:
-  std::string text_;
+class Echo final : public NamedRead<std::string, &expect_value> {
+ public:
+  explicit Echo(const std::string& text) : NamedRead("*ECHO " + text) {}
 };
 
 /// `*WHO?`: one entry per connection to the server.
@@ -140,39 +128,21 @@ struct Peer {
   std::string address;  // ip:port
 };
 class Who final : public SingleCommand<std::vector<Peer>> {
-protected:
+ protected:
   [[nodiscard]] Request request() const override { return Request::read("*WHO"); }
   [[nodiscard]] Result<std::vector<Peer>> parse(const Exchange& ex) const override;
 };
 
 /// `*DESC.<name>?` → description of a block, field, attribute or table sub-field.
-class Describe final : public SingleCommand<std::string> {
-public:
-  explicit Describe(std::string name) : name_(std::move(name)) {}
-
-protected:
-  [[nodiscard]] Request request() const override { return Request::read("*DESC." + name_); }
-  [[nodiscard]] Result<std::string> parse(const Exchange& ex) const override {
-    return expect_value(ex);
-  }
-
-private:
-  std::string name_;
+class Describe final : public NamedRead<std::string, &expect_value> {
+ public:
+  explicit Describe(const std::string& name) : NamedRead("*DESC." + name) {}
 };
 
 /// `*ENUMS.<name>?` → the labels of an enum field, attribute or table sub-field.
-class GetEnums final : public SingleCommand<std::vector<std::string>> {
-public:
-  explicit GetEnums(std::string name) : name_(std::move(name)) {}
-
-protected:
-  [[nodiscard]] Request request() const override { return Request::read("*ENUMS." + name_); }
-  [[nodiscard]] Result<std::vector<std::string>> parse(const Exchange& ex) const override {
-    return expect_list(ex);
-  }
-
-private:
-  std::string name_;
+class GetEnums final : public NamedRead<std::vector<std::string>, &expect_list> {
+ public:
+  explicit GetEnums(const std::string& name) : NamedRead("*ENUMS." + name) {}
 };
 
 /// One entry of `*CAPTURE?`: a field and its capture options (e.g. "Min Max Mean").
@@ -183,7 +153,7 @@ struct CaptureSetting {
 };
 /// `*CAPTURE?` → what is captured now.
 class GetCapture final : public SingleCommand<std::vector<CaptureSetting>> {
-protected:
+ protected:
   [[nodiscard]] Request request() const override { return Request::read("*CAPTURE"); }
   [[nodiscard]] Result<std::vector<CaptureSetting>> parse(const Exchange& ex) const override;
 };
@@ -198,34 +168,34 @@ enum class Listing {
   metadata_keys,    ///< `*METADATA.*?`
 };
 class GetListing final : public SingleCommand<std::vector<std::string>> {
-public:
+ public:
   explicit GetListing(Listing what) : what_(what) {}
 
-protected:
+ protected:
   [[nodiscard]] Request request() const override;
   [[nodiscard]] Result<std::vector<std::string>> parse(const Exchange& ex) const override {
     return expect_list(ex);
   }
 
-private:
+ private:
   Listing what_;
 };
 
 /// `*CAPTURE=`: clear every .CAPTURE.
 class ClearCapture final : public SingleCommand<Ack> {
-protected:
+ protected:
   [[nodiscard]] Request request() const override { return Request::write("*CAPTURE", ""); }
   [[nodiscard]] Result<Ack> parse(const Exchange& ex) const override { return expect_ok(ex); }
 };
 
 /// `*PCAP.STATUS?` → e.g. `Busy 1 1`.
 struct PcapStatus {
-  std::string state;      // "Idle" or "Busy"
-  int data_readers = 0;   // data clients connected
-  int taking_data = 0;    // data clients taking data
+  std::string state;     // "Idle" or "Busy"
+  int data_readers = 0;  // data clients connected
+  int taking_data = 0;   // data clients taking data
 };
 class GetPcapStatus final : public SingleCommand<PcapStatus> {
-protected:
+ protected:
   [[nodiscard]] Request request() const override { return Request::read("*PCAP.STATUS"); }
   [[nodiscard]] Result<PcapStatus> parse(const Exchange& ex) const override;
 };
@@ -234,24 +204,21 @@ protected:
 /// `*CLOCK_FREQ?` → FPGA tick rate in Hz.
 enum class Counter { captured, clock_frequency };
 class GetCounter final : public SingleCommand<std::uint64_t> {
-public:
+ public:
   explicit GetCounter(Counter what) : what_(what) {}
 
-protected:
+ protected:
   [[nodiscard]] Request request() const override;
   [[nodiscard]] Result<std::uint64_t> parse(const Exchange& ex) const override;
 
-private:
+ private:
   Counter what_;
 };
 
 /// `*PCAP.COMPLETION?` → `Ok`, `Busy`, `Disarmed`, `Framing error`, ...
-class GetPcapCompletion final : public SingleCommand<std::string> {
-protected:
-  [[nodiscard]] Request request() const override { return Request::read("*PCAP.COMPLETION"); }
-  [[nodiscard]] Result<std::string> parse(const Exchange& ex) const override {
-    return expect_value(ex);
-  }
+class GetPcapCompletion final : public NamedRead<std::string, &expect_value> {
+ public:
+  GetPcapCompletion() : NamedRead("*PCAP.COMPLETION") {}
 };
 
 /// Parses a decimal integer that must fill `text`; nullopt otherwise.

@@ -24,6 +24,7 @@
 //   write(socket, c.take_output());
 //   c.receive(bytes_read);              // until c.finished(t.id)
 //   std::string trig = c.take_result(t).value();
+#include <concepts>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -51,7 +52,7 @@ namespace detail {
 
 /// Type-erased command inside the connection.
 class Slot {
-public:
+ public:
   Slot() = default;
   Slot(const Slot&) = delete;
   Slot& operator=(const Slot&) = delete;
@@ -70,7 +71,7 @@ public:
 
 template <class T>
 class TypedSlot final : public Slot {
-public:
+ public:
   explicit TypedSlot(std::unique_ptr<Command<T>> command) : command_(std::move(command)) {}
 
   [[nodiscard]] std::vector<Request> start() override {
@@ -83,7 +84,7 @@ public:
   [[nodiscard]] bool finished() const override { return result_.has_value(); }
   [[nodiscard]] Result<T> take() { return std::move(*result_); }
 
-private:
+ private:
   template <class F>
   [[nodiscard]] std::vector<Request> apply(F step_of) {
     try {
@@ -109,11 +110,11 @@ private:
 }  // namespace detail
 
 class ControlConnection {
-public:
+ public:
   /// Queues `command`; its first batch is appended to the output (or it
   /// finishes at once: an immediate result or an invalid request).
   template <class C>
-    requires std::derived_from<C, Command<typename C::result_type>>
+  requires std::derived_from<C, Command<typename C::result_type>>
   [[nodiscard]] Ticket<typename C::result_type> send(C command) {
     using T = typename C::result_type;
     return send(std::unique_ptr<Command<T>>(std::make_unique<C>(std::move(command))));
@@ -168,7 +169,7 @@ public:
   /// Commands not yet collected (finished or not).
   [[nodiscard]] std::size_t commands() const noexcept { return slots_.size(); }
 
-private:
+ private:
   struct Waiting {
     CommandId id;
     Request request;

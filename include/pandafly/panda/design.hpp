@@ -18,7 +18,7 @@
 namespace pandafly::panda {
 
 class Design {
-public:
+ public:
   Design() = default;
   explicit Design(std::vector<Request> commands) : commands_(std::move(commands)) {}
 
@@ -44,7 +44,7 @@ public:
 
   friend bool operator==(const Design&, const Design&) = default;
 
-private:
+ private:
   std::vector<Request> commands_;
 };
 
@@ -53,11 +53,11 @@ private:
 /// `.TABLE?`, `.METADATA?` pipelined, then `T.B?` for each table and `M?` for
 /// each multi-line metadata value. Fields reported `(error)` are skipped.
 class GetState final : public Command<Design> {
-public:
+ public:
   [[nodiscard]] Step<Design> start() override;
   [[nodiscard]] Step<Design> on_replies(std::span<const Exchange> ex) override;
 
-private:
+ private:
   bool fetching_ = false;
   std::vector<Request> commands_;
   std::vector<std::string> tables_;
@@ -72,13 +72,13 @@ struct SetStateReport {
 /// Sends every command pipelined and reports each refusal (the design is
 /// applied as far as the PandA accepts it; an ERR does not stop the rest).
 class SetState final : public Command<SetStateReport> {
-public:
+ public:
   explicit SetState(std::vector<Request> commands) : commands_(std::move(commands)) {}
   explicit SetState(const Design& design) : commands_(design.commands()) {}
   [[nodiscard]] Step<SetStateReport> start() override;
   [[nodiscard]] Step<SetStateReport> on_replies(std::span<const Exchange> ex) override;
 
-private:
+ private:
   std::vector<Request> commands_;
 };
 

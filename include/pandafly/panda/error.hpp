@@ -29,14 +29,14 @@ enum class Errc {
 /// error class (`code`) and the human text (`message`, for `server_error`
 /// exactly what followed `ERR `).
 class CommandError : public std::runtime_error {
-public:
+ public:
   CommandError(std::error_code code, std::string command, std::string message);
 
   [[nodiscard]] std::error_code code() const noexcept { return code_; }
   [[nodiscard]] const std::string& command() const noexcept { return command_; }
   [[nodiscard]] const std::string& message() const noexcept { return message_; }
 
-private:
+ private:
   std::error_code code_;
   std::string command_;
   std::string message_;

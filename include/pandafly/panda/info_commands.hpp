@@ -22,12 +22,12 @@ struct BlockInfo {
 /// a description (`ERR No description set for block`) gets an empty one.
 /// Blocks are returned sorted by name (the server's order is hash order).
 class GetBlocks final : public Command<std::vector<BlockInfo>> {
-public:
+ public:
   explicit GetBlocks(bool descriptions = true) : descriptions_(descriptions) {}
   [[nodiscard]] Step<std::vector<BlockInfo>> start() override;
   [[nodiscard]] Step<std::vector<BlockInfo>> on_replies(std::span<const Exchange> ex) override;
 
-private:
+ private:
   bool descriptions_;
   std::vector<BlockInfo> blocks_;
 };
@@ -35,22 +35,22 @@ private:
 /// One line of `BLOCK.*?`: `NAME index type [subtype [extra…]]`.
 struct FieldListing {
   std::string name;
-  int index = 0;                   // UI ordering
-  std::string type;                // param, read, write, time, bit_out, pos_out, ext_out, bit_mux, pos_mux, table
-  std::string subtype;             // uint, int, scalar, bit, action, lut, enum, time, timestamp, samples, bits
+  int index = 0;     // UI ordering
+  std::string type;  // param, read, write, time, bit_out, pos_out, ext_out, bit_mux, pos_mux, table
+  std::string subtype;  // uint, int, scalar, bit, action, lut, enum, time, timestamp, samples, bits
   std::vector<std::string> extra;  // e.g. uint max, scalar scale/offset/units, bits N
 };
 
 /// `BLOCK.*?`, sorted by index.
 class GetFieldList final : public SingleCommand<std::vector<FieldListing>> {
-public:
+ public:
   explicit GetFieldList(std::string block) : block_(std::move(block)) {}
 
-protected:
+ protected:
   [[nodiscard]] Request request() const override { return Request::read(block_ + ".*"); }
   [[nodiscard]] Result<std::vector<FieldListing>> parse(const Exchange& ex) const override;
 
-private:
+ private:
   std::string block_;
 };
 
@@ -58,19 +58,19 @@ private:
 struct FieldInfo {
   FieldListing listing;
   std::string description;
-  std::optional<std::uint64_t> max;          // uint: MAX
-  std::optional<std::string> units;          // scalar, pos_out: UNITS; time: current UNITS
-  std::optional<double> scale;               // scalar, pos_out
-  std::optional<double> offset;              // scalar, pos_out
-  std::vector<std::string> labels;           // enum labels; bit_mux/pos_mux choices
-  std::vector<std::string> units_labels;     // time: the UNITS choices
-  std::vector<std::string> capture_labels;   // pos_out, ext_out: the CAPTURE choices
-  std::optional<std::string> capture_word;   // bit_out: e.g. PCAP.BITS0
-  std::optional<unsigned> bit_offset;        // bit_out: bit index in that word
-  std::optional<std::uint64_t> max_delay;    // bit_mux: MAX_DELAY
-  std::vector<std::string> bits;             // ext_out bits: the 32 bit names ("" = unused)
-  std::optional<std::uint64_t> max_length;   // table: MAX_LENGTH in words
-  std::optional<TableLayout> table;          // table: the row layout with enum labels
+  std::optional<std::uint64_t> max;         // uint: MAX
+  std::optional<std::string> units;         // scalar, pos_out: UNITS; time: current UNITS
+  std::optional<double> scale;              // scalar, pos_out
+  std::optional<double> offset;             // scalar, pos_out
+  std::vector<std::string> labels;          // enum labels; bit_mux/pos_mux choices
+  std::vector<std::string> units_labels;    // time: the UNITS choices
+  std::vector<std::string> capture_labels;  // pos_out, ext_out: the CAPTURE choices
+  std::optional<std::string> capture_word;  // bit_out: e.g. PCAP.BITS0
+  std::optional<unsigned> bit_offset;       // bit_out: bit index in that word
+  std::optional<std::uint64_t> max_delay;   // bit_mux: MAX_DELAY
+  std::vector<std::string> bits;            // ext_out bits: the 32 bit names ("" = unused)
+  std::optional<std::uint64_t> max_length;  // table: MAX_LENGTH in words
+  std::optional<TableLayout> table;         // table: the row layout with enum labels
 };
 
 /// `BLOCK.*?`, then for every field — pipelined in one batch — its
@@ -81,13 +81,13 @@ struct FieldInfo {
 /// table MAX_LENGTH/FIELDS/ROW_WORDS), then the table sub-field labels. A
 /// missing description is left empty; any other ERR fails the command.
 class GetFieldInfo final : public Command<std::vector<FieldInfo>> {
-public:
+ public:
   explicit GetFieldInfo(std::string block, bool descriptions = true)
       : block_(std::move(block)), descriptions_(descriptions) {}
   [[nodiscard]] Step<std::vector<FieldInfo>> start() override;
   [[nodiscard]] Step<std::vector<FieldInfo>> on_replies(std::span<const Exchange> ex) override;
 
-private:
+ private:
   // Applies one reply to the field it was asked for; an error fails the command.
   using Handler = std::function<std::optional<CommandError>(const Exchange&)>;
   void ask(Request r, Handler h);

@@ -23,7 +23,7 @@
 namespace pandafly::panda {
 
 class ReplyParser {
-public:
+ public:
   static constexpr std::size_t max_reply_line = 1U << 20;
 
   /// Consumes `bytes`, appending each reply completed by them to `out`.
@@ -37,7 +37,7 @@ public:
   /// Forget everything (for a new connection).
   void reset();
 
-private:
+ private:
   enum class State { idle, in_list, failed };
 
   [[nodiscard]] bool on_line(std::string_view line, std::vector<Reply>& out);

@@ -18,9 +18,9 @@ namespace pandafly::panda {
 inline constexpr std::size_t max_line_length = 1022;
 
 struct Request {
-  std::string line;                // the command line, without LF
-  std::vector<std::string> data;   // data lines of a multi-line write, without LF
-  bool multiline = false;          // true: `data` follows, then an empty line
+  std::string line;               // the command line, without LF
+  std::vector<std::string> data;  // data lines of a multi-line write, without LF
+  bool multiline = false;         // true: `data` follows, then an empty line
 
   /// `NAME?`
   [[nodiscard]] static Request read(std::string_view name);
@@ -47,8 +47,8 @@ struct Request {
 struct Reply {
   enum class Kind { ok, value, list, error };
   Kind kind = Kind::ok;
-  std::string text;                 // the value (`OK =text`) or the message (`ERR text`)
-  std::vector<std::string> lines;   // a list's lines without their `!`
+  std::string text;                // the value (`OK =text`) or the message (`ERR text`)
+  std::vector<std::string> lines;  // a list's lines without their `!`
 
   [[nodiscard]] bool is_error() const noexcept { return kind == Kind::error; }
   friend bool operator==(const Reply&, const Reply&) = default;

@@ -14,7 +14,7 @@ struct Ack {
 
 template <class T>
 class Result {
-public:
+ public:
   Result(T value) : v_(std::move(value)) {}             // NOLINT(google-explicit-constructor)
   Result(CommandError error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
@@ -28,7 +28,7 @@ public:
   /// The error; only valid when !ok().
   [[nodiscard]] const CommandError& error() const { return std::get<1>(v_); }
 
-private:
+ private:
   std::variant<T, CommandError> v_;
 };
 

@@ -17,7 +17,7 @@ namespace pandafly::panda {
 
 struct TableField {
   std::string name;
-  unsigned high = 0;                // bit numbers over the concatenated row words
+  unsigned high = 0;  // bit numbers over the concatenated row words
   unsigned low = 0;
   std::string subtype;              // uint | int | enum
   std::vector<std::string> labels;  // enum labels (index = value)
@@ -31,7 +31,7 @@ struct TableField {
 using TableRow = std::vector<std::int64_t>;
 
 class TableLayout {
-public:
+ public:
   TableLayout() = default;
   /// Parses `FIELDS?` lines. `row_words` = ROW_WORDS? when the server has it,
   /// else 0 to compute it from the highest bit. Throws std::invalid_argument
@@ -58,12 +58,17 @@ public:
   [[nodiscard]] TableRow parse_row(std::string_view text) const;
   /// The inverse of parse_row: every field as `NAME=VALUE`, enums by label.
   [[nodiscard]] std::string format_row(const TableRow& row) const;
+  /// Table words from text, one row per line, either `NAME=VALUE` pairs
+  /// (parse_row) or raw uint32 words (decimal or 0x hex, any number per line,
+  /// e.g. what `X.TABLE?` printed). Blank lines and `#` comments are skipped.
+  /// Throws std::invalid_argument naming the line.
+  [[nodiscard]] std::vector<std::uint32_t> words_from_text(std::string_view text) const;
   /// The value of field `i` as text (enum label when known).
   [[nodiscard]] std::string format_value(std::size_t i, std::int64_t v) const;
   /// Parses the text of field `i` (label or number); throws std::invalid_argument.
   [[nodiscard]] std::int64_t parse_value(std::size_t i, std::string_view text) const;
 
-private:
+ private:
   std::vector<TableField> fields_;
   unsigned row_words_ = 0;
 };

@@ -22,16 +22,16 @@ enum class TableEncoding {
 
 /// Writes uint32 words to a table field.
 class TablePut final : public SingleCommand<Ack> {
-public:
+ public:
   TablePut(std::string name, std::vector<std::uint32_t> words, TableMode mode = TableMode::replace,
            TableEncoding encoding = TableEncoding::base64)
       : name_(std::move(name)), words_(std::move(words)), mode_(mode), encoding_(encoding) {}
 
-protected:
+ protected:
   [[nodiscard]] Request request() const override;
   [[nodiscard]] Result<Ack> parse(const Exchange& ex) const override { return expect_ok(ex); }
 
-private:
+ private:
   std::string name_;
   std::vector<std::uint32_t> words_;
   TableMode mode_;
@@ -40,15 +40,15 @@ private:
 
 /// Reads a table field's words.
 class TableGet final : public SingleCommand<std::vector<std::uint32_t>> {
-public:
+ public:
   explicit TableGet(std::string name, TableEncoding encoding = TableEncoding::base64)
       : name_(std::move(name)), encoding_(encoding) {}
 
-protected:
+ protected:
   [[nodiscard]] Request request() const override;
   [[nodiscard]] Result<std::vector<std::uint32_t>> parse(const Exchange& ex) const override;
 
-private:
+ private:
   std::string name_;
   TableEncoding encoding_;
 };
@@ -58,14 +58,14 @@ private:
 /// sub-field (`*ENUMS.X[].F?`) and, if asked, every description
 /// (`*DESC.X[].F?`, a missing description is empty).
 class GetTableLayout final : public Command<TableLayout> {
-public:
+ public:
   explicit GetTableLayout(std::string name, bool descriptions = false)
       : name_(std::move(name)), descriptions_(descriptions) {}
 
   [[nodiscard]] Step<TableLayout> start() override;
   [[nodiscard]] Step<TableLayout> on_replies(std::span<const Exchange> exchanges) override;
 
-private:
+ private:
   std::string name_;
   bool descriptions_;
   std::optional<TableLayout> layout_;

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package pandafly builds and tests with. Idempotent;
+# run as root (or with sudo). Nothing is downloaded from anywhere but Debian.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev llvm
+  # libraries
+  libboost-dev libfmt-dev libcli11-dev nlohmann-json3-dev libpugixml-dev libtomlplusplus-dev
+  # tests and benchmarks
+  doctest-dev libbenchmark-dev python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "setup: installing ${missing[*]}"
+$SUDO apt-get update
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
