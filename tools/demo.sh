@@ -27,7 +27,7 @@ pandactl blocks | head -8
 pandactl fields PCOMP
 pandactl load panda/flyscan.sav
 pandactl get PCOMP1.INP PCOMP1.START PCOMP1.STEP PCOMP1.PULSES PULSE1.TRIG TTLOUT1.VAL PCAP.TRIG INENC1.VAL.CAPTURE
-pandactl put PCOMP1.PULSES=1801 PCOMP1.STEP=1000
+pandactl put PCOMP1.PULSES=901 PCOMP1.STEP=2000   # someone changed two fields by hand ...
 pandactl load panda/flyscan.sav
 pandactl table put SEQ1.TABLE - <<ROWS
 REPEATS=1 TRIGGER=POSA>=POSITION POSITION=-2000 TIME1=50 TIME2=50 OUTA1=1

@@ -45,7 +45,15 @@ std::string encode(std::span<const std::byte> bytes) {
 }
 
 std::optional<std::vector<std::byte>> decode(std::string_view text) {
-  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
+  // Padding is optional, but when present it must complete the last quantum
+  // (`AB==`, `ABC=`); `AB=` is as malformed to us as to the PandA.
+  const std::size_t padded = text.size();
+  std::size_t pad = 0;
+  while (!text.empty() && text.back() == '=') {
+    text.remove_suffix(1);
+    ++pad;
+  }
+  if (pad > 2 || (pad > 0 && padded % 4 != 0)) return std::nullopt;
   if (text.size() % 4 == 1) return std::nullopt;  // 6 dangling bits cannot form a byte
   std::vector<std::byte> out;
   out.reserve(text.size() * 3 / 4);

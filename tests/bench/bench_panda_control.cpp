@@ -43,7 +43,8 @@ void BM_memcpy(benchmark::State& state) {
     benchmark::DoNotOptimize(dst.data());
     benchmark::ClobberMemory();
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * src.size()));
+  state.SetBytesProcessed(
+      static_cast<std::int64_t>(state.iterations() * static_cast<std::int64_t>(src.size())));
 }
 BENCHMARK(BM_memcpy);
 
@@ -58,8 +59,10 @@ void BM_reply_decode(benchmark::State& state) {
     for (const auto id : c.take_completed()) c.abandon(id);
     benchmark::DoNotOptimize(c.commands());
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * stream.size()));
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+  state.SetBytesProcessed(
+      static_cast<std::int64_t>(state.iterations() * static_cast<std::int64_t>(stream.size())));
+  state.SetItemsProcessed(
+      static_cast<std::int64_t>(state.iterations() * static_cast<std::int64_t>(n)));
 }
 BENCHMARK(BM_reply_decode);
 
@@ -85,7 +88,7 @@ class Peer {
   Peer(const Peer&) = delete;
   Peer& operator=(const Peer&) = delete;
   ~Peer() {
-    boost::asio::post(io_, [this] { server_.stop(); });
+    server_.stop();  // posts to the io_context
     io_.stop();
     thread_.join();
   }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # pandactl end to end against pandafly-sim on 127.0.0.1 (ephemeral ports).
 # Usage: pandactl_cli.sh PANDACTL PANDAFLY_SIM DATA_DIR
-set -euo pipefail
+set -eu  # no pipefail: `cmd | grep -q` may stop reading early (SIGPIPE to cmd)
 pandactl_bin=$1
 sim_bin=$2
 work=$(mktemp -d)

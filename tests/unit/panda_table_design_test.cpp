@@ -90,6 +90,9 @@ TEST_CASE("base64 round trip and rejects") {
     CHECK(base64::decode(text) == bytes);
   }
   CHECK_FALSE(base64::decode("A"));
+  CHECK_FALSE(base64::decode("AB="));  // incomplete padding
+  CHECK_FALSE(base64::decode("A==="));
+  CHECK(base64::decode("AB") == base64::decode("AB=="));
   CHECK_FALSE(base64::decode("AB*D"));
   CHECK_FALSE(base64::decode_words(Lines{"AQID"}));  // 3 bytes: not whole words
 }

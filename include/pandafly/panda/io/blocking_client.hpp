@@ -6,16 +6,13 @@
 // POSIX sockets and poll() rather than Asio's synchronous API: poll() takes the
 // deadline directly, while Asio's blocking calls have no per-call timeout.
 //
-// Threads: not thread-safe. One thread owns the client and makes every call.
-// Errors: a command's failure (ERR reply, timeout, lost connection) is its
-// Result; only connect()/reconnect() and run() throw.
-//   * timeout: that command fails with Errc::timed_out; its late reply is read
-//     and discarded, so the stream stays in step for the next call;
-//   * EOF or a socket error: every command in flight fails with
-//     Errc::connection_lost; later calls fail with Errc::not_connected until
-//     reconnect();
-//   * a reply that breaks the grammar: the commands in flight fail with
-//     malformed_reply and the client drops the connection (as above).
+// Threads: not thread-safe; one thread owns the client and makes every call.
+// Errors: a command's failure is its Result; only connect(), reconnect() and
+// run() throw. Timeout: that command fails with Errc::timed_out and its late
+// reply is read and discarded (the stream stays in step). EOF or a socket
+// error: every command in flight fails with connection_lost, later ones with
+// not_connected until reconnect(). A reply that breaks the grammar: the
+// commands in flight fail with malformed_reply and the connection is dropped.
 // On connect nothing is sent (no *IDN?): callers decide what to ask.
 //
 // Example:
@@ -37,8 +34,10 @@
 namespace pandafly::panda {
 
 class BlockingClient {
-public:
+ public:
   using Clock = std::chrono::steady_clock;
+  template <class C>
+  using ResultOf = Result<typename C::result_type>;
 
   BlockingClient() = default;
   BlockingClient(const BlockingClient&) = delete;
@@ -50,7 +49,7 @@ public:
   /// (refused, timed out, unknown host).
   void connect(std::string host, std::uint16_t port, std::chrono::milliseconds timeout);
   /// connect() again to the last host and port.
-  void reconnect(std::chrono::milliseconds timeout);
+  void reconnect(std::chrono::milliseconds timeout) { connect(host_, port_, timeout); }
   /// Closes the socket; commands still in flight fail with connection_lost.
   void close() noexcept;
   [[nodiscard]] bool connected() const noexcept { return fd_ >= 0; }
@@ -68,15 +67,15 @@ public:
   template <class T>
   [[nodiscard]] Result<T> wait(Ticket<T> t, Clock::time_point deadline) {
     pump(t.id, deadline);
-    std::string name = take_name(t.id);
+    const auto name = names_.extract(t.id);
     if (conn_.finished(t.id)) return conn_.take_result(t);
     conn_.abandon(t.id);
-    return CommandError{Errc::timed_out, std::move(name), "no reply before the deadline"};
+    return CommandError{Errc::timed_out, name ? name.mapped() : "", "no reply before the deadline"};
   }
 
   /// Sends `command` and waits at most `timeout` for its result.
   template <class C>
-  [[nodiscard]] Result<typename C::result_type> call(C command, std::chrono::milliseconds timeout) {
+  [[nodiscard]] ResultOf<C> call(C command, std::chrono::milliseconds timeout) {
     const auto deadline = Clock::now() + timeout;
     return wait(send(std::move(command)), deadline);
   }
@@ -89,42 +88,39 @@ public:
   /// Sends every command in one write (pipelined), then collects the results
   /// in order; `timeout` covers the whole batch.
   template <class... C>
-  [[nodiscard]] std::tuple<Result<typename C::result_type>...> call_all(
-      std::chrono::milliseconds timeout, C... commands) {
+  [[nodiscard]] std::tuple<ResultOf<C>...> call_all(std::chrono::milliseconds timeout,
+                                                    C... commands) {
     const auto deadline = Clock::now() + timeout;
     std::tuple tickets{send(std::move(commands))...};  // braced: sent left to right
-    return std::apply(
-        [&](auto... t) {
-          return std::tuple<Result<typename C::result_type>...>{wait(t, deadline)...};
-        },
-        tickets);
+    return std::apply([&](auto... t) { return std::tuple<ResultOf<C>...>{wait(t, deadline)...}; },
+                      tickets);
   }
   /// call_all() for a run-time number of commands of one type.
   template <class C>
-  [[nodiscard]] std::vector<Result<typename C::result_type>> call_all(
-      std::vector<C> commands, std::chrono::milliseconds timeout) {
+  [[nodiscard]] std::vector<ResultOf<C>> call_all(std::vector<C> commands,
+                                                  std::chrono::milliseconds timeout) {
     const auto deadline = Clock::now() + timeout;
     std::vector<Ticket<typename C::result_type>> tickets;
     for (auto& c : commands) tickets.push_back(send(std::move(c)));
-    std::vector<Result<typename C::result_type>> results;
+    std::vector<ResultOf<C>> results;
     for (const auto t : tickets) results.push_back(wait(t, deadline));
     return results;
   }
 
-private:
+ private:
   void after_send(CommandId id);
   void pump(CommandId id, Clock::time_point deadline);
   void write_some();
   void read_some();
+  void io_failed(const char* doing);  // lose() with errno's text
   void lose(Errc code, const std::string& why);
-  [[nodiscard]] std::string take_name(CommandId id);
-  [[nodiscard]] std::string peer() const;
+  [[nodiscard]] std::string peer() const { return host_ + ":" + std::to_string(port_); }
 
   ControlConnection conn_;
   int fd_ = -1;
   std::string host_;
   std::uint16_t port_ = 0;
-  std::string pending_;                                 // bytes not yet written
+  std::string pending_;                               // bytes not yet written
   std::unordered_map<CommandId, std::string> names_;  // first request line, for timeouts
 };
 
