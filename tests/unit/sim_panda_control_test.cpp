@@ -8,17 +8,14 @@
 
 #include "sim/panda/control_connection.hpp"
 #include "sim/panda/model.hpp"
+#include "sim_test_util.hpp"
 
 namespace {
 
 using pandafly::sim::PandaControlConnection;
 using pandafly::sim::PandaModel;
 
-struct Panda {
-  PandaModel model;
-  PandaControlConnection conn{model, "127.0.0.1:40000"};
-  std::string operator()(std::string_view bytes) { return conn.receive(bytes); }
-};
+using pandafly::sim::test::Panda;
 
 }  // namespace
 
