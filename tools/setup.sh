@@ -9,7 +9,9 @@ packages=(
   # libraries
   libboost-dev libfmt-dev libcli11-dev nlohmann-json3-dev libpugixml-dev libtomlplusplus-dev
   # tests and benchmarks
-  doctest-dev libbenchmark-dev python3
+  doctest-dev libbenchmark-dev python3 python3-numpy python3-h5py
+  # HDF5 (capture writer, dx writer)
+  libhdf5-dev hdf5-tools
 )
 
 missing=()

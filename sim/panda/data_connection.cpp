@@ -1,3 +1,4 @@
+// Rules: see data_connection.hpp (Options → Ready ⇄ Acquiring → Closed).
 #include "sim/panda/data_connection.hpp"
 
 #include <sstream>
@@ -56,6 +57,20 @@ std::optional<DataOptions> parse_data_options(std::string_view line) {
   return options;
 }
 
+panda::DataFormat to_panda(DataOptions::Format format) {
+  switch (format) {
+    case Format::ascii:
+      return panda::DataFormat::ascii;
+    case Format::base64:
+      return panda::DataFormat::base64;
+    case Format::framed:
+      return panda::DataFormat::framed;
+    case Format::unframed:
+      break;
+  }
+  return panda::DataFormat::unframed;
+}
+
 PandaDataConnection::PandaDataConnection(PandaModel& model, std::string peer,
                                          std::string connected_at)
     : session_(model.open_session("data", std::move(peer), std::move(connected_at))) {}
@@ -88,6 +103,41 @@ std::string PandaDataConnection::on_options_line(std::string_view line) {
   options_ = *options;
   state_ = State::ready;
   return options_.status ? "OK\n" : "";
+}
+
+std::string PandaDataConnection::start(const CaptureLayout& layout, std::string_view arm_time,
+                                       std::string_view start_time, std::uint64_t missed) {
+  if (!ready()) return {};
+  panda::StartData header = options_.raw ? layout.raw_header() : layout.scaled_header();
+  header.format = to_panda(options_.format);
+  header.arm_time = std::string(arm_time);
+  header.start_time = std::string(start_time);
+  header.missed = missed;
+  layout_.emplace(layout);
+  encoder_.emplace(header);
+  state_ = State::acquiring;
+  return options_.header ? encode_header(header, options_.xml) : std::string{};
+}
+
+std::string PandaDataConnection::samples(std::span<const std::byte> raw) {
+  std::string out;
+  if (!acquiring()) return out;
+  if (options_.raw) {
+    encoder_->encode(raw, out);
+  } else {
+    layout_->scale(raw, scaled_);
+    encoder_->encode(scaled_, out);
+  }
+  return out;
+}
+
+std::string PandaDataConnection::end(std::string_view reason) {
+  std::string out;
+  if (!acquiring()) return out;
+  encoder_->finish(out);
+  if (options_.status) out += encode_end(encoder_->samples(), reason);
+  state_ = options_.one_shot ? State::closed : State::ready;
+  return out;
 }
 
 }  // namespace pandafly::sim

@@ -1,17 +1,24 @@
 #include "sim/panda/server.hpp"
 
+// Rules: see server.hpp. Data clients: each has one read loop (a coroutine
+// that drains the client's bytes) and one write chain (async_write of the
+// front of its queue, then the next); both run on the io_context thread.
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <ctime>
+#include <deque>
 #include <fstream>
 #include <list>
 #include <stdexcept>
+#include <utility>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>
@@ -24,9 +31,21 @@ namespace pandafly::sim {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using SocketPtr = std::shared_ptr<tcp::socket>;
+struct DataClient;
+using ClientPtr = std::shared_ptr<DataClient>;
+
+// The acquisition the data clients are streaming (io_context thread only).
+struct Acquisition {
+  std::shared_ptr<const CaptureLayout> layout;
+  std::string arm_time;
+  std::string start_time;
+  std::uint64_t samples = 0;  // whole samples produced so far
+  bool active = false;
+};
 
 struct PandaServer::State {
-  explicit State(asio::io_context& io) : control(io), data(io) {}
+  explicit State(asio::io_context& io, std::size_t backlog)
+      : control(io), data(io), max_backlog(backlog) {}
 
   PandaModel model;
   tcp::acceptor control;
@@ -35,6 +54,12 @@ struct PandaServer::State {
   std::ofstream log;
   std::atomic<std::size_t> requests{0};
   bool stopped = false;
+  // Data port: clients (weak: each read loop owns its client), the running
+  // acquisition, the ready count readable from any thread.
+  std::list<std::weak_ptr<DataClient>> data_clients;
+  Acquisition acquisition;
+  std::size_t max_backlog;
+  std::atomic<std::size_t> data_ready{0};
 
   void log_line(std::string_view line) {
     if (!log.is_open()) return;
@@ -54,14 +79,16 @@ namespace {
 
 using StatePtr = std::shared_ptr<PandaServer::State>;
 
-std::string iso_now() {
+// ISO-8601 UTC of the system clock with `digits` (3 or 9) fractional digits.
+std::string iso_now(int digits = 3) {
   auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
   std::time_t t = std::chrono::system_clock::to_time_t(now);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms.count());
+  long long fraction = digits == 9 ? ns % 1000000000 : ns / 1000000 % 1000;
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:0{}}Z", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, fraction, digits);
 }
 
 std::string peer_of(const tcp::socket& socket) {
@@ -108,9 +135,152 @@ asio::awaitable<void> control_session(StatePtr state, SocketPtr socket) {
   co_await pump(socket, conn);
 }
 
+}  // namespace
+
+// One data port connection: the sans-IO connection and its send queue.
+struct DataClient {
+  DataClient(StatePtr server, SocketPtr sock)
+      : state(std::move(server)),
+        socket(std::move(sock)),
+        conn(state->model, peer_of(*socket), iso_now()),
+        linger(socket->get_executor()) {}
+
+  StatePtr state;  // first: the model outlives `conn` (its Session)
+  SocketPtr socket;
+  PandaDataConnection conn;
+  std::deque<std::string> queue;  // bytes to write, front being written
+  std::size_t backlog = 0;        // bytes in `queue`
+  asio::steady_timer linger;      // closes a shut-down socket the peer keeps open
+  bool writing = false;
+  bool counted = false;  // counted in State::data_ready (ready, will take the next acquisition)
+  bool gone = false;     // the read loop ended or a write failed: send nothing more
+};
+
+namespace {
+
+constexpr auto kLinger = std::chrono::seconds(1);
+
+// `c` will take no further acquisition: no longer counted as ready.
+void uncount(const ClientPtr& c) {
+  if (!c->counted) return;
+  c->counted = false;
+  c->state->data_ready.fetch_sub(1);
+}
+
+void write_next(const ClientPtr& c);
+
+// The connection is finished (ERR, line overrun, ONE_SHOT after END) and every
+// byte is written: FIN now, close when the peer closes or after kLinger.
+void shut_down(const ClientPtr& c) {
+  uncount(c);
+  if (c->gone || !c->socket->is_open()) return;
+  boost::system::error_code ignored;
+  c->socket->shutdown(tcp::socket::shutdown_send, ignored);
+  c->linger.expires_after(kLinger);
+  c->linger.async_wait([c](const boost::system::error_code& ec) {
+    boost::system::error_code ignore;
+    if (!ec) c->socket->close(ignore);
+  });
+}
+
+// Queues `bytes` (may be empty) for `c` and starts the write chain if idle.
+void send(const ClientPtr& c, std::string bytes) {
+  if (c->gone) return;
+  if (!bytes.empty()) {
+    c->backlog += bytes.size();
+    c->queue.push_back(std::move(bytes));
+  }
+  if (!c->writing) write_next(c);
+}
+
+// One async_write at a time (TCP back-pressure); std::deque keeps the front
+// string in place while later strings are pushed.
+void write_next(const ClientPtr& c) {
+  if (c->queue.empty()) {
+    c->writing = false;
+    if (c->conn.closed()) shut_down(c);
+    return;
+  }
+  c->writing = true;
+  asio::async_write(*c->socket, asio::buffer(c->queue.front()),
+                    [c](const boost::system::error_code& ec, std::size_t) {
+                      c->backlog -= c->queue.front().size();
+                      c->queue.pop_front();
+                      if (!ec) return write_next(c);
+                      c->gone = true;
+                      c->writing = false;
+                      c->queue.clear();
+                      c->backlog = 0;
+                      boost::system::error_code ignored;
+                      c->socket->close(ignored);  // ends the read loop
+                    });
+}
+
+template <class Fn>
+void for_each_client(PandaServer::State& state, Fn&& fn) {
+  for (auto& weak : state.data_clients)
+    if (auto c = weak.lock()) fn(c);
+}
+
+// A client's bytes: the options line (reply queued); once ready it joins the
+// running acquisition, if any, with `missed` = samples produced so far.
+void on_data_bytes(PandaServer::State& state, const ClientPtr& c, std::string_view bytes) {
+  send(c, c->conn.receive(bytes));
+  if (c->counted || !c->conn.ready()) return;
+  c->counted = true;
+  state.data_ready.fetch_add(1);
+  const Acquisition& a = state.acquisition;
+  if (a.active) send(c, c->conn.start(*a.layout, a.arm_time, a.start_time, a.samples));
+}
+
 asio::awaitable<void> data_session(StatePtr state, SocketPtr socket) {
-  PandaDataConnection conn(state->model, peer_of(*socket), iso_now());
-  co_await pump(socket, conn);
+  auto client = std::make_shared<DataClient>(state, socket);
+  state->data_clients.push_back(client);
+  std::array<char, 4096> buffer{};
+  boost::system::error_code ec;
+  while (!ec) {
+    std::size_t n = co_await socket->async_read_some(asio::buffer(buffer),
+                                                     asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) on_data_bytes(*state, client, std::string_view(buffer.data(), n));
+  }
+  uncount(client);
+  client->gone = true;
+  client->linger.cancel();
+  state->data_clients.remove_if([&](const std::weak_ptr<DataClient>& weak) {
+    auto c = weak.lock();
+    return !c || c == client;
+  });
+}
+
+// ---------------------------------------------------------------- acquisitions
+// (io_context thread)
+
+void end_acquisition(PandaServer::State& state, const std::string& reason) {
+  if (!state.acquisition.active) return;
+  for_each_client(state, [&](const ClientPtr& c) { send(c, c->conn.end(reason)); });
+  state.acquisition = {};
+}
+
+void begin_acquisition(PandaServer::State& state, Acquisition next) {
+  end_acquisition(state, "Disarmed");
+  state.acquisition = std::move(next);
+  const Acquisition& a = state.acquisition;
+  for_each_client(state, [&](const ClientPtr& c) {
+    send(c, c->conn.start(*a.layout, a.arm_time, a.start_time, 0));
+  });
+}
+
+// A client at or over the backlog limit gets END Data overrun instead.
+void send_samples(PandaServer::State& state, const std::vector<std::byte>& raw) {
+  if (!state.acquisition.active) return;
+  state.acquisition.samples += raw.size() / state.acquisition.layout->raw_sample_bytes();
+  for_each_client(state, [&](const ClientPtr& c) {
+    if (!c->conn.acquiring()) return;
+    if (c->backlog >= state.max_backlog)
+      send(c, c->conn.end("Data overrun"));
+    else
+      send(c, c->conn.samples(raw));
+  });
 }
 
 using SessionFn = asio::awaitable<void> (*)(StatePtr, SocketPtr);
@@ -145,7 +315,7 @@ asio::awaitable<void> accept_loop(StatePtr state, tcp::acceptor& acceptor, Sessi
 }  // namespace
 
 PandaServer::PandaServer(asio::io_context& io, Options options)
-    : io_(io), state_(std::make_shared<State>(io)) {
+    : io_(io), state_(std::make_shared<State>(io, options.max_backlog_bytes)) {
   if (!options.command_log.empty()) {
     state_->log.open(options.command_log, std::ios::app);
     if (!state_->log) throw std::runtime_error("cannot open command log " + options.command_log);
@@ -172,6 +342,32 @@ std::size_t PandaServer::requests_received() const {
 
 PandaModel& PandaServer::model() {
   return state_->model;
+}
+
+std::size_t PandaServer::data_clients_ready() const {
+  return state_->data_ready.load();
+}
+
+void PandaServer::begin_acquisition(CaptureLayout layout, std::string arm_time,
+                                    std::string start_time) {
+  Acquisition next;
+  next.layout = std::make_shared<const CaptureLayout>(std::move(layout));
+  next.arm_time = arm_time.empty() ? iso_now(9) : std::move(arm_time);
+  next.start_time = start_time.empty() ? next.arm_time : std::move(start_time);
+  next.active = true;
+  asio::post(io_, [state = state_, next = std::move(next)]() mutable {
+    sim::begin_acquisition(*state, std::move(next));
+  });
+}
+
+void PandaServer::send_samples(std::vector<std::byte> raw_samples) {
+  asio::post(io_,
+             [state = state_, raw = std::move(raw_samples)] { sim::send_samples(*state, raw); });
+}
+
+void PandaServer::end_acquisition(std::string reason) {
+  asio::post(
+      io_, [state = state_, reason = std::move(reason)] { sim::end_acquisition(*state, reason); });
 }
 
 }  // namespace pandafly::sim

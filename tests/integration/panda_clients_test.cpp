@@ -34,7 +34,7 @@
 #include "pandafly/panda/info_commands.hpp"
 #include "pandafly/panda/io/asio_client.hpp"
 #include "pandafly/panda/io/blocking_client.hpp"
-#include "sim/panda/server.hpp"
+#include "sim_fixture.hpp"
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -45,26 +45,7 @@ namespace {
 
 constexpr auto kLocal = "127.0.0.1";
 
-/// The PandA simulator on its own io_context and thread, on ephemeral ports.
-class Simulator {
- public:
-  Simulator() : server_(io_, {.control_port = 0, .data_port = 0, .command_log = ""}) {
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  Simulator(const Simulator&) = delete;
-  Simulator& operator=(const Simulator&) = delete;
-  ~Simulator() {
-    server_.stop();  // closes listeners and connections; run() then runs out of work
-    thread_.join();
-  }
-  [[nodiscard]] std::uint16_t port() const { return server_.control_port(); }
-  [[nodiscard]] std::size_t requests() const { return server_.requests_received(); }
-
- private:
-  asio::io_context io_;
-  pandafly::sim::PandaServer server_;
-  std::thread thread_;
-};
+using pandafly::test::Simulator;
 
 /// A control-port peer that follows a script, one connection at a time (it
 /// accepts again after a connection ends). Per request line:

@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "capture.hpp"
 #include "output.hpp"
 #include "pandafly/panda/changes.hpp"
 #include "pandafly/panda/design.hpp"
@@ -23,7 +24,8 @@ using nlohmann::json;
 
 constexpr const char* exit_codes =
     "Exit codes: 0 success, 1 the PandA refused a command (ERR), 2 bad usage or input,\n"
-    "3 cannot connect / connection lost / timed out, 4 malformed reply from the PandA.";
+    "3 cannot connect / connection lost / timed out, 4 malformed reply from the PandA,\n"
+    "5 (capture) an acquisition ended incomplete: END not Ok, interrupted, disk full, timeout.";
 
 struct Options {
   std::string host = "localhost";
@@ -410,6 +412,45 @@ int main(int argc, char** argv) {
       return 0;
     };
   });
+  pandactl::CaptureArgs cap;
+  auto* capture = sub("capture",
+                      "write the PandA's captured rows to HDF5 (one file per acquisition); Ctrl-C "
+                      "closes the file cleanly");
+  capture->add_option("OUT", cap.out, "output file, e.g. scan.h5 (scan_0001.h5 ... with --num)")
+      ->required();
+  capture->add_flag("--arm", cap.arm,
+                    "arm the PandA once the data port is ready (disarm on Ctrl-C)");
+  auto* scaled = capture->add_flag("--scaled", cap.scaled, "let the PandA scale (SCALED)");
+  capture
+      ->add_flag("!--raw", cap.scaled, "capture RAW and scale here (default: faster, same values)")
+      ->excludes(scaled);
+  capture
+      ->add_option("--flush-period", cap.flush_period_s,
+                   "seconds between flushes (SWMR readers see rows)")
+      ->check(CLI::PositiveNumber);
+  capture->add_option("--num", cap.num, "acquisitions to capture, one file each")
+      ->check(CLI::PositiveNumber);
+  capture
+      ->add_option("--timeout", cap.timeout_s,
+                   "end an acquisition after this many seconds without data (0: never)")
+      ->check(CLI::NonNegativeNumber);
+  capture->add_flag("--force", cap.force, "overwrite existing files");
+  capture
+      ->add_option("--chunk-rows", cap.chunk_rows,
+                   "rows per HDF5 chunk; a full disk loses at most the chunk being written")
+      ->check(CLI::Range(std::size_t{16}, std::size_t{1} << 24));
+  capture->add_flag("--quiet", cap.quiet, "no progress lines on stderr");
+  capture->callback([&] {
+    action = [&] {
+      cap.host = o.host;
+      cap.control_port = o.control_port;
+      cap.data_port = o.data_port;
+      cap.connect_timeout_s = o.timeout_s;
+      cap.json = o.json;
+      return pandactl::run_capture(cap);
+    };
+  });
+
   std::string line;
   auto* raw = sub(
       "raw",

@@ -1,0 +1,58 @@
+#pragma once
+// Element types of pandafly datasets and attributes, and their HDF5 types.
+//
+// Rules:
+//   - File types are little endian. pandafly runs on little-endian hosts only
+//     (static_assert in datatype.cpp), so the file type is also the memory
+//     type and writes need no conversion.
+//   - int96 is stored as what it is: an HDF5 integer of size 12 and precision
+//     96, signed, little endian (HDF5 allows integers of any size; h5dump
+//     prints the values). numpy has no 12-byte integer, so h5py cannot give it
+//     a dtype; read such a dataset as raw records with the file's own type:
+//       a = numpy.empty(d.shape, dtype="V12")
+//       d.id.read(h5py.h5s.ALL, h5py.h5s.ALL, a, mtype=d.id.get_type())
+//       v = [int.from_bytes(bytes(x), "little", signed=True) for x in a]
+//   - Strings in datasets are fixed length (written under SWMR without heap
+//     allocation); string attributes are variable-length UTF-8 (what h5py
+//     writes and reads as `str`).
+//
+// Example:
+//   h5::Handle t = h5::make_type(h5::Type::float64);  // a copy of H5T_IEEE_F64LE
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+
+#include "pandafly/h5/handle.hpp"
+
+namespace pandafly::h5 {
+
+enum class Type { uint8, uint32, int32, uint64, int64, float64, int96 };
+
+[[nodiscard]] std::size_t size_of(Type t) noexcept;
+[[nodiscard]] std::string_view to_string(Type t) noexcept;
+
+/// A new datatype id for `t`, owned by the caller.
+[[nodiscard]] Handle make_type(Type t);
+/// A fixed-length, null-padded ASCII string of `bytes` bytes (at least 1).
+[[nodiscard]] Handle make_string_type(std::size_t bytes);
+/// A variable-length UTF-8 string.
+[[nodiscard]] Handle make_vlen_string_type();
+
+/// The Type of a C++ arithmetic type (uint8_t, uint32_t, int32_t, uint64_t, int64_t, double).
+template <class T>
+constexpr Type type_of() {
+  if constexpr (std::is_same_v<T, std::uint8_t>) return Type::uint8;
+  if constexpr (std::is_same_v<T, std::uint32_t>) return Type::uint32;
+  if constexpr (std::is_same_v<T, std::int32_t>) return Type::int32;
+  if constexpr (std::is_same_v<T, std::uint64_t>) return Type::uint64;
+  if constexpr (std::is_same_v<T, std::int64_t>) return Type::int64;
+  if constexpr (std::is_same_v<T, double>) return Type::float64;
+}
+
+template <class T>
+concept Scalar = std::is_same_v<T, std::uint8_t> || std::is_same_v<T, std::uint32_t> ||
+    std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::uint64_t> ||
+    std::is_same_v<T, std::int64_t> || std::is_same_v<T, double>;
+
+}  // namespace pandafly::h5

@@ -1,0 +1,162 @@
+#pragma once
+// Columns: whole samples (FrameData) decoded into one typed vector per column.
+//
+// A ColumnDecoder is built from the StartData of an acquisition and reused for
+// every frame of it. Two modes:
+//   as_sent — one column per header field, in the wire type (RAW int96 sums of
+//             squares as Int96);
+//   scaled  — what a user wants in a file, identical whether the stream was
+//             SCALED (the server scaled) or RAW (scaled here, as
+//             pandablocks-client does): bit words stay uint32; fields with
+//             scale 1 and offset 0 stay integers; others become
+//             raw·scale + offset as float64; Mean = sum·scale/ticks + offset
+//             and StdDev = scale·√((Σx² − (Σx)²/N)/N) with N the RAW gate
+//             tick count (PCAP.GATE_DURATION, else PCAP.SAMPLES) — NaN when
+//             N = 0; the extra Mean sum RAW sends before each StdDev is used
+//             and not output.
+// Pure computation: no I/O; one owner per decoder and per block.
+//
+// Example:
+//   auto dec = ColumnDecoder::make(start, ColumnDecoder::Mode::scaled).value();
+//   ColumnBlock block = dec.make_block();
+//   dec.append(frame, block);                  // for every FrameData
+//   std::span<const double> theta = block.values<double>(0);
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "pandafly/panda/data.hpp"
+
+namespace pandafly::panda {
+
+__extension__ typedef __int128 Int128;  // GNU extension (g++ and clang): exact sums
+
+/// A 96-bit little-endian two's-complement integer (RAW StdDev sum of squares).
+struct Int96 {
+  std::uint32_t word[3] = {0, 0, 0};
+  [[nodiscard]] Int128 value() const noexcept;
+  [[nodiscard]] static Int96 from(Int128 v) noexcept;
+  friend bool operator==(const Int96&, const Int96&) = default;
+};
+
+enum class ColumnType { uint32, int32, int64, float64, int96 };
+[[nodiscard]] std::size_t size_of(ColumnType t) noexcept;
+
+/// What one output column holds.
+struct ColumnSpec {
+  std::string name;     ///< "INENC1.VAL.Mean" (unique within a decoder)
+  std::string field;    ///< "INENC1.VAL"
+  std::string capture;  ///< "Mean"
+  ColumnType type = ColumnType::float64;
+  std::optional<double> scale;  ///< as the header gave it (informational once scaled)
+  std::optional<double> offset;
+  std::string units;
+  friend bool operator==(const ColumnSpec&, const ColumnSpec&) = default;
+};
+
+/// An allocator that leaves new elements uninitialised: a column grows by a
+/// frame's rows and every new value is written right after, so zero-filling
+/// first would only cost time.
+template <class T>
+struct UninitializedAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = UninitializedAllocator<U>;
+  };
+  using std::allocator<T>::allocator;
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;  // default-initialisation: no zeroing
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+/// The values of one column.
+template <class T>
+using Column = std::vector<T, UninitializedAllocator<T>>;
+
+using ColumnValues = std::variant<Column<std::uint32_t>, Column<std::int32_t>, Column<std::int64_t>,
+                                  Column<double>, Column<Int96>>;
+
+/// Rows of an acquisition, column by column. Columns are index-aligned with
+/// the decoder's specs(); every column has rows() values.
+class ColumnBlock {
+ public:
+  [[nodiscard]] std::size_t rows() const noexcept { return rows_; }
+  [[nodiscard]] std::size_t columns() const noexcept { return values_.size(); }
+  [[nodiscard]] const ColumnValues& column(std::size_t i) const { return values_.at(i); }
+  /// Column `i` as T; throws std::bad_variant_access if it holds another type.
+  template <class T>
+  [[nodiscard]] std::span<const T> values(std::size_t i) const {
+    return std::get<Column<T>>(values_.at(i));
+  }
+  /// The bytes of column `i` (rows() × size_of(type)).
+  [[nodiscard]] std::span<const std::byte> bytes(std::size_t i) const;
+  /// Drops the rows, keeps the capacity.
+  void clear() noexcept;
+  /// Reserves room for `rows` rows in every column.
+  void reserve(std::size_t rows);
+
+ private:
+  friend class ColumnDecoder;
+  std::vector<ColumnValues> values_;
+  std::size_t rows_ = 0;
+};
+
+class ColumnDecoder {
+ public:
+  enum class Mode { as_sent, scaled };
+
+  /// Plans the columns for `start`. Fails (DataErrc::bad_header, message
+  /// saying why) when scaling RAW Mean/StdDev without a gate-count field, or a
+  /// StdDev without its sum.
+  [[nodiscard]] static std::variant<ColumnDecoder, DataError> make(const StartData& start,
+                                                                   Mode mode);
+
+  [[nodiscard]] const std::vector<ColumnSpec>& specs() const noexcept { return specs_; }
+  [[nodiscard]] std::size_t sample_bytes() const noexcept { return sample_bytes_; }
+  /// An empty block with one column per spec.
+  [[nodiscard]] ColumnBlock make_block() const;
+  /// Decodes every sample of `frame` and appends them to `block` (made by
+  /// make_block() of this decoder). `frame.sample_bytes` must equal sample_bytes().
+  void append(const FrameData& frame, ColumnBlock& block) const;
+
+ public:  // the plan is visible to the implementation's tables
+  enum class Op : std::uint8_t {
+    copy_u32,
+    copy_i32,
+    copy_i64,
+    copy_f64,
+    copy_i96,  // as sent
+    scale_i32,
+    scale_u32,
+    scale_i64,  // raw·scale + offset → f64
+    mean,
+    std_dev,  // divided by the gate ticks
+  };
+  struct Step {
+    Op op;
+    std::size_t src;   // byte offset in the sample
+    std::size_t src2;  // std_dev: offset of the int96 (src: of the int64 sum)
+    double scale, offset;
+  };
+
+ private:
+  ColumnDecoder() = default;
+
+  std::vector<ColumnSpec> specs_;
+  std::vector<Step> steps_;
+  std::size_t sample_bytes_ = 0;
+  std::size_t ticks_src_ = 0;  // byte offset of the raw gate tick count (read as uint32)
+};
+
+}  // namespace pandafly::panda

@@ -1,0 +1,76 @@
+#include "pandafly/h5/attribute.hpp"
+
+#include "pandafly/h5/error.hpp"
+
+namespace pandafly::h5 {
+namespace {
+
+Handle scalar_space() {
+  return {call({"H5Screate"}, H5Screate, H5S_SCALAR), Kind::dataspace};
+}
+
+Handle recreate(hid_t loc, const std::string& name, const Handle& type) {
+  if (has_attribute(loc, name)) call({"H5Adelete", loc, name}, H5Adelete, loc, name.c_str());
+  const Handle space = scalar_space();
+  hid_t id = call({"H5Acreate2", loc, name}, H5Acreate2, loc, name.c_str(), type.get(), space.get(),
+                  H5P_DEFAULT, H5P_DEFAULT);
+  return {id, Kind::attribute};
+}
+
+Handle open(hid_t loc, const std::string& name) {
+  return {call({"H5Aopen", loc, name}, H5Aopen, loc, name.c_str(), H5P_DEFAULT), Kind::attribute};
+}
+
+std::string read_vlen(const Handle& attr, const std::string& name) {
+  const Handle type = make_vlen_string_type();
+  char* text = nullptr;
+  call({"H5Aread", attr.get(), name}, H5Aread, attr.get(), type.get(), &text);
+  std::string out = text ? text : "";
+  H5free_memory(text);  // allocated inside the library
+  return out;
+}
+
+std::string read_fixed(const Handle& attr, const Handle& file_type, const std::string& name) {
+  std::string out(H5Tget_size(file_type.get()), '\0');
+  call({"H5Aread", attr.get(), name}, H5Aread, attr.get(), file_type.get(), out.data());
+  out.resize(out.find('\0') == std::string::npos ? out.size() : out.find('\0'));
+  return out;
+}
+
+}  // namespace
+
+void write_attribute(hid_t loc, const std::string& name, std::string_view value) {
+  const Handle type = make_vlen_string_type();
+  Handle attr = recreate(loc, name, type);
+  const std::string text(value);
+  const char* ptr = text.c_str();
+  call({"H5Awrite", attr.get(), name}, H5Awrite, attr.get(), type.get(), &ptr);
+  attr.close();
+}
+
+void write_attribute_bytes(hid_t loc, const std::string& name, Type type, const void* value) {
+  const Handle file_type = make_type(type);
+  Handle attr = recreate(loc, name, file_type);
+  call({"H5Awrite", attr.get(), name}, H5Awrite, attr.get(), file_type.get(), value);
+  attr.close();
+}
+
+bool has_attribute(hid_t loc, const std::string& name) {
+  return call({"H5Aexists", loc, name}, H5Aexists, loc, name.c_str()) > 0;
+}
+
+std::string read_string_attribute(hid_t loc, const std::string& name) {
+  const Handle attr = open(loc, name);
+  const Handle type{call({"H5Aget_type", attr.get(), name}, H5Aget_type, attr.get()),
+                    Kind::datatype};
+  if (H5Tis_variable_str(type.get()) > 0) return read_vlen(attr, name);
+  return read_fixed(attr, type, name);
+}
+
+void read_attribute_bytes(hid_t loc, const std::string& name, Type type, void* out) {
+  const Handle attr = open(loc, name);
+  const Handle mem_type = make_type(type);
+  call({"H5Aread", attr.get(), name}, H5Aread, attr.get(), mem_type.get(), out);
+}
+
+}  // namespace pandafly::h5

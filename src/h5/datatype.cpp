@@ -1,0 +1,99 @@
+#include "pandafly/h5/datatype.hpp"
+
+#include <bit>
+
+#include "pandafly/h5/error.hpp"
+
+namespace pandafly::h5 {
+
+static_assert(std::endian::native == std::endian::little,
+              "file types double as memory types: little-endian hosts only");
+
+std::size_t size_of(Type t) noexcept {
+  switch (t) {
+    case Type::uint8:
+      return 1;
+    case Type::uint32:
+    case Type::int32:
+      return 4;
+    case Type::uint64:
+    case Type::int64:
+    case Type::float64:
+      return 8;
+    case Type::int96:
+      return 12;
+  }
+  return 0;
+}
+
+std::string_view to_string(Type t) noexcept {
+  switch (t) {
+    case Type::uint8:
+      return "uint8";
+    case Type::uint32:
+      return "uint32";
+    case Type::int32:
+      return "int32";
+    case Type::uint64:
+      return "uint64";
+    case Type::int64:
+      return "int64";
+    case Type::float64:
+      return "float64";
+    case Type::int96:
+      return "int96";
+  }
+  return "?";
+}
+
+namespace {
+
+hid_t predefined(Type t) noexcept {
+  switch (t) {
+    case Type::uint8:
+      return H5T_STD_U8LE;
+    case Type::uint32:
+      return H5T_STD_U32LE;
+    case Type::int32:
+      return H5T_STD_I32LE;
+    case Type::uint64:
+      return H5T_STD_U64LE;
+    case Type::int64:
+    case Type::int96:  // widened below
+      return H5T_STD_I64LE;
+    case Type::float64:
+      return H5T_IEEE_F64LE;
+  }
+  return H5T_STD_I64LE;
+}
+
+Handle copy_type(hid_t type) {
+  return {call({"H5Tcopy"}, H5Tcopy, type), Kind::datatype};
+}
+
+}  // namespace
+
+Handle make_type(Type t) {
+  Handle type = copy_type(predefined(t));
+  if (t == Type::int96) {
+    call({"H5Tset_size", type.get(), "int96"}, H5Tset_size, type.get(), std::size_t{12});
+    call({"H5Tset_precision", type.get(), "int96"}, H5Tset_precision, type.get(), std::size_t{96});
+  }
+  return type;
+}
+
+Handle make_string_type(std::size_t bytes) {
+  Handle type = copy_type(H5T_C_S1);
+  call({"H5Tset_size"}, H5Tset_size, type.get(), bytes == 0 ? 1 : bytes);
+  call({"H5Tset_strpad"}, H5Tset_strpad, type.get(), H5T_STR_NULLPAD);
+  return type;
+}
+
+Handle make_vlen_string_type() {
+  Handle type = copy_type(H5T_C_S1);
+  call({"H5Tset_size"}, H5Tset_size, type.get(), H5T_VARIABLE);
+  call({"H5Tset_cset"}, H5Tset_cset, type.get(), H5T_CSET_UTF8);
+  return type;
+}
+
+}  // namespace pandafly::h5

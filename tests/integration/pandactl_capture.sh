@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# `pandactl capture` end to end against panda_stream_peer on 127.0.0.1:
+# a complete capture read back by h5py, --json, --num, no overwrite without
+# --force, a real SIGINT mid-capture, and (as root) a full 1 MiB tmpfs.
+# Usage: pandactl_capture.sh PANDACTL PANDA_STREAM_PEER SCRIPTS_DIR
+set -eu  # no pipefail: `cmd | grep -q` may stop reading early
+pandactl_bin=$1
+peer_bin=$2
+check="/usr/bin/python3 $3/check_panda_hdf.py"
+work=$(mktemp -d)
+peer=""
+cleanup() {
+  [ -n "$peer" ] && { kill "$peer" 2>/dev/null || true; wait "$peer" 2>/dev/null || true; }
+  mountpoint -q "$work/tiny" 2>/dev/null && umount "$work/tiny"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+start_peer() {  # start_peer ARGS...: sets $peer and $data_port
+  [ -n "$peer" ] && { kill "$peer" 2>/dev/null || true; wait "$peer" 2>/dev/null || true; }
+  "$peer_bin" "$@" >"$work/peer.out" 2>&1 &
+  peer=$!
+  for _ in $(seq 100); do grep -q "data 127.0.0.1:" "$work/peer.out" && break; sleep 0.1; done
+  data_port=$(sed -n 's/.*data 127.0.0.1:\([0-9]*\).*/\1/p' "$work/peer.out")
+  [ -n "$data_port" ] || { cat "$work/peer.out"; fail "peer did not start"; }
+}
+capture() { "$pandactl_bin" --host 127.0.0.1 --data-port "$data_port" capture "$@"; }
+value() {  # value FILE KEY [FLAGS]: one key=value line of check_panda_hdf.py
+  $check "$1" ${3:-} | sed -n "s/^$2=//p"
+}
+
+"$pandactl_bin" capture --help | grep -q -- "--flush-period" || fail "capture --help"
+
+# 1. A complete acquisition: every row, END Ok, exit 0, the values as sent.
+start_peer --rows 50000
+capture "$work/a.h5" --quiet --timeout 20 || fail "capture exited $?"
+[ "$(value "$work/a.h5" rows.INENC1.VAL.Value)" = 50000 ] || fail "rows: $($check "$work/a.h5")"
+[ "$(value "$work/a.h5" end.reason)" = Ok ] || fail "end.reason"
+[ "$(value "$work/a.h5" end.complete)" = 1 ] || fail "end.complete"
+/usr/bin/python3 - "$work/a.h5" <<'PY' || fail "values"
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+i = np.arange(50000)
+assert (f["PCAP.BITS0.Value"][:] == i).all()
+assert np.allclose(f["INENC1.VAL.Value"][:], (8 * i - 1000) * 0.000125 + 0.5)
+assert np.allclose(f["INENC1.VAL.Mean"][:], (8 * i - 1000) * 0.000125 + 0.5)
+assert np.allclose(f["PCAP.TS_TRIG.Value"][:], i * 1000 * 8e-9)
+PY
+
+# 2. No overwrite without --force (exit 2, the file untouched).
+start_peer --rows 10
+set +e; capture "$work/a.h5" --quiet --timeout 5 2>"$work/err"; rc=$?; set -e
+[ "$rc" = 2 ] || fail "overwrite: exit $rc"
+grep -q "exists" "$work/err" || fail "overwrite message: $(cat "$work/err")"
+[ "$(value "$work/a.h5" rows.INENC1.VAL.Value)" = 50000 ] || fail "file changed"
+
+# 3. --num 2 and --json: two numbered files.
+start_peer --rows 3000 --acquisitions 2
+capture "$work/n.h5" --num 2 --quiet --timeout 20 >/dev/null 2>&1 || fail "--num exited $?"
+for k in 0001 0002; do
+  [ "$(value "$work/n_$k.h5" rows.PCAP.BITS0.Value)" = 3000 ] || fail "n_$k.h5"
+done
+start_peer --rows 100
+"$pandactl_bin" --json --host 127.0.0.1 --data-port "$data_port" capture "$work/j.h5" --quiet --timeout 20 >"$work/j.json"
+/usr/bin/python3 -c "import json,sys; r=json.load(open(sys.argv[1]))[0]; assert r['rows_written']==100 and r['complete'], r" "$work/j.json" || fail "--json"
+
+# 4. A real SIGINT mid-capture: exit 5, a closed file that says so, rows kept.
+start_peer --rows 1000000 --rate 20000
+# the binary itself in the background ($! of a shell function would be a subshell)
+"$pandactl_bin" --host 127.0.0.1 --data-port "$data_port" capture "$work/int.h5" \
+  --flush-period 0.2 --timeout 20 2>"$work/int.err" &
+cap=$!
+for _ in $(seq 100); do [ -f "$work/int.h5" ] && break; sleep 0.1; done
+sleep 1
+kill -INT $cap
+set +e; wait $cap; rc=$?; set -e
+[ "$rc" = 5 ] || { cat "$work/int.err"; fail "SIGINT: exit $rc"; }
+grep -q "INCOMPLETE" "$work/int.err" || fail "SIGINT summary"
+grep -q "rows/s" "$work/int.err" || fail "progress lines"
+[ "$(value "$work/int.h5" end.reason)" = "interrupted by SIGINT" ] || fail "SIGINT reason: $($check "$work/int.h5")"
+rows=$(value "$work/int.h5" rows.INENC1.VAL.Value)
+[ "$rows" -gt 0 ] || fail "SIGINT rows $rows"
+[ "$(value "$work/int.h5" end.rows_written)" = "$rows" ] || fail "SIGINT rows_written"
+
+# 5. A full disk (root only): exit 5, the file readable, the reason recorded.
+mkdir "$work/tiny"
+if mount -t tmpfs -o size=1m tmpfs "$work/tiny" 2>/dev/null; then
+  start_peer --rows 400000
+  set +e; capture "$work/tiny/full.h5" --quiet --timeout 20 --chunk-rows 1024 --flush-period 0.05 \
+    2>"$work/full.err"; rc=$?; set -e
+  [ "$rc" = 5 ] || { cat "$work/full.err"; fail "full disk: exit $rc"; }
+  reason=$(value "$work/tiny/full.h5" end.reason)
+  case "$reason" in *"disk full"*) ;; *) fail "full disk reason: $reason";; esac
+  rows=$(value "$work/tiny/full.h5" rows.INENC1.VAL.Value)
+  [ "$rows" -gt 0 ] || fail "full disk: no rows kept"
+  lost=$(value "$work/tiny/full.h5" end.rows_lost)
+  echo "full disk: $rows rows kept, $lost lost, reason: $reason"
+else
+  echo "SKIP full-disk case: cannot mount a tmpfs (not root)"
+fi
+echo "pandactl capture: all checks passed"

@@ -1,0 +1,299 @@
+// The simulator's data port over real loopback sockets: exact bytes for a
+// client in XML FRAMED RAW, several clients in their own options, a late
+// joiner (missed), ONE_SHOT closing, re-arming, and Data overrun.
+//
+// Clients are plain POSIX sockets with a 10 s receive timeout, so a missing
+// byte fails the test instead of hanging it.
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <boost/asio/io_context.hpp>
+#include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "sim/panda/capture_layout.hpp"
+#include "sim/panda/server.hpp"
+
+using namespace std::chrono_literals;
+using pandafly::sim::CapturedField;
+using pandafly::sim::CaptureLayout;
+using pandafly::sim::PandaServer;
+
+namespace {
+
+constexpr auto kArm = "2026-01-15T10:00:00.000000001Z";
+constexpr auto kStart = "2026-01-15T10:00:00.004000000Z";
+
+/// The PandA simulator on its own thread, ephemeral ports.
+class Simulator {
+ public:
+  explicit Simulator(std::size_t backlog = std::size_t{256} << 20)
+      : server_(
+            io_,
+            {.control_port = 0, .data_port = 0, .command_log = "", .max_backlog_bytes = backlog}) {
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  Simulator(const Simulator&) = delete;
+  Simulator& operator=(const Simulator&) = delete;
+  ~Simulator() {
+    server_.stop();
+    thread_.join();
+  }
+  PandaServer* operator->() { return &server_; }
+
+  /// Waits (≤ 10 s) until `n` data clients are ready.
+  [[nodiscard]] bool wait_ready(std::size_t n) {
+    for (int i = 0; i < 1000 && server_.data_clients_ready() != n; ++i)
+      std::this_thread::sleep_for(10ms);
+    return server_.data_clients_ready() == n;
+  }
+
+ private:
+  boost::asio::io_context io_;
+  PandaServer server_;
+  std::thread thread_;
+};
+
+/// A blocking POSIX client of 127.0.0.1:port.
+class Client {
+ public:
+  explicit Client(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    timeval timeout{10, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+      throw std::runtime_error("connect failed");
+  }
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+  ~Client() { ::close(fd_); }
+
+  void send(std::string_view bytes) {
+    CHECK(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(bytes.size()));
+  }
+  /// Exactly `n` bytes ("" plus a failed check on timeout or EOF).
+  std::string read_exact(std::size_t n) {
+    while (buf_.size() < n && fill()) {
+    }
+    REQUIRE_MESSAGE(buf_.size() >= n, "timeout or EOF after ", buf_.size(), " bytes");
+    return take(n);
+  }
+  /// Everything up to and including `marker`.
+  std::string read_until(std::string_view marker) {
+    std::size_t from = 0;
+    for (;;) {
+      auto at = buf_.find(marker, from);
+      if (at != std::string::npos) return take(at + marker.size());
+      from = buf_.size() >= marker.size() ? buf_.size() - marker.size() + 1 : 0;
+      REQUIRE_MESSAGE(fill(), "no \"", std::string(marker), "\" in: ", buf_.substr(0, 200));
+    }
+  }
+  /// Everything until the server closes (true) or 10 s pass (false).
+  bool read_to_eof(std::string& out) {
+    while (fill()) {
+    }
+    out = take(buf_.size());
+    return eof_;
+  }
+  /// A header, the payload of its BIN frames, and the END line.
+  struct Framed {
+    std::string header, payload, end;
+    std::size_t frames = 0;
+  };
+  Framed read_framed() {
+    Framed f;
+    f.header = read_until("</header>\n\n");
+    for (std::string unit = read_exact(4); unit == "BIN "; unit = read_exact(4)) {
+      std::uint32_t length;
+      std::memcpy(&length, read_exact(4).data(), 4);
+      f.payload += read_exact(length - 8);
+      ++f.frames;
+    }
+    f.end = "END " + read_until("\n");
+    return f;
+  }
+
+ private:
+  bool fill() {
+    char chunk[65536];
+    ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n <= 0) {
+      eof_ = n == 0;
+      return false;
+    }
+    buf_.append(chunk, static_cast<std::size_t>(n));
+    return true;
+  }
+  std::string take(std::size_t n) {
+    std::string out = buf_.substr(0, n);
+    buf_.erase(0, n);
+    return out;
+  }
+
+  int fd_;
+  std::string buf_;
+  bool eof_ = false;
+};
+
+CaptureLayout small_layout() {
+  return CaptureLayout({CapturedField::bits("PCAP.BITS0"),
+                        CapturedField::pos_out("INENC1.VAL", {"Value"}, 0.000125, 0, "deg"),
+                        CapturedField::timestamp("PCAP.TS_TRIG")});
+}
+
+// RAW samples of small_layout(): bits 0x10000|i, position 1000·i, TS 125000·(i+1).
+std::vector<std::byte> raw_samples(std::size_t first, std::size_t count) {
+  std::vector<std::byte> out;
+  for (std::size_t i = first; i < first + count; ++i) {
+    auto bits = static_cast<std::uint32_t>(0x10000 | i);
+    auto pos = static_cast<std::int32_t>(1000 * i);
+    auto ts = static_cast<std::int64_t>(125000 * (i + 1));
+    std::byte b[16];
+    std::memcpy(b, &bits, 4);
+    std::memcpy(b + 4, &pos, 4);
+    std::memcpy(b + 8, &ts, 8);
+    out.insert(out.end(), b, b + 16);
+  }
+  return out;
+}
+
+std::string as_string(const std::vector<std::byte>& v) {
+  return {reinterpret_cast<const char*>(v.data()), v.size()};
+}
+
+}  // namespace
+
+TEST_CASE("sim data port: XML FRAMED RAW, byte for byte") {
+  Simulator sim;
+  Client client(sim->data_port());
+  client.send("XML FRAMED RAW\n");
+  CHECK(client.read_exact(3) == "OK\n");
+  REQUIRE(sim.wait_ready(1));
+
+  sim->begin_acquisition(small_layout(), kArm, kStart);
+  sim->send_samples(raw_samples(0, 3));
+  sim->end_acquisition();
+  std::string expected =
+      "<header>\n"
+      "<data arm_time=\"2026-01-15T10:00:00.000000001Z\" "
+      "start_time=\"2026-01-15T10:00:00.004000000Z\" missed=\"0\" process=\"Raw\" "
+      "format=\"Framed\" sample_bytes=\"16\" />\n"
+      "<fields>\n"
+      "<field name=\"PCAP.BITS0\" type=\"uint32\" capture=\"Value\" />\n"
+      "<field name=\"INENC1.VAL\" type=\"int32\" capture=\"Value\" scale=\"0.000125\" "
+      "offset=\"0\" units=\"deg\" />\n"
+      "<field name=\"PCAP.TS_TRIG\" type=\"int64\" capture=\"Value\" scale=\"8e-09\" "
+      "offset=\"0\" units=\"s\" />\n"
+      "</fields>\n"
+      "</header>\n"
+      "\n" +
+      std::string("BIN \x38\x00\x00\x00", 8) + as_string(raw_samples(0, 3)) + "END 3 Ok\n";
+  CHECK(client.read_until("END 3 Ok\n") == expected);
+
+  // Not ONE_SHOT: the next arm brings a fresh header on the same connection.
+  sim->begin_acquisition(CaptureLayout({CapturedField::timestamp("PCAP.TS_TRIG")}), kArm, kStart);
+  sim->end_acquisition("Disarmed");
+  auto second = client.read_framed();
+  CHECK(second.header.find("sample_bytes=\"8\"") != std::string::npos);
+  CHECK(second.frames == 0);
+  CHECK(second.end == "END 0 Disarmed\n");
+}
+
+TEST_CASE("sim data port: each client in its own options, a late joiner, ONE_SHOT") {
+  Simulator sim;
+  Client ascii(sim->data_port()), bare(sim->data_port()), base64(sim->data_port());
+  ascii.send("ASCII SCALED\n");
+  bare.send("BARE\n");
+  base64.send("XML BASE64 RAW NO_STATUS ONE_SHOT\n");
+  CHECK(ascii.read_exact(3) == "OK\n");
+  REQUIRE(sim.wait_ready(3));
+
+  sim->begin_acquisition(small_layout(), kArm, kStart);
+  sim->send_samples(raw_samples(0, 3));
+  Client late(sim->data_port());  // joins after 3 samples
+  late.send("XML FRAMED SCALED\n");
+  CHECK(late.read_exact(3) == "OK\n");
+  REQUIRE(sim.wait_ready(4));
+  sim->send_samples(raw_samples(3, 2));
+  sim->end_acquisition();
+
+  CHECK(ascii.read_until("END 5 Ok\n")
+            .ends_with("fields:\n"
+                       " PCAP.BITS0 uint32 Value\n"
+                       " INENC1.VAL double Value scale: 0.000125 offset: 0 units: deg\n"
+                       " PCAP.TS_TRIG double Value scale: 8e-09 offset: 0 units: s\n"
+                       "\n"
+                       " 65536 0 0.001\n 65537 0.125 0.002\n 65538 0.25 0.003\n"
+                       " 65539 0.375 0.004\n 65540 0.5 0.005\nEND 5 Ok\n"));
+  std::string bare_bytes;
+  CHECK(bare.read_to_eof(bare_bytes));  // ONE_SHOT: closed after the acquisition
+  CHECK(bare_bytes == as_string(raw_samples(0, 5)));
+  std::string base64_bytes;
+  CHECK(base64.read_to_eof(base64_bytes));
+  CHECK(base64_bytes.find("missed=\"0\" process=\"Raw\" format=\"Base64\" sample_bytes=\"16\"") !=
+        std::string::npos);
+  CHECK(base64_bytes.ends_with(std::string("=") + '\0' + "\n"));  // 80 bytes: 57 + 23
+
+  auto joined = late.read_framed();
+  CHECK(joined.header.find("missed=\"3\" process=\"Scaled\" format=\"Framed\" "
+                           "sample_bytes=\"20\"") != std::string::npos);
+  CHECK(joined.payload.size() == 2 * 20);
+  double position;
+  std::memcpy(&position, joined.payload.data() + 4, 8);
+  CHECK(position == 3000 * 0.000125);
+  CHECK(joined.end == "END 2 Ok\n");
+  CHECK(sim.wait_ready(2));  // the ONE_SHOT clients have gone
+}
+
+TEST_CASE("sim data port: a client too far behind gets Data overrun") {
+  Simulator sim(std::size_t{1} << 20);  // 1 MiB backlog
+  Client slow(sim->data_port());
+  slow.send("XML FRAMED RAW\n");
+  CHECK(slow.read_exact(3) == "OK\n");
+  REQUIRE(sim.wait_ready(1));
+
+  // 24 MiB cannot all sit in the loopback socket buffers while the client does
+  // not read: the first batch is still queued when the second arrives.
+  const std::size_t batch = (std::size_t{24} << 20) / 16;
+  sim->begin_acquisition(small_layout(), kArm, kStart);
+  sim->send_samples(std::vector<std::byte>(batch * 16));
+  sim->send_samples(std::vector<std::byte>(16 * 10));
+  sim->send_samples(std::vector<std::byte>(16 * 10));
+  sim->end_acquisition();
+
+  auto first = slow.read_framed();
+  CHECK(first.payload.size() == batch * 16);
+  CHECK(first.end == "END " + std::to_string(batch) + " Data overrun\n");
+  // Once the client has caught up, the next acquisition is clean (the real
+  // server refuses to arm before that: "Data clients still taking data").
+  sim->begin_acquisition(small_layout(), kArm, kStart);
+  sim->send_samples(raw_samples(0, 1));
+  sim->end_acquisition();
+  auto second = slow.read_framed();
+  CHECK(second.payload == as_string(raw_samples(0, 1)));
+  CHECK(second.end == "END 1 Ok\n");
+}
+
+TEST_CASE("sim data port: a rejected options line gets ERR and the connection closes") {
+  Simulator sim;
+  Client client(sim->data_port());
+  client.send("FRAMED NONSENSE\n");
+  std::string bytes;
+  CHECK(client.read_to_eof(bytes));
+  CHECK(bytes == "ERR Invalid data capture option\n");
+  CHECK(sim->data_clients_ready() == 0);
+}
