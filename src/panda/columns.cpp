@@ -219,12 +219,15 @@ void gather_scaled(const std::byte* src, std::size_t stride, std::size_t n, doub
 
 double std_dev(std::int64_t sum, Int128 sum_sq, std::uint32_t n) noexcept {
   if (n == 0) return std::numeric_limits<double>::quiet_NaN();
-  // N·Σx² − (Σx)² exactly when it fits in 128 bits (it does for any real capture).
+  // N·Σx² − (Σx)² exactly when it fits in 128 bits (it does for any real
+  // capture; garbage input may not, then long double).
   Int128 n_sum_sq = 0;
+  Int128 diff = 0;
   const Int128 sum2 = static_cast<Int128>(sum) * sum;
   long double var = 0;
-  if (!__builtin_mul_overflow(sum_sq, static_cast<Int128>(n), &n_sum_sq)) {
-    var = static_cast<long double>(n_sum_sq - sum2) / (static_cast<long double>(n) * n);
+  if (!__builtin_mul_overflow(sum_sq, static_cast<Int128>(n), &n_sum_sq) &&
+      !__builtin_sub_overflow(n_sum_sq, sum2, &diff)) {
+    var = static_cast<long double>(diff) / (static_cast<long double>(n) * n);
   } else {
     var = (static_cast<long double>(sum_sq) - static_cast<long double>(sum2) / n) / n;
   }

@@ -22,6 +22,7 @@
 #include "pandafly/panda/io/blocking_data_client.hpp"
 #include "sim/panda/capture_layout.hpp"
 #include "sim_fixture.hpp"
+#include "temp_dir.hpp"
 
 namespace pandafly::panda {
 namespace {
@@ -233,10 +234,18 @@ TEST_CASE("AsioDataClient: the same acquisition through coroutines") {
 
 // ------------------------------------------------------------------ capture to HDF5
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("pandafly_capture_" + std::to_string(::getpid()));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
+/// The simulator, a scratch directory and a FRAMED RAW data client connected
+/// and ready, for the capture tests.
+struct CaptureFixture {
+  Simulator sim;
+  test::TempDir tmp{"capture"};
+  BlockingDataClient data{options(DataFormat::framed, Processing::raw)};
+  capture::CaptureSettings settings;
+  CaptureFixture() {
+    data.connect(kLocal, sim.data_port(), 2s);
+    REQUIRE(sim.wait_for_data_clients(1));
+    settings.flush_period = 50ms;
+  }
 };
 
 /// Writes the columns `raw` decodes to (scaled) as DIR/<column>.bin for check_panda_hdf.py
@@ -255,14 +264,9 @@ void write_expected(const CaptureLayout& l, const std::vector<std::byte>& raw,
   }
 }
 
-TEST_CASE("PandaCapture: the file h5py reads equals what was sent; SWMR readers see it grow") {
-  Simulator sim;
-  TempDir tmp;
-  BlockingDataClient data{options(DataFormat::framed, Processing::raw)};
-  data.connect(kLocal, sim.data_port(), 2s);
-  REQUIRE(sim.wait_for_data_clients(1));
-  capture::CaptureSettings settings;
-  settings.flush_period = 50ms;
+TEST_CASE_FIXTURE(
+    CaptureFixture,
+    "PandaCapture: the file h5py reads equals what was sent; SWMR readers see it grow") {
   settings.timeout = 20s;
   capture::PandaCapture cap(data, settings);
   std::atomic<bool> stop{false};
@@ -316,14 +320,9 @@ TEST_CASE("PandaCapture: the file h5py reads equals what was sent; SWMR readers 
   CHECK(r.at("end.complete") == "1");
 }
 
-TEST_CASE("PandaCapture: a stop request or a lost connection still leaves a complete record") {
-  Simulator sim;
-  TempDir tmp;
-  BlockingDataClient data{options(DataFormat::framed, Processing::raw)};
-  data.connect(kLocal, sim.data_port(), 2s);
-  REQUIRE(sim.wait_for_data_clients(1));
-  capture::CaptureSettings settings;
-  settings.flush_period = 50ms;
+TEST_CASE_FIXTURE(
+    CaptureFixture,
+    "PandaCapture: a stop request or a lost connection still leaves a complete record") {
   settings.stop_reason = "interrupted by SIGINT";
   capture::PandaCapture cap(data, settings);
   const auto l = layout();

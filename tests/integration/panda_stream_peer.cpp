@@ -1,7 +1,7 @@
 // panda_stream_peer: a test peer for `pandactl capture` — the PandA simulator
 // (sim/) with a script that streams a known sequence to its data clients.
 //
-//   panda_stream_peer --rows N [--rate ROWS_PER_S] [--acquisitions K]
+//   panda_stream_peer --rows N [--rate ROWS_PER_S] [--acquisitions K] [--same-block]
 // Listens on ephemeral ports of 127.0.0.1 and prints
 // "panda_stream_peer: control 127.0.0.1:P data 127.0.0.1:Q". For each of K
 // acquisitions it waits for a ready data client, begins an acquisition of the
@@ -36,13 +36,14 @@ bool wait_for_client(const sim::PandaServer& server) {
   return true;
 }
 
-void stream(sim::PandaServer& server, std::size_t rows, double rate) {
+void stream(sim::PandaServer& server, std::size_t rows, double rate, bool same_block) {
   const sim::CaptureLayout layout = test::known_layout();
+  const auto block = test::known_raw_samples(layout, 0, 1000);
   server.begin_acquisition(layout);
   const auto t0 = std::chrono::steady_clock::now();
   for (std::size_t at = 0; at < rows && !g_quit; at += 1000) {
-    server.send_samples(
-        test::known_raw_samples(layout, at, std::min<std::size_t>(1000, rows - at)));
+    const std::size_t n = std::min<std::size_t>(1000, rows - at);
+    server.send_samples(same_block && n == 1000 ? block : test::known_raw_samples(layout, at, n));
     if (rate > 0)
       std::this_thread::sleep_until(
           t0 + std::chrono::duration<double>(static_cast<double>(at + 1000) / rate));
@@ -57,9 +58,12 @@ int main(int argc, char** argv) {
   std::size_t rows = 1000;
   double rate = 0;
   int acquisitions = 1;
+  bool same_block = false;
   app.add_option("--rows", rows, "samples per acquisition");
   app.add_option("--rate", rate, "samples per second, 0: as fast as possible");
   app.add_option("--acquisitions", acquisitions, "acquisitions to stream");
+  app.add_flag("--same-block", same_block,
+               "send samples 0-999 over and over (load tests: no time spent making samples)");
   CLI11_PARSE(app, argc, argv);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -71,7 +75,7 @@ int main(int argc, char** argv) {
              server.data_port());
   std::fflush(stdout);
   for (int k = 0; k < acquisitions && wait_for_client(server); ++k) {
-    stream(server, rows, rate);
+    stream(server, rows, rate, same_block);
     // The next acquisition starts once a client is ready again (the same one,
     // after it has read END, or a new one).
     std::this_thread::sleep_for(std::chrono::milliseconds(200));

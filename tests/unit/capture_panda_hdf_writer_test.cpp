@@ -15,8 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check_panda_hdf.hpp"
 #include "pandafly/capture/panda_hdf_writer.hpp"
 #include "pandafly/h5/error.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace pandafly;
@@ -27,18 +29,7 @@ using panda::FieldType;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("pandafly_" + name + "_" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-};
+using test::TempDir;
 
 // A 1 MiB tmpfs at `dir` for as long as this lives, if we may mount (root).
 struct TinyDisk {
@@ -146,25 +137,10 @@ struct Feed {
   }
 };
 
-using Report = std::map<std::string, std::string>;
+using Report = test::HdfReport;
 
-// Runs check_panda_hdf.py; returns its key=value lines (plus "output": all of it).
 Report check_file(const fs::path& file, const std::string& flags = "") {
-  const std::string cmd = "/usr/bin/python3 " PANDAFLY_TEST_SCRIPTS "/check_panda_hdf.py '" +
-                          file.string() + "' " + flags + " 2>&1";
-  Report report;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char line[4096];
-  while (std::fgets(line, sizeof line, pipe)) {
-    std::string s(line);
-    report["output"] += s;
-    if (!s.empty() && s.back() == '\n') s.pop_back();
-    const auto eq = s.find('=');
-    if (eq != std::string::npos) report[s.substr(0, eq)] = s.substr(eq + 1);
-  }
-  report["status"] = std::to_string(::pclose(pipe));
-  return report;
+  return test::check_panda_hdf(file, flags);
 }
 
 void check_rows(const Report& r, const Feed& feed, std::uint64_t rows) {

@@ -22,24 +22,14 @@
 #include "pandafly/h5/file.hpp"
 #include "pandafly/h5/handle.hpp"
 #include "pandafly/h5/space_reserve.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace pandafly;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("pandafly_" + name + "_" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-};
+using test::TempDir;
 
 template <class T>
 std::span<const std::byte> bytes_of(const std::vector<T>& v) {

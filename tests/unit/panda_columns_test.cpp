@@ -133,6 +133,19 @@ TEST_CASE("RAW scaled on the client: Mean and StdDev over the raw gate ticks") {
   CHECK(sd[3] == 0.0);
 }
 
+TEST_CASE("StdDev of impossible raw sums (garbage on the wire) is a number or NaN, never UB") {
+  // Found by fuzz_data_stream: N·Σx² − (Σx)² overflowed 128 bits.
+  const std::vector<RawRow> bad = {
+      {static_cast<std::int32_t>(0x80000001u), 0, 0, 0, 0, INT64_MIN, -(Int128{1} << 95)},
+      {-1, 0, 0, 0, 0, INT64_MAX, (Int128{1} << 95) - 1},
+  };
+  const auto dec = make_decoder(raw_start(), ColumnDecoder::Mode::scaled);
+  const auto bytes = pack(bad);
+  auto block = dec.make_block();
+  dec.append(frame_of(bytes, 48), block);
+  for (double v : block.values<double>(5)) CHECK((std::isnan(v) || v >= 0));
+}
+
 TEST_CASE("as sent: one column per header field, the StdDev sum named apart") {
   const auto dec = make_decoder(raw_start(), ColumnDecoder::Mode::as_sent);
   REQUIRE(dec.specs().size() == 7);

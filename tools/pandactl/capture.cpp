@@ -74,6 +74,7 @@ int run_capture(const CaptureArgs& a) {
   panda::DataOptions opts;
   opts.processing = a.scaled ? panda::Processing::scaled : panda::Processing::raw;
   panda::BlockingDataClient data{opts};
+  data.set_min_read(256u << 10);  // wake per 256 KiB, or every 100 ms (PandaCapture's poll)
   data.connect(a.host, a.data_port, ms(a.connect_timeout_s));
   panda::BlockingClient control;
   if (a.arm) control.connect(a.host, a.control_port, ms(a.connect_timeout_s));
@@ -83,6 +84,7 @@ int run_capture(const CaptureArgs& a) {
   s.flush_period = ms(a.flush_period_s);
   s.overwrite = a.force;
   s.chunk_rows = a.chunk_rows;
+  if (a.store_raw) s.columns = panda::ColumnDecoder::Mode::as_sent;
   s.stop_reason = "interrupted by SIGINT";
   if (a.arm) s.on_stop = [&] { (void)control.call(panda::Disarm{}, 2s); };
   if (!a.quiet) {

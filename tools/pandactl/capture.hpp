@@ -12,8 +12,9 @@ struct CaptureArgs {
   std::uint16_t control_port = 8888;
   std::uint16_t data_port = 8889;
   double connect_timeout_s = 5;
-  bool arm = false;     // arm (and disarm on Ctrl-C) through the control port
-  bool scaled = false;  // SCALED on the PandA; default RAW, scaled here
+  bool arm = false;        // arm (and disarm on Ctrl-C) through the control port
+  bool scaled = false;     // SCALED on the PandA; default RAW, scaled here
+  bool store_raw = false;  // store RAW values as sent (integers + scale/offset attributes)
   double flush_period_s = 1;
   int num = 1;
   double timeout_s = 0;            // 0: wait for ever for data

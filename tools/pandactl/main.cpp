@@ -425,6 +425,11 @@ int main(int argc, char** argv) {
       ->add_flag("!--raw", cap.scaled, "capture RAW and scale here (default: faster, same values)")
       ->excludes(scaled);
   capture
+      ->add_flag("--store-raw", cap.store_raw,
+                 "store the RAW integers as sent, scale/offset/units as attributes "
+                 "(smaller files, less CPU; with --raw)")
+      ->excludes(scaled);
+  capture
       ->add_option("--flush-period", cap.flush_period_s,
                    "seconds between flushes (SWMR readers see rows)")
       ->check(CLI::PositiveNumber);

@@ -5,9 +5,11 @@
 // every frame of it. Two modes:
 //   as_sent — one column per header field, in the wire type (RAW int96 sums of
 //             squares as Int96);
-//   scaled  — what a user wants in a file, identical whether the stream was
-//             SCALED (the server scaled) or RAW (scaled here, as
-//             pandablocks-client does): bit words stay uint32; fields with
+//   scaled  — what a user wants in a file, the same values whether the
+//             stream was SCALED (the server scaled) or RAW (scaled here, as
+//             pandablocks-client does; a RAW stream also carries the gate
+//             count the server adds for Mean/StdDev, kept as a column of
+//             seconds like any captured field): bit words stay uint32; fields with
 //             scale 1 and offset 0 stay integers; others become
 //             raw·scale + offset as float64; Mean = sum·scale/ticks + offset
 //             and StdDev = scale·√((Σx² − (Σx)²/N)/N) with N the RAW gate

@@ -1,5 +1,6 @@
 #include "pandafly/panda/io/blocking_data_client.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
@@ -34,6 +35,7 @@ void BlockingDataClient::connect(std::string host, std::uint16_t port,
   conn_ = DataConnection{options_};
   const auto deadline = Clock::now() + timeout;
   fd_ = tcp::connect(host_, port_, deadline, false);
+  if (min_read_ > 0) apply_min_read();
   const std::string line = conn_.connect_line();
   // One short line into an empty socket buffer: a single send() takes it.
   if (::send(fd_, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {
@@ -74,15 +76,13 @@ DataEvent BlockingDataClient::next(std::chrono::milliseconds timeout) {
 std::optional<DataEvent> BlockingDataClient::read_some(Clock::time_point deadline) {
   pollfd p{fd_, POLLIN, 0};
   const int n = ::poll(&p, 1, tcp::millis_left(deadline));
-  if (n == 0) {
-    return DataError{Errc::timed_out,
-                     fmt::format("no data from {} before the deadline ({} samples so far)", peer(),
-                                 conn_.samples()),
-                     conn_.stream_offset(), conn_.samples()};
-  }
   if (n < 0) return tcp::transient() ? std::nullopt : std::optional{lost("polling")};
+  if (n == 0 && min_read_ == 0) return timeout();
   if (buf_.size() != read_size) buf_.resize(read_size);
-  const ssize_t got = ::recv(fd_, buf_.data(), buf_.size(), 0);
+  // With a low-water mark, poll() waits for min_read_ bytes; at the deadline
+  // whatever is there (less) is taken without waiting.
+  const ssize_t got = ::recv(fd_, buf_.data(), buf_.size(), n == 0 ? MSG_DONTWAIT : 0);
+  if (got < 0 && n == 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return timeout();
   if (got < 0) return tcp::transient() ? std::nullopt : std::optional{lost("reading from")};
   if (got == 0) {  // the PandA closed: the DataConnection decides what that means
     close();
@@ -97,6 +97,24 @@ std::optional<DataEvent> BlockingDataClient::read_some(Clock::time_point deadlin
   bytes_received_ += static_cast<std::uint64_t>(got);
   conn_.receive(std::span{buf_}.first(static_cast<std::size_t>(got)));
   return std::nullopt;
+}
+
+DataEvent BlockingDataClient::timeout() const {
+  return DataError{Errc::timed_out,
+                   fmt::format("no data from {} before the deadline ({} samples so far)", peer(),
+                               conn_.samples()),
+                   conn_.stream_offset(), conn_.samples()};
+}
+
+void BlockingDataClient::set_min_read(std::size_t bytes) {
+  min_read_ = bytes;
+  if (fd_ >= 0) apply_min_read();
+}
+
+void BlockingDataClient::apply_min_read() {
+  const int lowat =
+      static_cast<int>(std::max<std::size_t>(1, std::min<std::size_t>(min_read_, read_size)));
+  (void)::setsockopt(fd_, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat);
 }
 
 DataEvent BlockingDataClient::lost(std::string doing) {
