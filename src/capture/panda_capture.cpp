@@ -17,12 +17,11 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-struct RowsBatch {
-  std::vector<std::byte> bytes;  // whole samples
-  std::size_t samples = 0;
-  std::size_t sample_bytes = 0;
+struct StartMessage {
+  panda::StartData start;
+  std::vector<panda::ColumnSpec> columns;
 };
-using Message = std::variant<panda::StartData, RowsBatch, FinishInfo>;
+using Message = std::variant<StartMessage, panda::ColumnBlock, FinishInfo>;
 
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
@@ -33,26 +32,25 @@ class WriterThread {
  public:
   WriterThread(const std::filesystem::path& path, const CaptureSettings& s)
       : writer_({.path = path, .overwrite = s.overwrite, .chunk_rows = s.chunk_rows}),
-        queue_(s.queue_batches),
+        queue_(s.queue_blocks),
         flush_period_(s.flush_period),
-        mode_(s.columns),
         thread_([this] { run(); }) {}
   ~WriterThread() { stop(); }
   WriterThread(const WriterThread&) = delete;
   WriterThread& operator=(const WriterThread&) = delete;
 
   /// Hands over the Start and waits until the file exists; throws why not.
-  void start(panda::StartData start) {
-    queue_.push(std::move(start));
+  void start(panda::StartData start, std::vector<panda::ColumnSpec> columns) {
+    queue_.push(StartMessage{std::move(start), std::move(columns)});
     started_.get_future().get();
   }
-  void rows(RowsBatch batch) { (void)queue_.push(std::move(batch)); }
-  /// An empty byte buffer for the next batch: one the writer has finished
-  /// with when there is one, so that batches reuse memory the process has
-  /// already touched (fresh 1 MiB buffers cost a page fault per 4 KiB).
-  [[nodiscard]] std::vector<std::byte> spare_buffer() {
+  void rows(panda::ColumnBlock block) { (void)queue_.push(std::move(block)); }
+  /// A block the writer has finished with, emptied, if there is one: blocks
+  /// are reused so that memory the process has touched serves again (fresh
+  /// buffers cost a page fault per 4 KiB).
+  [[nodiscard]] std::optional<panda::ColumnBlock> spare_block() {
     std::scoped_lock lock(mutex_);
-    if (spare_.empty()) return {};
+    if (spare_.empty()) return std::nullopt;
     auto b = std::move(spare_.back());
     spare_.pop_back();
     b.clear();
@@ -85,8 +83,8 @@ class WriterThread {
         last_flush = Clock::now();
       }
       if (!*m) continue;  // only a flush tick
-      if (auto* st = std::get_if<panda::StartData>(&**m)) on_start(*st);
-      if (auto* rows = std::get_if<RowsBatch>(&**m)) on_rows(std::move(*rows));
+      if (auto* st = std::get_if<StartMessage>(&**m)) on_start(*st);
+      if (auto* rows = std::get_if<panda::ColumnBlock>(&**m)) on_rows(std::move(*rows));
       if (auto* fin = std::get_if<FinishInfo>(&**m)) return on_finish(*fin);
     }
     on_finish(FinishInfo::stopped("capture ended without a finish message"));
@@ -100,13 +98,9 @@ class WriterThread {
     return std::optional<Message>{};
   }
 
-  void on_start(const panda::StartData& start) {
+  void on_start(const StartMessage& m) {
     try {
-      auto made = panda::ColumnDecoder::make(start, mode_);
-      if (auto* err = std::get_if<panda::DataError>(&made)) throw std::runtime_error(err->message);
-      decoder_.emplace(std::get<panda::ColumnDecoder>(std::move(made)));
-      block_ = decoder_->make_block();
-      writer_.start(start, decoder_->specs());
+      writer_.start(m.start, m.columns);
       started_.set_value();
     } catch (...) {
       failed_ = true;
@@ -114,13 +108,11 @@ class WriterThread {
     }
   }
 
-  void on_rows(RowsBatch batch) {
-    if (!decoder_ || writer_.state() == PandaHdfWriter::State::idle) return;
-    block_.clear();
-    decoder_->append(panda::FrameData{batch.bytes, batch.samples, batch.sample_bytes}, block_);
-    note(writer_.write(block_));
+  void on_rows(panda::ColumnBlock block) {
+    if (writer_.state() == PandaHdfWriter::State::idle) return;
+    note(writer_.write(block));
     std::scoped_lock lock(mutex_);
-    if (spare_.size() < 4) spare_.push_back(std::move(batch.bytes));
+    if (spare_.size() < 4) spare_.push_back(std::move(block));
   }
 
   void on_finish(const FinishInfo& info) {
@@ -138,16 +130,13 @@ class WriterThread {
   PandaHdfWriter writer_;
   util::BoundedQueue<Message> queue_;
   std::chrono::milliseconds flush_period_;
-  panda::ColumnDecoder::Mode mode_;
-  std::optional<panda::ColumnDecoder> decoder_;
-  panda::ColumnBlock block_;
   std::promise<void> started_;
   EndState end_;
   std::atomic<bool> failed_{false};
   mutable std::mutex mutex_;  // guards failure_ and spare_
   std::string failure_;
-  std::vector<std::vector<std::byte>> spare_;  // batch buffers to reuse
-  std::thread thread_;                         // last: starts after everything above exists
+  std::vector<panda::ColumnBlock> spare_;  // blocks to reuse
+  std::thread thread_;                     // last: starts after everything above exists
 };
 
 }  // namespace
@@ -168,11 +157,11 @@ class CaptureRun {
     while (!done_) {
       check_stop();
       if (done_) break;
-      auto ev = data_.next(batch_.bytes.empty() ? 100ms : s_.batch_age);
+      auto ev = data_.next(block_.rows() == 0 ? 100ms : s_.batch_age);
       std::visit([this](auto& e) { on(e); }, ev);
       report_progress();
     }
-    hand_over_batch();
+    hand_over_block();
     if (writer_) {
       result_.end = writer_->finish(finish_);
       result_.queue_full_waits = writer_->full_waits();
@@ -201,20 +190,30 @@ class CaptureRun {
   void on(const panda::NeedData&) {}
   void on(const panda::StartData& start) {
     if (s_.on_start) s_.on_start(start);
+    auto made = panda::ColumnDecoder::make(start, s_.columns);
+    if (auto* err = std::get_if<panda::DataError>(&made)) throw std::runtime_error(err->message);
+    decoder_.emplace(std::get<panda::ColumnDecoder>(std::move(made)));
+    block_ = decoder_->make_block();
     writer_.emplace(result_.path, s_);
-    writer_->start(start);  // throws when the file cannot be created
+    writer_->start(start, decoder_->specs());  // throws when the file cannot be created
     result_.file_written = true;
     started_ = Clock::now();
     last_event_ = *started_;
   }
+  // Frames are decoded here, on the socket's thread, straight into blocks
+  // that end at the writer's chunk boundaries, so whole chunks go from the
+  // block to the file without another copy.
   void on(const panda::FrameData& f) {
     last_event_ = Clock::now();
-    if (batch_.bytes.empty()) batch_started_ = last_event_;
-    batch_.bytes.insert(batch_.bytes.end(), f.bytes.begin(), f.bytes.end());
-    batch_.samples += f.samples;
-    batch_.sample_bytes = f.sample_bytes;
-    rows_ += f.samples;
-    if (batch_.bytes.size() >= s_.batch_bytes) hand_over_batch();
+    for (std::size_t done = 0; done < f.samples;) {
+      if (block_.rows() == 0) block_started_ = last_event_;
+      const std::size_t to_boundary = s_.chunk_rows - (rows_ + block_.rows()) % s_.chunk_rows;
+      const std::size_t n = std::min(f.samples - done, to_boundary);
+      decoder_->append(
+          {f.bytes.subspan(done * f.sample_bytes, n * f.sample_bytes), n, f.sample_bytes}, block_);
+      done += n;
+      if (n == to_boundary) hand_over_block();
+    }
   }
   void on(const panda::EndData& end) { end_with(FinishInfo::from_end(end)); }
   void on(const panda::DataError& err) {
@@ -222,8 +221,8 @@ class CaptureRun {
     // The stream is over; a fresh connection serves the next acquisition.
     end_with(err.code == panda::Errc::connection_lost ||
                      err.code == panda::DataErrc::closed_before_end
-                 ? FinishInfo::stopped(
-                       fmt::format("connection lost after {} rows: {}", rows_, err.message))
+                 ? FinishInfo::stopped(fmt::format("connection lost after {} rows: {}",
+                                                   rows_ + block_.rows(), err.message))
                  : FinishInfo::stopped(err.message));
     try {
       data_.reconnect(5s);
@@ -233,18 +232,19 @@ class CaptureRun {
     }
   }
   void on_idle() {
-    if (!batch_.bytes.empty() && Clock::now() - batch_started_ >= s_.batch_age) hand_over_batch();
+    if (block_.rows() > 0 && Clock::now() - block_started_ >= s_.batch_age) hand_over_block();
     if (s_.timeout.count() > 0 && Clock::now() - last_event_ >= s_.timeout) {
       end_with(FinishInfo::stopped(fmt::format("timed out: no data for {:.1f} s",
                                                std::chrono::duration<double>(s_.timeout).count())));
     }
   }
 
-  void hand_over_batch() {
-    if (batch_.bytes.empty() || !writer_) return;
-    writer_->rows(std::move(batch_));
-    batch_ = RowsBatch{};
-    batch_.bytes = writer_->spare_buffer();
+  void hand_over_block() {
+    if (block_.rows() == 0 || !writer_) return;
+    rows_ += block_.rows();
+    writer_->rows(std::move(block_));
+    auto spare = writer_->spare_block();
+    block_ = spare ? std::move(*spare) : decoder_->make_block();
   }
   void end_with(FinishInfo info) {
     finish_ = std::move(info);
@@ -255,11 +255,11 @@ class CaptureRun {
     const auto now = Clock::now();
     if (now - last_report_ < s_.progress_period) return;
     const double dt = std::chrono::duration<double>(now - last_report_).count();
-    s_.on_progress({rows_, seconds_since(*started_),
-                    static_cast<double>(rows_ - reported_rows_) / dt,
+    const std::uint64_t rows = rows_ + block_.rows();
+    s_.on_progress({rows, seconds_since(*started_), static_cast<double>(rows - reported_rows_) / dt,
                     writer_ ? writer_->full_waits() : 0});
     last_report_ = now;
-    reported_rows_ = rows_;
+    reported_rows_ = rows;
   }
 
   panda::BlockingDataClient& data_;
@@ -267,14 +267,15 @@ class CaptureRun {
   const std::atomic<bool>& stop_;
   CaptureResult result_;
   std::optional<WriterThread> writer_;
-  RowsBatch batch_;
+  std::optional<panda::ColumnDecoder> decoder_;
+  panda::ColumnBlock block_;  // rows decoded, not yet handed to the writer
   FinishInfo finish_;
   std::optional<Clock::time_point> started_;
   Clock::time_point last_event_ = Clock::now();
-  Clock::time_point batch_started_;
+  Clock::time_point block_started_;
   Clock::time_point grace_;
   Clock::time_point last_report_ = Clock::now();
-  std::uint64_t rows_ = 0;
+  std::uint64_t rows_ = 0;  // rows handed to the writer
   std::uint64_t reported_rows_ = 0;
   std::string why_stop_;
   bool stopping_ = false;

@@ -180,12 +180,24 @@ void PandaHdfWriter::check_block(const panda::ColumnBlock& block) const {
 bool PandaHdfWriter::write(const panda::ColumnBlock& block) {
   if (state_ == State::writing) check_block(block);
   received_ += block.rows();
+  const std::size_t chunk = options_.chunk_rows;
   for (std::size_t done = 0; state_ == State::writing && done < block.rows();) {
-    const std::size_t n = std::min(block.rows() - done, options_.chunk_rows - buffered_);
+    if (buffered_ == 0 && block.rows() - done >= chunk) {
+      // A whole chunk straight from the block: no copy through the buffers.
+      if (store_chunk(chunk_first_ + chunk, [&](std::size_t i) {
+            return block.bytes(i).subspan(done * columns_[i].value_bytes,
+                                          chunk * columns_[i].value_bytes);
+          })) {
+        chunk_first_ += chunk;
+      }
+      done += chunk;
+      continue;
+    }
+    const std::size_t n = std::min(block.rows() - done, chunk - buffered_);
     buffer_rows(block, done, n);
     done += n;
-    if (buffered_ == options_.chunk_rows && store_buffered()) {
-      chunk_first_ += options_.chunk_rows;
+    if (buffered_ == chunk && store_buffered()) {
+      chunk_first_ += chunk;
       buffered_ = 0;
     }
   }
@@ -205,16 +217,24 @@ void PandaHdfWriter::buffer_rows(const panda::ColumnBlock& block, std::size_t fi
 // Stores the buffered chunk (whole, or partial at a flush) in every column.
 // Rows past `rows` in a partial chunk are stale bytes beyond the extent.
 bool PandaHdfWriter::store_buffered() {
-  const std::uint64_t rows = chunk_first_ + buffered_;
+  return store_chunk(chunk_first_ + buffered_,
+                     [&](std::size_t i) { return std::span<const std::byte>{columns_[i].buffer}; });
+}
+
+// Stores the chunk starting at row chunk_first_ of every column from
+// `source(i)` (one chunk of column i); the columns then hold `rows` rows.
+template <class Source>
+bool PandaHdfWriter::store_chunk(std::uint64_t rows, Source source) {
   try {
     if (auto ec = reserve_.ensure(file_.size(), chunk_bytes_)) {
       fail(fmt::format("disk full: no room for {} more bytes in {}: {}", chunk_bytes_,
                        options_.path.string(), ec.message()));
       return false;
     }
-    for (auto& c : columns_) {
+    for (std::size_t i = 0; i < columns_.size(); ++i) {
+      auto& c = columns_[i];
       if (c.dataset.rows() < rows) c.dataset.set_rows(rows);
-      c.dataset.write_chunk(chunk_first_, c.buffer);
+      c.dataset.write_chunk(chunk_first_, source(i));
     }
   } catch (const h5::Error& e) {
     fail(describe(e));

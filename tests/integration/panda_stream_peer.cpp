@@ -1,7 +1,7 @@
 // panda_stream_peer: a test peer for `pandactl capture` — the PandA simulator
 // (sim/) with a script that streams a known sequence to its data clients.
 //
-//   panda_stream_peer --rows N [--rate ROWS_PER_S] [--acquisitions K] [--same-block]
+//   panda_stream_peer --rows N [--rate ROWS_PER_S] [--acquisitions K] [--same-block] [--row60]
 // Listens on ephemeral ports of 127.0.0.1 and prints
 // "panda_stream_peer: control 127.0.0.1:P data 127.0.0.1:Q". For each of K
 // acquisitions it waits for a ready data client, begins an acquisition of the
@@ -36,8 +36,21 @@ bool wait_for_client(const sim::PandaServer& server) {
   return true;
 }
 
-void stream(sim::PandaServer& server, std::size_t rows, double rate, bool same_block) {
-  const sim::CaptureLayout layout = test::known_layout();
+/// The 60-byte RAW row of ../shared/BENCHMARKS.md: PCAP.BITS0; INENC1.VAL
+/// Value/Min/Max/Mean, COUNTER1.OUT Value/Sum, INENC2.VAL Value; PCAP.TS_TRIG,
+/// PCAP.TS_START; PCAP.GATE_DURATION. Values beyond the known sequence's are 0.
+sim::CaptureLayout row60_layout() {
+  using sim::CapturedField;
+  return sim::CaptureLayout(
+      {CapturedField::pos_out("INENC1.VAL", {"Value", "Min", "Max", "Mean"}, 0.000125, 0, "deg"),
+       CapturedField::pos_out("COUNTER1.OUT", {"Value", "Sum"}),
+       CapturedField::pos_out("INENC2.VAL", {"Value"}, 0.001, 0, "mm"),
+       CapturedField::timestamp("PCAP.TS_TRIG"), CapturedField::timestamp("PCAP.TS_START"),
+       CapturedField::bits("PCAP.BITS0"), CapturedField::gate_duration()});
+}
+
+void stream(sim::PandaServer& server, std::size_t rows, double rate, bool same_block, bool row60) {
+  const sim::CaptureLayout layout = row60 ? row60_layout() : test::known_layout();
   const auto block = test::known_raw_samples(layout, 0, 1000);
   server.begin_acquisition(layout);
   const auto t0 = std::chrono::steady_clock::now();
@@ -59,9 +72,12 @@ int main(int argc, char** argv) {
   double rate = 0;
   int acquisitions = 1;
   bool same_block = false;
+  bool row60 = false;
   app.add_option("--rows", rows, "samples per acquisition");
   app.add_option("--rate", rate, "samples per second, 0: as fast as possible");
   app.add_option("--acquisitions", acquisitions, "acquisitions to stream");
+  app.add_flag("--row60", row60,
+               "the 60-byte RAW row of BENCHMARKS.md instead of the known sequence");
   app.add_flag("--same-block", same_block,
                "send samples 0-999 over and over (load tests: no time spent making samples)");
   CLI11_PARSE(app, argc, argv);
@@ -75,7 +91,7 @@ int main(int argc, char** argv) {
              server.data_port());
   std::fflush(stdout);
   for (int k = 0; k < acquisitions && wait_for_client(server); ++k) {
-    stream(server, rows, rate, same_block);
+    stream(server, rows, rate, same_block, row60);
     // The next acquisition starts once a client is ready again (the same one,
     // after it has read END, or a new one).
     std::this_thread::sleep_for(std::chrono::milliseconds(200));

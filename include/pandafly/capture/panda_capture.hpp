@@ -4,11 +4,13 @@
 // Two threads, one resource each: the calling thread owns the data socket
 // (it runs run_one() and reads with BlockingDataClient::next()); a writer
 // thread, started per acquisition, owns the HDF5 file (PandaHdfWriter). They
-// meet in a BoundedQueue of byte batches (whole samples, copied out of the
-// socket buffer): when the writer falls behind the reader blocks in push(),
-// stops reading, and TCP flow control keeps the rest in the PandA's buffer —
-// nothing is dropped here. The writer decodes batches into columns (so the
-// socket owner only copies) and flushes on a timer so SWMR readers follow.
+// meet in a BoundedQueue of column blocks: the reader decodes each frame
+// straight out of its socket buffer (still in cache) into a block that ends at
+// the file's next chunk boundary, so whole chunks go from the block to the
+// file without another copy. When the writer falls behind the reader blocks in
+// push(), stops reading, and TCP flow control keeps the rest in the PandA's
+// buffer — nothing is dropped here. The writer flushes on a timer so SWMR
+// readers follow; blocks are recycled.
 //
 // run_one() returns when the acquisition ends: END (any reason), the
 // connection failing or closing (then `reconnected` tells whether the client
@@ -59,9 +61,10 @@ struct CaptureSettings {
   /// smaller files and less CPU at high rates.
   panda::ColumnDecoder::Mode columns = panda::ColumnDecoder::Mode::scaled;
   std::size_t chunk_rows = 65536;
-  std::size_t batch_bytes = 1u << 20;       ///< a batch is handed over at this size...
-  std::chrono::milliseconds batch_age{50};  ///< ...or this old
-  std::size_t queue_batches = 64;           ///< at most 64 MiB between the threads
+  /// A block goes to the writer when it reaches a chunk boundary or is this old.
+  std::chrono::milliseconds batch_age{50};
+  /// Blocks queued between the threads at most (each up to chunk_rows rows).
+  std::size_t queue_blocks = 16;
   /// Called once when `stop` is first seen (e.g. to disarm the PandA, so that
   /// an END arrives); if null, the acquisition stops at once.
   std::function<void()> on_stop;

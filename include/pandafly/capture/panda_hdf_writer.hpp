@@ -34,8 +34,9 @@
 //     and attribute, then switches to SWMR writing. Throws h5::Error (file
 //     exists, no permission, ...) or std::invalid_argument (a column name with
 //     '/', duplicate names); the writer stays idle then.
-//   - write() copies the block's rows into one chunk-sized buffer per column;
-//     whole chunks go to the file with a direct chunk write. flush() also
+//   - write() stores whole chunks that start at a chunk boundary straight
+//     from the block (H5Dwrite_chunk, no copy); other rows are copied into one
+//     chunk-sized buffer per column, written when full. flush() also
 //     stores the partial chunk, records rows_written and flushes the file, so
 //     SWMR readers see every row handed in before it. Call flush() on a timer
 //     (about once a second), not per block.
@@ -164,6 +165,8 @@ class PandaHdfWriter {
   void check_block(const panda::ColumnBlock& block) const;
   void buffer_rows(const panda::ColumnBlock& block, std::size_t first, std::size_t count);
   [[nodiscard]] bool store_buffered();
+  template <class Source>
+  [[nodiscard]] bool store_chunk(std::uint64_t rows, Source source);
   void fail(std::string why) noexcept;
   void record_end(const EndState& end, const FinishInfo& info);
   void close_file(EndState& end) noexcept;

@@ -41,7 +41,7 @@ namespace pandafly::panda {
 class BlockingDataClient {
  public:
   /// Bytes asked of the kernel per read: FRAMED RAW frames can be ~2 MiB.
-  static constexpr std::size_t read_size = 1u << 20;
+  static constexpr std::size_t read_size = 256u << 10;
 
   explicit BlockingDataClient(DataOptions options = {});
   BlockingDataClient(const BlockingDataClient&) = delete;
