@@ -61,19 +61,25 @@ TableLayout TableLayout::parse(std::span<const std::string> fields_lines, unsign
   for (const auto& line : fields_lines) {
     const auto w = split_words(line);
     const auto colon = w.empty() ? std::string::npos : w[0].find(':');
-    const auto high = colon == std::string::npos
-                          ? std::nullopt
-                          : parse_uint(std::string_view(w[0]).substr(0, colon));
-    const auto low = colon == std::string::npos
-                         ? std::nullopt
-                         : parse_uint(std::string_view(w[0]).substr(colon + 1));
-    if (w.size() < 2 || !high || !low || *low > *high || *high >= 4096 || *high - *low >= 64) {
+    // Plain values (not optionals) keep g++ 12 -O2 from a false
+    // -Wmaybe-uninitialized on the comparisons below.
+    std::uint64_t high = 0;
+    std::uint64_t low = 0;
+    bool bits_ok = false;
+    if (colon != std::string::npos) {
+      const auto h = parse_uint(std::string_view(w[0]).substr(0, colon));
+      const auto l = parse_uint(std::string_view(w[0]).substr(colon + 1));
+      bits_ok = h.has_value() && l.has_value();
+      high = h.value_or(0);
+      low = l.value_or(0);
+    }
+    if (w.size() < 2 || !bits_ok || low > high || high >= 4096 || high - low >= 64) {
       throw std::invalid_argument(
           fmt::format("bad table field line '{}' (expected 'high:low NAME subtype')", line));
     }
     TableField f;
-    f.high = static_cast<unsigned>(*high);
-    f.low = static_cast<unsigned>(*low);
+    f.high = static_cast<unsigned>(high);
+    f.low = static_cast<unsigned>(low);
     f.name = w[1];
     f.subtype = w.size() > 2 ? w[2] : "uint";
     highest = std::max(highest, f.high);
