@@ -166,7 +166,7 @@ class CaptureRun {
       result_.end = writer_->finish(finish_);
       result_.queue_full_waits = writer_->full_waits();
     }
-    result_.stopped_because = finish_.end ? "" : finish_.stopped_because;
+    result_.stopped_because = finish_.stopped_because;
     result_.seconds = started_ ? seconds_since(*started_) : 0.0;
     return result_;
   }
@@ -215,7 +215,11 @@ class CaptureRun {
       if (n == to_boundary) hand_over_block();
     }
   }
-  void on(const panda::EndData& end) { end_with(FinishInfo::from_end(end)); }
+  void on(const panda::EndData& end) {
+    auto info = FinishInfo::from_end(end);
+    if (stopping_) info.stopped_because = why_stop_;  // the END we asked for by disarming
+    end_with(std::move(info));
+  }
   void on(const panda::DataError& err) {
     if (err.code == panda::Errc::timed_out) return on_idle();
     // The stream is over; a fresh connection serves the next acquisition.

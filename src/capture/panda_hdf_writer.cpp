@@ -300,6 +300,10 @@ EndState PandaHdfWriter::end_state(const FinishInfo& info) const {
   end.rows_lost = received_ - written_;
   if (info.end) end.panda_reason = info.end->reason;
   end.reason = state_ == State::failed ? failure_ : stop_text(info);
+  // Stopped on request, and the PandA still sent its END (e.g. after a disarm).
+  if (state_ != State::failed && info.end && !info.stopped_because.empty()) {
+    end.reason = info.stopped_because + "; END " + stop_text(info);
+  }
   end.complete = state_ == State::writing && info.end && info.end->reason == panda::EndReason::ok &&
                  end.rows_lost == 0 && info.end->samples == received_;
   return end;

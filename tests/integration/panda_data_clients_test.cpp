@@ -344,6 +344,25 @@ TEST_CASE_FIXTURE(
     CHECK(r.at("end.reason") == "interrupted by SIGINT");
     CHECK(r.at("rows.INENC1.VAL.Value") == "1000");
   }
+  SUBCASE("stop with a disarm: the END it brings is recorded with the reason") {
+    settings.on_stop = [&] { sim.server().end_acquisition("Disarmed"); };
+    capture::PandaCapture disarming(data, settings);
+    std::atomic<bool> stop{false};
+    capture::CaptureResult result;
+    std::thread reader([&] { result = disarming.run_one(tmp.path / "disarmed.h5", stop); });
+    sim.server().begin_acquisition(l);
+    sim.server().send_samples(raw_samples(l, 0, 500));
+    std::this_thread::sleep_for(300ms);
+    stop = true;
+    reader.join();
+    CHECK_FALSE(result.end.complete);
+    CHECK(result.end.rows_written == 500);
+    CHECK(result.end.reason == "interrupted by SIGINT; END Disarmed");
+    const auto r = test::check_panda_hdf(tmp.path / "disarmed.h5");
+    CHECK(r.at("end.reason") == "interrupted by SIGINT; END Disarmed");
+    CHECK(r.at("end.panda_end_reason") == "Disarmed");
+    CHECK(data.connected());  // the connection serves the next acquisition
+  }
   SUBCASE("connection lost") {
     std::atomic<bool> stop{false};
     capture::CaptureResult result;

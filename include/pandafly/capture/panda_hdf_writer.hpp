@@ -86,7 +86,9 @@ namespace pandafly::capture {
 /// stopped without one.
 struct FinishInfo {
   std::optional<panda::EndData> end;
-  std::string stopped_because;  ///< used when `end` is absent
+  /// Why it stopped without END, or why the END was asked for (a stop request
+  /// that disarmed the PandA): /end/reason is then "<this>; END <reason>".
+  std::string stopped_because;
 
   [[nodiscard]] static FinishInfo from_end(panda::EndData end);
   /// "interrupted by SIGINT"
