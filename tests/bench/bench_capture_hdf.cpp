@@ -15,17 +15,24 @@
 // Files go to $PANDAFLY_BENCH_DIR (default /dev/shm: page cache, no disk).
 // Run: build/h5bench/tests/bench/bench_capture_hdf  (a Release build)
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "pandafly/capture/panda_hdf_writer.hpp"
+#include "pandafly/panda/data_connection.hpp"
+#include "sim/panda/capture_layout.hpp"
+#include "sim/panda/data_encoder.hpp"
 
 namespace {
 
@@ -172,6 +179,129 @@ void BM_file_write(benchmark::State& state) {
   set_rates(state);
 }
 BENCHMARK(BM_file_write)->Arg(0)->Arg(1)->MinWarmUpTime(0.2)->UseRealTime();
+
+// ------------------------------------------------------------------ CPU at 60 MB/s
+
+// The 60-byte RAW row of BENCHMARKS.md, as the simulator's server lays it out.
+sim::CaptureLayout row60_layout() {
+  using sim::CapturedField;
+  return sim::CaptureLayout(
+      {CapturedField::pos_out("INENC1.VAL", {"Value", "Min", "Max", "Mean"}, 0.000125, 0, "deg"),
+       CapturedField::pos_out("COUNTER1.OUT", {"Value", "Sum"}),
+       CapturedField::pos_out("INENC2.VAL", {"Value"}, 0.001, 0, "mm"),
+       CapturedField::timestamp("PCAP.TS_TRIG"), CapturedField::timestamp("PCAP.TS_START"),
+       CapturedField::bits("PCAP.BITS0"), CapturedField::gate_duration()});
+}
+
+// One second of a FRAMED RAW stream at 60 MB/s (1 M rows, 64 KiB frames),
+// without its header (that is fed once).
+std::string one_second_of_frames(const panda::StartData& raw) {
+  std::vector<std::byte> rows(1'000'000 * raw.sample_bytes);
+  for (std::size_t i = 0; i < rows.size(); i += 4) {
+    const auto v = static_cast<std::uint32_t>(i / raw.sample_bytes % 1000 + 1);  // gates never 0
+    std::memcpy(rows.data() + i, &v, 4);
+  }
+  std::string out;
+  sim::SampleEncoder(raw).encode(rows, out);
+  return out;
+}
+
+// The capture pipeline in one thread: DataConnection → ColumnDecoder (RAW
+// scaled here) → chunk-aligned blocks (as PandaCapture makes them) →
+// PandaHdfWriter.
+struct Pipeline {
+  panda::DataConnection conn{[] {
+    panda::DataOptions o;
+    o.processing = panda::Processing::raw;
+    return o;
+  }()};
+  std::optional<panda::ColumnDecoder> dec;
+  panda::ColumnBlock block;
+  capture::PandaHdfWriter writer;
+  std::size_t chunk_rows;
+  std::uint64_t rows = 0;  // handed to the writer
+
+  explicit Pipeline(const capture::PandaHdfWriter::Options& o)
+      : writer(o), chunk_rows(o.chunk_rows) {}
+
+  void feed(std::string_view bytes) {
+    conn.receive(std::as_bytes(std::span{bytes.data(), bytes.size()}));
+    for (auto ev = conn.next_event(); !panda::is<panda::NeedData>(ev); ev = conn.next_event()) {
+      if (auto* st = std::get_if<panda::StartData>(&ev)) start(*st);
+      if (auto* f = std::get_if<panda::FrameData>(&ev)) frame(*f);
+    }
+  }
+  void start(const panda::StartData& st) {
+    dec.emplace(std::get<panda::ColumnDecoder>(
+        panda::ColumnDecoder::make(st, panda::ColumnDecoder::Mode::scaled)));
+    block = dec->make_block();
+    writer.start(st, dec->specs());
+  }
+  void frame(const panda::FrameData& f) {
+    for (std::size_t done = 0; done < f.samples;) {
+      const std::size_t to_boundary = chunk_rows - (rows + block.rows()) % chunk_rows;
+      const std::size_t n = std::min(f.samples - done, to_boundary);
+      dec->append({f.bytes.subspan(done * f.sample_bytes, n * f.sample_bytes), n, f.sample_bytes},
+                  block);
+      done += n;
+      if (n != to_boundary) continue;
+      rows += block.rows();
+      (void)writer.write(block);
+      block.clear();
+    }
+  }
+};
+
+double cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto secs = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
+  };
+  return secs(u.ru_utime) + secs(u.ru_stime);
+}
+
+// CPU of pandafly's capture pipeline fed 60 MB/s in 1 ms slices for 5 s, in
+// one thread, without the TCP socket (tests/bench/capture_cpu.py measures
+// pandactl over TCP), flushing once a second. Counter cpu_percent = process
+// CPU (user + system, getrusage) / wall time × 100. The file goes to
+// $PANDAFLY_BENCH_CPU_DIR (default /tmp: a disk file system's page cache, as a
+// capture would use).
+void BM_pipeline_cpu_at_60MBps(benchmark::State& state) {
+  auto raw = row60_layout().raw_header();
+  raw.format = panda::DataFormat::framed;
+  const std::string second = one_second_of_frames(raw);
+  const char* dir = std::getenv("PANDAFLY_BENCH_CPU_DIR");
+  capture::PandaHdfWriter::Options options;
+  options.path =
+      fs::path(dir ? dir : "/tmp") / ("pandafly_bench_cpu_" + std::to_string(::getpid()));
+  options.overwrite = true;
+  constexpr std::size_t slice = 60'000;  // 1 ms at 60 MB/s
+  constexpr int seconds = 5;
+  for (auto _ : state) {
+    Pipeline p(options);
+    p.feed("OK\n" + sim::encode_header(raw, true));
+    const double cpu0 = cpu_seconds();
+    const auto t0 = std::chrono::steady_clock::now();
+    for (std::size_t sec = 0; sec < seconds; ++sec) {
+      for (std::size_t at = 0; at < second.size(); at += slice) {
+        std::this_thread::sleep_until(t0 +
+                                      std::chrono::microseconds((sec * second.size() + at) / 60));
+        p.feed(std::string_view{second}.substr(at, slice));
+      }
+      (void)p.writer.flush();
+    }
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    state.counters["cpu_percent"] = 100.0 * (cpu_seconds() - cpu0) / wall;
+    state.counters["input_MB_per_s"] = static_cast<double>(second.size()) * seconds / wall / 1e6;
+    (void)p.writer.finish(capture::FinishInfo::stopped("benchmark"));
+    fs::remove(options.path);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * seconds) *
+                          static_cast<std::int64_t>(second.size()));
+}
+BENCHMARK(BM_pipeline_cpu_at_60MBps)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 
 }  // namespace
 

@@ -96,7 +96,7 @@ inline Decoded decode_cut(const DataOptions& options, std::string_view stream,
   auto feed = [&](std::size_t to) {
     // A fresh copy per piece: views into earlier pieces must not be relied on.
     std::vector<std::byte> piece(to - from);
-    std::memcpy(piece.data(), stream.data() + from, to - from);
+    if (!piece.empty()) std::memcpy(piece.data(), stream.data() + from, piece.size());
     c.receive(piece);
     drain(c, out);
     from = to;
