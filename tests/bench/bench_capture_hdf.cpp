@@ -29,9 +29,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "known_sequence.hpp"
 #include "pandafly/capture/panda_hdf_writer.hpp"
 #include "pandafly/panda/data_connection.hpp"
-#include "sim/panda/capture_layout.hpp"
 #include "sim/panda/data_encoder.hpp"
 
 namespace {
@@ -182,17 +182,6 @@ BENCHMARK(BM_file_write)->Arg(0)->Arg(1)->MinWarmUpTime(0.2)->UseRealTime();
 
 // ------------------------------------------------------------------ CPU at 60 MB/s
 
-// The 60-byte RAW row of BENCHMARKS.md, as the simulator's server lays it out.
-sim::CaptureLayout row60_layout() {
-  using sim::CapturedField;
-  return sim::CaptureLayout(
-      {CapturedField::pos_out("INENC1.VAL", {"Value", "Min", "Max", "Mean"}, 0.000125, 0, "deg"),
-       CapturedField::pos_out("COUNTER1.OUT", {"Value", "Sum"}),
-       CapturedField::pos_out("INENC2.VAL", {"Value"}, 0.001, 0, "mm"),
-       CapturedField::timestamp("PCAP.TS_TRIG"), CapturedField::timestamp("PCAP.TS_START"),
-       CapturedField::bits("PCAP.BITS0"), CapturedField::gate_duration()});
-}
-
 // One second of a FRAMED RAW stream at 60 MB/s (1 M rows, 64 KiB frames),
 // without its header (that is fed once).
 std::string one_second_of_frames(const panda::StartData& raw) {
@@ -268,7 +257,7 @@ double cpu_seconds() {
 // $PANDAFLY_BENCH_CPU_DIR (default /tmp: a disk file system's page cache, as a
 // capture would use).
 void BM_pipeline_cpu_at_60MBps(benchmark::State& state) {
-  auto raw = row60_layout().raw_header();
+  auto raw = test::row60_layout().raw_header();
   raw.format = panda::DataFormat::framed;
   const std::string second = one_second_of_frames(raw);
   const char* dir = std::getenv("PANDAFLY_BENCH_CPU_DIR");

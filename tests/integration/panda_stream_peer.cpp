@@ -36,21 +36,8 @@ bool wait_for_client(const sim::PandaServer& server) {
   return true;
 }
 
-/// The 60-byte RAW row of ../shared/BENCHMARKS.md: PCAP.BITS0; INENC1.VAL
-/// Value/Min/Max/Mean, COUNTER1.OUT Value/Sum, INENC2.VAL Value; PCAP.TS_TRIG,
-/// PCAP.TS_START; PCAP.GATE_DURATION. Values beyond the known sequence's are 0.
-sim::CaptureLayout row60_layout() {
-  using sim::CapturedField;
-  return sim::CaptureLayout(
-      {CapturedField::pos_out("INENC1.VAL", {"Value", "Min", "Max", "Mean"}, 0.000125, 0, "deg"),
-       CapturedField::pos_out("COUNTER1.OUT", {"Value", "Sum"}),
-       CapturedField::pos_out("INENC2.VAL", {"Value"}, 0.001, 0, "mm"),
-       CapturedField::timestamp("PCAP.TS_TRIG"), CapturedField::timestamp("PCAP.TS_START"),
-       CapturedField::bits("PCAP.BITS0"), CapturedField::gate_duration()});
-}
-
 void stream(sim::PandaServer& server, std::size_t rows, double rate, bool same_block, bool row60) {
-  const sim::CaptureLayout layout = row60 ? row60_layout() : test::known_layout();
+  const sim::CaptureLayout layout = row60 ? test::row60_layout() : test::known_layout();
   const auto block = test::known_raw_samples(layout, 0, 1000);
   server.begin_acquisition(layout);
   const auto t0 = std::chrono::steady_clock::now();

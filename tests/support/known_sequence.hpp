@@ -20,6 +20,19 @@ inline sim::CaptureLayout known_layout() {
        sim::CapturedField::timestamp("PCAP.TS_TRIG"), sim::CapturedField::bits("PCAP.BITS0")});
 }
 
+/// The 60-byte RAW row of ../shared/BENCHMARKS.md (load tests): PCAP.BITS0;
+/// INENC1.VAL Value/Min/Max/Mean, COUNTER1.OUT Value/Sum, INENC2.VAL Value;
+/// PCAP.TS_TRIG, PCAP.TS_START; PCAP.GATE_DURATION.
+inline sim::CaptureLayout row60_layout() {
+  using sim::CapturedField;
+  return sim::CaptureLayout(
+      {CapturedField::pos_out("INENC1.VAL", {"Value", "Min", "Max", "Mean"}, 0.000125, 0, "deg"),
+       CapturedField::pos_out("COUNTER1.OUT", {"Value", "Sum"}),
+       CapturedField::pos_out("INENC2.VAL", {"Value"}, 0.001, 0, "mm"),
+       CapturedField::timestamp("PCAP.TS_TRIG"), CapturedField::timestamp("PCAP.TS_START"),
+       CapturedField::bits("PCAP.BITS0"), CapturedField::gate_duration()});
+}
+
 /// `n` RAW samples of layout `l` from sample number `first` (fields of `l`
 /// that the sequence does not know stay 0).
 inline std::vector<std::byte> known_raw_samples(const sim::CaptureLayout& l, std::size_t first,
