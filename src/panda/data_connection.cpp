@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "pandafly/panda/ascii_sample.hpp"
 #include "pandafly/panda/base64.hpp"
 #include "pandafly/panda/data_header.hpp"
 #include "pandafly/panda/request.hpp"
@@ -497,59 +498,10 @@ bool DataConnection::decode_line(std::string_view line, std::string& why) {
 bool DataConnection::decode_ascii(std::string_view line, std::string& why) {
   const auto old_size = samples_buf_.size();
   samples_buf_.resize(old_size + start_.sample_bytes);
-  std::byte* out = samples_buf_.data() + old_size;
-  const char* p = line.data();
-  const char* const end = line.data() + line.size();
-  for (const auto& f : start_.fields) {
-    if (!decode_ascii_field(f, p, end, out + f.byte_offset)) {
-      samples_buf_.resize(old_size);
-      why = fmt::format("data line \"{}\": no valid {} value for {}",
-                        printable(std::string{line.substr(0, 80)}), to_string(f.type),
-                        f.column_name());
-      return false;
-    }
-  }
-  while (p != end && *p == ' ') ++p;
-  if (p == end) return true;
+  why = decode_ascii_sample(line, start_, samples_buf_.data() + old_size);
+  if (why.empty()) return true;
   samples_buf_.resize(old_size);
-  why = fmt::format("data line \"{}\" has more values than the {} fields",
-                    printable(std::string{line.substr(0, 80)}), start_.fields.size());
   return false;
-}
-
-bool DataConnection::decode_ascii_field(const Field& f, const char*& p, const char* end,
-                                        std::byte* out) const {
-  const auto word = [&]() -> std::string_view {
-    while (p != end && *p == ' ') ++p;
-    const char* b = p;
-    while (p != end && *p != ' ') ++p;
-    return {b, static_cast<std::size_t>(p - b)};
-  };
-  if (start_.processing == Processing::raw) {  // every 32-bit word as 0x%08x
-    for (std::size_t i = 0; i < size_of(f.type) / 4; ++i) {
-      auto w = word();
-      if (!w.starts_with("0x") && !w.starts_with("0X")) return false;
-      w.remove_prefix(2);
-      std::uint32_t v = 0;
-      const auto [ptr, ec] = std::from_chars(w.data(), w.data() + w.size(), v, 16);
-      if (w.empty() || ec != std::errc{} || ptr != w.data() + w.size()) return false;
-      std::memcpy(out + 4 * i, &v, 4);
-    }
-    return true;
-  }
-  const auto w = word();
-  if (w.empty()) return false;
-  if (f.type != FieldType::uint32 && f.type != FieldType::float64) return false;  // not SCALED
-  if (f.type == FieldType::uint32) {
-    std::uint32_t v = 0;
-    const auto [ptr, ec] = std::from_chars(w.data(), w.data() + w.size(), v);
-    std::memcpy(out, &v, 4);
-    return ec == std::errc{} && ptr == w.data() + w.size();
-  }
-  double v = 0;
-  const auto [ptr, ec] = std::from_chars(w.data(), w.data() + w.size(), v);
-  std::memcpy(out, &v, 8);
-  return ec == std::errc{} && ptr == w.data() + w.size();
 }
 
 DataEvent DataConnection::closed() {

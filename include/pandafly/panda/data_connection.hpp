@@ -129,9 +129,6 @@ class DataConnection {
   /// `why`) when it does not parse.
   [[nodiscard]] bool decode_line(std::string_view line, std::string& why);
   [[nodiscard]] bool decode_ascii(std::string_view line, std::string& why);
-  [[nodiscard]] bool decode_ascii_field(const Field& f, const char*& p, const char* end,
-                                        std::byte* out) const;
-
   /// Moves bytes up to the next '\n' into line_ (without it).
   [[nodiscard]] LineStatus take_line();
   /// Copies from the input until buf_ holds `want` bytes; true when it does.
