@@ -189,7 +189,6 @@ class CaptureRun {
   void on(const panda::ReadyData&) {}
   void on(const panda::NeedData&) {}
   void on(const panda::StartData& start) {
-    if (s_.on_start) s_.on_start(start);
     auto made = panda::ColumnDecoder::make(start, s_.columns);
     if (auto* err = std::get_if<panda::DataError>(&made)) throw std::runtime_error(err->message);
     decoder_.emplace(std::get<panda::ColumnDecoder>(std::move(made)));

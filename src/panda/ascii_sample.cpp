@@ -66,14 +66,13 @@ std::string decode_ascii_sample(std::string_view line, const StartData& start, s
     const bool ok = raw ? raw_words(f, p, end, out + f.byte_offset)
                         : scaled_value(f, p, end, out + f.byte_offset);
     if (!ok) {
-      return fmt::format("data line \"{}\": no valid {} value for {}",
-                         printable(std::string{line.substr(0, 80)}), to_string(f.type),
-                         f.column_name());
+      return fmt::format("data line \"{}\": no valid {} value for {}", printable(line),
+                         to_string(f.type), f.column_name());
     }
   }
   if (next_word(p, end).empty()) return {};
-  return fmt::format("data line \"{}\" has more values than the {} fields",
-                     printable(std::string{line.substr(0, 80)}), start.fields.size());
+  return fmt::format("data line \"{}\" has more values than the {} fields", printable(line),
+                     start.fields.size());
 }
 
 }  // namespace pandafly::panda

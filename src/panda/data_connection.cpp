@@ -301,7 +301,7 @@ DataEvent DataConnection::step_framed() {
   if (marker != bin_marker) {
     return fail(DataErrc::bad_frame_marker,
                 fmt::format("expected \"BIN \" or \"END \" at a frame start, got \"{}\"",
-                            printable(std::string{marker})));
+                            printable(marker)));
   }
   if (!fill(8)) return NeedData{};
   const std::size_t length = load_u32(buf_.data() + 4);
@@ -370,8 +370,8 @@ DataEvent DataConnection::end_line(std::string_view rest) {
   const auto count = rest.substr(0, space);
   const auto [ptr, ec] = std::from_chars(count.data(), count.data() + count.size(), end.samples);
   if (count.empty() || ec != std::errc{} || ptr != count.data() + count.size()) {
-    return fail(DataErrc::bad_end_line, fmt::format("END line \"END {}\" has no sample count",
-                                                    printable(std::string{rest})));
+    return fail(DataErrc::bad_end_line,
+                fmt::format("END line \"END {}\" has no sample count", printable(rest)));
   }
   if (space != std::string_view::npos) end.reason_text = rest.substr(space + 1);
   end.reason = end_reason_from(end.reason_text);
@@ -477,16 +477,14 @@ DataEvent DataConnection::flush_pending_end() {
 
 bool DataConnection::decode_line(std::string_view line, std::string& why) {
   if (!line.starts_with(' ')) {
-    why = fmt::format("data line \"{}\" does not start with a space",
-                      printable(std::string{line.substr(0, 80)}));
+    why = fmt::format("data line \"{}\" does not start with a space", printable(line));
     return false;
   }
   line.remove_prefix(1);
   if (options_.format == DataFormat::base64) {
     auto bytes = base64::decode(line);
     if (!bytes) {
-      why =
-          fmt::format("data line \"{}\" is not base64", printable(std::string{line.substr(0, 80)}));
+      why = fmt::format("data line \"{}\" is not base64", printable(line));
       return false;
     }
     samples_buf_.insert(samples_buf_.end(), bytes->begin(), bytes->end());

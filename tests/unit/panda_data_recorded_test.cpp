@@ -14,6 +14,7 @@
 
 #include "panda_data_test_util.hpp"
 #include "pandafly/panda/columns.hpp"
+#include "sim/panda/data_connection.hpp"
 
 namespace pandafly::panda {
 namespace {
@@ -43,26 +44,25 @@ std::vector<Field> fields_of(const json& wire_fields) {
   return out;
 }
 
-/// The options a client sent to get this stream (the .json names them).
+/// The options a client sent to get this stream (the .json names them),
+/// read with the simulator's own options-line parser.
 DataOptions options_of(const json& j) {
-  const std::string line = j.at("options_line");
-  if (line == "BARE") {
-    // No header: the client must know the layout, scaling included (the
-    // README's field settings for this stream).
-    auto fields = fields_of(j.at("acquisitions")[0].at("wire_fields"));
-    for (auto& f : fields) {
-      if (f.name == "INENC1.VAL") f.scale = 0.000125, f.offset = 1.5, f.units = "deg";
-      if (f.name == "PCAP.TS_TRIG") f.scale = 8e-9, f.offset = 0.0, f.units = "s";
-    }
-    return DataOptions::bare(std::move(fields));
-  }
+  const auto sent = sim::parse_data_options(j.at("options_line").get<std::string>()).value();
   DataOptions o;
-  o.xml = line.find("XML") != std::string::npos;
-  o.processing = line.find("RAW") != std::string::npos ? Processing::raw : Processing::scaled;
-  o.format = line.find("ASCII") != std::string::npos      ? DataFormat::ascii
-             : line.find("BASE64") != std::string::npos   ? DataFormat::base64
-             : line.find("UNFRAMED") != std::string::npos ? DataFormat::unframed
-                                                          : DataFormat::framed;
+  o.format = sim::to_panda(sent.format);
+  o.processing = sent.raw ? Processing::raw : Processing::scaled;
+  o.xml = sent.xml;
+  o.header = sent.header;
+  o.status = sent.status;
+  o.one_shot = sent.one_shot;
+  if (o.header) return o;
+  // No header: the client must know the layout, scaling included (the
+  // README's field settings for this stream).
+  o.fields = fields_of(j.at("acquisitions")[0].at("wire_fields"));
+  for (auto& f : o.fields) {
+    if (f.name == "INENC1.VAL") f.scale = 0.000125, f.offset = 1.5, f.units = "deg";
+    if (f.name == "PCAP.TS_TRIG") f.scale = 8e-9, f.offset = 0.0, f.units = "s";
+  }
   return o;
 }
 

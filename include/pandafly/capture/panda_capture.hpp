@@ -69,8 +69,6 @@ struct CaptureSettings {
   /// an END arrives); if null, the acquisition stops at once.
   std::function<void()> on_stop;
   std::function<void(const CaptureProgress&)> on_progress;
-  /// Called with the acquisition's StartData before the file is created.
-  std::function<void(const panda::StartData&)> on_start;
   /// Recorded as why the capture ended when `stop` was set.
   std::string stop_reason = "stopped on request";
 };
