@@ -126,6 +126,8 @@ constexpr ColumnDecoder::Op copy_of[] = {ColumnDecoder::Op::copy_u32, ColumnDeco
 std::variant<ColumnDecoder, DataError> ColumnDecoder::make(const StartData& start, Mode mode) {
   ColumnDecoder d;
   d.sample_bytes_ = start.sample_bytes;
+  d.tile_rows_ =
+      std::max<std::size_t>(1, tile_bytes / std::max<std::size_t>(1, start.sample_bytes));
   const bool client_scaling = mode == Mode::scaled && start.processing == Processing::raw;
   const auto& fields = start.fields;
   const Field* ticks = client_scaling ? gate_ticks_field(fields) : nullptr;
@@ -238,9 +240,15 @@ double std_dev(std::int64_t sum, Int128 sum_sq, std::uint32_t n) noexcept {
 
 void ColumnDecoder::append(const FrameData& frame, ColumnBlock& block) const {
   const std::size_t n = frame.samples;
+  for (std::size_t first = 0; first < n; first += tile_rows_) {
+    append_samples(frame.bytes.data() + first * sample_bytes_, std::min(tile_rows_, n - first),
+                   block);
+  }
+}
+
+void ColumnDecoder::append_samples(const std::byte* base, std::size_t n, ColumnBlock& block) const {
   const std::size_t rows = block.rows_;
   const std::size_t stride = sample_bytes_;
-  const std::byte* base = frame.bytes.data();
   for (std::size_t c = 0; c < steps_.size(); ++c) {
     const Step& s = steps_[c];
     ColumnValues& col = block.values_[c];

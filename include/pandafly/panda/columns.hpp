@@ -154,11 +154,18 @@ class ColumnDecoder {
 
  private:
   ColumnDecoder() = default;
+  /// append() for `n` whole samples at `base`, at most tile_rows_ of them.
+  void append_samples(const std::byte* base, std::size_t n, ColumnBlock& block) const;
 
   std::vector<ColumnSpec> specs_;
   std::vector<Step> steps_;
   std::size_t sample_bytes_ = 0;
   std::size_t ticks_src_ = 0;  // byte offset of the raw gate tick count (read as uint32)
+  // Every column reads the frame with a stride of one sample. Going column by
+  // column over a whole 64 KiB frame would stream it from L2 once per column;
+  // tiles of rows that fit in L1 read each sample's cache line from L2 once.
+  static constexpr std::size_t tile_bytes = 16 * 1024;
+  std::size_t tile_rows_ = 1;
 };
 
 }  // namespace pandafly::panda
