@@ -41,6 +41,8 @@ class RegisterField final : public Field {
   }
   /// Simulation side: sets the register value (e.g. a read field's status).
   void set_raw(std::uint64_t raw) { type_->set_raw(raw); }
+  /// Simulation side: the register value (see ValueType::raw()).
+  [[nodiscard]] std::int64_t raw() const { return type_->raw(); }
 
  private:
   Access access_;
@@ -58,6 +60,7 @@ class BitOutField final : public Field {
   Expected<ReadValue> get_attr(std::string_view attr) const override;
   [[nodiscard]] bool value() const { return value_; }
   void set(bool value) { value_ = value; }
+  [[nodiscard]] std::size_t bus_index() const { return bus_index_; }
 
  private:
   std::size_t bus_index_;
@@ -82,6 +85,11 @@ class PosOutField final : public Field {
   std::optional<std::vector<std::string>> attr_enums(std::string_view attr) const override;
   [[nodiscard]] std::int32_t value() const { return value_; }
   void set(std::int32_t value) { value_ = value; }
+  /// CAPTURE as written: `No` or space-separated options (`Min Max Mean`).
+  [[nodiscard]] const std::string& capture() const { return capture_; }
+  [[nodiscard]] double scale() const { return scale_; }
+  [[nodiscard]] double offset() const { return offset_; }
+  [[nodiscard]] const std::string& units() const { return units_; }
 
  private:
   Status put_capture(std::string_view value);
@@ -103,6 +111,9 @@ class ExtOutField final : public Field {
   Status put_attr(std::string_view attr, std::string_view value) override;
   bool attr_reported(std::string_view attr) const override { return attr == "CAPTURE"; }
   std::optional<std::vector<std::string>> attr_enums(std::string_view attr) const override;
+  /// timestamp, samples or bits.
+  [[nodiscard]] const std::string& kind() const { return kind_; }
+  [[nodiscard]] bool captured() const { return captured_; }
 
  private:
   std::string kind_;
@@ -126,6 +137,8 @@ class BitMuxField final : public Field {
   Status put_attr(std::string_view attr, std::string_view value) override;
   bool attr_reported(std::string_view attr) const override { return attr == "DELAY"; }
   std::optional<std::vector<std::string>> enums() const override;
+  /// The selected bus bit: `ZERO`, `ONE` or a bit_out name.
+  [[nodiscard]] const std::string& source() const { return value_; }
 
  private:
   std::shared_ptr<const Buses> buses_;
@@ -142,6 +155,8 @@ class PosMuxField final : public Field {
   Expected<ReadValue> get() const override { return ReadValue{value_}; }
   Status put(std::string_view value) override;
   std::optional<std::vector<std::string>> enums() const override;
+  /// The selected bus position: `ZERO` or a pos_out name.
+  [[nodiscard]] const std::string& source() const { return value_; }
 
  private:
   std::shared_ptr<const Buses> buses_;

@@ -206,7 +206,10 @@ Status PandaModel::write_entity(std::string_view name, std::string_view value) {
   if (e.star) return Error{"Field not writeable"};
   if (!e.attr.empty()) return write_attr(*e.field, e.attr, value);
   Status status = e.field->put(value);
-  if (status.ok()) e.field->value_stamp = next_stamp();
+  if (status.ok()) {
+    e.field->value_stamp = next_stamp();
+    if (on_field_written) on_field_written(*e.field);
+  }
   return status;
 }
 
@@ -220,6 +223,7 @@ Status PandaModel::write_attr(Field& field, const std::string& attr, std::string
   } else {
     field.value_stamp = next_stamp();
   }
+  if (on_field_written) on_field_written(field);
   return status;
 }
 
@@ -229,7 +233,10 @@ Status PandaModel::write_table_entity(std::string_view name, const TableWrite& d
   if (ref.value().star || !ref.value().attr.empty()) return Error{"Field not a table"};
   Field& field = *ref.value().field;
   Status status = field.put_table(data);
-  if (status.ok()) field.value_stamp = next_stamp();
+  if (status.ok()) {
+    field.value_stamp = next_stamp();
+    if (on_field_written) on_field_written(field);
+  }
   return status;
 }
 

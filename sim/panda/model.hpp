@@ -15,6 +15,7 @@
 //   Reply r = model.write("PULSE1.DELAY", "2.5", *session);   // r.wire() == "OK\n"
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -141,6 +142,14 @@ class PandaModel {
   [[nodiscard]] Pcap& pcap() { return pcap_; }
   /// `FIELD OPTIONS` of every field with CAPTURE other than `No`.
   [[nodiscard]] std::vector<std::string> capture_list();
+
+  // ---- hooks for the simulation (the FPGA engine, the server)
+  /// Called after every successful write of a field's value, attribute or table.
+  std::function<void(Field&)> on_field_written;
+  /// `*PCAP.ARM=` after the model's own checks; an error refuses the arm.
+  std::function<Status()> on_arm;
+  /// `*PCAP.DISARM=` while armed.
+  std::function<void()> on_disarm;
 
  private:
   friend class Session;

@@ -307,13 +307,20 @@ Reply SystemCommands::put_pcap(std::string_view args, std::string_view) {
   if (args == ".ARM") {
     if (pcap.armed) return Reply::error("Data capture already in progress");
     if (model_.capture_list().empty()) return Reply::error("Nothing configured for capture");
+    if (model_.on_arm) {
+      Status status = model_.on_arm();
+      if (!status.ok()) return Reply::error(status.error());
+    }
     pcap.armed = true;
     pcap.captured = 0;
     return Reply::ok();
   }
   if (args == ".DISARM") {
-    if (pcap.armed) pcap.completion = "Disarmed";
-    pcap.armed = false;
+    if (pcap.armed) {
+      pcap.completion = "Disarmed";
+      pcap.armed = false;
+      if (model_.on_disarm) model_.on_disarm();
+    }
     return Reply::ok();
   }
   return Reply::error("Invalid *PCAP field");

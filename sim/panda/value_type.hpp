@@ -29,6 +29,9 @@ class ValueType {
   [[nodiscard]] virtual Status parse(std::string_view text) = 0;
   /// Sets the stored value from a raw register value (simulation side).
   virtual void set_raw(std::uint64_t raw) = 0;
+  /// The stored value as the FPGA register holds it: the number, the enum
+  /// index, the bit, the LUT word, the time in ticks (simulation side).
+  [[nodiscard]] virtual std::int64_t raw() const = 0;
 
   [[nodiscard]] virtual std::vector<std::string> attributes() const { return {}; }
   [[nodiscard]] virtual Expected<ReadValue> get_attr(std::string_view) const {

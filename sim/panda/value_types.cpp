@@ -26,6 +26,7 @@ class UintType final : public ValueType {
     return {};
   }
   void set_raw(std::uint64_t raw) override { value_ = static_cast<std::uint32_t>(raw); }
+  std::int64_t raw() const override { return value_; }
   std::vector<std::string> attributes() const override { return {"MAX"}; }
   Expected<ReadValue> get_attr(std::string_view) const override {
     return ReadValue{std::to_string(max_)};
@@ -49,6 +50,7 @@ class IntType final : public ValueType {
   void set_raw(std::uint64_t raw) override {
     value_ = static_cast<std::int32_t>(static_cast<std::uint32_t>(raw));
   }
+  std::int64_t raw() const override { return value_; }
 
  private:
   std::int32_t value_ = 0;
@@ -65,6 +67,7 @@ class BitType final : public ValueType {
     return {};
   }
   void set_raw(std::uint64_t raw) override { value_ = raw != 0; }
+  std::int64_t raw() const override { return value_ ? 1 : 0; }
 
  private:
   bool value_ = false;
@@ -85,6 +88,7 @@ class EnumType final : public ValueType {
     return Error{"Invalid enumeration value"};
   }
   void set_raw(std::uint64_t raw) override { index_ = static_cast<std::size_t>(raw); }
+  std::int64_t raw() const override { return static_cast<std::int64_t>(index_); }
   std::optional<std::vector<std::string>> enums() const override { return labels_; }
 
  private:
@@ -115,6 +119,7 @@ class ScalarType final : public ValueType {
   void set_raw(std::uint64_t raw) override {
     raw_ = static_cast<std::int32_t>(static_cast<std::uint32_t>(raw));
   }
+  std::int64_t raw() const override { return raw_; }
   std::vector<std::string> attributes() const override {
     return {"RAW", "UNITS", "SCALE", "OFFSET"};
   }
@@ -148,6 +153,7 @@ class LutType final : public ValueType {
     raw_ = static_cast<std::uint32_t>(raw);
     text_ = hex(raw_);
   }
+  std::int64_t raw() const override { return raw_; }
   std::vector<std::string> attributes() const override { return {"RAW"}; }
   Expected<ReadValue> get_attr(std::string_view) const override { return ReadValue{hex(raw_)}; }
 
@@ -168,6 +174,7 @@ class ActionType final : public ValueType {
   std::string format() const override { return ""; }
   Status parse(std::string_view) override { return {}; }
   void set_raw(std::uint64_t) override {}
+  std::int64_t raw() const override { return 0; }
 };
 
 // Ticks at 125 MHz, shown in UNITS; changing UNITS keeps the ticks.
@@ -182,6 +189,7 @@ class TimeType final : public ValueType {
     return {};
   }
   void set_raw(std::uint64_t raw) override { ticks_ = raw & kMaxTicks; }
+  std::int64_t raw() const override { return static_cast<std::int64_t>(ticks_); }
   std::vector<std::string> attributes() const override { return {"UNITS", "RAW"}; }
   Expected<ReadValue> get_attr(std::string_view attr) const override {
     if (attr == "UNITS") return ReadValue{std::string(time_unit_label(unit_))};

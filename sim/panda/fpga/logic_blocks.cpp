@@ -1,0 +1,8 @@
+// Placeholder until the behaviours land.
+#include "sim/panda/fpga/behaviours.hpp"
+
+namespace pandafly::sim::fpga {
+
+void add_logic_behaviours(BehaviourRegistry&) {}
+
+}  // namespace pandafly::sim::fpga
