@@ -3,19 +3,49 @@
 // Engine with the chosen behaviours; writes go through the model as a control
 // client's would (so the engine's write hook reconfigures), and every bus bit
 // edge is recorded.
-#include <doctest/doctest.h>
-
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <doctest/doctest.h>
+
 #include "sim/panda/fpga/behaviours.hpp"
 #include "sim/panda/fpga/engine.hpp"
 #include "sim/panda/model.hpp"
 
 namespace pandafly::sim::test {
+
+/// A test-only behaviour for TTLIN instances: VAL follows a script of
+/// (tick, level) steps given with play(), driven by wakes.
+class BitScript final : public fpga::Behaviour {
+ public:
+  void configure(const fpga::InstanceConfig& c, fpga::Engine&) override { out_ = c.bit_out("VAL"); }
+  void inputs(std::vector<fpga::Signal>&, std::vector<fpga::Signal>&) const override {}
+  void on_inputs(fpga::Engine&) override {}
+  void on_wake(fpga::Engine& e) override {
+    for (const auto& [at, level] : steps_)
+      if (at == e.now()) e.set_bit(out_, level, at);
+  }
+  /// Adds steps (ticks in the future) and wakes for each.
+  void play(fpga::Engine& e, const std::vector<std::pair<fpga::Tick, bool>>& steps) {
+    for (const auto& step : steps) {
+      steps_.push_back(step);
+      e.wake(*this, step.first);
+    }
+  }
+
+ private:
+  fpga::Signal out_ = 0;
+  std::vector<std::pair<fpga::Tick, bool>> steps_;
+};
+
+/// `registry` with TTLIN replaced by BitScript.
+inline fpga::BehaviourRegistry with_bit_scripts(fpga::BehaviourRegistry registry) {
+  registry["TTLIN"] = [](const fpga::InstanceConfig&) { return std::make_unique<BitScript>(); };
+  return registry;
+}
 
 struct Fpga {
   struct Edge {
@@ -47,6 +77,12 @@ struct Fpga {
     for (const auto& e : edges)
       if (e.signal == s && e.value == value) out.push_back(e.at);
     return out;
+  }
+  /// Plays a level script on TTLINn.VAL (needs with_bit_scripts()).
+  void play(std::string_view ttlin, const std::vector<std::pair<fpga::Tick, bool>>& steps) {
+    auto* script = dynamic_cast<BitScript*>(engine.behaviour(ttlin));
+    REQUIRE(script != nullptr);
+    script->play(engine, steps);
   }
   [[nodiscard]] bool bit(std::string_view name) const { return engine.bit(engine.bit_index(name)); }
   [[nodiscard]] std::int32_t pos(std::string_view name) const {

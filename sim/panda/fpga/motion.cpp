@@ -67,7 +67,8 @@ Tick first_true(Tick lo, Tick hi, Tick guess, Pred changed) {
 
 void require_finite(const char* what, double value) {
   if (!std::isfinite(value))
-    throw std::invalid_argument(fmt::format("motion: {} must be a finite number, got {}", what, value));
+    throw std::invalid_argument(
+        fmt::format("motion: {} must be a finite number, got {}", what, value));
 }
 
 void require_positive(const char* what, double value) {
@@ -93,9 +94,12 @@ struct TrapezoidMotion::Move {
 
     double speed(double s) const {
       switch (kind) {
-        case Kind::kAccel: return rate * std::max(s - anchor_s, 0.0);
-        case Kind::kCruise: return rate;
-        case Kind::kDecel: return rate * std::max(anchor_s - s, 0.0);
+        case Kind::kAccel:
+          return rate * std::max(s - anchor_s, 0.0);
+        case Kind::kCruise:
+          return rate;
+        case Kind::kDecel:
+          return rate * std::max(anchor_s - s, 0.0);
       }
       return 0;
     }
@@ -114,18 +118,21 @@ struct TrapezoidMotion::Move {
     double time_of(double x, double dir) const {
       const double d = std::max(dir * (kind == Kind::kDecel ? anchor_x - x : x - anchor_x), 0.0);
       switch (kind) {
-        case Kind::kAccel: return anchor_s + std::sqrt(2 * d / rate);
-        case Kind::kCruise: return anchor_s + d / rate;
-        case Kind::kDecel: return anchor_s - std::sqrt(2 * d / rate);
+        case Kind::kAccel:
+          return anchor_s + std::sqrt(2 * d / rate);
+        case Kind::kCruise:
+          return anchor_s + d / rate;
+        case Kind::kDecel:
+          return anchor_s - std::sqrt(2 * d / rate);
       }
       return s_begin;
     }
   };
 
   Tick start;
-  Tick end;        // at rest on `to` from this tick on
+  Tick end;  // at rest on `to` from this tick on
   double from, to;
-  double dir;      // +1 or -1
+  double dir;  // +1 or -1
   std::vector<Phase> phases;
 
   const Phase& phase_at(double s) const {
@@ -151,8 +158,9 @@ struct TrapezoidMotion::Move {
   // Ends the move `s` seconds after its start, at rest on the end of its last phase.
   void end_after(double s) {
     if (s * kTicksPerSecondD >= static_cast<double>(kNever - start))
-      throw std::invalid_argument(fmt::format(
-          "motion: a move from {} to {} counts lasting {} s ends beyond the tick range", from, to, s));
+      throw std::invalid_argument(
+          fmt::format("motion: a move from {} to {} counts lasting {} s ends beyond the tick range",
+                      from, to, s));
     end = start + ticks_covering(s);
     to = phases.empty() ? from : phases.back().x_end;
   }
@@ -165,7 +173,9 @@ std::int32_t MotionSource::to_count(double position) {
   return static_cast<std::int32_t>(std::clamp(std::floor(position), lo, hi));
 }
 
-Stationary::Stationary(double counts) : counts_(counts) { require_finite("position", counts); }
+Stationary::Stationary(double counts) : counts_(counts) {
+  require_finite("position", counts);
+}
 
 TrapezoidMotion::TrapezoidMotion(double start_counts) : start_counts_(start_counts) {
   require_finite("start position", start_counts);
@@ -179,8 +189,9 @@ Tick TrapezoidMotion::move_to(Tick start, double target, double velocity, double
   require_positive("acceleration", acceleration);
   std::scoped_lock lock(mutex_);
   if (const Tick last = end_tick_locked(); start < last)
-    throw std::invalid_argument(fmt::format(
-        "motion: move start tick {} is before the end of the previous move at tick {}", start, last));
+    throw std::invalid_argument(
+        fmt::format("motion: move start tick {} is before the end of the previous move at tick {}",
+                    start, last));
   const double from = moves_.empty() ? start_counts_ : moves_.back().to;
   const double dir = target >= from ? 1.0 : -1.0;
   Move m{start, start, from, target, dir, {}};
@@ -198,8 +209,10 @@ Tick TrapezoidMotion::move_to(Tick start, double target, double velocity, double
     const double x2 = along(target - dir * d_acc, x1, target);
     using K = Move::Kind;
     m.phases.push_back({K::kAccel, 0, t_acc, 0, from, acceleration, from, x1});
-    if (t_cruise > 0) m.phases.push_back({K::kCruise, t_acc, t_acc + t_cruise, t_acc, x1, v, x1, x2});
-    m.phases.push_back({K::kDecel, t_acc + t_cruise, total, total, target, acceleration, x2, target});
+    if (t_cruise > 0)
+      m.phases.push_back({K::kCruise, t_acc, t_acc + t_cruise, t_acc, x1, v, x1, x2});
+    m.phases.push_back(
+        {K::kDecel, t_acc + t_cruise, total, total, target, acceleration, x2, target});
     m.end_after(total);
   }
   moves_.push_back(std::move(m));
@@ -269,8 +282,8 @@ Tick TrapezoidMotion::next_change(Tick t) const {
   auto changed = [&](Tick u) { return to_count(position_locked(u)) != c; };
   // Within a move the position is monotone, so the count changes in it iff the
   // count at its end differs; before that the count stays c (rest or no change).
-  auto it = std::partition_point(moves_.begin(), moves_.end(),
-                                 [t](const Move& m) { return m.end <= t; });
+  auto it =
+      std::partition_point(moves_.begin(), moves_.end(), [t](const Move& m) { return m.end <= t; });
   for (; it != moves_.end(); ++it) {
     if (to_count(it->to) == c) continue;
     // Up: the position reaches c + 1; down: it drops below c.
