@@ -150,6 +150,8 @@ class PandaModel {
   std::function<Status()> on_arm;
   /// `*PCAP.DISARM=` while armed.
   std::function<void()> on_disarm;
+  /// `*SAVESTATE=`: write the persistence file; an error is the reply.
+  std::function<Status()> on_save_state;
 
  private:
   friend class Session;

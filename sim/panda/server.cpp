@@ -3,10 +3,10 @@
 // Rules: see server.hpp. Data clients: each has one read loop (a coroutine
 // that drains the client's bytes) and one write chain (async_write of the
 // front of its queue, then the next); both run on the io_context thread.
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <ctime>
 #include <deque>
 #include <fstream>
 #include <list>
@@ -25,6 +25,7 @@
 
 #include "sim/panda/control_connection.hpp"
 #include "sim/panda/data_connection.hpp"
+#include "sim/panda/iso_time.hpp"
 
 namespace pandafly::sim {
 
@@ -81,14 +82,7 @@ using StatePtr = std::shared_ptr<PandaServer::State>;
 
 // ISO-8601 UTC of the system clock with `digits` (3 or 9) fractional digits.
 std::string iso_now(int digits = 3) {
-  auto now = std::chrono::system_clock::now();
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  long long fraction = digits == 9 ? ns % 1000000000 : ns / 1000000 % 1000;
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:0{}}Z", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, fraction, digits);
+  return iso_utc(std::chrono::system_clock::now(), digits);
 }
 
 std::string peer_of(const tcp::socket& socket) {
@@ -346,6 +340,12 @@ PandaModel& PandaServer::model() {
 
 std::size_t PandaServer::data_clients_ready() const {
   return state_->data_ready.load();
+}
+
+std::size_t PandaServer::data_backlog_bytes() const {
+  std::size_t most = 0;
+  for_each_client(*state_, [&](const ClientPtr& c) { most = std::max(most, c->backlog); });
+  return most;
 }
 
 void PandaServer::begin_acquisition(CaptureLayout layout, std::string arm_time,

@@ -90,6 +90,10 @@ class PandaServer {
   void send_samples(std::vector<std::byte> raw_samples);
   /// Ends the acquisition: every client still in it gets `END n reason`.
   void end_acquisition(std::string reason = "Ok");
+  /// Bytes queued for data clients and not yet written to their sockets, the
+  /// most of any client (io_context thread only). Non-zero after an END means
+  /// a client is "still taking data".
+  [[nodiscard]] std::size_t data_backlog_bytes() const;
 
   struct State;  // shared with the connection coroutines (server.cpp)
 

@@ -336,6 +336,7 @@ Reply SystemCommands::verbose(std::string_view args, std::string_view value) {
 
 Reply SystemCommands::savestate(std::string_view args, std::string_view) {
   if (!args.empty()) return Reply::error("Unexpected character after input");
+  if (model_.on_save_state) return Reply::from(model_.on_save_state());
   return Reply::ok();
 }
 
