@@ -1,0 +1,286 @@
+// The PandA simulator as a whole over 127.0.0.1, driven by our own clients:
+// panda/flyscan.sav on a turning encoder gives one captured row per PCOMP
+// position with exactly the encoder count of that position; arm/disarm cycles,
+// two data clients, a client leaving mid-capture and "Data clients still
+// taking data".
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <doctest/doctest.h>
+
+#include "pandafly/panda/columns.hpp"
+#include "pandafly/panda/commands.hpp"
+#include "pandafly/panda/io/blocking_client.hpp"
+#include "pandafly/panda/io/blocking_data_client.hpp"
+#include "sim/panda/design_file.hpp"
+#include "sim/panda/fpga/motion.hpp"
+#include "sim/panda/fpga_runner.hpp"
+#include "sim/panda/server.hpp"
+
+using namespace std::chrono_literals;
+namespace panda = pandafly::panda;
+namespace sim = pandafly::sim;
+using sim::fpga::kTicksPerSecond;
+
+namespace {
+
+/// Server + FPGA on an io thread, fast virtual clock, ephemeral ports.
+class Box {
+ public:
+  explicit Box(const std::string& design = {}) {
+    if (!design.empty()) {
+      std::ifstream in(PANDAFLY_SOURCE_DIR "/panda/" + design);
+      std::ostringstream text;
+      text << in.rdbuf();
+      const sim::Status s = sim::load_design(server_.model(), text.str());
+      REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error()));
+    }
+    thread_ = std::thread([this] { io_.run(); });
+    control.connect("127.0.0.1", server_.control_port(), 5s);
+  }
+  Box(const Box&) = delete;
+  Box& operator=(const Box&) = delete;
+  ~Box() {
+    control.close();
+    fpga_.stop();
+    server_.stop();
+    thread_.join();
+  }
+
+  void put(const std::string& name, const std::string& value) {
+    auto r = control.call(panda::Put(name, value), 5s);
+    REQUIRE_MESSAGE(r.ok(), name, "=", value, ": ", (r.ok() ? "" : r.error().what()));
+  }
+  /// Connects a data client (SCALED unless raw) and waits until the server counts it.
+  std::unique_ptr<panda::BlockingDataClient> data_client(bool raw = false) {
+    panda::DataOptions options;
+    if (raw) options.processing = panda::Processing::raw;
+    auto c = std::make_unique<panda::BlockingDataClient>(options);
+    const std::size_t before = server_.data_clients_ready();
+    c->connect("127.0.0.1", server_.data_port(), 5s);
+    for (int i = 0; i < 500 && server_.data_clients_ready() == before; ++i)
+      std::this_thread::sleep_for(10ms);
+    return c;
+  }
+  /// INENC1 from `from` to `to` counts at `velocity` counts/s, starting 1 ms of
+  /// virtual time from now.
+  void move(double from, double to, double velocity) {
+    auto axis = std::make_shared<sim::fpga::TrapezoidMotion>(from);
+    axis->move_to(fpga_.now() + kTicksPerSecond / 1000, to, velocity, velocity * 20);
+    fpga_.set_motion(1, axis);
+  }
+
+  panda::BlockingClient control;
+
+ private:
+  boost::asio::io_context io_;
+  static sim::PandaServer::Options server_options() {
+    sim::PandaServer::Options o;
+    o.control_port = 0;
+    o.data_port = 0;
+    return o;
+  }
+  static sim::PandaFpga::Options fpga_options() {
+    sim::PandaFpga::Options o;
+    o.clock = sim::PandaFpga::Clock::fast;
+    return o;
+  }
+  sim::PandaServer server_{io_, server_options()};
+  sim::PandaFpga fpga_{io_, server_, fpga_options()};
+  std::thread thread_;
+};
+
+struct Acquisition {
+  panda::StartData start;
+  std::map<std::string, std::vector<double>> columns;  // "INENC1.VAL.Value" → values
+  panda::EndData end;
+  bool ended = false;
+};
+
+std::vector<double> as_doubles(const panda::ColumnValues& values) {
+  return std::visit(
+      [](const auto& column) {
+        std::vector<double> out;
+        for (const auto& v : column) {
+          if constexpr (std::is_arithmetic_v<std::decay_t<decltype(v)>>)
+            out.push_back(static_cast<double>(v));
+        }
+        return out;
+      },
+      values);
+}
+
+/// Decodes one acquisition from a data client, in as many steps as the test wants.
+class Reader {
+ public:
+  explicit Reader(panda::BlockingDataClient& data) : data_(data) {}
+
+  /// Reads until `rows` rows of the acquisition arrived (or 10 s without data).
+  std::size_t until_rows(std::size_t rows) {
+    for (int idle = 0; idle < 100 && block_.rows() < rows && !a_.ended;)
+      if (!step()) ++idle;
+    return block_.rows();
+  }
+  /// Reads to the END (or 20 s without data) and returns the acquisition.
+  Acquisition until_end() {
+    for (int idle = 0; idle < 200 && !a_.ended;)
+      if (!step()) ++idle;
+    if (decoder_) {
+      for (std::size_t c = 0; c < decoder_->specs().size(); ++c)
+        a_.columns[decoder_->specs()[c].name] = as_doubles(block_.column(c));
+    }
+    return a_;
+  }
+
+ private:
+  // One event; false on a read timeout.
+  bool step() {
+    panda::DataEvent ev = data_.next(100ms);
+    if (auto* s = std::get_if<panda::StartData>(&ev)) {
+      a_.start = *s;
+      auto made = panda::ColumnDecoder::make(*s, panda::ColumnDecoder::Mode::scaled);
+      REQUIRE(std::holds_alternative<panda::ColumnDecoder>(made));
+      decoder_ = std::get<panda::ColumnDecoder>(std::move(made));
+      block_ = decoder_->make_block();
+    } else if (auto* f = std::get_if<panda::FrameData>(&ev)) {
+      REQUIRE(decoder_);
+      decoder_->append(*f, block_);
+    } else if (auto* e = std::get_if<panda::EndData>(&ev)) {
+      a_.end = *e;
+      a_.ended = true;
+    } else if (auto* err = std::get_if<panda::DataError>(&ev)) {
+      if (err->code == panda::Errc::timed_out) return false;
+      FAIL("data error: ", err->message);
+    }
+    return true;
+  }
+
+  panda::BlockingDataClient& data_;
+  std::optional<panda::ColumnDecoder> decoder_;
+  panda::ColumnBlock block_;
+  Acquisition a_;
+};
+
+Acquisition read_acquisition(panda::BlockingDataClient& data) {
+  return Reader(data).until_end();
+}
+
+}  // namespace
+
+TEST_CASE("fly scan design on a turning encoder: one row per PCOMP position, at that exact count") {
+  Box box("flyscan.sav");
+  auto data = box.data_client();
+  box.put("PCOMP1.PULSES", "50");
+  auto armed = box.control.call(panda::Arm{}, 5s);
+  REQUIRE(armed.ok());
+  box.put("BITS.A", "1");            // PCOMP1.ENABLE
+  box.move(-5000, 60'000, 100'000);  // 10 deg/s with the design's 0.0001 deg/count
+
+  const Acquisition a = read_acquisition(*data);
+  REQUIRE(a.ended);
+  CHECK(a.end.reason == panda::EndReason::ok);
+  CHECK(a.end.samples == 50);
+  const auto& angle = a.columns.at("INENC1.VAL.Value");
+  const auto& trig = a.columns.at("PCAP.TS_TRIG.Value");
+  REQUIRE(angle.size() == 50);
+  for (std::size_t k = 0; k < angle.size(); ++k) {
+    INFO("row ", k);
+    // START 0, STEP 1000 counts: the encoder is read in the very tick the
+    // trigger reaches PCAP, a few ticks after the compare — long before the
+    // next count (1250 ticks apart at 100 000 counts/s).
+    CHECK(angle[k] == doctest::Approx(0.1 * static_cast<double>(k)));
+    // 1000 counts at 100 000 counts/s: 10 ms between triggers.
+    if (k > 0) CHECK(trig[k] - trig[k - 1] == doctest::Approx(0.01).epsilon(1e-6));
+  }
+  auto done = box.control.call(panda::GetPcapCompletion{}, 5s);
+  REQUIRE(done.ok());
+  CHECK(done.value() == "Ok");
+}
+
+namespace {
+
+/// CLOCK1 at 1 kHz triggers PCAP (always enabled and gated); TS_TRIG captured.
+void clocked_capture(Box& box) {
+  box.put("CLOCK1.PERIOD.RAW", "125000");
+  box.put("CLOCK1.ENABLE", "ONE");
+  box.put("PCAP.TRIG", "CLOCK1.OUT");
+  box.put("PCAP.GATE", "ONE");
+  box.put("PCAP.ENABLE", "ONE");
+  box.put("PCAP.TS_TRIG.CAPTURE", "Value");
+}
+
+}  // namespace
+
+TEST_CASE("arm/disarm cycles with two data clients, RAW and SCALED, each getting every row") {
+  Box box;
+  clocked_capture(box);
+  auto scaled = box.data_client();
+  auto raw = box.data_client(true);
+  for (int cycle = 0; cycle < 3; ++cycle) {
+    CAPTURE(cycle);
+    REQUIRE(box.control.call(panda::Arm{}, 5s).ok());
+    Reader ra(*scaled), rb(*raw);
+    CHECK(ra.until_rows(100) >= 100);
+    REQUIRE(box.control.call(panda::Disarm{}, 5s).ok());
+    const Acquisition a = ra.until_end();
+    const Acquisition b = rb.until_end();
+    REQUIRE(a.ended);
+    REQUIRE(b.ended);
+    CHECK(a.end.reason == panda::EndReason::disarmed);
+    CHECK(b.end.reason == panda::EndReason::disarmed);
+    CHECK(a.end.samples == b.end.samples);
+    CHECK(a.end.samples >= 100);
+    // The RAW client decoded every row of the acquisition itself: 1 ms apart.
+    const auto& t = b.columns.at("PCAP.TS_TRIG.Value");
+    REQUIRE(t.size() == b.end.samples);
+    for (std::size_t k = 1; k < t.size(); ++k) REQUIRE(t[k] - t[k - 1] == doctest::Approx(0.001));
+  }
+}
+
+TEST_CASE("a data client leaving mid-capture does not disturb the other, nor the next arm") {
+  Box box;
+  clocked_capture(box);
+  auto stays = box.data_client();
+  auto leaves = box.data_client();
+  REQUIRE(box.control.call(panda::Arm{}, 5s).ok());
+  CHECK(Reader(*leaves).until_rows(10) >= 10);
+  leaves->close();
+  Reader r(*stays);
+  CHECK(r.until_rows(500) >= 500);
+  REQUIRE(box.control.call(panda::Disarm{}, 5s).ok());
+  const Acquisition a = r.until_end();
+  REQUIRE(a.ended);
+  CHECK(a.end.reason == panda::EndReason::disarmed);
+  REQUIRE(box.control.call(panda::Arm{}, 5s).ok());
+  REQUIRE(box.control.call(panda::Disarm{}, 5s).ok());
+  CHECK(read_acquisition(*stays).ended);
+}
+
+TEST_CASE("ARM is refused while a data client has not taken the last acquisition's data") {
+  Box box;
+  clocked_capture(box);
+  box.put("CLOCK1.PERIOD.RAW", "125");  // 1 MHz: megabytes within a moment
+  box.put("INENC1.VAL.CAPTURE", "Value Min Max Mean");
+  auto sleeper = box.data_client(true);  // connected, never reads
+  REQUIRE(box.control.call(panda::Arm{}, 5s).ok());
+  std::this_thread::sleep_for(500ms);  // the fast clock fills the socket and the backlog
+  REQUIRE(box.control.call(panda::Disarm{}, 5s).ok());
+  auto refused = box.control.call(panda::Arm{}, 5s);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(std::string(refused.error().what()).find("Data clients still taking data") !=
+        std::string::npos);
+  // Once the client has read everything, arming works again.
+  CHECK(read_acquisition(*sleeper).ended);
+  CHECK(box.control.call(panda::Arm{}, 5s).ok());
+}
