@@ -81,6 +81,8 @@ class Box {
     fpga_.set_motion(1, axis);
   }
 
+  [[nodiscard]] std::uint16_t data_port() const { return server_.data_port(); }
+
   panda::BlockingClient control;
 
  private:
@@ -283,4 +285,28 @@ TEST_CASE("ARM is refused while a data client has not taken the last acquisition
   // Once the client has read everything, arming works again.
   CHECK(read_acquisition(*sleeper).ended);
   CHECK(box.control.call(panda::Arm{}, 5s).ok());
+}
+
+TEST_CASE(
+    "a data client with a 256 KiB low-water mark gets its OK at once and small acquisitions "
+    "whole") {
+  Box box;
+  clocked_capture(box);
+  panda::BlockingDataClient data;
+  data.set_min_read(256u << 10);
+  // Before the fix the OK was held back by the low-water mark until the
+  // connect deadline; 30 s against a loopback reply of microseconds.
+  const auto t0 = std::chrono::steady_clock::now();
+  data.connect("127.0.0.1", box.data_port(), 30s);
+  CHECK(std::chrono::steady_clock::now() - t0 < 10s);
+  box.put("PCAP.ENABLE", "BITS.OUTA");
+  box.put("BITS.A", "1");
+  REQUIRE(box.control.call(panda::Arm{}, 5s).ok());
+  Reader r(data);
+  CHECK(r.until_rows(20) >= 20);
+  box.put("BITS.A", "0");  // ENABLE falls: END Ok
+  const Acquisition a = r.until_end();
+  REQUIRE(a.ended);
+  CHECK(a.end.reason == panda::EndReason::ok);
+  CHECK(a.end.samples == a.columns.at("PCAP.TS_TRIG.Value").size());
 }

@@ -35,7 +35,6 @@ void BlockingDataClient::connect(std::string host, std::uint16_t port,
   conn_ = DataConnection{options_};
   const auto deadline = Clock::now() + timeout;
   fd_ = tcp::connect(host_, port_, deadline, false);
-  if (min_read_ > 0) apply_min_read();
   const std::string line = conn_.connect_line();
   // One short line into an empty socket buffer: a single send() takes it.
   if (::send(fd_, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {
@@ -43,10 +42,18 @@ void BlockingDataClient::connect(std::string host, std::uint16_t port,
     close();
     throw std::system_error(err, std::system_category(), "cannot send the options to " + peer());
   }
-  if (!options_.status) return;  // no OK to wait for
+  // The low-water mark only once the 3-byte OK is in: set before, it would
+  // hold the OK back until the deadline.
+  if (!options_.status) {
+    if (min_read_ > 0) apply_min_read();
+    return;  // no OK to wait for
+  }
   const auto ready =
       next(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
-  if (is<ReadyData>(ready)) return;
+  if (is<ReadyData>(ready)) {
+    if (min_read_ > 0) apply_min_read();
+    return;
+  }
   close();
   const auto& err = std::get<DataError>(ready);
   throw CommandError(err.code, without_newline(line), err.message);
