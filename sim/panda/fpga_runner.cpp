@@ -57,6 +57,12 @@ void PandaFpga::set_motion(std::size_t inenc, std::shared_ptr<const fpga::Motion
   });
 }
 
+void PandaFpga::on_ttl_out(std::function<void(std::size_t, bool, fpga::Tick)> fn) {
+  asio::post(io_, [this, alive = alive_, fn = std::move(fn)]() mutable {
+    if (alive->load()) engine_->on_ttl_out = std::move(fn);
+  });
+}
+
 fpga::Tick PandaFpga::wall_tick() const {
   const auto elapsed = std::chrono::steady_clock::now() - t0_;
   return std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count() / 8;

@@ -30,6 +30,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 
 #include <boost/asio/io_context.hpp>
@@ -61,6 +62,9 @@ class PandaFpga {
 
   /// INENCn (1-based) follows `motion` from now on (thread-safe).
   void set_motion(std::size_t inenc, std::shared_ptr<const fpga::MotionSource> motion);
+  /// Calls `fn(ttlout_number, level, tick)` on the io_context thread for every
+  /// TTLOUT edge (the camera simulator's trigger input); empty to remove (thread-safe).
+  void on_ttl_out(std::function<void(std::size_t, bool, fpga::Tick)> fn);
   /// Stops advancing time (thread-safe; also done by the destructor).
   void stop();
   /// Virtual time reached so far (thread-safe).
