@@ -1,29 +1,33 @@
 #!/usr/bin/env bash
-# The README's main job, for now: start the PandA simulator on 127.0.0.1 and
-# configure it with pandactl the way a fly scan does (encoder-gated PCOMP →
-# PULSE → TTLOUT, PCAP capturing the encoder), then save the design back.
-# Then capture one acquisition of PandA position rows from the data port into
-# an HDF5 file and read it back with h5py. (Until the simulator's PCAP block
-# fires on its own, a test peer streams the acquisition: the simulator with a
-# script that sends a known sequence.) It grows into the simulated fly scan
-# producing a DXfile.
+# The README's main job, for now: start the PandA simulator on 127.0.0.1 with
+# its encoder INENC1 turning (a stand-in for the rotation stage until the
+# motor simulator drives it), configure it with pandactl the way a fly scan
+# does (encoder-gated PCOMP → PULSE → TTLOUT, PCAP capturing the encoder) and
+# save the design back. Then run the hardware side of a fly scan: arm PCAP,
+# run the stage up to the start and enable PCOMP; the simulated FPGA fires one
+# trigger per 0.1° and PCAP captures the encoder at each, 1801 rows from 0° to
+# 180°, into an HDF5 file read back with h5py. It grows into the simulated fly
+# scan producing a DXfile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
 cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc)" --target pandactl pandafly-sim panda_stream_peer
+cmake --build --preset release -j "$(nproc)" --target pandactl pandafly-sim
 
 bin=build/release
 out=${PANDAFLY_DEMO_OUT:-build/demo}
 mkdir -p "$out"
 log="$out/sim.log"
-"$bin/sim/pandafly-sim" panda --control-port 0 --data-port 0 --command-log "$out/commands.log" >"$log" 2>&1 &
+# 360 000 counts/s = 36 °/s with the design's 0.0001 °/count.
+"$bin/sim/pandafly-sim" panda --control-port 0 --data-port 0 --command-log "$out/commands.log" \
+  --inenc1-velocity 360000 >"$log" 2>&1 &
 sim=$!
 trap 'kill $sim 2>/dev/null; wait $sim 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q "control 127.0.0.1:" "$log" && break; sleep 0.1; done
 port=$(sed -n 's/.*control 127.0.0.1:\([0-9]*\).*/\1/p' "$log")
+data_port=$(sed -n 's/.*data 127.0.0.1:\([0-9]*\).*/\1/p' "$log")
 [ -n "$port" ] || { echo "demo: the simulator did not start:"; cat "$log"; exit 1; }
-pandactl() { "$bin/tools/pandactl" --host 127.0.0.1 --control-port "$port" "$@"; }
+pandactl() { "$bin/tools/pandactl" --host 127.0.0.1 --control-port "$port" --data-port "$data_port" "$@"; }
 
 set -x
 pandactl idn
@@ -43,19 +47,28 @@ pandactl save "$out/flyscan-readback.sav"
 set +x
 echo "demo: the design the simulator holds now is in $out/flyscan-readback.sav"
 
-# Capture: 1 M rows at 200 k rows/s from the data port into HDF5.
-"$bin/tests/panda_stream_peer" --rows 1000000 --rate 200000 >"$out/peer.log" 2>&1 &
-peer=$!
-trap 'kill $sim $peer 2>/dev/null; wait $sim $peer 2>/dev/null || true' EXIT
-for _ in $(seq 100); do grep -q "data 127.0.0.1:" "$out/peer.log" && break; sleep 0.1; done
-data_port=$(sed -n 's/.*data 127.0.0.1:\([0-9]*\).*/\1/p' "$out/peer.log")
+# The fly scan's hardware side: PCAP armed by the capture, the stage run up to
+# 2° before the start (INENC1.SETP stands in for the run-up), PCOMP enabled.
 set -x
-"$bin/tools/pandactl" --host 127.0.0.1 --data-port "$data_port" capture "$out/positions.h5" --force --timeout 10
+pandactl load panda/flyscan.sav
+pandactl capture "$out/positions.h5" --arm --force --timeout 10 &
+capture=$!
+set +x
+for _ in $(seq 100); do pandactl get "*PCAP.STATUS" | grep -q Busy && break; sleep 0.1; done
+set -x
+pandactl put INENC1.SETP=-20000 BITS.A=1
+wait $capture
+pandactl get PCOMP1.PRODUCED "*PCAP.CAPTURED" "*PCAP.COMPLETION"
 /usr/bin/python3 - "$out/positions.h5" <<'PY'
-import sys, h5py
+import sys, h5py, numpy as np
 with h5py.File(sys.argv[1], "r") as f:
     for name, d in f.items():
         if isinstance(d, h5py.Dataset):
             print(f"{name:28s} {d.shape[0]:8d} rows  {d.dtype}  {d.attrs.get('units', b'')!r}  first {d[0]!r} last {d[-1]!r}")
     print("end:", {k: f["end"][k][()] for k in f["end"]})
+    angle = f["INENC1.VAL.Value"][:]
+    steps = np.diff(angle)
+    print(f"measured angles: {len(angle)} from {angle[0]:.4f} to {angle[-1]:.4f} deg, "
+          f"steps {steps.min():.4f}..{steps.max():.4f} deg")
+    assert len(angle) == 1801 and abs(angle[0]) < 1e-9 and abs(angle[-1] - 180) < 1e-9, "unexpected angles"
 PY
