@@ -139,6 +139,8 @@ class BitMuxField final : public Field {
   std::optional<std::vector<std::string>> enums() const override;
   /// The selected bus bit: `ZERO`, `ONE` or a bit_out name.
   [[nodiscard]] const std::string& source() const { return value_; }
+  /// DELAY: ticks by which the block sees its input late.
+  [[nodiscard]] std::uint32_t delay() const { return delay_; }
 
  private:
   std::shared_ptr<const Buses> buses_;

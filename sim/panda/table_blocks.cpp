@@ -67,8 +67,10 @@ BlockSpec seq_block() {
               f("LINE_REPEAT", "read", "Current repeat of the row"),
               f("STATE", "read enum", "Sequencer state",
                 {"UNREADY", "WAIT_ENABLE", "WAIT_TRIGGER", "PHASE1", "PHASE2"}),
-              f("HEALTH", "read enum", "Sequencer health",
-                {"OK", "DMA underrun", "Not ready for table"}),
+              // Labels as the firmware spells them ("in used" included).
+              f("HEALTH", "read enum", "Whether the last run went well",
+                {"OK", "Next table not written in time", "Table overwritten while in used"}),
+              f("CAN_WRITE_NEXT", "read uint 1", "The next table can be written (streaming)"),
           }};
 }
 

@@ -99,3 +99,28 @@ TEST_CASE("engine: rewiring a mux is an edge the block sees, and publish() reach
   CHECK(f.read("TTLIN2.VAL") == "1");
   CHECK_THROWS_AS((void)f.engine.bit_index("NOPE.OUT"), std::invalid_argument);
 }
+
+TEST_CASE("engine: a bit mux DELAY makes the block see its input that many ticks late") {
+  test::Fpga f(script_registry());
+  f.write("TTLOUT1.VAL", "TTLIN1.VAL");
+  f.write("TTLOUT1.VAL.DELAY", "5");
+  f.write("TTLOUT2.VAL", "TTLIN1.VAL");  // the same source, no delay
+  f.run(10);
+  auto* late = dynamic_cast<Watch*>(f.engine.behaviour("TTLOUT1"));
+  auto* now = dynamic_cast<Watch*>(f.engine.behaviour("TTLOUT2"));
+  late->seen.clear();
+  now->seen.clear();
+  f.engine.wake(*f.engine.behaviour("TTLIN1"), 100);
+  f.engine.wake(*f.engine.behaviour("TTLIN1"), 200);
+  f.run(300);
+  CHECK(now->seen == std::vector<std::pair<Tick, bool>>{{100, true}, {200, false}});
+  CHECK(late->seen == std::vector<std::pair<Tick, bool>>{{105, true}, {205, false}});
+  // Back to no delay: the block follows the source directly again.
+  f.write("TTLOUT1.VAL.DELAY", "0");
+  f.run(10);
+  late->seen.clear();
+  f.engine.wake(*f.engine.behaviour("TTLIN1"), f.engine.now() + 10);
+  f.run(20);
+  REQUIRE(late->seen.size() == 1);
+  CHECK(late->seen[0].first == f.engine.now() - 10);
+}

@@ -219,7 +219,7 @@ TEST_CASE("seq: a table written while running → UNREADY until ENABLE falls") {
   write_table(r.f, words({{1, kImmediate, 0, 1, kB, 1, 0}}));  // tick 505 → low at 506
   r.f.run(100);
   CHECK(r.read("STATE") == "UNREADY");
-  CHECK(r.read("HEALTH") == "Not ready for table");
+  CHECK(r.read("HEALTH") == "Table overwritten while in used");
   CHECK(r.read("TABLE_LINE") == "0");
   CHECK(r.a(false).back() == 506);
   CHECK(r.active(false) == Ticks{506});

@@ -29,7 +29,7 @@ std::int64_t InstanceConfig::param(std::string_view name) const {
 Signal InstanceConfig::bit_in(std::string_view name) const {
   auto* f = dynamic_cast<BitMuxField*>(&field(name));
   if (f == nullptr) throw std::logic_error(name_ + "." + std::string(name) + " is not a bit_mux");
-  return engine_->bit_index(f->source());
+  return engine_->delayed_bit(engine_->bit_index(f->source()), f->delay());
 }
 
 Signal InstanceConfig::pos_in(std::string_view name) const {
@@ -62,10 +62,30 @@ void InstanceConfig::set_read(std::string_view name, std::int64_t raw) const {
 
 // ------------------------------------------------------------ Engine
 
+namespace {
+
+// A bit mux's DELAY: `out` follows `in` `ticks` late (ticks >= 1).
+class DelayLine final : public Behaviour {
+ public:
+  DelayLine(Signal in, Signal out, std::uint32_t ticks) : in_(in), out_(out), ticks_(ticks) {}
+  void configure(const InstanceConfig&, Engine&) override {}
+  void inputs(std::vector<Signal>& bits, std::vector<Signal>&) const override {
+    bits.push_back(in_);
+  }
+  void on_inputs(Engine& e) override { e.set_bit(out_, e.bit(in_), e.now() + ticks_); }
+
+ private:
+  Signal in_, out_;
+  std::uint32_t ticks_;
+};
+
+}  // namespace
+
 Engine::Engine(PandaModel& model, BehaviourRegistry registry) : model_(model) {
   const Buses& buses = model.buses();
-  bits_.assign(buses.bits.size() + 2, 0);
-  bits_.back() = 1;  // ONE
+  bus_bits_ = buses.bits.size();
+  bits_.assign(bus_bits_ + 2, 0);
+  bits_[one_bit()] = 1;
   positions_.assign(buses.positions.size() + 1, 0);
   bit_fields_.assign(buses.bits.size(), nullptr);
   pos_fields_.assign(buses.positions.size(), nullptr);
@@ -89,14 +109,17 @@ Engine::Engine(PandaModel& model, BehaviourRegistry registry) : model_(model) {
   model_.on_field_written = [this](Field& f) { field_written(f); };
 }
 
-Engine::~Engine() { model_.on_field_written = nullptr; }
+Engine::~Engine() {
+  model_.on_field_written = nullptr;
+}
 
 Signal Engine::bit_index(std::string_view name) const {
   const auto& names = model_.buses().bits;
   if (name == "ZERO") return zero_bit();
   if (name == "ONE") return one_bit();
   auto it = std::find(names.begin(), names.end(), name);
-  if (it == names.end()) throw std::invalid_argument("no bit on the bus called " + std::string(name));
+  if (it == names.end())
+    throw std::invalid_argument("no bit on the bus called " + std::string(name));
   return static_cast<Signal>(it - names.begin());
 }
 
@@ -109,9 +132,19 @@ Signal Engine::pos_index(std::string_view name) const {
   return static_cast<Signal>(it - names.begin());
 }
 
+Signal Engine::delayed_bit(Signal source, std::uint32_t ticks) {
+  if (ticks == 0) return source;
+  auto [it, fresh] = delayed_.try_emplace({source, ticks}, static_cast<Signal>(bits_.size()));
+  if (!fresh) return it->second;
+  const Signal out = it->second;
+  bits_.push_back(bits_.at(source));
+  delay_lines_.push_back(std::make_unique<DelayLine>(source, out, ticks));
+  return out;  // listened to from the next rewire(), which follows every configure()
+}
+
 std::uint32_t Engine::bit_word(std::size_t word) const {
   std::uint32_t w = 0;
-  const std::size_t n = bits_.size() - 2;
+  const std::size_t n = bus_bits_;
   for (std::size_t b = 0; b < 32 && word * 32 + b < n; ++b) {
     if (bits_[word * 32 + b] != 0) w |= std::uint32_t{1} << b;
   }
@@ -123,7 +156,9 @@ Behaviour* Engine::behaviour(std::string_view instance) {
   return it == by_name_.end() ? nullptr : instances_[it->second].behaviour.get();
 }
 
-Tick Engine::earliest(Tick at) const { return std::max(at, reacting_ ? now_ + 1 : now_); }
+Tick Engine::earliest(Tick at) const {
+  return std::max(at, reacting_ ? now_ + 1 : now_);
+}
 
 void Engine::push(Event e) {
   e.seq = seq_++;
@@ -142,9 +177,13 @@ void Engine::wake(Behaviour& who, Tick at) {
   push({earliest(at), 0, Event::Kind::wake, 0, 0, &who});
 }
 
-void Engine::poke(Behaviour& who) { push({now_ + 1, 0, Event::Kind::poke, 0, 0, &who}); }
+void Engine::poke(Behaviour& who) {
+  push({now_ + 1, 0, Event::Kind::poke, 0, 0, &who});
+}
 
-Tick Engine::next_event() const { return queue_.empty() ? kNever : queue_.top().at; }
+Tick Engine::next_event() const {
+  return queue_.empty() ? kNever : queue_.top().at;
+}
 
 void Engine::mark(Behaviour* who) {
   if (who->dirty_) return;
@@ -207,6 +246,12 @@ void Engine::rewire() {
     i.behaviour->inputs(bits, positions);
     for (Signal s : bits) bit_listeners_.at(s).push_back(i.behaviour.get());
     for (Signal s : positions) pos_listeners_.at(s).push_back(i.behaviour.get());
+  }
+  for (auto& line : delay_lines_) {
+    bits.clear();
+    positions.clear();
+    line->inputs(bits, positions);
+    for (Signal s : bits) bit_listeners_.at(s).push_back(line.get());
   }
 }
 

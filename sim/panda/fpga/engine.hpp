@@ -46,8 +46,9 @@ namespace pandafly::sim::fpga {
 
 class Engine;
 
-/// Index of a signal on the bit bus or the position bus. The last two bit
-/// indexes are the constants ZERO and ONE, the last position index is ZERO.
+/// Index of a signal on the bit bus or the position bus. After the bus bits
+/// come the constants ZERO and ONE, then the delayed copies that bit muxes
+/// with a DELAY read; the last position index is ZERO.
 using Signal = std::uint32_t;
 
 /// One block instance's fields in the model, as its Behaviour reads them.
@@ -60,7 +61,8 @@ class InstanceConfig {
   [[nodiscard]] std::size_t number() const { return number_; }
   /// The register value of a param/read/write/time field (enum index, ticks, …).
   [[nodiscard]] std::int64_t param(std::string_view field) const;
-  /// The bus signal selected by a bit_mux / pos_mux field.
+  /// The bus signal selected by a bit_mux / pos_mux field; for a bit_mux with
+  /// a DELAY, a copy of the signal that follows it DELAY ticks late.
   [[nodiscard]] Signal bit_in(std::string_view field) const;
   [[nodiscard]] Signal pos_in(std::string_view field) const;
   /// This instance's own bit_out / pos_out on the bus.
@@ -143,8 +145,10 @@ class Engine {
   /// std::invalid_argument naming an unknown one.
   [[nodiscard]] Signal bit_index(std::string_view name) const;
   [[nodiscard]] Signal pos_index(std::string_view name) const;
-  [[nodiscard]] Signal zero_bit() const { return static_cast<Signal>(bits_.size() - 2); }
-  [[nodiscard]] Signal one_bit() const { return static_cast<Signal>(bits_.size() - 1); }
+  [[nodiscard]] Signal zero_bit() const { return static_cast<Signal>(bus_bits_); }
+  [[nodiscard]] Signal one_bit() const { return static_cast<Signal>(bus_bits_ + 1); }
+  /// A signal that follows `source` `ticks` late (`source` itself for 0).
+  [[nodiscard]] Signal delayed_bit(Signal source, std::uint32_t ticks);
   [[nodiscard]] Signal zero_pos() const { return static_cast<Signal>(positions_.size() - 1); }
   /// Bus bits 32·word … 32·word+31 as PCAP.BITSn captures them.
   [[nodiscard]] std::uint32_t bit_word(std::size_t word) const;
@@ -197,7 +201,10 @@ class Engine {
   [[nodiscard]] Tick earliest(Tick at) const;
 
   PandaModel& model_;
+  std::size_t bus_bits_ = 0;  // bit_outs on the bus (before ZERO and ONE)
   std::vector<Instance> instances_;
+  std::map<std::pair<Signal, std::uint32_t>, Signal> delayed_;  // (source, ticks) → copy
+  std::vector<std::unique_ptr<Behaviour>> delay_lines_;
   std::map<const Field*, std::size_t> field_owner_;  // field → instances_ index
   std::map<std::string, std::size_t, std::less<>> by_name_;
   std::vector<std::uint8_t> bits_;

@@ -206,8 +206,8 @@ class Seq final : public Behaviour {
 
   void set_outputs(Engine& e, std::uint8_t bits, Tick at) {
     for (std::size_t i = 0; i < kOutputs; ++i) {
-      const bool v = ((bits >> i) & 1u) != 0;
-      if (((levels_ >> i) & 1u) == (v ? 1u : 0u)) continue;
+      const bool v = ((static_cast<unsigned>(bits) >> i) & 1u) != 0;
+      if (((static_cast<unsigned>(levels_) >> i) & 1u) == (v ? 1u : 0u)) continue;
       e.set_bit(outs_[i], v, at);
     }
     levels_ = bits;
