@@ -34,6 +34,7 @@
 #include "pandafly/panda/info_commands.hpp"
 #include "pandafly/panda/io/asio_client.hpp"
 #include "pandafly/panda/io/blocking_client.hpp"
+#include "run_async.hpp"
 #include "sim_fixture.hpp"
 
 namespace asio = boost::asio;
@@ -45,6 +46,7 @@ namespace {
 
 constexpr auto kLocal = "127.0.0.1";
 
+using pandafly::test::run_async;
 using pandafly::test::Simulator;
 
 /// A control-port peer that follows a script, one connection at a time (it
@@ -181,21 +183,6 @@ void check_connect_error(const std::system_error& e, std::errc expected, std::ui
 }
 
 // ------------------------------------------------------------ asio harness
-
-/// Runs `body` on a fresh io_context in this thread; rethrows what it throws
-/// (a failed REQUIRE included). 30 s overall limit.
-void run_async(const std::function<asio::awaitable<void>(asio::any_io_executor)>& body) {
-  asio::io_context io;
-  std::exception_ptr error;
-  bool done = false;
-  asio::co_spawn(io, body(io.get_executor()), [&](std::exception_ptr e) {
-    error = e;
-    done = true;
-  });
-  io.run_for(30s);
-  REQUIRE(done);
-  if (error) std::rethrow_exception(error);
-}
 
 /// Runs `tasks` concurrently on this coroutine's executor and resumes when
 /// every one has finished; results in task order.

@@ -23,46 +23,18 @@
 
 #include "sim/panda/capture_layout.hpp"
 #include "sim/panda/server.hpp"
+#include "sim_fixture.hpp"
 
 using namespace std::chrono_literals;
 using pandafly::sim::CapturedField;
 using pandafly::sim::CaptureLayout;
 using pandafly::sim::PandaServer;
+using pandafly::test::Simulator;
 
 namespace {
 
 constexpr auto kArm = "2026-01-15T10:00:00.000000001Z";
 constexpr auto kStart = "2026-01-15T10:00:00.004000000Z";
-
-/// The PandA simulator on its own thread, ephemeral ports.
-class Simulator {
- public:
-  explicit Simulator(std::size_t backlog = std::size_t{256} << 20)
-      : server_(
-            io_,
-            {.control_port = 0, .data_port = 0, .command_log = "", .max_backlog_bytes = backlog}) {
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  Simulator(const Simulator&) = delete;
-  Simulator& operator=(const Simulator&) = delete;
-  ~Simulator() {
-    server_.stop();
-    thread_.join();
-  }
-  PandaServer* operator->() { return &server_; }
-
-  /// Waits (≤ 10 s) until `n` data clients are ready.
-  [[nodiscard]] bool wait_ready(std::size_t n) {
-    for (int i = 0; i < 1000 && server_.data_clients_ready() != n; ++i)
-      std::this_thread::sleep_for(10ms);
-    return server_.data_clients_ready() == n;
-  }
-
- private:
-  boost::asio::io_context io_;
-  PandaServer server_;
-  std::thread thread_;
-};
 
 /// A blocking POSIX client of 127.0.0.1:port.
 class Client {
@@ -182,7 +154,7 @@ TEST_CASE("sim data port: XML FRAMED RAW, byte for byte") {
   Client client(sim->data_port());
   client.send("XML FRAMED RAW\n");
   CHECK(client.read_exact(3) == "OK\n");
-  REQUIRE(sim.wait_ready(1));
+  REQUIRE(sim.wait_for_data_clients(1));
 
   sim->begin_acquisition(small_layout(), kArm, kStart);
   sim->send_samples(raw_samples(0, 3));
@@ -220,14 +192,14 @@ TEST_CASE("sim data port: each client in its own options, a late joiner, ONE_SHO
   bare.send("BARE\n");
   base64.send("XML BASE64 RAW NO_STATUS ONE_SHOT\n");
   CHECK(ascii.read_exact(3) == "OK\n");
-  REQUIRE(sim.wait_ready(3));
+  REQUIRE(sim.wait_for_data_clients(3));
 
   sim->begin_acquisition(small_layout(), kArm, kStart);
   sim->send_samples(raw_samples(0, 3));
   Client late(sim->data_port());  // joins after 3 samples
   late.send("XML FRAMED SCALED\n");
   CHECK(late.read_exact(3) == "OK\n");
-  REQUIRE(sim.wait_ready(4));
+  REQUIRE(sim.wait_for_data_clients(4));
   sim->send_samples(raw_samples(3, 2));
   sim->end_acquisition();
 
@@ -256,15 +228,16 @@ TEST_CASE("sim data port: each client in its own options, a late joiner, ONE_SHO
   std::memcpy(&position, joined.payload.data() + 4, 8);
   CHECK(position == 3000 * 0.000125);
   CHECK(joined.end == "END 2 Ok\n");
-  CHECK(sim.wait_ready(2));  // the ONE_SHOT clients have gone
+  CHECK(sim.wait_for_data_clients(2));  // the ONE_SHOT clients have gone
 }
 
 TEST_CASE("sim data port: a client too far behind gets Data overrun") {
-  Simulator sim(std::size_t{1} << 20);  // 1 MiB backlog
+  Simulator sim(
+      {.fpga = false, .design = {}, .max_backlog_bytes = std::size_t{1} << 20});  // 1 MiB backlog
   Client slow(sim->data_port());
   slow.send("XML FRAMED RAW\n");
   CHECK(slow.read_exact(3) == "OK\n");
-  REQUIRE(sim.wait_ready(1));
+  REQUIRE(sim.wait_for_data_clients(1));
 
   // 24 MiB cannot all sit in the loopback socket buffers while the client does
   // not read: the first batch is still queued when the second arrives.

@@ -6,57 +6,42 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <type_traits>
 #include <variant>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
 #include <doctest/doctest.h>
 
 #include "pandafly/panda/columns.hpp"
 #include "pandafly/panda/commands.hpp"
+#include "pandafly/panda/io/asio_client.hpp"
+#include "pandafly/panda/io/asio_data_client.hpp"
 #include "pandafly/panda/io/blocking_client.hpp"
 #include "pandafly/panda/io/blocking_data_client.hpp"
-#include "sim/panda/design_file.hpp"
+#include "run_async.hpp"
 #include "sim/panda/fpga/motion.hpp"
 #include "sim/panda/fpga_runner.hpp"
 #include "sim/panda/server.hpp"
+#include "sim_fixture.hpp"
 
 using namespace std::chrono_literals;
 namespace panda = pandafly::panda;
 namespace sim = pandafly::sim;
+namespace test = pandafly::test;
 using sim::fpga::kTicksPerSecond;
 
 namespace {
 
-/// Server + FPGA on an io thread, fast virtual clock, ephemeral ports.
+/// The simulator with its FPGA (fast clock) and a control client.
 class Box {
  public:
-  explicit Box(const std::string& design = {}) {
-    if (!design.empty()) {
-      std::ifstream in(PANDAFLY_SOURCE_DIR "/panda/" + design);
-      std::ostringstream text;
-      text << in.rdbuf();
-      const sim::Status s = sim::load_design(server_.model(), text.str());
-      REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error()));
-    }
-    thread_ = std::thread([this] { io_.run(); });
-    control.connect("127.0.0.1", server_.control_port(), 5s);
-  }
-  Box(const Box&) = delete;
-  Box& operator=(const Box&) = delete;
-  ~Box() {
-    control.close();
-    fpga_.stop();
-    server_.stop();
-    thread_.join();
+  explicit Box(const std::string& design = {}) : sim_({.fpga = true, .design = design}) {
+    control.connect("127.0.0.1", sim_.port(), 5s);
   }
 
   void put(const std::string& name, const std::string& value) {
@@ -68,41 +53,27 @@ class Box {
     panda::DataOptions options;
     if (raw) options.processing = panda::Processing::raw;
     auto c = std::make_unique<panda::BlockingDataClient>(options);
-    const std::size_t before = server_.data_clients_ready();
-    c->connect("127.0.0.1", server_.data_port(), 5s);
-    for (int i = 0; i < 500 && server_.data_clients_ready() == before; ++i)
-      std::this_thread::sleep_for(10ms);
+    const std::size_t before = sim_->data_clients_ready();
+    c->connect("127.0.0.1", sim_.data_port(), 5s);
+    REQUIRE(sim_.wait_for_data_clients(before + 1));
     return c;
   }
   /// INENC1 from `from` to `to` counts at `velocity` counts/s, starting 1 ms of
   /// virtual time from now.
   void move(double from, double to, double velocity) {
     auto axis = std::make_shared<sim::fpga::TrapezoidMotion>(from);
-    axis->move_to(fpga_.now() + kTicksPerSecond / 1000, to, velocity, velocity * 20);
-    fpga_.set_motion(1, axis);
+    axis->move_to(sim_.fpga().now() + kTicksPerSecond / 1000, to, velocity, velocity * 20);
+    sim_.fpga().set_motion(1, axis);
   }
-
-  [[nodiscard]] std::uint16_t data_port() const { return server_.data_port(); }
-  [[nodiscard]] sim::PandaFpga& fpga() { return fpga_; }
-
-  panda::BlockingClient control;
+  [[nodiscard]] std::uint16_t port() const { return sim_.port(); }
+  [[nodiscard]] std::uint16_t data_port() const { return sim_.data_port(); }
+  [[nodiscard]] sim::PandaFpga& fpga() { return sim_.fpga(); }
 
  private:
-  boost::asio::io_context io_;
-  static sim::PandaServer::Options server_options() {
-    sim::PandaServer::Options o;
-    o.control_port = 0;
-    o.data_port = 0;
-    return o;
-  }
-  static sim::PandaFpga::Options fpga_options() {
-    sim::PandaFpga::Options o;
-    o.clock = sim::PandaFpga::Clock::fast;
-    return o;
-  }
-  sim::PandaServer server_{io_, server_options()};
-  sim::PandaFpga fpga_{io_, server_, fpga_options()};
-  std::thread thread_;
+  test::Simulator sim_;  // first: outlives the client
+
+ public:
+  panda::BlockingClient control;
 };
 
 struct Acquisition {
@@ -369,4 +340,37 @@ TEST_CASE("every data format and processing gets the same rows from the simulate
         REQUIRE(other[k] == doctest::Approx(values[k]).epsilon(1e-9));
     }
   }
+}
+
+TEST_CASE("the Asio clients drive the simulated PCAP: arm, rows, disarm, END, re-arm") {
+  Box box;
+  clocked_capture(box);
+  test::run_async([&](boost::asio::any_io_executor ex) -> boost::asio::awaitable<void> {
+    panda::AsioClient control(ex);
+    panda::AsioDataClient data(ex);
+    co_await control.connect("127.0.0.1", box.port(), 2s);
+    co_await data.connect("127.0.0.1", box.data_port(), 2s);
+    for (int cycle = 0; cycle < 2; ++cycle) {
+      CAPTURE(cycle);
+      REQUIRE((co_await control.call(panda::Arm{})).ok());
+      std::uint64_t rows = 0;
+      bool started = false, disarmed = false;
+      std::optional<panda::EndData> end;
+      for (int idle = 0; idle < 100 && !end;) {
+        panda::DataEvent ev = co_await data.next(100ms);
+        if (std::holds_alternative<panda::StartData>(ev)) started = true;
+        if (auto* f = std::get_if<panda::FrameData>(&ev)) rows += f->samples;
+        if (auto* e = std::get_if<panda::EndData>(&ev)) end = *e;
+        if (std::holds_alternative<panda::DataError>(ev)) ++idle;
+        if (rows >= 200 && !disarmed) {
+          REQUIRE((co_await control.call(panda::Disarm{})).ok());
+          disarmed = true;
+        }
+      }
+      CHECK(started);
+      REQUIRE(end);
+      CHECK(end->reason == panda::EndReason::disarmed);
+      CHECK(end->samples == rows);
+    }
+  });
 }
