@@ -13,3 +13,10 @@ if(PANDAFLY_SANITIZE)
     add_compile_options(-Wno-tsan)
   endif()
 endif()
+
+# Fuzzing: every library is built with libFuzzer's coverage instrumentation, so
+# the fuzzers are guided by the code under test, not only by their own file
+# (the fuzz targets themselves link with -fsanitize=fuzzer).
+if(PANDAFLY_FUZZ)
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
