@@ -12,6 +12,9 @@ packages=(
   doctest-dev libbenchmark-dev python3 python3-numpy python3-h5py
   # HDF5 (capture writer, dx writer)
   libhdf5-dev hdf5-tools
+  # EPICS Channel Access: libca (no headers: the project declares what it
+  # uses) and pyepics, an independent client for the CA simulator's tests
+  libca-dev python3-pyepics
 )
 
 missing=()

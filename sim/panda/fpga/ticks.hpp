@@ -1,14 +1,12 @@
 #pragma once
-// Virtual time of the simulated PandA FPGA: ticks of its 125 MHz clock.
-#include <cstdint>
+// Virtual time of the simulated PandA FPGA: the simulation's ticks (sim/ticks.hpp).
+#include "sim/ticks.hpp"
 
 namespace pandafly::sim::fpga {
 
-/// A point in virtual time or a duration, in FPGA clock ticks (8 ns).
-using Tick = std::int64_t;
-inline constexpr Tick kTicksPerSecond = 125'000'000;
-inline constexpr double kSecondsPerTick = 8e-9;
-/// "Never": later than any event.
-inline constexpr Tick kNever = INT64_MAX;
+using sim::kNever;
+using sim::kSecondsPerTick;
+using sim::kTicksPerSecond;
+using sim::Tick;
 
 }  // namespace pandafly::sim::fpga
