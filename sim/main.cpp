@@ -2,6 +2,7 @@
 //   pandafly-sim panda [--control-port P] [--data-port Q] [--command-log FILE]
 //                      [--clock real-time|fast] [--design FILE] [--persist FILE]
 //                      [--inenc1-velocity COUNTS_PER_S]
+//   pandafly-sim ca [--port P] [--repeater-port R] [--config beamline.toml] [--list]
 // prints "pandafly-sim panda: control 127.0.0.1:P data 127.0.0.1:Q" once listening
 // (real ports when 0 was asked for) and runs until SIGINT/SIGTERM.
 // Exit codes: 0 clean shutdown, 1 bad arguments or design file, 2 cannot listen,
@@ -24,6 +25,7 @@
 #include <boost/system/system_error.hpp>
 #include <fmt/format.h>
 
+#include "ca_command.hpp"
 #include "sim/panda/design_file.hpp"
 #include "sim/panda/fpga/motion.hpp"
 #include "sim/panda/fpga_runner.hpp"
@@ -159,7 +161,11 @@ int main(int argc, char** argv) {
                         "INENC1 turns at this many counts/s from start (until the motor "
                         "simulator drives it)");
 
+  sim::CaArgs ca;
+  auto* ca_cmd = sim::add_ca_command(app, ca);
+
   CLI11_PARSE(app, argc, argv);
   if (panda_cmd->parsed()) return run_panda(panda);
+  if (ca_cmd->parsed()) return sim::run_ca(ca);
   return 1;
 }

@@ -103,20 +103,20 @@ struct TrapezoidMotion::Move {
       }
       return 0;
     }
-    double position(double s, double dir) const {
+    double position(double s, double sense) const {
       double x = anchor_x;
       if (kind == Kind::kDecel) {
         const double r = std::max(anchor_s - s, 0.0);
-        x -= dir * (0.5 * rate * (r * r));
+        x -= sense * (0.5 * rate * (r * r));
       } else {
         const double u = std::max(s - anchor_s, 0.0);
-        x += dir * (kind == Kind::kAccel ? 0.5 * rate * (u * u) : rate * u);
+        x += sense * (kind == Kind::kAccel ? 0.5 * rate * (u * u) : rate * u);
       }
-      return dir > 0 ? std::clamp(x, x_begin, x_end) : std::clamp(x, x_end, x_begin);
+      return sense > 0 ? std::clamp(x, x_begin, x_end) : std::clamp(x, x_end, x_begin);
     }
     // Seconds at which the unclamped position reaches x (x within the phase).
-    double time_of(double x, double dir) const {
-      const double d = std::max(dir * (kind == Kind::kDecel ? anchor_x - x : x - anchor_x), 0.0);
+    double time_of(double x, double sense) const {
+      const double d = std::max(sense * (kind == Kind::kDecel ? anchor_x - x : x - anchor_x), 0.0);
       switch (kind) {
         case Kind::kAccel:
           return anchor_s + std::sqrt(2 * d / rate);

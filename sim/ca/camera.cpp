@@ -1,0 +1,238 @@
+// Camera: its PVs and the handling of client writes. The acquisition state
+// machine is in camera_acquisition.cpp.
+#include "sim/ca/camera.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <utility>
+
+namespace pandafly::sim::ca {
+namespace {
+
+constexpr std::array<std::string_view, 8> kDataTypes = {"Int8",  "UInt8",  "Int16",   "UInt16",
+                                                        "Int32", "UInt32", "Float32", "Float64"};
+
+Metadata states(Strings strings) {
+  Metadata m;
+  m.enum_strings = std::move(strings);
+  return m;
+}
+
+Metadata units(std::string units, std::int16_t precision) {
+  Metadata m;
+  m.units = std::move(units);
+  m.precision = precision;
+  return m;
+}
+
+// The waveform's native type for an NDArray type (FTVL: USHORT is served as
+// LONG, ULONG as DOUBLE — reference §4.2), empty.
+Elements array_of(CameraDataType type) {
+  switch (type) {
+    case CameraDataType::int8:
+    case CameraDataType::uint8:
+      return Chars{};
+    case CameraDataType::int16:
+      return Shorts{};
+    case CameraDataType::uint16:
+    case CameraDataType::int32:
+      return Longs{};
+    case CameraDataType::float32:
+      return Floats{};
+    case CameraDataType::uint32:
+    case CameraDataType::float64:
+      return Doubles{};
+  }
+  return Longs{};
+}
+
+const Strings kOffOn{"Off", "On"};
+const Strings kDisableEnable{"Disable", "Enable"};
+
+}  // namespace
+
+std::string_view to_string(CameraDataType type) {
+  return kDataTypes.at(static_cast<std::size_t>(type));
+}
+
+std::size_t bytes_of(CameraDataType type) {
+  constexpr std::array<std::size_t, 8> bytes = {1, 1, 2, 2, 4, 4, 4, 8};
+  return bytes.at(static_cast<std::size_t>(type));
+}
+
+Camera::Camera(CameraConfig config) : config_(std::move(config)) {
+  make_pvs();
+}
+
+Camera::~Camera() {
+  // The PVs may outlive the camera in a PvDatabase: refuse writes from then on.
+  for (auto& [name, pv] : pvs_)
+    if (pv->writable()) pv->on_put([](Pv&, Elements, Pv::Completion) { return kEcaPutFail; });
+}
+
+void Camera::add(std::string suffix, Elements initial, bool writable, Metadata metadata) {
+  const std::size_t nelm = std::max<std::size_t>(1, size_of(initial));
+  auto pv = std::make_shared<Pv>(config_.prefix + suffix, std::move(initial), std::move(metadata),
+                                 writable, nelm);
+  if (writable) {
+    pv->on_put([this, suffix](Pv&, Elements value, Pv::Completion done) {
+      stamp_ = wall_;
+      const std::uint32_t eca = on_put(suffix, value, done);
+      // Handlers that complete later have taken `done`; the others complete now.
+      if (eca == kEcaNormal && done) done(kEcaNormal);
+      return eca;
+    });
+  }
+  pvs_.emplace(std::move(suffix), std::move(pv));
+}
+
+void Camera::make_pvs() {
+  const std::string& c = config_.cam;
+  const auto type = static_cast<std::uint16_t>(config_.data_type);
+  add(c + "AcquireTime", Doubles{config_.acquire_time}, true, units("s", 4));
+  add(c + "AcquireTime_RBV", Doubles{config_.acquire_time}, false, units("s", 4));
+  add(c + "AcquirePeriod", Doubles{config_.acquire_period}, true, units("s", 4));
+  add(c + "AcquirePeriod_RBV", Doubles{config_.acquire_period}, false, units("s", 4));
+  add(c + "NumImages", Longs{1}, true);
+  add(c + "NumImages_RBV", Longs{1}, false);
+  add(c + "NumImagesCounter_RBV", Longs{0}, false);
+  add(c + "ImageMode", Enums{2}, true, states({"Single", "Multiple", "Continuous"}));
+  add(c + "Acquire", Enums{0}, true, states({"Done", "Acquire"}));
+  add(c + "Acquire_RBV", Enums{0}, false, states({"Done", "Acquiring"}));
+  add(c + "AcquireBusy", Enums{0}, false, states({"Done", "Acquiring"}));
+  add(c + "ArrayCounter", Longs{0}, true);
+  add(c + "ArrayCounter_RBV", Longs{0}, false);
+  add(c + "ArraySizeX_RBV", Longs{config_.size_x}, false);
+  add(c + "ArraySizeY_RBV", Longs{config_.size_y}, false);
+  add(c + "ArraySize_RBV", Longs{0}, false);
+  add(c + "TriggerMode", Enums{0}, true, states(kOffOn));
+  add(c + "TriggerSource", Enums{0}, true,
+      states({"Software", "Line0", "Line1", "Line2", "Line3"}));
+  add(c + "TriggerSoftware", Enums{0}, true, states({"Done", "Trigger"}));
+  add(c + "GC_AcqResFrameRate_RBV", Doubles{0.0}, false, units("Hz", 3));
+  add(c + "DataType", Enums{type}, true, states(Strings(kDataTypes.begin(), kDataTypes.end())));
+  add(c + "DetectorState_RBV", Enums{0}, false,
+      states({"Idle", "Acquire", "Readout", "Correct", "Saving", "Aborting", "Error", "Waiting",
+              "Disconnected", "Aborted"}));
+  add(c + "ArrayCallbacks", Enums{1}, true, states(kDisableEnable));
+  const std::string& i = config_.image;
+  add(i + "EnableCallbacks", Enums{0}, true, states(kDisableEnable));
+  add(i + "ArrayCallbacks", Enums{1}, true, states(kDisableEnable));
+  add(i + "ArrayCounter_RBV", Longs{0}, false);
+  add(i + "UniqueId_RBV", Longs{0}, false);
+  auto data = std::make_shared<Pv>(
+      config_.prefix + i + "ArrayData", array_of(config_.data_type), Metadata{}, false,
+      static_cast<std::size_t>(config_.size_x) * static_cast<std::size_t>(config_.size_y));
+  pvs_.emplace(i + "ArrayData", std::move(data));
+  add(config_.zmq + "EnableCallbacks", Enums{0}, true, states(kDisableEnable));
+  add(config_.zmq + "ArrayCallbacks", Enums{1}, true, states(kDisableEnable));
+  post(c + "ArraySize_RBV",
+       Longs{static_cast<std::int32_t>(config_.size_x * config_.size_y *
+                                       static_cast<std::int32_t>(bytes_of(config_.data_type)))});
+  post_frame_rate();
+}
+
+void Camera::publish(PvDatabase& db) {
+  for (const auto& [name, pv] : pvs_) db.add(pv);
+}
+
+std::shared_ptr<Pv> Camera::pv(std::string_view suffix) const {
+  const auto it = pvs_.find(suffix);
+  return it == pvs_.end() ? nullptr : it->second;
+}
+
+// ------------------------------------------------------------ values
+
+void Camera::post(std::string_view suffix, Elements value, bool force) {
+  pvs_.find(suffix)->second->set(std::move(value), stamp_, force);
+}
+
+std::int32_t Camera::get_long(std::string_view suffix) const {
+  return std::get<Longs>(pvs_.find(suffix)->second->value()).front();
+}
+
+std::uint16_t Camera::get_enum(std::string_view suffix) const {
+  return std::get<Enums>(pvs_.find(suffix)->second->value()).front();
+}
+
+double Camera::get_double(std::string_view suffix) const {
+  return std::get<Doubles>(pvs_.find(suffix)->second->value()).front();
+}
+
+Camera::Source Camera::source() const {
+  if (get_enum(config_.cam + "TriggerMode") == 0) return Source::internal;
+  return get_enum(config_.cam + "TriggerSource") == 0 ? Source::software : Source::external;
+}
+
+Tick Camera::exposure_ticks() const {
+  const double s = get_double(config_.cam + "AcquireTime");
+  return std::max<Tick>(1, std::llround(s * static_cast<double>(kTicksPerSecond)));
+}
+
+Tick Camera::period_ticks() const {
+  const double s = get_double(config_.cam + "AcquirePeriod");
+  return std::max<Tick>(exposure_ticks(), std::llround(s * static_cast<double>(kTicksPerSecond)));
+}
+
+void Camera::post_frame_rate() {
+  const double period = static_cast<double>(period_ticks()) / static_cast<double>(kTicksPerSecond);
+  post(config_.cam + "GC_AcqResFrameRate_RBV", Doubles{1.0 / period});
+}
+
+// ------------------------------------------------------------ puts
+
+std::uint32_t Camera::on_put(const std::string& suffix, const Elements& value,
+                             Pv::Completion& done) {
+  if (size_of(value) != 1) return kEcaBadCount;
+  const bool cam = suffix.starts_with(config_.cam);
+  const std::string name = cam ? suffix.substr(config_.cam.size()) : suffix;
+  if (const auto* d = std::get_if<Doubles>(&value)) {
+    const double v = d->front();
+    if (!std::isfinite(v) || v < 0 || (name == "AcquireTime" && v == 0)) return kEcaPutFail;
+    post(suffix, *d, true);
+    post(suffix + "_RBV", *d);
+    post_frame_rate();
+    return kEcaNormal;
+  }
+  if (const auto* l = std::get_if<Longs>(&value)) {
+    if (name == "NumImages" && l->front() < 1) return kEcaPutFail;
+    post(suffix, *l, true);
+    if (name == "ArrayCounter") array_counter_ = l->front();
+    post(suffix + "_RBV", *l);
+    return kEcaNormal;
+  }
+  const std::uint16_t v = std::get<Enums>(value).front();
+  if (v >= pvs_.find(suffix)->second->metadata().enum_strings.size()) return kEcaPutFail;
+  if (cam && name == "Acquire") return put_acquire(v, done);
+  post(suffix, Enums{v}, true);
+  if (cam && name == "TriggerSoftware") {
+    if (v == 1) trigger(now_, Source::software);
+    post(suffix, Enums{0});
+  } else if (cam && name == "DataType") {
+    const auto bytes = static_cast<std::int32_t>(bytes_of(static_cast<CameraDataType>(v)));
+    post(config_.cam + "ArraySize_RBV", Longs{config_.size_x * config_.size_y * bytes});
+  } else if (cam && name == "TriggerMode" && state_ == State::waiting &&
+             source() == Source::internal) {
+    next_start_ = now_;  // internal timing from now on
+    run_until(now_);
+  }
+  return kEcaNormal;
+}
+
+std::uint32_t Camera::put_acquire(std::uint16_t v, Pv::Completion& done) {
+  if (v == 0) {
+    post(config_.cam + "Acquire", Enums{0}, true);
+    if (state_ != State::idle) stop();
+    return kEcaNormal;
+  }
+  pending_.push_back(std::exchange(done, nullptr));
+  if (state_ == State::idle) {
+    start();
+  } else {
+    post(config_.cam + "Acquire", Enums{1}, true);
+  }
+  return kEcaNormal;
+}
+
+}  // namespace pandafly::sim::ca

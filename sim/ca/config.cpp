@@ -1,0 +1,310 @@
+#include "sim/ca/config.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+namespace pandafly::sim::ca {
+namespace {
+
+enum class Check { any, positive, non_negative, non_zero };
+
+template <class Config>
+struct NumberKey {
+  std::string_view key;
+  double Config::*member;
+  Check check;
+};
+
+constexpr NumberKey<MotorConfig> kMotorNumbers[] = {
+    {"mres", &MotorConfig::mres, Check::non_zero},
+    {"velo", &MotorConfig::velo, Check::positive},
+    {"vbas", &MotorConfig::vbas, Check::non_negative},
+    {"vmax", &MotorConfig::vmax, Check::non_negative},
+    {"accl", &MotorConfig::accl, Check::positive},
+    {"hvel", &MotorConfig::hvel, Check::positive},
+    {"dhlm", &MotorConfig::dhlm, Check::any},
+    {"dllm", &MotorConfig::dllm, Check::any},
+    {"off", &MotorConfig::off, Check::any},
+    {"twv", &MotorConfig::twv, Check::any},
+    {"rdbd", &MotorConfig::rdbd, Check::non_negative},
+    {"dly", &MotorConfig::dly, Check::non_negative},
+    {"position", &MotorConfig::position, Check::any},
+    {"home", &MotorConfig::home, Check::any},
+};
+
+constexpr NumberKey<CameraConfig> kCameraNumbers[] = {
+    {"acquire_time", &CameraConfig::acquire_time, Check::positive},
+    {"acquire_period", &CameraConfig::acquire_period, Check::non_negative},
+};
+
+constexpr std::array<CameraDataType, 8> kDataTypes = {
+    CameraDataType::int8,    CameraDataType::uint8,  CameraDataType::int16,
+    CameraDataType::uint16,  CameraDataType::int32,  CameraDataType::uint32,
+    CameraDataType::float32, CameraDataType::float64};
+
+// Reads values out of TOML nodes; every failure names the source, the line,
+// the column and the key.
+class Reader {
+ public:
+  explicit Reader(std::string_view source) : source_(source) {}
+
+  [[noreturn]] void fail(const toml::source_region& at, std::string_view key,
+                         std::string_view message) const {
+    throw ConfigError(
+        fmt::format("{}:{}:{}: {}: {}", source_, at.begin.line, at.begin.column, key, message));
+  }
+  void require(bool ok, const toml::node& n, std::string_view key, std::string_view message) const {
+    if (!ok) fail(n.source(), key, message);
+  }
+  [[nodiscard]] double number(const toml::node& n, std::string_view key, Check check) const {
+    require(n.is_number(), n, key, "must be a number");
+    const double v = n.value<double>().value_or(0.0);
+    require(std::isfinite(v), n, key, "must be a finite number");
+    require(check != Check::positive || v > 0, n, key, fmt::format("must be > 0, got {}", v));
+    require(check != Check::non_negative || v >= 0, n, key, fmt::format("must be >= 0, got {}", v));
+    require(check != Check::non_zero || v != 0, n, key, "must not be 0");
+    return v;
+  }
+  [[nodiscard]] std::int64_t integer(const toml::node& n, std::string_view key, std::int64_t lo,
+                                     std::int64_t hi) const {
+    require(n.is_integer(), n, key, "must be an integer");
+    const std::int64_t v = n.value<std::int64_t>().value_or(0);
+    require(v >= lo && v <= hi, n, key, fmt::format("must be in [{}, {}], got {}", lo, hi, v));
+    return v;
+  }
+  [[nodiscard]] std::string text(const toml::node& n, std::string_view key,
+                                 std::size_t max_length) const {
+    require(n.is_string(), n, key, "must be a string");
+    std::string v = n.value<std::string>().value_or("");
+    require(v.size() <= max_length, n, key,
+            fmt::format("must be at most {} characters, got {}", max_length, v.size()));
+    return v;
+  }
+  [[nodiscard]] std::string name(const toml::node& n, std::string_view key) const {
+    std::string v = text(n, key, 60);
+    require(!v.empty() && std::none_of(v.begin(), v.end(), [](char c) { return c <= ' '; }), n, key,
+            "must be a non-empty name without spaces");
+    return v;
+  }
+
+ private:
+  std::string source_;
+};
+
+template <class Config, std::size_t N>
+bool read_number(const Reader& r, const NumberKey<Config> (&keys)[N], std::string_view name,
+                 const toml::node& n, const std::string& key, Config& out) {
+  for (const auto& k : keys) {
+    if (k.key != name) continue;
+    out.*k.member = r.number(n, key, k.check);
+    return true;
+  }
+  return false;
+}
+
+void read_encoder(const Reader& r, const toml::node& node, const std::string& path,
+                  MotorConfig::Encoder& e) {
+  const toml::table* t = node.as_table();
+  r.require(t != nullptr, node, path, "must be a table");
+  for (auto&& [k, n] : *t) {
+    const std::string key = fmt::format("{}.{}", path, k.str());
+    if (k.str() == "counts_per_unit") {
+      e.counts_per_unit = r.number(n, key, Check::non_zero);
+    } else if (k.str() == "offset_counts") {
+      e.offset_counts = r.number(n, key, Check::any);
+    } else if (k.str() == "inenc") {
+      e.inenc = static_cast<int>(r.integer(n, key, 0, 4));
+    } else {
+      r.fail(k.source(), key, "unknown key");
+    }
+  }
+  r.require(e.inenc == 0 || e.counts_per_unit != 0, node, path,
+            "inenc needs counts_per_unit (not 0)");
+}
+
+MotorConfig read_motor(const Reader& r, const toml::table& t, const std::string& path) {
+  MotorConfig m;
+  m.name.clear();
+  bool have_prefix = false;
+  for (auto&& [k, n] : t) {
+    const std::string_view name = k.str();
+    const std::string key = fmt::format("{}.{}", path, name);
+    if (read_number(r, kMotorNumbers, name, n, key, m)) continue;
+    if (name == "prefix") {
+      m.prefix = r.name(n, key);
+      have_prefix = true;
+    } else if (name == "name") {
+      m.name = r.name(n, key);
+    } else if (name == "description") {
+      m.description = r.text(n, key, 39);
+    } else if (name == "egu") {
+      m.egu = r.text(n, key, 15);
+    } else if (name == "prec") {
+      m.prec = static_cast<std::int16_t>(r.integer(n, key, 0, 15));
+    } else if (name == "dir") {
+      const std::string dir = r.text(n, key, 3);
+      r.require(dir == "Pos" || dir == "Neg", n, key, "must be \"Pos\" or \"Neg\"");
+      m.dir_negative = dir == "Neg";
+    } else if (name == "high_switch" || name == "low_switch") {
+      (name == "high_switch" ? m.high_switch : m.low_switch) = r.number(n, key, Check::any);
+    } else if (name == "encoder") {
+      read_encoder(r, n, key, m.encoder);
+    } else {
+      r.fail(k.source(), key, "unknown key");
+    }
+  }
+  if (!have_prefix) r.fail(t.source(), path, "missing key \"prefix\"");
+  if (m.name.empty()) m.name = m.prefix;
+  const bool soft = m.dhlm != 0 || m.dllm != 0;
+  r.require(!soft || m.dllm < m.dhlm, t, path, "dllm must be below dhlm (or both 0: no limits)");
+  r.require(!m.low_switch || !m.high_switch || *m.low_switch < *m.high_switch, t, path,
+            "low_switch must be below high_switch");
+  r.require(m.vmax == 0 || m.vmax >= m.vbas, t, path, "vmax must be 0 (none) or >= vbas");
+  return m;
+}
+
+CameraConfig read_camera(const Reader& r, const toml::table& t, const std::string& path) {
+  CameraConfig c;
+  c.name.clear();
+  bool have_prefix = false;
+  for (auto&& [k, n] : t) {
+    const std::string_view name = k.str();
+    const std::string key = fmt::format("{}.{}", path, name);
+    if (read_number(r, kCameraNumbers, name, n, key, c)) continue;
+    if (name == "prefix") {
+      c.prefix = r.name(n, key);
+      have_prefix = true;
+    } else if (name == "name" || name == "cam" || name == "image" || name == "zmq") {
+      auto& field = name == "name"    ? c.name
+                    : name == "cam"   ? c.cam
+                    : name == "image" ? c.image
+                                      : c.zmq;
+      field = r.name(n, key);
+    } else if (name == "size_x" || name == "size_y") {
+      (name == "size_x" ? c.size_x : c.size_y) =
+          static_cast<std::int32_t>(r.integer(n, key, 1, 65536));
+    } else if (name == "ttlout") {
+      c.ttlout = static_cast<int>(r.integer(n, key, 0, 10));
+    } else if (name == "data_type") {
+      const std::string type = r.text(n, key, 10);
+      const auto it = std::find_if(kDataTypes.begin(), kDataTypes.end(),
+                                   [&](CameraDataType d) { return to_string(d) == type; });
+      r.require(it != kDataTypes.end(), n, key,
+                "must be one of Int8 UInt8 Int16 UInt16 Int32 UInt32 Float32 Float64");
+      c.data_type = *it;
+    } else {
+      r.fail(k.source(), key, "unknown key");
+    }
+  }
+  if (!have_prefix) r.fail(t.source(), path, "missing key \"prefix\"");
+  if (c.name.empty()) c.name = c.prefix + c.cam;
+  const auto bytes = static_cast<std::int64_t>(c.size_x) * c.size_y *
+                     static_cast<std::int64_t>(bytes_of(CameraDataType::float64));
+  r.require(bytes <= std::numeric_limits<std::int32_t>::max(), t, path,
+            "size_x * size_y is too large (at most 2^31 bytes at 8 bytes per pixel)");
+  return c;
+}
+
+// Calls `read` for every table of the array `node` ([[motor]] / [[camera]]).
+template <class Read>
+void each_table(const Reader& r, const toml::node& node, std::string_view what, Read read) {
+  const toml::array* tables = node.as_array();
+  r.require(tables != nullptr && tables->is_array_of_tables(), node, what,
+            fmt::format("must be an array of tables ([[{}]])", what));
+  for (std::size_t i = 0; i < tables->size(); ++i)
+    read(*tables->get(i)->as_table(), fmt::format("{}[{}]", what, i));
+}
+
+}  // namespace
+
+BeamlineConfig default_config() {
+  BeamlineConfig config;
+  MotorConfig motor;
+  motor.description = "MICOS rotation stage";
+  motor.encoder = {10000.0, 0.0, 1};
+  config.motors.push_back(motor);
+  CameraConfig camera;
+  camera.ttlout = 1;
+  config.cameras.push_back(camera);
+  return config;
+}
+
+BeamlineConfig parse_config(std::string_view text, std::string_view source) {
+  const Reader r(source);
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    r.fail(e.source(), "syntax error", e.description());
+  }
+  BeamlineConfig config;
+  std::set<std::string> names, prefixes;
+  std::set<int> inencs;
+  for (auto&& [k, n] : root) {
+    if (k.str() == "motor") {
+      each_table(r, n, "motor", [&](const toml::table& t, const std::string& path) {
+        MotorConfig m = read_motor(r, t, path);
+        r.require(names.insert(m.name).second, t, path, "name \"" + m.name + "\" used twice");
+        r.require(prefixes.insert(m.prefix + ".").second, t, path,
+                  "prefix \"" + m.prefix + "\" used twice");
+        r.require(m.encoder.inenc == 0 || inencs.insert(m.encoder.inenc).second, t, path,
+                  fmt::format("INENC{} drawn by two motors", m.encoder.inenc));
+        config.motors.push_back(std::move(m));
+      });
+    } else if (k.str() == "camera") {
+      each_table(r, n, "camera", [&](const toml::table& t, const std::string& path) {
+        CameraConfig c = read_camera(r, t, path);
+        r.require(names.insert(c.name).second, t, path, "name \"" + c.name + "\" used twice");
+        r.require(prefixes.insert(c.prefix + c.cam).second, t, path,
+                  "prefix \"" + c.prefix + c.cam + "\" used twice");
+        config.cameras.push_back(std::move(c));
+      });
+    } else {
+      r.fail(k.source(), k.str(), "unknown key (expected [[motor]] or [[camera]] tables)");
+    }
+  }
+  return config;
+}
+
+BeamlineConfig load_config(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec))
+    throw ConfigError(fmt::format("{}: cannot read: is a directory", file.string()));
+  std::ifstream in(file, std::ios::binary);
+  if (!in)
+    throw ConfigError(fmt::format("{}: cannot read: {}", file.string(), std::strerror(errno)));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), file.string());
+}
+
+std::vector<std::shared_ptr<Device>> Beamline::devices() const {
+  std::vector<std::shared_ptr<Device>> out(motors.begin(), motors.end());
+  out.insert(out.end(), cameras.begin(), cameras.end());
+  return out;
+}
+
+Beamline build_beamline(const BeamlineConfig& config) {
+  Beamline beamline;
+  for (const auto& m : config.motors) beamline.motors.push_back(std::make_shared<MotorRecord>(m));
+  for (const auto& c : config.cameras) beamline.cameras.push_back(std::make_shared<Camera>(c));
+  return beamline;
+}
+
+std::vector<std::shared_ptr<Device>> load_devices(
+    const std::optional<std::filesystem::path>& file) {
+  return build_beamline(file ? load_config(*file) : default_config()).devices();
+}
+
+}  // namespace pandafly::sim::ca

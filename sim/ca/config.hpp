@@ -1,0 +1,76 @@
+#pragma once
+// The CA simulator's beamline: which motors and cameras it serves, from a
+// TOML file (sim/ca/beamline.toml is the default, commented) or built in.
+//
+//   [[motor]]                      # one table per motor record
+//   prefix = "micos:m1"            # required; every other key has a default
+//   egu = "deg"
+//   mres = 0.0001
+//   velo = 10.0
+//   accl = 0.5
+//   high_switch = 370.0            # dial position of a limit switch (absent: none)
+//   home = 0.0                     # dial position of the home switch
+//   encoder = { counts_per_unit = 10000.0, offset_counts = 0.0, inenc = 1 }
+//
+//   [[camera]]
+//   prefix = "FLIR5:"              # required; PVs <prefix><cam>..., <prefix><image>...
+//   cam = "cam5:"
+//   size_x = 2048
+//   data_type = "UInt16"
+//   ttlout = 1                     # the PandA TTLOUT wired to its trigger input
+//
+// sim/ca/beamline.toml lists every key with its default.
+// Every problem is a ConfigError whose message starts with
+// "<file>:<line>:<column>: <key>: " (TOML syntax errors included); unknown
+// keys are errors, so a typo never silently falls back to a default.
+//
+// Example:
+//   auto beamline = build_beamline(file ? load_config(*file) : default_config());
+//   for (auto& device : beamline.devices()) device->publish(db);
+//   fpga.set_motion(1, beamline.motors[0]->encoder_motion(10000.0, 0.0));
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string_view>
+#include <vector>
+
+#include "sim/ca/camera.hpp"
+#include "sim/ca/device.hpp"
+#include "sim/ca/motor_record.hpp"
+
+namespace pandafly::sim::ca {
+
+struct BeamlineConfig {
+  std::vector<MotorConfig> motors;
+  std::vector<CameraConfig> cameras;
+  friend bool operator==(const BeamlineConfig&, const BeamlineConfig&) = default;
+};
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The built-in beamline (the same as sim/ca/beamline.toml): the micos:m1
+/// rotation stage (deg, 10 000 encoder counts/deg on INENC1) and the FLIR5
+/// camera (2048 x 1536 UInt16, triggered by TTLOUT1).
+[[nodiscard]] BeamlineConfig default_config();
+/// Parses TOML text; `source` names it in error messages. Throws ConfigError.
+[[nodiscard]] BeamlineConfig parse_config(std::string_view text, std::string_view source);
+/// Reads and parses a file. Throws ConfigError (also when it cannot be read).
+[[nodiscard]] BeamlineConfig load_config(const std::filesystem::path& file);
+
+/// The devices of a configuration, typed for the wiring.
+struct Beamline {
+  std::vector<std::shared_ptr<MotorRecord>> motors;
+  std::vector<std::shared_ptr<Camera>> cameras;
+  /// All of them, motors first.
+  [[nodiscard]] std::vector<std::shared_ptr<Device>> devices() const;
+};
+[[nodiscard]] Beamline build_beamline(const BeamlineConfig& config);
+/// The devices of `file`, or of the built-in beamline when there is none.
+[[nodiscard]] std::vector<std::shared_ptr<Device>> load_devices(
+    const std::optional<std::filesystem::path>& file);
+
+}  // namespace pandafly::sim::ca

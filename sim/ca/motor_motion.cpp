@@ -1,0 +1,165 @@
+#include "sim/ca/motor_motion.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace pandafly::sim::ca {
+namespace {
+
+// The first tick u in (lo, hi] with pred(u), given !pred(lo), pred(hi) and
+// pred monotone on [lo, hi]. Gallops outwards from `guess`, then bisects, so a
+// good guess costs a few evaluations and a bad one O(log(hi - lo)).
+template <class Pred>
+Tick first_true(Tick lo, Tick hi, Tick guess, Pred pred) {
+  guess = std::clamp(guess, lo + 1, hi);
+  Tick step = 1;
+  if (pred(guess)) {
+    hi = guess;
+    while (hi - step > lo) {
+      if (!pred(hi - step)) {
+        lo = hi - step;
+        break;
+      }
+      hi -= step;
+      step *= 2;
+    }
+  } else {
+    lo = guess;
+    while (lo + step < hi) {
+      if (pred(lo + step)) {
+        hi = lo + step;
+        break;
+      }
+      lo += step;
+      step *= 2;
+    }
+  }
+  while (hi - lo > 1) {
+    const Tick mid = lo + (hi - lo) / 2;
+    (pred(mid) ? hi : lo) = mid;
+  }
+  return hi;
+}
+
+// Where to start looking for the tick at which a monotone position goes from
+// p_lo (at lo) to `target` (reached by hi, at p_hi): extrapolate the velocity
+// at lo when it moves, else interpolate linearly over the window.
+Tick guess_tick(Tick lo, Tick hi, double p_lo, double p_hi, double v_lo, double target) {
+  double ticks = 0;
+  if (v_lo != 0) {
+    ticks = (target - p_lo) / v_lo * static_cast<double>(kTicksPerSecond);
+  } else if (p_hi != p_lo) {
+    ticks = (target - p_lo) / (p_hi - p_lo) * static_cast<double>(hi - lo);
+  }
+  if (!(ticks > 0)) return lo + 1;
+  if (ticks >= static_cast<double>(hi - lo)) return hi;
+  return lo + static_cast<Tick>(std::ceil(ticks));
+}
+
+}  // namespace
+
+MotorMotion::MotorMotion(double dial) : dial_(dial) {}
+
+Tick MotorMotion::move_to(Tick start, double target, double velocity, double acceleration) {
+  std::scoped_lock lock(mutex_);
+  const Tick end = dial_.move_to(start, target, velocity, acceleration);
+  if (end > start) windows_.push_back({start, end});
+  return end;
+}
+
+Tick MotorMotion::stop(Tick at, double deceleration) {
+  std::scoped_lock lock(mutex_);
+  dial_.stop(at, deceleration);
+  while (!windows_.empty() && windows_.back().start >= at) windows_.pop_back();
+  const Tick end = dial_.end_tick();
+  // The window under way at `at` now ends where the deceleration does.
+  if (!windows_.empty() && windows_.back().end > at) windows_.back().end = end;
+  return end;
+}
+
+double MotorMotion::position(Tick t) const {
+  std::scoped_lock lock(mutex_);
+  return dial_.position(t);
+}
+
+double MotorMotion::velocity(Tick t) const {
+  std::scoped_lock lock(mutex_);
+  return dial_.velocity(t);
+}
+
+Tick MotorMotion::end_tick() const {
+  std::scoped_lock lock(mutex_);
+  return dial_.end_tick();
+}
+
+std::vector<MotorMotion::Window>::const_iterator MotorMotion::first_ending_after(Tick t) const {
+  // Windows do not overlap, so their ends are sorted like their starts.
+  return std::partition_point(windows_.begin(), windows_.end(),
+                              [t](const Window& w) { return w.end <= t; });
+}
+
+Tick MotorMotion::reach_tick(Tick from, double x) const {
+  std::scoped_lock lock(mutex_);
+  if (dial_.position(from) == x) return from;
+  for (auto it = first_ending_after(from); it != windows_.end(); ++it) {
+    const Window& w = *it;
+    const Tick lo = std::max(from, w.start);
+    const double p_lo = dial_.position(lo);
+    const double p_hi = dial_.position(w.end);
+    const double dir = p_hi > p_lo ? 1.0 : -1.0;
+    if (p_hi == p_lo || dir * (p_hi - x) < 0 || dir * (x - p_lo) <= 0) continue;
+    auto reached = [&](Tick u) { return dir * (dial_.position(u) - x) >= 0; };
+    const Tick guess = guess_tick(lo, w.end, p_lo, p_hi, dial_.velocity(lo), x);
+    return first_true(lo, w.end, guess, reached);
+  }
+  return kNever;
+}
+
+Tick MotorMotion::next_count_change(Tick t, double scale, double offset) const {
+  std::scoped_lock lock(mutex_);
+  if (t == kNever) return kNever;
+  auto count = [&](Tick u) {
+    return fpga::MotionSource::to_count(to_counts(dial_.position(u), scale, offset));
+  };
+  const std::int32_t c = count(t);
+  // Within a window the position is monotone and before it the count is still
+  // c, so the count changes in the window iff it differs at its end.
+  for (auto it = first_ending_after(t); it != windows_.end(); ++it) {
+    const Window& w = *it;
+    if (count(w.end) == c) continue;
+    const Tick lo = std::max(t, w.start);
+    const double p_lo = to_counts(dial_.position(lo), scale, offset);
+    const double p_hi = to_counts(dial_.position(w.end), scale, offset);
+    const double threshold = p_hi > p_lo ? static_cast<double>(c) + 1 : static_cast<double>(c);
+    const double v_lo = dial_.velocity(lo) * scale;
+    const Tick guess = guess_tick(lo, w.end, p_lo, p_hi, v_lo, threshold);
+    return first_true(lo, w.end, guess, [&](Tick u) { return count(u) != c; });
+  }
+  return kNever;
+}
+
+EncoderMotion::EncoderMotion(std::shared_ptr<const MotorMotion> motion, double counts_per_unit,
+                             double offset_counts)
+    : motion_(std::move(motion)), scale_(counts_per_unit), offset_(offset_counts) {
+  if (!motion_) throw std::invalid_argument("encoder motion: no motor motion");
+  if (!std::isfinite(counts_per_unit) || counts_per_unit == 0)
+    throw std::invalid_argument(fmt::format(
+        "encoder motion: counts per unit must be finite and not 0, got {}", counts_per_unit));
+  if (!std::isfinite(offset_counts))
+    throw std::invalid_argument(
+        fmt::format("encoder motion: offset must be finite, got {}", offset_counts));
+}
+
+double EncoderMotion::position(Tick t) const {
+  return MotorMotion::to_counts(motion_->position(t), scale_, offset_);
+}
+
+Tick EncoderMotion::next_change(Tick t) const {
+  return motion_->next_count_change(t, scale_, offset_);
+}
+
+}  // namespace pandafly::sim::ca

@@ -1,0 +1,187 @@
+#pragma once
+// A simulated EPICS motor record (reference channel-access.md §4.1, §5.1):
+// the fields a CA client uses (VAL RBV DMOV MOVN VELO ACCL HLM SPMG STOP MSTA
+// ...) served as PVs `<prefix>.<FIELD>`, and a trapezoidal motion in
+// simulation ticks that the PandA simulator's encoder can follow exactly.
+//
+// Semantics (the reference's, plus the choices it leaves open):
+//   * Positions: user = dial * (DIR == Neg ? -1 : 1) + OFF. The motion moves in
+//     dial units to the target rounded to whole MRES steps; DRBV is the dial
+//     position rounded to MRES steps, RBV its user value.
+//   * A move accelerates at ACCS = (VELO - VBAS) / ACCL. The motion model
+//     starts from rest, so with VBAS > 0 the ramp takes ACCL * VELO / (VELO -
+//     VBAS) instead of ACCL (an approximation; exact for VBAS = 0). With VELO
+//     == VBAS the ramp is 1 ms.
+//   * Every commanded move posts DMOV 1 -> 0 -> 1 (a move of length 0, a soft
+//     limit violation and a move refused by SPMG too). MOVN is 1 only while
+//     the axis moves. RBV/DRBV, HLS/LLS, ATHM, TDIR and MSTA are updated every
+//     0.1 s of simulation time from the move's start (the driver poll) and at
+//     its end; then, in one pass: RBV, MSTA, MOVN 0, VAL <- RBV when the move
+//     did not reach its target, DMOV 1 (after DLY seconds), put-callbacks.
+//   * Put-callbacks on VAL, DVAL, TWF, TWR, HOMF, HOMR complete when DMOV
+//     returns to 1; a new target while moving decelerates, then moves on to it
+//     (DMOV stays 0; every pending callback completes at the final stop).
+//   * Limit switches at configured dial positions: a move that would cross
+//     one decelerates (at ACCS) from the switch on, HLS/LLS set, VAL <- RBV.
+//   * SPMG: Stop/STOP = decelerate, VAL <- RBV; Pause = decelerate, keep VAL,
+//     DMOV 1 (callbacks complete), Go/Move resume; Move = SPMG <- Pause after
+//     the move. A VAL write while Stop: VAL <- RBV, no motion; while Pause:
+//     VAL kept, no motion until Go.
+//   * Homing (HOMF = +dial, HOMR = -dial) at HVEL: straight to the home
+//     position when it lies ahead, else to the limit switch first and back;
+//     ATHM and MSTA HOME (bit 7) when at the home position (same MRES step),
+//     MSTA HOMED (bit 14) after a homing that ended there.
+//   * SET = Set: writing VAL redefines OFF (no motion, no DMOV pulse); DVAL
+//     writes are refused (ECA_PUTFAIL). Non-finite numbers, VELO/HVEL/ACCL/ACCS
+//     <= 0, MRES 0, an enum index out of range, HOMF/HOMR = 0: ECA_PUTFAIL.
+//   * MSTA: DIRECTION = last direction of travel (dial), DONE = not moving,
+//     PLUS_LS, HOME, MOVING, MINUS_LS, HOMED; nothing else is ever set.
+//
+// Threading: one thread calls publish/advance/puts (the CA server's); the
+// motion() and encoder_motion() objects may be read from any thread.
+//
+// Example:
+//   MotorRecord m1(MotorConfig{.prefix = "micos:m1"});
+//   PvDatabase db;  m1.publish(db);
+//   m1.advance(0, wall);
+//   (void)db.find("micos:m1.VAL")->put(Doubles{5.0}, [](std::uint32_t) { /* done */ });
+//   while (m1.next_wake() != kNever) m1.advance(m1.next_wake(), wall);
+//   fpga.set_motion(1, m1.encoder_motion(10000.0, 0.0));   // INENC1 follows it
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/ca/device.hpp"
+#include "sim/ca/motor_motion.hpp"
+
+namespace pandafly::sim::ca {
+
+struct MotorConfig {
+  std::string name = "rotation";  // a label (messages, wiring)
+  std::string prefix = "micos:m1";
+  std::string description;
+  std::string egu = "deg";
+  double mres = 0.0001;
+  std::int16_t prec = 4;
+  double velo = 10, vbas = 0, vmax = 30, accl = 0.5, hvel = 2;
+  double dhlm = 0, dllm = 0;  // dial soft limits; both 0: none
+  double off = 0;
+  bool dir_negative = false;
+  double twv = 1, rdbd = 0.0001, dly = 0;
+  double position = 0;                // dial position at start
+  double home = 0;                    // dial position of the home switch
+  std::optional<double> high_switch;  // dial position of the + limit switch (none: never)
+  std::optional<double> low_switch;   // dial position of the - limit switch
+  struct Encoder {
+    double counts_per_unit = 0;  // 0: no encoder
+    double offset_counts = 0;
+    int inenc = 0;  // the PandA INENC it drives (1-based; 0: none) — for the wiring
+    friend bool operator==(const Encoder&, const Encoder&) = default;
+  } encoder;
+  friend bool operator==(const MotorConfig&, const MotorConfig&) = default;
+};
+
+class MotorRecord final : public Device {
+ public:
+  /// The configuration is not validated here (config.cpp does that).
+  explicit MotorRecord(MotorConfig config);
+  ~MotorRecord() override;
+
+  void publish(PvDatabase& db) override;
+  void advance(Tick now, EpicsTime wall) override;
+  [[nodiscard]] Tick next_wake() const override;
+
+  /// The motion in dial units (thread-safe; shared with encoder views).
+  [[nodiscard]] std::shared_ptr<const MotorMotion> motion() const { return motion_; }
+  /// The dial position in encoder counts: dial * counts_per_unit + offset_counts,
+  /// for the PandA simulator's INENC (std::invalid_argument as EncoderMotion).
+  [[nodiscard]] std::shared_ptr<const fpga::MotionSource> encoder_motion(
+      double counts_per_unit, double offset_counts) const;
+  /// Called (with the tick from which the planned motion changed) whenever a
+  /// move is planned or cut short — an encoder that already saw "no more
+  /// changes" must look again (e.g. PandaFpga::set_motion once more).
+  void on_motion_change(std::function<void(Tick from)> fn) { on_motion_change_ = std::move(fn); }
+
+  [[nodiscard]] const MotorConfig& config() const { return config_; }
+  /// The PV of a field ("VAL", "RBV", ...); null for an unknown field.
+  [[nodiscard]] std::shared_ptr<Pv> field(std::string_view name) const;
+
+ private:
+  enum class Phase { idle, moving, settling };
+  enum class Ending { target, limit, stop, pause, home };
+
+  // motor_record.cpp: fields and put handling
+  void make_fields();
+  void add(std::string_view field, Elements initial, bool writable);
+  std::uint32_t on_put(std::string_view field, const Elements& value, Pv::Completion& done);
+  std::uint32_t put_double(std::string_view field, double v, Pv::Completion& done);
+  std::uint32_t put_speed(std::string_view field, double v);
+  std::uint32_t put_limit(std::string_view field, double v);
+  std::uint32_t put_short(std::string_view field, std::int16_t v, Pv::Completion& done);
+  std::uint32_t put_enum(std::string_view field, std::uint16_t v, Pv::Completion& done);
+  std::uint32_t put_val(double user, Pv::Completion& done);
+  void post(std::string_view field, double v);
+  void post_short(std::string_view field, std::int16_t v);
+  void post_enum(std::string_view field, std::uint16_t v);
+  void post_positions();  // VAL DVAL RBV HLM LLM after OFF/DIR/MRES/limit changes
+  void post_metadata();
+  [[nodiscard]] double sign() const { return dir_negative_ ? -1.0 : 1.0; }
+  [[nodiscard]] double to_user(double dial) const { return dial * sign() + off_; }
+  [[nodiscard]] double to_dial(double user) const { return (user - off_) * sign(); }
+  [[nodiscard]] double quantize(double dial) const;
+
+  // motor_record_motion.cpp: the motion state machine
+  std::uint32_t request_move(double dial, double user, Pv::Completion& done);
+  std::uint32_t request_home(int direction, Pv::Completion& done);
+  void start_motion(double dial, double speed, int homing);
+  bool plan(Tick start, double target, double speed);
+  void stop_motion(Ending ending);
+  void resume();
+  void run_until(Tick t);
+  void poll(Tick t);
+  void finish(Tick t);
+  void settled();
+  void read_back(Tick t);
+  void dmov_pulse();
+  void complete_pending();
+  void motion_changed(Tick from);
+  void post_msta();
+  [[nodiscard]] double accel_for(double speed) const;
+  [[nodiscard]] EpicsTime wall_at(Tick t) const;
+
+  MotorConfig config_;
+  std::shared_ptr<MotorMotion> motion_;
+  std::map<std::string, std::shared_ptr<Pv>, std::less<>> pvs_;
+  std::function<void(Tick)> on_motion_change_;
+
+  Tick now_ = 0;
+  EpicsTime wall_;
+  EpicsTime stamp_;  // the time stamp of what is posted now
+
+  // settings
+  double val_ = 0, dval_ = 0, velo_, vbas_, vmax_, accl_, accs_ = 0, hvel_;
+  double dhlm_, dllm_, mres_, off_, twv_, rdbd_, dly_;
+  bool dir_negative_, set_mode_ = false;
+  std::uint16_t spmg_ = 3;
+  std::int16_t prec_;
+  std::string egu_;
+
+  // read-back state
+  double drbv_ = 0;
+  bool hls_ = false, lls_ = false, athm_ = false, tdir_ = false, homed_ = false;
+
+  // the operation under way
+  Phase phase_ = Phase::idle;
+  Ending ending_ = Ending::target;
+  int homing_ = 0;    // +1 HOMF, -1 HOMR, 0 none
+  double accel_ = 1;  // acceleration of the motion under way (for stops)
+  Tick end_ = 0, next_poll_ = kNever, settle_end_ = kNever;
+  std::vector<Pv::Completion> pending_;
+};
+
+}  // namespace pandafly::sim::ca

@@ -1,0 +1,271 @@
+// MotorRecord: the motion state machine.
+//
+// Rules
+//   Phases: idle (DMOV 1) -> moving (DMOV 0; the planned motion runs until
+//   end_, a driver poll every 0.1 s from the start) -> settling (controller
+//   done, DMOV held 0 for DLY s; skipped when DLY = 0) -> idle (DMOV 1, the
+//   pending put-callbacks complete).
+//   Every motion is planned completely when it is commanded — the move, its
+//   cut at a limit switch, a homing's way back — so the encoder view sees the
+//   future as it will happen unless a later command (STOP, SPMG, a new
+//   target, a homing) cuts it short at the current tick.
+//   Ending says what finish() does with VAL: target (keep), limit / stop /
+//   home (VAL <- RBV), pause (keep, resumed by SPMG Go/Move).
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "sim/ca/motor_record.hpp"
+
+namespace pandafly::sim::ca {
+namespace {
+
+constexpr Tick kPollTicks = kTicksPerSecond / 10;  // the driver's poll period
+constexpr double kMinRampSeconds = 1e-3;           // VELO == VBAS: nearly instant
+constexpr double kLongestMoveSeconds = 1e9;        // longer moves are refused
+
+Tick ticks_of(double seconds) {
+  return static_cast<Tick>(std::llround(seconds * static_cast<double>(kTicksPerSecond)));
+}
+
+}  // namespace
+
+void MotorRecord::advance(Tick now, EpicsTime wall) {
+  now_ = std::max(now, now_);
+  wall_ = wall;
+  run_until(now_);
+  stamp_ = wall_;
+}
+
+Tick MotorRecord::next_wake() const {
+  switch (phase_) {
+    case Phase::idle:
+      return kNever;
+    case Phase::moving:
+      return std::min(end_, next_poll_);
+    case Phase::settling:
+      return settle_end_;
+  }
+  return kNever;
+}
+
+void MotorRecord::run_until(Tick t) {
+  for (Tick next = next_wake(); next <= t; next = next_wake()) {
+    stamp_ = wall_at(next);
+    if (phase_ == Phase::settling) {
+      settled();
+    } else if (end_ <= next_poll_) {
+      finish(end_);
+    } else {
+      poll(next_poll_);
+    }
+  }
+}
+
+EpicsTime MotorRecord::wall_at(Tick t) const {
+  const std::int64_t back_ns = (now_ - t) * 8;
+  std::int64_t ns = static_cast<std::int64_t>(wall_.sec) * 1'000'000'000 + wall_.nsec - back_ns;
+  ns = std::max<std::int64_t>(ns, 0);
+  return {static_cast<std::uint32_t>(ns / 1'000'000'000),
+          static_cast<std::uint32_t>(ns % 1'000'000'000)};
+}
+
+double MotorRecord::accel_for(double speed) const {
+  if (speed > vbas_) return (speed - vbas_) / accl_;
+  return speed / kMinRampSeconds;
+}
+
+// ------------------------------------------------------------ commands
+
+std::uint32_t MotorRecord::request_move(double dial, double user, Pv::Completion& done) {
+  if (std::abs(dial - drbv_) / velo_ > kLongestMoveSeconds) return kEcaPutFail;
+  const bool soft_limits = dhlm_ != 0 || dllm_ != 0;
+  if (spmg_ == 0 || (soft_limits && (dial > dhlm_ || dial < dllm_))) {
+    // Refused: Stop mode forgets the target, a soft limit violation keeps the
+    // old one. Either way VAL is posted back and DMOV pulses.
+    if (spmg_ == 0) dval_ = drbv_;
+    val_ = to_user(dval_);
+    pvs_.find("VAL")->second->set(Doubles{val_}, stamp_, true);
+    post("DVAL", dval_);
+    if (spmg_ != 0) post_short("LVIO", 1);
+    dmov_pulse();
+    return kEcaNormal;
+  }
+  val_ = user;
+  dval_ = dial;
+  pvs_.find("VAL")->second->set(Doubles{val_}, stamp_, true);
+  post("DVAL", dval_);
+  post_short("LVIO", 0);
+  if (spmg_ == 1) {  // Pause: the target waits for Go
+    dmov_pulse();
+    return kEcaNormal;
+  }
+  pending_.push_back(std::exchange(done, nullptr));
+  start_motion(dial, velo_, 0);
+  return kEcaNormal;
+}
+
+std::uint32_t MotorRecord::request_home(int direction, Pv::Completion& done) {
+  const char* field = direction > 0 ? "HOMF" : "HOMR";
+  post_short(field, 1);
+  if (spmg_ <= 1) {  // Stop or Pause: no motion
+    post_short(field, 0);
+    dmov_pulse();
+    return kEcaNormal;
+  }
+  pending_.push_back(std::exchange(done, nullptr));
+  start_motion(config_.home, hvel_, direction);
+  return kEcaNormal;
+}
+
+void MotorRecord::start_motion(double dial, double speed, int homing) {
+  Tick start = now_;
+  if (phase_ == Phase::moving) start = std::max(motion_->stop(now_, accel_), now_);
+  if (homing_ != 0 && homing_ != homing) post_short(homing_ > 0 ? "HOMF" : "HOMR", 0);
+  homing_ = homing;
+  accel_ = accel_for(speed);
+  const double from = motion_->position(start);
+  const double target = quantize(dial);
+  bool cut = false;
+  if (homing == 0 || homing * (target - from) >= 0) {
+    cut = plan(start, target, speed);
+  } else {
+    // Home lies behind: run to the limit switch ahead (if any), then back home.
+    const auto& limit = homing > 0 ? config_.high_switch : config_.low_switch;
+    if (limit) {
+      plan(start, *limit + homing * (speed * speed / accel_ + 1.0), speed);
+      motion_->move_to(std::max(motion_->end_tick(), start), target, speed, accel_);
+    } else {
+      plan(start, target, speed);
+    }
+  }
+  end_ = std::max(motion_->end_tick(), now_);
+  ending_ = homing != 0 ? Ending::home : cut ? Ending::limit : Ending::target;
+  if (phase_ != Phase::moving) next_poll_ = now_ + kPollTicks;
+  phase_ = Phase::moving;
+  if (target != from) tdir_ = target > from;
+  post_short("TDIR", tdir_ ? 1 : 0);
+  post_short("DMOV", 0);
+  post_msta();
+  if (end_ > now_) post_short("MOVN", 1);
+  motion_changed(now_);
+  if (end_ <= now_) finish(now_);
+}
+
+bool MotorRecord::plan(Tick start, double target, double speed) {
+  const double from = motion_->position(start);
+  motion_->move_to(start, target, speed, accel_);
+  if (target == from) return false;
+  const double dir = target > from ? 1.0 : -1.0;
+  const auto& limit = dir > 0 ? config_.high_switch : config_.low_switch;
+  if (!limit) return false;
+  // Already on the switch: no motion further that way.
+  const Tick at = dir * (from - *limit) >= 0 ? start : motion_->reach_tick(start, *limit);
+  if (at == kNever || at >= motion_->end_tick()) return false;
+  motion_->stop(at, accel_);
+  return true;
+}
+
+void MotorRecord::stop_motion(Ending ending) {
+  if (phase_ != Phase::moving) {
+    if (ending == Ending::stop && dval_ != drbv_) {  // forget a paused target
+      dval_ = drbv_;
+      post_positions();
+    }
+    return;
+  }
+  end_ = std::max(motion_->stop(now_, accel_), now_);
+  ending_ = ending;
+  motion_changed(now_);
+  if (end_ <= now_) finish(now_);
+}
+
+void MotorRecord::resume() {
+  if (phase_ == Phase::moving && ending_ != Ending::pause) return;
+  if (phase_ != Phase::moving && quantize(dval_) == drbv_) return;
+  start_motion(dval_, velo_, 0);
+}
+
+// ------------------------------------------------------------ progress
+
+void MotorRecord::poll(Tick t) {
+  read_back(t);
+  post_msta();
+  next_poll_ += kPollTicks;
+}
+
+void MotorRecord::finish(Tick t) {
+  read_back(t);
+  if (ending_ == Ending::home && athm_) homed_ = true;
+  phase_ = Phase::settling;  // the controller is done
+  next_poll_ = kNever;
+  post_msta();
+  post_short("MOVN", 0);
+  if (ending_ != Ending::target && ending_ != Ending::pause) {
+    dval_ = drbv_;
+    val_ = to_user(dval_);
+    post("VAL", val_);
+    post("DVAL", dval_);
+  }
+  if (homing_ != 0) post_short(homing_ > 0 ? "HOMF" : "HOMR", 0);
+  homing_ = 0;
+  if (spmg_ == 2 && ending_ != Ending::stop) {  // Move: once, then Pause
+    spmg_ = 1;
+    post_enum("SPMG", spmg_);
+  }
+  settle_end_ = t + ticks_of(dly_);
+  if (settle_end_ <= t) settled();
+}
+
+void MotorRecord::settled() {
+  phase_ = Phase::idle;
+  settle_end_ = kNever;
+  post_short("DMOV", 1);
+  complete_pending();
+}
+
+void MotorRecord::read_back(Tick t) {
+  const double dial = motion_->position(t);
+  if (const double v = motion_->velocity(t); v != 0) tdir_ = v > 0;
+  drbv_ = quantize(dial);
+  hls_ = config_.high_switch && dial >= *config_.high_switch;
+  lls_ = config_.low_switch && dial <= *config_.low_switch;
+  athm_ = drbv_ == quantize(config_.home);
+  post("DRBV", drbv_);
+  post("RBV", to_user(drbv_));
+  post_short("HLS", hls_ ? 1 : 0);
+  post_short("LLS", lls_ ? 1 : 0);
+  post_short("ATHM", athm_ ? 1 : 0);
+  post_short("TDIR", tdir_ ? 1 : 0);
+}
+
+void MotorRecord::post_msta() {
+  const bool moving = phase_ == Phase::moving;
+  unsigned bits = 0;
+  if (tdir_) bits |= 1U << 0;    // DIRECTION
+  if (!moving) bits |= 1U << 1;  // DONE
+  if (hls_) bits |= 1U << 2;     // PLUS_LS
+  if (athm_) bits |= 1U << 7;    // HOME
+  if (moving) bits |= 1U << 10;  // MOVING
+  if (lls_) bits |= 1U << 13;    // MINUS_LS
+  if (homed_) bits |= 1U << 14;  // HOMED
+  post("MSTA", static_cast<double>(bits));
+}
+
+void MotorRecord::dmov_pulse() {
+  if (phase_ != Phase::idle) return;  // DMOV is 0 already; it rises when the move ends
+  post_short("DMOV", 0);
+  post_short("DMOV", 1);
+}
+
+void MotorRecord::complete_pending() {
+  auto pending = std::exchange(pending_, {});
+  for (auto& done : pending)
+    if (done) done(kEcaNormal);
+}
+
+void MotorRecord::motion_changed(Tick from) {
+  if (on_motion_change_) on_motion_change_(from);
+}
+
+}  // namespace pandafly::sim::ca

@@ -1,0 +1,377 @@
+// The simulated FLIR camera without sockets: puts through Pv::put with a
+// completion, advance() in simulation ticks, every posted change logged with
+// the tick of its time stamp. A small 8 x 4 sensor keeps ArrayData cheap.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "sim/ca/camera.hpp"
+
+using namespace pandafly::sim;
+using namespace pandafly::sim::ca;
+
+namespace {
+
+constexpr Tick kSecond = kTicksPerSecond;
+
+Tick ticks(double seconds) {
+  return static_cast<Tick>(std::llround(seconds * static_cast<double>(kTicksPerSecond)));
+}
+
+// Wall time of tick t, so that a PV's stamp tells the tick it was posted at.
+EpicsTime wall_of(Tick t) {
+  return {static_cast<std::uint32_t>(1'000'000'000 + t / kSecond),
+          static_cast<std::uint32_t>((t % kSecond) * 8)};
+}
+
+Tick tick_of(EpicsTime stamp) {
+  return (static_cast<Tick>(stamp.sec) - 1'000'000'000) * kSecond + stamp.nsec / 8;
+}
+
+double number(const Elements& e) {
+  return std::visit(
+      [](const auto& v) -> double {
+        using T = typename std::decay_t<decltype(v)>::value_type;
+        if constexpr (std::is_arithmetic_v<T>) {
+          return v.empty() ? 0.0 : static_cast<double>(v.front());
+        } else {
+          return 0.0;
+        }
+      },
+      e);
+}
+
+struct Posted {
+  std::string field;
+  double value;
+  Tick tick;
+};
+
+struct Done {
+  int calls = 0;
+  Tick tick = -1;
+};
+
+CameraConfig small_camera() {
+  CameraConfig c;
+  c.size_x = 8;
+  c.size_y = 4;
+  c.acquire_time = 0.01;
+  c.acquire_period = 0.02;
+  return c;
+}
+
+// A camera, its PVs (named without "FLIR5:") and a log of every value change.
+struct Rig {
+  explicit Rig(CameraConfig config = small_camera()) : camera(std::move(config)) {
+    camera.publish(db);
+    for (const auto& name : db.names()) {
+      db.find(name)->observe([this, field = name.substr(6)](const Pv& p, unsigned mask) {
+        if (mask & kDbeValue) log.push_back({field, number(p.value()), tick_of(p.stamp())});
+      });
+    }
+    camera.on_frame([this](const FrameInfo& f) { frames.push_back(f); });
+    camera.advance(0, wall_of(0));
+  }
+
+  [[nodiscard]] double get(const std::string& pv) const { return number(camera.pv(pv)->value()); }
+  std::uint32_t put(const std::string& pv, Elements value, Done* done = nullptr) {
+    return camera.pv(pv)->put(std::move(value), [this, done](std::uint32_t) {
+      if (done == nullptr) return;
+      ++done->calls;
+      done->tick = now;
+    });
+  }
+  std::uint32_t put_enum(const std::string& pv, std::uint16_t v, Done* done = nullptr) {
+    return put(pv, Enums{v}, done);
+  }
+  void run_to(Tick t) {
+    for (Tick next = camera.next_wake(); next <= t; next = camera.next_wake()) step(next);
+    step(t);
+  }
+  void step(Tick t) {
+    now = t;
+    camera.advance(t, wall_of(t));
+  }
+  [[nodiscard]] std::vector<Posted> of(const std::string& field) const {
+    std::vector<Posted> out;
+    for (const auto& p : log)
+      if (p.field == field) out.push_back(p);
+    return out;
+  }
+  [[nodiscard]] std::vector<double> values(const std::string& field) const {
+    std::vector<double> out;
+    for (const auto& p : of(field)) out.push_back(p.value);
+    return out;
+  }
+  [[nodiscard]] std::vector<Tick> ticks_of(const std::string& field) const {
+    std::vector<Tick> out;
+    for (const auto& p : of(field)) out.push_back(p.tick);
+    return out;
+  }
+
+  Camera camera;
+  PvDatabase db;
+  std::vector<Posted> log;
+  std::vector<FrameInfo> frames;
+  Tick now = 0;
+};
+
+std::vector<Tick> tick_list(std::initializer_list<double> seconds) {
+  std::vector<Tick> out;
+  for (double s : seconds) out.push_back(ticks(s));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("camera: PVs, types and defaults") {
+  Rig rig;
+  CHECK(rig.db.size() == 30);
+  CHECK(rig.db.find("FLIR5:cam5:Acquire")->native_type() == DbrType::enum_);
+  CHECK(rig.db.find("FLIR5:cam5:ImageMode")->metadata().enum_strings ==
+        Strings{"Single", "Multiple", "Continuous"});
+  CHECK(rig.db.find("FLIR5:cam5:TriggerMode")->metadata().enum_strings == Strings{"Off", "On"});
+  CHECK(rig.db.find("FLIR5:cam5:TriggerSource")->metadata().enum_strings ==
+        Strings{"Software", "Line0", "Line1", "Line2", "Line3"});
+  CHECK(rig.db.find("FLIR5:cam5:DetectorState_RBV")->metadata().enum_strings.size() == 10);
+  CHECK(rig.db.find("FLIR5:cam5:DataType")->metadata().enum_strings.size() == 8);
+  CHECK(rig.get("cam5:ImageMode") == 2);
+  CHECK(rig.get("cam5:DataType") == 3);  // UInt16
+  CHECK(rig.get("cam5:ArraySizeX_RBV") == 8);
+  CHECK(rig.get("cam5:ArraySizeY_RBV") == 4);
+  CHECK(rig.get("cam5:ArraySize_RBV") == 64);  // 8 * 4 * 2 bytes
+  CHECK(rig.get("cam5:GC_AcqResFrameRate_RBV") == doctest::Approx(50.0));
+  CHECK(rig.get("image1:EnableCallbacks") == 0);
+  const auto data = rig.db.find("FLIR5:image1:ArrayData");
+  CHECK(data->native_type() == DbrType::long_);  // UInt16 is served as LONG
+  CHECK(data->max_count() == 32);
+  CHECK(data->count() == 0);
+  CHECK(!data->writable());
+  CHECK(rig.camera.next_wake() == kNever);
+}
+
+TEST_CASE("camera: ArrayData's CA type follows the data type") {
+  const std::pair<CameraDataType, DbrType> cases[] = {
+      {CameraDataType::int8, DbrType::char_},     {CameraDataType::uint8, DbrType::char_},
+      {CameraDataType::int16, DbrType::short_},   {CameraDataType::uint16, DbrType::long_},
+      {CameraDataType::int32, DbrType::long_},    {CameraDataType::uint32, DbrType::double_},
+      {CameraDataType::float32, DbrType::float_}, {CameraDataType::float64, DbrType::double_}};
+  for (auto [type, dbr] : cases) {
+    CameraConfig c = small_camera();
+    c.data_type = type;
+    Camera camera(c);
+    CHECK(camera.pv("image1:ArrayData")->native_type() == dbr);
+    CHECK(number(camera.pv("cam5:ArraySize_RBV")->value()) ==
+          static_cast<double>(32 * bytes_of(type)));
+  }
+}
+
+TEST_CASE("camera: Single with internal timing") {
+  Rig rig;
+  rig.run_to(ticks(1));
+  rig.log.clear();
+  REQUIRE(rig.put_enum("cam5:ImageMode", 0) == kEcaNormal);
+  Done done;
+  REQUIRE(rig.put_enum("cam5:Acquire", 1, &done) == kEcaNormal);
+  CHECK(rig.get("cam5:AcquireBusy") == 1);
+  CHECK(rig.get("cam5:Acquire_RBV") == 1);
+  CHECK(rig.camera.next_wake() == ticks(1.01));
+  rig.run_to(ticks(2));
+  CHECK(done.calls == 1);
+  CHECK(done.tick == ticks(1.01));
+  CHECK(rig.values("cam5:ArrayCounter_RBV") == std::vector<double>{1});
+  CHECK(rig.values("cam5:DetectorState_RBV") == std::vector<double>{1, 2, 0});
+  CHECK(rig.values("cam5:Acquire") == std::vector<double>{1, 0});
+  CHECK(rig.values("cam5:AcquireBusy") == std::vector<double>{1, 0});
+  CHECK(rig.ticks_of("cam5:AcquireBusy") == tick_list({1, 1.01}));
+  CHECK(rig.frames.empty());  // ZMQ1 callbacks are disabled
+}
+
+TEST_CASE("camera: Multiple(5) at AcquireTime 0.01, AcquirePeriod 0.02") {
+  // Exposures start at 0, 0.02, ..., 0.08 s and end (frame delivered) 0.01 s later.
+  Rig rig;
+  (void)rig.put_enum("cam5:ImageMode", 1);
+  REQUIRE(rig.put("cam5:NumImages", Longs{5}) == kEcaNormal);
+  CHECK(rig.get("cam5:NumImages_RBV") == 5);
+  (void)rig.put_enum("ZMQ1:EnableCallbacks", 1);
+  rig.log.clear();
+  Done done;
+  (void)rig.put_enum("cam5:Acquire", 1, &done);
+  rig.run_to(ticks(1));
+  const auto frames = tick_list({0.01, 0.03, 0.05, 0.07, 0.09});
+  CHECK(rig.ticks_of("cam5:ArrayCounter_RBV") == frames);
+  CHECK(rig.values("cam5:ArrayCounter_RBV") == std::vector<double>{1, 2, 3, 4, 5});
+  CHECK(rig.values("cam5:NumImagesCounter_RBV") == std::vector<double>{1, 2, 3, 4, 5});
+  CHECK(rig.values("cam5:DetectorState_RBV") ==
+        std::vector<double>{1, 2, 7, 1, 2, 7, 1, 2, 7, 1, 2, 7, 1, 2, 0});
+  CHECK(done.tick == ticks(0.09));
+  CHECK(rig.get("cam5:Acquire") == 0);
+  REQUIRE(rig.frames.size() == 5);
+  for (std::size_t i = 0; i < 5; ++i) {
+    CHECK(rig.frames[i].unique_id == static_cast<std::int32_t>(i + 1));
+    CHECK(rig.frames[i].array_counter == static_cast<std::int32_t>(i + 1));
+    CHECK(rig.frames[i].tick == frames[i]);
+    CHECK(rig.frames[i].exposure_start == frames[i] - ticks(0.01));
+    CHECK(rig.frames[i].width == 8);
+    CHECK(rig.frames[i].height == 4);
+    CHECK(rig.frames[i].data_type == CameraDataType::uint16);
+  }
+  // Again: NumImagesCounter restarts, ArrayCounter goes on.
+  rig.log.clear();
+  (void)rig.put_enum("cam5:Acquire", 1);
+  rig.run_to(ticks(2));
+  CHECK(rig.values("cam5:NumImagesCounter_RBV") == std::vector<double>{0, 1, 2, 3, 4, 5});
+  CHECK(rig.values("cam5:ArrayCounter_RBV") == std::vector<double>{6, 7, 8, 9, 10});
+  // A client resets ArrayCounter.
+  (void)rig.put("cam5:ArrayCounter", Longs{0});
+  CHECK(rig.get("cam5:ArrayCounter_RBV") == 0);
+}
+
+TEST_CASE("camera: Continuous until Acquire = 0; the put-callback completes then") {
+  CameraConfig c = small_camera();
+  c.acquire_period = 0.01;  // back to back: no Waiting between frames
+  Rig rig(c);
+  Done done, second;
+  (void)rig.put_enum("cam5:Acquire", 1, &done);
+  rig.run_to(ticks(0.1));
+  CHECK(rig.get("cam5:ArrayCounter_RBV") == 10);
+  CHECK(done.calls == 0);
+  (void)rig.put_enum("cam5:Acquire", 1, &second);  // waits for the end too
+  rig.run_to(ticks(0.105));
+  Done stop;
+  (void)rig.put_enum("cam5:Acquire", 0, &stop);
+  CHECK(stop.calls == 1);
+  CHECK(done.tick == ticks(0.105));
+  CHECK(second.tick == ticks(0.105));
+  CHECK(rig.get("cam5:DetectorState_RBV") == 0);
+  CHECK(rig.get("cam5:AcquireBusy") == 0);
+  const auto states = rig.values("cam5:DetectorState_RBV");
+  CHECK(std::count(states.begin(), states.end(), 7.0) == 0);
+  rig.run_to(ticks(1));
+  CHECK(rig.get("cam5:ArrayCounter_RBV") == 10);  // the exposure under way was dropped
+}
+
+TEST_CASE("camera: software trigger, one frame per TriggerSoftware = 1") {
+  Rig rig;
+  (void)rig.put_enum("cam5:TriggerMode", 1);
+  (void)rig.put_enum("cam5:TriggerSource", 0);
+  (void)rig.put_enum("cam5:ImageMode", 1);
+  (void)rig.put("cam5:NumImages", Longs{2});
+  Done done;
+  (void)rig.put_enum("cam5:Acquire", 1, &done);
+  CHECK(rig.get("cam5:DetectorState_RBV") == 7);  // Waiting
+  rig.run_to(ticks(0.5));
+  CHECK(rig.get("cam5:ArrayCounter_RBV") == 0);
+  rig.log.clear();
+  (void)rig.put_enum("cam5:TriggerSoftware", 1);
+  CHECK(rig.values("cam5:TriggerSoftware") == std::vector<double>{1, 0});
+  CHECK(rig.get("cam5:DetectorState_RBV") == 1);
+  rig.run_to(ticks(0.505));
+  (void)rig.put_enum("cam5:TriggerSoftware", 1);  // during the exposure: dropped
+  CHECK(rig.camera.dropped_triggers() == 1);
+  rig.run_to(ticks(0.7));
+  CHECK(rig.ticks_of("cam5:ArrayCounter_RBV") == tick_list({0.51}));
+  (void)rig.put_enum("cam5:TriggerSoftware", 1);
+  rig.run_to(ticks(1));
+  CHECK(rig.ticks_of("cam5:ArrayCounter_RBV") == tick_list({0.51, 0.71}));
+  CHECK(done.tick == ticks(0.71));
+  CHECK(rig.get("cam5:Acquire") == 0);
+  (void)rig.put_enum("cam5:TriggerSoftware", 1);  // idle: dropped
+  CHECK(rig.camera.dropped_triggers() == 2);
+}
+
+TEST_CASE("camera: external triggers from the PandA, queued ahead of the camera's time") {
+  Rig rig;
+  (void)rig.put_enum("cam5:TriggerMode", 1);
+  (void)rig.put_enum("cam5:TriggerSource", 3);  // Line2
+  (void)rig.put_enum("cam5:ImageMode", 1);
+  (void)rig.put("cam5:NumImages", Longs{3});
+  (void)rig.put_enum("ZMQ1:EnableCallbacks", 1);
+  rig.camera.external_trigger(ticks(0.05));  // queued: ahead of the camera's time
+  CHECK(rig.camera.dropped_triggers() == 0);
+  rig.run_to(ticks(0.06));
+  CHECK(rig.camera.dropped_triggers() == 1);  // reached while idle: dropped
+  Done done;
+  (void)rig.put_enum("cam5:Acquire", 1, &done);
+  for (double s : {0.1, 0.105, 0.2, 0.3, 0.4}) rig.camera.external_trigger(ticks(s));
+  CHECK(rig.camera.next_wake() == ticks(0.1));
+  rig.run_to(ticks(1));
+  REQUIRE(rig.frames.size() == 3);
+  CHECK(rig.frames[0].exposure_start == ticks(0.1));
+  CHECK(rig.frames[1].exposure_start == ticks(0.2));
+  CHECK(rig.frames[2].exposure_start == ticks(0.3));
+  CHECK(rig.frames[2].tick == ticks(0.31));
+  CHECK(done.tick == ticks(0.31));
+  CHECK(rig.camera.dropped_triggers() == 3);  // 0.05 idle, 0.105 exposing, 0.4 done
+  // A software trigger does nothing with Source Line2.
+  (void)rig.put_enum("cam5:Acquire", 1);
+  (void)rig.put_enum("cam5:TriggerSoftware", 1);
+  CHECK(rig.camera.dropped_triggers() == 4);
+  // A trigger right at the end of an exposure starts the next one.
+  rig.camera.external_trigger(rig.now + ticks(0.1));
+  rig.camera.external_trigger(rig.now + ticks(0.11));
+  rig.run_to(rig.now + ticks(0.2));
+  CHECK(rig.get("cam5:NumImagesCounter_RBV") == 2);
+}
+
+TEST_CASE("camera: image1 gets the array only with its callbacks enabled") {
+  Rig rig;
+  (void)rig.put_enum("cam5:ImageMode", 0);
+  (void)rig.put_enum("cam5:Acquire", 1);
+  rig.run_to(ticks(0.1));
+  CHECK(rig.camera.pv("image1:ArrayData")->count() == 0);
+  CHECK(rig.get("image1:ArrayCounter_RBV") == 0);
+  (void)rig.put_enum("image1:EnableCallbacks", 1);
+  rig.log.clear();
+  (void)rig.put_enum("cam5:Acquire", 1);
+  rig.run_to(ticks(0.2));
+  const auto data = std::get<Longs>(rig.camera.pv("image1:ArrayData")->value());
+  REQUIRE(data.size() == 32);
+  CHECK(data[0] == 2);       // the frame's UniqueId
+  CHECK(data[9] == 2);       // x 1 + y 1
+  CHECK(data[31] == 7 + 3);  // x 7 + y 3
+  CHECK(rig.get("image1:UniqueId_RBV") == 2);
+  CHECK(rig.get("image1:ArrayCounter_RBV") == 1);
+  // The array is there before the counter a client waits for moves.
+  std::size_t data_at = rig.log.size(), counter_at = rig.log.size();
+  for (std::size_t i = 0; i < rig.log.size(); ++i) {
+    if (rig.log[i].field == "image1:ArrayData") data_at = std::min(data_at, i);
+    if (rig.log[i].field == "cam5:ArrayCounter_RBV") counter_at = std::min(counter_at, i);
+  }
+  CHECK(data_at < counter_at);
+  // ArrayCallbacks off: counters move, the array does not.
+  (void)rig.put_enum("image1:ArrayCallbacks", 0);
+  (void)rig.put_enum("cam5:Acquire", 1);
+  rig.run_to(ticks(0.3));
+  CHECK(std::get<Longs>(rig.camera.pv("image1:ArrayData")->value())[0] == 2);
+  CHECK(rig.get("image1:UniqueId_RBV") == 3);
+}
+
+TEST_CASE("camera: times, sizes and refused values") {
+  Rig rig;
+  REQUIRE(rig.put("cam5:AcquireTime", Doubles{0.05}) == kEcaNormal);
+  CHECK(rig.get("cam5:AcquireTime_RBV") == 0.05);
+  CHECK(rig.get("cam5:GC_AcqResFrameRate_RBV") == doctest::Approx(20.0));  // max(0.05, 0.02)
+  (void)rig.put("cam5:AcquirePeriod", Doubles{0.25});
+  CHECK(rig.get("cam5:AcquirePeriod_RBV") == 0.25);
+  CHECK(rig.get("cam5:GC_AcqResFrameRate_RBV") == doctest::Approx(4.0));
+  CHECK(rig.put("cam5:AcquireTime", Doubles{0.0}) == kEcaPutFail);
+  CHECK(rig.put("cam5:AcquirePeriod", Doubles{-1.0}) == kEcaPutFail);
+  CHECK(rig.put("cam5:AcquireTime", Doubles{std::nan("")}) == kEcaPutFail);
+  CHECK(rig.put("cam5:NumImages", Longs{0}) == kEcaPutFail);
+  CHECK(rig.put_enum("cam5:ImageMode", 3) == kEcaPutFail);
+  CHECK(rig.put_enum("cam5:TriggerSource", 5) == kEcaPutFail);
+  CHECK(rig.put("cam5:ArraySize_RBV", Longs{1}) == kEcaNoWriteAccess);
+  REQUIRE(rig.put_enum("cam5:DataType", 7) == kEcaNormal);  // Float64
+  CHECK(rig.get("cam5:ArraySize_RBV") == 256);
+  CHECK(rig.camera.pv("image1:ArrayData")->native_type() == DbrType::long_);  // FTVL stays
+  CHECK(to_string(CameraDataType::float32) == "Float32");
+}

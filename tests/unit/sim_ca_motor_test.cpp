@@ -1,0 +1,579 @@
+// The simulated motor record without sockets: puts through Pv::put with a
+// completion, advance() in simulation ticks, every posted change logged with
+// the tick of its time stamp. Expected ticks are worked out by hand in the
+// comments (a = (VELO - VBAS) / ACCL; ramp distance v^2 / 2a).
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "sim/ca/motor_record.hpp"
+
+using namespace pandafly::sim;
+using namespace pandafly::sim::ca;
+
+namespace {
+
+constexpr Tick kSecond = kTicksPerSecond;
+
+Tick ticks(double seconds) {
+  return static_cast<Tick>(std::llround(seconds * static_cast<double>(kTicksPerSecond)));
+}
+
+// Wall time of tick t (10^9 s after the EPICS epoch + t), so that a PV's
+// stamp tells the tick it was posted at.
+EpicsTime wall_of(Tick t) {
+  return {static_cast<std::uint32_t>(1'000'000'000 + t / kSecond),
+          static_cast<std::uint32_t>((t % kSecond) * 8)};
+}
+
+Tick tick_of(EpicsTime stamp) {
+  return (static_cast<Tick>(stamp.sec) - 1'000'000'000) * kSecond + stamp.nsec / 8;
+}
+
+double number(const Elements& e) {
+  return std::visit(
+      [](const auto& v) -> double {
+        using T = typename std::decay_t<decltype(v)>::value_type;
+        if constexpr (std::is_arithmetic_v<T>) {
+          return v.empty() ? 0.0 : static_cast<double>(v.front());
+        } else {
+          return 0.0;
+        }
+      },
+      e);
+}
+
+struct Posted {
+  std::string field;
+  double value;
+  Tick tick;
+};
+
+struct Done {
+  int calls = 0;
+  std::uint32_t eca = 0;
+  Tick tick = -1;
+};
+
+MotorConfig base_config() {
+  MotorConfig c;
+  c.prefix = "m";
+  c.velo = 10;
+  c.accl = 0.5;  // a = 20 EGU/s^2, ramps of 2.5 EGU
+  c.vmax = 30;
+  return c;
+}
+
+// A motor, its PVs and a log of every value change.
+struct Rig {
+  explicit Rig(MotorConfig config = base_config()) : motor(std::move(config)) {
+    motor.publish(db);
+    for (const auto& name : db.names()) {
+      db.find(name)->observe(
+          [this, field = name.substr(name.find('.') + 1)](const Pv& p, unsigned mask) {
+            if (mask & kDbeValue) log.push_back({field, number(p.value()), tick_of(p.stamp())});
+          });
+    }
+    motor.advance(0, wall_of(0));
+  }
+
+  [[nodiscard]] double get(const std::string& field) const {
+    return number(motor.field(field)->value());
+  }
+  // A put with a completion that records when it was called.
+  std::uint32_t put(const std::string& field, Elements value, Done* done = nullptr) {
+    return motor.field(field)->put(std::move(value), [this, done](std::uint32_t eca) {
+      if (done == nullptr) return;
+      ++done->calls;
+      done->eca = eca;
+      done->tick = now;
+    });
+  }
+  std::uint32_t put(const std::string& field, double v, Done* done = nullptr) {
+    return put(field, Doubles{v}, done);
+  }
+  // Advances event by event, as the server's timer and request batches do.
+  void run_to(Tick t) {
+    for (Tick next = motor.next_wake(); next <= t; next = motor.next_wake()) step(next);
+    step(t);
+  }
+  void run_all() {
+    while (motor.next_wake() != kNever) step(motor.next_wake());
+  }
+  void step(Tick t) {
+    now = t;
+    motor.advance(t, wall_of(t));
+  }
+
+  [[nodiscard]] std::vector<Posted> of(const std::string& field) const {
+    std::vector<Posted> out;
+    for (const auto& p : log)
+      if (p.field == field) out.push_back(p);
+    return out;
+  }
+  [[nodiscard]] std::vector<double> values(const std::string& field) const {
+    std::vector<double> out;
+    for (const auto& p : of(field)) out.push_back(p.value);
+    return out;
+  }
+  [[nodiscard]] std::vector<std::string> fields_at(Tick t) const {
+    std::vector<std::string> out;
+    for (const auto& p : log)
+      if (p.tick == t) out.push_back(p.field);
+    return out;
+  }
+
+  MotorRecord motor;
+  PvDatabase db;
+  std::vector<Posted> log;
+  Tick now = 0;
+};
+
+std::size_t index_of(const std::vector<std::string>& v, const std::string& s) {
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (v[i] == s) return i;
+  return v.size();
+}
+
+}  // namespace
+
+TEST_CASE("motor: the fields and their CA types") {
+  Rig rig;
+  CHECK(rig.db.find("m.VAL")->native_type() == DbrType::double_);
+  CHECK(rig.db.find("m")->name() == "m.VAL");
+  CHECK(rig.db.find("m.MSTA")->native_type() == DbrType::double_);
+  for (auto f : {"DMOV", "MOVN", "STOP", "HOMF", "HOMR", "HLS", "LLS", "TDIR", "ATHM", "PREC",
+                 "TWF", "TWR", "LVIO"})
+    CHECK(rig.db.find(std::string("m.") + f)->native_type() == DbrType::short_);
+  CHECK(rig.db.find("m.EGU")->native_type() == DbrType::string);
+  CHECK(rig.db.find("m.DESC")->native_type() == DbrType::string);
+  CHECK(rig.db.find("m.SPMG")->metadata().enum_strings == Strings{"Stop", "Pause", "Move", "Go"});
+  CHECK(rig.db.find("m.DIR")->metadata().enum_strings == Strings{"Pos", "Neg"});
+  CHECK(rig.db.find("m.SET")->metadata().enum_strings == Strings{"Use", "Set"});
+  CHECK(!rig.db.find("m.RBV")->writable());
+  CHECK(rig.put("RBV", 3.0) == kEcaNoWriteAccess);
+  CHECK(rig.get("DMOV") == 1);
+  CHECK(rig.get("SPMG") == 3);
+  CHECK(rig.get("ACCS") == 20.0);  // (VELO - VBAS) / ACCL
+  CHECK(rig.get("MSTA") == 130);   // DONE | HOME: idle on the home position
+  CHECK(rig.db.find("m.VAL")->metadata().units == "deg");
+  CHECK(rig.db.find("m.VELO")->metadata().units == "deg/s");
+}
+
+TEST_CASE("motor: 0 -> 5 at VELO 10, ACCL 0.5 completes when DMOV returns to 1") {
+  // a = 10 / 0.5 = 20 deg/s^2; each ramp covers 0.5 * 10 * 0.5 = 2.5 deg, so
+  // the two ramps cover the 5 deg without cruising: T = L/v + ACCL = 0.5 +
+  // 0.5 = 1.0 s = 125 000 000 ticks (a triangle that just touches 10 deg/s).
+  Rig rig;
+  rig.log.clear();
+  Done done;
+  REQUIRE(rig.put("VAL", 5.0, &done) == kEcaNormal);
+  CHECK(done.calls == 0);
+  CHECK(rig.values("DMOV") == std::vector<double>{0});
+  CHECK(rig.values("MOVN") == std::vector<double>{1});
+  CHECK(rig.get("MSTA") == 1024 + 128 + 1);  // MOVING | HOME (not polled yet) | DIRECTION
+  rig.run_all();
+  const Tick end = kSecond;
+  CHECK(done.calls == 1);
+  CHECK(done.eca == kEcaNormal);
+  CHECK(done.tick == end);
+  const auto dmov = rig.of("DMOV");
+  REQUIRE(dmov.size() == 2);
+  CHECK(dmov[0].tick == 0);
+  CHECK(dmov[1].value == 1);
+  CHECK(dmov[1].tick == end);
+  // The driver poll: RBV every 0.1 s of the move, x = 10 t^2 then 5 - 10 (1 - t)^2.
+  const auto rbv = rig.of("RBV");
+  const std::vector<double> expected{0.1, 0.4, 0.9, 1.6, 2.5, 3.4, 4.1, 4.6, 4.9, 5.0};
+  REQUIRE(rbv.size() == expected.size());
+  for (std::size_t i = 0; i < rbv.size(); ++i) {
+    CHECK(rbv[i].tick == ticks(0.1 * static_cast<double>(i + 1)));
+    CHECK(rbv[i].value == doctest::Approx(expected[i]).epsilon(1e-9));
+  }
+  CHECK(rig.get("RBV") == 5.0);
+  CHECK(rig.get("DRBV") == 5.0);
+  // One pass at the end: final RBV, MSTA, MOVN 0, DMOV 1.
+  const auto at_end = rig.fields_at(end);
+  CHECK(index_of(at_end, "RBV") < index_of(at_end, "MSTA"));
+  CHECK(index_of(at_end, "MSTA") < index_of(at_end, "MOVN"));
+  CHECK(index_of(at_end, "MOVN") < index_of(at_end, "DMOV"));
+  CHECK(rig.values("MOVN") == std::vector<double>{1, 0});
+  CHECK(rig.get("MSTA") == 3);  // DONE | DIRECTION
+  CHECK(rig.get("TDIR") == 1);
+}
+
+TEST_CASE("motor: MSTA while moving, at home and idle") {
+  Rig rig;
+  CHECK(rig.get("MSTA") == 130);
+  Done done;
+  (void)rig.put("VAL", 5.0, &done);
+  rig.run_to(ticks(0.5));
+  CHECK(rig.get("MSTA") == 1025);  // DIRECTION | MOVING
+  rig.run_all();
+  (void)rig.put("VAL", -3.0);
+  rig.run_all();
+  CHECK(rig.get("MSTA") == 2);  // DONE; last direction -
+  (void)rig.put("VAL", 0.0);
+  rig.run_all();
+  CHECK(rig.get("MSTA") == 131);  // DONE | HOME | DIRECTION (+)
+  CHECK(rig.get("ATHM") == 1);
+}
+
+TEST_CASE("motor: advancing in one jump posts the same changes at the same ticks") {
+  Rig a, b;
+  (void)a.put("VAL", 5.0);
+  (void)b.put("VAL", 5.0);
+  a.run_all();
+  b.step(ticks(3));
+  REQUIRE(a.log.size() == b.log.size());
+  for (std::size_t i = 0; i < a.log.size(); ++i) {
+    CHECK(a.log[i].field == b.log[i].field);
+    CHECK(a.log[i].tick == b.log[i].tick);
+    CHECK(a.log[i].value == b.log[i].value);
+  }
+}
+
+TEST_CASE("motor: a move of length 0 still pulses DMOV and completes at once") {
+  Rig rig;
+  rig.run_to(ticks(1));
+  rig.log.clear();
+  Done done;
+  REQUIRE(rig.put("VAL", 0.0, &done) == kEcaNormal);
+  CHECK(done.calls == 1);
+  CHECK(done.tick == ticks(1));
+  CHECK(rig.values("DMOV") == std::vector<double>{0, 1});
+  CHECK(rig.of("MOVN").empty());
+  CHECK(rig.motor.next_wake() == kNever);
+}
+
+TEST_CASE("motor: soft limits refuse a move, restore VAL, set LVIO, pulse DMOV") {
+  MotorConfig c = base_config();
+  c.dhlm = 100;
+  c.dllm = -100;
+  Rig rig(c);
+  CHECK(rig.db.find("m.VAL")->metadata().upper_ctrl == 100);
+  CHECK(rig.db.find("m.VAL")->metadata().lower_ctrl == -100);
+  rig.log.clear();
+  Done done;
+  REQUIRE(rig.put("VAL", 150.0, &done) == kEcaNormal);
+  CHECK(done.calls == 1);
+  CHECK(done.eca == kEcaNormal);
+  CHECK(rig.get("VAL") == 0.0);
+  CHECK(rig.values("VAL") == std::vector<double>{0.0});  // posted back
+  CHECK(rig.get("LVIO") == 1);
+  CHECK(rig.values("DMOV") == std::vector<double>{0, 1});
+  CHECK(rig.motor.next_wake() == kNever);
+  // A valid move clears LVIO.
+  (void)rig.put("VAL", 50.0);
+  CHECK(rig.get("LVIO") == 0);
+  rig.run_all();
+  CHECK(rig.get("RBV") == 50.0);
+  // User limits follow OFF; HLM writes move the dial limit.
+  (void)rig.put("OFF", 10.0);
+  CHECK(rig.get("HLM") == 110.0);
+  CHECK(rig.get("RBV") == 60.0);
+  (void)rig.put("HLM", 70.0);
+  CHECK(rig.get("DHLM") == 60.0);
+}
+
+TEST_CASE("motor: a hard limit switch stops the move; VAL <- RBV; MSTA 1029 then 7") {
+  // From 390 towards 450 at 10 deg/s (a = 20): 2.5 deg of ramp to 392.5 at
+  // 0.5 s, 7.5 deg at 10 deg/s reach the switch at 400 at 1.25 s, then the
+  // stop ramp: 0.5 s and 2.5 deg, at rest on 402.5 at 1.75 s.
+  MotorConfig c = base_config();
+  c.position = 390;
+  c.high_switch = 400;
+  Rig rig(c);
+  Done done;
+  (void)rig.put("VAL", 450.0, &done);
+  rig.run_to(ticks(1.2));
+  CHECK(rig.get("HLS") == 0);
+  rig.run_to(ticks(1.3));  // first poll past the switch: 400.475, still moving
+  CHECK(rig.get("HLS") == 1);
+  CHECK(rig.get("RBV") == doctest::Approx(400.475).epsilon(1e-9));
+  CHECK(rig.get("MSTA") == 1029);  // DIRECTION | PLUS_LS | MOVING
+  rig.run_all();
+  CHECK(done.calls == 1);
+  CHECK(done.tick == ticks(1.75));
+  CHECK(rig.get("RBV") == doctest::Approx(402.5).epsilon(1e-9));
+  CHECK(rig.get("VAL") == rig.get("RBV"));
+  CHECK(rig.get("MSTA") == 7);  // DIRECTION | DONE | PLUS_LS
+  // Further + is refused by the switch (no motion), - moves off it.
+  Done again;
+  (void)rig.put("VAL", 410.0, &again);
+  CHECK(again.calls == 1);
+  CHECK(rig.get("RBV") == doctest::Approx(402.5).epsilon(1e-9));
+  (void)rig.put("VAL", 395.0);
+  rig.run_all();
+  CHECK(rig.get("HLS") == 0);
+  CHECK(rig.get("RBV") == 395.0);
+}
+
+TEST_CASE("motor: STOP mid-move decelerates, resets STOP, VAL <- RBV, completes the put") {
+  // 0 -> 100: at 2 s the axis cruises at 10 deg/s at 2.5 + 1.5 * 10 = 17.5;
+  // STOP ramps down in 0.5 s over 2.5 deg: at rest on 20 at 2.5 s.
+  Rig rig;
+  Done done;
+  (void)rig.put("VAL", 100.0, &done);
+  rig.run_to(ticks(2));
+  rig.log.clear();
+  Done stop;
+  REQUIRE(rig.put("STOP", Shorts{1}, &stop) == kEcaNormal);
+  CHECK(stop.calls == 1);
+  CHECK(rig.values("STOP") == std::vector<double>{1, 0});
+  CHECK(done.calls == 0);
+  rig.run_all();
+  CHECK(done.calls == 1);
+  CHECK(done.tick == ticks(2.5));
+  CHECK(rig.get("RBV") == doctest::Approx(20.0).epsilon(1e-9));
+  CHECK(rig.get("VAL") == rig.get("RBV"));
+  CHECK(rig.get("DVAL") == rig.get("DRBV"));
+  CHECK(rig.get("DMOV") == 1);
+}
+
+TEST_CASE("motor: a new target while moving: decelerate, move on, one DMOV pulse") {
+  // At 2 s (17.5, +10 deg/s) VAL = 10: stop at 20 at 2.5 s, then 20 -> 10:
+  // 10 deg at 10 deg/s with 2.5 deg ramps = 1.5 s: done at 4.0 s.
+  Rig rig;
+  Done first, second;
+  (void)rig.put("VAL", 100.0, &first);
+  rig.run_to(ticks(2));
+  (void)rig.put("VAL", 10.0, &second);
+  rig.run_all();
+  CHECK(first.tick == ticks(4));
+  CHECK(second.tick == ticks(4));
+  CHECK(rig.values("DMOV") == std::vector<double>{0, 1});
+  CHECK(rig.get("RBV") == 10.0);
+  CHECK(rig.get("TDIR") == 0);
+}
+
+TEST_CASE("motor: SPMG Pause keeps the target, Go resumes it; Move pauses after one move") {
+  Rig rig;
+  Done done;
+  (void)rig.put("VAL", 100.0, &done);
+  rig.run_to(ticks(2));
+  REQUIRE(rig.put("SPMG", Enums{1}) == kEcaNormal);
+  rig.run_to(ticks(3));
+  CHECK(done.tick == ticks(2.5));  // DMOV 1 once paused
+  CHECK(rig.get("RBV") == doctest::Approx(20.0).epsilon(1e-9));
+  CHECK(rig.get("VAL") == 100.0);  // the target is kept
+  Done held;
+  (void)rig.put("VAL", 90.0, &held);  // no motion while paused
+  CHECK(held.calls == 1);
+  CHECK(rig.motor.next_wake() == kNever);
+  (void)rig.put("SPMG", Enums{3});  // Go: 20 -> 90 = 70 / 10 + 0.5 = 7.5 s
+  CHECK(rig.get("DMOV") == 0);
+  rig.run_all();
+  CHECK(rig.get("RBV") == 90.0);
+  CHECK(rig.of("DMOV").back().tick == ticks(10.5));
+  // Move: one move, then SPMG <- Pause.
+  (void)rig.put("SPMG", Enums{1});
+  (void)rig.put("VAL", 95.0);
+  (void)rig.put("SPMG", Enums{2});
+  rig.run_all();
+  CHECK(rig.get("RBV") == 95.0);
+  CHECK(rig.get("SPMG") == 1);
+  // Stop: a target write is refused, VAL <- RBV.
+  (void)rig.put("SPMG", Enums{0});
+  rig.log.clear();
+  (void)rig.put("VAL", 50.0);
+  CHECK(rig.get("VAL") == 95.0);
+  CHECK(rig.values("DMOV") == std::vector<double>{0, 1});
+  CHECK(rig.put("SPMG", Enums{4}) == kEcaPutFail);
+}
+
+TEST_CASE("motor: homing runs at HVEL to the home switch and stops there") {
+  // HOMR from 5 to home 0 at HVEL 2 (a = 2 / 0.5 = 4): ramps of 0.5 s and
+  // 0.5 deg, 4 deg cruise in 2 s: 3 s.
+  MotorConfig c = base_config();
+  c.position = 5;
+  Rig rig(c);
+  CHECK(rig.get("ATHM") == 0);
+  CHECK(rig.put("HOMR", Shorts{0}) == kEcaPutFail);
+  Done done;
+  REQUIRE(rig.put("HOMR", Shorts{1}, &done) == kEcaNormal);
+  CHECK(rig.get("HOMR") == 1);
+  rig.run_all();
+  CHECK(done.tick == ticks(3));
+  CHECK(rig.get("HOMR") == 0);
+  CHECK(rig.get("ATHM") == 1);
+  CHECK(rig.get("RBV") == 0.0);
+  CHECK(rig.get("VAL") == 0.0);
+  CHECK(rig.get("MSTA") == 16384 + 128 + 2);  // HOMED | HOME | DONE
+}
+
+TEST_CASE("motor: HOMF with home behind runs to the limit switch, reverses, stops at home") {
+  MotorConfig c = base_config();
+  c.position = 5;
+  c.high_switch = 10;
+  Rig rig(c);
+  Done done;
+  (void)rig.put("HOMF", Shorts{1}, &done);
+  rig.run_all();
+  CHECK(done.calls == 1);
+  CHECK(rig.get("RBV") == 0.0);
+  CHECK(rig.get("ATHM") == 1);
+  CHECK(rig.get("HOMF") == 0);
+  double highest = 0;
+  for (const auto& p : rig.of("RBV")) highest = std::max(highest, p.value);
+  CHECK(highest > 10.0);  // went past the switch before reversing
+  CHECK(rig.values("HLS") == std::vector<double>{1, 0});
+}
+
+TEST_CASE("motor: tweak forward and reverse by TWV") {
+  Rig rig;
+  (void)rig.put("TWV", 2.0);
+  Done done;
+  REQUIRE(rig.put("TWF", Shorts{1}, &done) == kEcaNormal);
+  CHECK(rig.get("TWF") == 0);
+  CHECK(rig.get("VAL") == 2.0);
+  rig.run_all();
+  CHECK(done.calls == 1);
+  CHECK(rig.get("RBV") == 2.0);
+  (void)rig.put("TWR", Shorts{1});
+  (void)rig.put("TWR", Shorts{1});
+  CHECK(rig.get("VAL") == -2.0);  // the second tweak is relative to the new VAL
+  rig.run_all();
+  CHECK(rig.get("RBV") == -2.0);
+}
+
+TEST_CASE("motor: VELO clamped into [VBAS, VMAX]; ACCL and ACCS kept consistent") {
+  Rig rig;
+  (void)rig.put("VELO", 50.0);
+  CHECK(rig.get("VELO") == 30.0);
+  CHECK(rig.get("ACCS") == 60.0);  // 30 / 0.5
+  (void)rig.put("VBAS", 5.0);
+  (void)rig.put("VELO", 1.0);
+  CHECK(rig.get("VELO") == 5.0);
+  CHECK(rig.get("ACCS") == 0.0);
+  (void)rig.put("VELO", 10.0);
+  CHECK(rig.get("ACCS") == 10.0);  // (10 - 5) / 0.5
+  (void)rig.put("ACCL", 0.25);
+  CHECK(rig.get("ACCS") == 20.0);
+  (void)rig.put("ACCS", 10.0);
+  CHECK(rig.get("ACCL") == 0.5);
+  (void)rig.put("VMAX", 0.0);  // no upper bound
+  (void)rig.put("VELO", 100.0);
+  CHECK(rig.get("VELO") == 100.0);
+  CHECK(rig.put("VELO", 0.0) == kEcaPutFail);
+  CHECK(rig.put("ACCL", -1.0) == kEcaPutFail);
+  CHECK(rig.put("VAL", std::nan("")) == kEcaPutFail);
+}
+
+TEST_CASE("motor: VBAS > 0 ramps from rest at (VELO - VBAS) / ACCL") {
+  // VELO 10, VBAS 5, ACCL 0.5: a = 10; 0 -> 20: ramps of 1 s and 5 deg, 10
+  // deg cruise in 1 s: 3 s (the record would take 2.5 s starting at VBAS).
+  MotorConfig c = base_config();
+  c.vbas = 5;
+  Rig rig(c);
+  Done done;
+  (void)rig.put("VAL", 20.0, &done);
+  rig.run_all();
+  CHECK(done.tick == ticks(3));
+}
+
+TEST_CASE("motor: SET = Set redefines the offset without motion") {
+  Rig rig;
+  rig.log.clear();
+  (void)rig.put("SET", Enums{1});
+  Done done;
+  (void)rig.put("VAL", 90.0, &done);
+  CHECK(done.calls == 1);
+  CHECK(rig.get("OFF") == 90.0);
+  CHECK(rig.get("RBV") == 90.0);
+  CHECK(rig.get("DRBV") == 0.0);
+  CHECK(rig.of("DMOV").empty());
+  CHECK(rig.motor.next_wake() == kNever);
+  CHECK(rig.put("DVAL", 1.0) == kEcaPutFail);
+  (void)rig.put("SET", Enums{0});
+  (void)rig.put("VAL", 95.0);
+  rig.run_all();
+  CHECK(rig.get("DRBV") == 5.0);
+  CHECK(rig.get("RBV") == 95.0);
+}
+
+TEST_CASE("motor: DIR = Neg and OFF convert user to dial") {
+  Rig rig;
+  (void)rig.put("DIR", Enums{1});
+  (void)rig.put("OFF", 10.0);
+  CHECK(rig.get("RBV") == 10.0);
+  (void)rig.put("VAL", 7.0);  // dial = (7 - 10) * -1 = 3
+  CHECK(rig.get("DVAL") == 3.0);
+  rig.run_all();
+  CHECK(rig.get("DRBV") == 3.0);
+  CHECK(rig.get("RBV") == 7.0);
+  CHECK(rig.get("TDIR") == 1);  // dial direction
+  (void)rig.put("DVAL", 4.0);
+  CHECK(rig.get("VAL") == 6.0);
+}
+
+TEST_CASE("motor: DLY holds DMOV at 0 after the motion; MRES rounds the read-back") {
+  MotorConfig c = base_config();
+  c.dly = 0.2;
+  c.mres = 0.1;
+  Rig rig(c);
+  Done done;
+  (void)rig.put("VAL", 5.03, &done);  // moves to 5.0, the nearest step
+  rig.run_all();
+  CHECK(rig.of("MOVN").back().tick == ticks(1));
+  CHECK(done.tick == ticks(1.2));
+  CHECK(rig.of("DMOV").back().tick == ticks(1.2));
+  CHECK(rig.get("RBV") == 5.0);
+  for (const auto& p : rig.of("RBV"))
+    CHECK(std::abs(p.value * 10 - std::round(p.value * 10)) < 1e-9);
+}
+
+TEST_CASE("motor: the encoder view follows the dial motion count by count") {
+  // 0 -> 5 deg at 10 000 counts/deg + 100: counts 100 .. 50 100, each change
+  // at the first tick where floor(10000 * dial + 100) differs.
+  Rig rig;
+  auto enc = rig.motor.encoder_motion(10000.0, 100.0);
+  Tick changed_at = -1;
+  rig.motor.on_motion_change([&](Tick t) { changed_at = t; });
+  rig.run_to(ticks(0.25));
+  (void)rig.put("VAL", 5.0);
+  CHECK(changed_at == ticks(0.25));
+  const auto dial = rig.motor.motion();
+  CHECK(enc->count(0) == 100);
+  std::int32_t expected = 100;
+  Tick t = 0;
+  for (Tick u = enc->next_change(t); u != kNever; t = u, u = enc->next_change(u)) {
+    REQUIRE(u > t);
+    REQUIRE(enc->count(u - 1) == expected);
+    ++expected;
+    REQUIRE(enc->count(u) == expected);
+    REQUIRE(enc->position(u) == dial->position(u) * 10000.0 + 100.0);
+  }
+  CHECK(expected == 50100);
+  CHECK(t <= ticks(1.25));
+  // A STOP cuts the future short and the encoder sees the cut at once.
+  // 5 -> -10 from 1.25 s cruises through 0 at 2.0 s; STOP rests on -2.5.
+  rig.run_all();
+  (void)rig.put("VAL", -10.0);
+  rig.run_to(ticks(2.0));
+  (void)rig.put("STOP", Shorts{1});
+  CHECK(changed_at == ticks(2.0));
+  rig.run_all();
+  const double rest = dial->position(kNever - 1);
+  CHECK(rest == doctest::Approx(-2.5).epsilon(1e-9));
+  CHECK(enc->count(kNever - 1) == static_cast<std::int32_t>(std::floor(rest * 10000.0 + 100.0)));
+  CHECK(enc->next_change(rig.now) == kNever);
+}
+
+TEST_CASE("motor: an encoder with a negative scale counts down exactly") {
+  Rig rig;
+  auto enc = rig.motor.encoder_motion(-1000.0, 0.0);
+  (void)rig.put("VAL", 2.0);
+  std::int32_t expected = 0;
+  for (Tick u = enc->next_change(0); u != kNever; u = enc->next_change(u)) {
+    REQUIRE(enc->count(u - 1) == expected);
+    REQUIRE(enc->count(u) == --expected);
+  }
+  CHECK(expected == -2000);
+  CHECK_THROWS_AS((void)rig.motor.encoder_motion(0.0, 0.0), std::invalid_argument);
+}
