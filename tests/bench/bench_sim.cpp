@@ -5,11 +5,11 @@
 // COUNTER1.OUT Value/Sum, INENC2.VAL, PCAP.TS_TRIG, TS_START, BITS0 and
 // GATE_DURATION. Events per sample: two clock edges, one encoder count and
 // PCAP's reaction to each.
-#include <benchmark/benchmark.h>
-
 #include <memory>
 #include <stdexcept>
 #include <string>
+
+#include <benchmark/benchmark.h>
 
 #include "sim/panda/fpga/capture.hpp"
 #include "sim/panda/fpga/engine.hpp"
@@ -34,13 +34,18 @@ void BM_sim_captured_samples(benchmark::State& state) {
   auto axis = std::make_shared<fpga::TrapezoidMotion>(0.0);
   axis->move_to(0, 2.0e9, 1.0e6, 1.0e9);  // 1 M counts/s after 1 ms
   dynamic_cast<fpga::Inenc&>(*engine.behaviour("INENC1")).set_motion(axis, engine);
-  for (const auto& [name, value] :
-       {std::pair{"INENC1.VAL.CAPTURE", "Value Min Max Mean"}, {"COUNTER1.OUT.CAPTURE", "Value Sum"},
-        {"INENC2.VAL.CAPTURE", "Value"}, {"PCAP.TS_TRIG.CAPTURE", "Value"},
-        {"PCAP.TS_START.CAPTURE", "Value"}, {"PCAP.BITS0.CAPTURE", "Value"},
-        {"PCAP.GATE_DURATION.CAPTURE", "Value"}, {"CLOCK1.PERIOD.RAW", "125"},
-        {"CLOCK1.ENABLE", "ONE"}, {"PCAP.TRIG", "CLOCK1.OUT"}, {"PCAP.GATE", "ONE"},
-        {"PCAP.ENABLE", "ONE"}})
+  for (const auto& [name, value] : {std::pair{"INENC1.VAL.CAPTURE", "Value Min Max Mean"},
+                                    {"COUNTER1.OUT.CAPTURE", "Value Sum"},
+                                    {"INENC2.VAL.CAPTURE", "Value"},
+                                    {"PCAP.TS_TRIG.CAPTURE", "Value"},
+                                    {"PCAP.TS_START.CAPTURE", "Value"},
+                                    {"PCAP.BITS0.CAPTURE", "Value"},
+                                    {"PCAP.GATE_DURATION.CAPTURE", "Value"},
+                                    {"CLOCK1.PERIOD.RAW", "125"},
+                                    {"CLOCK1.ENABLE", "ONE"},
+                                    {"PCAP.TRIG", "CLOCK1.OUT"},
+                                    {"PCAP.GATE", "ONE"},
+                                    {"PCAP.ENABLE", "ONE"}})
     write(model, *session, name, value);
   auto& pcap = dynamic_cast<fpga::Pcap&>(*engine.behaviour("PCAP"));
   if (!pcap.arm(engine).ok()) throw std::runtime_error("arm failed");
