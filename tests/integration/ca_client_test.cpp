@@ -385,3 +385,28 @@ TEST_CASE("one channel used from several threads at once") {
   CHECK(good == 200);
   CHECK(mon.pop(1s).has_value());
 }
+
+TEST_CASE("a 1 M-element array: put and get back, both through libca") {
+  ca_itest::CaSim::instance();
+  ca::Context ctx;
+  auto big = open(ctx, "big");
+  REQUIRE(big.element_count() == std::size_t{1} << 20);
+  std::vector<double> ramp(std::size_t{1} << 20);
+  for (std::size_t i = 0; i < ramp.size(); ++i) ramp[i] = 0.5 * static_cast<double>(i);
+  big.put_wait(ramp, 10s);  // 8 MiB in one WRITE_NOTIFY, extended header
+  const auto back = big.get<std::vector<double>>(10s);
+  REQUIRE(back.size() == ramp.size());
+  CHECK(back == ramp);
+}
+
+TEST_CASE("200 channels on one context: all connect and read their own value") {
+  ca_itest::CaSim::instance();
+  ca::Context ctx;
+  std::vector<ca::Channel> channels;
+  channels.reserve(200);
+  for (int i = 0; i < 200; ++i) channels.emplace_back(ctx, "itest:many:" + std::to_string(i));
+  for (auto& c : channels) c.wait_connected(10s);
+  CHECK(ctx.channel_count() == 200);
+  for (int i = 0; i < 200; ++i)
+    CHECK(channels[static_cast<std::size_t>(i)].get<std::int32_t>() == i);
+}

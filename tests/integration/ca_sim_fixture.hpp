@@ -13,6 +13,7 @@
 //   waveform CHAR[64] "hello waveform"    shorts SHORT[100] with 3 valid {1,2,3}
 //   empty DOUBLE[10] with 0 valid         image SHORT[307200] = i % 1000
 //   cli:* copies for the command-line tests (long 42, enum On, double 3.5)
+//   big DOUBLE[1048576] (zeros)           many:0 … many:199 LONG = their number
 //   m1 motor record (VELO 10 deg/s, ACCL 0.1 s): m1.VAL, .RBV, .DMOV, .STOP ...
 #include <cstdlib>
 #include <future>
@@ -25,6 +26,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include "ca_loopback.hpp"
 #include "sim/ca/motor_record.hpp"
 #include "sim/ca/pv.hpp"
 #include "sim/ca/server.hpp"
@@ -41,21 +43,13 @@ class CaSim {
   }
   CaSim(const CaSim&) = delete;
   CaSim& operator=(const CaSim&) = delete;
-  ~CaSim() {
-    server_->stop();
-    io_.stop();
-    thread_.join();
-  }
 
-  [[nodiscard]] std::uint16_t port() const { return server_->port(); }
-  [[nodiscard]] sim::CaServer& server() { return *server_; }
+  [[nodiscard]] std::uint16_t port() const { return loopback_->port(); }
+  [[nodiscard]] sim::CaServer& server() { return loopback_->server(); }
   /// Runs `f` on the server's thread (PVs have no locks) and returns its result.
   template <class F>
   auto on_server(F f) -> decltype(f()) {
-    std::packaged_task<decltype(f())()> task(std::move(f));
-    auto result = task.get_future();
-    boost::asio::post(io_, [&task] { task(); });
-    return result.get();
+    return loopback_->on_server(std::move(f));
   }
   /// The server's log lines so far (protocol errors would show here).
   [[nodiscard]] std::vector<std::string> log() const {
@@ -70,22 +64,12 @@ class CaSim {
     m.prefix = "itest:m1";
     m.velo = 10;
     m.accl = 0.1;
-    sim::CaServer::Options o;
-    o.port = 0;
-    o.repeater_port = 0;
-    o.log = [this](std::string_view line) {
-      std::scoped_lock lock(mutex_);
-      log_.emplace_back(line);
-    };
-    server_ = std::make_unique<sim::CaServer>(
-        io_, db_, std::vector<std::shared_ptr<sim::Device>>{std::make_shared<sim::MotorRecord>(m)},
-        o);
-    const auto port = std::to_string(server_->port());
-    ::setenv("EPICS_CA_AUTO_ADDR_LIST", "NO", 1);
-    ::setenv("EPICS_CA_ADDR_LIST", ("127.0.0.1:" + port).c_str(), 1);
-    ::setenv("EPICS_CA_SERVER_PORT", port.c_str(), 1);
-    ::setenv("EPICS_CA_REPEATER_PORT", std::to_string(server_->repeater_port()).c_str(), 1);
-    thread_ = std::thread([this] { io_.run(); });
+    loopback_ = std::make_unique<pandafly::test::CaLoopback>(
+        db_, std::vector<std::shared_ptr<sim::Device>>{std::make_shared<sim::MotorRecord>(m)},
+        [this](std::string_view line) {
+          std::scoped_lock lock(mutex_);
+          log_.emplace_back(line);
+        });
   }
 
   void add(std::string name, sim::Elements v, sim::Metadata m = {}, bool writable = true,
@@ -120,14 +104,14 @@ class CaSim {
     add("cli:long", sim::Longs{42});
     add("cli:enum", sim::Enums{1}, modes);
     add("cli:double", sim::Doubles{3.5}, mm);
+    add("big", sim::Doubles(1u << 20, 0.0), {}, true, 1u << 20);
+    for (int i = 0; i < 200; ++i) add("many:" + std::to_string(i), sim::Longs{i});
   }
 
-  boost::asio::io_context io_;
   std::shared_ptr<sim::PvDatabase> db_;
-  std::unique_ptr<sim::CaServer> server_;
-  std::thread thread_;
   mutable std::mutex mutex_;
   std::vector<std::string> log_;
+  std::unique_ptr<pandafly::test::CaLoopback> loopback_;  // last: stopped first
 };
 
 }  // namespace ca_itest
