@@ -7,43 +7,10 @@
 
 #include <fmt/format.h>
 
+#include "sim/tick_search.hpp"
+
 namespace pandafly::sim::ca {
 namespace {
-
-// The first tick u in (lo, hi] with pred(u), given !pred(lo), pred(hi) and
-// pred monotone on [lo, hi]. Gallops outwards from `guess`, then bisects, so a
-// good guess costs a few evaluations and a bad one O(log(hi - lo)).
-template <class Pred>
-Tick first_true(Tick lo, Tick hi, Tick guess, Pred pred) {
-  guess = std::clamp(guess, lo + 1, hi);
-  Tick step = 1;
-  if (pred(guess)) {
-    hi = guess;
-    while (hi - step > lo) {
-      if (!pred(hi - step)) {
-        lo = hi - step;
-        break;
-      }
-      hi -= step;
-      step *= 2;
-    }
-  } else {
-    lo = guess;
-    while (lo + step < hi) {
-      if (pred(lo + step)) {
-        hi = lo + step;
-        break;
-      }
-      lo += step;
-      step *= 2;
-    }
-  }
-  while (hi - lo > 1) {
-    const Tick mid = lo + (hi - lo) / 2;
-    (pred(mid) ? hi : lo) = mid;
-  }
-  return hi;
-}
 
 // Where to start looking for the tick at which a monotone position goes from
 // p_lo (at lo) to `target` (reached by hi, at p_hi): extrapolate the velocity
@@ -114,7 +81,7 @@ Tick MotorMotion::reach_tick(Tick from, double x) const {
     if (p_hi == p_lo || dir * (p_hi - x) < 0 || dir * (x - p_lo) <= 0) continue;
     auto reached = [&](Tick u) { return dir * (dial_.position(u) - x) >= 0; };
     const Tick guess = guess_tick(lo, w.end, p_lo, p_hi, dial_.velocity(lo), x);
-    return first_true(lo, w.end, guess, reached);
+    return first_true_tick(lo, w.end, guess, reached);
   }
   return kNever;
 }
@@ -137,7 +104,7 @@ Tick MotorMotion::next_count_change(Tick t, double scale, double offset) const {
     const double threshold = p_hi > p_lo ? static_cast<double>(c) + 1 : static_cast<double>(c);
     const double v_lo = dial_.velocity(lo) * scale;
     const Tick guess = guess_tick(lo, w.end, p_lo, p_hi, v_lo, threshold);
-    return first_true(lo, w.end, guess, [&](Tick u) { return count(u) != c; });
+    return first_true_tick(lo, w.end, guess, [&](Tick u) { return count(u) != c; });
   }
   return kNever;
 }

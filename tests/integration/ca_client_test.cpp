@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 
 #include "ca_sim_fixture.hpp"
+#include "ca_test_helpers.hpp"
 #include "pandafly/ca/channel.hpp"
 #include "pandafly/ca/context.hpp"
 #include "pandafly/ca/monitor.hpp"
@@ -18,38 +19,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-template <class F>
-ca::Error error_of(F&& f) {
-  try {
-    f();
-  } catch (const ca::Error& e) {
-    return e;
-  }
-  FAIL("no ca::Error thrown");
-  return ca::Error({}, "", "");
-}
-
-class Recorder {
- public:
-  ca::Logger logger() {
-    return [this](const ca::LogMessage& m) {
-      std::scoped_lock lock(mutex_);
-      messages_.push_back(m);
-    };
-  }
-  std::vector<ca::LogMessage> messages() const {
-    std::scoped_lock lock(mutex_);
-    return messages_;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::vector<ca::LogMessage> messages_;
-};
+using ca_test::error_of;
+using ca_test::seconds_since;
+using Recorder = ca_test::LogRecorder;
 
 ca::Channel open(const ca::Context& ctx, const std::string& name) {
   return ca::Channel::connect(ctx, "itest:" + name, 5s);

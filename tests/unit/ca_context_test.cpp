@@ -22,20 +22,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-template <class F>
-ca::Error error_of(F&& f) {
-  try {
-    f();
-  } catch (const ca::Error& e) {
-    return e;
-  }
-  FAIL("no ca::Error thrown");
-  return ca::Error({}, "", "");
-}
+using ca_test::error_of;
+using ca_test::seconds_since;
 
 }  // namespace
 

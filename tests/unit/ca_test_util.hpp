@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ca_test_helpers.hpp"
 #include "pandafly/ca/context.hpp"
 #include "pandafly/ca/repeater_stand_in.hpp"
 
@@ -55,24 +56,5 @@ inline Loopback& loopback_environment() {
   });
   return env;
 }
-
-/// A thread-safe record of what a Context logged.
-class LogRecorder {
- public:
-  pandafly::ca::Logger logger() {
-    return [this](const pandafly::ca::LogMessage& m) {
-      std::scoped_lock lock(mutex_);
-      messages_.push_back(m);
-    };
-  }
-  std::vector<pandafly::ca::LogMessage> messages() const {
-    std::scoped_lock lock(mutex_);
-    return messages_;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::vector<pandafly::ca::LogMessage> messages_;
-};
 
 }  // namespace ca_test

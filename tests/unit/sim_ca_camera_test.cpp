@@ -13,51 +13,13 @@
 #include <doctest/doctest.h>
 
 #include "sim/ca/camera.hpp"
+#include "sim_ca_device_test_util.hpp"
 
 using namespace pandafly::sim;
 using namespace pandafly::sim::ca;
+using namespace pandafly::sim::ca::test;
 
 namespace {
-
-constexpr Tick kSecond = kTicksPerSecond;
-
-Tick ticks(double seconds) {
-  return static_cast<Tick>(std::llround(seconds * static_cast<double>(kTicksPerSecond)));
-}
-
-// Wall time of tick t, so that a PV's stamp tells the tick it was posted at.
-EpicsTime wall_of(Tick t) {
-  return {static_cast<std::uint32_t>(1'000'000'000 + t / kSecond),
-          static_cast<std::uint32_t>((t % kSecond) * 8)};
-}
-
-Tick tick_of(EpicsTime stamp) {
-  return (static_cast<Tick>(stamp.sec) - 1'000'000'000) * kSecond + stamp.nsec / 8;
-}
-
-double number(const Elements& e) {
-  return std::visit(
-      [](const auto& v) -> double {
-        using T = typename std::decay_t<decltype(v)>::value_type;
-        if constexpr (std::is_arithmetic_v<T>) {
-          return v.empty() ? 0.0 : static_cast<double>(v.front());
-        } else {
-          return 0.0;
-        }
-      },
-      e);
-}
-
-struct Posted {
-  std::string field;
-  double value;
-  Tick tick;
-};
-
-struct Done {
-  int calls = 0;
-  Tick tick = -1;
-};
 
 CameraConfig small_camera() {
   CameraConfig c;

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "sim/tick_search.hpp"
+
 namespace pandafly::sim::fpga {
 namespace {
 
@@ -28,41 +30,6 @@ Tick ticks_covering(double s) {
   while (n > 0 && seconds_between(0, n - 1) >= s) --n;
   while (seconds_between(0, n) < s) ++n;
   return n;
-}
-
-// The smallest u in (lo, hi] with changed(u), given !changed(lo), changed(hi) and
-// changed() monotone on [lo, hi]. Starts at `guess` and gallops outwards, then
-// bisects: a good guess costs two or three evaluations, a bad one O(log).
-template <class Pred>
-Tick first_true(Tick lo, Tick hi, Tick guess, Pred changed) {
-  guess = std::clamp(guess, lo + 1, hi);
-  Tick step = 1;
-  if (changed(guess)) {
-    hi = guess;
-    while (step < hi - lo) {
-      if (!changed(hi - step)) {
-        lo = hi - step;
-        break;
-      }
-      hi -= step;
-      step *= 2;
-    }
-  } else {
-    lo = guess;
-    while (step < hi - lo) {
-      if (changed(lo + step)) {
-        hi = lo + step;
-        break;
-      }
-      lo += step;
-      step *= 2;
-    }
-  }
-  while (hi - lo > 1) {
-    const Tick mid = lo + (hi - lo) / 2;
-    (changed(mid) ? hi : lo) = mid;
-  }
-  return hi;
 }
 
 void require_finite(const char* what, double value) {
@@ -289,7 +256,7 @@ Tick TrapezoidMotion::next_change(Tick t) const {
     // Up: the position reaches c + 1; down: it drops below c.
     const double threshold = it->dir > 0 ? static_cast<double>(c) + 1.0 : static_cast<double>(c);
     const Tick guess = it->start + ticks_covering(it->crossing_time(threshold));
-    return first_true(std::max(t, it->start), it->end, guess, changed);
+    return first_true_tick(std::max(t, it->start), it->end, guess, changed);
   }
   return kNever;
 }
