@@ -13,23 +13,11 @@
 
 using namespace pandafly::sim;
 using fpga::Tick;
+using test::logic_and_timing_blocks;
+using test::write_at;
 using Ticks = std::vector<Tick>;
 
 namespace {
-
-fpga::BehaviourRegistry logic_blocks() {
-  fpga::BehaviourRegistry r;
-  fpga::add_logic_behaviours(r);
-  fpga::add_timing_behaviours(r);
-  return r;
-}
-
-// Runs to t-1 and writes: the write takes effect on the bus at t.
-void write_at(test::Fpga& f, Tick t, std::string_view name, std::string_view value) {
-  REQUIRE(f.engine.now() < t);
-  f.engine.run_until(t - 1);
-  f.write(name, value);
-}
 
 // BITS.OUT<bit> high from `rise` to `fall`.
 void pulse(test::Fpga& f, std::string_view bit, Tick rise, Tick fall) {
@@ -49,7 +37,7 @@ void a_then_b(test::Fpga& f) {
 }  // namespace
 
 TEST_CASE("fpga BITS: OUTA..OUTD follow A..D from the tick after the write") {
-  test::Fpga f(logic_blocks());
+  test::Fpga f(logic_and_timing_blocks());
   f.write("BITS.A", "1");
   f.write("BITS.D", "1");
   CHECK_FALSE(f.bit("BITS.OUTA"));
@@ -64,7 +52,7 @@ TEST_CASE("fpga BITS: OUTA..OUTD follow A..D from the tick after the write") {
 }
 
 TEST_CASE("fpga TTLOUT: on_ttl_out sees every edge of VAL at its bus tick") {
-  test::Fpga f(logic_blocks());
+  test::Fpga f(logic_and_timing_blocks());
   std::vector<std::tuple<std::size_t, bool, Tick>> ttl;
   f.engine.on_ttl_out = [&](std::size_t n, bool v, Tick t) { ttl.emplace_back(n, v, t); };
   f.write("CLOCK1.PERIOD.RAW", "10");
@@ -81,7 +69,7 @@ TEST_CASE("fpga TTLOUT: on_ttl_out sees every edge of VAL at its bus tick") {
 }
 
 TEST_CASE("fpga LUT: FUNC expressions over A..E, A the most significant input") {
-  test::Fpga f(logic_blocks());
+  test::Fpga f(logic_and_timing_blocks());
   const std::vector<std::pair<std::string, std::string>> luts{
       {"LUT1", "A&B"}, {"LUT2", "A|B"}, {"LUT3", "~A"}, {"LUT4", "A&~B|E"}};
   for (const auto& [lut, func] : luts) {
@@ -106,7 +94,7 @@ TEST_CASE("fpga LUT: FUNC expressions over A..E, A the most significant input") 
 }
 
 TEST_CASE("fpga LUT: pulse TYPEs make an input 1 for exactly the tick of its edge") {
-  test::Fpga f(logic_blocks());
+  test::Fpga f(logic_and_timing_blocks());
   f.write("LUT1.TYPEA", "Pulse-On-Rising-Edge");
   f.write("LUT2.TYPEA", "Pulse-On-Either-Edge");
   f.write("LUT3.TYPEA", "Pulse-On-Falling-Edge");
@@ -132,7 +120,7 @@ TEST_CASE("fpga LUT: pulse TYPEs make an input 1 for exactly the tick of its edg
 }
 
 TEST_CASE("fpga SRGATE: SET and RST edges, reset wins when they coincide") {
-  test::Fpga f(logic_blocks());
+  test::Fpga f(logic_and_timing_blocks());
   for (const char* g : {"SRGATE1", "SRGATE2"}) {
     f.write(std::string(g) + ".ENABLE", "ONE");
     f.write(std::string(g) + ".SET", "BITS.OUTA");
@@ -158,7 +146,7 @@ TEST_CASE("fpga SRGATE: SET and RST edges, reset wins when they coincide") {
 }
 
 TEST_CASE("fpga SRGATE: WHEN_DISABLED, and FORCE_SET/FORCE_RST while enabled") {
-  test::Fpga f(logic_blocks());
+  test::Fpga f(logic_and_timing_blocks());
   f.write("SRGATE1.ENABLE", "BITS.OUTC");
   f.write("SRGATE1.SET", "BITS.OUTA");
   f.write("SRGATE1.WHEN_DISABLED", "Set output high");  // disabled: high at 1
@@ -181,7 +169,7 @@ TEST_CASE("fpga SRGATE: WHEN_DISABLED, and FORCE_SET/FORCE_RST while enabled") {
 }
 
 TEST_CASE("fpga DIV: DIVISOR 3 with FIRST_PULSE OutN and OutD") {
-  test::Fpga f(logic_blocks());
+  test::Fpga f(logic_and_timing_blocks());
   for (const char* d : {"DIV1", "DIV2"}) {
     f.write(std::string(d) + ".ENABLE", "ONE");
     f.write(std::string(d) + ".INP", "BITS.OUTA");
@@ -204,7 +192,7 @@ TEST_CASE("fpga DIV: DIVISOR 3 with FIRST_PULSE OutN and OutD") {
 }
 
 TEST_CASE("fpga DIV: ENABLE falling resets COUNT and ends the output pulse") {
-  test::Fpga f(logic_blocks());
+  test::Fpga f(logic_and_timing_blocks());
   f.write("DIV1.ENABLE", "BITS.OUTB");
   f.write("DIV1.INP", "BITS.OUTA");
   f.write("DIV1.DIVISOR", "3");
@@ -227,7 +215,7 @@ TEST_CASE("fpga DIV: ENABLE falling resets COUNT and ends the output pulse") {
 }
 
 TEST_CASE("fpga CALC: signed sum of the inputs shifted right, one tick after a change") {
-  test::Fpga f(logic_blocks());
+  test::Fpga f(logic_and_timing_blocks());
   f.write("COUNTER1.START", "100");
   f.write("COUNTER2.START", "7");
   f.write("COUNTER1.ENABLE", "ONE");  // seen at 1: OUT = START at 2

@@ -15,71 +15,19 @@
 
 using namespace pandafly::sim;
 using fpga::Tick;
+using test::Ticks;
 namespace {
-
-// Ticks of edges; printed by doctest when a check fails.
-struct Ticks : std::vector<Tick> {
-  using std::vector<Tick>::vector;
-  explicit Ticks(const std::vector<Tick>& v) : std::vector<Tick>(v) {}
-  friend std::ostream& operator<<(std::ostream& os, const Ticks& t) {
-    for (Tick x : t) os << x << ' ';
-    return os;
-  }
-};
-
-// Test-only INENC: VAL follows scripted legs, one wake pending at a time. A leg
-// puts `from + k·inc` on VAL at tick `at + k·every`, k = 0 … count − 1.
-class Ramp final : public fpga::Behaviour {
- public:
-  struct Leg {
-    Tick at;
-    std::int32_t from, inc;
-    Tick every, count;
-  };
-  void configure(const fpga::InstanceConfig& c, fpga::Engine&) override { out_ = c.pos_out("VAL"); }
-  void inputs(std::vector<fpga::Signal>&, std::vector<fpga::Signal>&) const override {}
-  void on_inputs(fpga::Engine&) override {}
-  /// Replaces the script; legs in time order, the first in the future.
-  void play(fpga::Engine& e, std::vector<Leg> legs) {
-    legs_ = std::move(legs);
-    leg_ = 0;
-    k_ = 0;
-    schedule(e);
-  }
-  void on_wake(fpga::Engine& e) override {
-    if (e.now() != next_) return;
-    const Leg& l = legs_[leg_];
-    e.set_pos(out_, l.from + static_cast<std::int32_t>(k_) * l.inc, e.now());
-    if (++k_ == l.count) {
-      ++leg_;
-      k_ = 0;
-    }
-    schedule(e);
-  }
-
- private:
-  void schedule(fpga::Engine& e) {
-    next_ = fpga::kNever;
-    if (leg_ >= legs_.size()) return;
-    next_ = legs_[leg_].at + k_ * legs_[leg_].every;
-    e.wake(*this, next_);
-  }
-  fpga::Signal out_ = 0;
-  std::vector<Leg> legs_;
-  std::size_t leg_ = 0;
-  Tick k_ = 0, next_ = fpga::kNever;
-};
 
 fpga::BehaviourRegistry registry() {
   fpga::BehaviourRegistry r;
-  r["INENC"] = [](const fpga::InstanceConfig&) { return std::make_unique<Ramp>(); };
+  r["INENC"] = [](const fpga::InstanceConfig&) { return std::make_unique<test::Ramp>(); };
   fpga::add_pcomp_behaviours(r);
   return r;
 }
 
 // PCOMP1 with INP = INENC1.VAL (the ramp).
 struct Rig {
-  Rig() : ramp(*dynamic_cast<Ramp*>(f.engine.behaviour("INENC1"))) {
+  Rig() : ramp(*dynamic_cast<test::Ramp*>(f.engine.behaviour("INENC1"))) {
     f.write("PCOMP1.INP", "INENC1.VAL");
   }
   void set(const std::vector<std::pair<std::string, std::string>>& params) {
@@ -90,7 +38,7 @@ struct Rig {
   std::string read(const std::string& field) { return f.read("PCOMP1." + field); }
 
   test::Fpga f{registry()};
-  Ramp& ramp;
+  test::Ramp& ramp;
 };
 
 // first, first + step, … (n ticks).

@@ -16,44 +16,12 @@
 
 using namespace pandafly::sim;
 using fpga::Tick;
+using test::Ticks;
 namespace {
-
-// Ticks of edges; printed by doctest when a check fails.
-struct Ticks : std::vector<Tick> {
-  using std::vector<Tick>::vector;
-  explicit Ticks(const std::vector<Tick>& v) : std::vector<Tick>(v) {}
-  friend std::ostream& operator<<(std::ostream& os, const Ticks& t) {
-    for (Tick x : t) os << x << ' ';
-    return os;
-  }
-};
-
-// Test-only INENC: VAL = from + k·inc at tick at + k·every, k = 0 … count − 1,
-// one wake pending at a time.
-class Ramp final : public fpga::Behaviour {
- public:
-  void configure(const fpga::InstanceConfig& c, fpga::Engine&) override { out_ = c.pos_out("VAL"); }
-  void inputs(std::vector<fpga::Signal>&, std::vector<fpga::Signal>&) const override {}
-  void on_inputs(fpga::Engine&) override {}
-  void play(fpga::Engine& e, Tick at, std::int32_t from, std::int32_t inc, Tick every, Tick count) {
-    at_ = at, from_ = from, inc_ = inc, every_ = every, count_ = count, k_ = 0;
-    e.wake(*this, at_);
-  }
-  void on_wake(fpga::Engine& e) override {
-    if (k_ >= count_ || e.now() != at_ + k_ * every_) return;
-    e.set_pos(out_, from_ + static_cast<std::int32_t>(k_) * inc_, e.now());
-    if (++k_ < count_) e.wake(*this, at_ + k_ * every_);
-  }
-
- private:
-  fpga::Signal out_ = 0;
-  Tick at_ = 0, every_ = 1, count_ = 0, k_ = 0;
-  std::int32_t from_ = 0, inc_ = 0;
-};
 
 fpga::BehaviourRegistry registry() {
   fpga::BehaviourRegistry r;
-  r["INENC"] = [](const fpga::InstanceConfig&) { return std::make_unique<Ramp>(); };
+  r["INENC"] = [](const fpga::InstanceConfig&) { return std::make_unique<test::Ramp>(); };
   fpga::add_seq_behaviours(r);
   return r;
 }
@@ -152,11 +120,11 @@ TEST_CASE("seq: two rows with REPEATS, TIME1/TIME2 × PRESCALE, table REPEATS 2"
 
 TEST_CASE("seq: POSA>=POSITION triggers on an encoder ramp, checked at each repeat") {
   Rig r;
-  auto* ramp = dynamic_cast<Ramp*>(r.f.engine.behaviour("INENC1"));
+  auto* ramp = dynamic_cast<test::Ramp*>(r.f.engine.behaviour("INENC1"));
   REQUIRE(ramp != nullptr);
   r.f.write("SEQ1.POSA", "INENC1.VAL");
   write_table(r.f, words({{1, kPosAGe, 500, 5, kA, 5, 0}, {2, kPosAGe, 600, 1, kA, 1, 0}}));
-  ramp->play(r.f.engine, 1000, 0, 1, 10, 2000);  // POSA = k at 1000 + 10k
+  ramp->play(r.f.engine, {{1000, 0, 1, 10, 2000}});  // POSA = k at 1000 + 10k
   r.f.write("SEQ1.ENABLE", "ONE");
   r.f.run(3000);
   CHECK(r.read("STATE") == "WAIT_TRIGGER");

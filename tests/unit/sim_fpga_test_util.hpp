@@ -5,6 +5,7 @@
 // edge is recorded.
 #include <cstdint>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,68 @@ class BitScript final : public fpga::Behaviour {
   fpga::Signal out_ = 0;
   std::vector<std::pair<fpga::Tick, bool>> steps_;
 };
+
+// Ticks of edges; printed by doctest when a check fails.
+struct Ticks : std::vector<fpga::Tick> {
+  using std::vector<fpga::Tick>::vector;
+  explicit Ticks(const std::vector<fpga::Tick>& v) : std::vector<fpga::Tick>(v) {}
+  friend std::ostream& operator<<(std::ostream& os, const Ticks& t) {
+    for (fpga::Tick x : t) os << x << ' ';
+    return os;
+  }
+};
+
+// Test-only INENC: VAL follows scripted legs, one wake pending at a time. A leg
+// puts `from + k·inc` on VAL at tick `at + k·every`, k = 0 … count − 1.
+class Ramp final : public fpga::Behaviour {
+ public:
+  struct Leg {
+    fpga::Tick at;
+    std::int32_t from, inc;
+    fpga::Tick every, count;
+  };
+  void configure(const fpga::InstanceConfig& c, fpga::Engine&) override { out_ = c.pos_out("VAL"); }
+  void inputs(std::vector<fpga::Signal>&, std::vector<fpga::Signal>&) const override {}
+  void on_inputs(fpga::Engine&) override {}
+  /// Replaces the script; legs in time order, the first in the future.
+  void play(fpga::Engine& e, std::vector<Leg> legs) {
+    legs_ = std::move(legs);
+    leg_ = 0;
+    k_ = 0;
+    schedule(e);
+  }
+  void on_wake(fpga::Engine& e) override {
+    if (e.now() != next_) return;
+    const Leg& l = legs_[leg_];
+    e.set_pos(out_, l.from + static_cast<std::int32_t>(k_) * l.inc, e.now());
+    if (++k_ == l.count) {
+      ++leg_;
+      k_ = 0;
+    }
+    schedule(e);
+  }
+
+ private:
+  void schedule(fpga::Engine& e) {
+    next_ = fpga::kNever;
+    if (leg_ >= legs_.size()) return;
+    next_ = legs_[leg_].at + k_ * legs_[leg_].every;
+    e.wake(*this, next_);
+  }
+  fpga::Signal out_ = 0;
+  std::vector<Leg> legs_;
+  std::size_t leg_ = 0;
+  fpga::Tick k_ = 0, next_ = fpga::kNever;
+};
+
+/// Only the logic and timing blocks (BITS, LUT, …, PULSE, CLOCK, COUNTER), so
+/// work in progress in other blocks cannot disturb their tests.
+inline fpga::BehaviourRegistry logic_and_timing_blocks() {
+  fpga::BehaviourRegistry r;
+  fpga::add_logic_behaviours(r);
+  fpga::add_timing_behaviours(r);
+  return r;
+}
 
 /// `registry` with TTLIN replaced by BitScript.
 inline fpga::BehaviourRegistry with_bit_scripts(fpga::BehaviourRegistry registry) {
@@ -102,5 +165,12 @@ struct Fpga {
   fpga::Engine engine;
   std::vector<Edge> edges;
 };
+
+/// Runs `f` to tick t-1 and writes: the write takes effect on the bus at t.
+inline void write_at(Fpga& f, fpga::Tick t, std::string_view name, std::string_view value) {
+  REQUIRE(f.engine.now() < t);
+  f.engine.run_until(t - 1);
+  f.write(name, value);
+}
 
 }  // namespace pandafly::sim::test

@@ -12,24 +12,11 @@
 
 using namespace pandafly::sim;
 using fpga::Tick;
+using test::logic_and_timing_blocks;
+using test::write_at;
 using Ticks = std::vector<Tick>;
 
 namespace {
-
-// Only the blocks under test, so work in progress elsewhere cannot disturb them.
-fpga::BehaviourRegistry timing_blocks() {
-  fpga::BehaviourRegistry r;
-  fpga::add_timing_behaviours(r);
-  fpga::add_logic_behaviours(r);
-  return r;
-}
-
-// Runs to t-1 and writes: the write takes effect on the bus at t.
-void write_at(test::Fpga& f, Tick t, std::string_view name, std::string_view value) {
-  REQUIRE(f.engine.now() < t);
-  f.engine.run_until(t - 1);
-  f.write(name, value);
-}
 
 // BITS.OUTA high from `rise` to `fall`.
 void pulse_a(test::Fpga& f, Tick rise, Tick fall) {
@@ -54,7 +41,7 @@ void pulse_setup(test::Fpga& f, Tick delay, Tick width, int pulses, Tick step) {
 }  // namespace
 
 TEST_CASE("fpga PULSE: DELAY, WIDTH, PULSES and STEP place every edge") {
-  test::Fpga f(timing_blocks());
+  test::Fpga f(logic_and_timing_blocks());
   pulse_setup(f, 10, 5, 3, 20);
   pulse_a(f, 100, 102);  // rising TRIG seen at 100
   f.engine.run_until(105);
@@ -68,7 +55,7 @@ TEST_CASE("fpga PULSE: DELAY, WIDTH, PULSES and STEP place every edge") {
 }
 
 TEST_CASE("fpga PULSE: DELAY 0 costs the register tick, PULSES 0 is one, falling TRIG_EDGE") {
-  test::Fpga f(timing_blocks());
+  test::Fpga f(logic_and_timing_blocks());
   pulse_setup(f, 0, 5, 0, 0);
   pulse_a(f, 100, 102);  // rise at 100 + max(1, 0) = 101, fall 5 later
   write_at(f, 150, "PULSE1.TRIG_EDGE", "Falling");
@@ -79,7 +66,7 @@ TEST_CASE("fpga PULSE: DELAY 0 costs the register tick, PULSES 0 is one, falling
 }
 
 TEST_CASE("fpga PULSE: WIDTH 0 is a delay line that keeps the input widths") {
-  test::Fpga f(timing_blocks());
+  test::Fpga f(logic_and_timing_blocks());
   pulse_setup(f, 10, 0, 1, 0);
   pulse_a(f, 100, 103);
   f.engine.run_until(105);
@@ -92,7 +79,7 @@ TEST_CASE("fpga PULSE: WIDTH 0 is a delay line that keeps the input widths") {
 }
 
 TEST_CASE("fpga PULSE: a pulse that would not start after the previous one ends is DROPPED") {
-  test::Fpga f(timing_blocks());
+  test::Fpga f(logic_and_timing_blocks());
   pulse_setup(f, 10, 5, 1, 0);
   // Rising TRIG at 100, 103, 105, 107 → outputs would rise at 110, 113, 115, 117.
   // 110..115 is queued; 113 overlaps it; 115 would merge with its fall at 115;
@@ -113,7 +100,7 @@ TEST_CASE("fpga PULSE: a pulse that would not start after the previous one ends 
 }
 
 TEST_CASE("fpga PULSE: the queue holds 1023 triggers, the rest are DROPPED") {
-  test::Fpga f(timing_blocks());
+  test::Fpga f(logic_and_timing_blocks());
   // CLOCK1 rises at 2 + 4k (enable written at 0, seen at 1); each rise queues a
   // pulse 1'000'000 ticks later. Stopped after the rise at 4118: 1030 triggers.
   raw(f, "CLOCK1.PERIOD", 4);
@@ -138,7 +125,7 @@ TEST_CASE("fpga PULSE: the queue holds 1023 triggers, the rest are DROPPED") {
 }
 
 TEST_CASE("fpga PULSE: ENABLE low stops a train, a parameter change clears the queue") {
-  test::Fpga f(timing_blocks());
+  test::Fpga f(logic_and_timing_blocks());
   pulse_setup(f, 10, 5, 5, 20);  // a trigger at t gives rises t+10, t+30, …, t+90
   pulse_a(f, 100, 102);
   write_at(f, 152, "PULSE1.ENABLE", "ZERO");  // mid-pulse (150..155): low at 153
@@ -153,7 +140,7 @@ TEST_CASE("fpga PULSE: ENABLE low stops a train, a parameter change clears the q
 }
 
 TEST_CASE("fpga CLOCK: rising edges every PERIOD from enable + 1, WIDTH high, WIDTH 0 half") {
-  test::Fpga f(timing_blocks());
+  test::Fpga f(logic_and_timing_blocks());
   raw(f, "CLOCK1.PERIOD", 10);
   raw(f, "CLOCK1.WIDTH", 3);
   f.write("CLOCK1.ENABLE", "ONE");  // seen at 1: first rise at 2
@@ -167,7 +154,7 @@ TEST_CASE("fpga CLOCK: rising edges every PERIOD from enable + 1, WIDTH high, WI
 }
 
 TEST_CASE("fpga CLOCK: ENABLE low stops it, enable and PERIOD writes restart the phase") {
-  test::Fpga f(timing_blocks());
+  test::Fpga f(logic_and_timing_blocks());
   raw(f, "CLOCK1.PERIOD", 10);
   raw(f, "CLOCK1.WIDTH", 5);
   f.write("CLOCK1.ENABLE", "BITS.OUTA");
@@ -182,7 +169,7 @@ TEST_CASE("fpga CLOCK: ENABLE low stops it, enable and PERIOD writes restart the
 }
 
 TEST_CASE("fpga CLOCK: PERIOD and WIDTH 0 stop it; PERIOD <= WIDTH becomes WIDTH + 1") {
-  test::Fpga f(timing_blocks());
+  test::Fpga f(logic_and_timing_blocks());
   f.write("CLOCK1.ENABLE", "ONE");
   f.engine.run_until(100);
   CHECK(f.edges_of("CLOCK1.OUT", true).empty());
@@ -197,7 +184,7 @@ TEST_CASE("fpga CLOCK: PERIOD and WIDTH 0 stop it; PERIOD <= WIDTH becomes WIDTH
 }
 
 TEST_CASE("fpga COUNTER: START on enable, STEP per rising TRIG, DIR high counts down") {
-  test::Fpga f(timing_blocks());
+  test::Fpga f(logic_and_timing_blocks());
   f.write("COUNTER1.ENABLE", "BITS.OUTB");
   f.write("COUNTER1.TRIG", "BITS.OUTA");
   f.write("COUNTER1.DIR", "BITS.OUTC");
@@ -223,7 +210,7 @@ TEST_CASE("fpga COUNTER: START on enable, STEP per rising TRIG, DIR high counts 
 }
 
 TEST_CASE("fpga COUNTER: leaving MIN..MAX wraps and raises CARRY until TRIG is low") {
-  test::Fpga f(timing_blocks());
+  test::Fpga f(logic_and_timing_blocks());
   f.write("COUNTER1.START", "8");  // firmware example: 8 + 4 > 10 → 12 - 21 = -9
   f.write("COUNTER1.STEP", "4");
   f.write("COUNTER1.MAX", "10");
@@ -255,7 +242,7 @@ TEST_CASE("fpga COUNTER: leaving MIN..MAX wraps and raises CARRY until TRIG is l
 }
 
 TEST_CASE("fpga COUNTER: SET loads OUT at once; On-Disable shows the count when ENABLE falls") {
-  test::Fpga f(timing_blocks());
+  test::Fpga f(logic_and_timing_blocks());
   f.write("COUNTER1.SET", "42");
   f.engine.run_until(1);
   CHECK(f.pos("COUNTER1.OUT") == 42);
@@ -277,7 +264,7 @@ TEST_CASE("fpga COUNTER: SET loads OUT at once; On-Disable shows the count when 
 }
 
 TEST_CASE("fpga chain: CLOCK → PULSE → TTLOUT with the one-tick register latencies") {
-  test::Fpga f(timing_blocks());
+  test::Fpga f(logic_and_timing_blocks());
   std::vector<std::tuple<std::size_t, bool, Tick>> ttl;
   f.engine.on_ttl_out = [&](std::size_t n, bool v, Tick t) { ttl.emplace_back(n, v, t); };
   raw(f, "CLOCK1.PERIOD", 100);
