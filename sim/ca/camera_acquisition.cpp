@@ -56,11 +56,7 @@ void Camera::run_until(Tick t) {
 }
 
 EpicsTime Camera::wall_at(Tick t) const {
-  const std::int64_t back_ns = (now_ - t) * 8;
-  std::int64_t ns = static_cast<std::int64_t>(wall_.sec) * 1'000'000'000 + wall_.nsec - back_ns;
-  ns = std::max<std::int64_t>(ns, 0);
-  return {static_cast<std::uint32_t>(ns / 1'000'000'000),
-          static_cast<std::uint32_t>(ns % 1'000'000'000)};
+  return wall_time_at(t, now_, wall_);
 }
 
 void Camera::start() {

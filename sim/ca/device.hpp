@@ -3,10 +3,23 @@
 // behaviour in simulation time. The CA server calls advance() on a timer and
 // before every batch of client requests, so put handlers run with the
 // device's time current.
+#include <cstdint>
+
 #include "sim/ca/pv.hpp"
 #include "sim/ticks.hpp"
 
 namespace pandafly::sim::ca {
+
+/// The EPICS time of tick `t`, given that tick `now` is `wall_now` (for time
+/// stamps of events a device computes after the fact; never before 1990).
+[[nodiscard]] inline EpicsTime wall_time_at(Tick t, Tick now, EpicsTime wall_now) {
+  const std::int64_t back_ns = (now - t) * 8;
+  std::int64_t ns =
+      static_cast<std::int64_t>(wall_now.sec) * 1'000'000'000 + wall_now.nsec - back_ns;
+  if (ns < 0) ns = 0;
+  return {static_cast<std::uint32_t>(ns / 1'000'000'000),
+          static_cast<std::uint32_t>(ns % 1'000'000'000)};
+}
 
 class Device {
  public:

@@ -63,11 +63,7 @@ void MotorRecord::run_until(Tick t) {
 }
 
 EpicsTime MotorRecord::wall_at(Tick t) const {
-  const std::int64_t back_ns = (now_ - t) * 8;
-  std::int64_t ns = static_cast<std::int64_t>(wall_.sec) * 1'000'000'000 + wall_.nsec - back_ns;
-  ns = std::max<std::int64_t>(ns, 0);
-  return {static_cast<std::uint32_t>(ns / 1'000'000'000),
-          static_cast<std::uint32_t>(ns % 1'000'000'000)};
+  return wall_time_at(t, now_, wall_);
 }
 
 double MotorRecord::accel_for(double speed) const {

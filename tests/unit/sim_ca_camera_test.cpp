@@ -31,7 +31,7 @@ CameraConfig small_camera() {
 }
 
 // A camera, its PVs (named without "FLIR5:") and a log of every value change.
-struct Rig {
+struct Rig : PostLog {
   explicit Rig(CameraConfig config = small_camera()) : camera(std::move(config)) {
     camera.publish(db);
     for (const auto& name : db.names()) {
@@ -62,17 +62,6 @@ struct Rig {
     now = t;
     camera.advance(t, wall_of(t));
   }
-  [[nodiscard]] std::vector<Posted> of(const std::string& field) const {
-    std::vector<Posted> out;
-    for (const auto& p : log)
-      if (p.field == field) out.push_back(p);
-    return out;
-  }
-  [[nodiscard]] std::vector<double> values(const std::string& field) const {
-    std::vector<double> out;
-    for (const auto& p : of(field)) out.push_back(p.value);
-    return out;
-  }
   [[nodiscard]] std::vector<Tick> ticks_of(const std::string& field) const {
     std::vector<Tick> out;
     for (const auto& p : of(field)) out.push_back(p.tick);
@@ -81,7 +70,6 @@ struct Rig {
 
   Camera camera;
   PvDatabase db;
-  std::vector<Posted> log;
   std::vector<FrameInfo> frames;
   Tick now = 0;
 };

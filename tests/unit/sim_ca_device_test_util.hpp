@@ -7,6 +7,7 @@
 #include <string>
 #include <type_traits>
 #include <variant>
+#include <vector>
 
 #include "sim/ca/pv.hpp"
 #include "sim/ticks.hpp"
@@ -49,6 +50,22 @@ struct Posted {
   std::string field;
   double value;
   Tick tick;
+};
+
+/// Changes posted by a device's PVs, in order.
+struct PostLog {
+  std::vector<Posted> log;
+  [[nodiscard]] std::vector<Posted> of(const std::string& field) const {
+    std::vector<Posted> out;
+    for (const auto& p : log)
+      if (p.field == field) out.push_back(p);
+    return out;
+  }
+  [[nodiscard]] std::vector<double> values(const std::string& field) const {
+    std::vector<double> out;
+    for (const auto& p : of(field)) out.push_back(p.value);
+    return out;
+  }
 };
 
 /// What a put's completion reported, and when.

@@ -30,7 +30,7 @@ MotorConfig base_config() {
 }
 
 // A motor, its PVs and a log of every value change.
-struct Rig {
+struct Rig : PostLog {
   explicit Rig(MotorConfig config = base_config()) : motor(std::move(config)) {
     motor.publish(db);
     for (const auto& name : db.names()) {
@@ -70,17 +70,6 @@ struct Rig {
     motor.advance(t, wall_of(t));
   }
 
-  [[nodiscard]] std::vector<Posted> of(const std::string& field) const {
-    std::vector<Posted> out;
-    for (const auto& p : log)
-      if (p.field == field) out.push_back(p);
-    return out;
-  }
-  [[nodiscard]] std::vector<double> values(const std::string& field) const {
-    std::vector<double> out;
-    for (const auto& p : of(field)) out.push_back(p.value);
-    return out;
-  }
   [[nodiscard]] std::vector<std::string> fields_at(Tick t) const {
     std::vector<std::string> out;
     for (const auto& p : log)
@@ -90,7 +79,6 @@ struct Rig {
 
   MotorRecord motor;
   PvDatabase db;
-  std::vector<Posted> log;
   Tick now = 0;
 };
 
