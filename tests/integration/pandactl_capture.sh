@@ -19,6 +19,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 start_peer() {  # start_peer ARGS...: sets $peer and $data_port
   [ -n "$peer" ] && { kill "$peer" 2>/dev/null || true; wait "$peer" 2>/dev/null || true; }
+  : >"$work/peer.out"  # emptied here, not by the child's redirect: the wait below must not see the last peer's line
   "$peer_bin" "$@" >"$work/peer.out" 2>&1 &
   peer=$!
   for _ in $(seq 100); do grep -q "data 127.0.0.1:" "$work/peer.out" && break; sleep 0.1; done

@@ -12,6 +12,7 @@ trap '[ -n "$sim" ] && kill $sim 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' 
 fail() { echo "FAIL: $*"; exit 1; }
 
 start_sim() {  # start_sim ARGS... ; sets sim, port, data_port
+  : >"$work/sim.out"  # emptied here, not by the child's redirect: the wait below must not see the last run's line
   "$sim_bin" panda --control-port 0 --data-port 0 "$@" >"$work/sim.out" 2>&1 &
   sim=$!
   for _ in $(seq 100); do grep -q "control 127.0.0.1:" "$work/sim.out" && break; sleep 0.1; done
