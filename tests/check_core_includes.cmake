@@ -6,11 +6,24 @@
 # design and lives outside these folders; a module that joins the core is added
 # to this list.
 set(core_modules panda)
+# Core files of modules that also hold I/O-tier code (capture: the sans-IO
+# ADZMQ decoder next to the threaded writers).
+set(core_extra_files
+  include/pandafly/capture/adzmq.hpp
+  src/capture/adzmq.cpp
+  src/capture/adzmq_text.hpp
+  src/capture/adzmq_text.cpp)
 set(core_globs "")
 foreach(m IN LISTS core_modules)
   list(APPEND core_globs ${ROOT}/include/pandafly/${m}/*.hpp ${ROOT}/src/${m}/*.cpp ${ROOT}/src/${m}/*.hpp)
 endforeach()
 file(GLOB_RECURSE core_files ${core_globs})
+foreach(f IN LISTS core_extra_files)
+  if(NOT EXISTS ${ROOT}/${f})
+    message(FATAL_ERROR "core file ${ROOT}/${f} is listed but missing")
+  endif()
+  list(APPEND core_files ${ROOT}/${f})
+endforeach()
 set(forbidden
   "#include[ \t]*<boost/asio"
   "#include[ \t]*<(thread|mutex|condition_variable|future|chrono|fstream|iostream|cstdio|stdio\\.h)>"
