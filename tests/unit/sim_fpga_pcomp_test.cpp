@@ -20,9 +20,8 @@ namespace {
 
 fpga::BehaviourRegistry registry() {
   fpga::BehaviourRegistry r;
-  r["INENC"] = [](const fpga::InstanceConfig&) { return std::make_unique<test::Ramp>(); };
   fpga::add_pcomp_behaviours(r);
-  return r;
+  return test::with_ramp_encoder(std::move(r));
 }
 
 // PCOMP1 with INP = INENC1.VAL (the ramp).

@@ -21,9 +21,8 @@ namespace {
 
 fpga::BehaviourRegistry registry() {
   fpga::BehaviourRegistry r;
-  r["INENC"] = [](const fpga::InstanceConfig&) { return std::make_unique<test::Ramp>(); };
   fpga::add_seq_behaviours(r);
-  return r;
+  return test::with_ramp_encoder(std::move(r));
 }
 
 constexpr std::uint32_t kA = 1, kB = 2;  // OUTA, OUTB bits of a phase

@@ -104,6 +104,12 @@ inline fpga::BehaviourRegistry logic_and_timing_blocks() {
   return r;
 }
 
+/// `registry` with INENC replaced by Ramp.
+inline fpga::BehaviourRegistry with_ramp_encoder(fpga::BehaviourRegistry registry) {
+  registry["INENC"] = [](const fpga::InstanceConfig&) { return std::make_unique<Ramp>(); };
+  return registry;
+}
+
 /// `registry` with TTLIN replaced by BitScript.
 inline fpga::BehaviourRegistry with_bit_scripts(fpga::BehaviourRegistry registry) {
   registry["TTLIN"] = [](const fpga::InstanceConfig&) { return std::make_unique<BitScript>(); };
