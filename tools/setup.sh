@@ -15,6 +15,8 @@ packages=(
   # EPICS Channel Access: libca (no headers: the project declares what it
   # uses) and pyepics, an independent client for the CA simulator's tests
   libca-dev python3-pyepics
+  # ZeroMQ: the camera frames (areaDetector ADZMQ) and their simulator
+  libzmq3-dev cppzmq-dev python3-zmq
 )
 
 missing=()
