@@ -17,6 +17,12 @@ packages=(
   libca-dev python3-pyepics
   # ZeroMQ: the camera frames (areaDetector ADZMQ) and their simulator
   libzmq3-dev cppzmq-dev python3-zmq
+  # DXfile: LZ4 (hdf5-filter-plugin) and bitshuffle+LZ4 (bitshuffle: its
+  # libh5bshuf.so, filter 32008) HDF5 filter plugins; dxchange (which imports six,
+  # tifffile, pandas, scipy without declaring them) and skimage read files
+  # back and reconstruct them in tests; xmllint checks the layouts are well-formed XML
+  hdf5-filter-plugin bitshuffle python3-dxchange python3-six python3-tifffile python3-pandas
+  python3-scipy python3-skimage libxml2-utils
 )
 
 missing=()

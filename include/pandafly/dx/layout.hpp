@@ -1,0 +1,119 @@
+#pragma once
+// Layout: the tree an areaDetector NDFileHDF5 layout XML file describes
+// (file-formats.md §2), as plain values. parse_layout() reads the XML;
+// dx::Writer builds the HDF5 file from the tree; `pandafly-dx validate`
+// checks a file against it. Part of the sans-IO core: no I/O here, the caller
+// reads the file and passes its text.
+//
+// Rules (the plugin's parser, NDFileHDF5LayoutXML.cpp, as the reference
+// describes it — layout files beamline staff already have must load as they are):
+//   - Root <hdf5_layout>, optional attribute auto_ndattr_default (true|false,
+//     default true); any other root attribute is an error.
+//   - <global name="detector_data_destination" ndattribute="X"/>: frames are
+//     routed by the string NDAttribute X (e.g. HDF5FrameLocation) to the
+//     detector dataset with exactly that full path, else to the default one.
+//     Any other global name is an error.
+//   - <group name ndattr_default?> holds datasets, attributes, hardlinks and
+//     groups in any order. <dataset name source=detector|ndattribute|constant>
+//     holds attributes. <attribute name source=constant|ndattribute>.
+//     <hardlink name target="/absolute/path">.
+//   - `when`: exactly "OnFileOpen" or "OnFileClose" select those; absent,
+//     "OnFileWrite" or any other text means per frame (the plugin's own
+//     behaviour). Attributes default to OnFileOpen.
+//   - constant `type`: int → int32, float → float64, string (default);
+//     a constant value "1,2,3" is an array.
+//   - Names must be non-empty and contain no '/'; duplicate names within one
+//     group are an error. Unknown elements are an error.
+//   - Errors name the line and what is wrong:
+//     "line 12: <dataset name="data">: source="detektor" is not detector,
+//     ndattribute or constant".
+//
+// Example:
+//   auto r = dx::parse_layout(text);
+//   if (auto* e = std::get_if<dx::LayoutError>(&r)) fail(path + ": " + e->message);
+//   const dx::Layout& layout = std::get<dx::Layout>(r);
+//   for (const auto& p : layout.detector_paths()) ...   // "/exchange/data", ...
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace pandafly::dx {
+
+enum class Source { detector, ndattribute, constant };
+enum class When { on_file_open, on_frame, on_file_close };
+enum class ValueType { int32, float64, string };
+
+struct Attribute {
+  std::string name;
+  Source source = Source::constant;  ///< constant or ndattribute
+  std::string value;                 ///< constant: the text as written
+  ValueType type = ValueType::string;
+  std::string ndattribute;  ///< ndattribute: the NDAttribute's name
+  When when = When::on_file_open;
+  int line = 0;  ///< where it was declared, for messages
+  friend bool operator==(const Attribute&, const Attribute&) = default;
+};
+
+struct Dataset {
+  std::string name;
+  Source source = Source::detector;
+  std::string ndattribute;  ///< source ndattribute
+  std::string value;        ///< source constant
+  ValueType type = ValueType::string;
+  bool det_default = false;  ///< source detector: frames go here unless routed elsewhere
+  When when = When::on_frame;
+  std::vector<Attribute> attributes;
+  int line = 0;
+  friend bool operator==(const Dataset&, const Dataset&) = default;
+};
+
+struct Hardlink {
+  std::string name;
+  std::string target;  ///< absolute path of an object in the same file
+  int line = 0;
+  friend bool operator==(const Hardlink&, const Hardlink&) = default;
+};
+
+struct Group {
+  std::string name;  ///< "" for the root
+  bool ndattr_default = false;
+  std::vector<Attribute> attributes;
+  std::vector<Dataset> datasets;
+  std::vector<Hardlink> hardlinks;
+  std::vector<Group> groups;
+  int line = 0;
+  friend bool operator==(const Group&, const Group&) = default;
+};
+
+struct Layout {
+  Group root;
+  bool auto_ndattr_default = true;
+  /// The NDAttribute named by <global name="detector_data_destination">.
+  std::optional<std::string> destination_attribute;
+
+  /// Full paths ("/exchange/data") of every detector dataset, in document order.
+  [[nodiscard]] std::vector<std::string> detector_paths() const;
+  /// The detector dataset frames go to by default: the one with det_default,
+  /// else the first detector dataset in alphabetical order of full path (the
+  /// plugin's rule); nullopt if the layout has none.
+  [[nodiscard]] std::optional<std::string> default_detector_path() const;
+  /// Full path of the group with ndattr_default="true" (the first), or nullopt.
+  [[nodiscard]] std::optional<std::string> ndattr_default_path() const;
+  friend bool operator==(const Layout&, const Layout&) = default;
+};
+
+struct LayoutError {
+  int line = 0;         ///< 1-based; 0 when the XML did not parse far enough to know
+  std::string message;  ///< includes "line N: " when line > 0
+};
+
+/// Parses a layout XML document. Never throws on bad input.
+[[nodiscard]] std::variant<Layout, LayoutError> parse_layout(std::string_view xml);
+
+/// The layout's canonical XML text (parse_layout(to_xml(l)) == l, ignoring
+/// `line` fields): what `pandafly-dx layout --print` shows.
+[[nodiscard]] std::string to_xml(const Layout& layout);
+
+}  // namespace pandafly::dx
