@@ -12,7 +12,15 @@ set(core_extra_files
   include/pandafly/capture/adzmq.hpp
   src/capture/adzmq.cpp
   src/capture/adzmq_text.hpp
-  src/capture/adzmq_text.cpp)
+  src/capture/adzmq_text.cpp
+  include/pandafly/dx/layout.hpp
+  src/dx/layout.cpp
+  src/dx/layout_print.cpp
+  include/pandafly/dx/xdi.hpp
+  src/dx/xdi.cpp
+  src/dx/xdi_parse.cpp
+  include/pandafly/dx/metadata.hpp
+  src/dx/metadata.cpp)
 set(core_globs "")
 foreach(m IN LISTS core_modules)
   list(APPEND core_globs ${ROOT}/include/pandafly/${m}/*.hpp ${ROOT}/src/${m}/*.cpp ${ROOT}/src/${m}/*.hpp)

@@ -23,7 +23,22 @@
 //   - constant `type`: int → int32, float → float64, string (default);
 //     a constant value "1,2,3" is an array.
 //   - Names must be non-empty and contain no '/'; duplicate names within one
-//     group are an error. Unknown elements are an error.
+//     group are an error (groups, datasets and hardlinks share one namespace,
+//     attributes of one object another). Unknown elements are an error.
+//   - Booleans (auto_ndattr_default, ndattr_default, det_default) are "true"
+//     or "false"; anything else is an error (the plugin would silently read
+//     it as false). At most one dataset has det_default="true".
+//   - <hdf5_layout> may also hold datasets, attributes and hardlinks (e.g.
+//     the /implements dataset). The plugin only places root-level items after
+//     a group has closed, so layout files put them after the first group;
+//     to_xml() writes them after the groups.
+//   - Unknown XML attributes on elements other than the root are ignored, as
+//     by the plugin; so are those that do not apply to the element's source
+//     (e.g. value= on a detector dataset) — they are not kept in the model.
+//     Text inside elements is ignored; text outside the root is an error.
+//   - Attributes are never When::on_frame. Groups nest at most 64 deep.
+//   - LayoutError's message is the whole text to show; the parser never
+//     throws on bad input (only std::bad_alloc).
 //   - Errors name the line and what is wrong:
 //     "line 12: <dataset name="data">: source="detektor" is not detector,
 //     ndattribute or constant".
@@ -46,60 +61,62 @@ enum class When { on_file_open, on_frame, on_file_close };
 enum class ValueType { int32, float64, string };
 
 struct Attribute {
-  std::string name;
+  std::string name{};
   Source source = Source::constant;  ///< constant or ndattribute
-  std::string value;                 ///< constant: the text as written
+  std::string value{};               ///< constant: the text as written
   ValueType type = ValueType::string;
-  std::string ndattribute;  ///< ndattribute: the NDAttribute's name
+  std::string ndattribute{};  ///< ndattribute: the NDAttribute's name
   When when = When::on_file_open;
   int line = 0;  ///< where it was declared, for messages
   friend bool operator==(const Attribute&, const Attribute&) = default;
 };
 
 struct Dataset {
-  std::string name;
+  std::string name{};
   Source source = Source::detector;
-  std::string ndattribute;  ///< source ndattribute
-  std::string value;        ///< source constant
+  std::string ndattribute{};  ///< source ndattribute
+  std::string value{};        ///< source constant
   ValueType type = ValueType::string;
   bool det_default = false;  ///< source detector: frames go here unless routed elsewhere
   When when = When::on_frame;
-  std::vector<Attribute> attributes;
+  std::vector<Attribute> attributes{};
   int line = 0;
   friend bool operator==(const Dataset&, const Dataset&) = default;
 };
 
 struct Hardlink {
-  std::string name;
-  std::string target;  ///< absolute path of an object in the same file
+  std::string name{};
+  std::string target{};  ///< absolute path of an object in the same file
   int line = 0;
   friend bool operator==(const Hardlink&, const Hardlink&) = default;
 };
 
 struct Group {
-  std::string name;  ///< "" for the root
+  std::string name{};  ///< "" for the root
   bool ndattr_default = false;
-  std::vector<Attribute> attributes;
-  std::vector<Dataset> datasets;
-  std::vector<Hardlink> hardlinks;
-  std::vector<Group> groups;
+  std::vector<Attribute> attributes{};
+  std::vector<Dataset> datasets{};
+  std::vector<Hardlink> hardlinks{};
+  std::vector<Group> groups{};
   int line = 0;
   friend bool operator==(const Group&, const Group&) = default;
 };
 
 struct Layout {
-  Group root;
+  Group root{};
   bool auto_ndattr_default = true;
   /// The NDAttribute named by <global name="detector_data_destination">.
-  std::optional<std::string> destination_attribute;
+  std::optional<std::string> destination_attribute{};
 
-  /// Full paths ("/exchange/data") of every detector dataset, in document order.
+  /// Full paths ("/exchange/data") of every detector dataset, in tree order:
+  /// a group's datasets in document order, then its subgroups, depth first.
   [[nodiscard]] std::vector<std::string> detector_paths() const;
   /// The detector dataset frames go to by default: the one with det_default,
   /// else the first detector dataset in alphabetical order of full path (the
   /// plugin's rule); nullopt if the layout has none.
   [[nodiscard]] std::optional<std::string> default_detector_path() const;
-  /// Full path of the group with ndattr_default="true" (the first), or nullopt.
+  /// Full path of the group with ndattr_default="true" (the first, depth
+  /// first in document order), or nullopt.
   [[nodiscard]] std::optional<std::string> ndattr_default_path() const;
   friend bool operator==(const Layout&, const Layout&) = default;
 };

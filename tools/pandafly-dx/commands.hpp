@@ -1,0 +1,31 @@
+#pragma once
+// pandafly-dx subcommands: thin shells over dx::parse_layout and dx::validate.
+// Each returns the process exit code and prints to stdout (results) and
+// stderr (why a file could not be read).
+#include <string>
+
+namespace pandafly_dx {
+
+/// Exit codes (also in --help).
+enum Exit : int { ok = 0, findings = 1, unreadable = 2 };
+
+struct ValidateOptions {
+  std::string file;
+  std::string layout;  ///< "" = conventions only
+  bool json = false;
+};
+
+struct LayoutOptions {
+  std::string file;
+  bool print = false;  ///< print the canonical layout text
+};
+
+/// `validate FILE [--layout L] [--json]`: 0 no errors (warnings allowed),
+/// 1 errors found, 2 the file or the layout cannot be read.
+int cmd_validate(const ValidateOptions& o);
+
+/// `layout FILE [--print]`: 0 the layout loads, 1 it does not (the message
+/// names the file and line), 2 the file cannot be read.
+int cmd_layout(const LayoutOptions& o);
+
+}  // namespace pandafly_dx
