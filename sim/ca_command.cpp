@@ -1,5 +1,6 @@
 #include "ca_command.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -13,6 +14,7 @@
 
 #include "sim/ca/config.hpp"
 #include "sim/ca/server.hpp"
+#include "sim/camera/ca_camera_feed.hpp"
 
 namespace pandafly::sim {
 
@@ -44,21 +46,66 @@ CLI::App* add_ca_command(CLI::App& app, CaArgs& args) {
                   "beamline TOML (devices and prefixes; see sim/ca/beamline.toml); default: "
                   "the built-in micos:m1 stage and FLIR5 camera");
   cmd->add_flag("--list", args.list, "print the PV names served and exit");
+  cmd->add_option("--zmq", args.zmq,
+                  "publish the first camera's frames as its ZMQ plugin would (ADZMQ), with this "
+                  "NDZMQConfigure serverHost, e.g. 'tcp://*:1234' (PUB; '*' binds 127.0.0.1 "
+                  "only). Frames: projections of the phantom at the rotation motor's angle at "
+                  "the exposure's start; size and type from SizeX/SizeY/DataType");
   return cmd;
 }
 
-int run_ca(const CaArgs& args) {
-  std::vector<std::shared_ptr<ca::Device>> devices;
+namespace {
+
+/// The beamline of --config, or the built-in one; nullopt (message printed) on error.
+std::optional<ca::Beamline> load_beamline(const CaArgs& args) {
   try {
-    devices = ca::load_devices(
-        args.config.empty() ? std::nullopt : std::optional<std::filesystem::path>(args.config));
+    return ca::build_beamline(args.config.empty() ? ca::default_config()
+                                                  : ca::load_config(args.config));
   } catch (const std::exception& e) {
     fmt::print(stderr, "pandafly-sim ca: {}\n", e.what());
-    return 1;
+    return std::nullopt;
+  }
+}
+
+/// The camera's ZMQ plugin; time stamps from the server's simulation clock.
+std::unique_ptr<camera::CaCameraFeed> make_feed(const CaArgs& args, const ca::Beamline& beamline,
+                                                const ca::CaServer& server) {
+  const auto& cam = beamline.cameras.front();
+  camera::CaCameraFeed::Options options;
+  options.publisher.server_host = args.zmq;
+  options.publisher.format = camera::FrameFormat{static_cast<std::size_t>(cam->config().size_x),
+                                                 static_cast<std::size_t>(cam->config().size_y),
+                                                 camera::data_type_of(cam->config().data_type)};
+  options.epics_seconds = [&server](Tick t) {
+    const double unix_now =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    return unix_now - camera::kEpicsEpochUnixSeconds -
+           static_cast<double>(server.now() - t) * kSecondsPerTick;
+  };
+  return std::make_unique<camera::CaCameraFeed>(cam, camera::rotation_motor(beamline),
+                                                std::move(options));
+}
+
+}  // namespace
+
+int run_ca(const CaArgs& args) {
+  std::optional<ca::Beamline> beamline = load_beamline(args);
+  if (!beamline) return 1;
+  if (!args.zmq.empty()) {
+    if (beamline->cameras.empty()) {
+      fmt::print(stderr, "pandafly-sim ca: --zmq: the beamline has no camera\n");
+      return 1;
+    }
+    try {
+      (void)camera::sender_socket_for(args.zmq);
+    } catch (const std::invalid_argument& e) {
+      fmt::print(stderr, "pandafly-sim ca: --zmq: {}\n", e.what());
+      return 1;
+    }
   }
   auto db = std::make_shared<ca::PvDatabase>();
   if (args.list) {
-    for (auto& d : devices) d->publish(*db);
+    for (auto& d : beamline->devices()) d->publish(*db);
     for (const auto& name : db->names()) fmt::print("{}\n", name);
     return 0;
   }
@@ -68,7 +115,7 @@ int run_ca(const CaArgs& args) {
     ca::CaServer::Options options;
     options.port = args.port;
     options.repeater_port = args.repeater_port;
-    server = std::make_unique<ca::CaServer>(io, db, devices, options);
+    server = std::make_unique<ca::CaServer>(io, db, beamline->devices(), options);
   } catch (const boost::system::system_error& e) {
     fmt::print(stderr, "pandafly-sim ca: cannot listen on 127.0.0.1 (port {}, repeater {}): {}\n",
                args.port, args.repeater_port, e.code().message());
@@ -77,10 +124,25 @@ int run_ca(const CaArgs& args) {
     fmt::print(stderr, "pandafly-sim ca: {}\n", e.what());
     return 1;
   }
+  // Destroyed before the server and the devices: it unhooks the camera, then
+  // stops its publisher thread (io.run() has returned by then).
+  std::unique_ptr<camera::CaCameraFeed> feed;
+  try {
+    if (!args.zmq.empty()) feed = make_feed(args, *beamline, *server);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "pandafly-sim ca: --zmq: {}\n", e.what());
+    return 2;
+  }
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int) { server->stop(); });
-  fmt::print("pandafly-sim ca: 127.0.0.1:{} repeater 127.0.0.1:{}, {} PVs\n", server->port(),
+  fmt::print("pandafly-sim ca: 127.0.0.1:{} repeater 127.0.0.1:{}, {} PVs", server->port(),
              server->repeater_port(), db->size());
+  if (feed) {
+    const auto& s = feed->publisher().socket();
+    fmt::print(", ZMQ {} {} {}", s.pattern == camera::SocketPattern::pub ? "PUB" : "PUSH",
+               s.bind ? "bind" : "connect", feed->publisher().endpoint());
+  }
+  fmt::print("\n");
   std::fflush(stdout);
   io.run();
   return 0;

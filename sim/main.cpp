@@ -2,7 +2,9 @@
 //   pandafly-sim panda [--control-port P] [--data-port Q] [--command-log FILE]
 //                      [--clock real-time|fast] [--design FILE] [--persist FILE]
 //                      [--inenc1-velocity COUNTS_PER_S]
-//   pandafly-sim ca [--port P] [--repeater-port R] [--config beamline.toml] [--list]
+//   pandafly-sim ca [--port P] [--repeater-port R] [--config beamline.toml] [--list] [--zmq
+//   SERVERHOST] pandafly-sim camera [--server-host S] [--size WxH] [--type T] [--rate HZ] [--frames
+//   N] ...
 // prints "pandafly-sim panda: control 127.0.0.1:P data 127.0.0.1:Q" once listening
 // (real ports when 0 was asked for) and runs until SIGINT/SIGTERM.
 // Exit codes: 0 clean shutdown, 1 bad arguments or design file, 2 cannot listen,
@@ -26,6 +28,7 @@
 #include <fmt/format.h>
 
 #include "ca_command.hpp"
+#include "camera_command.hpp"
 #include "sim/panda/design_file.hpp"
 #include "sim/panda/fpga/motion.hpp"
 #include "sim/panda/fpga_runner.hpp"
@@ -164,8 +167,16 @@ int main(int argc, char** argv) {
   sim::CaArgs ca;
   auto* ca_cmd = sim::add_ca_command(app, ca);
 
-  CLI11_PARSE(app, argc, argv);
+  sim::CameraArgs camera;
+  auto* camera_cmd = sim::add_camera_command(app, camera);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 1;  // --help: 0; every bad argument: 1, as documented above
+  }
   if (panda_cmd->parsed()) return run_panda(panda);
   if (ca_cmd->parsed()) return sim::run_ca(ca);
+  if (camera_cmd->parsed()) return sim::run_camera(camera);
   return 1;
 }

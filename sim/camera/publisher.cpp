@@ -1,0 +1,233 @@
+#include "sim/camera/publisher.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+
+#include <fmt/format.h>
+#include <zmq.hpp>
+
+#include "sim/camera/buffer_pool.hpp"
+
+namespace pandafly::sim::camera {
+
+struct Publisher::Impl {
+  explicit Impl(PublisherOptions opts);
+  void open_socket();
+  void run() noexcept;
+  [[nodiscard]] std::optional<FrameJob> next_job();
+  void process(const FrameJob& job);
+  [[nodiscard]] BufferPool::Buffer* frame_buffer(const FrameJob& job, std::uint64_t seed);
+  bool send(const FrameJob& job, std::uint64_t id, BufferPool::Buffer* buffer);
+  void note_error(std::string text);
+
+  PublisherOptions options;
+  SenderSocket config;
+  std::string endpoint;
+  // Declaration order is destruction order reversed: the pool outlives the
+  // context, whose termination waits for (and frees) every queued message.
+  BufferPool pool;
+  zmq::context_t context{1};
+  zmq::socket_t socket;  // the publisher thread's once it runs
+  std::unique_ptr<FrameSource> source;
+  std::string header_text;
+  std::uint64_t next_id = 1;
+
+  mutable std::mutex mutex;  // jobs, busy, closed, stats
+  std::condition_variable job_ready;
+  std::condition_variable idle;
+  std::deque<FrameJob> jobs;
+  bool busy = false;
+  bool closed = false;
+  std::atomic<bool> stop_requested{false};
+  PublisherStats stats;
+  std::mutex stop_mutex;
+  std::thread thread;
+};
+
+Publisher::Impl::Impl(PublisherOptions opts)
+    : options(std::move(opts)),
+      config(sender_socket_for(options.server_host)),
+      pool(options.buffers, options.format) {
+  if (options.format) source = std::make_unique<FrameSource>(*options.format, options.source);
+  header_text.reserve(512);
+  open_socket();
+}
+
+void Publisher::Impl::open_socket() {
+  const bool pub = config.pattern == SocketPattern::pub;
+  try {
+    socket = zmq::socket_t(context, pub ? zmq::socket_type::pub : zmq::socket_type::push);
+    socket.set(zmq::sockopt::linger, static_cast<int>(options.linger.count()));
+    if (options.send_hwm > 0) socket.set(zmq::sockopt::sndhwm, options.send_hwm);
+    if (config.bind)
+      socket.bind(config.address);
+    else
+      socket.connect(config.address);
+    endpoint = socket.get(zmq::sockopt::last_endpoint);
+  } catch (const zmq::error_t& e) {
+    throw std::runtime_error(
+        fmt::format("camera publisher: cannot {}: {}", describe(config), e.what()));
+  }
+}
+
+void Publisher::Impl::run() noexcept {
+  while (auto job = next_job()) {
+    try {
+      process(*job);
+    } catch (const std::exception& e) {  // a bad format, bad_alloc, libzmq: count, go on
+      note_error(fmt::format("frame not published: {}", e.what()));
+    }
+    std::scoped_lock lock(mutex);
+    busy = false;
+    if (jobs.empty()) idle.notify_all();
+  }
+  socket.close();
+}
+
+std::optional<FrameJob> Publisher::Impl::next_job() {
+  std::unique_lock lock(mutex);
+  job_ready.wait(lock, [&] { return !jobs.empty() || closed; });
+  if (closed) return std::nullopt;
+  FrameJob job = std::move(jobs.front());
+  jobs.pop_front();
+  busy = true;
+  return job;
+}
+
+void Publisher::Impl::note_error(std::string text) {
+  std::scoped_lock lock(mutex);
+  ++stats.failed;
+  stats.last_error = std::move(text);
+}
+
+void Publisher::Impl::process(const FrameJob& job) {
+  const std::uint64_t id = job.unique_id.value_or(next_id);
+  next_id = id + 1;
+  {
+    std::scoped_lock lock(mutex);
+    stats.last_frame = id;
+  }
+  if (!source || source->format() != job.format)
+    source = std::make_unique<FrameSource>(job.format, options.source);
+  const std::uint64_t seed = job.seed.value_or(id);
+  BufferPool::Buffer* buffer = frame_buffer(job, seed);
+  if (!buffer) {
+    std::scoped_lock lock(mutex);
+    ++stats.no_buffer;
+    return;
+  }
+  const bool ok = send(job, id, buffer);
+  std::scoped_lock lock(mutex);
+  ++(ok ? stats.sent : stats.dropped);
+}
+
+/// A buffer holding the job's pixels (rendered now unless it already held
+/// them), or nullptr when every buffer is in flight.
+BufferPool::Buffer* Publisher::Impl::frame_buffer(const FrameJob& job, std::uint64_t seed) {
+  const RenderKey key{job.format, job.kind, job.kind == FrameKind::projection ? job.angle_deg : 0.0,
+                      options.source.noise ? seed : 0};
+  BufferPool::Buffer* b = pool.acquire(key, options.wait_for_buffer, [this] {
+    return stop_requested.load(std::memory_order_relaxed);
+  });
+  if (!b || b->key == key) return b;
+  try {
+    b->key.reset();
+    source->render(job.kind, job.angle_deg, seed, b->bytes);
+  } catch (...) {
+    pool.release(b);
+    throw;
+  }
+  b->key = key;
+  std::scoped_lock lock(mutex);
+  ++stats.rendered;
+  return b;
+}
+
+/// The two-part message, as NDPluginZMQ::sendNDArray sends it. False when
+/// libzmq would have blocked (the frame is dropped, the buffer freed).
+bool Publisher::Impl::send(const FrameJob& job, std::uint64_t id, BufferPool::Buffer* buffer) {
+  const ArrayHeader header{.frame = id,
+                           .timestamp = job.timestamp,
+                           .type = job.format.type,
+                           .shape = {job.format.height, job.format.width},
+                           .attributes = frame_attributes(job.kind, job.angle_deg)};
+  encode_adzmq_header(header, options.header, header_text);
+  zmq::message_t head(header_text.data(), header_text.size());
+  bool queued = false;
+  try {
+    queued = socket.send(head, zmq::send_flags::sndmore | zmq::send_flags::dontwait).has_value();
+  } catch (...) {
+    pool.release(buffer);
+    throw;
+  }
+  if (!queued) {
+    pool.release(buffer);
+    return false;
+  }
+  // From here the message owns the buffer: libzmq calls release_fn when it
+  // is done with it, sent or not.
+  zmq::message_t data(buffer->bytes.data(), buffer->bytes.size(), &BufferPool::release_fn, buffer);
+  return socket.send(data, zmq::send_flags::dontwait).has_value();
+}
+
+// ------------------------------------------------------------------ Publisher
+
+Publisher::Publisher(PublisherOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
+  impl_->thread = std::thread([impl = impl_.get()] { impl->run(); });
+}
+
+Publisher::~Publisher() {
+  stop();
+}
+
+bool Publisher::submit(FrameJob job) {
+  std::scoped_lock lock(impl_->mutex);
+  if (impl_->closed || impl_->jobs.size() >= impl_->options.queue_capacity) {
+    ++impl_->stats.overruns;
+    return false;
+  }
+  impl_->jobs.push_back(std::move(job));
+  ++impl_->stats.submitted;
+  impl_->job_ready.notify_one();
+  return true;
+}
+
+bool Publisher::wait_idle(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(impl_->mutex);
+  return impl_->idle.wait_for(
+      lock, timeout, [&] { return impl_->closed || (impl_->jobs.empty() && !impl_->busy); });
+}
+
+void Publisher::stop() {
+  std::scoped_lock stopping(impl_->stop_mutex);
+  {
+    std::scoped_lock lock(impl_->mutex);
+    impl_->closed = true;
+    impl_->jobs.clear();
+  }
+  impl_->stop_requested = true;
+  impl_->job_ready.notify_all();
+  impl_->idle.notify_all();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+PublisherStats Publisher::stats() const {
+  std::scoped_lock lock(impl_->mutex);
+  return impl_->stats;
+}
+
+const SenderSocket& Publisher::socket() const {
+  return impl_->config;
+}
+
+const std::string& Publisher::endpoint() const {
+  return impl_->endpoint;
+}
+
+}  // namespace pandafly::sim::camera

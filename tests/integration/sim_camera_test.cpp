@@ -1,0 +1,271 @@
+// The camera simulator's publisher against the project's real consumer,
+// capture::ZmqReceiver, over 127.0.0.1 with real libzmq: both socket patterns
+// (N frames sent = N received, in order, pixels as rendered), drops counted
+// when a bound PUSH has no peer, the legacy header, and the CA FLIR camera's
+// ZMQ plugin (CaCameraFeed): external triggers while the rotation motor moves
+// give frames at the motor's angle at each exposure's start.
+// Every bind is to port 0 and the peer reads the port back, so tests never
+// collide. Waits are deadlines against hangs, never speed assertions.
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "pandafly/capture/zmq_receiver.hpp"
+#include "sim/ca/camera.hpp"
+#include "sim/ca/motor_record.hpp"
+#include "sim/camera/ca_camera_feed.hpp"
+#include "sim/camera/frame_source.hpp"
+#include "sim/camera/publisher.hpp"
+
+namespace pandafly::sim::camera {
+namespace {
+
+using namespace std::chrono_literals;
+constexpr auto kDeadline = 10s;
+const FrameFormat kFormat{64, 48, capture::DataType::uint16};
+
+capture::ReceivedFrame pop_one(capture::ZmqReceiver& rx) {
+  auto f = rx.pop(std::chrono::duration_cast<std::chrono::milliseconds>(kDeadline));
+  REQUIRE_MESSAGE(f.has_value(),
+                  "no frame within the deadline; last error: ", rx.stats().last_error);
+  return std::move(*f);
+}
+
+PublisherOptions options_for(std::string server_host) {
+  PublisherOptions o;
+  o.server_host = std::move(server_host);
+  o.format = kFormat;
+  o.source.seed = 3;  // noise on: the receiver must get exactly these pixels
+  o.linger = 0ms;
+  o.queue_capacity = 64;
+  return o;
+}
+
+FrameJob job(double angle, FrameKind kind = FrameKind::projection) {
+  FrameJob j;
+  j.kind = kind;
+  j.angle_deg = angle;
+  j.timestamp = 1164304547.25 + angle;
+  j.format = kFormat;
+  return j;
+}
+
+double number(const capture::NDAttribute* a) {
+  REQUIRE(a != nullptr);
+  if (const auto* d = std::get_if<double>(&a->value)) return *d;
+  return static_cast<double>(std::get<std::int64_t>(a->value));  // %.17g of 12.0 is "12"
+}
+
+/// The frame's header and pixels are those of `sent`, numbered `id`.
+void check_frame(const capture::ReceivedFrame& f, const FrameJob& sent, std::uint64_t id,
+                 FrameSource& reference) {
+  const auto& h = f.frame().header;
+  CHECK(h.frame == id);
+  CHECK(h.timestamp == sent.timestamp);
+  CHECK(h.type == capture::DataType::uint16);
+  CHECK(h.shape == std::vector<std::size_t>{kFormat.height, kFormat.width});
+  REQUIRE(h.attribute("HDF5FrameLocation") != nullptr);
+  CHECK(std::get<std::string>(h.attribute("HDF5FrameLocation")->value) ==
+        hdf5_frame_location(sent.kind));
+  CHECK(number(h.attribute("theta_readout")) == sent.angle_deg);
+  const auto want = reference.render(sent.kind, sent.angle_deg, sent.seed.value_or(id));
+  REQUIRE(f.frame().data.size() == want.size());
+  CHECK(std::memcmp(f.frame().data.data(), want.data(), want.size()) == 0);
+}
+
+FrameSource reference_source() {
+  FrameSourceOptions o;
+  o.seed = 3;
+  return FrameSource(kFormat, o);
+}
+
+}  // namespace
+
+TEST_CASE("camera publisher: PUSH connect → PULL bind, N frames sent = N received, in order") {
+  capture::ZmqReceiver rx("tcp://127.0.0.1:0");  // untyped, no '*': the plugin PUSHes and connects
+  Publisher pub(options_for(rx.endpoint()));
+  CHECK(pub.socket().pattern == SocketPattern::push);
+  CHECK_FALSE(pub.socket().bind);
+  std::vector<FrameJob> sent;
+  sent.push_back(job(0, FrameKind::dark));
+  sent.push_back(job(0, FrameKind::flat));
+  for (int k = 0; k < 18; ++k) sent.push_back(job(0.5 * k));
+  for (const auto& j : sent) REQUIRE(pub.submit(j));
+  REQUIRE(pub.wait_idle(kDeadline));
+  FrameSource reference = reference_source();
+  for (std::size_t k = 0; k < sent.size(); ++k) {
+    INFO("frame ", k + 1);
+    check_frame(pop_one(rx), sent[k], k + 1, reference);
+  }
+  const auto s = pub.stats();
+  CHECK(s.sent == sent.size());
+  CHECK(s.dropped + s.no_buffer + s.overruns + s.failed == 0);
+  CHECK(s.last_frame == sent.size());
+  CHECK(rx.stats().missing == 0);
+  CHECK(rx.stats().bad == 0);
+}
+
+TEST_CASE("camera publisher: PUB bind → SUB connect, frames after the subscription all arrive") {
+  Publisher pub(options_for("tcp://127.0.0.1:0 PUB"));
+  capture::ZmqReceiver rx(pub.endpoint() + " PUB");
+  // Slow joiner (§3.5): publish until one frame arrives, then drain the copies.
+  const auto until = std::chrono::steady_clock::now() + kDeadline;
+  bool joined = false;
+  while (!joined && std::chrono::steady_clock::now() < until) {
+    (void)pub.submit(job(1));
+    joined = rx.pop(50ms).has_value();
+  }
+  REQUIRE(joined);
+  REQUIRE(pub.wait_idle(kDeadline));
+  while (rx.pop(200ms)) {
+  }
+  const std::uint64_t first = *pub.stats().last_frame + 1;
+  std::vector<FrameJob> sent;
+  for (int k = 0; k < 10; ++k) sent.push_back(job(2.0 * k));
+  for (const auto& j : sent) REQUIRE(pub.submit(j));
+  FrameSource reference = reference_source();
+  for (std::size_t k = 0; k < sent.size(); ++k) {
+    INFO("frame ", first + k);
+    check_frame(pop_one(rx), sent[k], first + k, reference);
+  }
+  CHECK(rx.stats().missing == 0);
+}
+
+TEST_CASE("camera publisher: a bound PUSH without a peer drops and counts (DroppedOutputArrays)") {
+  Publisher pub(options_for("tcp://127.0.0.1:0 PUSH BIND"));
+  for (int k = 0; k < 5; ++k) REQUIRE(pub.submit(job(k)));
+  REQUIRE(pub.wait_idle(kDeadline));
+  CHECK(pub.stats().dropped == 5);
+  CHECK(pub.stats().sent == 0);
+  // A peer joins: the numbers go on after the dropped ones, as uniqueId does.
+  capture::ZmqReceiver rx(pub.endpoint() + " PUSH BIND");
+  CHECK_FALSE(rx.socket().bind);
+  const auto until = std::chrono::steady_clock::now() + kDeadline;
+  std::optional<capture::ReceivedFrame> got;
+  while (!got && std::chrono::steady_clock::now() < until) {
+    (void)pub.submit(job(7));
+    got = rx.pop(50ms);
+  }
+  REQUIRE(got.has_value());
+  CHECK(got->frame().header.frame > 5);
+  CHECK(pub.stats().dropped >= 5);
+}
+
+TEST_CASE("camera publisher: without wait_for_buffer, a dry buffer pool drops and counts") {
+  // A connecting PUSH with no peer queues in libzmq, holding its buffer (§3.5).
+  auto o = options_for("tcp://127.0.0.1:9 PUSH CONNECT");  // the discard port: nobody listens
+  o.buffers = 2;
+  o.wait_for_buffer = false;
+  Publisher pub(o);
+  for (int k = 0; k < 5; ++k) REQUIRE(pub.submit(job(k)));
+  REQUIRE(pub.wait_idle(kDeadline));
+  const auto s = pub.stats();
+  CHECK(s.sent == 2);
+  CHECK(s.no_buffer == 3);
+  CHECK(s.last_frame == 5);
+}
+
+TEST_CASE("camera publisher: the legacy header reaches the receiver as shape fastest first") {
+  capture::ZmqReceiver rx("tcp://127.0.0.1:0");
+  auto o = options_for(rx.endpoint());
+  o.header = HeaderStyle::legacy;
+  Publisher pub(o);
+  REQUIRE(pub.submit(job(3)));
+  const auto f = pop_one(rx);
+  CHECK(f.frame().header.wire_order == capture::ShapeOrder::fastest_first);
+  CHECK(f.frame().header.shape == std::vector<std::size_t>{kFormat.height, kFormat.width});
+}
+
+TEST_CASE("camera publisher: a full queue or a stopped publisher refuses jobs, never blocks") {
+  capture::ZmqReceiver rx("tcp://127.0.0.1:0");
+  auto o = options_for(rx.endpoint());
+  o.queue_capacity = 2;
+  o.format = FrameFormat{1024, 1024, capture::DataType::uint16};  // slow enough to back up
+  Publisher pub(o);
+  std::size_t accepted = 0;
+  for (int k = 0; k < 50; ++k) accepted += pub.submit(job(k)) ? 1U : 0U;  // all different angles
+  CHECK(accepted < 50);
+  CHECK(pub.stats().overruns == 50 - accepted);
+  pub.stop();
+  CHECK_FALSE(pub.submit(job(1)));
+}
+
+// ------------------------------------------------------------------ CA camera
+
+namespace {
+
+Tick ticks(double seconds) {
+  return static_cast<Tick>(std::llround(seconds * static_cast<double>(kTicksPerSecond)));
+}
+
+ca::EpicsTime wall_of(Tick t) {
+  return {static_cast<std::uint32_t>(1'000'000'000 + t / kTicksPerSecond),
+          static_cast<std::uint32_t>((t % kTicksPerSecond) * 8)};
+}
+
+void put(const std::shared_ptr<ca::Pv>& pv, ca::Elements v) {
+  REQUIRE(pv != nullptr);
+  REQUIRE(pv->put(std::move(v), [](std::uint32_t) {}) == ca::kEcaNormal);
+}
+
+}  // namespace
+
+TEST_CASE("camera CA feed: external triggers while the stage turns → frames at its angle") {
+  ca::CameraConfig cc;
+  cc.size_x = 64;
+  cc.size_y = 48;
+  cc.acquire_time = 0.01;
+  auto cam = std::make_shared<ca::Camera>(cc);
+  auto motor = std::make_shared<ca::MotorRecord>(ca::MotorConfig{});
+  ca::PvDatabase db;
+  cam->publish(db);
+  motor->publish(db);
+  cam->advance(0, wall_of(0));
+  motor->advance(0, wall_of(0));
+
+  capture::ZmqReceiver rx("tcp://127.0.0.1:0");
+  CaCameraFeed::Options options;
+  options.publisher = options_for(rx.endpoint());
+  options.epics_seconds = [](Tick t) { return 1e9 + static_cast<double>(t) * kSecondsPerTick; };
+  CaCameraFeed feed(cam, motor, std::move(options));
+
+  put(motor->field("VAL"), ca::Doubles{90.0});  // 10 deg/s after a 0.5 s ramp
+  put(cam->pv("cam5:TriggerMode"), ca::Enums{1});
+  put(cam->pv("cam5:TriggerSource"), ca::Enums{2});  // Line1
+  put(cam->pv("cam5:ImageMode"), ca::Enums{1});
+  put(cam->pv("cam5:NumImages"), ca::Longs{3});
+  put(cam->pv("ZMQ1:EnableCallbacks"), ca::Enums{1});
+  put(cam->pv("cam5:Acquire"), ca::Enums{1});
+  const std::vector<Tick> triggers{ticks(0.25), ticks(1.0), ticks(2.5)};
+  for (Tick t : triggers) cam->external_trigger(t);  // as PandaFpga::on_ttl_out would
+  for (Tick t = 0; t <= ticks(3.0); t += ticks(0.05)) {
+    motor->advance(t, wall_of(t));
+    cam->advance(t, wall_of(t));
+  }
+  FrameSource reference = reference_source();
+  double last_angle = -1;
+  for (std::size_t k = 0; k < triggers.size(); ++k) {
+    INFO("frame ", k + 1);
+    const auto f = pop_one(rx);
+    const double angle = motor->motion()->position(triggers[k]);  // DIR Pos, OFF 0: dial = user
+    CHECK(angle > last_angle);
+    last_angle = angle;
+    FrameJob sent = job(angle);
+    sent.timestamp = 1e9 + static_cast<double>(triggers[k] + ticks(0.01)) * kSecondsPerTick;
+    check_frame(f, sent, k + 1, reference);  // unique id = the camera's, pixels at that angle
+  }
+  CHECK(last_angle > 10.0);
+  REQUIRE(feed.publisher().wait_idle(kDeadline));  // the counter follows the send
+  CHECK(feed.publisher().stats().sent == 3);
+}
+
+}  // namespace pandafly::sim::camera
