@@ -10,10 +10,12 @@
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "sim/camera/acquisition.hpp"
+#include "sim/camera/frame_source.hpp"
 #include "sim/camera/publisher.hpp"
 
 namespace pandafly::sim {
@@ -95,6 +97,28 @@ void run_free(camera::Acquisition& acq, camera::Publisher& pub) {
   }
 }
 
+/// The truth a reconstruction of the middle detector row is compared with
+/// (the projector's geometry: pixel u looks along x = (u - u0) * pixel, row v
+/// at z = ((H - 1) / 2 - v) * pixel).
+bool write_truth_slice(const CameraArgs& a, const FrameFormat& format) {
+  camera::FrameSource source(format, {.pixel_mm = a.pixel_mm, .noise = false});
+  const std::size_t w = format.width;
+  const double u0 = source.projector().axis_u0();
+  const double z =
+      ((static_cast<double>(format.height) - 1) / 2 - static_cast<double>(format.height / 2)) *
+      a.pixel_mm;
+  std::vector<float> slice(w * w);
+  for (std::size_t j = 0; j < w; ++j)
+    for (std::size_t i = 0; i < w; ++i)
+      slice[j * w + i] = static_cast<float>(
+          source.phantom().attenuation_at({(static_cast<double>(i) - u0) * a.pixel_mm,
+                                           (static_cast<double>(j) - u0) * a.pixel_mm, z}));
+  std::FILE* f = std::fopen(a.truth_slice.c_str(), "wb");
+  const bool ok = f && std::fwrite(slice.data(), sizeof(float), slice.size(), f) == slice.size();
+  if (f && std::fclose(f) != 0) return false;
+  return ok;
+}
+
 }  // namespace
 
 CLI::App* add_camera_command(CLI::App& app, CameraArgs& args) {
@@ -137,6 +161,11 @@ CLI::App* add_camera_command(CLI::App& app, CameraArgs& args) {
                   "pixel size at the sample, mm (the phantom fills "
                   "the field of view whatever the size)")
       ->capture_default_str();
+  cmd->add_option("--truth-slice", args.truth_slice,
+                  "write the phantom's attenuation (1/mm) in the plane the middle detector row "
+                  "sees to FILE before sending: W x W little-endian float32, row j = sample y, "
+                  "column i = sample x, both (index - (W-1)/2) * pixel-mm — what a "
+                  "reconstruction of that row must show");
   cmd->footer(
       "Frames carry NDAttributes ColorMode, HDF5FrameLocation and theta_readout (deg); frame "
       "numbers count from 1, timeStamp is seconds since the EPICS epoch (1990). Prints "
@@ -157,6 +186,11 @@ int run_camera(const CameraArgs& args) {
     return 1;
   }
   const FrameFormat format = acq->config().format;
+  if (!args.truth_slice.empty() && !write_truth_slice(args, format)) {
+    fmt::print(stderr, "pandafly-sim camera: --truth-slice {}: cannot write the file\n",
+               args.truth_slice);
+    return 1;
+  }
   try {
     pub = std::make_unique<camera::Publisher>(publisher_options(args, format));
   } catch (const std::exception& e) {

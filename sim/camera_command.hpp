@@ -23,6 +23,7 @@ struct CameraArgs {
   std::uint64_t seed = 0;
   bool legacy_header = false;
   double pixel_mm = 0.0065;
+  std::string truth_slice;  // write the phantom's mu at the middle row here (raw float32)
 };
 
 /// Adds the `camera` subcommand with its options.

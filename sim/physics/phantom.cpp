@@ -104,4 +104,17 @@ double Phantom::integrated_attenuation() const {
   return sum;
 }
 
+double Phantom::attenuation_at(const Vec3& p) const {
+  double mu = 0;
+  for (const auto& e : ellipsoids_) {
+    const double phi = e.phi_deg * std::numbers::pi / 180.0;
+    const double dx = p.x - e.x, dy = p.y - e.y, dz = p.z - e.z;
+    const double xp = dx * std::cos(phi) + dy * std::sin(phi);  // into the ellipsoid's x', y'
+    const double yp = -dx * std::sin(phi) + dy * std::cos(phi);
+    const double r = (xp / e.a) * (xp / e.a) + (yp / e.b) * (yp / e.b) + (dz / e.c) * (dz / e.c);
+    if (r <= 1) mu += e.mu;
+  }
+  return mu;
+}
+
 }  // namespace pandafly::sim::physics

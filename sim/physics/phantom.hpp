@@ -68,6 +68,10 @@ class Phantom {
   /// detector plane, whatever the angle.
   [[nodiscard]] double integrated_attenuation() const;
 
+  /// mu (1/mm) at `p` (sample frame): the sum over the ellipsoids containing
+  /// it (surface included). The truth a reconstruction is compared with.
+  [[nodiscard]] double attenuation_at(const Vec3& p) const;
+
  private:
   std::vector<Ellipsoid> ellipsoids_;
 };

@@ -25,20 +25,6 @@ constexpr std::size_t kAngles = 180;
 
 using Image = std::vector<double>;  // kWidth x kWidth, row-major, y down
 
-/// mu(x, y, 0) of the phantom (sample frame), point-sampled.
-double true_mu(const physics::Phantom& ph, double x, double y) {
-  double mu = 0;
-  for (const auto& e : ph.ellipsoids()) {
-    const double phi = e.phi_deg * std::numbers::pi / 180.0;
-    const double dx = x - e.x, dy = y - e.y, dz = -e.z;
-    const double xp = dx * std::cos(phi) + dy * std::sin(phi);
-    const double yp = -dx * std::sin(phi) + dy * std::cos(phi);
-    if ((xp / e.a) * (xp / e.a) + (yp / e.b) * (yp / e.b) + (dz / e.c) * (dz / e.c) <= 1)
-      mu += e.mu;
-  }
-  return mu;
-}
-
 struct Scan {
   std::vector<std::vector<double>> sinogram;  // [projection][u], line integrals
   std::vector<double> angles_deg;
@@ -139,8 +125,8 @@ TEST_CASE("camera scan: a filtered back-projection of the simulated scan shows t
   const double u0 = (static_cast<double>(kWidth) - 1) / 2;
   Image truth(kWidth * kWidth);
   for (std::size_t i = 0; i < truth.size(); ++i)
-    truth[i] = true_mu(scan.phantom, (static_cast<double>(i % kWidth) - u0) * kPixel,
-                       (u0 - static_cast<double>(i / kWidth)) * kPixel);
+    truth[i] = scan.phantom.attenuation_at({(static_cast<double>(i % kWidth) - u0) * kPixel,
+                                            (u0 - static_cast<double>(i / kWidth)) * kPixel, 0});
   const Image slice = fbp(scan, 1.0);
   const Image mirrored = fbp(scan, -1.0);
   const double c = correlation(slice, truth);
