@@ -55,6 +55,20 @@ void write_attribute_bytes(hid_t loc, const std::string& name, Type type, const 
   attr.close();
 }
 
+void write_attribute_array(hid_t loc, const std::string& name, Type type, const void* values,
+                           std::size_t count) {
+  const Handle file_type = make_type(type);
+  if (has_attribute(loc, name)) call({"H5Adelete", loc, name}, H5Adelete, loc, name.c_str());
+  const hsize_t dims[1] = {count};
+  const Handle space{call({"H5Screate_simple"}, H5Screate_simple, 1, dims, nullptr),
+                     Kind::dataspace};
+  Handle attr{call({"H5Acreate2", loc, name}, H5Acreate2, loc, name.c_str(), file_type.get(),
+                   space.get(), H5P_DEFAULT, H5P_DEFAULT),
+              Kind::attribute};
+  call({"H5Awrite", attr.get(), name}, H5Awrite, attr.get(), file_type.get(), values);
+  attr.close();
+}
+
 bool has_attribute(hid_t loc, const std::string& name) {
   return call({"H5Aexists", loc, name}, H5Aexists, loc, name.c_str()) > 0;
 }

@@ -53,7 +53,23 @@ void require(bool ok, const char* what) {
   if (!ok) throw std::invalid_argument(what);
 }
 
+Handle element_type(const Extendible& layout) {
+  return layout.string_bytes > 0 ? make_string_type(layout.string_bytes) : make_type(layout.type);
+}
+
+void add_filters(const Handle& dcpl, const std::vector<Filter>& filters) {
+  for (const auto& f : filters) {
+    call({"H5Pset_filter"}, H5Pset_filter, dcpl.get(), f.id, H5Z_FLAG_MANDATORY, f.cd_values.size(),
+         f.cd_values.data());
+  }
+}
+
 }  // namespace
+
+bool filter_available(H5Z_filter_t id) {
+  quiet_this_thread();
+  return H5Zfilter_avail(id) > 0;
+}
 
 Dataset::Dataset(Handle handle, Handle type) : handle_(std::move(handle)), type_(std::move(type)) {
   read_extent();
@@ -75,9 +91,33 @@ Dataset Dataset::create(hid_t loc, const std::string& name, const Extendible& la
   const std::vector<hsize_t> chunk = with_rows(layout.chunk_rows, layout.row_shape);
   call({"H5Pset_chunk", H5I_INVALID_HID, name}, H5Pset_chunk, dcpl.get(),
        static_cast<int>(chunk.size()), chunk.data());
-  Handle type = make_type(layout.type);
+  add_filters(dcpl, layout.filters);
+  Handle type = element_type(layout);
   Handle dset = create_raw(loc, name, type, space, dcpl);
   return {std::move(dset), std::move(type)};
+}
+
+Dataset Dataset::create_virtual(hid_t loc, const std::string& name, Type type,
+                                const std::vector<hsize_t>& row_shape,
+                                const std::vector<VirtualSource>& sources) {
+  hsize_t total = 0;
+  for (const auto& s : sources) total += s.rows;
+  const Handle space = simple_space(with_rows(total, row_shape), nullptr);
+  const Handle dcpl = make_property_list(H5P_DATASET_CREATE);
+  std::vector<hsize_t> start(row_shape.size() + 1, 0);
+  for (const auto& s : sources) {
+    if (s.rows == 0) continue;
+    const std::vector<hsize_t> count = with_rows(s.rows, row_shape);
+    call({"H5Sselect_hyperslab", H5I_INVALID_HID, name}, H5Sselect_hyperslab, space.get(),
+         H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
+    const Handle src_space = simple_space(count, nullptr);
+    call({"H5Pset_virtual", H5I_INVALID_HID, s.dataset}, H5Pset_virtual, dcpl.get(), space.get(),
+         s.file.c_str(), s.dataset.c_str(), src_space.get());
+    start[0] += s.rows;
+  }
+  Handle file_type = make_type(type);
+  Handle dset = create_raw(loc, name, file_type, space, dcpl);
+  return {std::move(dset), std::move(file_type)};
 }
 
 Dataset Dataset::create_scalar(hid_t loc, const std::string& name, Type type) {
@@ -152,6 +192,15 @@ void Dataset::write_chunk(hsize_t first, std::span<const std::byte> bytes) {
   require(chunk_rows_ > 0 && first % chunk_rows_ == 0 && first < rows_,
           "h5::Dataset::write_chunk: not the start of a chunk within the extent");
   require(bytes.size() == chunk_rows_ * row_bytes_, "h5::Dataset::write_chunk: not one chunk");
+  std::vector<hsize_t> offset(row_shape_.size() + 1, 0);
+  offset[0] = first;
+  call({"H5Dwrite_chunk", id()}, H5Dwrite_chunk, id(), H5P_DEFAULT, 0U, offset.data(), bytes.size(),
+       bytes.data());
+}
+
+void Dataset::write_filtered_chunk(hsize_t first, std::span<const std::byte> bytes) {
+  require(chunk_rows_ > 0 && first % chunk_rows_ == 0 && first < rows_,
+          "h5::Dataset::write_filtered_chunk: not the start of a chunk within the extent");
   std::vector<hsize_t> offset(row_shape_.size() + 1, 0);
   offset[0] = first;
   call({"H5Dwrite_chunk", id()}, H5Dwrite_chunk, id(), H5P_DEFAULT, 0U, offset.data(), bytes.size(),

@@ -12,7 +12,12 @@ static_assert(std::endian::native == std::endian::little,
 std::size_t size_of(Type t) noexcept {
   switch (t) {
     case Type::uint8:
+    case Type::int8:
       return 1;
+    case Type::int16:
+    case Type::uint16:
+      return 2;
+    case Type::float32:
     case Type::uint32:
     case Type::int32:
       return 4;
@@ -42,6 +47,14 @@ std::string_view to_string(Type t) noexcept {
       return "float64";
     case Type::int96:
       return "int96";
+    case Type::int8:
+      return "int8";
+    case Type::int16:
+      return "int16";
+    case Type::uint16:
+      return "uint16";
+    case Type::float32:
+      return "float32";
   }
   return "?";
 }
@@ -63,6 +76,14 @@ hid_t predefined(Type t) noexcept {
       return H5T_STD_I64LE;
     case Type::float64:
       return H5T_IEEE_F64LE;
+    case Type::int8:
+      return H5T_STD_I8LE;
+    case Type::int16:
+      return H5T_STD_I16LE;
+    case Type::uint16:
+      return H5T_STD_U16LE;
+    case Type::float32:
+      return H5T_IEEE_F32LE;
   }
   return H5T_STD_I64LE;
 }

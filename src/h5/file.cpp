@@ -29,6 +29,10 @@ unsigned open_flags(File::Access access) {
 
 File File::create(const std::filesystem::path& path, CreateOptions options) {
   const Handle fapl = file_access_for_writing();
+  if (options.alignment > 1) {
+    call({"H5Pset_alignment"}, H5Pset_alignment, fapl.get(), options.align_threshold,
+         options.alignment);
+  }
   const unsigned flags = options.overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL;
   const std::string name = path.string();
   hid_t id = call({"H5Fcreate", H5I_INVALID_HID, name}, H5Fcreate, name.c_str(), flags, H5P_DEFAULT,
@@ -83,6 +87,21 @@ Handle open_group(hid_t loc, const std::string& name) {
 
 bool exists(hid_t loc, const std::string& name) {
   return call({"H5Lexists", loc, name}, H5Lexists, loc, name.c_str(), H5P_DEFAULT) > 0;
+}
+
+bool path_exists(hid_t loc, const std::string& path) {
+  for (std::size_t end = path.find('/', 1);; end = path.find('/', end + 1)) {
+    const std::string prefix = path.substr(0, end);
+    if (prefix != "/" && !prefix.empty() && !exists(loc, prefix)) return false;
+    if (end == std::string::npos) return true;
+  }
+}
+
+void create_hard_link(hid_t loc, const std::string& target, const std::string& name) {
+  const Handle lcpl = make_property_list(H5P_LINK_CREATE);
+  call({"H5Pset_create_intermediate_group"}, H5Pset_create_intermediate_group, lcpl.get(), 1U);
+  call({"H5Lcreate_hard", loc, name}, H5Lcreate_hard, loc, target.c_str(), loc, name.c_str(),
+       lcpl.get(), H5P_DEFAULT);
 }
 
 }  // namespace pandafly::h5

@@ -309,3 +309,95 @@ TEST_CASE("SpaceReserve: a default one is disabled and always says yes") {
   CHECK_FALSE(reserve.enabled());
   CHECK_FALSE(reserve.ensure(0, std::uint64_t{1} << 50));
 }
+
+TEST_CASE("Dataset: camera pixel types, fixed-length string rows and filters round-trip") {
+  TempDir dir("h5_filters");
+  auto file = h5::File::create(dir.path / "f.h5");
+  std::vector<std::uint16_t> frame(4 * 6);
+  std::iota(frame.begin(), frame.end(), std::uint16_t{65530});  // wraps: the whole range
+  for (auto id : {H5Z_filter_t{H5Z_FILTER_DEFLATE}, H5Z_filter_t{32004}, H5Z_filter_t{32008}}) {
+    CAPTURE(id);
+    CHECK(h5::filter_available(id));  // Debian's hdf5-filter-plugin, found by default
+    std::vector<unsigned> cd = id == H5Z_FILTER_DEFLATE ? std::vector<unsigned>{4}
+                               : id == 32008            ? std::vector<unsigned>{0, 2}
+                                                        : std::vector<unsigned>{};
+    auto d = h5::Dataset::create(
+        file.id(), "/f" + std::to_string(id),
+        {.type = h5::Type::uint16, .chunk_rows = 1, .row_shape = {4, 6}, .filters = {{id, cd}}});
+    d.append(bytes_of(frame));
+    d.append(bytes_of(frame));
+    CHECK(d.read<std::uint16_t>() == [&] {
+      auto two = frame;
+      two.insert(two.end(), frame.begin(), frame.end());
+      return two;
+    }());
+  }
+  CHECK_FALSE(h5::filter_available(31999));
+  auto s = h5::Dataset::create(file.id(), "/s", {.chunk_rows = 8, .string_bytes = 16});
+  std::vector<char> rows(32, '\0');
+  std::memcpy(rows.data(), "first", 5);
+  std::memcpy(rows.data() + 16, "second", 6);
+  s.append(std::as_bytes(std::span(rows)));
+  CHECK(s.rows() == 2);
+  CHECK(s.read_bytes() == std::vector<std::byte>(std::as_bytes(std::span(rows)).begin(),
+                                                 std::as_bytes(std::span(rows)).end()));
+  auto f32 = h5::Dataset::create(file.id(), "/f32", {.type = h5::Type::float32, .chunk_rows = 2});
+  f32.append(bytes_of(std::vector<float>{1.5F, -2.25F}));
+  CHECK(f32.read<float>() == std::vector<float>{1.5F, -2.25F});
+  CHECK(f32.read<double>() == std::vector<double>{1.5, -2.25});  // converted by HDF5
+}
+
+TEST_CASE("Dataset::create_virtual concatenates sources; hard links and path_exists") {
+  TempDir dir("h5_vds");
+  const fs::path path = dir.path / "f.h5";
+  {
+    auto file = h5::File::create(path);
+    const h5::Extendible layout{.type = h5::Type::int32, .chunk_rows = 1, .row_shape = {2}};
+    auto a = h5::Dataset::create(file.id(), "/g/a", layout);
+    auto b = h5::Dataset::create(file.id(), "/g/b", layout);
+    a.append(bytes_of(std::vector<std::int32_t>{1, 2, 3, 4}));
+    b.append(bytes_of(std::vector<std::int32_t>{5, 6}));
+    auto v =
+        h5::Dataset::create_virtual(file.id(), "/v", h5::Type::int32, {2},
+                                    {{".", "/g/b", 1}, {".", "/nothing", 0}, {".", "/g/a", 2}});
+    CHECK(v.rows() == 3);
+    CHECK(v.read<std::int32_t>() == std::vector<std::int32_t>{5, 6, 1, 2, 3, 4});
+    CHECK_FALSE(h5::path_exists(file.id(), "/x/y/z"));  // exists() would throw here
+    CHECK(h5::path_exists(file.id(), "/g/a"));
+    CHECK(h5::path_exists(file.id(), "/"));
+    h5::create_hard_link(file.id(), "/g/a", "/links/deep/a");
+    CHECK(h5::Dataset::open(file.id(), "/links/deep/a").read<std::int32_t>().size() == 4);
+    const std::int32_t values[3] = {7, 8, 9};
+    h5::write_attribute_array(a.id(), "list", h5::Type::int32, values, 3);
+    file.close();
+  }
+  auto file = h5::File::open(path);  // the VDS reads back after reopening, too
+  CHECK(h5::Dataset::open(file.id(), "/v").read<std::int32_t>() ==
+        std::vector<std::int32_t>{5, 6, 1, 2, 3, 4});
+  const h5::Handle attr{H5Aopen_by_name(file.id(), "/g/a", "list", H5P_DEFAULT, H5P_DEFAULT),
+                        h5::Kind::attribute};
+  const h5::Handle space{H5Aget_space(attr.get()), h5::Kind::dataspace};
+  CHECK(H5Sget_simple_extent_npoints(space.get()) == 3);
+}
+
+TEST_CASE("File::create with alignment puts large chunks on aligned offsets") {
+  TempDir dir("h5_align");
+  for (const hsize_t alignment : {hsize_t{1}, hsize_t{4096}}) {
+    CAPTURE(alignment);
+    auto file = h5::File::create(dir.path / ("f" + std::to_string(alignment) + ".h5"),
+                                 {.alignment = alignment, .align_threshold = 1024});
+    auto d = h5::Dataset::create(file.id(), "/d",
+                                 {.type = h5::Type::uint8, .chunk_rows = 1, .row_shape = {3000}});
+    std::vector<std::uint8_t> row(3000, 7);
+    for (int i = 0; i < 3; ++i) d.append(bytes_of(row));
+    bool all_aligned = true;
+    for (hsize_t i = 0; i < 3; ++i) {
+      haddr_t addr = 0;
+      hsize_t size = 0;
+      const hsize_t at[2] = {i, 0};
+      REQUIRE(H5Dget_chunk_info_by_coord(d.id(), at, nullptr, &addr, &size) >= 0);
+      all_aligned = all_aligned && addr % 4096 == 0;
+    }
+    CHECK(all_aligned == (alignment == 4096));  // without alignment they are not
+  }
+}

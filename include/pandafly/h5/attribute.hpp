@@ -32,6 +32,9 @@ template <Scalar T>
 void write_attribute(hid_t loc, const std::string& name, T value) {
   write_attribute_bytes(loc, name, type_of<T>(), &value);
 }
+/// A 1-D attribute of `count` values of `type` from `count * size_of(type)` bytes at `values`.
+void write_attribute_array(hid_t loc, const std::string& name, Type type, const void* values,
+                           std::size_t count);
 
 [[nodiscard]] bool has_attribute(hid_t loc, const std::string& name);
 /// A string attribute, fixed or variable length.

@@ -34,11 +34,33 @@
 
 namespace pandafly::h5 {
 
+/// A filter in a chunked dataset's pipeline (H5Pset_filter, mandatory):
+/// H5Z_FILTER_DEFLATE {level}, or a plugin such as LZ4 (32004) or bitshuffle
+/// (32008). Plugins load when first used; check with filter_available().
+struct Filter {
+  H5Z_filter_t id = H5Z_FILTER_DEFLATE;
+  std::vector<unsigned> cd_values{};
+};
+
+/// True if HDF5 can apply filter `id` (built in, or a plugin it can load).
+[[nodiscard]] bool filter_available(H5Z_filter_t id);
+
 /// Layout of an extendible dataset.
 struct Extendible {
   Type type = Type::float64;
   hsize_t chunk_rows = 1024;         ///< rows per chunk (> 0)
   std::vector<hsize_t> row_shape{};  ///< shape of one row; {} for a 1-D dataset
+  std::vector<Filter> filters{};     ///< applied in this order on write
+  /// > 0: elements are fixed-length null-padded strings of this many bytes
+  /// (`type` is ignored).
+  std::size_t string_bytes = 0;
+};
+
+/// One block of a virtual dataset that concatenates sources along rows.
+struct VirtualSource {
+  std::string file = ".";  ///< "." = the file the virtual dataset lives in
+  std::string dataset;     ///< absolute path of the source dataset in `file`
+  hsize_t rows = 0;        ///< rows taken from the source's start (0: the block is skipped)
 };
 
 class Dataset {
@@ -50,6 +72,11 @@ class Dataset {
   /// A scalar fixed-length string of `bytes` bytes, allocated now, initially "".
   [[nodiscard]] static Dataset create_string(hid_t loc, const std::string& name, std::size_t bytes);
   [[nodiscard]] static Dataset open(hid_t loc, const std::string& name);
+  /// A virtual dataset (H5Pset_virtual) of shape (sum of rows, row_shape...):
+  /// the sources' rows one block after another, in order. Not under SWMR.
+  [[nodiscard]] static Dataset create_virtual(hid_t loc, const std::string& name, Type type,
+                                              const std::vector<hsize_t>& row_shape,
+                                              const std::vector<VirtualSource>& sources);
 
   [[nodiscard]] hid_t id() const noexcept { return handle_.get(); }
   explicit operator bool() const noexcept { return static_cast<bool>(handle_); }
@@ -66,6 +93,10 @@ class Dataset {
   /// cache, no copy). `first` is a multiple of chunk_rows() below rows();
   /// `bytes` holds exactly chunk_rows() rows (rows past rows() are ignored by readers).
   void write_chunk(hsize_t first, std::span<const std::byte> bytes);
+  /// Writes one chunk whose bytes already went through the dataset's whole
+  /// filter pipeline (e.g. compressed by the caller on other threads):
+  /// H5Dwrite_chunk with filter mask 0, any size. Same `first` rule as write_chunk().
+  void write_filtered_chunk(hsize_t first, std::span<const std::byte> bytes);
   /// set_rows(rows() + n) and write_rows() of the n rows in `bytes`.
   void append(std::span<const std::byte> bytes);
 

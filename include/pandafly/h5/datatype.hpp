@@ -27,7 +27,19 @@
 
 namespace pandafly::h5 {
 
-enum class Type { uint8, uint32, int32, uint64, int64, float64, int96 };
+enum class Type {
+  uint8,
+  uint32,
+  int32,
+  uint64,
+  int64,
+  float64,
+  int96,
+  int8,
+  int16,
+  uint16,
+  float32
+};
 
 [[nodiscard]] std::size_t size_of(Type t) noexcept;
 [[nodiscard]] std::string_view to_string(Type t) noexcept;
@@ -39,10 +51,15 @@ enum class Type { uint8, uint32, int32, uint64, int64, float64, int96 };
 /// A variable-length UTF-8 string.
 [[nodiscard]] Handle make_vlen_string_type();
 
-/// The Type of a C++ arithmetic type (uint8_t, uint32_t, int32_t, uint64_t, int64_t, double).
+/// The Type of a C++ arithmetic type (uint8_t, uint32_t, int32_t, uint64_t, int64_t, double;
+/// int8_t, int16_t, uint16_t, float for camera pixels).
 template <class T>
 constexpr Type type_of() {
   if constexpr (std::is_same_v<T, std::uint8_t>) return Type::uint8;
+  if constexpr (std::is_same_v<T, std::int8_t>) return Type::int8;
+  if constexpr (std::is_same_v<T, std::int16_t>) return Type::int16;
+  if constexpr (std::is_same_v<T, std::uint16_t>) return Type::uint16;
+  if constexpr (std::is_same_v<T, float>) return Type::float32;
   if constexpr (std::is_same_v<T, std::uint32_t>) return Type::uint32;
   if constexpr (std::is_same_v<T, std::int32_t>) return Type::int32;
   if constexpr (std::is_same_v<T, std::uint64_t>) return Type::uint64;
@@ -53,6 +70,8 @@ constexpr Type type_of() {
 template <class T>
 concept Scalar = std::is_same_v<T, std::uint8_t> || std::is_same_v<T, std::uint32_t> ||
     std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::uint64_t> ||
-    std::is_same_v<T, std::int64_t> || std::is_same_v<T, double>;
+    std::is_same_v<T, std::int64_t> || std::is_same_v<T, double> ||
+    std::is_same_v<T, std::int8_t> || std::is_same_v<T, std::int16_t> ||
+    std::is_same_v<T, std::uint16_t> || std::is_same_v<T, float>;
 
 }  // namespace pandafly::h5

@@ -32,6 +32,10 @@ class File {
   enum class Access { read_only, read_write, swmr_read };
   struct CreateOptions {
     bool overwrite = false;  ///< truncate an existing file instead of failing
+    /// > 1: every object of at least `align_threshold` bytes (e.g. a frame's
+    /// chunk) starts at a multiple of `alignment` in the file (H5Pset_alignment).
+    hsize_t alignment = 1;
+    hsize_t align_threshold = 1;
   };
 
   File() = default;
@@ -67,5 +71,11 @@ class File {
 [[nodiscard]] Handle open_group(hid_t loc, const std::string& name);
 /// True if `name` names a link in `loc` (every intermediate group must exist).
 [[nodiscard]] bool exists(hid_t loc, const std::string& name);
+/// True if every group on the way to `path` exists and `path` names a link
+/// (exists() without the precondition). Absolute paths; "/" is true.
+[[nodiscard]] bool path_exists(hid_t loc, const std::string& path);
+/// Creates hard link `name` (missing intermediate groups created) to the
+/// existing object `target` (H5Lcreate_hard). Not under SWMR.
+void create_hard_link(hid_t loc, const std::string& target, const std::string& name);
 
 }  // namespace pandafly::h5

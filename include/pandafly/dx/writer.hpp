@@ -1,0 +1,239 @@
+#pragma once
+// dx::Writer: camera frames of one scan into one DXfile (HDF5 Data Exchange,
+// file-formats.md §1) laid out by an NDFileHDF5 layout tree (§2), readable
+// while it is written (SWMR) and after any ending — the end of the scan,
+// Ctrl-C, an error or a full disk.
+//
+// Rules:
+//   - Threads: the constructor creates the file on the caller's thread, then
+//     starts the writer thread, which owns the file from then on. push() and
+//     finish() may be called from any thread. Nothing else touches HDF5.
+//   - The tree (constructor): every group, attribute, constant dataset and
+//     OnFileOpen dataset of the layout (values from WriterOptions::open_attributes;
+//     an OnFileOpen NDAttribute with no value is left out and named in
+//     EndState::warnings), each detector dataset (frames × height × width,
+//     one frame per chunk, the pixel type, optional compression), and next to
+//     each `<group>/data<suffix>` detector dataset its angles
+//     `<group>/theta<suffix>` (float64, @units "degrees"). The end state
+//     datasets /process/acquisition/pandafly_end/{complete, reason,
+//     frames_expected, frames_received, frames_written, frames_lost}.
+//   - Per-frame NDAttribute datasets (layout ndattribute datasets with no
+//     OnFileOpen/OnFileClose, and — when auto_ndattr_default — one per
+//     NDAttribute not placed elsewhere in the ndattr_default group, or the
+//     root without one) are created from the FIRST frame, as NDFileHDF5 does:
+//     their types come from WriterOptions::attribute_types, else from that
+//     frame's value: a string → 256-byte string, a number → float64 (the wire
+//     keeps no type and the plugin writes a float64 0.0 as "0", so an
+//     integral first value says nothing; ADZMQ's own receiver does the same). Then the layout's
+//     hard links whose targets exist are made and SWMR writing starts. An
+//     NDAttribute first seen on a later frame is not written (counted in
+//     EndState::warnings once). Built-in per-frame values: NDArrayUniqueId
+//     (int32), NDArrayTimeStamp (float64), NDArrayEpicsTSSec/nSec (uint32),
+//     the routing attribute (HDF5FrameLocation: 256-byte string holding the
+//     path the frame went to) and PandaTheta (float64, FrameRecord::angle,
+//     unless the frame carries a PandaTheta NDAttribute itself).
+//   - Routing: a frame goes to the detector dataset whose full path equals
+//     its NDAttribute named by the layout's destination_attribute (default
+//     "HDF5FrameLocation"), else to the default detector dataset. A frame's
+//     angle (degrees; NaN when it has none) is appended to the theta dataset
+//     of the dataset it went to.
+//   - push() blocks while the queue is full: back-pressure, never a silent
+//     drop. Upstream, the ZMQ receiver then drops the newest frames and counts
+//     them with their frame numbers — one place where loss is counted and
+//     identified. A frame whose size is not height × width × pixel size is
+//     counted received and lost. After a write error or a full disk frames
+//     are still accepted (the producer never stalls) and counted lost.
+//   - Writing: the thread takes up to max_batch queued frames at a time;
+//     uncompressed frames go to disk with H5Dwrite_chunk straight from the
+//     caller's bytes (zero copy); bitshuffle/LZ4 frames are compressed by
+//     `compression_threads` workers in the filter's own chunk format and
+//     stored with H5Dwrite_chunk while later frames are still compressing
+//     (src/dx/writer_compress.hpp); gzip and LZ4 go through HDF5's filter
+//     pipeline on the writer thread. Every flush_period the end state is
+//     rewritten and the file flushed, so SWMR readers see every frame
+//     written before it.
+//   - Full disk: before each batch the writer reserves disk space for it plus
+//     `reserve_margin` (h5::SpaceReserve, as capture::PandaHdfWriter); on
+//     "no room" or any HDF5 error it stops writing, cuts every dataset back
+//     to what was stored, and counts later frames lost. The file stays readable.
+//     Reserving costs: fallocate'd blocks are zero-filled pages on tmpfs and
+//     unwritten extents to convert on ext4 (bench_dx_writer BM_writer_vs on
+//     /dev/shm: 0.85 of plain write() speed reserving before every batch,
+//     0.97–0.99 without). So while fstatvfs reports more than
+//     `reserve_slack` free beyond the batch, the writer does not reserve;
+//     below that it reserves before every batch, for good (the closing
+//     step likewise). Only another process filling the last `reserve_slack`
+//     bytes faster than one batch is written can slip past (then HDF5's own
+//     error stops the writer, which cannot promise a readable file).
+//     reserve_slack = 0: always reserve.
+//   - finish(ending) never throws; any thread; later calls return the same
+//     EndState. It closes the queue (push() returns false from then on),
+//     the writer thread writes every frame still queued, records the end
+//     state, closes the SWMR file, reopens it read-write and adds what SWMR
+//     forbids: OnFileClose datasets and attributes (values from
+//     Ending::attributes, plus the built-ins AcquisitionComplete (int32 0/1),
+//     EndReason, FramesExpected, FramesReceived, FramesWritten, FramesLost
+//     unless given there), the remaining layout hard links, and the NXtomo
+//     view (§1.8: /entry with a virtual dataset concatenating data_dark,
+//     data_white, data, image_key 2/1/0, rotation_angle, NXdata links).
+//     complete = the ending was not an interruption, nothing was lost, no
+//     write failed and every frames_expected count was met.
+//   - Shutdown order: producer stops pushing (or is refused) → finish() →
+//     destructor. The destructor finishes with "writer destroyed before
+//     finish()" (an interruption) if finish() was not called.
+//   - The constructor throws (file exists without `overwrite`, bad options,
+//     a filter plugin HDF5 cannot load, HDF5 errors); a half-made file is removed.
+//
+// Example:
+//   dx::Writer w({.path = "scan.h5", .layout = layout,
+//                 .frame = {.height = 2048, .width = 2048},
+//                 .frames_expected = {{"/exchange/data", 1500}},
+//                 .open_attributes = {{"DateTimeStart", std::string("2026-01-15T10:00:00")}}});
+//   auto owner = std::make_shared<capture::ReceivedFrame>(std::move(received));
+//   auto rec = dx::FrameRecord::view(owner->frame(), owner);
+//   rec.angle = merged_row.angle_deg;
+//   w.push(std::move(rec));
+//   ...
+//   dx::EndState end = w.finish(dx::Ending::completed({{"DateTimeEnd", iso_now()}}));
+//   // on SIGINT (from the signal-watching thread):
+//   //   w.finish(dx::Ending::interrupted_by("interrupted by SIGINT"));
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "pandafly/capture/adzmq.hpp"
+#include "pandafly/dx/layout.hpp"
+
+namespace pandafly::dx {
+
+/// An NDAttribute value as the wire carries it (capture::NDAttribute::value).
+using AttributeValue = std::variant<std::int64_t, double, std::string>;
+using AttributeValues = std::map<std::string, AttributeValue, std::less<>>;
+
+enum class Compression { none, gzip, lz4, bitshuffle_lz4 };
+
+struct FrameGeometry {
+  std::size_t height = 0;
+  std::size_t width = 0;
+  capture::DataType type = capture::DataType::uint16;
+  [[nodiscard]] std::size_t bytes() const noexcept {
+    return height * width * capture::element_size(type);
+  }
+};
+
+struct WriterOptions {
+  std::filesystem::path path;
+  Layout layout;
+  FrameGeometry frame;
+  Compression compression = Compression::none;
+  unsigned gzip_level = 4;
+  /// bitshuffle_lz4: threads compressing frames before the writer stores
+  /// them (0: one per core). Other compressions run in HDF5's pipeline.
+  std::size_t compression_threads = 0;
+  bool overwrite = false;  ///< replace an existing file (the tool's --force)
+  std::size_t queue_capacity = 64;
+  std::size_t max_batch = 256;  ///< frames taken from the queue per write step
+  std::chrono::milliseconds flush_period{1000};
+  bool nxtomo = true;  ///< add the NXtomo view at finish()
+  /// Detector dataset path → frames the scan should deliver there.
+  std::map<std::string, std::uint64_t> frames_expected;
+  /// NDAttribute values known at file open (OnFileOpen datasets/attributes).
+  AttributeValues open_attributes;
+  /// Types of per-frame NDAttributes; others take the type of their first value.
+  std::map<std::string, ValueType, std::less<>> attribute_types;
+  bool reserve_space = true;
+  std::uint64_t reserve_margin = std::uint64_t{1} << 20;
+  /// While the file system has more than this much free space beyond the next
+  /// batch, no blocks are reserved (0: always reserve). See Rules, "Full disk".
+  std::uint64_t reserve_slack = std::uint64_t{2} << 30;
+};
+
+/// One camera frame: a view of pixels (height × width, C order, little
+/// endian) kept alive by `owner` until it is written — a ReceivedFrame, a
+/// std::vector, anything.
+struct FrameRecord {
+  std::span<const std::byte> pixels;
+  std::shared_ptr<const void> owner;
+  std::int64_t unique_id = 0;  ///< NDArrayUniqueId
+  double timestamp = 0;        ///< NDArrayTimeStamp, s
+  /// NDArrayEpicsTSSec/nSec; derived from `timestamp` when not set.
+  std::optional<std::uint32_t> epics_sec, epics_nsec;
+  std::optional<double> angle;  ///< measured rotation angle, degrees
+  std::vector<capture::NDAttribute> attributes;
+
+  /// Views a decoded ADZMQ frame (header fields and attributes copied, pixels not).
+  [[nodiscard]] static FrameRecord view(const capture::Frame& frame,
+                                        std::shared_ptr<const void> owner);
+  /// Owns `pixels` (any contiguous container of arithmetic values).
+  template <class Container>
+  [[nodiscard]] static FrameRecord owning(std::shared_ptr<const Container> pixels) {
+    FrameRecord r;
+    r.pixels = std::as_bytes(std::span(*pixels));
+    r.owner = std::move(pixels);
+    return r;
+  }
+  /// Sets (or replaces) the NDAttribute `name`.
+  FrameRecord& set(std::string name, AttributeValue value);
+};
+
+/// How the scan ended, as the caller saw it.
+struct Ending {
+  std::string reason = "completed";
+  bool interrupted = false;    ///< Ctrl-C, abort, error: never "complete"
+  AttributeValues attributes;  ///< OnFileClose values
+  [[nodiscard]] static Ending completed(AttributeValues close_values = {});
+  [[nodiscard]] static Ending interrupted_by(std::string why, AttributeValues close_values = {});
+};
+
+/// What finish() recorded under /process/acquisition/pandafly_end.
+struct EndState {
+  bool complete = false;
+  std::string reason;
+  std::uint64_t frames_expected = 0;
+  std::uint64_t frames_received = 0;
+  std::uint64_t frames_written = 0;
+  std::uint64_t frames_lost = 0;
+  bool nxtomo = false;                ///< the NXtomo view was added
+  std::vector<std::string> warnings;  ///< things left out (never fatal)
+  std::string close_error;            ///< "" when the file was closed cleanly
+};
+
+/// Counters while writing (any thread).
+struct WriterStats {
+  std::uint64_t received = 0;
+  std::uint64_t written = 0;
+  std::uint64_t lost = 0;
+  std::uint64_t full_waits = 0;  ///< push() calls that waited for room
+  bool failed = false;
+};
+
+class Writer {
+ public:
+  explicit Writer(WriterOptions options);
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  /// Queues a frame, waiting while the queue is full. False once finish()
+  /// has begun (the frame is not taken).
+  bool push(FrameRecord frame);
+  /// See Rules. Never throws.
+  EndState finish(Ending ending) noexcept;
+  [[nodiscard]] WriterStats stats() const;
+  [[nodiscard]] const std::filesystem::path& path() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pandafly::dx

@@ -1,0 +1,138 @@
+// dx::Writer: the queue and the thread around DxFile (writer.hpp Rules).
+#include "pandafly/dx/writer.hpp"
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "pandafly/util/bounded_queue.hpp"
+#include "writer_file.hpp"
+
+namespace pandafly::dx {
+
+// ------------------------------------------------------------------ values
+
+FrameRecord FrameRecord::view(const capture::Frame& frame, std::shared_ptr<const void> owner) {
+  FrameRecord r;
+  r.pixels = frame.data;
+  r.owner = std::move(owner);
+  r.unique_id = static_cast<std::int64_t>(frame.header.frame);
+  r.timestamp = frame.header.timestamp;
+  r.attributes = frame.header.attributes;
+  return r;
+}
+
+FrameRecord& FrameRecord::set(std::string name, AttributeValue value) {
+  for (auto& a : attributes) {
+    if (a.name == name) {
+      a.value = std::move(value);
+      return *this;
+    }
+  }
+  attributes.push_back({std::move(name), std::move(value), false});
+  return *this;
+}
+
+Ending Ending::completed(AttributeValues close_values) {
+  return {"completed", false, std::move(close_values)};
+}
+
+Ending Ending::interrupted_by(std::string why, AttributeValues close_values) {
+  return {std::move(why), true, std::move(close_values)};
+}
+
+// ------------------------------------------------------------------ Impl
+
+struct Writer::Impl {
+  explicit Impl(WriterOptions options)
+      : file(std::move(options)), queue(file.options().queue_capacity) {}
+
+  void run() noexcept;
+  void publish() noexcept {
+    written.store(file.written(), std::memory_order_relaxed);
+    processed.store(file.received(), std::memory_order_relaxed);
+    failed.store(file.failed(), std::memory_order_relaxed);
+  }
+
+  detail::DxFile file;
+  util::BoundedQueue<FrameRecord> queue;
+  std::atomic<std::uint64_t> received{0};   // accepted by push()
+  std::atomic<std::uint64_t> processed{0};  // handed to the file
+  std::atomic<std::uint64_t> written{0};
+  std::atomic<bool> failed{false};
+  std::thread thread;
+  std::mutex finish_mutex;
+  Ending ending;  // set under finish_mutex before the queue closes
+  std::optional<EndState> end;
+};
+
+void Writer::Impl::run() noexcept {
+  using Clock = std::chrono::steady_clock;
+  const auto& o = file.options();
+  std::vector<FrameRecord> batch;
+  batch.reserve(o.max_batch);
+  auto next_flush = Clock::now() + o.flush_period;
+  for (;;) {
+    auto first = queue.pop_for(std::max(Clock::duration::zero(), next_flush - Clock::now()));
+    if (first) {
+      batch.push_back(std::move(*first));
+      while (batch.size() < o.max_batch) {
+        auto more = queue.pop_for(std::chrono::milliseconds(0));
+        if (!more) break;
+        batch.push_back(std::move(*more));
+      }
+      file.write(batch);
+      batch.clear();  // releases the owners: the frames' buffers go back
+      publish();
+    } else if (queue.closed() && queue.size() == 0) {
+      break;  // closed, and nothing can arrive any more
+    }
+    if (Clock::now() >= next_flush) {
+      file.flush();
+      next_flush = Clock::now() + o.flush_period;
+    }
+  }
+  end = file.finish(ending);
+  publish();
+}
+
+// ------------------------------------------------------------------ Writer
+
+Writer::Writer(WriterOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
+  impl_->thread = std::thread([impl = impl_.get()] { impl->run(); });
+}
+
+Writer::~Writer() {
+  finish(Ending::interrupted_by("writer destroyed before finish()"));
+}
+
+bool Writer::push(FrameRecord frame) {
+  if (!impl_->queue.push(std::move(frame))) return false;
+  impl_->received.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+EndState Writer::finish(Ending ending) noexcept {
+  std::scoped_lock lock(impl_->finish_mutex);
+  if (impl_->end) return *impl_->end;
+  impl_->ending = std::move(ending);
+  impl_->queue.close();  // the thread drains what is queued, then finishes the file
+  if (impl_->thread.joinable()) impl_->thread.join();
+  return impl_->end.value_or(EndState{});
+}
+
+WriterStats Writer::stats() const {
+  WriterStats s;
+  s.received = impl_->received.load(std::memory_order_relaxed);
+  s.written = impl_->written.load(std::memory_order_relaxed);
+  s.lost = impl_->processed.load(std::memory_order_relaxed) - s.written;
+  s.full_waits = impl_->queue.full_waits();
+  s.failed = impl_->failed.load(std::memory_order_relaxed);
+  return s;
+}
+
+const std::filesystem::path& Writer::path() const noexcept {
+  return impl_->file.options().path;
+}
+
+}  // namespace pandafly::dx

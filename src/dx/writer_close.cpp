@@ -1,0 +1,135 @@
+// What finish() adds to the closed SWMR file, reopened read-write:
+// OnFileClose datasets and attributes, and the NXtomo view (§1.8).
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "pandafly/h5/attribute.hpp"
+#include "pandafly/h5/file.hpp"
+#include "writer_parts.hpp"
+
+namespace pandafly::dx::detail {
+namespace {
+
+std::optional<ValueType> declared_type(const std::map<std::string, ValueType, std::less<>>& types,
+                                       const std::string& name) {
+  if (auto it = types.find(name); it != types.end()) return it->second;
+  if (name == "AcquisitionComplete") return ValueType::int32;
+  return std::nullopt;
+}
+
+void close_attribute(hid_t loc, const std::string& path, const Attribute& a,
+                     const AttributeValues& values, std::vector<std::string>& warnings) {
+  if (a.source == Source::constant) return write_layout_attribute(loc, a, nullptr);
+  const auto it = values.find(a.ndattribute);
+  if (it == values.end()) {
+    warnings.push_back(fmt::format("{}@{}: NDAttribute {} has no value at file close", path, a.name,
+                                   a.ndattribute));
+    return;
+  }
+  write_layout_attribute(loc, a, &it->second);
+}
+
+void close_dataset(hid_t file, const Deferred::Item& item, const AttributeValues& values,
+                   const std::map<std::string, ValueType, std::less<>>& types,
+                   std::vector<std::string>& warnings) {
+  const std::string& name = item.dataset.ndattribute;
+  const auto it = values.find(name);
+  if (it == values.end()) {
+    warnings.push_back(
+        fmt::format("{}: NDAttribute {} has no value at file close", item.path, name));
+    return;
+  }
+  write_single_value(file, item.path, it->second, declared_type(types, name));
+  const auto ds = h5::Dataset::open(file, item.path);
+  for (const auto& a : item.dataset.attributes)
+    close_attribute(ds.id(), item.path, a, values, warnings);
+}
+
+void nx_class(hid_t loc, const char* cls) {
+  h5::write_attribute(loc, "NX_class", cls);
+}
+
+void append_angles(hid_t file, const std::string& theta, std::uint64_t rows,
+                   std::vector<double>& out) {
+  std::vector<double> v;
+  if (!theta.empty()) v = h5::Dataset::open(file, theta).read<double>();
+  v.resize(rows, 0.0);  // no theta dataset: 0 for darks and flats
+  out.insert(out.end(), v.begin(), v.end());
+}
+
+template <class T>
+void write_column(hid_t file, const std::string& path, const std::vector<T>& values) {
+  auto d = h5::Dataset::create(
+      file, path, {.type = h5::type_of<T>(), .chunk_rows = std::max<hsize_t>(1, values.size())});
+  d.append(std::as_bytes(std::span(values)));
+}
+
+}  // namespace
+
+void add_closing_items(hid_t file, const Deferred& deferred, const AttributeValues& values,
+                       const std::map<std::string, ValueType, std::less<>>& types,
+                       std::vector<std::string>& warnings) {
+  for (const auto& item : deferred.close_datasets)
+    close_dataset(file, item, values, types, warnings);
+  for (const auto& item : deferred.close_attributes) {
+    if (item.path == "/") {
+      close_attribute(file, item.path, item.attribute, values, warnings);
+    } else if (item.on_group) {
+      const h5::Handle g = h5::open_group(file, item.path);
+      close_attribute(g.get(), item.path, item.attribute, values, warnings);
+    } else {
+      const auto d = h5::Dataset::open(file, item.path);
+      close_attribute(d.id(), item.path, item.attribute, values, warnings);
+    }
+  }
+}
+
+bool add_nxtomo(hid_t file, const NxtomoInput& in, const FrameGeometry& frame,
+                const AttributeValues& values) {
+  if (h5::path_exists(file, "/entry")) return false;
+  nx_class(h5::create_group(file, "/entry").get(), "NXentry");
+  auto definition = h5::Dataset::create_string(file, "/entry/definition", 6);
+  definition.write_string("NXtomo");
+  nx_class(h5::create_group(file, "/entry/instrument").get(), "NXinstrument");
+  nx_class(h5::create_group(file, "/entry/instrument/detector").get(), "NXdetector");
+  const auto data = h5::Dataset::create_virtual(
+      file, "/entry/instrument/detector/data", pixel_type(frame.type),
+      {static_cast<hsize_t>(frame.height), static_cast<hsize_t>(frame.width)},
+      {{".", in.darks, in.n_darks},
+       {".", in.flats, in.n_flats},
+       {".", in.projections, in.n_projections}});
+  h5::write_attribute(data.id(), "signal", std::int32_t{1});
+  std::vector<std::int32_t> key(in.n_darks, 2);
+  key.insert(key.end(), in.n_flats, 1);
+  key.insert(key.end(), in.n_projections, 0);
+  write_column(file, "/entry/instrument/detector/image_key", key);
+
+  nx_class(h5::create_group(file, "/entry/sample").get(), "NXsample");
+  const auto name = values.find("SampleName");
+  const std::string sample =
+      name != values.end() && std::holds_alternative<std::string>(name->second)
+          ? std::get<std::string>(name->second)
+          : std::string();
+  auto sample_name = h5::Dataset::create_string(file, "/entry/sample/name",
+                                                std::max<std::size_t>(1, sample.size()));
+  sample_name.write_string(sample);
+  std::vector<double> angles;
+  append_angles(file, in.darks_theta, in.n_darks, angles);
+  append_angles(file, in.flats_theta, in.n_flats, angles);
+  append_angles(file, in.projections_theta, in.n_projections, angles);
+  write_column(file, "/entry/sample/rotation_angle", angles);
+  h5::write_attribute(h5::Dataset::open(file, "/entry/sample/rotation_angle").id(), "units",
+                      "degree");
+
+  const h5::Handle nxdata = h5::create_group(file, "/entry/data");
+  nx_class(nxdata.get(), "NXdata");
+  h5::write_attribute(nxdata.get(), "signal", "data");
+  h5::create_hard_link(file, "/entry/instrument/detector/data", "/entry/data/data");
+  h5::create_hard_link(file, "/entry/sample/rotation_angle", "/entry/data/rotation_angle");
+  h5::create_hard_link(file, "/entry/instrument/detector/image_key", "/entry/data/image_key");
+  return true;
+}
+
+}  // namespace pandafly::dx::detail

@@ -1,0 +1,179 @@
+// Columns: the per-frame NDAttribute datasets — the layout's, and the
+// defaults group's (NDFileHDF5's ndattr_default) — buffered per batch.
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "pandafly/h5/attribute.hpp"
+#include "writer_parts.hpp"
+
+namespace pandafly::dx::detail {
+namespace {
+
+// 8 KiB chunks of numbers; strings (256 bytes each) in 16 KiB chunks.
+constexpr hsize_t column_chunk_rows = 1024;
+constexpr hsize_t string_chunk_rows = 64;
+constexpr std::string_view theta_attribute = "PandaTheta";
+
+struct Builtin {
+  std::string_view name;
+  Kind kind;
+  std::string_view description;
+};
+
+// NDFileHDF5 writes these for every frame (file-formats.md §1.6).
+constexpr Builtin builtins[] = {
+    {"NDArrayUniqueId", Kind::int32, "The unique ID of the NDArray"},
+    {"NDArrayTimeStamp", Kind::float64, "The timestamp of the NDArray as float64"},
+    {"NDArrayEpicsTSSec", Kind::uint32, "The NDArray EPICS timestamp seconds past epoch"},
+    {"NDArrayEpicsTSnSec", Kind::uint32, "The NDArray EPICS timestamp nanoseconds"},
+};
+
+const Builtin* builtin(std::string_view name) {
+  for (const auto& b : builtins) {
+    if (b.name == name) return &b;
+  }
+  return nullptr;
+}
+
+const capture::NDAttribute* find(const FrameRecord& f, std::string_view name) {
+  for (const auto& a : f.attributes) {
+    if (a.name == name) return &a;
+  }
+  return nullptr;
+}
+
+std::uint32_t epics_seconds(const FrameRecord& f) {
+  if (f.epics_sec) return *f.epics_sec;
+  if (!(f.timestamp >= 0) || f.timestamp > std::numeric_limits<std::uint32_t>::max()) return 0;
+  return static_cast<std::uint32_t>(f.timestamp);
+}
+
+std::uint32_t epics_nanoseconds(const FrameRecord& f) {
+  if (f.epics_nsec) return *f.epics_nsec;
+  if (!(f.timestamp >= 0)) return 0;
+  const double frac = f.timestamp - std::floor(f.timestamp);
+  return static_cast<std::uint32_t>(std::min(frac * 1e9, 999999999.0));
+}
+
+std::optional<AttributeValue> builtin_value(const FrameRecord& f, std::string_view name) {
+  if (name == "NDArrayUniqueId") return f.unique_id;
+  if (name == "NDArrayTimeStamp") return f.timestamp;
+  if (name == "NDArrayEpicsTSSec") return std::int64_t{epics_seconds(f)};
+  if (name == "NDArrayEpicsTSnSec") return std::int64_t{epics_nanoseconds(f)};
+  if (name == theta_attribute && f.angle) return *f.angle;
+  return std::nullopt;
+}
+
+void write_ndattr_attributes(hid_t dataset, const std::string& name) {
+  const Builtin* b = builtin(name);
+  h5::write_attribute(dataset, "NDAttrName", name);
+  h5::write_attribute(dataset, "NDAttrDescription", b ? b->description : std::string_view());
+  h5::write_attribute(dataset, "NDAttrSourceType",
+                      b ? "NDAttrSourceDriver" : "NDAttrSourceUndefined");
+  h5::write_attribute(dataset, "NDAttrSource", b ? "Driver" : "");
+}
+
+}  // namespace
+
+Kind Columns::kind_for(const std::string& name, const WriterOptions& o,
+                       const FrameRecord* first) const {
+  if (auto it = o.attribute_types.find(name); it != o.attribute_types.end()) {
+    return kind_of(it->second);
+  }
+  if (const Builtin* b = builtin(name)) return b->kind;
+  if (name == destination_attribute_) return Kind::string;
+  if (name == theta_attribute) return Kind::float64;
+  // The wire keeps no attribute type, and the plugin writes a float64 0.0 as
+  // "0": a first integral value says nothing. Numbers are therefore float64
+  // (as ADZMQ's own receiver makes them) unless attribute_types says otherwise.
+  if (first != nullptr) {
+    if (const auto* a = find(*first, name); a && std::holds_alternative<std::string>(a->value))
+      return Kind::string;
+  }
+  return Kind::float64;
+}
+
+void Columns::create(hid_t file, const Tree& tree, const WriterOptions& o, const FrameRecord* first,
+                     std::vector<std::string>& warnings) {
+  destination_attribute_ = tree.destination_attribute;
+  for (const auto& spec : tree.columns) {
+    add_column(file, spec.path, spec.ndattribute, kind_for(spec.ndattribute, o, first),
+               spec.attributes);
+  }
+  known_ = tree.placed;
+  if (tree.defaults_group) {
+    std::vector<std::string> names;
+    for (const auto& b : builtins) names.emplace_back(b.name);
+    names.push_back(destination_attribute_);
+    if (first != nullptr) {
+      for (const auto& a : first->attributes) names.push_back(a.name);
+    }
+    for (const auto& [name, type] : o.attribute_types) names.push_back(name);
+    for (const auto& name : names) {
+      if (known_.count(name) != 0) continue;
+      if (name.empty() || name.find('/') != std::string::npos) {
+        warnings.push_back(fmt::format("NDAttribute '{}': not a dataset name, not written", name));
+        known_.insert(name);
+        continue;
+      }
+      add_column(file, join(*tree.defaults_group, name), name, kind_for(name, o, first), {});
+      known_.insert(name);
+    }
+  }
+  created_ = true;
+}
+
+void Columns::add_column(hid_t file, const std::string& path, const std::string& ndattribute,
+                         Kind kind, const std::vector<Attribute>& attributes) {
+  Column c{ndattribute,
+           kind,
+           create_value_dataset(file, path, kind,
+                                kind == Kind::string ? string_chunk_rows : column_chunk_rows),
+           {}};
+  for (const auto& a : attributes) {
+    if (a.source == Source::constant) write_layout_attribute(c.dataset.id(), a, nullptr);
+  }
+  write_ndattr_attributes(c.dataset.id(), ndattribute);
+  c.buffer.reserve(size_of(kind) * 256);
+  frame_bytes_ += size_of(kind);
+  columns_.push_back(std::move(c));
+}
+
+void Columns::add(const FrameRecord& frame, const std::string& destination) {
+  for (auto& c : columns_) {
+    std::optional<AttributeValue> v;
+    if (c.ndattribute == destination_attribute_) {
+      v = destination;
+    } else if (const auto* a = find(frame, c.ndattribute)) {
+      v = a->value;
+    } else {
+      v = builtin_value(frame, c.ndattribute);
+    }
+    encode(c.kind, v, c.buffer);
+  }
+  for (const auto& a : frame.attributes) {
+    if (known_.count(a.name) == 0) unwritten_.insert(a.name);
+  }
+}
+
+void Columns::store() {
+  for (auto& c : columns_) {
+    if (c.buffer.empty()) continue;
+    c.dataset.append(c.buffer);
+    c.buffer.clear();
+  }
+}
+
+void Columns::cut(std::uint64_t rows) noexcept {
+  for (auto& c : columns_) {
+    c.buffer.clear();
+    try {
+      if (c.dataset.rows() > rows) c.dataset.set_rows(rows);
+    } catch (const std::exception&) {  // the length may stay longer; frames_written says the truth
+    }
+  }
+}
+
+}  // namespace pandafly::dx::detail

@@ -1,0 +1,387 @@
+// DxFile: frames into the tree, the end state, and the closing steps.
+#include "writer_file.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <numeric>
+#include <stdexcept>
+#include <thread>
+
+#include <fmt/format.h>
+#include <sys/statvfs.h>
+
+#include "pandafly/h5/error.hpp"
+
+namespace pandafly::dx::detail {
+namespace {
+
+constexpr std::string_view in_progress = "acquisition in progress";
+constexpr std::string_view end_group = "/process/acquisition/pandafly_end";
+constexpr std::size_t no_route = std::numeric_limits<std::size_t>::max();
+
+bool is_disk_full(int err) {
+  return err == ENOSPC || err == EDQUOT || err == EFBIG;
+}
+
+std::string describe(const std::exception& e) {
+  const auto* h5e = dynamic_cast<const h5::Error*>(&e);
+  if (h5e == nullptr) return fmt::format("write error: {}", e.what());
+  const char* prefix = is_disk_full(h5e->os_errno()) ? "disk full" : "write error";
+  std::string out = fmt::format("{}: {} failed on {}", prefix, h5e->operation(), h5e->object());
+  if (h5e->os_errno() != 0) out += fmt::format(": {}", std::strerror(h5e->os_errno()));
+  return out;
+}
+
+void check(const WriterOptions& o) {
+  if (o.frame.height == 0 || o.frame.width == 0) {
+    throw std::invalid_argument("dx::Writer: frame height and width must be > 0");
+  }
+  if (o.path.empty()) throw std::invalid_argument("dx::Writer: no path");
+}
+
+}  // namespace
+
+DxFile::DxFile(WriterOptions options) : o_(std::move(options)) {
+  check(o_);
+  frame_bytes_ = o_.frame.bytes();
+  compressed_ = o_.compression != Compression::none;
+  // Frame chunks of 512 KiB and more start on 4 KiB pages (no measurable
+  // change on tmpfs; whole pages and file-system blocks per frame elsewhere).
+  file_ =
+      h5::File::create(o_.path, {.overwrite = o_.overwrite,
+                                 .alignment = 4096,
+                                 .align_threshold = 512 << 10});  // outside: never remove theirs
+  try {
+    tree_ = build_tree(file_.id(), o_);
+    create_end_datasets();
+    for (std::size_t i = 0; i < tree_.detectors.size(); ++i) routes_[tree_.detectors[i].path] = i;
+    fd_ = file_.descriptor();
+    if (o_.compression == Compression::bitshuffle_lz4) {
+      std::string why;
+      const std::size_t threads = o_.compression_threads > 0
+                                      ? o_.compression_threads
+                                      : std::max(1U, std::thread::hardware_concurrency());
+      compressor_ =
+          ChunkCompressor::make(threads, capture::element_size(o_.frame.type), frame_bytes_, &why);
+      if (!compressor_) tree_.warnings.push_back(why + ": compressed in HDF5's pipeline");
+    }
+    if (o_.reserve_space) reserve_ = h5::SpaceReserve(fd_, {.margin = o_.reserve_margin});
+  } catch (...) {
+    tree_ = {};
+    end_ = {};
+    file_ = {};
+    std::error_code ignored;
+    std::filesystem::remove(o_.path, ignored);  // half made, and ours (EXCL or TRUNC)
+    throw;
+  }
+}
+
+DxFile::~DxFile() {
+  if (!finished_) finish(Ending::interrupted_by("writer destroyed before finish()"));
+}
+
+void DxFile::create_end_datasets() {
+  const hid_t f = file_.id();
+  const auto at = [](std::string_view name) { return join(end_group, name); };
+  end_.complete = h5::Dataset::create_scalar(f, at("complete"), h5::Type::uint8);
+  end_.reason = h5::Dataset::create_string(f, at("reason"), string_bytes);
+  end_.frames_expected = h5::Dataset::create_scalar(f, at("frames_expected"), h5::Type::uint64);
+  end_.frames_received = h5::Dataset::create_scalar(f, at("frames_received"), h5::Type::uint64);
+  end_.frames_written = h5::Dataset::create_scalar(f, at("frames_written"), h5::Type::uint64);
+  end_.frames_lost = h5::Dataset::create_scalar(f, at("frames_lost"), h5::Type::uint64);
+  end_.reason.write_string(in_progress);
+  std::uint64_t expected = 0;
+  for (const auto& [path, n] : o_.frames_expected) expected += n;
+  end_.frames_expected.write_value(expected);
+}
+
+// ------------------------------------------------------------------ frames
+
+std::size_t DxFile::route(const FrameRecord& frame) const {
+  for (const auto& a : frame.attributes) {
+    if (a.name != tree_.destination_attribute) continue;
+    if (const auto* s = std::get_if<std::string>(&a.value)) {
+      if (auto it = routes_.find(*s); it != routes_.end()) return it->second;
+    }
+    break;
+  }
+  return tree_.default_detector;
+}
+
+// Per-frame datasets from the first frame, then links, then SWMR (writer.hpp Rules).
+void DxFile::start_frames(const FrameRecord* first) {
+  columns_.create(file_.id(), tree_, o_, first, tree_.warnings);
+  make_hardlinks(file_.id(), tree_.deferred);
+  file_.start_swmr_write();
+}
+
+void DxFile::write(std::vector<FrameRecord>& batch) noexcept {
+  received_ += batch.size();
+  to_.clear();
+  const FrameRecord* first = nullptr;
+  for (const auto& f : batch) {
+    const bool ok = f.pixels.size() == frame_bytes_;
+    to_.push_back(ok ? route(f) : no_route);
+    if (!ok) ++bad_size_;
+    if (ok && first == nullptr) first = &f;
+  }
+  if (failed_ || first == nullptr) return;
+  try {
+    if (!columns_.created()) start_frames(first);
+    const std::uint64_t n = batch.size();
+    const std::uint64_t bytes = n * (frame_bytes_ + columns_.bytes_per_frame() + sizeof(double));
+    if (auto ec = room_for(bytes)) {
+      return fail(fmt::format("disk full: no room for {} more bytes in {}: {}", bytes,
+                              o_.path.string(), ec.message()));
+    }
+    store(batch, to_);
+  } catch (const std::exception& e) {
+    fail(describe(e));
+  }
+}
+
+// See writer.hpp Rules, "Full disk": reserve only within reserve_slack of full.
+std::error_code DxFile::room_for(std::uint64_t bytes) {
+  if (!must_reserve(fd_, bytes)) return {};
+  return reserve_.ensure(file_.size(), bytes);
+}
+
+bool DxFile::must_reserve(int fd, std::uint64_t bytes) {
+  if (!o_.reserve_space) return false;
+  if (!reserving_ && o_.reserve_slack > 0) {
+    struct statvfs st {};
+    if (::fstatvfs(fd, &st) == 0 && st.f_bavail * st.f_frsize > o_.reserve_slack + bytes) {
+      return false;
+    }
+    reserving_ = true;
+  }
+  return true;
+}
+
+void DxFile::store(const std::vector<FrameRecord>& batch, const std::vector<std::size_t>& to) {
+  std::vector<std::uint64_t> grow(tree_.detectors.size(), 0);
+  for (auto i : to) {
+    if (i != no_route) ++grow[i];
+  }
+  for (std::size_t i = 0; i < grow.size(); ++i) {
+    auto& d = tree_.detectors[i];
+    if (grow[i] > 0) d.data.set_rows(d.committed + grow[i]);
+  }
+  // The workers read the frames until drained: before the batch is released, even on errors.
+  struct Drain {
+    ChunkCompressor* c;
+    ~Drain() {
+      if (c != nullptr) c->drain();
+    }
+  } drain{compressor_.get()};
+  start_compressing(batch, to);
+  std::uint64_t stored = 0;
+  for (std::size_t k = 0; k < batch.size(); ++k) {
+    if (to[k] == no_route) continue;
+    auto& d = tree_.detectors[to[k]];
+    store_pixels(d, batch[k], stored);
+    d.angles.push_back(batch[k].angle.value_or(std::numeric_limits<double>::quiet_NaN()));
+    columns_.add(batch[k], d.path);
+    ++stored;
+  }
+  for (auto& d : tree_.detectors) {
+    if (d.theta && !d.angles.empty()) d.theta.append(std::as_bytes(std::span(d.angles)));
+    d.angles.clear();
+  }
+  columns_.store();
+  for (auto& d : tree_.detectors) d.committed = d.stored;
+  written_ += stored;
+}
+
+void DxFile::start_compressing(const std::vector<FrameRecord>& batch,
+                               const std::vector<std::size_t>& to) {
+  if (!compressor_) return;
+  to_compress_.clear();
+  for (std::size_t k = 0; k < batch.size(); ++k) {
+    if (to[k] != no_route) to_compress_.push_back(batch[k].pixels);
+  }
+  compressor_->start(to_compress_);
+}
+
+// `index`: the frame's place among the batch's stored frames (the compressor's job).
+void DxFile::store_pixels(Detector& d, const FrameRecord& frame, std::size_t index) {
+  if (compressor_) {
+    d.data.write_filtered_chunk(d.stored, compressor_->wait(index));
+  } else if (compressed_) {
+    d.data.write_rows(d.stored, frame.pixels);  // through the filter pipeline
+  } else {
+    d.data.write_chunk(d.stored, frame.pixels);  // one frame = one chunk, no copy
+  }
+  ++d.stored;
+}
+
+// Stops writing; cuts every dataset back to the last good batch.
+void DxFile::fail(std::string why) noexcept {
+  failed_ = true;
+  failure_ = std::move(why);
+  for (auto& d : tree_.detectors) {
+    d.stored = d.committed;
+    d.angles.clear();
+    try {
+      if (d.data.rows() != d.committed) d.data.set_rows(d.committed);
+      if (d.theta && d.theta.rows() != d.committed) d.theta.set_rows(d.committed);
+    } catch (const std::exception&) {  // the extent may stay longer; frames_written says the truth
+    }
+  }
+  columns_.cut(written_);
+}
+
+void DxFile::record_counts() {
+  end_.frames_received.write_value(std::uint64_t{received_});
+  end_.frames_written.write_value(std::uint64_t{written_});
+  end_.frames_lost.write_value(std::uint64_t{received_ - written_});
+}
+
+void DxFile::flush() noexcept {
+  if (failed_ || finished_) return;
+  try {
+    record_counts();
+    file_.flush();
+  } catch (const std::exception& e) {
+    fail(describe(e));
+  }
+}
+
+// ------------------------------------------------------------------ finish
+
+EndState DxFile::finish(const Ending& ending) noexcept {
+  if (finished_) return *finished_;
+  if (!failed_ && !columns_.created()) {
+    try {
+      start_frames(nullptr);  // no frame came: the per-frame datasets exist, empty
+    } catch (const std::exception& e) {
+      fail(describe(e));
+    }
+  }
+  EndState end = end_state(ending);
+  try {
+    record_end(end);
+  } catch (const std::exception& e) {
+    end.close_error = fmt::format("recording the end state: {}", e.what());
+  }
+  const NxtomoInput nx = nxtomo_input();
+  close(end);
+  if (end.close_error.empty()) complete_file(end, ending, nx);
+  if (reserved_end_ > 0) h5::SpaceReserve::release(o_.path, reserved_end_);
+  finished_ = end;
+  return end;
+}
+
+EndState DxFile::end_state(const Ending& ending) const {
+  EndState end;
+  for (const auto& [path, n] : o_.frames_expected) end.frames_expected += n;
+  end.frames_received = received_;
+  end.frames_written = written_;
+  end.frames_lost = received_ - written_;
+  end.reason = failed_ ? fmt::format("{} (scan: {})", failure_, ending.reason) : ending.reason;
+  bool met = true;
+  for (const auto& [path, n] : o_.frames_expected) {
+    const auto it = routes_.find(path);
+    met = met && it != routes_.end() && tree_.detectors[it->second].committed == n;
+  }
+  end.complete = !failed_ && !ending.interrupted && end.frames_lost == 0 && met;
+  end.warnings = tree_.warnings;
+  if (bad_size_ > 0) {
+    end.warnings.push_back(
+        fmt::format("{} frames had not {} bytes (lost)", bad_size_, frame_bytes_));
+  }
+  for (const auto& name : columns_.unwritten()) {
+    end.warnings.push_back(
+        fmt::format("NDAttribute {} first seen after frame 1: not written", name));
+  }
+  return end;
+}
+
+void DxFile::record_end(const EndState& end) {
+  record_counts();
+  end_.reason.write_string(end.reason);
+  end_.complete.write_value(std::uint8_t{end.complete});
+}
+
+NxtomoInput DxFile::nxtomo_input() const {
+  NxtomoInput in;
+  const std::string group = parent_of(tree_.detectors[tree_.default_detector].path);
+  const auto take = [&](std::string_view name, std::string& path, std::string& theta,
+                        std::uint64_t& rows) {
+    const auto it = routes_.find(join(group, name));
+    if (it == routes_.end()) return;
+    const auto& d = tree_.detectors[it->second];
+    path = d.path;
+    theta = d.theta_path;
+    rows = d.committed;
+  };
+  take("data", in.projections, in.projections_theta, in.n_projections);
+  take("data_dark", in.darks, in.darks_theta, in.n_darks);
+  take("data_white", in.flats, in.flats_theta, in.n_flats);
+  return in;
+}
+
+void DxFile::close(EndState& end) noexcept {
+  columns_.clear();
+  tree_.detectors.clear();  // datasets closed; nxtomo_input() was taken before
+  end_ = {};
+  reserved_end_ = reserve_.reserved_end();
+  try {
+    file_.close();
+  } catch (const std::exception& e) {
+    if (!end.close_error.empty()) end.close_error += "; ";
+    end.close_error += fmt::format("closing: {}", e.what());
+  }
+}
+
+AttributeValues DxFile::close_values(const EndState& end, const Ending& ending) const {
+  AttributeValues v = ending.attributes;
+  const auto put = [&](const char* name, AttributeValue value) { v.try_emplace(name, value); };
+  put("AcquisitionComplete", std::int64_t{end.complete});
+  put("EndReason", end.reason);
+  put("FramesExpected", static_cast<std::int64_t>(end.frames_expected));
+  put("FramesReceived", static_cast<std::int64_t>(end.frames_received));
+  put("FramesWritten", static_cast<std::int64_t>(end.frames_written));
+  put("FramesLost", static_cast<std::int64_t>(end.frames_lost));
+  return v;
+}
+
+// After SWMR: reopened read-write for what SWMR forbids (writer.hpp Rules).
+void DxFile::complete_file(EndState& end, const Ending& ending, const NxtomoInput& nx) noexcept {
+  try {
+    auto f = h5::File::open(o_.path, h5::File::Access::read_write);
+    const std::uint64_t frames = nx.n_projections + nx.n_darks + nx.n_flats;
+    const std::uint64_t bytes = frames * 16 + (std::uint64_t{64} << 10);
+    h5::SpaceReserve reserve;  // disabled unless the disk is (nearly) full
+    if (must_reserve(f.descriptor(), bytes)) {
+      reserve = h5::SpaceReserve(f.descriptor(), {.margin = o_.reserve_margin});
+    }
+    if (auto ec = reserve.ensure(f.size(), bytes)) {
+      end.warnings.push_back(
+          fmt::format("closing items and NXtomo view left out: {}", ec.message()));
+      f.close();
+      reserved_end_ = std::max(reserved_end_, reserve.reserved_end());
+      return;
+    }
+    add_closing_items(f.id(), tree_.deferred, close_values(end, ending), o_.attribute_types,
+                      end.warnings);
+    make_hardlinks(f.id(), tree_.deferred);
+    for (const auto& [link, target] : tree_.deferred.hardlinks) {
+      end.warnings.push_back(fmt::format("hard link {}: no object {}", link, target));
+    }
+    if (o_.nxtomo && nx.projections.empty()) {
+      end.warnings.push_back("NXtomo view left out: no <group>/data detector dataset");
+    } else if (o_.nxtomo) {
+      end.nxtomo = add_nxtomo(f.id(), nx, o_.frame, o_.open_attributes);
+      if (!end.nxtomo) end.warnings.push_back("NXtomo view left out: /entry exists");
+    }
+    f.close();
+    reserved_end_ = std::max(reserved_end_, reserve.reserved_end());
+  } catch (const std::exception& e) {
+    end.close_error = fmt::format("completing the closed file: {}", e.what());
+  }
+}
+
+}  // namespace pandafly::dx::detail

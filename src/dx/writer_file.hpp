@@ -1,0 +1,89 @@
+#pragma once
+// DxFile: the file side of dx::Writer, single-threaded: creates the tree,
+// stores batches of frames, flushes, and finishes (writer.hpp Rules). The
+// Writer's thread is its only user after construction.
+//
+// States: writing (before the first frame: not yet SWMR) → failed on the
+// first error or full disk → finished; writing → finished.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "pandafly/h5/file.hpp"
+#include "pandafly/h5/space_reserve.hpp"
+#include "writer_compress.hpp"
+#include "writer_parts.hpp"
+
+namespace pandafly::dx::detail {
+
+class DxFile {
+ public:
+  /// Creates the file and the tree; throws (see writer.hpp Rules).
+  explicit DxFile(WriterOptions options);
+  DxFile(const DxFile&) = delete;
+  DxFile& operator=(const DxFile&) = delete;
+  ~DxFile();
+
+  /// Stores the frames (in order) or counts them lost. Never throws.
+  void write(std::vector<FrameRecord>& batch) noexcept;
+  /// Rewrites the end-state counters and flushes for SWMR readers. Never throws.
+  void flush() noexcept;
+  /// See writer.hpp Rules. Later calls return the same state.
+  EndState finish(const Ending& ending) noexcept;
+
+  [[nodiscard]] std::uint64_t received() const noexcept { return received_; }
+  [[nodiscard]] std::uint64_t written() const noexcept { return written_; }
+  [[nodiscard]] bool failed() const noexcept { return failed_; }
+  [[nodiscard]] const WriterOptions& options() const noexcept { return o_; }
+
+ private:
+  struct EndDatasets {
+    h5::Dataset complete, reason, frames_expected, frames_received, frames_written, frames_lost;
+  };
+
+  void create_end_datasets();
+  void start_frames(const FrameRecord* first);
+  [[nodiscard]] std::size_t route(const FrameRecord& frame) const;
+  void store(const std::vector<FrameRecord>& batch, const std::vector<std::size_t>& to);
+  void store_pixels(Detector& d, const FrameRecord& frame, std::size_t index);
+  void start_compressing(const std::vector<FrameRecord>& batch, const std::vector<std::size_t>& to);
+  [[nodiscard]] std::error_code room_for(std::uint64_t bytes);
+  /// Whether space must be reserved before adding `bytes` to the file at `fd`
+  /// (writer.hpp Rules, "Full disk"); once true, true for good.
+  [[nodiscard]] bool must_reserve(int fd, std::uint64_t bytes);
+  void fail(std::string why) noexcept;
+  void record_counts();
+  [[nodiscard]] EndState end_state(const Ending& ending) const;
+  void record_end(const EndState& end);
+  [[nodiscard]] NxtomoInput nxtomo_input() const;
+  void close(EndState& end) noexcept;
+  void complete_file(EndState& end, const Ending& ending, const NxtomoInput& nx) noexcept;
+  [[nodiscard]] AttributeValues close_values(const EndState& end, const Ending& ending) const;
+
+  WriterOptions o_;
+  h5::File file_;
+  h5::SpaceReserve reserve_;
+  Tree tree_;
+  Columns columns_;
+  EndDatasets end_;
+  std::map<std::string, std::size_t, std::less<>> routes_;  // detector path → index
+  std::vector<std::size_t> to_;                             // per batch, reused
+  std::unique_ptr<ChunkCompressor> compressor_;             // bitshuffle/LZ4 on workers
+  std::vector<std::span<const std::byte>> to_compress_;     // per batch, reused
+  std::uint64_t frame_bytes_ = 0;
+  std::uint64_t received_ = 0;
+  std::uint64_t written_ = 0;
+  std::uint64_t bad_size_ = 0;
+  bool compressed_ = false;
+  int fd_ = -1;             // the file's descriptor under HDF5 (fstatvfs)
+  bool reserving_ = false;  // below reserve_slack: reserve before every batch
+  bool failed_ = false;
+  std::string failure_;
+  std::uint64_t reserved_end_ = 0;
+  std::optional<EndState> finished_;
+};
+
+}  // namespace pandafly::dx::detail

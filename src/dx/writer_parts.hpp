@@ -1,0 +1,160 @@
+#pragma once
+// The pieces dx::Writer's file side is made of (private to src/dx):
+//   - values: NDAttribute values → HDF5 element bytes of a column kind;
+//   - build_tree(): the layout's tree, created before any frame (writer_tree.cpp);
+//   - Columns: the per-frame NDAttribute datasets, created from the first frame
+//     (writer_columns.cpp);
+//   - add_closing_items() / add_nxtomo(): what finish() adds after SWMR
+//     (writer_close.cpp).
+// All of it runs on the thread that owns the file.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pandafly/dx/writer.hpp"
+#include "pandafly/h5/dataset.hpp"
+
+namespace pandafly::dx::detail {
+
+// ------------------------------------------------------------------ values
+
+/// Element kinds of NDAttribute datasets.
+enum class Kind { int32, int64, uint32, float64, string };
+constexpr std::size_t string_bytes = 256;  // NDFileHDF5's fixed-length string NDAttributes
+
+[[nodiscard]] Kind kind_of(ValueType t) noexcept;
+[[nodiscard]] Kind kind_of(const AttributeValue& v) noexcept;
+[[nodiscard]] std::size_t size_of(Kind k) noexcept;
+/// Appends `v` (nullopt: NaN, 0 or "") converted to `k` to `out`.
+void encode(Kind k, const std::optional<AttributeValue>& v, std::vector<std::byte>& out);
+/// A 1-D extendible dataset of `k` at `path` (chunks of `chunk_rows`).
+[[nodiscard]] h5::Dataset create_value_dataset(hid_t file, const std::string& path, Kind k,
+                                               hsize_t chunk_rows);
+/// A 1-D dataset of one value (OnFileOpen/OnFileClose), NDFileHDF5's shape.
+void write_single_value(hid_t file, const std::string& path, const AttributeValue& v,
+                        std::optional<ValueType> declared);
+/// Writes a layout attribute whose value is known (constant, or `value` for ndattribute).
+void write_layout_attribute(hid_t loc, const Attribute& a, const AttributeValue* value);
+[[nodiscard]] h5::Type pixel_type(capture::DataType t) noexcept;
+/// The filter pipeline for options.compression. Throws std::runtime_error if
+/// HDF5 cannot load a plugin (after also trying Debian's plugin directory).
+[[nodiscard]] std::vector<h5::Filter> filters_for(const WriterOptions& o);
+/// A layout constant "1, 2,3" → {"1", "2", "3"} (items trimmed).
+[[nodiscard]] std::vector<std::string> split_list(const std::string& text);
+/// "/a" + "b" → "/a/b"; "/" + "b" → "/b".
+[[nodiscard]] std::string join(std::string_view group, std::string_view name);
+[[nodiscard]] std::string parent_of(std::string_view path);
+
+// ------------------------------------------------------------------ tree
+
+struct Detector {
+  std::string path;
+  std::string theta_path;  ///< "" when the layout has no room for it
+  h5::Dataset data;
+  h5::Dataset theta;
+  std::uint64_t committed = 0;  ///< frames in data and theta after the last good batch
+  std::uint64_t stored = 0;     ///< frames in data during a batch
+  std::vector<double> angles;   ///< of the current batch's stored frames
+};
+
+/// A per-frame NDAttribute dataset of the layout (or of the defaults group).
+struct ColumnSpec {
+  std::string path;
+  std::string ndattribute;
+  std::vector<Attribute> attributes;  ///< layout attributes on it
+};
+
+/// Layout items that need the end of the scan or objects made later.
+struct Deferred {
+  struct Item {
+    std::string path;  ///< the dataset's path, or the attribute's object
+    Dataset dataset;   ///< OnFileClose dataset (with its attributes)
+    Attribute attribute;
+    bool on_group = false;  ///< close attribute: `path` is a group, else a dataset
+  };
+  std::vector<Item> close_datasets;
+  std::vector<Item> close_attributes;
+  std::vector<std::pair<std::string, std::string>> hardlinks;  ///< (link path, target)
+};
+
+struct Tree {
+  std::vector<Detector> detectors;
+  std::size_t default_detector = 0;
+  std::vector<ColumnSpec> columns;
+  std::set<std::string, std::less<>> placed;  ///< NDAttributes the layout names anywhere
+  std::optional<std::string> defaults_group;  ///< unplaced per-frame NDAttributes go here
+  std::string destination_attribute;
+  Deferred deferred;
+  std::vector<std::string> warnings;
+};
+
+/// Creates the layout's tree in `file` (see writer.hpp Rules). Throws.
+[[nodiscard]] Tree build_tree(hid_t file, const WriterOptions& options);
+/// Makes the deferred hard links whose targets exist; keeps the others.
+void make_hardlinks(hid_t file, Deferred& deferred);
+
+// ------------------------------------------------------------------ columns
+
+class Columns {
+ public:
+  /// Creates every per-frame dataset: the tree's, then the defaults group's
+  /// for the built-ins and every NDAttribute of `first` (nullptr: no frame
+  /// came) or of options.attribute_types that the layout does not place.
+  void create(hid_t file, const Tree& tree, const WriterOptions& options, const FrameRecord* first,
+              std::vector<std::string>& warnings);
+  [[nodiscard]] bool created() const noexcept { return created_; }
+  /// Buffers one value per column for `frame`, which went to `destination`.
+  void add(const FrameRecord& frame, const std::string& destination);
+  /// Appends the buffered values to the datasets. Throws h5::Error.
+  void store();
+  /// Cuts every dataset back to `rows` (after a failure); best effort.
+  void cut(std::uint64_t rows) noexcept;
+  [[nodiscard]] std::size_t bytes_per_frame() const noexcept { return frame_bytes_; }
+  /// NDAttributes that arrived but have no dataset (first seen after frame 1).
+  [[nodiscard]] const std::set<std::string, std::less<>>& unwritten() const noexcept {
+    return unwritten_;
+  }
+  void clear() noexcept { columns_.clear(); }
+
+ private:
+  struct Column {
+    std::string ndattribute;
+    Kind kind = Kind::float64;
+    h5::Dataset dataset;
+    std::vector<std::byte> buffer;
+  };
+  void add_column(hid_t file, const std::string& path, const std::string& ndattribute, Kind kind,
+                  const std::vector<Attribute>& attributes);
+  [[nodiscard]] Kind kind_for(const std::string& ndattribute, const WriterOptions& options,
+                              const FrameRecord* first) const;
+
+  std::vector<Column> columns_;
+  std::string destination_attribute_;
+  std::set<std::string, std::less<>> known_;
+  std::set<std::string, std::less<>> unwritten_;
+  std::size_t frame_bytes_ = 0;
+  bool created_ = false;
+};
+
+// ------------------------------------------------------------------ after SWMR
+
+struct NxtomoInput {
+  std::string projections, darks, flats;  ///< detector dataset paths ("" if absent)
+  std::string projections_theta, darks_theta, flats_theta;
+  std::uint64_t n_projections = 0, n_darks = 0, n_flats = 0;
+};
+
+/// OnFileClose datasets and attributes from `values`; missing ones → warnings.
+void add_closing_items(hid_t file, const Deferred& deferred, const AttributeValues& values,
+                       const std::map<std::string, ValueType, std::less<>>& types,
+                       std::vector<std::string>& warnings);
+/// The NXtomo view (file-formats.md §1.8) under /entry. False (nothing
+/// added) when /entry exists already.
+[[nodiscard]] bool add_nxtomo(hid_t file, const NxtomoInput& in, const FrameGeometry& frame,
+                              const AttributeValues& values);
+
+}  // namespace pandafly::dx::detail

@@ -1,0 +1,319 @@
+// bench_dx_writer: camera frames through dx::Writer into a DXfile.
+//
+// One iteration is one whole scan: the Writer is created (file, layout tree),
+// the frames are pushed from this thread, finish() closes the file (end
+// state, NXtomo view) and the file is fdatasync'ed, so the figure is a
+// durable write of everything. Bytes processed = pixel bytes of input.
+//
+//   BM_writer/F                F frames of 2048×2048 uint16, uncompressed
+//                              (H5Dwrite_chunk straight from the frame)
+//   BM_file_write/F            reference: the same bytes write()n to one file
+//                              in the same directory, then fdatasync
+//   BM_memcpy/F                reference: the same bytes copied into a
+//                              pre-touched 256 MiB ring
+//   BM_writer_vs/F/R           BM_writer (R = 1: disk reserve on, 0: off) with both references
+//   timed in every
+//                              iteration: counters vs_file_write, vs_memcpy =
+//                              the writer's rate / the reference's
+//   BM_writer_bitshuffle/F/T   F projection-like frames (a noisy, attenuating
+//                              disc on a flat field, Poisson-like noise),
+//                              bitshuffle/LZ4 compressed by T worker threads
+//                              (counter ratio = input / stored bytes)
+//   BM_writer_gzip/F           the same with gzip level 1, for comparison
+//   BM_writer_small/N          N frames of 64×64 uint16 as fast as possible
+//                              (items/s = the sustained frame rate)
+//   BM_writer_small_paced/N    N such frames paced at 10 kHz; counters
+//                              full_waits (push() found the queue full) and
+//                              lost must be 0
+//
+// Files go to $PANDAFLY_BENCH_DIR (default /dev/shm: page cache, no disk);
+// run with it pointing at a disk directory for the disk-bound figures.
+// Run: build/release/tests/bench/bench_dx_writer  (a Release build)
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "pandafly/dx/writer.hpp"
+
+namespace {
+
+using namespace pandafly;
+namespace fs = std::filesystem;
+using Frame = std::shared_ptr<const std::vector<std::uint16_t>>;
+
+constexpr std::size_t big = 2048;
+constexpr std::size_t small = 64;
+
+fs::path bench_file(const char* name) {
+  const char* dir = std::getenv("PANDAFLY_BENCH_DIR");
+  return fs::path(dir ? dir : "/dev/shm") /
+         (std::string("pandafly_bench_") + name + "_" + std::to_string(::getpid()) + ".h5");
+}
+
+dx::Layout bench_layout() {
+  dx::Dataset data;
+  data.name = "data";
+  data.det_default = true;
+  dx::Group exchange;
+  exchange.name = "exchange";
+  exchange.datasets = {data};
+  dx::Group defaults;
+  defaults.name = "defaults";
+  defaults.ndattr_default = true;
+  dx::Layout l;
+  l.root.groups = {exchange, defaults};
+  return l;
+}
+
+// A flat field of ~30000 counts with an attenuating disc and noise of
+// sqrt(counts) (a normal approximation of Poisson), fixed seed per frame.
+Frame projection(std::size_t n, unsigned seed) {
+  auto v = std::make_shared<std::vector<std::uint16_t>>(n * n);
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> unit(0.0F, 1.0F);
+  const float c = static_cast<float>(n) / 2.0F;
+  for (std::size_t y = 0; y < n; ++y) {
+    for (std::size_t x = 0; x < n; ++x) {
+      const float dx = static_cast<float>(x) - c, dy = static_cast<float>(y) - c;
+      const float r2 = (dx * dx + dy * dy) / (c * c * 0.5F);
+      const float path = r2 < 1.0F ? 2.0F * std::sqrt(1.0F - r2) : 0.0F;
+      const float counts = 100.0F + 30000.0F * std::exp(-0.8F * path);
+      const float noisy = counts + std::sqrt(counts) * unit(rng);
+      (*v)[y * n + x] = static_cast<std::uint16_t>(std::clamp(noisy, 0.0F, 65535.0F));
+    }
+  }
+  return v;
+}
+
+std::vector<Frame> frames(std::size_t count, std::size_t n) {
+  std::vector<Frame> out;
+  for (std::size_t i = 0; i < count; ++i) out.push_back(projection(n, static_cast<unsigned>(i)));
+  return out;
+}
+
+void sync(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd >= 0) {
+    ::fdatasync(fd);
+    ::close(fd);
+  }
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+bool reserve_space = false;           // BM_writer_vs/F/R sets it from R
+std::size_t compression_threads = 0;  // BM_writer_bitshuffle/F/T sets it from T
+
+dx::WriterOptions options(const fs::path& path, std::size_t n, dx::Compression c) {
+  dx::WriterOptions o;
+  o.reserve_slack = reserve_space ? 0 : o.reserve_slack;  // R=1: reserve before every batch
+  o.path = path;
+  o.layout = bench_layout();
+  o.frame = {.height = n, .width = n, .type = capture::DataType::uint16};
+  o.compression = c;
+  o.gzip_level = 1;
+  o.compression_threads = compression_threads;
+  o.queue_capacity = n == big ? 32 : 4096;
+  o.overwrite = true;
+  return o;
+}
+
+struct ScanResult {
+  dx::EndState end;
+  std::uint64_t full_waits = 0;
+  double seconds = 0;  ///< Writer created … file closed and fdatasync'ed (not the removal)
+  std::uintmax_t file_bytes = 0;
+};
+
+// One scan of `count` frames cycling through `pool`.
+ScanResult scan(const fs::path& path, const std::vector<Frame>& pool, std::size_t count,
+                dx::Compression c, std::chrono::nanoseconds period = {}) {
+  const std::size_t n = static_cast<std::size_t>(std::sqrt(static_cast<double>(pool[0]->size())));
+  const auto t0 = std::chrono::steady_clock::now();
+  dx::Writer w(options(path, n, c));
+  auto next = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < count; ++i) {
+    auto r = dx::FrameRecord::owning(pool[i % pool.size()]);
+    r.unique_id = static_cast<std::int64_t>(i);
+    r.angle = static_cast<double>(i) * 0.1;
+    if (period.count() > 0) {
+      next += period;
+      std::this_thread::sleep_until(next);
+    }
+    w.push(std::move(r));
+  }
+  const auto waits = w.stats().full_waits;
+  ScanResult r{w.finish(dx::Ending::completed()), waits};
+  sync(path);
+  r.seconds = seconds_since(t0);
+  r.file_bytes = fs::file_size(path);
+  fs::remove(path);  // freeing the pages is not part of writing
+  return r;
+}
+
+const std::vector<Frame>& big_pool() {
+  static const std::vector<Frame> pool = frames(8, big);
+  return pool;
+}
+
+void run_writer(benchmark::State& state, dx::Compression c, const char* name) {
+  const auto count = static_cast<std::size_t>(state.range(0));
+  const auto& pool = big_pool();
+  const fs::path path = bench_file(name);
+  (void)scan(path, pool, 2, c);  // warm up: plugins loaded, pages touched
+  std::uint64_t lost = 0;
+  double stored = 0;
+  for (auto _ : state) {
+    const auto r = scan(path, pool, count, c);
+    lost += r.end.frames_lost;
+    stored += static_cast<double>(r.file_bytes);
+    state.SetIterationTime(r.seconds);
+  }
+  state.counters["lost"] = static_cast<double>(lost);
+  state.counters["ratio"] =
+      static_cast<double>(state.iterations()) * static_cast<double>(count * big * big * 2) / stored;
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(count * big * big * 2));
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(count));
+}
+
+void BM_writer(benchmark::State& state) {
+  run_writer(state, dx::Compression::none, "writer");
+}
+void BM_writer_bitshuffle(benchmark::State& state) {
+  compression_threads = static_cast<std::size_t>(state.range(1));
+  run_writer(state, dx::Compression::bitshuffle_lz4, "bitshuffle");
+  compression_threads = 0;
+}
+void BM_writer_gzip(benchmark::State& state) {
+  run_writer(state, dx::Compression::gzip, "gzip");
+}
+
+// The references, as functions of the same frames (one pass = `count` frames).
+
+double file_write(const fs::path& path, const std::vector<Frame>& pool, std::size_t count) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto& f = *pool[i % pool.size()];
+    if (::write(fd, f.data(), f.size() * 2) < 0) std::abort();
+  }
+  ::fdatasync(fd);
+  ::close(fd);
+  const double t = seconds_since(t0);
+  fs::remove(path);
+  return t;
+}
+
+double copy_frames(const std::vector<Frame>& pool, std::size_t count) {
+  static std::vector<std::uint16_t> ring(32 * big * big, 1);  // 256 MiB, touched
+  const auto t0 = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto& f = *pool[i % pool.size()];
+    std::memcpy(ring.data() + (i % 32) * big * big, f.data(), f.size() * 2);
+  }
+  benchmark::DoNotOptimize(ring.data());
+  benchmark::ClobberMemory();
+  return seconds_since(t0);
+}
+
+void BM_file_write(benchmark::State& state) {
+  const auto count = static_cast<std::size_t>(state.range(0));
+  const fs::path path = bench_file("file_write");
+  for (auto _ : state) state.SetIterationTime(file_write(path, big_pool(), count));
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(count * big * big * 2));
+}
+
+void BM_memcpy(benchmark::State& state) {
+  const auto count = static_cast<std::size_t>(state.range(0));
+  for (auto _ : state) state.SetIterationTime(copy_frames(big_pool(), count));
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(count * big * big * 2));
+}
+
+// The writer with both references measured in every iteration, interleaved,
+// so that the ratios hold on a shared, noisy machine: vs_file_write and
+// vs_memcpy are the writer's rate over each reference's (goal: the lower ≥ 0.95).
+void BM_writer_vs(benchmark::State& state) {
+  const auto count = static_cast<std::size_t>(state.range(0));
+  const fs::path path = bench_file("writer_vs");
+  reserve_space = state.range(1) != 0;
+  double writer = 0, write = 0, copy = 0;
+  (void)scan(path, big_pool(), 2, dx::Compression::none);
+  for (auto _ : state) {
+    const double t = scan(path, big_pool(), count, dx::Compression::none).seconds;
+    state.SetIterationTime(t);
+    writer += t;
+    write += file_write(bench_file("file_write"), big_pool(), count);
+    copy += copy_frames(big_pool(), count);
+  }
+  state.counters["vs_file_write"] = write / writer;
+  state.counters["vs_memcpy"] = copy / writer;
+  reserve_space = false;
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(count * big * big * 2));
+}
+
+void run_small(benchmark::State& state, std::chrono::nanoseconds period) {
+  const auto count = static_cast<std::size_t>(state.range(0));
+  static const std::vector<Frame> pool = frames(64, small);
+  const fs::path path = bench_file("small");
+  (void)scan(path, pool, 1000, dx::Compression::none);
+  double lost = 0, waits = 0;
+  for (auto _ : state) {
+    const auto r = scan(path, pool, count, dx::Compression::none, period);
+    state.SetIterationTime(r.seconds);
+    lost += static_cast<double>(r.end.frames_lost);
+    waits += static_cast<double>(r.full_waits);
+  }
+  state.counters["lost"] = lost;
+  state.counters["full_waits"] = waits;
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(count));
+  state.SetBytesProcessed(state.iterations() *
+                          static_cast<std::int64_t>(count * small * small * 2));
+}
+
+void BM_writer_small(benchmark::State& state) {
+  run_small(state, {});
+}
+void BM_writer_small_paced(benchmark::State& state) {
+  run_small(state, std::chrono::microseconds(100));
+}
+
+}  // namespace
+
+BENCHMARK(BM_memcpy)->Arg(64)->Unit(benchmark::kMillisecond)->UseManualTime();
+BENCHMARK(BM_file_write)->Arg(64)->Unit(benchmark::kMillisecond)->UseManualTime();
+BENCHMARK(BM_writer)->Arg(1)->Arg(64)->Unit(benchmark::kMillisecond)->UseManualTime();
+BENCHMARK(BM_writer_vs)
+    ->Args({64, 1})
+    ->Args({64, 0})
+    ->Unit(benchmark::kMillisecond)
+    ->UseManualTime()
+    ->Iterations(15);
+BENCHMARK(BM_writer_bitshuffle)
+    ->Args({16, 1})
+    ->Args({16, 2})
+    ->Args({16, 4})
+    ->Unit(benchmark::kMillisecond)
+    ->UseManualTime();
+BENCHMARK(BM_writer_gzip)->Arg(16)->Unit(benchmark::kMillisecond)->UseManualTime();
+BENCHMARK(BM_writer_small)->Arg(100000)->Unit(benchmark::kMillisecond)->UseManualTime();
+BENCHMARK(BM_writer_small_paced)
+    ->Arg(20000)
+    ->Unit(benchmark::kMillisecond)
+    ->UseManualTime()
+    ->Iterations(1);
+
+BENCHMARK_MAIN();
