@@ -21,30 +21,6 @@ namespace {
 
 namespace dx = pandafly::dx;
 
-std::optional<std::string> read_text(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return std::nullopt;
-  std::ostringstream out;
-  out << f.rdbuf();
-  if (f.bad()) return std::nullopt;
-  return out.str();
-}
-
-// The layout at `path`, or an exit code after printing why not.
-std::variant<dx::Layout, int> load_layout(const std::string& path) {
-  const auto text = read_text(path);
-  if (!text) {
-    fmt::print(stderr, "pandafly-dx: {}: cannot read the file\n", path);
-    return Exit::unreadable;
-  }
-  auto r = dx::parse_layout(*text);
-  if (auto* e = std::get_if<dx::LayoutError>(&r)) {
-    fmt::print(stderr, "pandafly-dx: {}: {}\n", path, e->message);
-    return Exit::findings;
-  }
-  return std::get<dx::Layout>(std::move(r));
-}
-
 nlohmann::json to_json(const dx::ValidationReport& r, const ValidateOptions& o) {
   nlohmann::json findings = nlohmann::json::array();
   for (const auto& f : r.findings)
@@ -87,6 +63,29 @@ std::string summary(const dx::Layout& l) {
 }
 
 }  // namespace
+
+std::optional<std::string> read_text(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return std::nullopt;
+  std::ostringstream out;
+  out << f.rdbuf();
+  if (f.bad()) return std::nullopt;
+  return out.str();
+}
+
+std::variant<dx::Layout, int> load_layout(const std::string& path) {
+  const auto text = read_text(path);
+  if (!text) {
+    fmt::print(stderr, "pandafly-dx: {}: cannot read the file\n", path);
+    return Exit::unreadable;
+  }
+  auto r = dx::parse_layout(*text);
+  if (auto* e = std::get_if<dx::LayoutError>(&r)) {
+    fmt::print(stderr, "pandafly-dx: {}: {}\n", path, e->message);
+    return Exit::findings;
+  }
+  return std::get<dx::Layout>(std::move(r));
+}
 
 int cmd_validate(const ValidateOptions& o) {
   std::optional<dx::Layout> layout;

@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
+#include "record.hpp"
 
 namespace {
 
@@ -18,7 +19,8 @@ using namespace pandafly_dx;
 constexpr const char* exit_codes =
     "Exit codes: validate: 0 no errors (warnings allowed), 1 errors found, 2 the file or the\n"
     "layout cannot be read; layout: 0 it loads, 1 it does not (the message names file and\n"
-    "line), 2 the file cannot be read. Bad usage: 2.";
+    "line), 2 the file cannot be read; record: 0 complete, 2 cannot start, 3 written but\n"
+    "incomplete (interrupted, timed out, frames lost). Bad usage: 2.";
 
 }  // namespace
 
@@ -48,6 +50,49 @@ int main(int argc, char** argv) {
   layout->add_option("FILE", l.file, "the layout XML file")->required();
   layout->add_flag("--print", l.print, "print the layout in canonical form");
   layout->callback([&] { action = [&] { return cmd_layout(l); }; });
+
+  RecordOptions r;
+  r.layout = PANDAFLY_LAYOUTS_DIR "/dxfile_fly.xml";
+  auto* record = app.add_subcommand(
+      "record",
+      "write camera frames from an areaDetector ADZMQ plugin (or pandafly-sim camera) into a "
+      "DXfile laid out by a layout XML; frames are routed by their HDF5FrameLocation attribute");
+  record->footer(exit_codes);
+  record->add_option("FILE", r.file, "the DXfile to create")->required();
+  record
+      ->add_option("--zmq", r.server_host,
+                   "the plugin's serverHost: \"tcp://*:1234\" (PUB: we connect to --ioc-host), "
+                   "\"tcp://HOST:1234\" (PUSH connecting: we bind), or with PUB|PUSH BIND|CONNECT")
+      ->required();
+  record->add_option("--ioc-host", r.ioc_host, "host of a plugin bound to *")
+      ->capture_default_str();
+  record->add_option("--layout", r.layout, "NDFileHDF5 layout XML")->capture_default_str();
+  record->add_option("--metadata", r.metadata,
+                     "scan configuration TOML whose [metadata] table holds the data-policy fields");
+  record->add_option("--compression", r.compression, "none, gzip, lz4 or bitshuffle-lz4")
+      ->capture_default_str();
+  record
+      ->add_option("--angle-attribute", r.angle_attribute,
+                   "NDAttribute holding each frame's rotation angle in degrees")
+      ->capture_default_str();
+  record->add_option("--frames", r.frames, "stop after this many frames (0: until --timeout)")
+      ->capture_default_str();
+  record->add_option("--expect", r.expect_text,
+                     "frames the scan should deliver to a dataset, e.g. /exchange/data=1801 "
+                     "(repeatable); the file is complete only if every count is met");
+  record->add_option(
+      "--set", r.set_text,
+      "an NDAttribute for the layout's OnFileOpen datasets, NAME=VALUE (repeatable), "
+      "e.g. --set Energy=20 --set RotationStart=0");
+  record->add_option("--timeout", r.timeout_s, "end when no frame came for this long, s")
+      ->capture_default_str();
+  record->add_option("--start-timeout", r.start_timeout_s, "wait this long for the first frame, s")
+      ->capture_default_str();
+  record->add_flag("--force", r.force, "replace an existing FILE");
+  record->add_flag("!--no-nxtomo", r.nxtomo, "do not add the NXtomo view (/entry)");
+  record->add_flag("--quiet", r.quiet, "no progress on stderr");
+  record->add_flag("--json", r.json, "print the end state as one JSON object");
+  record->callback([&] { action = [&] { return cmd_record(r); }; });
 
   try {
     app.parse(argc, argv);
