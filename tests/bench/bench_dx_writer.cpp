@@ -20,6 +20,15 @@
 //                              bitshuffle/LZ4 compressed by T worker threads
 //                              (counter ratio = input / stored bytes)
 //   BM_writer_gzip/F           the same with gzip level 1, for comparison
+//   BM_zmq_to_dxfile/F         the whole input path: F frames of 2048×2048
+//                              uint16 sent as ADZMQ messages (zero copy, a
+//                              PUSH socket in another thread) over 127.0.0.1
+//                              to capture::ZmqReceiver, each handed to the
+//                              Writer without a copy; from the first send to
+//                              the file closed and fdatasync'ed. Both
+//                              references timed in every iteration
+//                              (vs_file_write, vs_memcpy); lost counts frames
+//                              the receiver dropped or never got
 //   BM_writer_small/N          N frames of 64×64 uint16 as fast as possible
 //                              (items/s = the sustained frame rate)
 //   BM_writer_small_paced/N    N such frames paced at 10 kHz; counters
@@ -44,8 +53,11 @@
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <zmq.hpp>
 
+#include "pandafly/capture/zmq_receiver.hpp"
 #include "pandafly/dx/writer.hpp"
+#include "sim/camera/adzmq_encoder.hpp"
 
 namespace {
 
@@ -265,6 +277,91 @@ void BM_writer_vs(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(count * big * big * 2));
 }
 
+// Sends `count` frames cycling through `pool` from a PUSH socket bound to
+// 127.0.0.1, as the plugin would with "tcp://127.0.0.1:P PUSH BIND" (blocking
+// sends: the socket's high-water mark paces it, nothing is dropped here).
+class ZmqSender {
+ public:
+  explicit ZmqSender(zmq::context_t& ctx) : socket_(ctx, zmq::socket_type::push) {
+    socket_.set(zmq::sockopt::sndhwm, 8);
+    socket_.bind("tcp://127.0.0.1:*");
+  }
+  [[nodiscard]] std::string server_host() {
+    return socket_.get(zmq::sockopt::last_endpoint) + " PUSH BIND";
+  }
+  void send(const std::vector<Frame>& pool, std::size_t count, std::uint64_t first_id) {
+    sim::camera::ArrayHeader h;
+    h.type = capture::DataType::uint16;
+    h.shape = {big, big};
+    std::string text;
+    for (std::size_t i = 0; i < count; ++i) {
+      h.frame = first_id + i;
+      sim::camera::encode_adzmq_header(h, sim::camera::HeaderStyle::current, text);
+      const auto& f = *pool[i % pool.size()];
+      socket_.send(zmq::buffer(text), zmq::send_flags::sndmore);
+      zmq::message_t data(const_cast<std::uint16_t*>(f.data()), f.size() * 2,
+                          [](void*, void*) {});  // the pool outlives the send
+      socket_.send(data, zmq::send_flags::none);
+    }
+  }
+
+ private:
+  zmq::socket_t socket_;
+};
+
+struct ZmqScan {
+  double seconds = 0;
+  std::uint64_t lost = 0;
+};
+
+ZmqScan zmq_scan(ZmqSender& sender, capture::ZmqReceiver& rx, const fs::path& path,
+                 std::size_t count, std::uint64_t first_id) {
+  const auto t0 = std::chrono::steady_clock::now();
+  dx::Writer w(options(path, big, dx::Compression::none));
+  std::thread send([&] { sender.send(big_pool(), count, first_id); });
+  std::size_t got = 0;
+  while (got < count) {
+    auto f = rx.pop(std::chrono::seconds(2));
+    if (!f) break;  // the rest was dropped: counted below
+    auto owner = std::make_shared<capture::ReceivedFrame>(std::move(*f));
+    w.push(dx::FrameRecord::view(owner->frame(), owner));
+    ++got;
+  }
+  send.join();
+  const auto end = w.finish(dx::Ending::completed());
+  sync(path);
+  ZmqScan r{seconds_since(t0), count - got + end.frames_lost};
+  fs::remove(path);
+  return r;
+}
+
+void BM_zmq_to_dxfile(benchmark::State& state) {
+  const auto count = static_cast<std::size_t>(state.range(0));
+  zmq::context_t ctx;
+  ZmqSender sender(ctx);
+  capture::ZmqReceiverOptions ro;
+  ro.queue_capacity = 32;
+  capture::ZmqReceiver rx(sender.server_host(), ro);
+  const fs::path path = bench_file("zmq");
+  std::uint64_t next_id = 1;
+  (void)zmq_scan(sender, rx, path, 4, next_id);  // warm up: connected, pages touched
+  next_id += 4;
+  double total = 0, write = 0, copy = 0, lost = 0;
+  for (auto _ : state) {
+    const auto r = zmq_scan(sender, rx, path, count, next_id);
+    next_id += count;
+    state.SetIterationTime(r.seconds);
+    total += r.seconds;
+    lost += static_cast<double>(r.lost);
+    write += file_write(bench_file("file_write"), big_pool(), count);
+    copy += copy_frames(big_pool(), count);
+  }
+  state.counters["vs_file_write"] = write / total;
+  state.counters["vs_memcpy"] = copy / total;
+  state.counters["lost"] = lost + static_cast<double>(rx.stats().overruns);
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(count * big * big * 2));
+}
+
 void run_small(benchmark::State& state, std::chrono::nanoseconds period) {
   const auto count = static_cast<std::size_t>(state.range(0));
   static const std::vector<Frame> pool = frames(64, small);
@@ -302,6 +399,7 @@ BENCHMARK(BM_writer_vs)
     ->Unit(benchmark::kMillisecond)
     ->UseManualTime()
     ->Iterations(15);
+BENCHMARK(BM_zmq_to_dxfile)->Arg(64)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
 BENCHMARK(BM_writer_bitshuffle)
     ->Args({16, 1})
     ->Args({16, 2})
