@@ -226,4 +226,24 @@ std::string to_xml(const Layout& layout) {
   return std::move(p.text);
 }
 
+namespace {
+
+void clear_lines(Group& g) {
+  g.line = 0;
+  for (auto& a : g.attributes) a.line = 0;
+  for (auto& h : g.hardlinks) h.line = 0;
+  for (auto& d : g.datasets) {
+    d.line = 0;
+    for (auto& a : d.attributes) a.line = 0;
+  }
+  for (auto& s : g.groups) clear_lines(s);
+}
+
+}  // namespace
+
+Layout without_lines(Layout layout) {
+  clear_lines(layout.root);
+  return layout;
+}
+
 }  // namespace pandafly::dx

@@ -133,4 +133,8 @@ struct LayoutError {
 /// `line` fields): what `pandafly-dx layout --print` shows.
 [[nodiscard]] std::string to_xml(const Layout& layout);
 
+/// `layout` with every `line` field 0: two layouts that describe the same
+/// tree compare equal this way whatever text they came from.
+[[nodiscard]] Layout without_lines(Layout layout);
+
 }  // namespace pandafly::dx
