@@ -29,6 +29,9 @@
 //                              references timed in every iteration
 //                              (vs_file_write, vs_memcpy); lost counts frames
 //                              the receiver dropped or never got
+//   BM_zmq_small_paced/N       N frames of 64×64 uint16 over ZMQ at 10 kHz
+//                              into the Writer; lost (receiver overruns,
+//                              missing numbers, writer losses) must be 0
 //   BM_writer_small/N          N frames of 64×64 uint16 as fast as possible
 //                              (items/s = the sustained frame rate)
 //   BM_writer_small_paced/N    N such frames paced at 10 kHz; counters
@@ -115,6 +118,11 @@ std::vector<Frame> frames(std::size_t count, std::size_t n) {
   return out;
 }
 
+// The side of the square frames in `pool`.
+std::size_t frame_side(const std::vector<Frame>& pool) {
+  return static_cast<std::size_t>(std::sqrt(static_cast<double>(pool[0]->size())));
+}
+
 void sync(const fs::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY);
   if (fd >= 0) {
@@ -154,7 +162,7 @@ struct ScanResult {
 // One scan of `count` frames cycling through `pool`.
 ScanResult scan(const fs::path& path, const std::vector<Frame>& pool, std::size_t count,
                 dx::Compression c, std::chrono::nanoseconds period = {}) {
-  const std::size_t n = static_cast<std::size_t>(std::sqrt(static_cast<double>(pool[0]->size())));
+  const std::size_t n = frame_side(pool);
   const auto t0 = std::chrono::steady_clock::now();
   dx::Writer w(options(path, n, c));
   auto next = std::chrono::steady_clock::now();
@@ -289,12 +297,20 @@ class ZmqSender {
   [[nodiscard]] std::string server_host() {
     return socket_.get(zmq::sockopt::last_endpoint) + " PUSH BIND";
   }
-  void send(const std::vector<Frame>& pool, std::size_t count, std::uint64_t first_id) {
+  // `period` > 0 paces the sends (a camera at 1/period frames per second).
+  void send(const std::vector<Frame>& pool, std::size_t count, std::uint64_t first_id,
+            std::chrono::nanoseconds period) {
+    const std::size_t n = frame_side(pool);
     sim::camera::ArrayHeader h;
     h.type = capture::DataType::uint16;
-    h.shape = {big, big};
+    h.shape = {n, n};
     std::string text;
+    auto next = std::chrono::steady_clock::now();
     for (std::size_t i = 0; i < count; ++i) {
+      if (period.count() > 0) {
+        next += period;
+        std::this_thread::sleep_until(next);
+      }
       h.frame = first_id + i;
       sim::camera::encode_adzmq_header(h, sim::camera::HeaderStyle::current, text);
       const auto& f = *pool[i % pool.size()];
@@ -315,10 +331,11 @@ struct ZmqScan {
 };
 
 ZmqScan zmq_scan(ZmqSender& sender, capture::ZmqReceiver& rx, const fs::path& path,
-                 std::size_t count, std::uint64_t first_id) {
+                 const std::vector<Frame>& pool, std::size_t count, std::uint64_t first_id,
+                 std::chrono::nanoseconds period = {}) {
   const auto t0 = std::chrono::steady_clock::now();
-  dx::Writer w(options(path, big, dx::Compression::none));
-  std::thread send([&] { sender.send(big_pool(), count, first_id); });
+  dx::Writer w(options(path, frame_side(pool), dx::Compression::none));
+  std::thread send([&] { sender.send(pool, count, first_id, period); });
   std::size_t got = 0;
   while (got < count) {
     auto f = rx.pop(std::chrono::seconds(2));
@@ -344,11 +361,11 @@ void BM_zmq_to_dxfile(benchmark::State& state) {
   capture::ZmqReceiver rx(sender.server_host(), ro);
   const fs::path path = bench_file("zmq");
   std::uint64_t next_id = 1;
-  (void)zmq_scan(sender, rx, path, 4, next_id);  // warm up: connected, pages touched
+  (void)zmq_scan(sender, rx, path, big_pool(), 4, next_id);  // warm up: connected, pages touched
   next_id += 4;
   double total = 0, write = 0, copy = 0, lost = 0;
   for (auto _ : state) {
-    const auto r = zmq_scan(sender, rx, path, count, next_id);
+    const auto r = zmq_scan(sender, rx, path, big_pool(), count, next_id);
     next_id += count;
     state.SetIterationTime(r.seconds);
     total += r.seconds;
@@ -360,6 +377,31 @@ void BM_zmq_to_dxfile(benchmark::State& state) {
   state.counters["vs_memcpy"] = copy / total;
   state.counters["lost"] = lost + static_cast<double>(rx.stats().overruns);
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(count * big * big * 2));
+}
+
+// N frames of 64×64 uint16 sent over ZMQ at 10 kHz into the Writer: lost must be 0.
+void BM_zmq_small_paced(benchmark::State& state) {
+  const auto count = static_cast<std::size_t>(state.range(0));
+  static const std::vector<Frame> pool = frames(64, small);
+  zmq::context_t ctx;
+  ZmqSender sender(ctx);
+  capture::ZmqReceiverOptions ro;
+  ro.queue_capacity = 4096;
+  capture::ZmqReceiver rx(sender.server_host(), ro);
+  const fs::path path = bench_file("zmq_small");
+  std::uint64_t next_id = 1;
+  (void)zmq_scan(sender, rx, path, pool, 100, next_id);
+  next_id += 100;
+  double lost = 0;
+  for (auto _ : state) {
+    const auto r = zmq_scan(sender, rx, path, pool, count, next_id, std::chrono::microseconds(100));
+    next_id += count;
+    state.SetIterationTime(r.seconds);
+    lost += static_cast<double>(r.lost);
+  }
+  const auto st = rx.stats();
+  state.counters["lost"] = lost + static_cast<double>(st.overruns + st.missing);
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(count));
 }
 
 void run_small(benchmark::State& state, std::chrono::nanoseconds period) {
@@ -400,6 +442,11 @@ BENCHMARK(BM_writer_vs)
     ->UseManualTime()
     ->Iterations(15);
 BENCHMARK(BM_zmq_to_dxfile)->Arg(64)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
+BENCHMARK(BM_zmq_small_paced)
+    ->Arg(20000)
+    ->Unit(benchmark::kMillisecond)
+    ->UseManualTime()
+    ->Iterations(1);
 BENCHMARK(BM_writer_bitshuffle)
     ->Args({16, 1})
     ->Args({16, 2})

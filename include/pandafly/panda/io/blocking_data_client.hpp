@@ -40,8 +40,9 @@ namespace pandafly::panda {
 
 class BlockingDataClient {
  public:
-  /// Bytes asked of the kernel per read: FRAMED RAW frames can be ~2 MiB.
-  static constexpr std::size_t read_size = 256u << 10;
+  /// Bytes asked of the kernel per read (and the largest useful set_min_read):
+  /// FRAMED RAW frames can be ~2 MiB; each read is decoded while in L2.
+  static constexpr std::size_t read_size = 1u << 20;
 
   explicit BlockingDataClient(DataOptions options = {});
   BlockingDataClient(const BlockingDataClient&) = delete;
