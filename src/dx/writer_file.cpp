@@ -9,8 +9,10 @@
 #include <stdexcept>
 #include <thread>
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "pandafly/h5/error.hpp"
 
@@ -270,6 +272,7 @@ EndState DxFile::finish(const Ending& ending) noexcept {
   close(end);
   if (end.close_error.empty()) complete_file(end, ending, nx);
   if (reserved_end_ > 0) h5::SpaceReserve::release(o_.path, reserved_end_);
+  make_durable(end);
   finished_ = end;
   return end;
 }
@@ -334,6 +337,20 @@ void DxFile::close(EndState& end) noexcept {
     if (!end.close_error.empty()) end.close_error += "; ";
     end.close_error += fmt::format("closing: {}", e.what());
   }
+}
+
+// The file on the disk before finish() reports: a scan called complete must
+// survive a power cut. An error is a close error (the data may not be on disk).
+void DxFile::make_durable(EndState& end) const noexcept {
+  const int fd = ::open(o_.path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0 && ::fdatasync(fd) == 0) {
+    ::close(fd);
+    return;
+  }
+  const int err = errno;
+  if (fd >= 0) ::close(fd);
+  if (!end.close_error.empty()) end.close_error += "; ";
+  end.close_error += fmt::format("fdatasync {}: {}", o_.path.string(), std::strerror(err));
 }
 
 AttributeValues DxFile::close_values(const EndState& end, const Ending& ending) const {

@@ -56,6 +56,7 @@ class DxFile {
   [[nodiscard]] bool must_reserve(int fd, std::uint64_t bytes);
   void fail(std::string why) noexcept;
   void record_counts();
+  void make_durable(EndState& end) const noexcept;
   [[nodiscard]] EndState end_state(const Ending& ending) const;
   void record_end(const EndState& end);
   [[nodiscard]] NxtomoInput nxtomo_input() const;

@@ -27,7 +27,9 @@
 //                              Writer without a copy; from the first send to
 //                              the file closed and fdatasync'ed. Both
 //                              references timed in every iteration
-//                              (vs_file_write, vs_memcpy); lost counts frames
+//                              (vs_file_write, vs_memcpy), and the ZMQ
+//                              transport alone, frames received and dropped
+//                              (vs_zmq_alone); lost counts frames
 //                              the receiver dropped or never got
 //   BM_zmq_small_paced/N       N frames of 64×64 uint16 over ZMQ at 10 kHz
 //                              into the Writer; lost (receiver overruns,
@@ -352,6 +354,17 @@ ZmqScan zmq_scan(ZmqSender& sender, capture::ZmqReceiver& rx, const fs::path& pa
   return r;
 }
 
+// The transport alone: the same frames over the same sockets, received and dropped.
+double zmq_alone(ZmqSender& sender, capture::ZmqReceiver& rx, std::size_t count,
+                 std::uint64_t first_id) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::thread send([&] { sender.send(big_pool(), count, first_id, {}); });
+  for (std::size_t got = 0; got < count && rx.pop(std::chrono::seconds(2)); ++got) {
+  }
+  send.join();
+  return seconds_since(t0);
+}
+
 void BM_zmq_to_dxfile(benchmark::State& state) {
   const auto count = static_cast<std::size_t>(state.range(0));
   zmq::context_t ctx;
@@ -363,7 +376,7 @@ void BM_zmq_to_dxfile(benchmark::State& state) {
   std::uint64_t next_id = 1;
   (void)zmq_scan(sender, rx, path, big_pool(), 4, next_id);  // warm up: connected, pages touched
   next_id += 4;
-  double total = 0, write = 0, copy = 0, lost = 0;
+  double total = 0, write = 0, copy = 0, lost = 0, transport = 0;
   for (auto _ : state) {
     const auto r = zmq_scan(sender, rx, path, big_pool(), count, next_id);
     next_id += count;
@@ -372,7 +385,10 @@ void BM_zmq_to_dxfile(benchmark::State& state) {
     lost += static_cast<double>(r.lost);
     write += file_write(bench_file("file_write"), big_pool(), count);
     copy += copy_frames(big_pool(), count);
+    transport += zmq_alone(sender, rx, count, next_id);
+    next_id += count;
   }
+  state.counters["vs_zmq_alone"] = transport / total;
   state.counters["vs_file_write"] = write / total;
   state.counters["vs_memcpy"] = copy / total;
   state.counters["lost"] = lost + static_cast<double>(rx.stats().overruns);

@@ -78,6 +78,8 @@
 //     data_white, data, image_key 2/1/0, rotation_angle, NXdata links).
 //     complete = the ending was not an interruption, nothing was lost, no
 //     write failed and every frames_expected count was met.
+//     Last, the file is fdatasync'ed: when finish() returns, what it reports
+//     is on the disk (a failure is a close_error).
 //   - Shutdown order: producer stops pushing (or is refused) → finish() →
 //     destructor. The destructor finishes with "writer destroyed before
 //     finish()" (an interruption) if finish() was not called.
