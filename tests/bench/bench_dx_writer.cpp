@@ -472,6 +472,7 @@ BENCHMARK(BM_zmq_small_paced)
 BENCHMARK(BM_writer_bitshuffle)
     ->Args({16, 1})
     ->Args({16, 2})
+    ->Args({64, 2})
     ->Args({16, 4})
     ->Unit(benchmark::kMillisecond)
     ->UseManualTime();
