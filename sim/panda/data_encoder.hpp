@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "pandafly/panda/data.hpp"
+#include "pandafly/util/xml_escape.hpp"
 
 namespace pandafly::sim {
 
@@ -44,8 +45,7 @@ namespace pandafly::sim {
 /// `END <samples> <reason>\n`.
 [[nodiscard]] std::string encode_end(std::uint64_t samples, std::string_view reason);
 
-/// Escapes & < > " ' for an XML attribute value.
-[[nodiscard]] std::string xml_escape(std::string_view text);
+using util::xml_escape;  // & < > " ' and whitespace, for the header's attribute values
 
 class SampleEncoder {
  public:

@@ -12,42 +12,12 @@
 #include <fmt/format.h>
 
 #include "pandafly/dx/layout.hpp"
+#include "pandafly/util/xml_escape.hpp"
 
 namespace pandafly::dx {
 namespace {
 
-std::string escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (const char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\t':
-        out += "&#9;";
-        break;
-      case '\n':
-        out += "&#10;";
-        break;
-      case '\r':
-        out += "&#13;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+using util::xml_escape;
 
 std::string_view type_name(ValueType t) {
   switch (t) {
@@ -160,7 +130,7 @@ class Printer {
     text += fmt::format("</{}>\n", element);
   }
   void field(std::string_view key, std::string_view value) {
-    text += fmt::format(" {}=\"{}\"", key, escape(value));
+    text += fmt::format(" {}=\"{}\"", key, xml_escape(value));
   }
   void constant(std::string_view value, ValueType type) {
     field("source", "constant");
