@@ -6,7 +6,8 @@
 # save the design back. Then run the hardware side of a fly scan: arm PCAP,
 # run the stage up to the start and enable PCOMP; the simulated FPGA fires one
 # trigger per 0.1° and PCAP captures the encoder at each, 1801 rows from 0° to
-# 180°, into an HDF5 file read back with h5py. Then the camera side: the
+# 180°, into an HDF5 file read back with h5py (and written out as an XDI
+# position-versus-time table). Then the camera side: the
 # camera simulator publishes darks, flats and 361 projections of its 3D
 # phantom over ZMQ (ADZMQ), `pandafly-dx record` writes them into a DXfile
 # with the data-policy metadata of tools/examples/flyscan.toml, the file is
@@ -77,6 +78,10 @@ with h5py.File(sys.argv[1], "r") as f:
           f"steps {steps.min():.4f}..{steps.max():.4f} deg")
     assert len(angle) == 1801 and abs(angle[0]) < 1e-9 and abs(angle[-1] - 180) < 1e-9, "unexpected angles"
 PY
+
+# The same positions as an XDI 1.0 position-versus-time table.
+"$bin/tools/pandafly-dx" xdi "$out/positions.h5" "$out/positions.xdi" --metadata tools/examples/flyscan.toml --force
+head -16 "$out/positions.xdi"
 
 # The camera side: frames over ZMQ into a DXfile, checked by reconstruction.
 set +x

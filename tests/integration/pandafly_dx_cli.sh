@@ -98,4 +98,38 @@ run validate --json "$work/text.h5"
 grep -q '"valid":false' "$work/out" || fail "not HDF5: JSON"
 run validate "$work/nothing.h5"
 [ "$rc" = 2 ] && grep -q "no such file" "$work/err" || fail "missing file: exit $rc"
+# xdi: a PandA position capture (as pandactl capture writes it) as XDI 1.0.
+/usr/bin/python3 -c '
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "w") as f:
+    f.attrs["start_time"] = "2026-01-15T10:29:41.123456Z"
+    a = f.create_dataset("INENC1.VAL.Value", data=np.arange(5) * 0.25)
+    a.attrs["units"] = "deg"
+    f.create_dataset("PCAP.TS_TRIG.Value", data=np.arange(5) * 0.01 + 0.5)
+    f.create_dataset("PCAP.SAMPLES.Value", data=np.arange(4))
+    m = f.create_dataset("INENC2.VAL.Value", data=np.arange(5.0))
+    m.attrs["units"] = "mm"
+' "$work/capture.h5" || fail "making a capture file"
+run xdi "$work/capture.h5" "$work/pos.xdi"
+[ "$rc" = 0 ] || { cat "$work/err"; fail "xdi: exit $rc"; }
+/usr/bin/python3 -c '
+import sys
+lines = open(sys.argv[1]).read().splitlines()
+assert lines[0] == "# XDI/1.0 pandafly/0.1", lines[0]
+for want in ("# Column.1: angle degrees", "# Column.2: elapsed_time seconds",
+             "# Facility.name: SESAME", "# Scan.start_time: 2026-01-15T10:29:41.123456Z",
+             "# pandafly.angle_column: INENC1.VAL.Value", "#----"):
+    assert want in lines, want
+rows = [l.split() for l in lines if not l.startswith("#")]
+assert rows == [["%.6f" % (0.25 * k), "%.6f" % (0.5 + 0.01 * k)] for k in range(5)], rows
+' "$work/pos.xdi" || fail "xdi content"
+run xdi "$work/capture.h5" "$work/pos.xdi"
+[ "$rc" = 2 ] && grep -q "File exists" "$work/err" || fail "xdi over an existing file: exit $rc"
+run xdi "$work/capture.h5" "$work/x.xdi" --time PCAP.SAMPLES.Value
+[ "$rc" = 1 ] && grep -q "has 5 rows, PCAP.SAMPLES.Value has 4" "$work/err" || fail "xdi ragged: exit $rc"
+run xdi "$work/capture.h5" "$work/x.xdi" --angle INENC2.VAL.Value
+[ "$rc" = 1 ] && grep -q "in .mm., not degrees" "$work/err" || fail "xdi units: exit $rc"
+run xdi "$work/capture.h5" "$work/x.xdi" --angle NOPE
+[ "$rc" = 1 ] && grep -q "no dataset .NOPE." "$work/err" || fail "xdi missing column: exit $rc"
+[ ! -e "$work/x.xdi" ] || fail "a refused xdi left a file"
 echo "pandafly-dx CLI: all checks passed"

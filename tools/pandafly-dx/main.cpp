@@ -11,6 +11,7 @@
 
 #include "commands.hpp"
 #include "record.hpp"
+#include "xdi.hpp"
 
 namespace {
 
@@ -20,7 +21,8 @@ constexpr const char* exit_codes =
     "Exit codes: validate: 0 no errors (warnings allowed), 1 errors found, 2 the file or the\n"
     "layout cannot be read; layout: 0 it loads, 1 it does not (the message names file and\n"
     "line), 2 the file cannot be read; record: 0 complete, 2 cannot start, 3 written but\n"
-    "incomplete (interrupted, timed out, frames lost). Bad usage: 2.";
+    "incomplete (interrupted, timed out, frames lost); xdi: 0 written, 1 a column is missing\n"
+    "or not in degrees, 2 a file cannot be read or written. Bad usage: 2.";
 
 }  // namespace
 
@@ -93,6 +95,21 @@ int main(int argc, char** argv) {
   record->add_flag("--quiet", r.quiet, "no progress on stderr");
   record->add_flag("--json", r.json, "print the end state as one JSON object");
   record->callback([&] { action = [&] { return cmd_record(r); }; });
+
+  XdiOptions x;
+  auto* xdi =
+      app.add_subcommand("xdi",
+                         "write a PandA position capture (pandactl capture's HDF5) as an XDI 1.0 "
+                         "position-versus-time table");
+  xdi->footer(exit_codes);
+  xdi->add_option("CAPTURE", x.capture, "the capture HDF5 file")->required();
+  xdi->add_option("OUT", x.out, "the XDI file to create")->required();
+  xdi->add_option("--angle", x.angle, "the angle dataset (degrees)")->capture_default_str();
+  xdi->add_option("--time", x.time, "the time dataset (seconds from the start)")
+      ->capture_default_str();
+  xdi->add_option("--metadata", x.metadata, "scan configuration TOML ([metadata]: facility, ...)");
+  xdi->add_flag("--force", x.force, "replace an existing OUT");
+  xdi->callback([&] { action = [&] { return cmd_xdi(x); }; });
 
   try {
     app.parse(argc, argv);
