@@ -50,10 +50,11 @@ title = "pandafly end-to-end test"
 sample_name = "Shepp-Logan 3D"
 sample_description = "simulated phantom"
 experimenters = ["R. Haddad"]
+experimenter_affiliation = "SESAME"
+experimenter_email = "user@example.org"
 EOF
 sets=(--set DetectorManufacturer=FLIR --set DetectorModel=Oryx --set ExposureTime=0.004
-  --set FrameRate=200 --set ImagePixelSize=0.05 --set Energy=20 --set ExperimenterAffiliation=SESAME
-  --set ExperimenterEmail=user@example.org --set RotationStart=0 --set RotationStep=1.005
+  --set FrameRate=200 --set ImagePixelSize=0.05 --set Energy=20 --set RotationStart=0 --set RotationStep=1.005
   --set RotationSpeed=201 --set DarkFieldValue=0 --set FlatFieldValue=0)
 port=$(free_port)
 : > "$T/record.json"

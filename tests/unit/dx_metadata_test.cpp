@@ -60,6 +60,8 @@ title = "T"
 sample_name = "S"
 sample_description = "D"
 experimenters = ["A", "B"]
+experimenter_affiliation = "SESAME"
+experimenter_email = "a@example.org"
 )";
   auto m = dx::parse_metadata(std::string(base) + "embargo_end = 2030-01-31\n", "s");
   CHECK(m.embargo_end == "2030-01-31");
@@ -71,6 +73,8 @@ experimenters = ["A", "B"]
   CHECK(value_of(start, "ProposalId") == "P1");
   CHECK(value_of(start, "PersistentIdentifier") == "doi:10.1234/abc");
   CHECK(value_of(start, "Experimenters") == "A; B");
+  CHECK(value_of(start, "ExperimenterAffiliation") == "SESAME");
+  CHECK(value_of(start, "ExperimenterEmail") == "a@example.org");
   CHECK(value_of(start, "DateTimeStart") == "2026-11-23T09:00:00+03:00");
   const auto end = dx::end_attributes(m, "2026-11-23T10:00:00+03:00");
   CHECK(value_of(end, "EmbargoEndDate") == "2031-02-28");  // explicit wins

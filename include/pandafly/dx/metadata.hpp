@@ -19,7 +19,8 @@
 //                              given it wins over embargo_years
 //       license                default "CC-BY-4.0"
 //       title, sample_name, sample_description, experimenters (array of
-//                              strings)   default empty
+//                              strings), experimenter_affiliation,
+//                              experimenter_email   default empty
 //     Unknown keys and wrong types are errors: a typo never silently becomes
 //     a default. Every error is a MetadataError whose message starts with
 //     "<source>:<line>:<column>: metadata.<key>: ".
@@ -53,6 +54,8 @@ struct ScanMetadata {
   std::string sample_name;
   std::string sample_description;
   std::vector<std::string> experimenters;
+  std::string experimenter_affiliation;
+  std::string experimenter_email;
   friend bool operator==(const ScanMetadata&, const ScanMetadata&) = default;
 };
 
@@ -73,7 +76,7 @@ class MetadataError : public std::runtime_error {
 /// NDAttribute name → value, known when the file opens: ProposalId,
 /// PrincipalInvestigator, Facility, Beamline, PersistentIdentifier, License,
 /// ExperimentTitle, SampleName, SampleDescription, Experimenters (joined by
-/// "; "), DateTimeStart.
+/// "; "), ExperimenterAffiliation, ExperimenterEmail, DateTimeStart.
 using NamedValues = std::vector<std::pair<std::string, std::string>>;
 [[nodiscard]] NamedValues start_attributes(const ScanMetadata& m, std::string_view start_time);
 /// Known when the file closes: DateTimeEnd and EmbargoEndDate.
