@@ -88,7 +88,7 @@ TEST_CASE(
   o.max_batch = 4;
   o.frames_expected = {{data, 100}};
   dx::Writer w(o);
-  for (int k = 0; k < 100; ++k) CHECK(w.push(plan.frame(k, std::nullopt, data, k * 1.8)));
+  for (int k = 0; k < 100; ++k) CHECK(w.push(plan.frame(k, nullptr, data, k * 1.8)));
   const auto end = w.finish(dx::Ending::completed());
   CHECK(end.close_error == "");
   CHECK_FALSE(end.complete);

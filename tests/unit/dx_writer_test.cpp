@@ -49,7 +49,7 @@ void push_scan(dx::Writer& w, Plan& plan) {
   std::int64_t k = 0;
   for (int i = 0; i < 2; ++i) CHECK(w.push(plan.frame(k++, dark, dark, std::nullopt)));
   for (int i = 0; i < 3; ++i) CHECK(w.push(plan.frame(k++, white, white, 0.0)));
-  for (int i = 0; i < 10; ++i) CHECK(w.push(plan.frame(k++, std::nullopt, data, i * 18.0 + 0.25)));
+  for (int i = 0; i < 10; ++i) CHECK(w.push(plan.frame(k++, nullptr, data, i * 18.0 + 0.25)));
   CHECK(w.push(plan.frame(k++, "/exchange/nowhere", data, 200.0)));
   for (int i = 0; i < 2; ++i) CHECK(w.push(plan.frame(k++, white, white, 180.0)));
 }
@@ -142,7 +142,7 @@ TEST_CASE("Writer: refuses an existing file without overwrite and leaves it unto
   auto o = options_for(path, plan);
   o.overwrite = true;
   dx::Writer w(o);
-  CHECK(w.push(plan.frame(0, std::nullopt, data, 1.0)));
+  CHECK(w.push(plan.frame(0, nullptr, data, 1.0)));
   CHECK(w.finish(dx::Ending::completed()).frames_written == 1);
   CHECK(test::check_file(path, plan).status == 0);
 }
@@ -156,7 +156,7 @@ TEST_CASE("Writer: a SWMR reader in another process sees the frames grow while t
   const auto wait_written = [&](std::uint64_t n) {
     for (int i = 0; i < 1000 && w.stats().written < n; ++i) std::this_thread::sleep_for(10ms);
   };
-  for (int k = 0; k < 5; ++k) CHECK(w.push(plan.frame(k, std::nullopt, data, k * 1.0)));
+  for (int k = 0; k < 5; ++k) CHECK(w.push(plan.frame(k, nullptr, data, k * 1.0)));
   wait_written(5);
   // The reader polls (up to 10 s) until a flush has made n frames visible.
   const std::string script =
@@ -185,7 +185,7 @@ TEST_CASE("Writer: a SWMR reader in another process sees the frames grow while t
     return (*test::pattern<std::uint16_t>(k, 6, 8))[8 + 1];
   };
   CHECK(std::string(line) == "first 5 5 " + std::to_string(pixel(4)) + "\n");
-  for (int k = 5; k < 10; ++k) CHECK(w.push(plan.frame(k, std::nullopt, data, k * 1.0)));
+  for (int k = 5; k < 10; ++k) CHECK(w.push(plan.frame(k, nullptr, data, k * 1.0)));
   wait_written(10);
   std::ofstream(go) << "";
   REQUIRE(std::fgets(line, sizeof line, pipe) != nullptr);
@@ -205,7 +205,7 @@ TEST_CASE(
   o.frames_expected = {{data, 1000000}};
   dx::Writer w(o);
   std::vector<dx::FrameRecord> frames;
-  for (int k = 0; k < 2000; ++k) frames.push_back(plan.frame(k, std::nullopt, data, k * 0.1));
+  for (int k = 0; k < 2000; ++k) frames.push_back(plan.frame(k, nullptr, data, k * 0.1));
   std::atomic<std::uint64_t> accepted{0};
   std::thread producer([&] {  // pushes until refused: push() must not block forever
     for (auto& f : frames) {
@@ -221,7 +221,7 @@ TEST_CASE(
   CHECK(end.frames_received == accepted.load());
   CHECK(end.frames_written == accepted.load());  // the queued frames were written
   CHECK(end.frames_lost == 0);
-  CHECK_FALSE(w.push(plan.frame(0, std::nullopt, data, 0.0)));
+  CHECK_FALSE(w.push(plan.frame(0, nullptr, data, 0.0)));
   CHECK(w.finish(dx::Ending::completed()).reason == "interrupted by SIGINT");  // same state
 
   plan.frames.erase(plan.frames.begin() + static_cast<std::ptrdiff_t>(accepted.load()),
@@ -242,12 +242,12 @@ TEST_CASE("Writer: a frame of the wrong size is counted lost, and the scan is no
   auto o = options_for(path, plan);
   o.frames_expected = {{data, 2}};
   dx::Writer w(o);
-  CHECK(w.push(plan.frame(0, std::nullopt, data, 0.0)));
+  CHECK(w.push(plan.frame(0, nullptr, data, 0.0)));
   auto bad = dx::FrameRecord::owning(test::pattern<std::uint16_t>(1, 5, 8));
   CHECK(w.push(std::move(bad)));
   plan.frames.push_back(
       {{"to", nullptr}, {"angle", nullptr}, {"uid", 0}, {"ts", 0}, {"attrs", {}}});
-  CHECK(w.push(plan.frame(2, std::nullopt, data, 2.0)));
+  CHECK(w.push(plan.frame(2, nullptr, data, 2.0)));
   const auto end = w.finish(dx::Ending::completed());
   CHECK(end.frames_received == 3);
   CHECK(end.frames_written == 2);
@@ -295,7 +295,7 @@ TEST_CASE(
   o.layout.root.groups = {b, a};
   o.nxtomo = false;
   dx::Writer w(o);
-  CHECK(w.push(plan.frame(0, std::nullopt, "/a/data", 1.0)));
+  CHECK(w.push(plan.frame(0, nullptr, "/a/data", 1.0)));
   CHECK(w.push(plan.frame(1, "/b/data", "/b/data", 2.0)));
   CHECK(w.push(plan.frame(2, "/c/data", "/a/data", 3.0)));
   const auto end = w.finish(dx::Ending::completed());

@@ -40,18 +40,19 @@ struct Plan {
   nlohmann::json frames = nlohmann::json::array();
   nlohmann::json extra = nlohmann::json::object();  // end, meta, attrs, defaults, ...
 
-  /// A uint16 frame k routed (by HDF5FrameLocation) to `location` (nullopt: no
-  /// attribute); `to` is where it must land.
-  dx::FrameRecord frame(std::int64_t k, std::optional<std::string> location, std::string to,
+  /// A uint16 frame k routed (by HDF5FrameLocation) to `location` (nullptr: no
+  /// attribute); `to` is where it must land. (A const char*, not an
+  /// optional<string>: g++ 12 -O2 warns falsely on the latter, -Wmaybe-uninitialized.)
+  dx::FrameRecord frame(std::int64_t k, const char* location, std::string to,
                         std::optional<double> angle) {
     auto r = dx::FrameRecord::owning(pattern<std::uint16_t>(k, height, width));
     r.unique_id = 100 + k;
     r.timestamp = 1.0e9 + static_cast<double>(k) * 0.0125;
     r.angle = angle;
     nlohmann::json attrs = nlohmann::json::object();
-    if (location) {
-      r.set("HDF5FrameLocation", *location);
-      attrs["HDF5FrameLocation"] = *location;
+    if (location != nullptr) {
+      r.set("HDF5FrameLocation", std::string(location));
+      attrs["HDF5FrameLocation"] = location;
     }
     r.set("ColorMode", std::int64_t{0});
     r.set("Temperature", 20.0 + 0.5 * static_cast<double>(k));
