@@ -53,6 +53,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -328,6 +329,27 @@ class ZmqSender {
   zmq::socket_t socket_;
 };
 
+// A sender and a receiver connected over 127.0.0.1, and the next frame number.
+class ZmqRig {
+ public:
+  explicit ZmqRig(std::size_t queue_capacity)
+      : sender_(ctx_), rx_(sender_.server_host(), receiver_options(queue_capacity)) {}
+  std::tuple<ZmqSender&, capture::ZmqReceiver&, std::uint64_t&> parts() {
+    return {sender_, rx_, next_id_};
+  }
+
+ private:
+  static capture::ZmqReceiverOptions receiver_options(std::size_t queue_capacity) {
+    capture::ZmqReceiverOptions o;
+    o.queue_capacity = queue_capacity;
+    return o;
+  }
+  zmq::context_t ctx_;
+  ZmqSender sender_;
+  capture::ZmqReceiver rx_;
+  std::uint64_t next_id_ = 1;
+};
+
 struct ZmqScan {
   double seconds = 0;
   std::uint64_t lost = 0;
@@ -373,13 +395,9 @@ void BM_zmq_to_dxfile(benchmark::State& state) {
   mallopt(M_MMAP_THRESHOLD, 256 << 20);
   mallopt(M_TRIM_THRESHOLD, 1024 << 20);
   const auto count = static_cast<std::size_t>(state.range(0));
-  zmq::context_t ctx;
-  ZmqSender sender(ctx);
-  capture::ZmqReceiverOptions ro;
-  ro.queue_capacity = 32;
-  capture::ZmqReceiver rx(sender.server_host(), ro);
+  ZmqRig rig(32);
+  auto [sender, rx, next_id] = rig.parts();  // references into rig
   const fs::path path = bench_file("zmq");
-  std::uint64_t next_id = 1;
   (void)zmq_scan(sender, rx, path, big_pool(), 4, next_id);  // warm up: connected, pages touched
   next_id += 4;
   double total = 0, write = 0, copy = 0, lost = 0, transport = 0;
@@ -405,13 +423,9 @@ void BM_zmq_to_dxfile(benchmark::State& state) {
 void BM_zmq_small_paced(benchmark::State& state) {
   const auto count = static_cast<std::size_t>(state.range(0));
   static const std::vector<Frame> pool = frames(64, small);
-  zmq::context_t ctx;
-  ZmqSender sender(ctx);
-  capture::ZmqReceiverOptions ro;
-  ro.queue_capacity = 4096;
-  capture::ZmqReceiver rx(sender.server_host(), ro);
+  ZmqRig rig(4096);
+  auto [sender, rx, next_id] = rig.parts();  // references into rig
   const fs::path path = bench_file("zmq_small");
-  std::uint64_t next_id = 1;
   (void)zmq_scan(sender, rx, path, pool, 100, next_id);
   next_id += 100;
   double lost = 0;
