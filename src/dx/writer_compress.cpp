@@ -76,9 +76,10 @@ ChunkCompressor::ChunkCompressor(Api api, std::size_t threads, std::size_t elem_
       elem_size_(elem_size),
       block_(api.default_block(elem_size)),
       out_bytes_(header_bytes + api.bound(frame_bytes / elem_size, elem_size, block_)) {
-  for (std::size_t i = 0; i < std::max<std::size_t>(1, threads); ++i) {
-    workers_.emplace_back([this] { work(); });
-  }
+  threads = std::max<std::size_t>(1, threads);
+  // Not zeroed: the pages are first touched by the compression that fills them.
+  for (std::size_t i = 0; i < threads + 2; ++i) free_.emplace_back(new std::byte[out_bytes_]);
+  for (std::size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
 }
 
 ChunkCompressor::~ChunkCompressor() {
@@ -91,37 +92,49 @@ ChunkCompressor::~ChunkCompressor() {
 }
 
 void ChunkCompressor::start(const std::vector<std::span<const std::byte>>& frames) {
-  std::unique_lock lock(mutex_);
-  done_.wait(lock, [&] { return all_done(); });  // the previous batch may still be in use
+  drain();  // the previous batch may still be in use
+  std::scoped_lock lock(mutex_);
   if (jobs_.size() < frames.size()) jobs_.resize(frames.size());
   for (std::size_t i = 0; i < frames.size(); ++i) {
     Job& j = jobs_[i];
     j.in = frames[i];
+    j.size = 0;
     j.done = j.failed = false;
-    if (j.out.size() < out_bytes_) j.out.resize(out_bytes_);  // grown once, reused
   }
-  jobs_in_batch_ = frames.size();
   next_ = 0;
+  limit_ = frames.size();
   ready_.notify_all();
 }
 
-bool ChunkCompressor::all_done() const noexcept {
-  for (std::size_t i = 0; i < jobs_in_batch_; ++i) {
+bool ChunkCompressor::taken_done() const noexcept {
+  for (std::size_t i = 0; i < next_; ++i) {
     if (!jobs_[i].done) return false;
   }
   return true;
 }
 
+void ChunkCompressor::give_back(Job& job) noexcept {
+  if (job.out) free_.push_back(std::move(job.out));
+}
+
 void ChunkCompressor::drain() noexcept {
   std::unique_lock lock(mutex_);
-  done_.wait(lock, [&] { return all_done(); });
+  limit_ = next_;  // nothing more is taken
+  done_.wait(lock, [&] { return taken_done(); });
+  for (std::size_t i = 0; i < next_; ++i) give_back(jobs_[i]);
+  held_ = none;
 }
 
 std::span<const std::byte> ChunkCompressor::wait(std::size_t i) {
   std::unique_lock lock(mutex_);
+  if (held_ != none) {
+    give_back(jobs_[held_]);
+    ready_.notify_one();  // a worker may be waiting for a buffer
+  }
+  held_ = i;
   done_.wait(lock, [&] { return jobs_[i].done; });
   if (jobs_[i].failed) throw std::runtime_error("bitshuffle/LZ4 compression failed");
-  return {jobs_[i].out.data(), jobs_[i].size};
+  return {jobs_[i].out.get(), jobs_[i].size};
 }
 
 void ChunkCompressor::work() noexcept {
@@ -129,9 +142,11 @@ void ChunkCompressor::work() noexcept {
     Job* job = nullptr;
     {
       std::unique_lock lock(mutex_);
-      ready_.wait(lock, [&] { return stop_ || next_ < jobs_in_batch_; });
+      ready_.wait(lock, [&] { return stop_ || (next_ < limit_ && !free_.empty()); });
       if (stop_) return;
       job = &jobs_[next_++];
+      job->out = std::move(free_.back());
+      free_.pop_back();
     }
     compress(*job);
     {
@@ -143,7 +158,7 @@ void ChunkCompressor::work() noexcept {
 }
 
 void ChunkCompressor::compress(Job& job) const noexcept {
-  std::byte* out = job.out.data();
+  std::byte* out = job.out.get();
   put_be(out, job.in.size(), 8);
   put_be(out + 8, block_ * elem_size_, 4);
   const std::int64_t n = api_.compress(job.in.data(), out + header_bytes,

@@ -56,6 +56,7 @@ class DxFile {
   [[nodiscard]] bool must_reserve(int fd, std::uint64_t bytes);
   void fail(std::string why) noexcept;
   void record_counts();
+  void start_write_back() noexcept;
   void make_durable(EndState& end) const noexcept;
   [[nodiscard]] EndState end_state(const Ending& ending) const;
   void record_end(const EndState& end);
@@ -81,6 +82,7 @@ class DxFile {
   bool compressed_ = false;
   int fd_ = -1;             // the file's descriptor under HDF5 (fstatvfs)
   bool reserving_ = false;  // below reserve_slack: reserve before every batch
+  bool write_back_ = false; // a disk file system: start write-back after each batch
   bool failed_ = false;
   std::string failure_;
   std::uint64_t reserved_end_ = 0;
