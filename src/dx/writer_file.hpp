@@ -80,9 +80,9 @@ class DxFile {
   std::uint64_t written_ = 0;
   std::uint64_t bad_size_ = 0;
   bool compressed_ = false;
-  int fd_ = -1;             // the file's descriptor under HDF5 (fstatvfs)
-  bool reserving_ = false;  // below reserve_slack: reserve before every batch
-  bool write_back_ = false; // a disk file system: start write-back after each batch
+  int fd_ = -1;              // the file's descriptor under HDF5 (fstatvfs)
+  bool reserving_ = false;   // below reserve_slack: reserve before every batch
+  bool write_back_ = false;  // a disk file system: start write-back after each batch
   bool failed_ = false;
   std::string failure_;
   std::uint64_t reserved_end_ = 0;
