@@ -77,7 +77,7 @@ class ChunkCompressor {
   using Buffer = std::unique_ptr<std::byte[]>;
   struct Job {
     std::span<const std::byte> in;
-    Buffer out;           // from free_ while taken, back to free_ when given back
+    Buffer out;            // from free_ while taken, back to free_ when given back
     std::size_t size = 0;  // bytes of `out` in use
     bool done = false;
     bool failed = false;
@@ -99,7 +99,7 @@ class ChunkCompressor {
   std::size_t limit_ = 0;     // jobs that may be taken (the batch; next_ once draining)
   std::size_t next_ = 0;      // next job to take
   static constexpr std::size_t none = static_cast<std::size_t>(-1);
-  std::size_t held_ = none;   // the job whose chunk wait() last returned
+  std::size_t held_ = none;  // the job whose chunk wait() last returned
   bool stop_ = false;
   std::vector<std::thread> workers_;
 };

@@ -24,8 +24,8 @@ using Decompress = std::int64_t (*)(const void*, void*, std::size_t, std::size_t
 // The plugin's decompressor, found where ChunkCompressor finds its compressor.
 // Debian's plugin directory (set-up installs the bitshuffle package).
 Decompress decompressor() {
-  void* lib =
-      ::dlopen("/usr/lib/x86_64-linux-gnu/hdf5/serial/plugins/libh5bshuf.so", RTLD_NOW | RTLD_LOCAL);
+  void* lib = ::dlopen("/usr/lib/x86_64-linux-gnu/hdf5/serial/plugins/libh5bshuf.so",
+                       RTLD_NOW | RTLD_LOCAL);
   if (lib == nullptr) return nullptr;
   void* sym = ::dlsym(lib, "bshuf_decompress_lz4");
   Decompress fn = nullptr;
