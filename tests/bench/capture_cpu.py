@@ -42,14 +42,20 @@ def main():
                             stdout=subprocess.PIPE, text=True)
     port = re.search(r"data 127\.0\.0\.1:(\d+)", peer.stdout.readline()).group(1)
     out = os.path.join(a.dir, f"capture_cpu_{os.getpid()}.h5")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.monotonic()
-    rc = subprocess.run([a.pandactl, "--host", "127.0.0.1", "--data-port", port, "capture", out,
-                         "--quiet", "--timeout", "10", "--force"] + (["--store-raw"] if a.store_raw else [])
-                        + (["--chunk-rows", str(a.chunk_rows)] if a.chunk_rows else [])).returncode
-    wall = time.monotonic() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    peer.wait()
+    try:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.monotonic()
+        rc = subprocess.run([a.pandactl, "--host", "127.0.0.1", "--data-port", port, "capture", out,
+                             "--quiet", "--timeout", "10", "--force"]
+                            + (["--store-raw"] if a.store_raw else [])
+                            + (["--chunk-rows", str(a.chunk_rows)] if a.chunk_rows else [])).returncode
+        wall = time.monotonic() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peer.wait(timeout=30)
+    finally:
+        if peer.poll() is None:  # pandactl could not start, or never finished the stream
+            peer.kill()
+            peer.wait()
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     size = os.path.getsize(out)
     os.remove(out)
