@@ -1,5 +1,6 @@
 #include "pandafly/h5/file.hpp"
 
+#include "pandafly/h5/direct_driver.hpp"
 #include "pandafly/h5/error.hpp"
 
 namespace pandafly::h5 {
@@ -33,6 +34,7 @@ File File::create(const std::filesystem::path& path, CreateOptions options) {
     call({"H5Pset_alignment"}, H5Pset_alignment, fapl.get(), options.align_threshold,
          options.alignment);
   }
+  if (options.direct_raw_data) use_direct_driver(fapl.get());
   const unsigned flags = options.overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL;
   const std::string name = path.string();
   hid_t id = call({"H5Fcreate", H5I_INVALID_HID, name}, H5Fcreate, name.c_str(), flags, H5P_DEFAULT,

@@ -136,8 +136,9 @@ void BM_hdf_write(benchmark::State& state) {
   set_rates(state);
 }
 BENCHMARK(BM_hdf_write)
+    ->Args({262144, 1})
+    ->Args({262144, 0})
     ->Args({65536, 1})
-    ->Args({65536, 0})
     ->Args({16384, 1})
     ->Args({4096, 1})
     ->MinWarmUpTime(0.2)

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include <doctest/doctest.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +18,7 @@
 #include "pandafly/capture/panda_hdf_writer.hpp"
 #include "pandafly/h5/error.hpp"
 #include "temp_dir.hpp"
+#include "tiny_disk.hpp"
 
 namespace fs = std::filesystem;
 using namespace pandafly;
@@ -30,20 +30,7 @@ using panda::FieldType;
 namespace {
 
 using test::TempDir;
-
-// A 1 MiB tmpfs at `dir` for as long as this lives, if we may mount (root).
-struct TinyDisk {
-  fs::path dir;
-  bool mounted = false;
-  explicit TinyDisk(fs::path d) : dir(std::move(d)) {
-    fs::create_directories(dir);
-    mounted = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=1m") == 0;
-    if (!mounted) MESSAGE("skipped: cannot mount a tmpfs (" << std::strerror(errno) << ")");
-  }
-  ~TinyDisk() {
-    if (mounted) ::umount(dir.c_str());
-  }
-};
+using test::TinyDisk;
 
 Field field(const char* name, const char* capture, panda::CaptureMode mode, FieldType type,
             std::optional<double> scale, const char* units) {
@@ -231,7 +218,7 @@ TEST_CASE("PandaHdfWriter: SWMR readers see flushed rows; the closed file holds 
 // crashed later in the process. So that variant is not run here.
 TEST_CASE("PandaHdfWriter: a full disk stops the writer; flushed rows and the end state stay") {
   TempDir dir("capture_enospc");
-  TinyDisk disk(dir.path / "mnt");
+  TinyDisk disk(dir.path / "mnt", "1m");
   if (!disk.mounted) return;
   struct Size {
     std::size_t chunk_rows, block_rows;

@@ -10,12 +10,12 @@
 #include <string>
 
 #include <doctest/doctest.h>
-#include <sys/mount.h>
 
 #include "dx_writer_test_util.hpp"
 #include "pandafly/dx/layout.hpp"
 #include "pandafly/dx/writer.hpp"
 #include "temp_dir.hpp"
+#include "tiny_disk.hpp"
 
 namespace fs = std::filesystem;
 using namespace pandafly;
@@ -27,20 +27,6 @@ namespace {
 constexpr const char* dark = "/exchange/data_dark";
 constexpr const char* white = "/exchange/data_white";
 constexpr const char* data = "/exchange/data";
-
-// A tmpfs of `size` at `dir` for as long as this lives, if we may mount (root).
-struct TinyDisk {
-  fs::path dir;
-  bool mounted = false;
-  TinyDisk(fs::path d, const char* size) : dir(std::move(d)) {
-    fs::create_directories(dir);
-    mounted = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, size) == 0;
-    if (!mounted) MESSAGE("skipped: cannot mount a tmpfs (" << std::strerror(errno) << ")");
-  }
-  ~TinyDisk() {
-    if (mounted) ::umount(dir.c_str());
-  }
-};
 
 dx::WriterOptions options_for(const fs::path& path, const Plan& plan) {
   dx::WriterOptions o;
@@ -78,7 +64,7 @@ TEST_CASE(
     "Writer: a full disk stops writing cleanly: stored frames readable, the rest counted, reason "
     "recorded") {
   TempDir dir("dx_writer_full");
-  TinyDisk disk(dir.path / "disk", "size=4m");
+  test::TinyDisk disk(dir.path / "disk", "4m");
   if (!disk.mounted) return;
   const fs::path path = disk.dir / "scan.h5";
   Plan plan;

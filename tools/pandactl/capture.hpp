@@ -17,9 +17,9 @@ struct CaptureArgs {
   bool store_raw = false;  // store RAW values as sent (integers + scale/offset attributes)
   double flush_period_s = 1;
   int num = 1;
-  double timeout_s = 0;            // 0: wait for ever for data
-  bool force = false;              // overwrite existing files
-  std::size_t chunk_rows = 65536;  // HDF5 chunk length (disk space is taken a chunk at a time)
+  double timeout_s = 0;             // 0: wait for ever for data
+  bool force = false;               // overwrite existing files
+  std::size_t chunk_rows = 262144;  // HDF5 chunk length (PandaHdfWriter::Options::chunk_rows)
   bool json = false;
   bool quiet = false;  // no progress lines
 };

@@ -60,7 +60,7 @@ struct CaptureSettings {
   /// the PandA sent them (RAW integers, scale/offset/units as attributes) —
   /// smaller files and less CPU at high rates.
   panda::ColumnDecoder::Mode columns = panda::ColumnDecoder::Mode::scaled;
-  std::size_t chunk_rows = 65536;
+  std::size_t chunk_rows = 262144;  ///< PandaHdfWriter::Options::chunk_rows
   /// A block goes to the writer when it reaches a chunk boundary or is this old.
   std::chrono::milliseconds batch_age{50};
   /// Blocks queued between the threads at most (each up to chunk_rows rows).

@@ -36,6 +36,9 @@ class File {
     /// chunk) starts at a multiple of `alignment` in the file (H5Pset_alignment).
     hsize_t alignment = 1;
     hsize_t align_threshold = 1;
+    /// Write whole-page raw data past the page cache (h5/direct_driver.hpp);
+    /// pair with alignment = 4096 and page-aligned chunk buffers.
+    bool direct_raw_data = false;
   };
 
   File() = default;
@@ -54,7 +57,7 @@ class File {
   void flush();
   /// max(end of file, end of allocated space) in bytes: where HDF5 may write up to.
   [[nodiscard]] std::uint64_t size() const;
-  /// The POSIX descriptor under HDF5's default (sec2) driver; valid until close().
+  /// The POSIX descriptor under HDF5's sec2 or the direct driver; valid until close().
   [[nodiscard]] int descriptor() const;
   /// Flushes and closes; throws h5::Error if HDF5 fails. Closed afterwards either way.
   void close();

@@ -25,7 +25,9 @@
 //   std::span<const double> theta = block.values<double>(0);
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
+#include <new>
 #include <optional>
 #include <span>
 #include <string>
@@ -64,14 +66,27 @@ struct ColumnSpec {
 
 /// An allocator that leaves new elements uninitialised: a column grows by a
 /// frame's rows and every new value is written right after, so zero-filling
-/// first would only cost time.
+/// first would only cost time. Allocations of 64 KiB and more start on a
+/// 4096-byte page, so that a whole HDF5 chunk taken from a column can be
+/// written past the page cache (h5/direct_driver.hpp).
 template <class T>
 struct UninitializedAllocator : std::allocator<T> {
+  static constexpr std::size_t page = 4096;
+  static constexpr std::size_t page_aligned_from = std::size_t{64} << 10;
   template <class U>
   struct rebind {
     using other = UninitializedAllocator<U>;
   };
   using std::allocator<T>::allocator;
+  [[nodiscard]] T* allocate(std::size_t n) {
+    if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) throw std::bad_array_new_length();
+    if (n * sizeof(T) < page_aligned_from) return std::allocator<T>::allocate(n);
+    return static_cast<T*>(::operator new (n * sizeof(T), std::align_val_t{page}));
+  }
+  void deallocate(T* p, std::size_t n) noexcept {
+    if (n * sizeof(T) < page_aligned_from) return std::allocator<T>::deallocate(p, n);
+    ::operator delete (p, n * sizeof(T), std::align_val_t{page});
+  }
   template <class U>
   void construct(U* p) noexcept {
     ::new (static_cast<void*>(p)) U;  // default-initialisation: no zeroing
