@@ -25,9 +25,9 @@ using test::TempDir;
 
 namespace {
 
-constexpr const char* dark = "/exchange/data_dark";
-constexpr const char* white = "/exchange/data_white";
-constexpr const char* data = "/exchange/data";
+using test::dark;
+using test::data;
+using test::white;
 
 dx::WriterOptions options_for(const fs::path& path, const Plan& plan) {
   dx::WriterOptions o;

@@ -19,6 +19,11 @@
 
 namespace pandafly::test {
 
+// The three detector datasets of test_layout() and the shipped layouts.
+inline constexpr const char* dark = "/exchange/data_dark";
+inline constexpr const char* white = "/exchange/data_white";
+inline constexpr const char* data = "/exchange/data";
+
 /// Pixel of frame k at (y, x), as dx_writer_check.py computes it.
 template <class T>
 std::shared_ptr<const std::vector<T>> pattern(std::int64_t k, std::size_t height,
