@@ -11,9 +11,6 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <linux/magic.h>
-#include <sys/statfs.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "pandafly/h5/error.hpp"
@@ -62,8 +59,7 @@ DxFile::DxFile(WriterOptions options) : o_(std::move(options)) {
     create_end_datasets();
     for (std::size_t i = 0; i < tree_.detectors.size(); ++i) routes_[tree_.detectors[i].path] = i;
     fd_ = file_.descriptor();
-    struct statfs fs {};
-    write_back_ = ::fstatfs(fd_, &fs) == 0 && fs.f_type != TMPFS_MAGIC && fs.f_type != RAMFS_MAGIC;
+    write_back_ = !h5::on_memory_file_system(fd_);
     if (o_.compression == Compression::bitshuffle_lz4) {
       std::string why;
       const std::size_t threads = o_.compression_threads > 0
@@ -73,7 +69,9 @@ DxFile::DxFile(WriterOptions options) : o_(std::move(options)) {
           ChunkCompressor::make(threads, capture::element_size(o_.frame.type), frame_bytes_, &why);
       if (!compressor_) tree_.warnings.push_back(why + ": compressed in HDF5's pipeline");
     }
-    if (o_.reserve_space) reserve_ = h5::SpaceReserve(fd_, {.margin = o_.reserve_margin});
+    if (o_.reserve_space) {
+      reserve_ = h5::SpaceReserve(fd_, {.margin = o_.reserve_margin, .slack = o_.reserve_slack});
+    }
   } catch (...) {
     tree_ = {};
     end_ = {};
@@ -138,7 +136,7 @@ void DxFile::write(std::vector<FrameRecord>& batch) noexcept {
     if (!columns_.created()) start_frames(first);
     const std::uint64_t n = batch.size();
     const std::uint64_t bytes = n * (frame_bytes_ + columns_.bytes_per_frame() + sizeof(double));
-    if (auto ec = room_for(bytes)) {
+    if (auto ec = reserve_.ensure(file_.size(), bytes)) {  // writer.hpp Rules, "Full disk"
       return fail(fmt::format("disk full: no room for {} more bytes in {}: {}", bytes,
                               o_.path.string(), ec.message()));
     }
@@ -147,24 +145,6 @@ void DxFile::write(std::vector<FrameRecord>& batch) noexcept {
   } catch (const std::exception& e) {
     fail(describe(e));
   }
-}
-
-// See writer.hpp Rules, "Full disk": reserve only within reserve_slack of full.
-std::error_code DxFile::room_for(std::uint64_t bytes) {
-  if (!must_reserve(fd_, bytes)) return {};
-  return reserve_.ensure(file_.size(), bytes);
-}
-
-bool DxFile::must_reserve(int fd, std::uint64_t bytes) {
-  if (!o_.reserve_space) return false;
-  if (!reserving_ && o_.reserve_slack > 0) {
-    struct statvfs st {};
-    if (::fstatvfs(fd, &st) == 0 && st.f_bavail * st.f_frsize > o_.reserve_slack + bytes) {
-      return false;
-    }
-    reserving_ = true;
-  }
-  return true;
 }
 
 void DxFile::store(const std::vector<FrameRecord>& batch, const std::vector<std::size_t>& to) {
@@ -382,9 +362,11 @@ void DxFile::complete_file(EndState& end, const Ending& ending, const NxtomoInpu
     auto f = h5::File::open(o_.path, h5::File::Access::read_write);
     const std::uint64_t frames = nx.n_projections + nx.n_darks + nx.n_flats;
     const std::uint64_t bytes = frames * 16 + (std::uint64_t{64} << 10);
-    h5::SpaceReserve reserve;  // disabled unless the disk is (nearly) full
-    if (must_reserve(f.descriptor(), bytes)) {
-      reserve = h5::SpaceReserve(f.descriptor(), {.margin = o_.reserve_margin});
+    h5::SpaceReserve reserve;  // as during the scan: reserving once the disk came near full
+    if (o_.reserve_space) {
+      reserve = h5::SpaceReserve(
+          f.descriptor(),
+          {.margin = o_.reserve_margin, .slack = reserve_.near_full() ? 0 : o_.reserve_slack});
     }
     if (auto ec = reserve.ensure(f.size(), bytes)) {
       end.warnings.push_back(

@@ -50,10 +50,6 @@ class DxFile {
   void store(const std::vector<FrameRecord>& batch, const std::vector<std::size_t>& to);
   void store_pixels(Detector& d, const FrameRecord& frame, std::size_t index);
   void start_compressing(const std::vector<FrameRecord>& batch, const std::vector<std::size_t>& to);
-  [[nodiscard]] std::error_code room_for(std::uint64_t bytes);
-  /// Whether space must be reserved before adding `bytes` to the file at `fd`
-  /// (writer.hpp Rules, "Full disk"); once true, true for good.
-  [[nodiscard]] bool must_reserve(int fd, std::uint64_t bytes);
   void fail(std::string why) noexcept;
   void record_counts();
   void start_write_back() noexcept;
@@ -80,8 +76,7 @@ class DxFile {
   std::uint64_t written_ = 0;
   std::uint64_t bad_size_ = 0;
   bool compressed_ = false;
-  int fd_ = -1;              // the file's descriptor under HDF5 (fstatvfs)
-  bool reserving_ = false;   // below reserve_slack: reserve before every batch
+  int fd_ = -1;              // the file's descriptor under HDF5
   bool write_back_ = false;  // a disk file system: start write-back after each batch
   bool failed_ = false;
   std::string failure_;

@@ -6,13 +6,12 @@
 #include <cstring>
 
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "pandafly/h5/error.hpp"
+#include "pandafly/h5/file.hpp"
 
 namespace pandafly::h5 {
 namespace {
@@ -52,13 +51,6 @@ bool page_aligned(std::uint64_t value) {
   return value % direct_alignment == 0;
 }
 
-// tmpfs and ramfs keep files in the page cache itself: O_DIRECT there only
-// adds work (bench_capture_hdf into /dev/shm: 12 M rows/s direct, 42 M buffered).
-bool bypasses_memory(int fd) {
-  struct statfs fs {};
-  return ::fstatfs(fd, &fs) == 0 && fs.f_type != TMPFS_MAGIC && fs.f_type != RAMFS_MAGIC;
-}
-
 H5FD_t* open_file(const char* name, unsigned flags, hid_t /*fapl*/, haddr_t maxaddr) {
   if (name == nullptr || *name == '\0' || maxaddr == 0 || maxaddr > max_address) {
     H5Epush2(H5E_DEFAULT, __FILE__, "open_file", __LINE__, H5E_ERR_CLS, H5E_VFL, H5E_CANTOPENFILE,
@@ -86,10 +78,11 @@ H5FD_t* open_file(const char* name, unsigned flags, hid_t /*fapl*/, haddr_t maxa
   f->eof = static_cast<haddr_t>(st.st_size);
   f->device = st.st_dev;
   f->inode = st.st_ino;
-  if ((flags & H5F_ACC_RDWR) != 0 && bypasses_memory(fd)) {
+  // Not on tmpfs/ramfs: their files are the page cache, O_DIRECT there only
+  // adds work (bench_capture_hdf into /dev/shm: 12 M rows/s direct, 42 M buffered).
+  if ((flags & H5F_ACC_RDWR) != 0 && !on_memory_file_system(fd)) {
     f->direct = ::open(name, O_WRONLY | O_DIRECT | O_CLOEXEC);  // -1: buffered only
   }
-  f->stats.direct_available = f->direct >= 0;
   return &f->pub;
 }
 
@@ -178,7 +171,6 @@ herr_t write_file(H5FD_t* file, H5FD_mem_t type, hid_t /*dxpl*/, haddr_t addr, s
       if (direct && errno == EINVAL) {  // the file system will not: page cache from now on
         ::close(f->direct);
         f->direct = -1;
-        f->stats.direct_available = false;
         continue;
       }
       return fail("write_file", H5E_WRITEERROR, "pwrite", errno);
@@ -272,7 +264,10 @@ DirectFile* direct_file(hid_t file) {
 
 DirectStats direct_stats(hid_t file) {
   const DirectFile* f = direct_file(file);
-  return f != nullptr ? f->stats : DirectStats{};
+  if (f == nullptr) return {};
+  DirectStats s = f->stats;
+  s.direct_available = f->direct >= 0;
+  return s;
 }
 
 void set_direct_writes(hid_t file, bool on) {

@@ -1,5 +1,8 @@
 #include "pandafly/h5/file.hpp"
 
+#include <linux/magic.h>
+#include <sys/statfs.h>
+
 #include "pandafly/h5/direct_driver.hpp"
 #include "pandafly/h5/error.hpp"
 
@@ -27,6 +30,11 @@ unsigned open_flags(File::Access access) {
 }
 
 }  // namespace
+
+bool on_memory_file_system(int fd) noexcept {
+  struct statfs fs {};
+  return ::fstatfs(fd, &fs) == 0 && (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC);
+}
 
 File File::create(const std::filesystem::path& path, CreateOptions options) {
   const Handle fapl = file_access_for_writing();

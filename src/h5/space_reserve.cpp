@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 namespace pandafly::h5 {
@@ -26,6 +27,11 @@ int SpaceReserve::allocate(std::uint64_t from, std::uint64_t to) const noexcept 
 
 std::error_code SpaceReserve::ensure(std::uint64_t end, std::uint64_t bytes) {
   if (!enabled_) return {};
+  if (!near_full_ && options_.slack > 0) {
+    struct statvfs st {};
+    if (::fstatvfs(fd_, &st) == 0 && st.f_bavail * st.f_frsize > options_.slack + bytes) return {};
+    near_full_ = true;
+  }
   const std::uint64_t need = end + bytes + options_.margin;
   if (need <= reserved_end_) return {};
   // Ask for a step more first (fewer calls); with less room left, for exactly `need`.

@@ -28,14 +28,6 @@ using test::dark;
 using test::data;
 using test::white;
 
-dx::WriterOptions options_for(const fs::path& path, const Plan& plan) {
-  dx::WriterOptions o;
-  o.path = path;
-  o.layout = test::test_layout();
-  o.frame = {.height = plan.height, .width = plan.width, .type = capture::DataType::uint16};
-  return o;
-}
-
 // Darks, flats, projections, flats. `angle_attribute`: also send each
 // angle as that NDAttribute (a step scan's motor read-back, theta_readout).
 void push_short_scan(dx::Writer& w, Plan& plan, const char* angle_attribute = nullptr) {
@@ -70,7 +62,7 @@ TEST_CASE(
   Plan plan;
   plan.height = 256;
   plan.width = 256;  // 128 KiB frames: about 30 fit
-  auto o = options_for(path, plan);
+  auto o = test::writer_options(path, plan);
   o.max_batch = 4;
   o.frames_expected = {{data, 100}};
   dx::Writer w(o);
@@ -110,7 +102,7 @@ TEST_CASE("Writer: gzip, LZ4 and bitshuffle/LZ4 frames round-trip through h5py a
     Plan plan;
     plan.height = 64;
     plan.width = 64;
-    auto o = options_for(path, plan);
+    auto o = test::writer_options(path, plan);
     o.compression = compression;
     dx::Writer w(o);
     push_short_scan(w, plan);
@@ -136,7 +128,7 @@ void check_shipped_layout(const std::string& name) {
   Plan plan;
   plan.height = 32;
   plan.width = 48;
-  auto o = options_for(path, plan);
+  auto o = test::writer_options(path, plan);
   o.layout = std::get<dx::Layout>(parsed);
   o.open_attributes = {{"DateTimeStart", std::string("2026-11-23T09:00:00Z")},
                        {"RotationStart", 0.0},

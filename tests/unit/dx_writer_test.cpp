@@ -30,10 +30,7 @@ using test::data;
 using test::white;
 
 dx::WriterOptions options_for(const fs::path& path, const Plan& plan) {
-  dx::WriterOptions o;
-  o.path = path;
-  o.layout = test::test_layout();
-  o.frame = {.height = plan.height, .width = plan.width, .type = capture::DataType::uint16};
+  auto o = test::writer_options(path, plan);
   o.open_attributes = {{"DateTimeStart", std::string("2026-01-15T10:00:00")},
                        {"RotationStart", 12.5},
                        {"NumAngles", std::int64_t{10}},

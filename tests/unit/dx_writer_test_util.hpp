@@ -208,4 +208,13 @@ inline dx::Layout test_layout() {
   return l;
 }
 
+// Writer options for `path` with test_layout() and the plan's uint16 frames.
+inline dx::WriterOptions writer_options(const std::filesystem::path& path, const Plan& plan) {
+  dx::WriterOptions o;
+  o.path = path;
+  o.layout = test_layout();
+  o.frame = {.height = plan.height, .width = plan.width, .type = capture::DataType::uint16};
+  return o;
+}
+
 }  // namespace pandafly::test

@@ -23,6 +23,7 @@
 #include "pandafly/h5/handle.hpp"
 #include "pandafly/h5/space_reserve.hpp"
 #include "temp_dir.hpp"
+#include "tiny_disk.hpp"
 
 namespace fs = std::filesystem;
 using namespace pandafly;
@@ -302,6 +303,31 @@ TEST_CASE(
   CHECK(st.st_size == 4096);
   CHECK(st.st_blocks * 512 == 4096);
   ::umount(mnt.c_str());
+}
+
+TEST_CASE("SpaceReserve: with slack it reserves only once the disk comes near full, then always") {
+  TempDir dir("h5_reserve_slack");
+  test::TinyDisk disk(dir.path / "mnt", "4m");
+  if (!disk.mounted) return;
+  const fs::path path = disk.dir / "r.bin";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT, 0644);
+  REQUIRE(fd >= 0);
+  h5::SpaceReserve reserve(fd, {.margin = 64 << 10, .step = 256 << 10, .slack = 2 << 20});
+  CHECK_FALSE(reserve.ensure(0, 64 << 10));  // 4 MiB free: more than slack + request
+  CHECK(reserve.reserved_end() == 0);
+  CHECK_FALSE(reserve.near_full());
+  {  // another file takes all but about 1 MiB
+    std::ofstream filler(disk.dir / "filler", std::ios::binary);
+    const std::string mib(1 << 20, 'x');
+    for (int i = 0; i < 3; ++i) filler << mib;
+  }
+  CHECK_FALSE(reserve.ensure(0, 64 << 10));
+  CHECK(reserve.near_full());
+  CHECK(reserve.reserved_end() == (64 << 10) + (64 << 10) + (256 << 10));
+  fs::remove(disk.dir / "filler");  // room again, but once near full it keeps reserving
+  CHECK_FALSE(reserve.ensure(0, 512 << 10));
+  CHECK(reserve.reserved_end() == (512 << 10) + (64 << 10) + (256 << 10));
+  ::close(fd);
 }
 
 TEST_CASE("SpaceReserve: a default one is disabled and always says yes") {

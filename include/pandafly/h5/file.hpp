@@ -27,6 +27,10 @@
 
 namespace pandafly::h5 {
 
+/// True when the descriptor's file system keeps files in memory (tmpfs,
+/// ramfs): there is no disk behind the page cache to write back to or bypass.
+[[nodiscard]] bool on_memory_file_system(int fd) noexcept;
+
 class File {
  public:
   enum class Access { read_only, read_write, swmr_read };

@@ -35,6 +35,11 @@
 //   - HDF5 never punches holes and truncates only to its end of allocation
 //     at flush/close, so reserved blocks below that stay with the file;
 //     release() gives back the ones past the final end after the file is closed.
+//   - `slack` > 0: while the file system has more than `slack` bytes free
+//     beyond the request (fstatvfs), ensure() reserves nothing — fallocate'd
+//     blocks cost (zero-filled pages on tmpfs, unwritten extents to convert on
+//     ext4). The first time it has less, the reserve is near_full() and
+//     reserves on every call from then on. 0 (default): always reserve.
 //   - Not thread-safe; use from the thread that owns the file.
 //
 // Example:
@@ -54,6 +59,7 @@ class SpaceReserve {
   struct Options {
     std::uint64_t margin = std::uint64_t{256} << 10;  ///< metadata headroom, bytes
     std::uint64_t step = std::uint64_t{16} << 20;     ///< reserve this much more when possible
+    std::uint64_t slack = 0;  ///< reserve only within this many free bytes of full (0: always)
   };
 
   SpaceReserve() = default;  ///< disabled: ensure() always succeeds
@@ -61,6 +67,8 @@ class SpaceReserve {
 
   [[nodiscard]] std::error_code ensure(std::uint64_t end, std::uint64_t bytes);
   [[nodiscard]] bool enabled() const noexcept { return enabled_; }
+  /// The file system came within `slack` of full: every ensure() reserves.
+  [[nodiscard]] bool near_full() const noexcept { return near_full_; }
   /// Everything below this offset is allocated on disk.
   [[nodiscard]] std::uint64_t reserved_end() const noexcept { return reserved_end_; }
 
@@ -74,6 +82,7 @@ class SpaceReserve {
   int fd_ = -1;
   Options options_{};
   bool enabled_ = false;
+  bool near_full_ = false;
   std::uint64_t reserved_end_ = 0;
 };
 
