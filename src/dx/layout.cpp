@@ -210,6 +210,9 @@ class Parser {
       d.source = Source::ndattribute;
       d.ndattribute = required(n, "ndattribute", "source=\"ndattribute\"");
       d.when = dataset_when(n);
+      // The plugin ignores type= here (the NDAttribute's own type decides; the
+      // xsd allows it): pandafly stores the value as that type (int32/float64).
+      if (n.attribute("type")) d.type = value_type(n);
     } else if (src == "constant") {
       d.source = Source::constant;
       constant(n, d.value, d.type);

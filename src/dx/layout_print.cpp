@@ -68,6 +68,7 @@ class Printer {
       field("source", "ndattribute");
       field("ndattribute", d.ndattribute);
       if (d.when != When::on_frame) field("when", when_name(d.when));
+      if (d.type != ValueType::string) field("type", type_name(d.type));
     } else {
       constant(d.value, d.type);
     }

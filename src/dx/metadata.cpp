@@ -130,7 +130,7 @@ ScanMetadata parse_metadata(std::string_view toml_text, std::string_view source)
   const Reader r(*t, source);
   r.no_unknown_keys({"proposal_id", "principal_investigator", "facility", "beamline",
                      "persistent_identifier", "embargo_years", "embargo_end", "license", "title",
-                     "sample_name", "sample_description", "experimenters",
+                     "sample_name", "sample_description", "sample_uuid", "experimenters",
                      "experimenter_affiliation", "experimenter_email"});
   ScanMetadata m;
   r.string("proposal_id", m.proposal_id, true);
@@ -144,6 +144,7 @@ ScanMetadata parse_metadata(std::string_view toml_text, std::string_view source)
   r.string("title", m.title);
   r.string("sample_name", m.sample_name);
   r.string("sample_description", m.sample_description);
+  r.string("sample_uuid", m.sample_uuid);
   r.strings("experimenters", m.experimenters);
   r.string("experimenter_affiliation", m.experimenter_affiliation);
   r.string("experimenter_email", m.experimenter_email);
@@ -171,6 +172,7 @@ NamedValues start_attributes(const ScanMetadata& m, std::string_view start_time)
           {"ExperimentTitle", m.title},
           {"SampleName", m.sample_name},
           {"SampleDescription", m.sample_description},
+          {"SampleUUID", m.sample_uuid},
           {"Experimenters", experimenters},
           {"ExperimenterAffiliation", m.experimenter_affiliation},
           {"ExperimenterEmail", m.experimenter_email},

@@ -89,13 +89,20 @@ class Checker {
     const auto kind = p_.kind(path);
     if (kind == ObjectKind::missing) {
       if (p_.has_attribute("/", "implements"))
-        return error(path, "is an attribute of /; it must be a scalar string dataset");
+        return error(path, "is an attribute of /; it must be a string dataset of shape (1,)");
       return warning(path, "missing (a conforming DXfile lists its top-level groups there)");
     }
     if (kind != ObjectKind::dataset) return error(path, "is not a dataset");
     if (!p_.is_string(path)) return error(path, "is not a string dataset");
     const auto dims = p_.shape(path);
-    if (!dims.empty()) error(path, fmt::format("must be scalar, has shape {}", shape_text(dims)));
+    // NDFileHDF5 writes constant strings with shape (1,); Debian's dxchange
+    // read_hdf_meta fails on a scalar (file-formats.md 1.1).
+    if (dims.empty()) {
+      warning(path,
+              "is scalar: NDFileHDF5 writes shape (1,) and dxchange's read_hdf_meta fails on it");
+    } else if (dims != std::vector<hsize_t>{1}) {
+      error(path, fmt::format("must have shape (1,), has shape {}", shape_text(dims)));
+    }
     const auto text = p_.first_string(path).value_or("");
     implements_lists(path, split(text, ':'));
   }

@@ -12,10 +12,11 @@
 namespace pandafly::dx::detail {
 namespace {
 
-std::optional<ValueType> declared_type(const std::map<std::string, ValueType, std::less<>>& types,
-                                       const std::string& name) {
-  if (auto it = types.find(name); it != types.end()) return it->second;
-  if (name == "AcquisitionComplete") return ValueType::int32;
+std::optional<ValueType> close_type(const std::map<std::string, ValueType, std::less<>>& types,
+                                    const Dataset& d) {
+  if (auto it = types.find(d.ndattribute); it != types.end()) return it->second;
+  if (auto t = declared_type(d)) return t;
+  if (d.ndattribute == "AcquisitionComplete") return ValueType::int32;
   return std::nullopt;
 }
 
@@ -41,14 +42,14 @@ void close_dataset(hid_t file, const Deferred::Item& item, const AttributeValues
         fmt::format("{}: NDAttribute {} has no value at file close", item.path, name));
     return;
   }
-  write_single_value(file, item.path, it->second, declared_type(types, name));
+  write_single_value(file, item.path, it->second, close_type(types, item.dataset));
   const auto ds = h5::Dataset::open(file, item.path);
   for (const auto& a : item.dataset.attributes)
     close_attribute(ds.id(), item.path, a, values, warnings);
 }
 
 void nx_class(hid_t loc, const char* cls) {
-  h5::write_attribute(loc, "NX_class", cls);
+  h5::write_c_string_attribute(loc, "NX_class", cls);
 }
 
 void append_angles(hid_t file, const std::string& theta, std::uint64_t rows,
@@ -90,8 +91,7 @@ bool add_nxtomo(hid_t file, const NxtomoInput& in, const FrameGeometry& frame,
                 const AttributeValues& values) {
   if (h5::path_exists(file, "/entry")) return false;
   nx_class(h5::create_group(file, "/entry").get(), "NXentry");
-  auto definition = h5::Dataset::create_string(file, "/entry/definition", 6);
-  definition.write_string("NXtomo");
+  (void)h5::Dataset::create_c_string(file, "/entry/definition", "NXtomo");
   nx_class(h5::create_group(file, "/entry/instrument").get(), "NXinstrument");
   nx_class(h5::create_group(file, "/entry/instrument/detector").get(), "NXdetector");
   const auto data = h5::Dataset::create_virtual(
@@ -112,20 +112,18 @@ bool add_nxtomo(hid_t file, const NxtomoInput& in, const FrameGeometry& frame,
       name != values.end() && std::holds_alternative<std::string>(name->second)
           ? std::get<std::string>(name->second)
           : std::string();
-  auto sample_name = h5::Dataset::create_string(file, "/entry/sample/name",
-                                                std::max<std::size_t>(1, sample.size()));
-  sample_name.write_string(sample);
+  (void)h5::Dataset::create_c_string(file, "/entry/sample/name", sample);
   std::vector<double> angles;
   append_angles(file, in.darks_theta, in.n_darks, angles);
   append_angles(file, in.flats_theta, in.n_flats, angles);
   append_angles(file, in.projections_theta, in.n_projections, angles);
   write_column(file, "/entry/sample/rotation_angle", angles);
-  h5::write_attribute(h5::Dataset::open(file, "/entry/sample/rotation_angle").id(), "units",
-                      "degree");
+  h5::write_c_string_attribute(h5::Dataset::open(file, "/entry/sample/rotation_angle").id(),
+                               "units", "degree");
 
   const h5::Handle nxdata = h5::create_group(file, "/entry/data");
   nx_class(nxdata.get(), "NXdata");
-  h5::write_attribute(nxdata.get(), "signal", "data");
+  h5::write_c_string_attribute(nxdata.get(), "signal", "data");
   h5::create_hard_link(file, "/entry/instrument/detector/data", "/entry/data/data");
   h5::create_hard_link(file, "/entry/sample/rotation_angle", "/entry/data/rotation_angle");
   h5::create_hard_link(file, "/entry/instrument/detector/image_key", "/entry/data/image_key");

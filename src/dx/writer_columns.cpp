@@ -14,7 +14,6 @@ namespace {
 // 8 KiB chunks of numbers; strings (256 bytes each) in 16 KiB chunks.
 constexpr hsize_t column_chunk_rows = 1024;
 constexpr hsize_t string_chunk_rows = 64;
-constexpr std::string_view theta_attribute = "PandaTheta";
 
 struct Builtin {
   std::string_view name;
@@ -30,11 +29,41 @@ constexpr Builtin builtins[] = {
     {"NDArrayEpicsTSnSec", Kind::uint32, "The NDArray EPICS timestamp nanoseconds"},
 };
 
+// NDAttributes areaDetector drivers add themselves, as NDAttrInt32 (written
+// only when a frame carries them).
+constexpr Builtin driver_attributes[] = {
+    {"ColorMode", Kind::int32, "Color mode"},
+    {"BayerPattern", Kind::int32, "Bayer Pattern"},
+};
+
 const Builtin* builtin(std::string_view name) {
   for (const auto& b : builtins) {
     if (b.name == name) return &b;
   }
   return nullptr;
+}
+
+const Builtin* driver_attribute(std::string_view name) {
+  for (const auto& b : driver_attributes) {
+    if (b.name == name) return &b;
+  }
+  return nullptr;
+}
+
+const char* kind_name(Kind k) {
+  switch (k) {
+    case Kind::int32:
+      return "int32";
+    case Kind::int64:
+      return "int64";
+    case Kind::uint32:
+      return "uint32";
+    case Kind::float64:
+      return "float64";
+    case Kind::string:
+      return "string";
+  }
+  return "?";
 }
 
 const capture::NDAttribute* find(const FrameRecord& f, std::string_view name) {
@@ -62,44 +91,68 @@ std::optional<AttributeValue> builtin_value(const FrameRecord& f, std::string_vi
   if (name == "NDArrayTimeStamp") return f.timestamp;
   if (name == "NDArrayEpicsTSSec") return std::int64_t{epics_seconds(f)};
   if (name == "NDArrayEpicsTSnSec") return std::int64_t{epics_nanoseconds(f)};
-  if (name == theta_attribute && f.angle) return *f.angle;
   return std::nullopt;
 }
 
 void write_ndattr_attributes(hid_t dataset, const std::string& name) {
   const Builtin* b = builtin(name);
-  h5::write_attribute(dataset, "NDAttrName", name);
-  h5::write_attribute(dataset, "NDAttrDescription", b ? b->description : std::string_view());
-  h5::write_attribute(dataset, "NDAttrSourceType",
-                      b ? "NDAttrSourceDriver" : "NDAttrSourceUndefined");
-  h5::write_attribute(dataset, "NDAttrSource", b ? "Driver" : "");
+  if (b == nullptr) b = driver_attribute(name);
+  h5::write_c_string_attribute(dataset, "NDAttrName", name);
+  h5::write_c_string_attribute(dataset, "NDAttrDescription",
+                               b ? b->description : std::string_view());
+  h5::write_c_string_attribute(dataset, "NDAttrSourceType",
+                               b ? "NDAttrSourceDriver" : "NDAttrSourceUndefined");
+  h5::write_c_string_attribute(dataset, "NDAttrSource", b ? "Driver" : "");
 }
 
 }  // namespace
 
-Kind Columns::kind_for(const std::string& name, const WriterOptions& o,
-                       const FrameRecord* first) const {
+Kind Columns::kind_for(const std::string& name, std::optional<ValueType> declared,
+                       const WriterOptions& o, const FrameRecord* first,
+                       std::span<const FrameRecord> batch,
+                       std::vector<std::string>& warnings) const {
   if (auto it = o.attribute_types.find(name); it != o.attribute_types.end()) {
     return kind_of(it->second);
   }
+  if (declared) return kind_of(*declared);
   if (const Builtin* b = builtin(name)) return b->kind;
+  if (const Builtin* b = driver_attribute(name)) return b->kind;
   if (name == destination_attribute_) return Kind::string;
-  if (name == theta_attribute) return Kind::float64;
+  if (name == angle_attribute_) return Kind::float64;
   // The wire keeps no attribute type, and the plugin writes a float64 0.0 as
   // "0": a first integral value says nothing. Numbers are therefore float64
-  // (as ADZMQ's own receiver makes them) unless attribute_types says otherwise.
-  if (first != nullptr) {
-    if (const auto* a = find(*first, name); a && std::holds_alternative<std::string>(a->value))
-      return Kind::string;
+  // (as ADZMQ's own receiver makes them) unless declared otherwise. The first
+  // DEFINED value decides between string and number.
+  if (first == nullptr) return Kind::float64;
+  bool undefined_first = false;
+  std::optional<Kind> kind;
+  for (const auto& f : batch) {
+    const auto* a = find(f, name);
+    if (a == nullptr) continue;
+    if (is_undefined(a->value)) {
+      undefined_first = undefined_first || &f == first;
+      continue;
+    }
+    kind = std::holds_alternative<std::string>(a->value) ? Kind::string : Kind::float64;
+    break;
   }
-  return Kind::float64;
+  if (undefined_first) {
+    warnings.push_back(fmt::format(
+        "NDAttribute {} was Undefined on the first frame: stored as {} ({})", name,
+        kind_name(kind.value_or(Kind::float64)),
+        kind ? "the type of its first defined value" : "no defined value in the first frames"));
+  }
+  return kind.value_or(Kind::float64);
 }
 
 void Columns::create(hid_t file, const Tree& tree, const WriterOptions& o, const FrameRecord* first,
-                     std::vector<std::string>& warnings) {
+                     std::span<const FrameRecord> batch, std::vector<std::string>& warnings) {
   destination_attribute_ = tree.destination_attribute;
+  angle_attribute_ = tree.angle_attribute;
+  if (first == nullptr) batch = {};
   for (const auto& spec : tree.columns) {
-    add_column(file, spec.path, spec.ndattribute, kind_for(spec.ndattribute, o, first),
+    add_column(file, spec.path, spec.ndattribute,
+               kind_for(spec.ndattribute, spec.declared, o, first, batch, warnings),
                spec.attributes);
   }
   known_ = tree.placed;
@@ -118,7 +171,8 @@ void Columns::create(hid_t file, const Tree& tree, const WriterOptions& o, const
         known_.insert(name);
         continue;
       }
-      add_column(file, join(*tree.defaults_group, name), name, kind_for(name, o, first), {});
+      add_column(file, join(*tree.defaults_group, name), name,
+                 kind_for(name, std::nullopt, o, first, batch, warnings), {});
       known_.insert(name);
     }
   }
@@ -146,6 +200,8 @@ void Columns::add(const FrameRecord& frame, const std::string& destination) {
     std::optional<AttributeValue> v;
     if (c.ndattribute == destination_attribute_) {
       v = destination;
+    } else if (c.ndattribute == angle_attribute_) {
+      v = angle_of(frame, angle_attribute_);  // one angle per frame (writer.hpp Rules)
     } else if (const auto* a = find(frame, c.ndattribute)) {
       v = a->value;
     } else {

@@ -89,12 +89,13 @@ DxFile::~DxFile() {
 void DxFile::create_end_datasets() {
   const hid_t f = file_.id();
   const auto at = [](std::string_view name) { return join(end_group, name); };
-  end_.complete = h5::Dataset::create_scalar(f, at("complete"), h5::Type::uint8);
-  end_.reason = h5::Dataset::create_string(f, at("reason"), string_bytes);
-  end_.frames_expected = h5::Dataset::create_scalar(f, at("frames_expected"), h5::Type::uint64);
-  end_.frames_received = h5::Dataset::create_scalar(f, at("frames_received"), h5::Type::uint64);
-  end_.frames_written = h5::Dataset::create_scalar(f, at("frames_written"), h5::Type::uint64);
-  end_.frames_lost = h5::Dataset::create_scalar(f, at("frames_lost"), h5::Type::uint64);
+  // Shape (1,), as NDFileHDF5 stores single values (readers index them [0]).
+  end_.complete = h5::Dataset::create_single(f, at("complete"), h5::Type::uint8);
+  end_.reason = h5::Dataset::create_single_string(f, at("reason"), string_bytes);
+  end_.frames_expected = h5::Dataset::create_single(f, at("frames_expected"), h5::Type::uint64);
+  end_.frames_received = h5::Dataset::create_single(f, at("frames_received"), h5::Type::uint64);
+  end_.frames_written = h5::Dataset::create_single(f, at("frames_written"), h5::Type::uint64);
+  end_.frames_lost = h5::Dataset::create_single(f, at("frames_lost"), h5::Type::uint64);
   end_.reason.write_string(in_progress);
   std::uint64_t expected = 0;
   for (const auto& [path, n] : o_.frames_expected) expected += n;
@@ -115,8 +116,8 @@ std::size_t DxFile::route(const FrameRecord& frame) const {
 }
 
 // Per-frame datasets from the first frame, then links, then SWMR (writer.hpp Rules).
-void DxFile::start_frames(const FrameRecord* first) {
-  columns_.create(file_.id(), tree_, o_, first, tree_.warnings);
+void DxFile::start_frames(const FrameRecord* first, std::span<const FrameRecord> batch) {
+  columns_.create(file_.id(), tree_, o_, first, batch, tree_.warnings);
   make_hardlinks(file_.id(), tree_.deferred);
   file_.start_swmr_write();
 }
@@ -133,7 +134,7 @@ void DxFile::write(std::vector<FrameRecord>& batch) noexcept {
   }
   if (failed_ || first == nullptr) return;
   try {
-    if (!columns_.created()) start_frames(first);
+    if (!columns_.created()) start_frames(first, batch);
     const std::uint64_t n = batch.size();
     const std::uint64_t bytes = n * (frame_bytes_ + columns_.bytes_per_frame() + sizeof(double));
     if (auto ec = reserve_.ensure(file_.size(), bytes)) {  // writer.hpp Rules, "Full disk"
@@ -169,7 +170,7 @@ void DxFile::store(const std::vector<FrameRecord>& batch, const std::vector<std:
     if (to[k] == no_route) continue;
     auto& d = tree_.detectors[to[k]];
     store_pixels(d, batch[k], stored);
-    d.angles.push_back(batch[k].angle.value_or(std::numeric_limits<double>::quiet_NaN()));
+    d.angles.push_back(angle_of(batch[k], tree_.angle_attribute));
     columns_.add(batch[k], d.path);
     ++stored;
   }
@@ -248,7 +249,7 @@ EndState DxFile::finish(const Ending& ending) noexcept {
   if (finished_) return *finished_;
   if (!failed_ && !columns_.created()) {
     try {
-      start_frames(nullptr);  // no frame came: the per-frame datasets exist, empty
+      start_frames(nullptr, {});  // no frame came: the per-frame datasets exist, empty
     } catch (const std::exception& e) {
       fail(describe(e));
     }

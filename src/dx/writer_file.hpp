@@ -45,7 +45,7 @@ class DxFile {
   };
 
   void create_end_datasets();
-  void start_frames(const FrameRecord* first);
+  void start_frames(const FrameRecord* first, std::span<const FrameRecord> batch);
   [[nodiscard]] std::size_t route(const FrameRecord& frame) const;
   void store(const std::vector<FrameRecord>& batch, const std::vector<std::size_t>& to);
   void store_pixels(Detector& d, const FrameRecord& frame, std::size_t index);

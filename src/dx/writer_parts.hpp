@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,6 +67,7 @@ struct ColumnSpec {
   std::string path;
   std::string ndattribute;
   std::vector<Attribute> attributes;  ///< layout attributes on it
+  std::optional<ValueType> declared;  ///< the layout's type= (int/float)
 };
 
 /// Layout items that need the end of the scan or objects made later.
@@ -88,12 +90,20 @@ struct Tree {
   std::set<std::string, std::less<>> placed;  ///< NDAttributes the layout names anywhere
   std::optional<std::string> defaults_group;  ///< unplaced per-frame NDAttributes go here
   std::string destination_attribute;
+  std::string angle_attribute;  ///< writer.hpp Rules, "Angles"
   Deferred deferred;
   std::vector<std::string> warnings;
 };
 
 /// Creates the layout's tree in `file` (see writer.hpp Rules). Throws.
 [[nodiscard]] Tree build_tree(hid_t file, const WriterOptions& options);
+/// The layout's declared type of an ndattribute dataset (type= int/float), if any.
+[[nodiscard]] std::optional<ValueType> declared_type(const Dataset& d) noexcept;
+/// "Undefined": the plugin's text for an NDAttribute without a value.
+[[nodiscard]] bool is_undefined(const AttributeValue& v) noexcept;
+/// A frame's angle (writer.hpp Rules, "Angles"): FrameRecord::angle, else the
+/// numeric NDAttribute `angle_attribute`, else NaN.
+[[nodiscard]] double angle_of(const FrameRecord& f, std::string_view angle_attribute) noexcept;
 /// Makes the deferred hard links whose targets exist; keeps the others.
 void make_hardlinks(hid_t file, Deferred& deferred);
 
@@ -104,8 +114,10 @@ class Columns {
   /// Creates every per-frame dataset: the tree's, then the defaults group's
   /// for the built-ins and every NDAttribute of `first` (nullptr: no frame
   /// came) or of options.attribute_types that the layout does not place.
+  /// Types as writer.hpp Rules say, looking at the frames of `batch` (the
+  /// first batch; `first` is one of them) for a first defined value.
   void create(hid_t file, const Tree& tree, const WriterOptions& options, const FrameRecord* first,
-              std::vector<std::string>& warnings);
+              std::span<const FrameRecord> batch, std::vector<std::string>& warnings);
   [[nodiscard]] bool created() const noexcept { return created_; }
   /// Buffers one value per column for `frame`, which went to `destination`.
   void add(const FrameRecord& frame, const std::string& destination);
@@ -129,11 +141,14 @@ class Columns {
   };
   void add_column(hid_t file, const std::string& path, const std::string& ndattribute, Kind kind,
                   const std::vector<Attribute>& attributes);
-  [[nodiscard]] Kind kind_for(const std::string& ndattribute, const WriterOptions& options,
-                              const FrameRecord* first) const;
+  [[nodiscard]] Kind kind_for(const std::string& ndattribute, std::optional<ValueType> declared,
+                              const WriterOptions& options, const FrameRecord* first,
+                              std::span<const FrameRecord> batch,
+                              std::vector<std::string>& warnings) const;
 
   std::vector<Column> columns_;
   std::string destination_attribute_;
+  std::string angle_attribute_;
   std::set<std::string, std::less<>> known_;
   std::set<std::string, std::less<>> unwritten_;
   std::size_t frame_bytes_ = 0;

@@ -105,7 +105,10 @@ class Builder {
     if (auto theta = theta_name(g, d.name)) {
       det.theta_path = join(parent_of(path), *theta);
       det.theta = create_value_dataset(file_, det.theta_path, Kind::float64, theta_chunk_rows);
-      h5::write_attribute(det.theta.id(), "units", "degrees");
+      h5::write_c_string_attribute(det.theta.id(), "units", "degrees");
+      h5::write_c_string_attribute(det.theta.id(), "description",
+                                   fmt::format("rotation angle of each frame in {}: NDAttribute {}",
+                                               path, tree_.angle_attribute));
     } else {
       tree_.warnings.push_back(fmt::format("{}: no theta dataset beside it", path));
     }
@@ -113,9 +116,8 @@ class Builder {
   }
 
   void constant(const Dataset& d, const std::string& path) {
-    if (d.type == ValueType::string) {
-      auto ds = h5::Dataset::create_string(file_, path, std::max<std::size_t>(1, d.value.size()));
-      ds.write_string(d.value);
+    if (d.type == ValueType::string) {  // NDFileHDF5's: shape (1,), strlen + 1, NUL-terminated
+      (void)h5::Dataset::create_c_string(file_, path, d.value);
       return;
     }
     std::vector<std::byte> bytes;
@@ -127,7 +129,7 @@ class Builder {
 
   void ndattribute(const Dataset& d, const std::string& path) {
     if (d.when == When::on_frame) {
-      tree_.columns.push_back({path, d.ndattribute, d.attributes});
+      tree_.columns.push_back({path, d.ndattribute, d.attributes, declared_type(d)});
       return;
     }
     if (d.when == When::on_file_close) {
@@ -140,10 +142,10 @@ class Builder {
           fmt::format("{}: NDAttribute {} has no value at file open", path, d.ndattribute));
       return;
     }
-    const auto declared = o_.attribute_types.find(d.ndattribute);
+    const auto given = o_.attribute_types.find(d.ndattribute);
     write_single_value(
         file_, path, it->second,
-        declared == o_.attribute_types.end() ? std::nullopt : std::optional(declared->second));
+        given != o_.attribute_types.end() ? std::optional(given->second) : declared_type(d));
     with_attributes(path, d.attributes);
   }
 
@@ -153,10 +155,34 @@ class Builder {
   Tree& tree_;
 };
 
+// The NDAttribute the layout places at /process/acquisition/image_theta, if any.
+std::optional<std::string> layout_angle(const Group& root) {
+  const Group* g = &root;
+  for (const char* name : {"process", "acquisition"}) {
+    const auto it = std::find_if(g->groups.begin(), g->groups.end(),
+                                 [&](const Group& c) { return c.name == name; });
+    if (it == g->groups.end()) return std::nullopt;
+    g = &*it;
+  }
+  for (const auto& d : g->datasets) {
+    if (d.name == "image_theta" && d.source == Source::ndattribute) return d.ndattribute;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Tree build_tree(hid_t file, const WriterOptions& o) {
   Tree tree;
+  const auto placed_angle = layout_angle(o.layout.root);
+  tree.angle_attribute =
+      !o.angle_attribute.empty() ? o.angle_attribute : placed_angle.value_or("PandaTheta");
+  if (placed_angle && *placed_angle != tree.angle_attribute) {
+    tree.warnings.push_back(
+        fmt::format("/process/acquisition/image_theta holds NDAttribute {}, but the frames' angle "
+                    "(/exchange/theta) is NDAttribute {}",
+                    *placed_angle, tree.angle_attribute));
+  }
   collect_placed(o.layout.root, tree);
   if (o.layout.auto_ndattr_default) {
     tree.defaults_group = o.layout.ndattr_default_path().value_or("/");

@@ -83,6 +83,27 @@ std::vector<std::string> split_list(const std::string& text) {
   }
 }
 
+std::optional<ValueType> declared_type(const Dataset& d) noexcept {
+  if (d.source != Source::ndattribute || d.type == ValueType::string) return std::nullopt;
+  return d.type;
+}
+
+bool is_undefined(const AttributeValue& v) noexcept {
+  const auto* s = std::get_if<std::string>(&v);
+  return s != nullptr && *s == "Undefined";
+}
+
+double angle_of(const FrameRecord& f, std::string_view angle_attribute) noexcept {
+  if (f.angle) return *f.angle;
+  for (const auto& a : f.attributes) {
+    if (a.name != angle_attribute) continue;
+    if (const auto* d = std::get_if<double>(&a.value)) return *d;
+    if (const auto* i = std::get_if<std::int64_t>(&a.value)) return static_cast<double>(*i);
+    break;  // a string ("Undefined", text): no angle
+  }
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
 Kind kind_of(ValueType t) noexcept {
   switch (t) {
     case ValueType::int32:
@@ -128,8 +149,8 @@ void encode(Kind k, const std::optional<AttributeValue>& v, std::vector<std::byt
     case Kind::string: {
       const std::string text = v ? to_text(*v) : std::string();
       const auto at = out.size();
-      out.resize(at + string_bytes, std::byte{0});
-      std::memcpy(out.data() + at, text.data(), std::min(text.size(), string_bytes));
+      out.resize(at + string_bytes, std::byte{0});  // NUL-terminated: at most 255 characters
+      std::memcpy(out.data() + at, text.data(), std::min(text.size(), string_bytes - 1));
       return;
     }
   }
@@ -152,6 +173,7 @@ h5::Dataset create_value_dataset(hid_t file, const std::string& path, Kind k, hs
       break;
     case Kind::string:
       layout.string_bytes = string_bytes;
+      layout.c_string = true;  // NDFileHDF5's string NDAttributes
       break;
   }
   return h5::Dataset::create(file, path, layout);
@@ -171,11 +193,11 @@ void write_layout_attribute(hid_t loc, const Attribute& a, const AttributeValue*
     if (const auto* i = std::get_if<std::int64_t>(value))
       return h5::write_attribute(loc, a.name, *i);
     if (const auto* d = std::get_if<double>(value)) return h5::write_attribute(loc, a.name, *d);
-    return h5::write_attribute(loc, a.name, std::get<std::string>(*value));
+    return h5::write_c_string_attribute(loc, a.name, std::get<std::string>(*value));
   }
   switch (a.type) {
     case ValueType::string:
-      return h5::write_attribute(loc, a.name, a.value);
+      return h5::write_c_string_attribute(loc, a.name, a.value);
     case ValueType::int32:
       return write_numbers(loc, a.name, parse_list<std::int32_t>(a.value, a));
     case ValueType::float64:

@@ -48,6 +48,14 @@ void write_attribute(hid_t loc, const std::string& name, std::string_view value)
   attr.close();
 }
 
+void write_c_string_attribute(hid_t loc, const std::string& name, std::string_view value) {
+  const Handle type = make_c_string_type(value.size() + 1, is_utf8_text(value));
+  Handle attr = recreate(loc, name, type);
+  const std::string text(value);  // with its NUL
+  call({"H5Awrite", attr.get(), name}, H5Awrite, attr.get(), type.get(), text.c_str());
+  attr.close();
+}
+
 void write_attribute_bytes(hid_t loc, const std::string& name, Type type, const void* value) {
   const Handle file_type = make_type(type);
   Handle attr = recreate(loc, name, file_type);

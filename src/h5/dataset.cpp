@@ -54,7 +54,14 @@ void require(bool ok, const char* what) {
 }
 
 Handle element_type(const Extendible& layout) {
-  return layout.string_bytes > 0 ? make_string_type(layout.string_bytes) : make_type(layout.type);
+  if (layout.string_bytes == 0) return make_type(layout.type);
+  return layout.c_string ? make_c_string_type(layout.string_bytes)
+                         : make_string_type(layout.string_bytes);
+}
+
+Handle one_element_space() {
+  const hsize_t one = 1;
+  return simple_space({one}, nullptr);
 }
 
 void add_filters(const Handle& dcpl, const std::vector<Filter>& filters) {
@@ -132,6 +139,26 @@ Dataset Dataset::create_string(hid_t loc, const std::string& name, std::size_t b
   Handle file_type = make_string_type(bytes);
   Handle dset = create_raw(loc, name, file_type, space, allocated_now());
   return {std::move(dset), std::move(file_type)};
+}
+
+Dataset Dataset::create_single(hid_t loc, const std::string& name, Type type) {
+  Handle file_type = make_type(type);
+  Handle dset = create_raw(loc, name, file_type, one_element_space(), allocated_now());
+  return {std::move(dset), std::move(file_type)};
+}
+
+Dataset Dataset::create_single_string(hid_t loc, const std::string& name, std::size_t bytes) {
+  Handle file_type = make_c_string_type(bytes);
+  Handle dset = create_raw(loc, name, file_type, one_element_space(), allocated_now());
+  return {std::move(dset), std::move(file_type)};
+}
+
+Dataset Dataset::create_c_string(hid_t loc, const std::string& name, std::string_view text) {
+  Handle file_type = make_c_string_type(text.size() + 1, is_utf8_text(text));
+  Handle dset = create_raw(loc, name, file_type, one_element_space(), allocated_now());
+  Dataset d{std::move(dset), std::move(file_type)};
+  d.write_string(text);
+  return d;
 }
 
 Dataset Dataset::open(hid_t loc, const std::string& name) {
@@ -224,7 +251,9 @@ void Dataset::append(std::span<const std::byte> bytes) {
 
 void Dataset::write_string(std::string_view text) {
   std::vector<std::byte> buf(H5Tget_size(type_.get()));
-  std::memcpy(buf.data(), text.data(), std::min(buf.size(), text.size()));
+  const bool nul = H5Tget_strpad(type_.get()) == H5T_STR_NULLTERM;
+  const std::size_t room = nul ? buf.size() - 1 : buf.size();
+  std::memcpy(buf.data(), text.data(), std::min(room, text.size()));
   write_all(buf);
 }
 

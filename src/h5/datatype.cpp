@@ -110,6 +110,21 @@ Handle make_string_type(std::size_t bytes) {
   return type;
 }
 
+Handle make_c_string_type(std::size_t bytes, bool utf8) {
+  Handle type = copy_type(H5T_C_S1);
+  call({"H5Tset_size"}, H5Tset_size, type.get(), bytes == 0 ? 1 : bytes);
+  call({"H5Tset_strpad"}, H5Tset_strpad, type.get(), H5T_STR_NULLTERM);
+  call({"H5Tset_cset"}, H5Tset_cset, type.get(), utf8 ? H5T_CSET_UTF8 : H5T_CSET_ASCII);
+  return type;
+}
+
+bool is_utf8_text(std::string_view text) noexcept {
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) >= 0x80) return true;
+  }
+  return false;
+}
+
 Handle make_vlen_string_type() {
   Handle type = copy_type(H5T_C_S1);
   call({"H5Tset_size"}, H5Tset_size, type.get(), H5T_VARIABLE);

@@ -51,7 +51,7 @@ import sys, h5py, numpy as np
 work = sys.argv[1]
 for name, n_theta in (("good", 3), ("bad", 2)):
     with h5py.File(f"{work}/{name}.h5", "w") as f:
-        f["implements"] = "exchange"
+        f["implements"] = ["exchange"]  # shape (1,), as NDFileHDF5 writes it
         d = f.create_dataset("exchange/data", data=np.zeros((3, 4, 5), np.uint16))
         for k, v in (("description", "ImageData"), ("axes", "theta:y:x"), ("units", "counts")):
             d.attrs[k] = v

@@ -55,7 +55,8 @@ experimenter_email = "user@example.org"
 EOF
 sets=(--set DetectorManufacturer=FLIR --set DetectorModel=Oryx --set ExposureTime=0.004
   --set FrameRate=200 --set ImagePixelSize=0.05 --set Energy=20 --set RotationStart=0 --set RotationStep=1.005
-  --set RotationSpeed=201 --set DarkFieldValue=0 --set FlatFieldValue=0)
+  --set RotationSpeed=201 --set DarkFieldValue=0 --set FlatFieldValue=0 --set DetectorPixelSize=3.45
+  --set BinX=1 --set BinY=1 --set CameraDistance=150)
 port=$(free_port)
 : > "$T/record.json"
 "$DX" record "$T/scan.h5" --zmq "tcp://127.0.0.1:$port" --metadata "$T/scan.toml" "${sets[@]}" \

@@ -59,6 +59,7 @@ license = "CC0-1.0"
 title = "T"
 sample_name = "S"
 sample_description = "D"
+sample_uuid = "5b2f0c1e-sample"
 experimenters = ["A", "B"]
 experimenter_affiliation = "SESAME"
 experimenter_email = "a@example.org"
@@ -75,6 +76,8 @@ experimenter_email = "a@example.org"
   CHECK(value_of(start, "Experimenters") == "A; B");
   CHECK(value_of(start, "ExperimenterAffiliation") == "SESAME");
   CHECK(value_of(start, "ExperimenterEmail") == "a@example.org");
+  CHECK(m.sample_uuid == "5b2f0c1e-sample");
+  CHECK(value_of(start, "SampleUUID") == "5b2f0c1e-sample");
   CHECK(value_of(start, "DateTimeStart") == "2026-11-23T09:00:00+03:00");
   const auto end = dx::end_attributes(m, "2026-11-23T10:00:00+03:00");
   CHECK(value_of(end, "EmbargoEndDate") == "2031-02-28");  // explicit wins

@@ -25,7 +25,7 @@ import sys, h5py, numpy as np
 path, variant = sys.argv[1], sys.argv[2]
 fixed = lambda s: np.bytes_(s.encode() + b"\0")
 with h5py.File(path, "w") as f:
-    f["implements"] = "exchange:measurement:process"
+    f["implements"] = ["exchange:measurement:process"]  # shape (1,), as NDFileHDF5 writes it
     def stack(name, n, desc):
         d = f.create_dataset("exchange/" + name, data=np.zeros((n, 4, 5), np.uint16))
         d.attrs["description"] = desc
@@ -51,11 +51,12 @@ with h5py.File(path, "w") as f:
     if v == "implements_missing": del f["implements"]
     if v == "implements_group": del f["implements"]; f.create_group("implements")
     if v == "implements_number": del f["implements"]; f["implements"] = 3
-    if v == "implements_1d": del f["implements"]; f["implements"] = ["exchange:measurement:process"]
-    if v == "implements_lists_absent": f["implements"][()] = "exchange:measurement:process:analysis"
-    if v == "implements_unlisted": f["implements"][()] = "exchange"
+    if v == "implements_scalar": del f["implements"]; f["implements"] = "exchange:measurement:process"
+    if v == "implements_2": del f["implements"]; f["implements"] = ["exchange", "process"]
+    if v == "implements_lists_absent": f["implements"][0] = "exchange:measurement:process:analysis"
+    if v == "implements_unlisted": f["implements"][0] = "exchange"
     if v == "fixed":
-        del f["implements"]; f["implements"] = fixed("exchange:measurement:process")
+        del f["implements"]; f["implements"] = np.array([fixed("exchange:measurement:process")])
         for n in ("data", "data_dark", "data_white"):
             for k, x in f["exchange/" + n].attrs.items(): f["exchange/" + n].attrs[k] = fixed(x)
         f["exchange/theta"].attrs["units"] = fixed("degrees")
@@ -136,7 +137,8 @@ TEST_CASE("validate: each broken rule is found, with the right severity and path
       {"implements_missing", S::warning, "/implements", "missing"},
       {"implements_group", S::error, "/implements", "is not a dataset"},
       {"implements_number", S::error, "/implements", "is not a string dataset"},
-      {"implements_1d", S::error, "/implements", "must be scalar, has shape (1)"},
+      {"implements_scalar", S::warning, "/implements", "is scalar: NDFileHDF5 writes shape (1,)"},
+      {"implements_2", S::error, "/implements", "must have shape (1,), has shape (2)"},
       {"implements_lists_absent", S::error, "/implements", "lists \"analysis\""},
       {"implements_unlisted", S::warning, "/implements", "does not list the group \"process\""},
       {"no_exchange", S::error, "/exchange", "missing"},

@@ -142,6 +142,7 @@ std::variant<Plan, int> plan(const RecordOptions& o) {
   p.writer.compression = *c;
   p.writer.overwrite = o.force;
   p.writer.nxtomo = o.nxtomo;
+  p.writer.angle_attribute = o.angle_attribute;  // the frames' angle, named truthfully in the file
   for (const auto& e : o.expect_text) {
     const auto eq = e.find('=');
     std::uint64_t n = 0;

@@ -22,6 +22,10 @@
 //     behaviour). Attributes default to OnFileOpen.
 //   - constant `type`: int → int32, float → float64, string (default);
 //     a constant value "1,2,3" is an array.
+//   - ndattribute dataset `type` (the xsd allows it, the plugin ignores it):
+//     int or float make dx::Writer store the NDAttribute as int32 / float64
+//     whatever the value's text looked like (`--set Energy=20` is a float
+//     when the layout says so); absent or string: the value's own type.
 //   - Names must be non-empty and contain no '/'; duplicate names within one
 //     group are an error (groups, datasets and hardlinks share one namespace,
 //     attributes of one object another). Unknown elements are an error.
@@ -74,10 +78,10 @@ struct Attribute {
 struct Dataset {
   std::string name{};
   Source source = Source::detector;
-  std::string ndattribute{};  ///< source ndattribute
-  std::string value{};        ///< source constant
-  ValueType type = ValueType::string;
-  bool det_default = false;  ///< source detector: frames go here unless routed elsewhere
+  std::string ndattribute{};           ///< source ndattribute
+  std::string value{};                 ///< source constant
+  ValueType type = ValueType::string;  ///< constant; ndattribute: int/float declared, else string
+  bool det_default = false;            ///< source detector: frames go here unless routed elsewhere
   When when = When::on_frame;
   std::vector<Attribute> attributes{};
   int line = 0;

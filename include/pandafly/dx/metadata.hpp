@@ -18,6 +18,9 @@
 //       embargo_end            "YYYY-MM-DD" (a TOML date or string); when
 //                              given it wins over embargo_years
 //       license                default "CC-BY-4.0"
+//       sample_uuid            the sample's identifier in the facility's
+//                              sample database, default "" (recorded empty:
+//                              dxchange's create_standard_meta reads it)
 //       title, sample_name, sample_description, experimenters (array of
 //                              strings), experimenter_affiliation,
 //                              experimenter_email   default empty
@@ -53,6 +56,7 @@ struct ScanMetadata {
   std::string title;
   std::string sample_name;
   std::string sample_description;
+  std::string sample_uuid;
   std::vector<std::string> experimenters;
   std::string experimenter_affiliation;
   std::string experimenter_email;
@@ -75,7 +79,7 @@ class MetadataError : public std::runtime_error {
 
 /// NDAttribute name → value, known when the file opens: ProposalId,
 /// PrincipalInvestigator, Facility, Beamline, PersistentIdentifier, License,
-/// ExperimentTitle, SampleName, SampleDescription, Experimenters (joined by
+/// ExperimentTitle, SampleName, SampleDescription, SampleUUID, Experimenters (joined by
 /// "; "), ExperimenterAffiliation, ExperimenterEmail, DateTimeStart.
 using NamedValues = std::vector<std::pair<std::string, std::string>>;
 [[nodiscard]] NamedValues start_attributes(const ScanMetadata& m, std::string_view start_time);

@@ -20,23 +20,40 @@
 //   - Per-frame NDAttribute datasets (layout ndattribute datasets with no
 //     OnFileOpen/OnFileClose, and — when auto_ndattr_default — one per
 //     NDAttribute not placed elsewhere in the ndattr_default group, or the
-//     root without one) are created from the FIRST frame, as NDFileHDF5 does:
-//     their types come from WriterOptions::attribute_types, else from that
-//     frame's value: a string → 256-byte string, a number → float64 (the wire
-//     keeps no type and the plugin writes a float64 0.0 as "0", so an
-//     integral first value says nothing; ADZMQ's own receiver does the same). Then the layout's
+//     root without one) are created from the FIRST batch of frames, as
+//     NDFileHDF5 does from its first frame: their types come from
+//     WriterOptions::attribute_types, else the layout dataset's type= (int →
+//     int32, float → float64), else the driver's own type for ColorMode and
+//     BayerPattern (int32, as areaDetector drivers add them), else the first
+//     DEFINED value among the batch's frames: a string → 256-byte
+//     NUL-terminated string, a number → float64 (the wire keeps no type and
+//     the plugin writes a float64 0.0 as "0", so an integral first value says
+//     nothing; ADZMQ's own receiver does the same). "Undefined" (the plugin's
+//     text for an undefined NDAttribute) is not a value: it is stored as NaN
+//     (0 in integer columns, "Undefined" in string ones); an NDAttribute
+//     undefined on the first frame is named in EndState::warnings, with the
+//     type it got. Then the layout's
 //     hard links whose targets exist are made and SWMR writing starts. An
 //     NDAttribute first seen on a later frame is not written (counted in
 //     EndState::warnings once). Built-in per-frame values: NDArrayUniqueId
 //     (int32), NDArrayTimeStamp (float64), NDArrayEpicsTSSec/nSec (uint32),
 //     the routing attribute (HDF5FrameLocation: 256-byte string holding the
-//     path the frame went to) and PandaTheta (float64, FrameRecord::angle,
-//     unless the frame carries a PandaTheta NDAttribute itself).
+//     path the frame went to) and the angle attribute (below).
+//   - Angles: one source. The angle NDAttribute A is
+//     WriterOptions::angle_attribute, else the one the layout places at
+//     /process/acquisition/image_theta, else "PandaTheta". A frame's angle is
+//     FrameRecord::angle when set (the caller's measurement OF A, e.g. the
+//     PandA encoder angle the merger paired with the frame), else the frame's
+//     numeric NDAttribute A, else NaN. That one value goes to A's per-frame
+//     dataset (e.g. image_theta) and to the theta dataset of the detector
+//     dataset the frame went to; each theta dataset says so in
+//     @description. A layout whose image_theta holds another NDAttribute
+//     than A is named in EndState::warnings.
 //   - Routing: a frame goes to the detector dataset whose full path equals
 //     its NDAttribute named by the layout's destination_attribute (default
 //     "HDF5FrameLocation"), else to the default detector dataset. A frame's
 //     angle (degrees; NaN when it has none) is appended to the theta dataset
-//     of the dataset it went to.
+//     of the dataset it went to (see "Angles").
 //   - push() blocks while the queue is full: back-pressure, never a silent
 //     drop. Upstream, the ZMQ receiver then drops the newest frames and counts
 //     them with their frame numbers — one place where loss is counted and
@@ -160,6 +177,9 @@ struct WriterOptions {
   AttributeValues open_attributes;
   /// Types of per-frame NDAttributes; others take the type of their first value.
   std::map<std::string, ValueType, std::less<>> attribute_types;
+  /// The NDAttribute that holds each frame's rotation angle (Rules, "Angles");
+  /// "" = the one the layout places at /process/acquisition/image_theta.
+  std::string angle_attribute;
   bool reserve_space = true;
   std::uint64_t reserve_margin = std::uint64_t{1} << 20;
   /// While the file system has more than this much free space beyond the next

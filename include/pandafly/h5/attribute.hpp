@@ -7,8 +7,10 @@
 //     datasets created up front instead).
 //   - Each call opens and closes its attribute, so none stays open (an open
 //     attribute makes H5Fstart_swmr_write fail).
-//   - Strings are variable-length UTF-8 scalars; numbers are scalars of the
-//     matching little-endian type (see datatype.hpp).
+//   - Strings are variable-length UTF-8 scalars (write_attribute), or
+//     NDFileHDF5's C strings (write_c_string_attribute: scalar, fixed length
+//     strlen + 1, NUL-terminated, ASCII unless the text is not); numbers are
+//     scalars of the matching little-endian type (see datatype.hpp).
 //   - Writing an attribute that exists replaces it.
 //
 // Example:
@@ -26,6 +28,8 @@ void write_attribute(hid_t loc, const std::string& name, std::string_view value)
 inline void write_attribute(hid_t loc, const std::string& name, const char* value) {
   write_attribute(loc, name, std::string_view(value));
 }
+/// A string attribute as NDFileHDF5 writes one (see Rules).
+void write_c_string_attribute(hid_t loc, const std::string& name, std::string_view value);
 /// Writes a scalar of `type` from the `size_of(type)` bytes at `value`.
 void write_attribute_bytes(hid_t loc, const std::string& name, Type type, const void* value);
 template <Scalar T>

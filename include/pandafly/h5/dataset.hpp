@@ -54,6 +54,9 @@ struct Extendible {
   /// > 0: elements are fixed-length null-padded strings of this many bytes
   /// (`type` is ignored).
   std::size_t string_bytes = 0;
+  /// With string_bytes: NDFileHDF5's NUL-terminated C strings instead
+  /// (make_c_string_type; the writer keeps the last byte NUL).
+  bool c_string = false;
 };
 
 /// One block of a virtual dataset that concatenates sources along rows.
@@ -71,6 +74,15 @@ class Dataset {
   [[nodiscard]] static Dataset create_scalar(hid_t loc, const std::string& name, Type type);
   /// A scalar fixed-length string of `bytes` bytes, allocated now, initially "".
   [[nodiscard]] static Dataset create_string(hid_t loc, const std::string& name, std::size_t bytes);
+  /// One element of `type`, shape (1,) as NDFileHDF5 writes single values, allocated now, 0.
+  [[nodiscard]] static Dataset create_single(hid_t loc, const std::string& name, Type type);
+  /// One C string of `bytes` bytes (NUL included), shape (1,), allocated now, "".
+  [[nodiscard]] static Dataset create_single_string(hid_t loc, const std::string& name,
+                                                    std::size_t bytes);
+  /// NDFileHDF5's constant string dataset: shape (1,), a C string of
+  /// text.size() + 1 bytes (make_c_string_type), holding `text`.
+  [[nodiscard]] static Dataset create_c_string(hid_t loc, const std::string& name,
+                                               std::string_view text);
   [[nodiscard]] static Dataset open(hid_t loc, const std::string& name);
   /// A virtual dataset (H5Pset_virtual) of shape (sum of rows, row_shape...):
   /// the sources' rows one block after another, in order. Not under SWMR.
@@ -100,12 +112,13 @@ class Dataset {
   /// set_rows(rows() + n) and write_rows() of the n rows in `bytes`.
   void append(std::span<const std::byte> bytes);
 
-  /// Writes a scalar dataset.
+  /// Writes a scalar or one-element dataset.
   template <Scalar T>
   void write_value(T value) {
     write_all(std::as_bytes(std::span(&value, 1)));
   }
-  /// Writes a fixed-length string dataset; longer text is cut to its size.
+  /// Writes a fixed-length string dataset (scalar or one element); longer
+  /// text is cut to its size (one byte less for a NUL-terminated type).
   void write_string(std::string_view text);
   /// Writes the whole dataset from `bytes` (exactly its size in the file type).
   void write_all(std::span<const std::byte> bytes);

@@ -14,7 +14,10 @@
 //       v = [int.from_bytes(bytes(x), "little", signed=True) for x in a]
 //   - Strings in datasets are fixed length (written under SWMR without heap
 //     allocation); string attributes are variable-length UTF-8 (what h5py
-//     writes and reads as `str`).
+//     writes and reads as `str`) — except the C strings of areaDetector's
+//     NDFileHDF5 (make_c_string_type, write_c_string_attribute): fixed length
+//     including a terminating NUL (H5T_STR_NULLTERM), which h5py reads as
+//     numpy.bytes_ and readers written for NDFileHDF5 files (dxchange) decode.
 //
 // Example:
 //   h5::Handle t = h5::make_type(h5::Type::float64);  // a copy of H5T_IEEE_F64LE
@@ -48,6 +51,11 @@ enum class Type {
 [[nodiscard]] Handle make_type(Type t);
 /// A fixed-length, null-padded ASCII string of `bytes` bytes (at least 1).
 [[nodiscard]] Handle make_string_type(std::size_t bytes);
+/// NDFileHDF5's C string: `bytes` bytes (at least 1) holding the text and its
+/// terminating NUL (H5T_STR_NULLTERM); ASCII, or UTF-8 when `utf8`.
+[[nodiscard]] Handle make_c_string_type(std::size_t bytes, bool utf8 = false);
+/// True if `text` has a byte outside 7-bit ASCII (then its C string type is UTF-8).
+[[nodiscard]] bool is_utf8_text(std::string_view text) noexcept;
 /// A variable-length UTF-8 string.
 [[nodiscard]] Handle make_vlen_string_type();
 
