@@ -33,6 +33,22 @@ bool iequal(std::string_view a, std::string_view b) {
          });
 }
 
+// XDI's column "angle" is the monochromator angle (it needs Mono.d_spacing,
+// and libxdifile warns "no mono.d_spacing given with angle array" without
+// it): a rotation stage's angle must not be called that.
+void check_angle_columns(const XdiHeader& h) {
+  const bool d_spacing = std::any_of(h.fields.begin(), h.fields.end(), [](const XdiField& f) {
+    return iequal(f.family, "Mono") && iequal(f.tag, "d_spacing");
+  });
+  for (const auto& c : h.columns) {
+    if (iequal(c.name, "angle") && !d_spacing)
+      throw std::invalid_argument(
+          "XDI column 'angle' is the monochromator angle (it needs Mono.d_spacing); name a "
+          "rotation column otherwise, e.g. " +
+          std::string(xdi_rotation_column));
+  }
+}
+
 // libxdifile: ^[A-Za-z_][A-Za-z_0-9]+$ (at least two characters).
 bool valid_family(std::string_view f) {
   if (f.size() < 2 || !(is_alpha(f[0]) || f[0] == '_')) return false;
@@ -110,6 +126,7 @@ std::string format_xdi_header(const XdiHeader& h) {
     out += ' ' + a;
   }
   out += '\n';
+  check_angle_columns(h);
   for (std::size_t i = 0; i < h.columns.size(); ++i) {
     const auto& c = h.columns[i];
     check_column(c, i + 1);

@@ -116,7 +116,10 @@ run xdi "$work/capture.h5" "$work/pos.xdi"
 import sys
 lines = open(sys.argv[1]).read().splitlines()
 assert lines[0] == "# XDI/1.0 pandafly/0.1", lines[0]
-for want in ("# Column.1: angle degrees", "# Column.2: elapsed_time seconds",
+# XDI "angle" is the mono angle (libxdifile warning 1 without Mono.d_spacing): never a column label.
+labels = [l.split(": ", 1)[1].split()[0].lower() for l in lines if l.startswith("# Column.")]
+assert "angle" not in labels and "energy" not in labels, labels
+for want in ("# Column.1: rotation_angle degrees", "# Column.2: elapsed_time seconds",
              "# Facility.name: SESAME", "# Scan.start_time: 2026-01-15T10:29:41.123456Z",
              "# pandafly.angle_column: INENC1.VAL.Value", "#----"):
     assert want in lines, want

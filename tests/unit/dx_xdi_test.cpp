@@ -21,7 +21,8 @@ namespace {
 
 dx::XdiHeader example_header() {
   dx::XdiHeader h;
-  h.columns = {{"angle", "degrees"}, {"elapsed_time", "seconds"}, {"epics_timestamp", "seconds"}};
+  h.columns = {
+      {"rotation_angle", "degrees"}, {"elapsed_time", "seconds"}, {"epics_timestamp", "seconds"}};
   h.fields = {{"Facility", "name", "SESAME"},     {"Facility", "xray_source", "3-pole wiggler"},
               {"Beamline", "name", "ID10-BEATS"}, {"Scan", "start_time", "2026-01-15T10:29:41"},
               {"pandafly", "motor", "micos:m1"},  {"pandafly", "num_angles", "3"}};
@@ -48,10 +49,11 @@ dx::XdiParseError parse_error(const std::string& text) {
   return std::get<dx::XdiParseError>(r);
 }
 
-// Written by hand from the reference's example (file-formats.md §4.5).
+// Written by hand from the reference's example (file-formats.md §4.5), with
+// the rotation column named rotation_angle: XDI's "angle" is the mono angle.
 constexpr const char* kExample =
     "# XDI/1.0 pandafly/0.1\n"
-    "# Column.1: angle degrees\n"
+    "# Column.1: rotation_angle degrees\n"
     "# Column.2: elapsed_time seconds\n"
     "# Column.3: epics_timestamp seconds\n"
     "# Facility.name: SESAME\n"
@@ -63,7 +65,7 @@ constexpr const char* kExample =
     "# ///\n"
     "# software step-scan fallback\n"
     "#----\n"
-    "# angle elapsed_time epics_timestamp\n"
+    "# rotation_angle elapsed_time epics_timestamp\n"
     "  0.000000  0.000000  1137320981.000000\n"
     "  0.500000  1.012345  1137320982.012345\n";
 
@@ -112,6 +114,37 @@ TEST_CASE("xdi: the formatter refuses what libxdifile or the spec would reject")
   CHECK_THROWS_AS(
       (void)dx::format_xdi_row(h, std::array{0.0, 1.0, std::numeric_limits<double>::infinity()}),
       std::invalid_argument);
+}
+
+// libxdifile (XDI_readfile) flags "no mono.d_spacing given with angle array"
+// (warning 1) when any Column.N label is "angle" (any case) and none is
+// "energy" and Mono.d_spacing is absent; XDI_validate_item flags 105 when
+// Column.1 is neither energy nor angle (file-formats.md 4.2, 4.5).
+TEST_CASE("xdi: the rotation column is never XDI's mono angle: only notice 105 remains") {
+  const auto h = example_header();
+  std::istringstream text(dx::format_xdi_header(h));
+  bool angle = false;
+  bool energy = false;
+  std::string column1;
+  for (std::string line; std::getline(text, line);) {
+    if (line.rfind("# Column.", 0) != 0) continue;  // "# Column.N: label [units]"
+    const auto colon = line.find(": ");
+    std::string label = line.substr(colon + 2, line.find(' ', colon + 2) - colon - 2);
+    for (auto& c : label) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    angle = angle || label == "angle";
+    energy = energy || label == "energy";
+    if (line.rfind("# Column.1:", 0) == 0) column1 = label;
+  }
+  CHECK_FALSE(angle);  // no warning 1
+  CHECK_FALSE(energy);
+  CHECK(column1 == dx::xdi_rotation_column);  // 105: Column.1 is not energy or angle
+  // A column called angle is the mono angle: refused without Mono.d_spacing.
+  auto mono = h;
+  mono.columns[0].name = "Angle";
+  CHECK_THROWS_WITH_AS((void)dx::format_xdi_header(mono), doctest::Contains("monochromator angle"),
+                       std::invalid_argument);
+  mono.fields.push_back({"Mono", "d_spacing", "3.1356"});
+  CHECK_NOTHROW((void)dx::format_xdi_header(mono));
 }
 
 TEST_CASE("xdi: format then parse gives back the header and the rows") {

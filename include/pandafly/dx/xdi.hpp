@@ -14,6 +14,11 @@
 //     Detector, Sample, Scan, Element, Column) must be named as an
 //     application token on the version line ("pandafly/0.1" → family
 //     "pandafly"), else libxdifile warns (104).
+//   - A column named "angle" (any case) is XDI's monochromator angle: without
+//     a Mono.d_spacing field format_xdi_header refuses it. A rotation stage's
+//     angle is xdi_rotation_column ("rotation_angle"), which no XDI reader
+//     takes for a mono angle (libxdifile then notes only warning 105, Column.1
+//     is neither energy nor angle — true for a rotation scan).
 //   - Column.N fields come from `columns` (N from 1, "name units"); the first
 //     column is the abscissa. Numbers are written in fixed notation with
 //     `decimals` digits (the reference reader misreads a first data line of 3
@@ -27,7 +32,7 @@
 //
 // Example:
 //   dx::XdiHeader h;
-//   h.columns = {{"angle", "degrees"}, {"elapsed_time", "seconds"}};
+//   h.columns = {{std::string(dx::xdi_rotation_column), "degrees"}, {"elapsed_time", "seconds"}};
 //   h.fields = {{"Facility", "name", "SESAME"}, {"Scan", "start_time", "2026-01-15T10:29:41"}};
 //   std::string text = dx::format_xdi_header(h) + dx::format_xdi_row(h, {{0.0, 0.0}});
 #include <cstddef>
@@ -39,8 +44,11 @@
 
 namespace pandafly::dx {
 
+/// The name of a rotation-angle column (never XDI's mono "angle").
+inline constexpr std::string_view xdi_rotation_column = "rotation_angle";
+
 struct XdiColumn {
-  std::string name;   ///< e.g. "angle"
+  std::string name;   ///< e.g. "rotation_angle"
   std::string units;  ///< e.g. "degrees"; may be empty
   friend bool operator==(const XdiColumn&, const XdiColumn&) = default;
 };
