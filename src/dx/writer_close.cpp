@@ -1,5 +1,6 @@
 // What finish() adds to the closed SWMR file, reopened read-write:
 // OnFileClose datasets and attributes, and the NXtomo view (§1.8).
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -52,6 +53,30 @@ void nx_class(hid_t loc, const char* cls) {
   h5::write_c_string_attribute(loc, "NX_class", cls);
 }
 
+std::optional<std::string> text_value(const AttributeValues& values, const char* name) {
+  const auto it = values.find(name);
+  if (it == values.end() || !std::holds_alternative<std::string>(it->second)) return std::nullopt;
+  return std::get<std::string>(it->second);
+}
+
+// NXentry's optional fields, written when the scan gave them.
+void entry_fields(hid_t file, const AttributeValues& values) {
+  const std::pair<const char*, const char*> fields[] = {{"/entry/title", "ExperimentTitle"},
+                                                        {"/entry/start_time", "DateTimeStart"},
+                                                        {"/entry/end_time", "DateTimeEnd"}};
+  for (const auto& [path, name] : fields) {
+    if (auto v = text_value(values, name); v && !v->empty())
+      (void)h5::Dataset::create_c_string(file, path, *v);
+  }
+}
+
+// NeXus links: the object carries @target, its original path (NXtomo's NXdata
+// lists data, rotation_angle and image_key as links).
+void link(hid_t file, const std::string& target, const std::string& path) {
+  h5::write_c_string_attribute(h5::Dataset::open(file, target).id(), "target", target);
+  h5::create_hard_link(file, target, path);
+}
+
 void append_angles(hid_t file, const std::string& theta, std::uint64_t rows,
                    std::vector<double>& out) {
   std::vector<double> v;
@@ -92,6 +117,7 @@ bool add_nxtomo(hid_t file, const NxtomoInput& in, const FrameGeometry& frame,
   if (h5::path_exists(file, "/entry")) return false;
   nx_class(h5::create_group(file, "/entry").get(), "NXentry");
   (void)h5::Dataset::create_c_string(file, "/entry/definition", "NXtomo");
+  entry_fields(file, values);
   nx_class(h5::create_group(file, "/entry/instrument").get(), "NXinstrument");
   nx_class(h5::create_group(file, "/entry/instrument/detector").get(), "NXdetector");
   const auto data = h5::Dataset::create_virtual(
@@ -107,26 +133,29 @@ bool add_nxtomo(hid_t file, const NxtomoInput& in, const FrameGeometry& frame,
   write_column(file, "/entry/instrument/detector/image_key", key);
 
   nx_class(h5::create_group(file, "/entry/sample").get(), "NXsample");
-  const auto name = values.find("SampleName");
-  const std::string sample =
-      name != values.end() && std::holds_alternative<std::string>(name->second)
-          ? std::get<std::string>(name->second)
-          : std::string();
+  const std::string sample = text_value(values, "SampleName").value_or("");
   (void)h5::Dataset::create_c_string(file, "/entry/sample/name", sample);
   std::vector<double> angles;
   append_angles(file, in.darks_theta, in.n_darks, angles);
   append_angles(file, in.flats_theta, in.n_flats, angles);
   append_angles(file, in.projections_theta, in.n_projections, angles);
   write_column(file, "/entry/sample/rotation_angle", angles);
-  h5::write_c_string_attribute(h5::Dataset::open(file, "/entry/sample/rotation_angle").id(),
-                               "units", "degree");
+  {
+    const auto angle = h5::Dataset::open(file, "/entry/sample/rotation_angle");
+    h5::write_c_string_attribute(angle.id(), "units", "degree");
+    h5::write_attribute(angle.id(), "axis", std::int32_t{1});  // NXtomo: rotation_angle axis="1"
+  }
 
   const h5::Handle nxdata = h5::create_group(file, "/entry/data");
   nx_class(nxdata.get(), "NXdata");
   h5::write_c_string_attribute(nxdata.get(), "signal", "data");
-  h5::create_hard_link(file, "/entry/instrument/detector/data", "/entry/data/data");
-  h5::create_hard_link(file, "/entry/sample/rotation_angle", "/entry/data/rotation_angle");
-  h5::create_hard_link(file, "/entry/instrument/detector/image_key", "/entry/data/image_key");
+  // NXdata axes: frames along rotation_angle (the other two dimensions have none).
+  const std::array<const char*, 3> axes = {"rotation_angle", ".", "."};
+  h5::write_c_string_array_attribute(nxdata.get(), "axes", axes);
+  h5::write_attribute(nxdata.get(), "rotation_angle_indices", std::int32_t{0});
+  link(file, "/entry/instrument/detector/data", "/entry/data/data");
+  link(file, "/entry/sample/rotation_angle", "/entry/data/rotation_angle");
+  link(file, "/entry/instrument/detector/image_key", "/entry/data/image_key");
   return true;
 }
 

@@ -385,7 +385,9 @@ void DxFile::complete_file(EndState& end, const Ending& ending, const NxtomoInpu
     if (o_.nxtomo && nx.projections.empty()) {
       end.warnings.push_back("NXtomo view left out: no <group>/data detector dataset");
     } else if (o_.nxtomo) {
-      end.nxtomo = add_nxtomo(f.id(), nx, o_.frame, o_.open_attributes);
+      AttributeValues known = close_values(end, ending);  // DateTimeEnd, ...
+      known.insert(o_.open_attributes.begin(), o_.open_attributes.end());
+      end.nxtomo = add_nxtomo(f.id(), nx, o_.frame, known);
       if (!end.nxtomo) end.warnings.push_back("NXtomo view left out: /entry exists");
     }
     f.close();

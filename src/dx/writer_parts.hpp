@@ -167,8 +167,10 @@ struct NxtomoInput {
 void add_closing_items(hid_t file, const Deferred& deferred, const AttributeValues& values,
                        const std::map<std::string, ValueType, std::less<>>& types,
                        std::vector<std::string>& warnings);
-/// The NXtomo view (file-formats.md §1.8) under /entry. False (nothing
-/// added) when /entry exists already.
+/// The NXtomo view (file-formats.md §1.8) under /entry: NXtomo's required
+/// fields and attributes, title/start_time/end_time from ExperimentTitle,
+/// DateTimeStart and DateTimeEnd in `values` when given, NXdata links whose
+/// objects carry @target. False (nothing added) when /entry exists already.
 [[nodiscard]] bool add_nxtomo(hid_t file, const NxtomoInput& in, const FrameGeometry& frame,
                               const AttributeValues& values);
 

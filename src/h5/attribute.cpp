@@ -1,5 +1,8 @@
 #include "pandafly/h5/attribute.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 #include "pandafly/h5/error.hpp"
 
 namespace pandafly::h5 {
@@ -53,6 +56,29 @@ void write_c_string_attribute(hid_t loc, const std::string& name, std::string_vi
   Handle attr = recreate(loc, name, type);
   const std::string text(value);  // with its NUL
   call({"H5Awrite", attr.get(), name}, H5Awrite, attr.get(), type.get(), text.c_str());
+  attr.close();
+}
+
+void write_c_string_array_attribute(hid_t loc, const std::string& name,
+                                    std::span<const char* const> values) {
+  std::size_t size = 1;
+  bool utf8 = false;
+  for (const char* v : values) {
+    size = std::max(size, std::strlen(v) + 1);
+    utf8 = utf8 || is_utf8_text(v);
+  }
+  std::string bytes(size * values.size(), '\0');
+  for (std::size_t i = 0; i < values.size(); ++i)
+    std::memcpy(bytes.data() + i * size, values[i], std::strlen(values[i]));
+  const Handle type = make_c_string_type(size, utf8);
+  if (has_attribute(loc, name)) call({"H5Adelete", loc, name}, H5Adelete, loc, name.c_str());
+  const hsize_t dims[1] = {values.size()};
+  const Handle space{call({"H5Screate_simple"}, H5Screate_simple, 1, dims, nullptr),
+                     Kind::dataspace};
+  Handle attr{call({"H5Acreate2", loc, name}, H5Acreate2, loc, name.c_str(), type.get(),
+                   space.get(), H5P_DEFAULT, H5P_DEFAULT),
+              Kind::attribute};
+  call({"H5Awrite", attr.get(), name}, H5Awrite, attr.get(), type.get(), bytes.data());
   attr.close();
 }
 

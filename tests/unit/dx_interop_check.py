@@ -21,6 +21,10 @@ Checks:
   * ColorMode is int32 (an areaDetector driver's NDAttrInt32);
   * an NDAttribute Undefined on frame 1 and numeric later is float64, NaN then
     the numbers;
+  * the NXtomo view has what NXtomo.nxdl.xml requires (groups and NX_class,
+    definition, detector data @signal=1 and image_key, sample name and
+    rotation_angle with units and @axis=1, NXdata links carrying @target) and
+    the optional title/start_time/end_time the scan gave;
   * one angle: the NDAttribute the layout places at image_theta fills
     /exchange/theta{,_dark,_white} and image_theta, and @description names it.
 Prints "FAIL: ..." per mismatch; exit 1 on any.
@@ -94,7 +98,8 @@ def check_strings_and_shapes(f):
                     expect(tid.get_strpad() == h5py.h5t.STR_NULLTERM,
                            f"{path}@{an}: not NUL-terminated")
                     raw = obj.attrs[an]
-                    expect(tid.get_size() == len(bytes(raw)) + 1,
+                    longest = max(len(bytes(x)) for x in np.atleast_1d(raw))
+                    expect(tid.get_size() == longest + 1,
                            f"{path}@{an}: {tid.get_size()} bytes for {raw!r}")
         if isinstance(obj, h5py.Dataset):
             expect(obj.shape != (), f"{path}: a scalar dataset (NDFileHDF5 writes shape (1,))")
@@ -189,6 +194,71 @@ def check_frames(f, plan):
            f"/implements {impl.shape} {impl[()]!r}")
 
 
+# NXtomo (nexusformat/definitions applications/NXtomo.nxdl.xml), written out
+# from the definition: group path -> NX_class; required fields; attributes.
+NXTOMO_GROUPS = {"/entry": "NXentry", "/entry/instrument": "NXinstrument",
+                 "/entry/instrument/detector": "NXdetector", "/entry/sample": "NXsample",
+                 "/entry/data": "NXdata"}
+NXTOMO_FIELDS = {  # path: (numpy kind(s), rank) — NX_INT / NX_FLOAT / text
+    "/entry/definition": ("S", None),
+    "/entry/instrument/detector/data": ("iu", 3),
+    "/entry/instrument/detector/image_key": ("iu", 1),
+    "/entry/sample/name": ("S", None),
+    "/entry/sample/rotation_angle": ("f", 1),
+}
+NXTOMO_LINKS = {"/entry/data/data": "/entry/instrument/detector/data",
+                "/entry/data/rotation_angle": "/entry/sample/rotation_angle",
+                "/entry/data/image_key": "/entry/instrument/detector/image_key"}
+
+
+def first_text(d):
+    v = d[()]
+    v = v.reshape(-1)[0] if getattr(v, "shape", ()) else v
+    return bytes(v).rstrip(b"\0").decode()
+
+
+def attr_text(obj, name):
+    v = obj.attrs.get(name)
+    return None if v is None else (v.decode() if isinstance(v, bytes) else str(v))
+
+
+def check_nxtomo(f, plan):
+    frames = plan["frames"]
+    n = len(frames)
+    for p, cls in NXTOMO_GROUPS.items():
+        expect(p in f and isinstance(f[p], h5py.Group), f"NXtomo: no group {p}")
+        if p in f:
+            expect(attr_text(f[p], "NX_class") == cls, f"NXtomo: {p}@NX_class is not {cls}")
+    for p, (kinds, rank) in NXTOMO_FIELDS.items():
+        expect(p in f and f[p].dtype.kind in kinds, f"NXtomo: {p} missing or not {kinds}")
+        if p in f and rank is not None:
+            expect(f[p].ndim == rank and f[p].shape[0] == n, f"NXtomo: {p} shape {f[p].shape}")
+    if "/entry/definition" in f:
+        expect(first_text(f["/entry/definition"]) == "NXtomo", "NXtomo: definition")
+    det = f.get("/entry/instrument/detector/data")
+    expect(det is not None and det.attrs.get("signal") == 1, "NXtomo: detector/data@signal != 1")
+    key = f.get("/entry/instrument/detector/image_key")
+    want_key = [{"/exchange/data": 0, "/exchange/data_white": 1, "/exchange/data_dark": 2}[fr["to"]]
+                for fr in frames]
+    expect(key is not None and sorted(key[()]) == sorted(want_key) and set(key[()]) <= {0, 1, 2, 3},
+           "NXtomo: image_key values")
+    angle = f.get("/entry/sample/rotation_angle")
+    expect(angle is not None and attr_text(angle, "units") in ("degree", "degrees", "deg"),
+           "NXtomo: rotation_angle@units is not an angle unit")
+    expect(angle is not None and angle.attrs.get("axis") == 1, "NXtomo: rotation_angle@axis != 1")
+    for link, target in NXTOMO_LINKS.items():
+        ok = link in f and target in f and f[link].id == f[target].id
+        expect(ok, f"NXtomo: {link} is not a link to {target}")
+        if ok:
+            expect(attr_text(f[link], "target") == target, f"NXtomo: {link}@target != {target}")
+    values = plan["values"]
+    for field, name in (("title", "ExperimentTitle"), ("start_time", "DateTimeStart"),
+                        ("end_time", "DateTimeEnd")):
+        p = "/entry/" + field
+        expect(p in f and first_text(f[p]) == values[name], f"NXtomo: {p} is not {values[name]!r}")
+    print("nxtomo=ok", flush=True)
+
+
 def main():
     path, plan_path = sys.argv[1], sys.argv[2]
     with open(plan_path) as fp:
@@ -196,6 +266,7 @@ def main():
     with h5py.File(path, "r") as f:
         check_strings_and_shapes(f)
         check_frames(f, plan)
+        check_nxtomo(f, plan)
         check_meta(path, f, plan)
     print(f"failures={len(failures)}")
     sys.exit(1 if failures else 0)

@@ -1,5 +1,5 @@
 // What DXfiles from the shipped layouts look like to other readers (issue 15,
-// items 1-3, 10, 11, 17): files written by dx::Writer with layouts/dxfile_fly.xml
+// items 1-4, 10, 11, 17): files written by dx::Writer with layouts/dxfile_fly.xml
 // and dxfile_step.xml, read by tests/unit/dx_interop_check.py with h5py and
 // Debian's python3-dxchange metadata readers (read_hdf_meta,
 // create_standard_meta). The checker takes the expected values from the layout
@@ -162,5 +162,6 @@ TEST_CASE("interop: DXfiles from the shipped layouts read in dxchange's metadata
     INFO(r.output);
     CHECK(r.status == 0);
     CHECK(r.output.find("create_standard_meta=ok") != std::string::npos);
+    CHECK(r.output.find("nxtomo=ok") != std::string::npos);
   }
 }

@@ -17,6 +17,7 @@
 //   h5::write_attribute(file.id(), "arm_time", "2026-01-15T10:00:00.000000001Z");
 //   h5::write_attribute(dset.id(), "scale", 0.000125);
 //   double s = h5::read_attribute<double>(dset.id(), "scale");
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,9 @@ inline void write_attribute(hid_t loc, const std::string& name, const char* valu
 }
 /// A string attribute as NDFileHDF5 writes one (see Rules).
 void write_c_string_attribute(hid_t loc, const std::string& name, std::string_view value);
+/// A 1-D attribute of C strings (one fixed size: the longest + 1, NUL-terminated).
+void write_c_string_array_attribute(hid_t loc, const std::string& name,
+                                    std::span<const char* const> values);
 /// Writes a scalar of `type` from the `size_of(type)` bytes at `value`.
 void write_attribute_bytes(hid_t loc, const std::string& name, Type type, const void* value);
 template <Scalar T>
