@@ -59,6 +59,27 @@ File File::open(const std::filesystem::path& path, Access access) {
   return {Handle(id, Kind::file), path};
 }
 
+bool File::clear_status_flags(const std::filesystem::path& path) {
+  const std::string name = path.string();
+  {
+    const Handle fapl = make_property_list(H5P_FILE_ACCESS);
+    hbool_t clear = 1;
+    call({"H5Pset clear_status_flags", H5I_INVALID_HID, name}, H5Pset, fapl.get(),
+         "clear_status_flags", static_cast<void*>(&clear));
+    call({"H5Pset_libver_bounds"}, H5Pset_libver_bounds, fapl.get(), H5F_LIBVER_LATEST,
+         H5F_LIBVER_LATEST);
+    const Handle f(
+        call({"H5Fopen", H5I_INVALID_HID, name}, H5Fopen, name.c_str(), H5F_ACC_RDWR, fapl.get()),
+        Kind::file);
+  }
+  try {
+    (void)open(path, Access::read_only);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 void File::start_swmr_write() {
   call({"H5Fstart_swmr_write", id()}, H5Fstart_swmr_write, id());
 }

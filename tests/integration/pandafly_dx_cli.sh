@@ -135,4 +135,28 @@ run xdi "$work/capture.h5" "$work/x.xdi" --angle INENC2.VAL.Value
 run xdi "$work/capture.h5" "$work/x.xdi" --angle NOPE
 [ "$rc" = 1 ] && grep -q "no dataset .NOPE." "$work/err" || fail "xdi missing column: exit $rc"
 [ ! -e "$work/x.xdi" ] || fail "a refused xdi left a file"
+# A file whose SWMR writer was SIGKILLed: refused until validate --repair.
+/usr/bin/python3 - "$work/killed.h5" <<'PY'
+import os, signal, sys, time, h5py
+path = sys.argv[1]
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    f = h5py.File(path, "w", libver="latest")
+    d = f.create_dataset("exchange/data", (0, 2, 2), maxshape=(None, 2, 2), dtype="u2", chunks=(1, 2, 2))
+    f.swmr_mode = True
+    d.resize((3, 2, 2)); f.flush()
+    os.write(w, b"x")
+    while True: time.sleep(1)
+os.read(r, 1)  # the event: the child flushed
+os.kill(pid, signal.SIGKILL); os.waitpid(pid, 0)
+PY
+run validate "$work/killed.h5"
+[ "$rc" = 2 ] || fail "killed file without --repair: exit $rc"
+run validate --repair "$work/killed.h5"
+[ "$rc" = 0 ] && grep -q "repaired: cleared the status flags" "$work/err" &&
+  grep -q "repaired: added the NXtomo view /entry over 3 frames" "$work/err" ||
+  fail "validate --repair: exit $rc: $(cat "$work/err")"
+/usr/bin/python3 -c 'import h5py, sys; assert h5py.File(sys.argv[1], "r")["/exchange/data"].shape == (3, 2, 2)' \
+  "$work/killed.h5" || fail "repaired file does not open plainly"
 echo "pandafly-dx CLI: all checks passed"

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pandafly/dx/layout.hpp"
+#include "pandafly/dx/repair.hpp"
 #include "pandafly/dx/validate.hpp"
 #include "pandafly/h5/error.hpp"
 
@@ -96,6 +97,10 @@ int cmd_validate(const ValidateOptions& o) {
   }
   dx::ValidationReport r;
   try {
+    if (o.repair) {
+      for (const auto& what : dx::repair(o.file).done)
+        fmt::print(stderr, "pandafly-dx validate: {}: repaired: {}\n", o.file, what);
+    }
     r = layout ? dx::validate(o.file, *layout) : dx::validate(o.file);
   } catch (const pandafly::h5::Error& e) {
     std::error_code ec;

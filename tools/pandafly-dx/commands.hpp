@@ -17,6 +17,7 @@ struct ValidateOptions {
   std::string file;
   std::string layout;  ///< "" = conventions only
   bool json = false;
+  bool repair = false;  ///< first dx::repair() a file whose writer died (messages on stderr)
 };
 
 struct LayoutOptions {

@@ -43,6 +43,9 @@ int main(int argc, char** argv) {
   validate->add_option("FILE", v.file, "the HDF5 file")->required();
   validate->add_option("--layout", v.layout, "also check everything this layout XML declares");
   validate->add_flag("--json", v.json, "print the report as one JSON object");
+  validate->add_flag("--repair", v.repair,
+                     "first make a file whose writer died readable (what h5clear -s does), mark "
+                     "it incomplete and add its NXtomo view");
   validate->callback([&] { action = [&] { return cmd_validate(v); }; });
 
   LayoutOptions l;

@@ -50,6 +50,12 @@ class File {
   [[nodiscard]] static File create(const std::filesystem::path& path) { return create(path, {}); }
   [[nodiscard]] static File open(const std::filesystem::path& path,
                                  Access access = Access::read_only);
+  /// What `h5clear -s` does: clears the superblock's status flags a writer
+  /// killed in SWMR mode left set (until then the file opens only as an SWMR
+  /// reader). Uses HDF5 1.10's file-access property "clear_status_flags",
+  /// which h5clear itself sets. Returns true if the file then opens plainly.
+  /// Throws h5::Error if HDF5 cannot open the file read-write.
+  static bool clear_status_flags(const std::filesystem::path& path);
 
   [[nodiscard]] hid_t id() const noexcept { return handle_.get(); }
   [[nodiscard]] bool is_open() const noexcept { return static_cast<bool>(handle_); }
