@@ -77,6 +77,22 @@ pc save "$work/b.sav"
 cmp -s "$work/a.sav" "$work/b.sav" || { diff "$work/a.sav" "$work/b.sav"; fail "save after load differs"; }
 pc load --dry-run "$work/a.sav" >"$work/dry"
 [ ! -s "$work/dry" ] || fail "dry run after load should send nothing"
+# Issue 14 item 1: a time value saved in s, the device switched to ms with the
+# same text: load must leave 0.003 s (UNITS first, the value sent again).
+pc put PULSE3.WIDTH.UNITS=s PULSE3.WIDTH=0.003
+pc save "$work/units.sav"
+pc put PULSE3.WIDTH.UNITS=ms PULSE3.WIDTH=0.003
+[ "$(pc get PULSE3.WIDTH.RAW)" = "PULSE3.WIDTH.RAW=375" ] || fail "3 us is 375 ticks"
+pc load "$work/units.sav" 2>"$work/load.err"
+grep -q "2 sent, 0 refused" "$work/load.err" || { cat "$work/load.err"; fail "units load summary"; }
+[ "$(pc get PULSE3.WIDTH.UNITS PULSE3.WIDTH PULSE3.WIDTH.RAW)" = "PULSE3.WIDTH.UNITS=s
+PULSE3.WIDTH=0.003
+PULSE3.WIDTH.RAW=375000" ] || fail "load left PULSE3.WIDTH at $(pc get PULSE3.WIDTH.UNITS PULSE3.WIDTH)"
+pc put PULSE3.WIDTH.UNITS=us
+printf 'PULSE3.WIDTH=0.003\nPULSE3.WIDTH.UNITS=s\n' >"$work/value_first.sav"
+pc load --all "$work/value_first.sav" 2>/dev/null
+[ "$(pc get PULSE3.WIDTH.RAW)" = "PULSE3.WIDTH.RAW=375000" ] || fail "load --all: UNITS first"
+
 printf 'PCAP.TRIG?\n' > "$work/bad.sav"
 expect_rc 2 pc load "$work/bad.sav"
 

@@ -242,7 +242,7 @@ int cmd_load(Session& s, const std::string& file, bool all, bool dry_run) {
   } catch (const std::invalid_argument& e) {
     throw InputError(fmt::format("{}: {}", file, e.what()));
   }
-  const auto to_send = all ? wanted.commands() : s.run(panda::GetState{}).changes_to(wanted);
+  const auto to_send = (all ? panda::Design{} : s.run(panda::GetState{})).changes_to(wanted);
   if (dry_run) {
     fmt::print("{}", panda::Design(to_send).to_text());
     return 0;
