@@ -102,4 +102,38 @@ pc put INENC1.VAL.CAPTURE=Value
 pc arm
 pc get "*PCAP.STATUS" | grep -q "Busy" || fail "arm"
 pc disarm
+# arm / disarm --json print a result (they printed nothing)
+[ "$(pc --json arm | tr -d ' \n')" = '{"command":"arm","ok":true}' ] || fail "arm --json"
+[ "$(pc --json disarm | tr -d ' \n')" = '{"command":"disarm","ok":true}' ] || fail "disarm --json"
+
+# table get on a table that lists no FIELDS: raw words, not blank rows. The
+# peer is a scripted control port (our simulator's tables all have FIELDS).
+/usr/bin/python3 - "$work/peer.port" <<'PY' &
+import socket, sys
+replies = {"*IDN?": "OK =PandA SW: 4.1 FPGA: 0.1.17 00000000 00000000 rootfs: scripted",
+           "X1.TABLE.FIELDS?": ".", "X1.TABLE.ROW_WORDS?": "OK =2",
+           "X1.TABLE.B?": "!AQAAAAIAAAADAAAABAAAAA==\n."}  # words 1 2 3 4
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(4)
+srv.settimeout(30)
+open(sys.argv[1] + ".tmp", "w").write(str(srv.getsockname()[1]))
+__import__("os").rename(sys.argv[1] + ".tmp", sys.argv[1])
+for _ in range(2):
+    conn, _ = srv.accept()
+    reader, writer = conn.makefile("r", newline="\n"), conn.makefile("w", newline="\n")
+    for line in reader:
+        writer.write(replies.get(line.rstrip("\n"), "ERR Unknown command") + "\n")
+        writer.flush()
+    conn.close()
+PY
+peer=$!
+for _ in $(seq 100); do [ -s "$work/peer.port" ] && break; sleep 0.1; done
+pport=$(cat "$work/peer.port")
+"$pandactl_bin" --host 127.0.0.1 --control-port "$pport" table get X1.TABLE >"$work/out" 2>"$work/err" || { cat "$work/err"; fail "table get without FIELDS"; }
+[ "$(cat "$work/out")" = "1 2
+3 4" ] || { cat "$work/out"; fail "table get without FIELDS prints raw words"; }
+grep -q "lists no FIELDS" "$work/err" || fail "table get without FIELDS says so"
+[ "$("$pandactl_bin" --host 127.0.0.1 --control-port "$pport" --json table get X1.TABLE | tr -d ' \n')" = "[1,2,3,4]" ] || fail "table get --json without FIELDS"
+wait $peer
 echo "pandactl_cli: all checks passed"
