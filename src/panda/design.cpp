@@ -13,6 +13,10 @@ namespace pandafly::panda {
 namespace {
 
 constexpr std::string_view units_suffix = ".UNITS";
+// A table's QUEUED_LINES is read-only status that *CHANGES.ATTR reports (so
+// saved designs hold it, as GetState of pandablocks-client does); the PandA
+// refuses a write to it, so a restore leaves it out.
+constexpr std::string_view queued_lines_suffix = ".QUEUED_LINES";
 
 bool is_base64_table(const Request& r) {
   return r.multiline && r.line.ends_with("<B");
@@ -99,6 +103,7 @@ std::vector<Request> Design::changes_to(const Design& wanted) const {
   }
   std::vector<Request> out;
   for (const auto& c : wanted.commands_) {
+    if (target(c).ends_with(queued_lines_suffix)) continue;
     if (differs(c) || rescaled.contains(target(c))) out.push_back(c);
   }
   // UNITS first: a value is converted with the UNITS in force when it arrives.

@@ -75,6 +75,9 @@ writes=$(tail -n +"$((before + 1))" "$work/commands.log" | grep -v '?$' | grep -
 [ "$(pc get PCOMP1.START)" = "PCOMP1.START=0" ] || fail "load restored the value"
 pc save "$work/b.sav"
 cmp -s "$work/a.sav" "$work/b.sav" || { diff "$work/a.sav" "$work/b.sav"; fail "save after load differs"; }
+grep -q "^SEQ1.TABLE.QUEUED_LINES=0$" "$work/a.sav" || fail "save holds QUEUED_LINES (*CHANGES.ATTR reports it)"
+pc load --all "$work/a.sav" 2>"$work/load.err" || { cat "$work/load.err"; fail "load --all of a saved design"; }
+grep -q "0 refused" "$work/load.err" || fail "load --all sends no read-only QUEUED_LINES"
 pc load --dry-run "$work/a.sav" >"$work/dry"
 [ ! -s "$work/dry" ] || fail "dry run after load should send nothing"
 # Issue 14 item 1: a time value saved in s, the device switched to ms with the
