@@ -152,8 +152,9 @@ void CaptureLayout::add_group(Group group) {
         if (pos && captures(f, "Sum")) add(f, "Sum", FieldType::int64, Op::scale_i64);
         if (f.kind == Kind::timestamp) add(f, "Value", FieldType::int64, Op::scale_i64);
         break;
-      case Group::mean:
-        if (pos && captures(f, "Mean")) add(f, "Mean", FieldType::int64, Op::mean);
+      case Group::mean:  // a Mean beside a StdDev goes with it (class 6)
+        if (pos && captures(f, "Mean") && !captures(f, "StdDev"))
+          add(f, "Mean", FieldType::int64, Op::mean);
         break;
       case Group::std_dev:
         if (pos && captures(f, "StdDev")) add_std_dev(f);
@@ -175,12 +176,19 @@ void CaptureLayout::add(const CapturedField& f, std::string_view capture, FieldT
   scaled_.push_back(make_field(f.name, capture, scaled_type, a));
 }
 
-// RAW: the int64 sum (announced as Mean) then the int96 sum of squares.
+// RAW: one int64 sum (announced as Mean, whether or not Mean was asked for)
+// then the int96 sum of squares. SCALED: the Mean only when asked for, then
+// the StdDev. Never a second Mean.
 void CaptureLayout::add_std_dev(const CapturedField& f) {
   Announce a = announce_of(f);
-  steps_.push_back({Op::std_dev, raw_.size(), raw_.size() + 1, f.scale, f.offset});
+  const std::size_t sum = raw_.size();
   raw_.push_back(make_field(f.name, "Mean", FieldType::int64, a));
   raw_.push_back(make_field(f.name, "StdDev", FieldType::int96, a));
+  if (captures(f, "Mean")) {
+    steps_.push_back({Op::mean, sum, 0, a.scale.value_or(1), a.offset.value_or(0)});
+    scaled_.push_back(make_field(f.name, "Mean", FieldType::float64, a));
+  }
+  steps_.push_back({Op::std_dev, sum, sum + 1, f.scale, f.offset});
   scaled_.push_back(make_field(f.name, "StdDev", FieldType::float64, a));
 }
 

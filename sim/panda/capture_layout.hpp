@@ -10,9 +10,12 @@
 //     2. bit words (uint32 in both layouts);
 //     3. 32-bit: pos_out Value, Diff, Min, Max; the `samples` field;
 //     4. 64-bit: pos_out Sum; timestamps;
-//     5. pos_out Mean;
-//     6. pos_out StdDev — in RAW preceded by an extra Mean (the int64 sum of the
-//        same field) and typed int96 (sum of squares).
+//     5. pos_out Mean of fields without StdDev;
+//     6. pos_out StdDev, immediately preceded by one Mean of the same field —
+//        in RAW always (the int64 sum StdDev needs; typed int96, the sum of
+//        squares), in SCALED only when Mean was captured. A field never
+//        appears twice: RAW `StdDev` and `Mean StdDev` give the same header
+//        (reference §3.3, as the real server sends it).
 //   Within a class: fields in the order given; within a field, captures in the
 //   order listed above (not the order of `captures`).
 //   RAW types: uint32 bits, int32, int64, int64 Mean, int96 StdDev; SCALED: uint32

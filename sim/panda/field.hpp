@@ -94,6 +94,13 @@ class Field {
   }
   /// True for attributes listed in `*CHANGES.ATTR`.
   [[nodiscard]] virtual bool attr_reported(std::string_view) const { return false; }
+  /// True for polled attributes (table QUEUED_LINES): `*CHANGES.ATTR?` lists
+  /// them once after a connection opens or resets its ATTR index, whatever
+  /// the stamps say (reference §1.5: polled changes are cleared by reading).
+  [[nodiscard]] virtual bool attr_polled(std::string_view) const { return false; }
+  /// True when writing `attr` changes how the value reads (a time field's
+  /// UNITS): the value is then reported in `*CHANGES.CONFIG` as well.
+  [[nodiscard]] virtual bool attr_rescales_value(std::string_view) const { return false; }
   /// Labels for `*ENUMS.B.F?` / `*ENUMS.B.F.ATTR?`; nullopt when there are none.
   [[nodiscard]] virtual std::optional<std::vector<std::string>> enums() const {
     return std::nullopt;

@@ -122,7 +122,7 @@ Status PosOutField::put_attr(std::string_view attr, std::string_view value) {
 }
 
 Status PosOutField::put_capture(std::string_view value) {
-  if (value == "No") {
+  if (value == "No" || value.empty()) {  // the server treats an empty value as No
     capture_ = "No";
     return {};
   }

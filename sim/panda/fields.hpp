@@ -35,6 +35,9 @@ class RegisterField final : public Field {
     return type_->put_attr(attr, value);
   }
   bool attr_reported(std::string_view attr) const override { return type_->attr_reported(attr); }
+  bool attr_rescales_value(std::string_view attr) const override {
+    return type_->attr_rescales_value(attr);
+  }
   std::optional<std::vector<std::string>> enums() const override { return type_->enums(); }
   std::optional<std::vector<std::string>> attr_enums(std::string_view attr) const override {
     return type_->attr_enums(attr);

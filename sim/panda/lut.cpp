@@ -98,6 +98,11 @@ class LutParser {
   Value constant() {
     skip_blanks();
     if (pos_ >= text_.size()) return std::nullopt;
+    // An operator where an operand belongs (`A&&B`): the server's words.
+    if (std::string_view("&|^=?:)").find(text_[pos_]) != std::string_view::npos) {
+      error_ = "Missing value";
+      return std::nullopt;
+    }
     switch (text_[pos_++]) {
       case '0':
         return 0x00000000u;
@@ -134,6 +139,11 @@ class LutParser {
   std::string_view text_;
   std::size_t pos_ = 0;
   int depth_ = 0;
+  const char* error_ = "Invalid token";
+
+ public:
+  /// Why run() failed.
+  [[nodiscard]] const char* error() const { return error_; }
 };
 
 bool is_hex_literal(std::string_view text) {
@@ -151,8 +161,9 @@ Expected<std::uint32_t> compile_lut(std::string_view expression) {
     }
     return Error{"Invalid token"};
   }
-  auto table = LutParser(expression).run();
-  if (!table) return Error{"Invalid token"};
+  LutParser parser(expression);
+  auto table = parser.run();
+  if (!table) return Error{parser.error()};
   return *table;
 }
 

@@ -220,6 +220,7 @@ Status PandaModel::write_attr(Field& field, const std::string& attr, std::string
   // Attributes outside *CHANGES.ATTR (time RAW) change the field's value instead.
   if (field.attr_reported(attr)) {
     field.set_attr_stamp(attr, next_stamp());
+    if (field.attr_rescales_value(attr)) field.value_stamp = field.attr_stamp(attr);
   } else {
     field.value_stamp = next_stamp();
   }
@@ -242,7 +243,8 @@ Status PandaModel::write_table_entity(std::string_view name, const TableWrite& d
 
 // ---------------------------------------------------------------- changes
 
-std::vector<std::string> PandaModel::changes(ChangeGroup group, std::uint64_t since) {
+std::vector<std::string> PandaModel::changes(ChangeGroup group, std::uint64_t since,
+                                             bool with_polled) {
   std::vector<std::string> out;
   if (group == ChangeGroup::metadata) {
     for (const auto& m : metadata_) {
@@ -251,15 +253,16 @@ std::vector<std::string> PandaModel::changes(ChangeGroup group, std::uint64_t si
     }
     return out;
   }
-  for_each_field([&](Field& field) { field_changes(field, group, since, out); });
+  for_each_field([&](Field& field) { field_changes(field, group, since, with_polled, out); });
   return out;
 }
 
 void PandaModel::field_changes(Field& field, ChangeGroup group, std::uint64_t since,
-                               std::vector<std::string>& out) {
+                               bool with_polled, std::vector<std::string>& out) {
   if (group == ChangeGroup::attr) {
     for (const auto& attr : field.attributes()) {
-      if (!field.attr_reported(attr) || field.attr_stamp(attr) <= since) continue;
+      const bool polled = with_polled && field.attr_polled(attr);
+      if (!polled && (!field.attr_reported(attr) || field.attr_stamp(attr) <= since)) continue;
       auto value = field.get_attr(attr);
       out.push_back(field.full_name() + "." + attr +
                     (value.ok() ? "=" + join_value(value.value()) : " (error)"));

@@ -42,6 +42,9 @@ class Session {
   [[nodiscard]] std::uint64_t id() const { return id_; }
   /// Per group: changes with a stamp above this were not yet reported (0: all).
   std::array<std::uint64_t, kChangeGroupCount> seen{};
+  /// The next `*CHANGES.ATTR?` lists the polled attributes (set on connect and
+  /// by every `*CHANGES[.ATTR]=`, cleared by that query).
+  bool polled_attrs_due = true;
 
  private:
   PandaModel* model_;
@@ -121,8 +124,10 @@ class PandaModel {
   /// A fresh stamp, greater than every earlier one.
   [[nodiscard]] std::uint64_t next_stamp() { return ++stamp_; }
   [[nodiscard]] std::uint64_t current_stamp() const { return stamp_; }
-  /// `!…` lines of `group` changed after `since`, as `*CHANGES.GROUP?` lists them.
-  [[nodiscard]] std::vector<std::string> changes(ChangeGroup group, std::uint64_t since);
+  /// `!…` lines of `group` changed after `since`, as `*CHANGES.GROUP?` lists them;
+  /// `with_polled`: ATTR also lists every polled attribute (Field::attr_polled).
+  [[nodiscard]] std::vector<std::string> changes(ChangeGroup group, std::uint64_t since,
+                                                 bool with_polled = false);
 
   // ---- metadata
   [[nodiscard]] std::vector<MetadataEntry>& metadata() { return metadata_; }
@@ -164,7 +169,7 @@ class PandaModel {
   [[nodiscard]] Expected<EntityRef> resolve_field(std::string_view name);
   [[nodiscard]] Status resolve_field_part(std::string_view name, std::size_t& pos, EntityRef& ref,
                                           bool allow_star, bool number_missing) const;
-  void field_changes(Field& field, ChangeGroup group, std::uint64_t since,
+  void field_changes(Field& field, ChangeGroup group, std::uint64_t since, bool with_polled,
                      std::vector<std::string>& out);
 
   std::shared_ptr<Buses> buses_;

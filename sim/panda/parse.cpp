@@ -86,11 +86,15 @@ Expected<std::uint32_t> parse_uint(std::string_view text, std::uint32_t max) {
 Expected<std::int32_t> parse_int(std::string_view text) {
   auto n = whole_integer(text);
   if (!n.ok()) return Error{n.error()};
-  const auto& c = n.value();
-  std::uint64_t limit = c.negative ? 0x80000000u : 0x7FFFFFFFu;
-  if (c.magnitude > limit) return Error{kRange};
-  auto m = static_cast<std::int64_t>(c.magnitude);
-  return static_cast<std::int32_t>(c.negative ? -m : m);
+  // The server reads a 64-bit long and keeps its low 32 bits: 4294967295 is -1.
+  return static_cast<std::int32_t>(n.value().wrapped32());
+}
+
+Expected<std::uint64_t> parse_raw_ticks(std::string_view text) {
+  auto n = whole_integer(text);
+  if (!n.ok()) return Error{n.error()};
+  if (n.value().negative) return std::uint64_t{n.value().wrapped32()};  // -1 → 2^32 − 1
+  return n.value().magnitude;
 }
 
 Expected<std::uint64_t> parse_uint64(std::string_view text) {
@@ -107,7 +111,8 @@ Expected<double> parse_double(std::string_view text) {
   double v = std::strtod(copy.c_str(), &end);
   if (end == copy.c_str()) return Error{kMissing};
   if (*end != '\0') return Error{kTrailing};
-  if (errno == ERANGE) return Error{kRange};
+  // The server passes strtod's errno text on.
+  if (errno == ERANGE) return Error{"Error converting number: (34) Numerical result out of range"};
   return v;
 }
 

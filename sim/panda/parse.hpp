@@ -28,7 +28,10 @@ struct CInteger {
 
 /// Whole-text parsers for field values.
 [[nodiscard]] Expected<std::uint32_t> parse_uint(std::string_view text, std::uint32_t max);
+/// Any integer strtol reads; the low 32 bits as int32 (the server wraps).
 [[nodiscard]] Expected<std::int32_t> parse_int(std::string_view text);
+/// A time RAW value: non-negative as read, a negative one wrapped to 32 bits.
+[[nodiscard]] Expected<std::uint64_t> parse_raw_ticks(std::string_view text);
 [[nodiscard]] Expected<std::uint64_t> parse_uint64(std::string_view text);
 [[nodiscard]] Expected<double> parse_double(std::string_view text);
 

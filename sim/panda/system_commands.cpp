@@ -13,6 +13,12 @@ namespace {
 constexpr std::string_view kIdentity =
     "PandA SW: 4.1 FPGA: 0.1.17 00000000 00000000 rootfs: pandafly simulator";
 
+// A single-value result must fit the server's result buffer (with its NUL);
+// the server answers a longer one with `ERR Result too long`. 256 is this
+// simulator's choice of that buffer size; the fact it reproduces is that a
+// 1000-character *ECHO is refused.
+constexpr std::size_t kMaxResultLength = 256;
+
 constexpr std::array<std::string_view, kChangeGroupCount> kGroupNames{
     "CONFIG", "BITS", "POSN", "READ", "ATTR", "TABLE", "METADATA"};
 
@@ -48,8 +54,9 @@ const char* attr_description(std::string_view attr) {
 Expected<std::pair<std::string_view, std::string_view>> split_entity(std::string_view args) {
   if (!args.starts_with('.')) return Error{"Character '.' expected"};
   args.remove_prefix(1);
-  auto bracket = args.find("[].");
+  auto bracket = args.find("[]");
   if (bracket == std::string_view::npos) return std::pair{args, std::string_view{}};
+  if (args.substr(bracket + 2, 1) != ".") return Error{"Character '.' expected"};
   return std::pair{args.substr(0, bracket), args.substr(bracket + 3)};
 }
 
@@ -66,6 +73,16 @@ std::string_view command_name(std::string_view command, std::string_view& args) 
   }
   args = command.substr(n);
   return command.substr(0, n);
+}
+
+// The KEY of `.KEY`: letters, digits and `_`; anything after it is refused.
+Expected<std::string_view> metadata_key(std::string_view args) {
+  if (!args.starts_with('.')) return Error{"Character '.' expected"};
+  std::string_view rest;
+  std::string_view key = command_name(args.substr(1), rest);
+  if (key.empty()) return Error{"No name found"};
+  if (!rest.empty()) return Error{"Unexpected character after input"};
+  return key;
 }
 
 }  // namespace
@@ -100,6 +117,7 @@ const SystemCommands::Entry* SystemCommands::lookup(std::string_view command,
 Reply SystemCommands::read(std::string_view command) {
   std::string_view args;
   const Entry* entry = lookup(command, args);
+  if (command_name(command, args).empty()) return Reply::error("No name found");
   if (entry == nullptr) return Reply::error("Unknown command");
   if (entry->get == nullptr) return Reply::error("Command not readable");
   return (this->*entry->get)(args);
@@ -108,6 +126,7 @@ Reply SystemCommands::read(std::string_view command) {
 Reply SystemCommands::write(std::string_view command, std::string_view value) {
   std::string_view args;
   const Entry* entry = lookup(command, args);
+  if (command_name(command, args).empty()) return Reply::error("No name found");
   if (entry == nullptr) return Reply::error("Unknown command");
   if (entry->put == nullptr) return Reply::error("Command not writeable");
   return (this->*entry->put)(args, value);
@@ -120,10 +139,10 @@ Reply SystemCommands::write_table(std::string_view command, const TableWrite& da
   if (entry->name != "METADATA") return Reply::error("Not a table");
   if (data.streaming) return Reply::error("Streaming mode not supported");
   if (data.binary) return Reply::error("Binary writes not supported");
-  if (!args.starts_with('.')) return Reply::error("Character '.' expected");
-  MetadataEntry* m = model_.find_metadata(args.substr(1));
-  if (m == nullptr)
-    return Reply::error("Metadata key " + std::string(args.substr(1)) + " not found");
+  auto key = metadata_key(args);
+  if (!key.ok()) return Reply::error(key.error());
+  MetadataEntry* m = model_.find_metadata(key.value());
+  if (m == nullptr) return Reply::error("Metadata key " + std::string(key.value()) + " not found");
   if (!m->multiline) return Reply::error("Not a multi-line field");
   m->lines = *data.lines;
   m->stamp = model_.next_stamp();
@@ -139,6 +158,7 @@ Reply SystemCommands::idn(std::string_view args) {
 
 Reply SystemCommands::echo(std::string_view args) {
   if (!args.starts_with(' ')) return Reply::error("Character ' ' expected");
+  if (args.size() - 1 >= kMaxResultLength) return Reply::error("Result too long");
   return Reply::value(std::string(args.substr(1)));
 }
 
@@ -187,7 +207,7 @@ Reply SystemCommands::desc(std::string_view args) {
     const auto* table = dynamic_cast<const TableField*>(e.field);
     if (table == nullptr) return Reply::error("Field is not a table");
     const TableColumn* column = table->column(parts.value().second);
-    if (column == nullptr) return Reply::error("No such table sub-field");
+    if (column == nullptr) return Reply::error("Table sub-field not found");
     return Reply::value(column->description);
   }
   if (!e.attr.empty()) {
@@ -209,7 +229,7 @@ Reply SystemCommands::enums(std::string_view args) {
     const auto* table = dynamic_cast<const TableField*>(e.field);
     if (table == nullptr) return Reply::error("Field is not a table");
     const TableColumn* column = table->column(parts.value().second);
-    if (column == nullptr) return Reply::error("No such table sub-field");
+    if (column == nullptr) return Reply::error("Table sub-field not found");
     if (column->subtype != "enum") return Reply::error("Table sub-field is not an enumeration");
     return Reply::list(column->labels);
   }
@@ -241,7 +261,10 @@ Reply SystemCommands::get_changes(std::string_view args) {
   std::vector<std::string> lines;
   for (std::size_t g = 0; g < kChangeGroupCount; ++g) {
     if (group.value() && *group.value() != g) continue;
-    auto more = model_.changes(static_cast<ChangeGroup>(g), session_.seen[g]);
+    const bool attr = static_cast<ChangeGroup>(g) == ChangeGroup::attr;
+    auto more = model_.changes(static_cast<ChangeGroup>(g), session_.seen[g],
+                               attr && session_.polled_attrs_due);
+    if (attr) session_.polled_attrs_due = false;
     lines.insert(lines.end(), more.begin(), more.end());
     session_.seen[g] = model_.current_stamp();
   }
@@ -255,6 +278,9 @@ Reply SystemCommands::put_changes(std::string_view args, std::string_view value)
   std::uint64_t seen = value == "S" ? 0 : model_.current_stamp();
   for (std::size_t g = 0; g < kChangeGroupCount; ++g) {
     if (!group.value() || *group.value() == g) session_.seen[g] = seen;
+  }
+  if (!group.value() || *group.value() == static_cast<std::size_t>(ChangeGroup::attr)) {
+    session_.polled_attrs_due = true;
   }
   return Reply::ok();
 }
@@ -291,6 +317,7 @@ Reply SystemCommands::put_capture(std::string_view args, std::string_view value)
 
 Reply SystemCommands::get_pcap(std::string_view args) {
   auto& pcap = model_.pcap();
+  if (!args.starts_with('.')) return Reply::error("Character '.' expected");
   if (args == ".STATUS") {
     std::size_t readers = model_.data_sessions();
     std::string state = pcap.armed ? "Busy " : "Idle ";
@@ -302,8 +329,14 @@ Reply SystemCommands::get_pcap(std::string_view args) {
   return Reply::error("Invalid *PCAP field");
 }
 
-Reply SystemCommands::put_pcap(std::string_view args, std::string_view) {
+Reply SystemCommands::put_pcap(std::string_view args, std::string_view value) {
   auto& pcap = model_.pcap();
+  if (!args.starts_with('.')) return Reply::error("Character '.' expected");
+  // ARM and DISARM are actions that take no value (the server parses the end
+  // of input right after the `=`).
+  if ((args == ".ARM" || args == ".DISARM") && !value.empty()) {
+    return Reply::error("Unexpected character after input");
+  }
   if (args == ".ARM") {
     if (pcap.armed) return Reply::error("Data capture already in progress");
     if (model_.capture_list().empty()) return Reply::error("Nothing configured for capture");
@@ -348,19 +381,19 @@ Reply SystemCommands::get_metadata(std::string_view args) {
     for (const auto& m : model_.metadata()) keys.push_back(m.key);
     return Reply::list(std::move(keys));
   }
-  if (!args.starts_with('.')) return Reply::error("Character '.' expected");
-  const MetadataEntry* m = model_.find_metadata(args.substr(1));
-  if (m == nullptr)
-    return Reply::error("Metadata key " + std::string(args.substr(1)) + " not found");
+  auto key = metadata_key(args);
+  if (!key.ok()) return Reply::error(key.error());
+  const MetadataEntry* m = model_.find_metadata(key.value());
+  if (m == nullptr) return Reply::error("Metadata key " + std::string(key.value()) + " not found");
   if (m->multiline) return Reply::list(m->lines);
   return Reply::value(m->value);
 }
 
 Reply SystemCommands::put_metadata(std::string_view args, std::string_view value) {
-  if (!args.starts_with('.')) return Reply::error("Character '.' expected");
-  MetadataEntry* m = model_.find_metadata(args.substr(1));
-  if (m == nullptr)
-    return Reply::error("Metadata key " + std::string(args.substr(1)) + " not found");
+  auto key = metadata_key(args);
+  if (!key.ok()) return Reply::error(key.error());
+  MetadataEntry* m = model_.find_metadata(key.value());
+  if (m == nullptr) return Reply::error("Metadata key " + std::string(key.value()) + " not found");
   if (m->multiline) return Reply::error("Cannot write to this field");
   m->value = std::string(value);
   m->stamp = model_.next_stamp();

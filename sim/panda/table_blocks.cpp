@@ -15,6 +15,9 @@ TableColumn bit_column(unsigned bit, const std::string& out, int phase) {
   return {bit, bit, name, "uint", "Output " + out + " during phase " + std::to_string(phase), {}};
 }
 
+// In the firmware's order (what `SEQ1.TABLE.FIELDS?` lists and clients take
+// as the column order): REPEATS, TRIGGER, POSITION, TIME1, OUTA1..OUTF1,
+// TIME2, OUTA2..OUTF2.
 std::vector<TableColumn> seq_columns() {
   std::vector<TableColumn> columns{
       {15, 0, "REPEATS", "uint", "Times the row repeats, 0 for ever", {}},
@@ -27,10 +30,10 @@ std::vector<TableColumn> seq_columns() {
         "POSA<=POSITION", "POSB>=POSITION", "POSB<=POSITION", "POSC>=POSITION", "POSC<=POSITION"}},
       {63, 32, "POSITION", "int", "Position compared by the POS triggers", {}},
       {95, 64, "TIME1", "uint", "Length of the optional phase 1 in PRESCALE units", {}},
-      {127, 96, "TIME2", "uint", "Length of phase 2 in PRESCALE units", {}},
   };
   const char* outs[] = {"A", "B", "C", "D", "E", "F"};
   for (unsigned i = 0; i < 6; ++i) columns.push_back(bit_column(20 + i, outs[i], 1));
+  columns.push_back({127, 96, "TIME2", "uint", "Length of phase 2 in PRESCALE units", {}});
   for (unsigned i = 0; i < 6; ++i) columns.push_back(bit_column(26 + i, outs[i], 2));
   return columns;
 }

@@ -13,18 +13,17 @@ bool is_blank(char c) {
   return std::isspace(static_cast<unsigned char>(c)) != 0;
 }
 
-// Appends the numbers of one ASCII line to `words`.
+// Appends the numbers of one ASCII line to `words`. As the server: after
+// each number either the line ends or blanks and another number follow, so a
+// trailing blank or a `,` separator is `Number missing`.
 Status parse_ascii_line(std::string_view line, std::vector<std::uint32_t>& words) {
   std::size_t pos = 0;
   while (true) {
-    while (pos < line.size() && is_blank(line[pos])) ++pos;
-    if (pos == line.size()) return {};
-    auto number = scan_c_integer(line, pos);
+    auto number = scan_c_integer(line, pos);  // skips leading blanks
     if (!number) return Error{"Number missing"};
-    if (pos < line.size() && !is_blank(line[pos])) {
-      return Error{"Unexpected character after input"};
-    }
     words.push_back(number->wrapped32());
+    if (pos == line.size()) return {};
+    if (!is_blank(line[pos])) return Error{"Number missing"};
   }
 }
 

@@ -26,6 +26,7 @@ class TableField final : public Field {
   Status put_table(const TableWrite& write) override;
   std::vector<std::string> attributes() const override;
   Expected<ReadValue> get_attr(std::string_view attr) const override;
+  bool attr_polled(std::string_view attr) const override { return attr == "QUEUED_LINES"; }
 
   [[nodiscard]] std::span<const std::uint32_t> words() const { return words_; }
   [[nodiscard]] const TableColumn* column(std::string_view name) const;

@@ -41,6 +41,7 @@ class ValueType {
     return Error{"Attribute not writeable"};
   }
   [[nodiscard]] virtual bool attr_reported(std::string_view) const { return false; }
+  [[nodiscard]] virtual bool attr_rescales_value(std::string_view) const { return false; }
   [[nodiscard]] virtual std::optional<std::vector<std::string>> enums() const {
     return std::nullopt;
   }

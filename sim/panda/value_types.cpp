@@ -197,13 +197,16 @@ class TimeType final : public ValueType {
   }
   Status put_attr(std::string_view attr, std::string_view value) override {
     if (attr == "UNITS") return put_units(value);
-    auto raw = parse_uint64(value);
+    auto raw = parse_raw_ticks(value);
     if (!raw.ok()) return Error{raw.error()};
     if (raw.value() > kMaxTicks) return Error{"Number out of range"};
     ticks_ = raw.value();
     return {};
   }
   bool attr_reported(std::string_view attr) const override { return attr == "UNITS"; }
+  // The server stamps the value too when UNITS is written (the same ticks now
+  // read as another number), so *CHANGES.CONFIG reports the rescaled value.
+  bool attr_rescales_value(std::string_view attr) const override { return attr == "UNITS"; }
   std::optional<std::vector<std::string>> attr_enums(std::string_view attr) const override {
     if (attr != "UNITS") return std::nullopt;
     return std::vector<std::string>(kTimeUnitLabels.begin(), kTimeUnitLabels.end());
@@ -212,7 +215,7 @@ class TimeType final : public ValueType {
  private:
   Status put_units(std::string_view value) {
     auto unit = time_unit_from(value);
-    if (!unit) return Error{"Invalid enumeration value"};
+    if (!unit) return Error{"Invalid time units"};
     unit_ = *unit;
     return {};
   }

@@ -72,7 +72,7 @@ hid_t predefined(Type t) noexcept {
     case Type::uint64:
       return H5T_STD_U64LE;
     case Type::int64:
-    case Type::int96:  // widened below
+    case Type::int96:  // a compound, made in make_type()
       return H5T_STD_I64LE;
     case Type::float64:
       return H5T_IEEE_F64LE;
@@ -95,12 +95,15 @@ Handle copy_type(hid_t type) {
 }  // namespace
 
 Handle make_type(Type t) {
-  Handle type = copy_type(predefined(t));
-  if (t == Type::int96) {
-    call({"H5Tset_size", type.get(), "int96"}, H5Tset_size, type.get(), std::size_t{12});
-    call({"H5Tset_precision", type.get(), "int96"}, H5Tset_precision, type.get(), std::size_t{96});
+  if (t == Type::int96) {  // see datatype.hpp: {lo uint64, hi int32}, 12 bytes packed
+    Handle type{call({"H5Tcreate"}, H5Tcreate, H5T_COMPOUND, std::size_t{12}), Kind::datatype};
+    call({"H5Tinsert", type.get(), "lo"}, H5Tinsert, type.get(), "lo", std::size_t{0},
+         H5T_STD_U64LE);
+    call({"H5Tinsert", type.get(), "hi"}, H5Tinsert, type.get(), "hi", std::size_t{8},
+         H5T_STD_I32LE);
+    return type;
   }
-  return type;
+  return copy_type(predefined(t));
 }
 
 Handle make_string_type(std::size_t bytes) {

@@ -97,10 +97,10 @@ bool is_identity(const Field& f) {
   return f.scale.value_or(1.0) == 1.0 && f.offset.value_or(0.0) == 0.0;
 }
 
-/// RAW sends an extra Mean (the 64-bit sum) right before each StdDev.
-bool is_std_dev_sum(const std::vector<Field>& fields, std::size_t i) {
-  return fields[i].mode == CaptureMode::mean && i + 1 < fields.size() &&
-         fields[i + 1].mode == CaptureMode::std_dev && fields[i + 1].name == fields[i].name;
+/// RAW: each StdDev comes right after one int64 Mean of the same field (its sum).
+bool has_std_dev_sum(const std::vector<Field>& fields, std::size_t i) {
+  return i > 0 && fields[i - 1].mode == CaptureMode::mean &&
+         fields[i - 1].type == FieldType::int64 && fields[i - 1].name == fields[i].name;
 }
 
 const Field* gate_ticks_field(const std::vector<Field>& fields) {
@@ -137,13 +137,10 @@ std::variant<ColumnDecoder, DataError> ColumnDecoder::make(const StartData& star
     const double scale = f.scale.value_or(1.0);
     const double offset = f.offset.value_or(0.0);
     if (!client_scaling) {
-      auto spec = spec_of(f, column_type_of(f.type));
-      if (is_std_dev_sum(fields, i)) spec.name = f.name + ".StdDev.sum";
-      d.specs_.push_back(std::move(spec));
+      d.specs_.push_back(spec_of(f, column_type_of(f.type)));
       d.steps_.push_back({copy_of[static_cast<int>(f.type)], f.byte_offset, 0, 1, 0});
       continue;
     }
-    if (is_std_dev_sum(fields, i)) continue;  // consumed by the StdDev that follows
     if ((f.mode == CaptureMode::mean || f.mode == CaptureMode::std_dev) && ticks == nullptr) {
       return plan_error(
           fmt::format("{} needs the gate tick count to be scaled, but the header has neither "
@@ -151,7 +148,7 @@ std::variant<ColumnDecoder, DataError> ColumnDecoder::make(const StartData& star
                       f.column_name()));
     }
     if (f.mode == CaptureMode::std_dev) {
-      if (i == 0 || !is_std_dev_sum(fields, i - 1) || f.type != FieldType::int96) {
+      if (!has_std_dev_sum(fields, i) || f.type != FieldType::int96) {
         return plan_error(fmt::format("{} (RAW) must be an int96 preceded by its int64 Mean sum",
                                       f.column_name()));
       }

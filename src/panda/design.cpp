@@ -1,6 +1,8 @@
 #include "pandafly/panda/design.hpp"
 
+#include <algorithm>
 #include <map>
+#include <set>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -9,6 +11,12 @@
 
 namespace pandafly::panda {
 namespace {
+
+constexpr std::string_view units_suffix = ".UNITS";
+// A table's QUEUED_LINES is read-only status that *CHANGES.ATTR reports (so
+// saved designs hold it, as GetState of pandablocks-client does); the PandA
+// refuses a write to it, so a restore leaves it out.
+constexpr std::string_view queued_lines_suffix = ".QUEUED_LINES";
 
 bool is_base64_table(const Request& r) {
   return r.multiline && r.line.ends_with("<B");
@@ -81,11 +89,26 @@ std::string Design::to_text() const {
 std::vector<Request> Design::changes_to(const Design& wanted) const {
   std::map<std::string_view, const Request*> now;
   for (const auto& c : commands_) now[target(c)] = &c;
+  const auto differs = [&now](const Request& c) {
+    const auto it = now.find(target(c));
+    return it == now.end() || !same_content(*it->second, c);
+  };
+  // Fields whose UNITS this restore changes: their value text means another
+  // duration now, so it is sent again even when it reads the same.
+  std::set<std::string_view> rescaled;
+  for (const auto& c : wanted.commands_) {
+    const auto t = target(c);
+    if (t.ends_with(units_suffix) && differs(c))
+      rescaled.insert(t.substr(0, t.size() - units_suffix.size()));
+  }
   std::vector<Request> out;
   for (const auto& c : wanted.commands_) {
-    const auto it = now.find(target(c));
-    if (it == now.end() || !same_content(*it->second, c)) out.push_back(c);
+    if (target(c).ends_with(queued_lines_suffix)) continue;
+    if (differs(c) || rescaled.contains(target(c))) out.push_back(c);
   }
+  // UNITS first: a value is converted with the UNITS in force when it arrives.
+  std::stable_partition(out.begin(), out.end(),
+                        [](const Request& c) { return target(c).ends_with(units_suffix); });
   return out;
 }
 

@@ -37,7 +37,17 @@ bool ReplyParser::on_line(std::string_view line, std::vector<Reply>& out) {
     return fail(fmt::format("a reply line is longer than {} bytes", max_reply_line));
   }
   if (line.starts_with('!')) {
-    if (state_ == State::idle) list_ = Reply{Reply::Kind::list, {}, {}};
+    if (state_ == State::idle) {
+      list_ = Reply{Reply::Kind::list, {}, {}};
+      list_bytes_ = 0;
+    }
+    if (list_.lines.size() == limits_.list_lines) {
+      return fail(fmt::format("a list reply has more than {} lines", limits_.list_lines));
+    }
+    list_bytes_ += line.size() + 1;
+    if (list_bytes_ > limits_.list_bytes) {
+      return fail(fmt::format("a list reply is larger than {} bytes", limits_.list_bytes));
+    }
     list_.lines.emplace_back(line.substr(1));
     state_ = State::in_list;
     return true;

@@ -38,17 +38,20 @@ def text(value):
 
 
 def is_int96(dset):
-    t = dset.id.get_type()
-    return t.get_class() == h5py.h5t.INTEGER and t.get_size() == 12
+    """pandafly's int96: the 12-byte compound {lo <u8, hi <i4} (h5/datatype.hpp)."""
+    t = dset.dtype
+    return t.names == ("lo", "hi") and t.itemsize == 12
+
+
+def int96_values(dset):
+    """The 96-bit integers, exactly, as read by plain h5py."""
+    return [int(r["hi"]) * 2**64 + int(r["lo"]) for r in dset[()]]
 
 
 def raw_bytes(dset):
     """The column as little-endian bytes, 96-bit integers included."""
     if is_int96(dset):
-        out = np.empty(dset.shape, dtype="V12")
-        if dset.shape[0]:
-            dset.id.read(h5py.h5s.ALL, h5py.h5s.ALL, out, mtype=dset.id.get_type())
-        return out.tobytes()
+        return b"".join(v.to_bytes(12, "little", signed=True) for v in int96_values(dset))
     return np.ascontiguousarray(dset[()]).astype(dset.dtype.newbyteorder("<")).tobytes()
 
 

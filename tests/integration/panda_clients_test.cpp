@@ -4,9 +4,14 @@
 // cannot do — withhold a reply, drop the connection mid-exchange, send a line
 // that is no reply — is done by ScriptedPeer below.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <exception>
+#include <fstream>
 #include <functional>
 #include <istream>
 #include <mutex>
@@ -29,13 +34,21 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <doctest/doctest.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "pandafly/panda/commands.hpp"
 #include "pandafly/panda/info_commands.hpp"
 #include "pandafly/panda/io/asio_client.hpp"
+#include "pandafly/panda/io/asio_data_client.hpp"
 #include "pandafly/panda/io/blocking_client.hpp"
+#include "pandafly/panda/io/blocking_data_client.hpp"
 #include "run_async.hpp"
 #include "sim_fixture.hpp"
+#include "temp_dir.hpp"
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -474,4 +487,114 @@ TEST_CASE("AsioClient: connect errors name host:port") {
       check_connect_error(e, std::errc::timed_out, full.port());
     }
   });
+}
+
+// ============================================================ name lookup
+
+namespace {
+
+// Runs `connect`, expects it to fail with timed_out well before the hanging
+// lookup (20 s) would end; says what happened on stderr. False on a wrong result.
+bool times_out(const char* who, const std::function<void()>& connect) {
+  const auto start = std::chrono::steady_clock::now();
+  std::string what = "connect returned";
+  bool timed_out = false;
+  try {
+    connect();
+  } catch (const std::system_error& e) {
+    what = e.what();
+    timed_out = e.code() == std::errc::timed_out;
+  }
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  const bool ok = timed_out && took < 10s;
+  std::fprintf(stderr, "%s %s: '%s' after %.2f s\n", ok ? "ok" : "WRONG", who, what.c_str(),
+               took.count());
+  return ok;
+}
+
+// Runs an Asio connect on an io_context that is never destroyed: its
+// destructor would wait for asio's resolver thread, still in getaddrinfo().
+void run_leaked(const std::function<asio::awaitable<void>(asio::any_io_executor)>& body) {
+  auto* io = new asio::io_context;
+  std::exception_ptr error;
+  bool done = false;
+  asio::co_spawn(*io, body(io->get_executor()), [&](std::exception_ptr e) {
+    error = e;
+    done = true;
+  });
+  // Not run_for(15s): the abandoned lookup is outstanding work until it ends.
+  const auto end = std::chrono::steady_clock::now() + 15s;
+  while (!done && std::chrono::steady_clock::now() < end) io->run_one_for(100ms);
+  if (error) std::rethrow_exception(error);
+  if (!done) throw std::runtime_error("the coroutine did not finish in 15 s");
+}
+
+}  // namespace
+
+// The body of the test below, run by it in a user + mount + network namespace
+// where /etc/resolv.conf names a DNS server on 127.0.0.1 that never answers.
+// Exits the process (std::_Exit, no destructors: see run_leaked) with 0 when
+// all four clients time out as they should.
+TEST_CASE("connect timeouts cover a name lookup that hangs (child)" * doctest::skip()) {
+  const int s = ::socket(AF_INET, SOCK_DGRAM, 0);
+  ifreq lo{};
+  std::strcpy(lo.ifr_name, "lo");
+  REQUIRE(::ioctl(s, SIOCGIFFLAGS, &lo) == 0);
+  lo.ifr_flags = static_cast<short>(lo.ifr_flags | IFF_UP);
+  REQUIRE(::ioctl(s, SIOCSIFFLAGS, &lo) == 0);
+  const int dns = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in at{};
+  at.sin_family = AF_INET;
+  at.sin_port = htons(53);
+  at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(dns, reinterpret_cast<const sockaddr*>(&at), sizeof at) == 0);  // never answers
+  constexpr auto host = "panda-hang.invalid";
+  bool ok = times_out("BlockingClient", [&] {
+    auto* c = new BlockingClient;  // leaked with the process: see run_leaked
+    c->connect(host, 8888, 1s);
+  });
+  ok &= times_out("BlockingDataClient", [&] {
+    auto* c = new BlockingDataClient;
+    c->connect(host, 8889, 1s);
+  });
+  ok &= times_out("AsioClient", [&] {
+    run_leaked([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+      auto* c = new AsioClient(ex);
+      co_await c->connect(host, 8888, 1s);
+    });
+  });
+  ok &= times_out("AsioDataClient", [&] {
+    run_leaked([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+      auto* c = new AsioDataClient(ex);
+      co_await c->connect(host, 8889, 1s);
+    });
+  });
+  std::fflush(stderr);
+  std::_Exit(ok ? 0 : 1);
+}
+
+TEST_CASE("connect timeouts cover the name lookup: a DNS server that never answers") {
+  // Issue 14: getaddrinfo() ran before the timeout started and could hold a
+  // connect for the resolver's timeout. Needs an unprivileged user + mount +
+  // network namespace (unshare, util-linux) to point the resolver at a silent
+  // server without touching the machine's network; fails when that is refused.
+  pandafly::test::TempDir dir("panda_resolve");
+  const auto resolv = dir.path / "resolv.conf";
+  std::ofstream(resolv) << "nameserver 127.0.0.1\noptions timeout:20 attempts:1\n";
+  std::array<char, 4096> exe{};
+  REQUIRE(::readlink("/proc/self/exe", exe.data(), exe.size() - 1) > 0);
+  const std::string command = "unshare -Urmn sh -c 'mount --bind \"" + resolv.string() +
+                              "\" /etc/resolv.conf && exec \"" + exe.data() +
+                              "\" --no-skip=true \"-tc=*hangs (child)\"' 2>&1";
+  std::string output;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::array<char, 512> buf{};
+  while (std::fgets(buf.data(), static_cast<int>(buf.size()), pipe) != nullptr)
+    output += buf.data();
+  const int status = ::pclose(pipe);
+  INFO(command);
+  INFO(output);
+  CHECK(status == 0);
+  CHECK(output.find("ok AsioDataClient") != std::string::npos);
 }

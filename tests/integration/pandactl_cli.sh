@@ -75,8 +75,27 @@ writes=$(tail -n +"$((before + 1))" "$work/commands.log" | grep -v '?$' | grep -
 [ "$(pc get PCOMP1.START)" = "PCOMP1.START=0" ] || fail "load restored the value"
 pc save "$work/b.sav"
 cmp -s "$work/a.sav" "$work/b.sav" || { diff "$work/a.sav" "$work/b.sav"; fail "save after load differs"; }
+grep -q "^SEQ1.TABLE.QUEUED_LINES=0$" "$work/a.sav" || fail "save holds QUEUED_LINES (*CHANGES.ATTR reports it)"
+pc load --all "$work/a.sav" 2>"$work/load.err" || { cat "$work/load.err"; fail "load --all of a saved design"; }
+grep -q "0 refused" "$work/load.err" || fail "load --all sends no read-only QUEUED_LINES"
 pc load --dry-run "$work/a.sav" >"$work/dry"
 [ ! -s "$work/dry" ] || fail "dry run after load should send nothing"
+# Issue 14 item 1: a time value saved in s, the device switched to ms with the
+# same text: load must leave 0.003 s (UNITS first, the value sent again).
+pc put PULSE3.WIDTH.UNITS=s PULSE3.WIDTH=0.003
+pc save "$work/units.sav"
+pc put PULSE3.WIDTH.UNITS=ms PULSE3.WIDTH=0.003
+[ "$(pc get PULSE3.WIDTH.RAW)" = "PULSE3.WIDTH.RAW=375" ] || fail "3 us is 375 ticks"
+pc load "$work/units.sav" 2>"$work/load.err"
+grep -q "2 sent, 0 refused" "$work/load.err" || { cat "$work/load.err"; fail "units load summary"; }
+[ "$(pc get PULSE3.WIDTH.UNITS PULSE3.WIDTH PULSE3.WIDTH.RAW)" = "PULSE3.WIDTH.UNITS=s
+PULSE3.WIDTH=0.003
+PULSE3.WIDTH.RAW=375000" ] || fail "load left PULSE3.WIDTH at $(pc get PULSE3.WIDTH.UNITS PULSE3.WIDTH)"
+pc put PULSE3.WIDTH.UNITS=us
+printf 'PULSE3.WIDTH=0.003\nPULSE3.WIDTH.UNITS=s\n' >"$work/value_first.sav"
+pc load --all "$work/value_first.sav" 2>/dev/null
+[ "$(pc get PULSE3.WIDTH.RAW)" = "PULSE3.WIDTH.RAW=375000" ] || fail "load --all: UNITS first"
+
 printf 'PCAP.TRIG?\n' > "$work/bad.sav"
 expect_rc 2 pc load "$work/bad.sav"
 
@@ -86,4 +105,38 @@ pc put INENC1.VAL.CAPTURE=Value
 pc arm
 pc get "*PCAP.STATUS" | grep -q "Busy" || fail "arm"
 pc disarm
+# arm / disarm --json print a result (they printed nothing)
+[ "$(pc --json arm | tr -d ' \n')" = '{"command":"arm","ok":true}' ] || fail "arm --json"
+[ "$(pc --json disarm | tr -d ' \n')" = '{"command":"disarm","ok":true}' ] || fail "disarm --json"
+
+# table get on a table that lists no FIELDS: raw words, not blank rows. The
+# peer is a scripted control port (our simulator's tables all have FIELDS).
+/usr/bin/python3 - "$work/peer.port" <<'PY' &
+import socket, sys
+replies = {"*IDN?": "OK =PandA SW: 4.1 FPGA: 0.1.17 00000000 00000000 rootfs: scripted",
+           "X1.TABLE.FIELDS?": ".", "X1.TABLE.ROW_WORDS?": "OK =2",
+           "X1.TABLE.B?": "!AQAAAAIAAAADAAAABAAAAA==\n."}  # words 1 2 3 4
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(4)
+srv.settimeout(30)
+open(sys.argv[1] + ".tmp", "w").write(str(srv.getsockname()[1]))
+__import__("os").rename(sys.argv[1] + ".tmp", sys.argv[1])
+for _ in range(2):
+    conn, _ = srv.accept()
+    reader, writer = conn.makefile("r", newline="\n"), conn.makefile("w", newline="\n")
+    for line in reader:
+        writer.write(replies.get(line.rstrip("\n"), "ERR Unknown command") + "\n")
+        writer.flush()
+    conn.close()
+PY
+peer=$!
+for _ in $(seq 100); do [ -s "$work/peer.port" ] && break; sleep 0.1; done
+pport=$(cat "$work/peer.port")
+"$pandactl_bin" --host 127.0.0.1 --control-port "$pport" table get X1.TABLE >"$work/out" 2>"$work/err" || { cat "$work/err"; fail "table get without FIELDS"; }
+[ "$(cat "$work/out")" = "1 2
+3 4" ] || { cat "$work/out"; fail "table get without FIELDS prints raw words"; }
+grep -q "lists no FIELDS" "$work/err" || fail "table get without FIELDS says so"
+[ "$("$pandactl_bin" --host 127.0.0.1 --control-port "$pport" --json table get X1.TABLE | tr -d ' \n')" = "[1,2,3,4]" ] || fail "table get --json without FIELDS"
+wait $peer
 echo "pandactl_cli: all checks passed"

@@ -7,16 +7,21 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
+#include <span>
 #include <string>
 #include <vector>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "check_panda_hdf.hpp"
+#include "panda_capture_sets.hpp"
 #include "pandafly/capture/panda_hdf_writer.hpp"
 #include "pandafly/h5/error.hpp"
+#include "pandafly/panda/data_header.hpp"
 #include "temp_dir.hpp"
 #include "tiny_disk.hpp"
 
@@ -94,7 +99,10 @@ struct Feed {
           put(s, f.byte_offset, static_cast<double>(r) * 0.25 - 3.0);
           break;
         case FieldType::int96:
-          put(s, f.byte_offset, panda::Int96::from((panda::Int128{r} << 70) - r));
+          // bits above 64 set, and (odd rows) negative: all of int96, which
+          // check_panda_hdf.py reads back with plain h5py (the compound of h5/datatype.hpp)
+          put(s, f.byte_offset,
+              panda::Int96::from(((panda::Int128{r} << 70) - r) * (r % 2 == 0 ? 1 : -1)));
           break;
       }
     }
@@ -341,4 +349,128 @@ TEST_CASE("PandaHdfWriter: refuses an existing file, bad names, and writes befor
   CHECK_THROWS_AS((void)w3.write(wrong), std::invalid_argument);
   CHECK(w3.finish(capture::FinishInfo::stopped("test")).close_error.empty());
   CHECK(w.finish(capture::FinishInfo::stopped("never started")).close_error != "");
+}
+
+// ------------------------------------------------------------ every capture set
+
+namespace {
+
+std::string to_text(panda::Int128 v) {
+  if (v == 0) return "0";
+  const bool negative = v < 0;
+  std::string digits;
+  for (; v != 0; v /= 10)
+    digits.insert(digits.begin(), static_cast<char>('0' + std::abs(static_cast<int>(v % 10))));
+  return negative ? "-" + digits : digits;
+}
+
+// Reads every file listed in expect.txt (lines: file, dataset, kind, values)
+// with plain h5py: each file holds exactly the listed datasets (plus /end),
+// integers equal exactly, doubles exactly (StdDev to 1e-13 relative).
+constexpr const char* kCompare = R"PY(
+import math, sys, collections, h5py
+want = collections.defaultdict(dict)
+for line in open(sys.argv[1]):
+    path, name, kind, values = line.rstrip("\n").split("\t")
+    want[path][name] = (kind, values.split())
+bad = 0
+for path, columns in want.items():
+    with h5py.File(path, "r") as f:
+        have = sorted(k for k in f if isinstance(f[k], h5py.Dataset))
+        if have != sorted(columns):
+            print("datasets", path, have, sorted(columns)); bad += 1; continue
+        for name, (kind, values) in columns.items():
+            d = f[name][()]
+            if kind == "int96":
+                got = [int(r["hi"]) * 2**64 + int(r["lo"]) for r in d]
+                ok = got == [int(v) for v in values]
+            elif kind == "int":
+                ok = [int(x) for x in d] == [int(v) for v in values]
+            else:
+                tol = 1e-13 if name.endswith(".StdDev") else 0.0
+                ok = all(math.isclose(float(x), float(v), rel_tol=tol, abs_tol=0.0) or float(x) == float(v)
+                         for x, v in zip(d, values)) and len(d) == len(values)
+            if not ok:
+                print("values", path, name, list(d), values); bad += 1
+print("checked", len(want), "files", "bad", bad)
+)PY";
+
+}  // namespace
+
+TEST_CASE("PandaHdfWriter: every capture set gives one dataset per captured quantity (h5py)") {
+  // Issue 14 item 2 in the file: INENC1.VAL with every subset of Value Diff
+  // Sum Mean Min Max StdDev; RAW scaled here (default), SCALED by the PandA
+  // (--scaled) and RAW as sent (--store-raw). Expected names and values from
+  // reference §3.3/§3.7 (panda_capture_sets.hpp), not from the decoder.
+  using namespace panda::capture_sets;
+  TempDir dir("capture_sets");
+  std::ofstream expect(dir.path / "expect.txt");
+  constexpr int rows = 4;
+  int files = 0;
+  for (unsigned mask = 1; mask < (1u << kOptions.size()); ++mask) {
+    std::set<std::string> set;
+    for (std::size_t i = 0; i < kOptions.size(); ++i)
+      if (mask & (1u << i)) set.insert(kOptions[i]);
+    for (int mode = 0; mode < 3; ++mode) {  // 0 RAW scaled, 1 SCALED, 2 RAW as sent
+      const bool raw = mode != 1;
+      const auto fields = wire_fields(set, raw);
+      auto parsed = panda::parse_xml_header(header_of(fields, raw));
+      REQUIRE(std::holds_alternative<panda::StartData>(parsed));
+      const auto& start = std::get<panda::StartData>(parsed);
+      auto made = ColumnDecoder::make(
+          start, mode == 2 ? ColumnDecoder::Mode::as_sent : ColumnDecoder::Mode::scaled);
+      REQUIRE(std::holds_alternative<ColumnDecoder>(made));
+      const auto& decoder = std::get<ColumnDecoder>(made);
+      const std::string bytes = samples_of(fields, raw, rows);
+      auto block = decoder.make_block();
+      decoder.append(
+          {std::as_bytes(std::span{bytes.data(), bytes.size()}), rows, start.sample_bytes}, block);
+      const fs::path path =
+          dir.path / ("set" + std::to_string(mask) + "_" + std::to_string(mode) + ".h5");
+      capture::PandaHdfWriter w(options(path, 100));
+      w.start(start, decoder.specs());
+      REQUIRE(w.write(block));
+      (void)w.finish(capture::FinishInfo::from_end({rows, panda::EndReason::ok, "Ok"}));
+      ++files;
+      // What the file must hold: every captured option once; in RAW also the
+      // gate count, and the Mean that StdDev brings.
+      std::set<std::string> captures = set;
+      if (raw && set.contains("StdDev")) captures.insert("Mean");
+      if (raw && (set.contains("Mean") || set.contains("StdDev"))) {
+        expect << path.string() << "\tPCAP.GATE_DURATION.Value\t" << (mode == 2 ? "int" : "double")
+               << "\t";
+        for (int k = 0; k < rows; ++k) {
+          const auto n = truth(k).n;
+          if (mode == 2)
+            expect << n << " ";
+          else
+            expect << fmt::format("{:.17g} ", n * 8e-9);
+        }
+        expect << "\n";
+      }
+      for (const auto& c : captures) {
+        const char* kind = mode != 2 ? "double" : c == "StdDev" ? "int96" : "int";
+        expect << path.string() << "\tINENC1.VAL." << c << "\t" << kind << "\t";
+        for (int k = 0; k < rows; ++k) {
+          if (mode == 2)
+            expect << to_text(raw_value(c, truth(k))) << " ";
+          else
+            expect << fmt::format("{:.17g} ", expected(c, truth(k)));
+        }
+        expect << "\n";
+      }
+    }
+  }
+  expect.close();
+  const fs::path script = dir.path / "compare.py";
+  std::ofstream(script) << kCompare;
+  const std::string cmd = "/usr/bin/python3 '" + script.string() + "' '" +
+                          (dir.path / "expect.txt").string() + "' 2>&1";
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string output;
+  char line[4096];
+  while (std::fgets(line, sizeof line, pipe) != nullptr) output += line;
+  CHECK(::pclose(pipe) == 0);
+  CHECK(output == "checked " + std::to_string(files) + " files bad 0\n");
 }

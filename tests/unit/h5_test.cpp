@@ -188,8 +188,8 @@ TEST_CASE("extendible datasets of every type: append, chunks, shrink, read back"
   CHECK(d96.row_bytes() == 12);
   const auto raw = d96.read_bytes();
   CHECK(std::memcmp(raw.data(), i96.data(), raw.size()) == 0);
-  // HDF5 converts the 96-bit integer itself: -1 fits an int64, 2^64 does not (clipped).
-  CHECK(d96.read<std::int64_t>().at(1) == -1);
+  // Stored as the compound {lo uint64, hi int32} (h5py reads it; see datatype.hpp).
+  CHECK(d96.read_bytes().size() == 3 * 12);
 }
 
 TEST_CASE("write_chunk stores whole chunks; partial chunks show only up to the extent") {

@@ -104,10 +104,11 @@ TEST_CASE("RAW scaled on the client: Mean and StdDev over the raw gate ticks") {
   const auto dec = make_decoder(start, ColumnDecoder::Mode::scaled);
   std::vector<std::string> names;
   for (const auto& s : dec.specs()) names.push_back(s.name);
-  // The extra INENC1.VAL Mean sum feeds the StdDev and is not a column of its own.
+  // The INENC1.VAL Mean RAW sends before its StdDev is that field's Mean
+  // column too (reference §3.3; pandablocks-client keeps it).
   CHECK(names == std::vector<std::string>{"PCAP.GATE_DURATION.Value", "PCAP.BITS0.Value",
                                           "INENC1.VAL.Min", "PCAP.TS_TRIG.Value", "INENC2.VAL.Mean",
-                                          "INENC1.VAL.StdDev"});
+                                          "INENC1.VAL.Mean", "INENC1.VAL.StdDev"});
   const auto bytes = pack(rows);
   auto block = dec.make_block();
   dec.append(frame_of(bytes, 48), block);
@@ -126,7 +127,12 @@ TEST_CASE("RAW scaled on the client: Mean and StdDev over the raw gate ticks") {
   CHECK(mean[0] == 60.0);  // 100 · 2 / 4 + 10
   CHECK(std::isnan(mean[1]));
   CHECK(mean[2] == -30.0);  // −40 · 2 / 2 + 10
-  const auto sd = block.values<double>(5);
+  const auto mean1 = block.values<double>(5);
+  CHECK(mean1[0] == 2.25);  // 10 · 0.5 / 4 + 1
+  CHECK(std::isnan(mean1[1]));
+  CHECK(mean1[2] == 1.0);           // 0 · 0.5 / 2 + 1
+  CHECK(mean1[3] == 1073741824.5);  // (2^31 − 1) · 2^20 · 0.5 / 2^20 + 1
+  const auto sd = block.values<double>(6);
   CHECK(sd[0] == doctest::Approx(0.5 * std::sqrt(1.25)).epsilon(1e-15));
   CHECK(std::isnan(sd[1]));
   CHECK(sd[2] == 2.5);  // 0.5 · √((2·50 − 0)/4)
@@ -143,13 +149,13 @@ TEST_CASE("StdDev of impossible raw sums (garbage on the wire) is a number or Na
   const auto bytes = pack(bad);
   auto block = dec.make_block();
   dec.append(frame_of(bytes, 48), block);
-  for (double v : block.values<double>(5)) CHECK((std::isnan(v) || v >= 0));
+  for (double v : block.values<double>(6)) CHECK((std::isnan(v) || v >= 0));
 }
 
-TEST_CASE("as sent: one column per header field, the StdDev sum named apart") {
+TEST_CASE("as sent: one column per header field, named as the header names it") {
   const auto dec = make_decoder(raw_start(), ColumnDecoder::Mode::as_sent);
   REQUIRE(dec.specs().size() == 7);
-  CHECK(dec.specs()[5].name == "INENC1.VAL.StdDev.sum");
+  CHECK(dec.specs()[5].name == "INENC1.VAL.Mean");  // was INENC1.VAL.StdDev.sum (issue 14)
   CHECK(dec.specs()[6].type == ColumnType::int96);
   const auto bytes = pack(rows);
   auto block = dec.make_block();

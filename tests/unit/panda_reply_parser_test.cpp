@@ -117,3 +117,47 @@ TEST_CASE("reply parser: an endless line is bounded") {
   CHECK(ec == Errc::malformed_reply);
   CHECK(fed <= ReplyParser::max_reply_line + chunk.size());
 }
+
+TEST_CASE("reply parser: a list reply is bounded in lines and bytes") {
+  ReplyParser lines({.list_lines = 3, .list_bytes = 1000});
+  std::vector<Reply> out;
+  CHECK_FALSE(lines.feed("!a\n!b\n!c\n.\n", out));  // at the limit: fine
+  REQUIRE(out.size() == 1);
+  CHECK(lines.feed("!a\n!b\n!c\n!d\n.\n", out) == Errc::malformed_reply);
+  CHECK(lines.detail() == "a list reply has more than 3 lines");
+  CHECK(out.size() == 1);
+
+  ReplyParser bytes({.list_lines = 100, .list_bytes = 12});
+  CHECK_FALSE(bytes.feed("!1234\n!5678\n.\n", out));  // 12 bytes as received
+  CHECK(bytes.feed("!1234\n!56789\n", out) == Errc::malformed_reply);
+  CHECK(bytes.detail() == "a list reply is larger than 12 bytes");
+  // The byte count starts again with each list.
+  ReplyParser again({.list_lines = 100, .list_bytes = 12});
+  CHECK_FALSE(again.feed("!1234\n.\n!1234\n!5678\n.\n", out));
+}
+
+TEST_CASE("reply parser: the default list bounds hold a full SEQ table and stop a runaway list") {
+  ReplyParser p;
+  std::vector<Reply> out;
+  // SEQ1.TABLE? of a full table (1 048 576 words, one per line) is accepted.
+  std::string table;
+  for (int i = 0; i < 1 << 20; ++i) table += "!4294967295\n";
+  REQUIRE_FALSE(p.feed(table, out));
+  REQUIRE_FALSE(p.feed(".\n", out));
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].lines.size() == std::size_t{1} << 20);
+  out.clear();
+  // A peer that never ends its list is stopped at 64 MiB.
+  const std::string line = "!" + std::string(1023, 'x') + "\n";
+  std::string chunk;
+  for (int i = 0; i < 1024; ++i) chunk += line;  // 1 MiB
+  std::error_code ec;
+  std::size_t fed = 0;
+  while (!ec && fed <= (std::size_t{65} << 20)) {
+    ec = p.feed(chunk, out);
+    fed += chunk.size();
+  }
+  CHECK(ec == Errc::malformed_reply);
+  CHECK(fed <= (std::size_t{65} << 20));
+  CHECK(p.detail() == "a list reply is larger than 67108864 bytes");
+}

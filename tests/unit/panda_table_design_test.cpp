@@ -202,6 +202,35 @@ TEST_CASE("design: changes_to lists only what differs, tables by their words") {
   CHECK(wanted.changes_to(wanted).empty());
 }
 
+TEST_CASE("design: a changed UNITS re-sends its time value, UNITS first") {
+  // Issue 14 item 1: the device has PULSE3.WIDTH.UNITS=ms and the same text
+  // 0.003, so only UNITS differs; changing UNITS keeps the ticks (reference
+  // §1.6), so 0.003 must be written again after UNITS=s.
+  auto now = Design::parse(
+      "PULSE3.WIDTH.UNITS=ms\nPULSE1.DELAY.UNITS=us\nPULSE3.WIDTH=0.003\nPULSE1.DELAY=2\n");
+  auto wanted = Design::parse(
+      "PULSE3.WIDTH=0.003\nPULSE1.DELAY=2\nPULSE3.WIDTH.UNITS=s\nPULSE1.DELAY.UNITS=us\n");
+  auto diff = now.changes_to(wanted);
+  REQUIRE(diff.size() == 2);
+  CHECK(diff[0].line ==
+        "PULSE3.WIDTH.UNITS=s");                // before the value, although the file has it after
+  CHECK(diff[1].line == "PULSE3.WIDTH=0.003");  // equal text, other units: sent again
+  // A UNITS the device lacks altogether counts as changed too.
+  auto diff2 = Design::parse("PULSE3.WIDTH=0.003\n").changes_to(wanted);
+  REQUIRE(diff2.size() == 4);
+  CHECK(diff2[0].line == "PULSE3.WIDTH.UNITS=s");
+  CHECK(diff2[1].line == "PULSE1.DELAY.UNITS=us");
+  CHECK(diff2[2].line == "PULSE3.WIDTH=0.003");
+  CHECK(diff2[3].line == "PULSE1.DELAY=2");
+  // Everything (pandactl load --all): the whole design, UNITS first.
+  auto all = Design{}.changes_to(wanted);
+  REQUIRE(all.size() == 4);
+  // Read-only QUEUED_LINES, which *CHANGES.ATTR reports and a save holds, is not restored.
+  CHECK(Design{}.changes_to(Design::parse("SEQ1.TABLE.QUEUED_LINES=0\nA.B=1\n")).size() == 1);
+  CHECK(all[0].line == "PULSE3.WIDTH.UNITS=s");
+  CHECK(all[3].line == "PULSE1.DELAY=2");
+}
+
 TEST_CASE("GetState reads ATTR, CONFIG, METADATA, then tables and multi-line metadata") {
   auto d =
       drive(GetState{},

@@ -30,11 +30,11 @@ std::vector<Exchange> read_transcript(const std::string& path) {
   std::string text;
   bool replying = true;
   for (std::size_t n = 1; std::getline(in, text); ++n) {
-    if (text.starts_with(">")) {
+    if (text.starts_with("<")) {
       if (replying) out.push_back({n, {}, {}});
       replying = false;
       out.back().requests += (text.size() > 2 ? text.substr(2) : "") + "\n";
-    } else if (text.starts_with("< ")) {
+    } else if (text.starts_with("> ")) {
       REQUIRE_MESSAGE(!out.empty(), path, ":", n, ": reply before any request");
       out.back().replies.push_back(text.substr(2));
       replying = true;

@@ -77,27 +77,28 @@ TEST_CASE("layout: wire order by class, RAW extras and types") {
         std::vector<std::string>{"PCAP.GATE_DURATION.Value int32", "PCAP.BITS0.Value uint32",
                                  "INENC1.VAL.Min int32", "INENC1.VAL.Max int32",
                                  "COUNTER1.OUT.Value int32", "PCAP.TS_TRIG.Value int64",
-                                 "COUNTER1.OUT.Sum int64", "INENC1.VAL.Mean int64",
+                                 "COUNTER1.OUT.Sum int64",
+                                 // Mean once: it is also StdDev's sum (issue 14 item 3)
                                  "INENC1.VAL.Mean int64", "INENC1.VAL.StdDev int96"});
   CHECK(describe(layout.scaled_header()) ==
         std::vector<std::string>{"PCAP.BITS0.Value uint32", "INENC1.VAL.Min double",
                                  "INENC1.VAL.Max double", "COUNTER1.OUT.Value double",
                                  "PCAP.TS_TRIG.Value double", "COUNTER1.OUT.Sum double",
                                  "INENC1.VAL.Mean double", "INENC1.VAL.StdDev double"});
-  CHECK(layout.raw_sample_bytes() == 4 + 4 + 4 + 4 + 4 + 8 + 8 + 8 + 8 + 12);
+  CHECK(layout.raw_sample_bytes() == 4 + 4 + 4 + 4 + 4 + 8 + 8 + 8 + 12);
   CHECK(layout.scaled_sample_bytes() == 4 + 7 * 8);
   auto raw = layout.raw_header();
   CHECK(raw.processing == panda::Processing::raw);
-  CHECK(raw.sample_bytes == 64);
-  CHECK(raw.fields[9].byte_offset == 52);
+  CHECK(raw.sample_bytes == 56);
+  CHECK(raw.fields[8].byte_offset == 44);
   CHECK(raw.fields[0].scale == 8e-9);
   CHECK(raw.fields[0].units == "s");
   CHECK_FALSE(raw.fields[1].scale);  // bit words announce no scale/offset/units
   CHECK_FALSE(raw.fields[1].offset);
   CHECK(raw.fields[2].scale == 0.5);
   CHECK(raw.fields[2].offset == 0.0);
-  CHECK(raw.fields[8].mode == panda::CaptureMode::mean);
-  CHECK(raw.fields[9].mode == panda::CaptureMode::std_dev);
+  CHECK(raw.fields[7].mode == panda::CaptureMode::mean);
+  CHECK(raw.fields[8].mode == panda::CaptureMode::std_dev);
   CHECK(layout.scaled_header().processing == panda::Processing::scaled);
 }
 
@@ -121,34 +122,32 @@ TEST_CASE("layout: invalid configurations") {
                   std::invalid_argument);
   CHECK_THROWS_AS(CaptureLayout({{"PCAP.TS_TRIG", CapturedField::Kind::timestamp, {"Mean"}}}),
                   std::invalid_argument);
-  // 13 words per field with every capture, plus the gate count: 5 fields are 66 words.
+  // 11 words per field with every capture (Value Diff Min Max 4, Sum 2, the
+  // Mean sum StdDev shares 2, sum of squares 3), plus the gate count: 6 fields are 67 words.
   std::vector<CapturedField> many;
-  for (int i = 1; i <= 5; ++i)
+  for (int i = 1; i <= 6; ++i)
     many.push_back(
         CapturedField::pos_out("INENC" + std::to_string(i) + ".VAL",
                                {"Value", "Diff", "Min", "Max", "Sum", "Mean", "StdDev"}));
   CHECK_THROWS_WITH_AS(CaptureLayout{many}, "Too many captures for PCAP", std::invalid_argument);
-  many.resize(4);  // 53 words
-  CHECK(CaptureLayout{many}.raw_sample_bytes() == 53 * 4);
+  many.resize(4);  // 45 words
+  CHECK(CaptureLayout{many}.raw_sample_bytes() == 45 * 4);
 }
 
 TEST_CASE("layout: scaling worked out by hand") {
   CaptureLayout layout({CapturedField::gate_duration(),
                         CapturedField::pos_out("INENC1.VAL", {"Value", "Mean", "StdDev"}, 0.5, 1)});
-  // RAW: ticks int32, Value int32, Mean int64, Mean int64, StdDev int96 = 36 bytes.
-  REQUIRE(layout.raw_sample_bytes() == 36);
+  // RAW: ticks int32, Value int32, Mean int64 (also StdDev's sum), StdDev int96 = 28 bytes.
+  REQUIRE(layout.raw_sample_bytes() == 28);
   REQUIRE(layout.scaled_sample_bytes() == 32);
   Bytes raw;
-  raw.put(std::int32_t{4}).put(std::int32_t{10}).put(std::int64_t{10}).put(std::int64_t{10});
+  raw.put(std::int32_t{4}).put(std::int32_t{10}).put(std::int64_t{10});
   raw.i96(30, 0);  // x = {1,2,3,4}: sum 10, sum of squares 30
-  raw.put(std::int32_t{4}).put(std::int32_t{-3}).put(std::int64_t{1000}).put(std::int64_t{1000});
+  raw.put(std::int32_t{4}).put(std::int32_t{-3}).put(std::int64_t{1000});
   raw.i96(250000, 0);  // x = 250 four times: no spread
-  raw.put(std::int32_t{0}).put(std::int32_t{0}).put(std::int64_t{0}).put(std::int64_t{0});
+  raw.put(std::int32_t{0}).put(std::int32_t{0}).put(std::int64_t{0});
   raw.i96(0, 0);  // the gate never opened
-  raw.put(std::int32_t{2})
-      .put(std::int32_t{0})
-      .put(std::int64_t{1} << 33)
-      .put(std::int64_t{1} << 33);
+  raw.put(std::int32_t{2}).put(std::int32_t{0}).put(std::int64_t{1} << 33);
   raw.i96(0, 4);             // x = {0, 2^33}: sum of squares 2^66 needs the high word
   raw.put(std::int32_t{7});  // a partial sample: ignored
 
@@ -627,7 +626,7 @@ std::string json(const Stream& s) {
 }
 
 std::filesystem::path dir() {
-  return std::filesystem::path(__FILE__).parent_path().parent_path() / "data" / "panda_streams";
+  return std::filesystem::path(PANDAFLY_SOURCE_DIR) / "tests" / "data" / "panda_streams";
 }
 
 std::string read_file(const std::filesystem::path& p) {

@@ -89,7 +89,10 @@ TEST_CASE("param uint, int, bit, enum and action fields") {
   CHECK(p("INENC1.BITS.MAX?\n") == "OK =63\n");
   CHECK(p("PCOMP1.PULSES.MAX?\n") == "OK =4294967295\n");
   CHECK(p("PCOMP1.START=-2000\nPCOMP1.START?\n") == "OK\nOK =-2000\n");
-  CHECK(p("PCOMP1.START=2147483648\n") == "ERR Number out of range\n");
+  // int wraps to 32 bits as the server does (it reads a 64-bit long).
+  CHECK(p("PCOMP1.START=2147483648\nPCOMP1.START?\n") == "OK\nOK =-2147483648\n");
+  CHECK(p("INENC1.SETP=4294967295\n") == "OK\n");
+  CHECK(p("PCOMP1.START=99999999999999999999\n") == "ERR Number out of range\n");
   CHECK(p("PCOMP1.START=12abc\n") == "ERR Unexpected character after input\n");
   CHECK(p("BITS.A=1\nBITS.A?\n") == "OK\nOK =1\n");
   CHECK(p("BITS.A=2\n") == "ERR Invalid bit value\n");
@@ -121,7 +124,8 @@ TEST_CASE("time fields: units, rounding to ticks, range") {
   CHECK(p("PULSE1.DELAY=2251800\n") == "ERR Time setting out of range\n");
   CHECK(p("PULSE1.DELAY=-1\n") == "ERR Time setting out of range\n");
   CHECK(p("PULSE1.DELAY=1e99\n") == "ERR Time setting out of range\n");
-  CHECK(p("PULSE1.DELAY.UNITS=h\n") == "ERR Invalid enumeration value\n");
+  CHECK(p("PULSE1.DELAY.UNITS=h\n") == "ERR Invalid time units\n");
+  CHECK(p("PULSE1.DELAY.RAW=-1\nPULSE1.DELAY.RAW?\n") == "OK\nOK =4294967295\n");
   CHECK(p("PULSE1.DELAY.RAW=125\nPULSE1.DELAY.UNITS=us\nPULSE1.DELAY?\n") == "OK\nOK\nOK =1\n");
   CHECK(p("PULSE1.DELAY.RAW=281474976710656\n") == "ERR Number out of range\n");
   CHECK(p("CLOCK1.PERIOD.INFO?\nCLOCK1.PERIOD.UNITS?\n") == "OK =param time\nOK =s\n");

@@ -182,6 +182,12 @@ void cmd_table_get(Session& s, const std::string& name, bool raw) {
   const auto deadline = panda::BlockingClient::Clock::now() + s.timeout();
   const auto layout = c.wait(layout_ticket, deadline).value();
   const auto words = c.wait(words_ticket, deadline).value();
+  // A table whose FIELDS list is empty has no named columns to show: print
+  // its raw words (per ROW_WORDS) rather than blank rows.
+  if (!raw && layout.fields().empty()) {
+    fmt::print(stderr, "pandactl: {} lists no FIELDS: printing raw words\n", name);
+    raw = true;
+  }
   if (raw) {
     if (s.json()) return print_json(words);
     for (std::size_t i = 0; i < words.size(); i += layout.row_words()) {
@@ -242,7 +248,7 @@ int cmd_load(Session& s, const std::string& file, bool all, bool dry_run) {
   } catch (const std::invalid_argument& e) {
     throw InputError(fmt::format("{}: {}", file, e.what()));
   }
-  const auto to_send = all ? wanted.commands() : s.run(panda::GetState{}).changes_to(wanted);
+  const auto to_send = (all ? panda::Design{} : s.run(panda::GetState{})).changes_to(wanted);
   if (dry_run) {
     fmt::print("{}", panda::Design(to_send).to_text());
     return 0;
@@ -403,12 +409,14 @@ int main(int argc, char** argv) {
   sub("arm", "arm position capture (*PCAP.ARM=)")->callback([&] {
     action = [&] {
       (void)session.run(panda::Arm{});
+      if (session.json()) print_json({{"command", "arm"}, {"ok", true}});
       return 0;
     };
   });
   sub("disarm", "disarm position capture (*PCAP.DISARM=)")->callback([&] {
     action = [&] {
       (void)session.run(panda::Disarm{});
+      if (session.json()) print_json({{"command", "disarm"}, {"ok", true}});
       return 0;
     };
   });

@@ -8,8 +8,9 @@
 //                           (when known), missed, processing, format
 //   /<column>               one 1-D dataset per ColumnSpec, named by its
 //                           name ("INENC1.VAL.Mean"), in the column's type
-//                           (uint32, int32, int64, float64; int96 as a 96-bit
-//                           integer, see h5/datatype.hpp), chunks of
+//                           (uint32, int32, int64, float64; int96 as the
+//                           compound {lo uint64, hi int32} that h5py reads,
+//                           see h5/datatype.hpp), chunks of
 //                           chunk_rows rows; attributes field, capture, units,
 //                           scale and offset (the last two when the header
 //                           gave them)

@@ -5,13 +5,17 @@
 //   - File types are little endian. pandafly runs on little-endian hosts only
 //     (static_assert in datatype.cpp), so the file type is also the memory
 //     type and writes need no conversion.
-//   - int96 is stored as what it is: an HDF5 integer of size 12 and precision
-//     96, signed, little endian (HDF5 allows integers of any size; h5dump
-//     prints the values). numpy has no 12-byte integer, so h5py cannot give it
-//     a dtype; read such a dataset as raw records with the file's own type:
-//       a = numpy.empty(d.shape, dtype="V12")
-//       d.id.read(h5py.h5s.ALL, h5py.h5s.ALL, a, mtype=d.id.get_type())
-//       v = [int.from_bytes(bytes(x), "little", signed=True) for x in a]
+//   - int96 (a PandA RAW StdDev sum of squares, 12 bytes little endian two's
+//     complement) is stored as an HDF5 compound of 12 bytes, packed:
+//       lo  uint64 at offset 0  (bits 0..63)
+//       hi  int32  at offset 8  (bits 64..95, the sign)
+//     value = hi·2^64 + lo, exactly. The bytes are the int96's own bytes (no
+//     conversion on write); h5py reads it as the structured dtype
+//     [("lo", "<u8"), ("hi", "<i4")], h5dump prints {lo, hi}:
+//       d = f["INENC1.VAL.StdDev"][()]
+//       v = [int(r["hi"]) * 2**64 + int(r["lo"]) for r in d]
+//     (An HDF5 integer of precision 96 is legal but numpy has no such dtype,
+//     so h5py refused it: "'<i12' not understood".)
 //   - Strings in datasets are fixed length (written under SWMR without heap
 //     allocation); string attributes are variable-length UTF-8 (what h5py
 //     writes and reads as `str`) — except the C strings of areaDetector's

@@ -3,8 +3,8 @@
 //
 // A ColumnDecoder is built from the StartData of an acquisition and reused for
 // every frame of it. Two modes:
-//   as_sent — one column per header field, in the wire type (RAW int96 sums of
-//             squares as Int96);
+//   as_sent — one column per header field, named NAME.CAPTURE as the header
+//             says, in the wire type (RAW int96 sums of squares as Int96);
 //   scaled  — what a user wants in a file, the same values whether the
 //             stream was SCALED (the server scaled) or RAW (scaled here, as
 //             pandablocks-client does; a RAW stream also carries the gate
@@ -14,8 +14,13 @@
 //             raw·scale + offset as float64; Mean = sum·scale/ticks + offset
 //             and StdDev = scale·√((Σx² − (Σx)²/N)/N) with N the RAW gate
 //             tick count (PCAP.GATE_DURATION, else PCAP.SAMPLES) — NaN when
-//             N = 0; the extra Mean sum RAW sends before each StdDev is used
-//             and not output.
+//             N = 0.
+// Mean and StdDev (reference §3.3): each StdDev field comes right after one
+// Mean field of the same name — in RAW always (the sum StdDev needs), in
+// SCALED only when Mean was captured. That Mean is a Mean column like any
+// other (in RAW it is there for `StdDev` alone too, and kept, as
+// pandablocks-client keeps it), so every captured quantity is one column. A
+// header naming a column twice is refused.
 // Pure computation: no I/O; one owner per decoder and per block.
 //
 // Example:
@@ -134,8 +139,8 @@ class ColumnDecoder {
   enum class Mode { as_sent, scaled };
 
   /// Plans the columns for `start`. Fails (DataErrc::bad_header, message
-  /// saying why) when scaling RAW Mean/StdDev without a gate-count field, or a
-  /// StdDev without its sum.
+  /// saying why) when scaling RAW Mean/StdDev without a gate-count field, a
+  /// RAW StdDev not right after its int64 Mean, or a column named twice.
   [[nodiscard]] static std::variant<ColumnDecoder, DataError> make(const StartData& start,
                                                                    Mode mode);
 

@@ -36,7 +36,13 @@ class Design {
 
   /// The commands of `wanted` that would change this design: those whose
   /// target is not here or holds something else (tables compared by their
-  /// words, not their line breaks). In `wanted`'s order.
+  /// words, not their line breaks), plus `X=v` whenever `X.UNITS` is among
+  /// them (changing a time field's UNITS rescales its value on the PandA, so
+  /// an equal text no longer means an equal duration). Every `*.UNITS`
+  /// command comes first, so each value is read in its saved units; the rest
+  /// keep `wanted`'s order. A table's `X.QUEUED_LINES=` (read-only status
+  /// that `*CHANGES.ATTR` reports, so saved designs hold it) is never among
+  /// them. `Design{}.changes_to(d)` is all of `d` in that restore order.
   [[nodiscard]] std::vector<Request> changes_to(const Design& wanted) const;
 
   /// What a command writes to: the text before its first `=` or `<`.

@@ -9,6 +9,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "asio_resolve.hpp"
+
 namespace pandafly::panda {
 namespace {
 
@@ -34,12 +36,11 @@ asio::awaitable<void> AsioClient::connect(std::string host, std::uint16_t port,
   asio::steady_timer timer(state->executor, timeout);
   timer.async_wait([state, attempt](boost::system::error_code ec) {
     if (ec || state->attempts != attempt) return;  // the attempt finished first
-    state->resolver.cancel();
     state->socket.close(ec);
   });
   boost::system::error_code ec;
-  const auto endpoints = co_await state->resolver.async_resolve(
-      host, std::to_string(port), asio::redirect_error(asio::use_awaitable, ec));
+  const auto endpoints =
+      co_await detail::resolve_by(state->executor, host, std::to_string(port), timer.expiry(), ec);
   if (!ec) {
     co_await asio::async_connect(state->socket, endpoints,
                                  asio::redirect_error(asio::use_awaitable, ec));

@@ -9,6 +9,8 @@
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>
 
+#include "asio_resolve.hpp"
+
 namespace pandafly::panda {
 namespace {
 namespace asio = boost::asio;
@@ -33,17 +35,15 @@ asio::awaitable<void> AsioDataClient::connect(std::string host, std::uint16_t po
   conn_ = DataConnection{options_};
   peer_ = host + ":" + std::to_string(port);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  tcp::resolver resolver(executor_);
   asio::steady_timer timer(executor_, timeout);
   const auto attempt = ++reads_;
-  timer.async_wait([this, &resolver, attempt](boost::system::error_code ec) {
+  timer.async_wait([this, attempt](boost::system::error_code ec) {
     if (ec || reads_ != attempt) return;
-    resolver.cancel();
     close();
   });
   boost::system::error_code ec;
-  const auto endpoints = co_await resolver.async_resolve(
-      host, std::to_string(port), asio::redirect_error(asio::use_awaitable, ec));
+  const auto endpoints =
+      co_await detail::resolve_by(executor_, host, std::to_string(port), deadline, ec);
   if (!ec)
     co_await asio::async_connect(socket_, endpoints, asio::redirect_error(asio::use_awaitable, ec));
   const std::string line = conn_.connect_line();

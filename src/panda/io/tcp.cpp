@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <system_error>
+#include <thread>
 
 #include <netdb.h>
 #include <netinet/tcp.h>
@@ -47,6 +50,55 @@ class ResolveCategory final : public std::error_category {
 };
 const ResolveCategory resolve_category;
 
+using AddrInfo = std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)>;
+
+/// One getaddrinfo() call on its own thread, shared with the caller that
+/// waits for it: a caller that gives up marks it abandoned and the thread
+/// frees the result when the lookup finally returns.
+struct Lookup {
+  std::mutex mutex;
+  std::condition_variable done_cv;
+  bool done = false;
+  bool abandoned = false;
+  int rc = 0;
+  addrinfo* found = nullptr;
+};
+
+/// getaddrinfo() has no timeout of its own (a DNS server that never answers
+/// holds it for the resolver's timeout × attempts, 10 s by default), so it
+/// runs on a detached thread and the caller waits only until `deadline`.
+AddrInfo resolve(const std::string& host, const std::string& service, Clock::time_point deadline,
+                 const std::string& peer) {
+  auto lookup = std::make_shared<Lookup>();
+  std::thread([lookup, host, service] {
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found);
+    const std::scoped_lock lock(lookup->mutex);
+    if (lookup->abandoned) {
+      if (rc == 0) ::freeaddrinfo(found);
+      return;
+    }
+    lookup->rc = rc;
+    lookup->found = found;
+    lookup->done = true;
+    lookup->done_cv.notify_one();
+  }).detach();
+  std::unique_lock lock(lookup->mutex);
+  if (!lookup->done_cv.wait_until(lock, deadline, [&] { return lookup->done; })) {
+    lookup->abandoned = true;
+    throw std::system_error(
+        std::make_error_code(std::errc::timed_out),
+        "cannot connect to " + peer + ": the name lookup did not finish in time");
+  }
+  if (lookup->rc != 0) {
+    throw std::system_error(std::error_code(lookup->rc, resolve_category),
+                            "cannot resolve " + peer);
+  }
+  return {lookup->found, &::freeaddrinfo};
+}
+
 }  // namespace
 
 int millis_left(Clock::time_point deadline) {
@@ -57,14 +109,8 @@ int millis_left(Clock::time_point deadline) {
 int connect(const std::string& host, std::uint16_t port, Clock::time_point deadline,
             bool no_delay) {
   const std::string peer = host + ":" + std::to_string(port);
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  const std::string service = std::to_string(port);
-  if (const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0) {
-    throw std::system_error(std::error_code(rc, resolve_category), "cannot resolve " + peer);
-  }
-  const std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> owner(found, &::freeaddrinfo);
+  const AddrInfo owner = resolve(host, std::to_string(port), deadline, peer);
+  const addrinfo* found = owner.get();
   std::error_code ec = std::make_error_code(std::errc::address_not_available);
   int fd = -1;
   for (const addrinfo* ai = found; ai != nullptr && fd < 0; ai = ai->ai_next) {

@@ -12,8 +12,10 @@ using Clock = std::chrono::steady_clock;
 [[nodiscard]] int millis_left(Clock::time_point deadline);
 
 /// Resolves `host` and connects a non-blocking socket (TCP_NODELAY when
-/// `no_delay`) by `deadline`. Returns the fd; throws std::system_error naming
-/// host:port (resolve failure, refused, timed out).
+/// `no_delay`) by `deadline` — the deadline covers the name lookup too (it
+/// runs on a detached thread that outlives a lookup given up on). Returns
+/// the fd; throws std::system_error naming host:port (resolve failure,
+/// refused, timed out).
 [[nodiscard]] int connect(const std::string& host, std::uint16_t port, Clock::time_point deadline,
                           bool no_delay);
 

@@ -61,8 +61,9 @@ class AsioClient {
   AsioClient& operator=(const AsioClient&) = delete;
   ~AsioClient() { close(); }
 
-  /// Resolves and connects within `timeout` (an open connection is closed
-  /// first), then starts the reader. Throws std::system_error naming host:port.
+  /// Resolves and connects within `timeout` — the name lookup included, even
+  /// one that hangs (an open connection is closed first), then starts the
+  /// reader. Throws std::system_error naming host:port.
   [[nodiscard]] boost::asio::awaitable<void> connect(std::string host, std::uint16_t port,
                                                      std::chrono::milliseconds timeout);
   /// Closes the socket; waiting calls fail with connection_lost.
@@ -99,8 +100,7 @@ class AsioClient {
   /// The connection, shared by the client and its coroutines (which hold it
   /// alive), so that the client may go while calls are parked.
   struct State : std::enable_shared_from_this<State> {
-    explicit State(const boost::asio::any_io_executor& ex)
-        : executor(ex), socket(ex), resolver(ex) {}
+    explicit State(const boost::asio::any_io_executor& ex) : executor(ex), socket(ex) {}
 
     /// Takes the output the last send() produced and starts the writer;
     /// returns its first request line. Not connected: fails that command.
@@ -118,7 +118,6 @@ class AsioClient {
 
     boost::asio::any_io_executor executor;
     boost::asio::ip::tcp::socket socket;
-    boost::asio::ip::tcp::resolver resolver;
     ControlConnection conn;
     std::unordered_map<CommandId, boost::asio::steady_timer*> parked;  // waiting calls
     std::string pending;           // bytes taken from conn, not yet written

@@ -44,8 +44,8 @@ class BlockingClient {
   BlockingClient& operator=(const BlockingClient&) = delete;
   ~BlockingClient() { close(); }
 
-  /// Resolves `host`, connects within `timeout` (a connection that was open is
-  /// closed first). Throws std::system_error naming host:port on failure
+  /// Resolves `host` and connects, both within `timeout` (a connection that
+  /// was open is closed first). Throws std::system_error naming host:port on failure
   /// (refused, timed out, unknown host).
   void connect(std::string host, std::uint16_t port, std::chrono::milliseconds timeout);
   /// connect() again to the last host and port.
