@@ -40,6 +40,10 @@ printf '[metadata]\nproposal_id = "P"\n' > "$T/bad.toml"
 [ $? -eq 2 ] && grep -q -- '--compression zip' "$T/err" || fail "bad --compression: $(cat "$T/err")"
 [ ! -e "$T/x.h5" ] || fail "a refused record created its file"
 
+# The camera runs --lossless: on a loaded machine (another build on the two
+# cores) a free-running simulator would drop frames the test then waits for;
+# with back-pressure every frame arrives, later.
+
 # ------------------------------------------------------------ a whole scan, PUSH → PULL
 cat > "$T/scan.toml" <<'EOF'
 [metadata]
@@ -64,7 +68,7 @@ port=$(free_port)
 rec=$!
 pids+=($rec)
 sleep 0.5
-"$SIM" camera --server-host "tcp://127.0.0.1:$port" --size 129x129 --pixel-mm 0.05 --rate 200 \
+"$SIM" camera --lossless --server-host "tcp://127.0.0.1:$port" --size 129x129 --pixel-mm 0.05 --rate 200 \
   --speed 201 --frames 180 --darks 3 --flats 3 --seed 7 --truth-slice "$T/truth.f32" > "$T/camera.out" ||
   fail "camera: $(cat "$T/camera.out")"
 wait $rec
@@ -142,7 +146,7 @@ port=$(free_port)
   > "$T/exp.json" 2>&1 &
 rec=$!
 pids+=($rec)
-"$SIM" camera --server-host "tcp://127.0.0.1:$port" --size 32x4 --rate 50 --speed 50 --frames 20 \
+"$SIM" camera --lossless --server-host "tcp://127.0.0.1:$port" --size 32x4 --rate 50 --speed 50 --frames 20 \
   --darks 2 --flats 2 --no-noise > /dev/null || fail "camera (expect)"
 wait $rec
 rc=$?
@@ -154,7 +158,7 @@ port=$(free_port)
   --timeout 5 --json --quiet > "$T/over.json" 2>&1 &
 rec=$!
 pids+=($rec)
-"$SIM" camera --server-host "tcp://127.0.0.1:$port" --size 32x4 --rate 50 --speed 50 --frames 24 \
+"$SIM" camera --lossless --server-host "tcp://127.0.0.1:$port" --size 32x4 --rate 50 --speed 50 --frames 24 \
   --darks 0 --flats 0 --no-noise > /dev/null || fail "camera (over)"
 wait $rec
 rc=$?
@@ -169,7 +173,7 @@ port=$(free_port)
 "$DX" record "$T/int.h5" --zmq "tcp://127.0.0.1:$port" --json --quiet > "$T/int.json" 2>&1 &
 rec=$!
 pids+=($rec)
-"$SIM" camera --server-host "tcp://127.0.0.1:$port" --size 64x8 --rate 100 --no-noise > /dev/null &
+"$SIM" camera --lossless --server-host "tcp://127.0.0.1:$port" --size 64x8 --rate 100 --no-noise > /dev/null &
 cam=$!
 pids+=($cam)
 sleep 1.5
@@ -194,7 +198,7 @@ port=$(free_port)
 rec=$!
 pids+=($rec)
 sleep 0.3
-"$SIM" camera --server-host "tcp://*:$port" --size 32x4 --rate 50 --frames 30 --no-noise > /dev/null
+"$SIM" camera --lossless --server-host "tcp://*:$port" --size 32x4 --rate 50 --frames 30 --no-noise > /dev/null
 wait $rec
 rc=$?
 # A SUB misses what a PUB sent before the subscription took (slow joiner):
