@@ -24,7 +24,8 @@ FrameRecord FrameRecord::view(const capture::Frame& frame, std::shared_ptr<const
   r.attributes = frame.header.attributes;
   r.shape = frame.header.shape;
   r.type = frame.header.type;
-  r.attribute_error = frame.header.attribute_warning;
+  // The whole list lost (not one odd attribute skipped, which leaves the others readable).
+  if (frame.header.attributes.empty()) r.attribute_error = frame.header.attribute_warning;
   return r;
 }
 

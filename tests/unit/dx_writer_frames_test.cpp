@@ -106,6 +106,24 @@ TEST_CASE("dx writer: a raw punctuation byte in ndattr no longer mis-routes a da
   CHECK(rows_of(file, test::data) == 0);
 }
 
+TEST_CASE("dx writer: FrameRecord::view marks a frame whose ndattr was lost, not one skip") {
+  const auto decode = [](const std::string& ndattr) {
+    static std::vector<std::byte> pixel(1);
+    const std::string h =
+        R"({"htype":"array-1.0", "type":"uint8", "shape":[1,1], "frame":1, "timeStamp":1.5, )"
+        R"("encoding":"", "ndattr":)" +
+        ndattr + "}";
+    auto r = capture::decode_adzmq(std::as_bytes(std::span{h}), pixel);
+    REQUIRE(std::holds_alternative<capture::Frame>(r));
+    return dx::FrameRecord::view(std::get<capture::Frame>(r), nullptr);
+  };
+  CHECK_FALSE(decode(R"({"a":1,"b":,,,"c":2})").attribute_error.empty());  // nothing reads
+  CHECK_FALSE(decode("7").attribute_error.empty());                        // not an object
+  const auto one_skipped = decode(R"({"Loc":"/exchange/data","arr":[1,2]})");
+  CHECK(one_skipped.attribute_error.empty());  // the routing attribute is still there
+  CHECK(one_skipped.attributes.size() == 1);
+}
+
 TEST_CASE("dx writer: a frame with unreadable NDAttributes is lost, never a projection") {
   TempDir dir("dx_frames_attrs");
   Plan plan;

@@ -193,9 +193,10 @@ struct FrameRecord {
   /// reinterpreted. Empty/nullopt: only the byte count is checked.
   std::vector<std::size_t> shape;
   std::optional<capture::DataType> type;
-  /// Non-empty when the frame's NDAttributes could not be read
-  /// (capture::FrameHeader::attribute_warning): its routing and angle are
-  /// unknown, so it is lost, never stored as a projection.
+  /// Non-empty when the frame's NDAttributes could not be read (view() sets
+  /// it to capture::FrameHeader::attribute_warning when no attribute came
+  /// through): its routing and angle are unknown, so it is lost, never
+  /// stored as a projection.
   std::string attribute_error;
 
   /// Views a decoded ADZMQ frame (header fields and attributes copied, pixels not).
