@@ -77,6 +77,7 @@ camera::PublisherOptions publisher_options(const CameraArgs& a, const FrameForma
   o.header = a.legacy_header ? camera::HeaderStyle::legacy : camera::HeaderStyle::current;
   o.source = {.pixel_mm = a.pixel_mm, .noise = a.noise, .seed = a.seed};
   o.format = format;
+  o.lossless = a.lossless;
   return o;
 }
 
@@ -155,6 +156,10 @@ CLI::App* add_camera_command(CLI::App& app, CameraArgs& args) {
   cmd->add_flag("--noise,!--no-noise", args.noise,
                 "Poisson photon and Gaussian read noise (default on; seeded, reproducible)");
   cmd->add_option("--seed", args.seed, "noise seed")->capture_default_str();
+  cmd->add_flag("--lossless", args.lossless,
+                "for tests on a loaded machine: wait instead of dropping (a trigger waits for "
+                "queue room, a PUSH send for its peer), so every frame arrives; the frame "
+                "timeline slips");
   cmd->add_flag("--legacy-header", args.legacy_header,
                 "ADZMQ < 1.4 header: htype [\"array-1.0\"], shape fastest first");
   cmd->add_option("--pixel-mm", args.pixel_mm,

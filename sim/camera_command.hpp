@@ -22,6 +22,7 @@ struct CameraArgs {
   bool noise = true;
   std::uint64_t seed = 0;
   bool legacy_header = false;
+  bool lossless = false;  ///< back-pressure instead of drops (tests)
   double pixel_mm = 0.0065;
   std::string truth_slice;  // write the phantom's mu at the middle row here (raw float32)
 };

@@ -1,5 +1,6 @@
 #include "sim/camera/publisher.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -41,6 +42,7 @@ struct Publisher::Impl {
   mutable std::mutex mutex;  // jobs, busy, closed, stats
   std::condition_variable job_ready;
   std::condition_variable idle;
+  std::condition_variable room;  // lossless submit() waits on it
   std::deque<FrameJob> jobs;
   bool busy = false;
   bool closed = false;
@@ -63,7 +65,11 @@ void Publisher::Impl::open_socket() {
   const bool pub = config.pattern == SocketPattern::pub;
   try {
     socket = zmq::socket_t(context, pub ? zmq::socket_type::pub : zmq::socket_type::push);
-    socket.set(zmq::sockopt::linger, static_cast<int>(options.linger.count()));
+    const auto linger = options.lossless
+                            ? std::max(options.linger, std::chrono::milliseconds(30000))
+                            : options.linger;
+    socket.set(zmq::sockopt::linger, static_cast<int>(linger.count()));
+    if (options.lossless) socket.set(zmq::sockopt::sndtimeo, 200);  // retried until stop()
     if (options.send_hwm > 0) socket.set(zmq::sockopt::sndhwm, options.send_hwm);
     if (config.bind)
       socket.bind(config.address);
@@ -96,6 +102,7 @@ std::optional<FrameJob> Publisher::Impl::next_job() {
   if (closed) return std::nullopt;
   FrameJob job = std::move(jobs.front());
   jobs.pop_front();
+  room.notify_all();
   busy = true;
   return job;
 }
@@ -159,9 +166,17 @@ bool Publisher::Impl::send(const FrameJob& job, std::uint64_t id, BufferPool::Bu
                            .attributes = frame_attributes(job.kind, job.angle_deg)};
   encode_adzmq_header(header, options.header, header_text);
   zmq::message_t head(header_text.data(), header_text.size());
+  // lossless: blocking sends with a 200 ms timeout, retried until stop().
+  const auto flags = options.lossless ? zmq::send_flags::none : zmq::send_flags::dontwait;
+  const auto send_part = [&](zmq::message_t& m, zmq::send_flags more) {
+    for (;;) {
+      if (socket.send(m, more | flags)) return true;
+      if (!options.lossless || stop_requested.load(std::memory_order_relaxed)) return false;
+    }
+  };
   bool queued = false;
   try {
-    queued = socket.send(head, zmq::send_flags::sndmore | zmq::send_flags::dontwait).has_value();
+    queued = send_part(head, zmq::send_flags::sndmore);
   } catch (...) {
     pool.release(buffer);
     throw;
@@ -173,7 +188,7 @@ bool Publisher::Impl::send(const FrameJob& job, std::uint64_t id, BufferPool::Bu
   // From here the message owns the buffer: libzmq calls release_fn when it
   // is done with it, sent or not.
   zmq::message_t data(buffer->bytes.data(), buffer->bytes.size(), &BufferPool::release_fn, buffer);
-  return socket.send(data, zmq::send_flags::dontwait).has_value();
+  return send_part(data, zmq::send_flags::none);
 }
 
 // ------------------------------------------------------------------ Publisher
@@ -187,7 +202,11 @@ Publisher::~Publisher() {
 }
 
 bool Publisher::submit(FrameJob job) {
-  std::scoped_lock lock(impl_->mutex);
+  std::unique_lock lock(impl_->mutex);
+  if (impl_->options.lossless) {
+    impl_->room.wait(
+        lock, [&] { return impl_->closed || impl_->jobs.size() < impl_->options.queue_capacity; });
+  }
   if (impl_->closed || impl_->jobs.size() >= impl_->options.queue_capacity) {
     ++impl_->stats.overruns;
     return false;
@@ -214,6 +233,7 @@ void Publisher::stop() {
   impl_->stop_requested = true;
   impl_->job_ready.notify_all();
   impl_->idle.notify_all();
+  impl_->room.notify_all();
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 

@@ -15,7 +15,8 @@
 //   Frame numbers: FrameJob::unique_id, else 1, 2, ... (after the last sent
 //   or dropped number). Time stamp: FrameJob::timestamp (EPICS epoch).
 //   Threads: submit() never blocks (a CA or TTLOUT callback may call it): it
-//   queues the job description, or counts an `overrun` when the queue is full.
+//   queues the job description, or counts an `overrun` when the queue is full
+//   — except with `lossless`, where it waits for room (tests only).
 //   The publisher thread renders and sends, so rendering (~25 ms for a
 //   2048 × 1536 projection) never holds up the caller. submit(), stats(),
 //   wait_idle() and stop() may be called from any thread.
@@ -64,6 +65,12 @@ struct PublisherOptions {
   bool wait_for_buffer = true;             ///< false: drop (no_buffer) instead of waiting
   int send_hwm = 0;                        ///< ZMQ_SNDHWM; 0 keeps libzmq's 1000
   std::chrono::milliseconds linger{1000};  ///< ZMQ_LINGER at shutdown
+  /// For tests on a loaded machine: back-pressure instead of loss. submit()
+  /// waits for room in the queue, sends block (a PUSH waits for its peer; a
+  /// PUB still drops at its HWM, as libzmq does) and the socket lingers at
+  /// least 30 s for queued messages. No frame is dropped; the trigger
+  /// timeline slips instead, which a real camera's would not.
+  bool lossless = false;
 };
 
 struct PublisherStats {

@@ -19,6 +19,7 @@ namespace {
 using detail::bare_mark;
 using detail::char_mark;
 using detail::plugin_text_to_json;
+using detail::utf8_repaired;
 using Json = nlohmann::ordered_json;  // keeps ndattr in the order sent
 
 // ------------------------------------------------------------------ category
@@ -71,26 +72,60 @@ constexpr std::string_view htype_name = "array-1.0";
 struct Parsed {
   Json json;
   std::string attribute_warning;
+  /// Set when ndattr was read by the plugin's grammar rather than as JSON.
+  std::optional<std::vector<detail::RawAttribute>> raw_attributes;
 };
 
-/// Parses the header: as JSON, else as plugin text, else as plugin text with
-/// ndattr dropped. Returns the parser's complaint when all three fail.
+/// The ndattr object's inside when `text` ends with `"ndattr":{…}}` as the
+/// plugin composes it (ndattr is its last key), and where "ndattr" starts.
+std::optional<std::pair<std::size_t, std::string_view>> ndattr_body(std::string_view text) {
+  // The keys before ndattr hold no free text (encoding is a codec name), so
+  // its first occurrence is the key itself.
+  const auto at = text.find("\"ndattr\"");
+  if (at == std::string_view::npos) return std::nullopt;
+  std::string_view rest = text.substr(at + 8);
+  const auto trim_front = [&] {
+    while (!rest.empty() && (rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\n'))
+      rest.remove_prefix(1);
+  };
+  trim_front();
+  if (rest.empty() || rest[0] != ':') return std::nullopt;
+  rest.remove_prefix(1);
+  trim_front();
+  while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\n' || rest.back() == '\r'))
+    rest.remove_suffix(1);
+  if (rest.size() < 3 || rest.front() != '{' || !rest.ends_with("}}")) return std::nullopt;
+  return std::pair{at, rest.substr(1, rest.size() - 3)};
+}
+
+/// Parses the header: as JSON; else the fixed keys as plugin text and ndattr
+/// by the plugin's grammar (adzmq_text.hpp); else all as plugin text; else
+/// as plugin text with ndattr dropped. Returns the parser's complaint when
+/// nothing reads.
 std::variant<Parsed, std::string> parse_header(std::string_view text) {
   Json strict = Json::parse(text, nullptr, false);
-  if (!strict.is_discarded()) return Parsed{std::move(strict), {}};
+  if (!strict.is_discarded()) return Parsed{std::move(strict), {}, {}};
+  const auto without_ndattr = [&](std::size_t at) {
+    return Json::parse(plugin_text_to_json(text.substr(0, at)) + "\"ndattr\":{}}", nullptr, false);
+  };
+  if (const auto body = ndattr_body(text)) {
+    if (auto raw = detail::split_plugin_ndattr(body->second)) {
+      Json fixed = without_ndattr(body->first);
+      if (!fixed.is_discarded()) return Parsed{std::move(fixed), {}, std::move(raw)};
+    }
+  }
   std::string why;
   try {
-    return Parsed{Json::parse(plugin_text_to_json(text)), {}};
+    return Parsed{Json::parse(plugin_text_to_json(text)), {}, {}};
   } catch (const Json::exception& e) {  // parse_error, or out_of_range for 1e999
     why = e.what();
   }
   const auto at = text.find("\"ndattr\"");
   if (at == std::string_view::npos) return why;
-  Json without =
-      Json::parse(plugin_text_to_json(text.substr(0, at)) + "\"ndattr\":{}}", nullptr, false);
+  Json without = without_ndattr(at);
   if (without.is_discarded()) return why;
-  return Parsed{std::move(without),
-                fmt::format("ndattr does not parse, attributes dropped ({})", why)};
+  return Parsed{
+      std::move(without), fmt::format("ndattr does not parse, attributes dropped ({})", why), {}};
 }
 
 // ------------------------------------------------------------------ fields
@@ -178,6 +213,36 @@ bool attribute_value(const Json& j, NDAttribute& a) {
     return false;
   }
   return true;
+}
+
+/// A value read by the plugin's grammar (split_plugin_ndattr).
+NDAttribute attribute_of(detail::RawAttribute&& raw) {
+  NDAttribute a;
+  a.name = utf8_repaired(raw.name);
+  using K = detail::RawAttribute::Kind;
+  switch (raw.kind) {
+    case K::text:
+      a.value = utf8_repaired(raw.value);
+      break;
+    case K::byte:
+      a.value = std::int64_t{static_cast<unsigned char>(raw.value[0])};
+      a.sloppy = true;
+      break;
+    case K::token: {
+      const Json j = Json::parse(raw.value, nullptr, false);
+      if (!j.is_discarded() && (j.is_number() || j.is_boolean())) {
+        (void)attribute_value(j, a);
+      } else if (const auto d = non_finite(raw.value)) {
+        a.value = *d;
+        a.sloppy = true;
+      } else {
+        a.value = raw.value;  // a bare word
+        a.sloppy = true;
+      }
+      break;
+    }
+  }
+  return a;
 }
 
 void read_attributes(const Json& ndattr, FrameHeader& h) {
@@ -351,8 +416,13 @@ std::variant<FrameHeader, FrameError> decode_adzmq_header(std::span<const std::b
     return FrameError{AdzmqErrc::bad_json, std::nullopt, fmt::format("header: not JSON: {}", *why)};
   auto& p = std::get<Parsed>(parsed);
   auto header = HeaderReader{p.json}.read();
-  if (auto* h = std::get_if<FrameHeader>(&header); h != nullptr && !p.attribute_warning.empty())
-    h->attribute_warning = std::move(p.attribute_warning);
+  if (auto* h = std::get_if<FrameHeader>(&header)) {
+    if (!p.attribute_warning.empty()) h->attribute_warning = std::move(p.attribute_warning);
+    if (p.raw_attributes) {
+      h->attributes.clear();
+      for (auto& raw : *p.raw_attributes) h->attributes.push_back(attribute_of(std::move(raw)));
+    }
+  }
   return header;
 }
 

@@ -1,6 +1,7 @@
 #include "adzmq_text.hpp"
 
 #include <cstddef>
+#include <cstdint>
 
 #include <fmt/format.h>
 
@@ -115,6 +116,112 @@ std::string plugin_text_to_json(std::string_view in) {
       while (j < in.size() && in[j] != '"' && !is_structural(in[j]) && !is_space(in[j])) ++j;
       append_bare(in.substr(i, j - i), out);
       i = j;
+    }
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ ndattr
+
+namespace {
+
+bool is_token_char(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '+' ||
+         c == '-' || c == '.';
+}
+
+/// The readings of an ndattr body, computed right to left so that every
+/// question about a position depends only on later positions: O(n).
+class NdattrReadings {
+ public:
+  explicit NdattrReadings(std::string_view s)
+      : s_(s), n_(s.size()), ok_(n_ + 2, 0), next_quote_(n_ + 2, npos), next_close_(n_ + 2, npos) {
+    for (std::size_t i = n_; i-- > 0;) {
+      ok_[i] = s_[i] == '"' && entry_at(i).has_value();
+      next_quote_[i] = s_[i] == '"' ? i : next_quote_[i + 1];
+      next_close_[i] = is_close(i) ? i : next_close_[i + 1];
+    }
+  }
+
+  /// The entries from the start, or nullopt when no reading fits.
+  std::optional<std::vector<RawAttribute>> read() const {
+    std::vector<RawAttribute> out;
+    if (n_ == 0) return out;
+    if (!ok_[0]) return std::nullopt;
+    for (std::size_t p = 0;;) {
+      auto e = *entry_at(p);
+      out.push_back(std::move(e.attribute));
+      if (e.end == n_) return out;
+      p = e.end + 1;
+    }
+  }
+
+ private:
+  static constexpr std::size_t npos = std::string_view::npos;
+  struct Entry {
+    RawAttribute attribute;
+    std::size_t end;  // index after the value: n_, or a ',' followed by a good entry
+  };
+
+  /// A value ending at `e` can be followed: the end, or `,` and a good entry.
+  bool follows(std::size_t e) const { return e == n_ || (s_[e] == ',' && ok_[e + 1] != 0); }
+  /// s_[j] is a quote that can close a string value.
+  bool is_close(std::size_t j) const { return s_[j] == '"' && follows(j + 1); }
+
+  /// The preferred reading of the entry opening at s_[p] (a quote).
+  std::optional<Entry> entry_at(std::size_t p) const {
+    const std::size_t q = next_quote_[p + 1];
+    if (q == npos || q + 2 > n_ || s_[q + 1] != ':') return std::nullopt;
+    const std::size_t v = q + 2;
+    if (v >= n_) return std::nullopt;
+    std::string name{s_.substr(p + 1, q - p - 1)};
+    using K = RawAttribute::Kind;
+    const auto make = [&](K kind, std::size_t from, std::size_t to, std::size_t end) {
+      return Entry{{std::move(name), kind, std::string{s_.substr(from, to - from)}}, end};
+    };
+    if (s_[v] != '"' && is_token_char(s_[v])) {  // a number or bare word of 2+ characters
+      std::size_t k = v;
+      while (k < n_ && is_token_char(s_[k])) ++k;
+      if (k - v >= 2 && follows(k)) return make(K::token, v, k, k);
+    }
+    if (follows(v + 1)) {  // one byte: a digit is a number, anything else a raw int8/uint8
+      return make(s_[v] >= '0' && s_[v] <= '9' ? K::token : K::byte, v, v + 1, v + 1);
+    }
+    if (s_[v] == '"') {  // the shortest string after which the rest reads
+      const std::size_t j = next_close_[v + 1];
+      if (j != npos) return make(K::text, v + 1, j, j + 1);
+    }
+    return std::nullopt;
+  }
+
+  std::string_view s_;
+  std::size_t n_;
+  std::vector<std::uint8_t> ok_;  // an entry opening here reads to the end
+  std::vector<std::size_t> next_quote_;
+  std::vector<std::size_t> next_close_;
+};
+
+}  // namespace
+
+std::optional<std::vector<RawAttribute>> split_plugin_ndattr(std::string_view body) {
+  if (body.size() > (std::size_t{256} << 10)) return std::nullopt;
+  return NdattrReadings(body).read();
+}
+
+std::string utf8_repaired(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (b < 0x80) {
+      out += s[i++];
+    } else if (const auto n = utf8_length(s, i); n > 0) {
+      out.append(s.substr(i, n));
+      i += n;
+    } else {  // Latin-1: U+0080..U+00FF in two bytes
+      out += static_cast<char>(0xC0 | (b >> 6));
+      out += static_cast<char>(0x80 | (b & 0x3F));
+      ++i;
     }
   }
   return out;

@@ -1,7 +1,10 @@
 #include "pandafly/capture/zmq_receiver.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <map>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -106,7 +109,7 @@ struct ZmqReceiver::Impl {
   void run() noexcept;
   void receive_one();
   void handle(std::vector<zmq::message_t>&& parts);
-  void note_frame(std::uint64_t f);  // under stats_mutex
+  bool note_frame(std::uint64_t f, std::optional<double> timestamp);  // under stats_mutex
 
   ZmqReceiverOptions options;
   ReceiverSocket config;
@@ -117,6 +120,12 @@ struct ZmqReceiver::Impl {
   std::atomic<bool> stop_requested{false};
   mutable std::mutex stats_mutex;
   ZmqReceiverStats stats;
+  // Frame-number bookkeeping (under stats_mutex): the numbers of the current
+  // acquisition still missing, and the recent ones received with their time
+  // stamps; both bounded to `window` entries.
+  static constexpr std::size_t window = 4096;
+  std::set<std::uint64_t> gaps;
+  std::map<std::uint64_t, double> recent;
   std::mutex stop_mutex;  // serialises stop() callers
   std::thread thread;
 };
@@ -144,17 +153,21 @@ ZmqReceiver::Impl::Impl(std::string_view server_host, ZmqReceiverOptions opts)
 }
 
 void ZmqReceiver::Impl::run() noexcept {
+  const auto ended = [&](const char* what) {
+    std::scoped_lock lock(stats_mutex);
+    stats.failure = fmt::format("receive thread ended: {}", what);
+    stats.last_error = stats.failure;
+  };
   while (!stop_requested.load(std::memory_order_relaxed)) {
     try {
+      if (options.fault_injection) options.fault_injection();
       receive_one();
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;
-      std::scoped_lock lock(stats_mutex);
-      stats.last_error = fmt::format("receive thread ended: {}", e.what());
+      ended(e.what());
       break;
     } catch (const std::exception& e) {  // bad_alloc: end rather than terminate
-      std::scoped_lock lock(stats_mutex);
-      stats.last_error = fmt::format("receive thread ended: {}", e.what());
+      ended(e.what());
       break;
     }
   }
@@ -196,12 +209,12 @@ void ZmqReceiver::Impl::handle(std::vector<zmq::message_t>&& parts) {
   if (auto* e = std::get_if<FrameError>(&decoded)) {
     ++stats.bad;
     stats.last_error = e->message;
-    if (e->frame) note_frame(*e->frame);
+    if (e->frame) (void)note_frame(*e->frame, std::nullopt);
     return;
   }
   owned->frame = std::move(std::get<Frame>(decoded));
   ++stats.received;
-  note_frame(owned->frame.header.frame);
+  if (!note_frame(owned->frame.header.frame, owned->frame.header.timestamp)) return;  // duplicate
   // Single producer: only this thread pushes, so a queue with room now still
   // has room at push() — push never blocks here.
   if (queue.size() >= queue.capacity()) {
@@ -211,16 +224,45 @@ void ZmqReceiver::Impl::handle(std::vector<zmq::message_t>&& parts) {
   (void)queue.push(ReceivedFrame(std::move(owned)));
 }
 
-void ZmqReceiver::Impl::note_frame(std::uint64_t f) {
+// Header Rules, "Frame numbers". `timestamp` is nullopt for a bad message,
+// which only moves the sequence on. Returns false for a duplicate (dropped).
+bool ZmqReceiver::Impl::note_frame(std::uint64_t f, std::optional<double> timestamp) {
   auto& last = stats.last_frame;
-  if (!last || f == *last + 1) {
+  const auto remember = [&] {
+    if (timestamp) recent[f] = *timestamp;
+    while (recent.size() > window) recent.erase(recent.begin());
+  };
+  if (!last || f > *last) {
+    if (last) {
+      stats.missing += f - *last - 1;
+      for (std::uint64_t g = std::max(*last + 1, f > window ? f - window : 0); g < f; ++g)
+        gaps.insert(g);
+      while (gaps.size() > window) gaps.erase(gaps.begin());
+    }
     last = f;
-  } else if (f > *last + 1) {
-    stats.missing += f - *last - 1;
-    last = f;
-  } else {
-    ++stats.duplicates;
+    remember();
+    return true;
   }
+  if (gaps.erase(f) > 0) {  // counted missing when the gap opened: it came late
+    --stats.missing;
+    ++stats.reorders;
+    remember();
+    return true;
+  }
+  if (!timestamp) return true;  // a bad message: nothing more to learn from it
+  const auto seen = recent.find(f);
+  if (seen != recent.end() && seen->second == *timestamp) {
+    ++stats.duplicates;
+    return false;
+  }
+  // A number already used (or older than anything remembered) with a new time
+  // stamp: the camera's ArrayCounter was reset — a new acquisition.
+  ++stats.restarts;
+  gaps.clear();
+  recent.clear();
+  last = f;
+  remember();
+  return true;
 }
 
 ZmqReceiver::ZmqReceiver(std::string_view server_host, ZmqReceiverOptions options)

@@ -141,6 +141,37 @@ std::optional<double> H5Probe::first_number(const std::string& dataset) const {
   return v;
 }
 
+std::vector<double> H5Probe::numbers(const std::string& dataset) const {
+  const Handle d = open(dataset);
+  const Handle t = type_of(d.get());
+  const auto c = H5Tget_class(t.get());
+  if (c != H5T_INTEGER && c != H5T_FLOAT) return {};
+  const Handle space = dataspace(d.get());
+  const auto dims = dims_of(space.get());
+  const hsize_t n = std::accumulate(dims.begin(), dims.end(), hsize_t{1}, std::multiplies<>());
+  std::vector<double> out(static_cast<std::size_t>(n));
+  if (n == 0) return out;
+  call({"H5Dread", d.get()}, H5Dread, d.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+       out.data());
+  return out;
+}
+
+std::optional<double> H5Probe::number_attribute(const std::string& object,
+                                                const std::string& name) const {
+  const Handle o = open(object);
+  if (!h5::has_attribute(o.get(), name)) return std::nullopt;
+  const Handle a{call({"H5Aopen", o.get(), name}, H5Aopen, o.get(), name.c_str(), H5P_DEFAULT),
+                 h5::Kind::attribute};
+  const Handle t{call({"H5Aget_type", a.get()}, H5Aget_type, a.get()), h5::Kind::datatype};
+  const auto c = H5Tget_class(t.get());
+  if (c != H5T_INTEGER && c != H5T_FLOAT) return std::nullopt;
+  const Handle space{call({"H5Aget_space", a.get()}, H5Aget_space, a.get()), h5::Kind::dataspace};
+  if (H5Sget_simple_extent_npoints(space.get()) != 1) return std::nullopt;
+  double v = 0;
+  call({"H5Aread", a.get()}, H5Aread, a.get(), H5T_NATIVE_DOUBLE, &v);
+  return v;
+}
+
 std::vector<std::string> H5Probe::root_names() const {
   std::vector<std::string> out;
   hsize_t index = 0;

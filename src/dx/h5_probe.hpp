@@ -42,6 +42,11 @@ class H5Probe {
   /// The first element of a numeric dataset as double, or nullopt if empty or
   /// not numeric.
   [[nodiscard]] std::optional<double> first_number(const std::string& dataset) const;
+  /// Every element of a numeric dataset as double (C order); {} if not numeric.
+  [[nodiscard]] std::vector<double> numbers(const std::string& dataset) const;
+  /// A numeric attribute's value as double; nullopt if missing or not numeric.
+  [[nodiscard]] std::optional<double> number_attribute(const std::string& object,
+                                                       const std::string& name) const;
   /// Names of the links in the root group.
   [[nodiscard]] std::vector<std::string> root_names() const;
   [[nodiscard]] bool has_attribute(const std::string& object, const std::string& name) const;

@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -79,6 +80,10 @@ bool valid_constant(std::string_view value, ValueType type) {
   }
 }
 
+bool is_namespace_attribute(std::string_view name) {
+  return name == "xmlns" || name.find(':') != std::string_view::npos;
+}
+
 std::string describe(pugi::xml_node n) {
   const auto name = n.attribute("name");
   if (!name) return fmt::format("<{}>", n.name());
@@ -101,6 +106,10 @@ class Parser {
     Layout out;
     check_unique_xml_attributes(root);
     for (const auto a : root.attributes()) {
+      // XML namespace declarations and namespace-qualified attributes
+      // (xmlns:xsi, xsi:noNamespaceSchemaLocation on every stock ADCore example)
+      // are about the document, not the layout.
+      if (is_namespace_attribute(a.name())) continue;
       if (std::string_view(a.name()) != "auto_ndattr_default")
         fail(root,
              fmt::format("unknown attribute {}= (only auto_ndattr_default is allowed)", a.name()));
@@ -167,7 +176,9 @@ class Parser {
         fail(c, fmt::format("unexpected element inside <{}>", n.name()));
   }
 
-  [[nodiscard]] Attribute attribute(pugi::xml_node n) const {
+  // nullopt: an attribute the plugin keeps but never writes (no source=, or an
+  // ndattribute one that names no NDAttribute).
+  [[nodiscard]] std::optional<Attribute> attribute(pugi::xml_node n) const {
     check_unique_xml_attributes(n);
     no_children(n);
     Attribute a;
@@ -179,11 +190,12 @@ class Parser {
       constant(n, a.value, a.type);
     } else if (src == "ndattribute") {
       a.source = Source::ndattribute;
-      a.ndattribute = required(n, "ndattribute", "source=\"ndattribute\"");
+      a.ndattribute = n.attribute("ndattribute").value();
+      if (a.ndattribute.empty()) return std::nullopt;
       a.when = std::string_view(n.attribute("when").value()) == "OnFileClose" ? When::on_file_close
                                                                               : When::on_file_open;
     } else if (!n.attribute("source")) {
-      fail(n, "source= is missing (constant or ndattribute)");
+      return std::nullopt;
     } else {
       fail(n, fmt::format("source=\"{}\" is not constant or ndattribute", src));
     }
@@ -197,7 +209,10 @@ class Parser {
     return When::on_frame;  // absent, OnFileWrite or anything else: the plugin's rule
   }
 
-  void dataset_source(pugi::xml_node n, Dataset& d) {
+  // False: a dataset the plugin creates nothing for (no source=, or an
+  // ndattribute one that names no NDAttribute, e.g. NDFileHDF5's own
+  // performance/timestamp); it is left out of the model.
+  [[nodiscard]] bool dataset_source(pugi::xml_node n, Dataset& d) {
     const std::string_view src = n.attribute("source").value();
     if (src == "detector") {
       d.source = Source::detector;
@@ -208,27 +223,30 @@ class Parser {
       if (d.det_default) det_default_line_ = d.line;
     } else if (src == "ndattribute") {
       d.source = Source::ndattribute;
-      d.ndattribute = required(n, "ndattribute", "source=\"ndattribute\"");
+      d.ndattribute = n.attribute("ndattribute").value();
       d.when = dataset_when(n);
       // The plugin ignores type= here (the NDAttribute's own type decides; the
       // xsd allows it): pandafly stores the value as that type (int32/float64).
       if (n.attribute("type")) d.type = value_type(n);
+      return !d.ndattribute.empty();
     } else if (src == "constant") {
       d.source = Source::constant;
       constant(n, d.value, d.type);
     } else if (!n.attribute("source")) {
-      fail(n, "source= is missing (detector, ndattribute or constant)");
+      return false;
     } else {
       fail(n, fmt::format("source=\"{}\" is not detector, ndattribute or constant", src));
     }
+    return true;
   }
 
-  [[nodiscard]] Dataset dataset(pugi::xml_node n) {
+  // nullopt: see dataset_source (its children are still checked).
+  [[nodiscard]] std::optional<Dataset> dataset(pugi::xml_node n) {
     check_unique_xml_attributes(n);
     Dataset d;
     d.name = name_of(n);
     d.line = line(n);
-    dataset_source(n, d);
+    const bool kept = dataset_source(n, d);
     std::map<std::string, int, std::less<>> seen;
     for (const auto c : n.children()) {
       if (c.type() != pugi::node_element) continue;
@@ -236,6 +254,7 @@ class Parser {
         fail(c, fmt::format("unexpected element inside <dataset> (only <attribute>)"));
       add_attribute(c, d.attributes, seen);
     }
+    if (!kept) return std::nullopt;
     return d;
   }
 
@@ -275,7 +294,9 @@ class Parser {
 
   void add_attribute(pugi::xml_node n, std::vector<Attribute>& to,
                      std::map<std::string, int, std::less<>>& seen) const {
-    to.push_back(attribute(n));
+    auto a = attribute(n);
+    if (!a) return claim(n, name_of(n), line(n), seen);
+    to.push_back(std::move(*a));
     claim(n, to.back().name, to.back().line, seen);
   }
 
@@ -297,7 +318,12 @@ class Parser {
         g.groups.push_back(group(c, l, depth));
         claim(c, g.groups.back().name, g.groups.back().line, links);
       } else if (kind == "dataset") {
-        g.datasets.push_back(dataset(c));
+        auto d = dataset(c);
+        if (!d) {
+          claim(c, name_of(c), line(c), links);
+          continue;
+        }
+        g.datasets.push_back(std::move(*d));
         claim(c, g.datasets.back().name, g.datasets.back().line, links);
       } else if (kind == "hardlink") {
         g.hardlinks.push_back(hardlink(c));

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <optional>
 #include <regex>
 
@@ -12,6 +13,7 @@
 #include <fmt/ranges.h>
 
 #include "h5_probe.hpp"
+#include "pandafly/dx/completeness.hpp"
 #include "pandafly/h5/error.hpp"
 #include "pandafly/h5/file.hpp"
 
@@ -59,6 +61,7 @@ class Checker {
     guarded("/implements", [&] { implements(); });
     guarded("/exchange", [&] { exchange(); });
     guarded("/process/acquisition", [&] { end_state(); });
+    guarded("/exchange", [&] { completeness(); });
   }
 
   void layout(const Layout& l) { group(l.root, "/"); }
@@ -159,6 +162,9 @@ class Checker {
     tomoscan_attributes(s);
     guarded(s.theta, [&] { theta(s, d[0], required); });
     frames_stored_ += d[0];
+    facts_.stored[s.path] = d[0];
+    if (const auto n = p_.number_attribute(s.path, "frames_expected"))
+      facts_.expected[s.path] = static_cast<std::uint64_t>(*n);
     return dims;
   }
 
@@ -193,6 +199,10 @@ class Checker {
       return error(path, fmt::format("must be 1-D, has shape {}", shape_text(dims)));
     if (dims[0] != frames)
       error(path, fmt::format("has {} angles, {} has {} frames", dims[0], s.path, frames));
+    if (required) {  // the projections' angles: NaN/inf means the geometry is unknown
+      for (const double a : p_.numbers(path))
+        if (!std::isfinite(a)) ++facts_.projections_without_angle;
+    }
     const auto units = p_.string_attribute(path, "units");
     if (!units) return warning(path, "no @units (theta is in degrees: say so)");
     if (*units != "degrees" && *units != "degree" && *units != "deg")
@@ -208,7 +218,8 @@ class Checker {
   void end_state() {
     const std::string acq = "/process/acquisition";
     if (p_.kind(acq) != ObjectKind::group) return;
-    const auto complete = number(acq + "/complete");
+    auto complete = number(acq + "/complete");
+    if (!complete) complete = number(acq + "/pandafly_end/complete");  // the writer's own copy
     const auto expected = number(acq + "/frames_expected");
     const auto received = number(acq + "/frames_received");
     std::string reason;
@@ -218,13 +229,30 @@ class Checker {
     if (complete && *complete == 0)
       warning(acq + "/complete", "the acquisition is marked incomplete" + why);
     const Severity s = complete && *complete == 0 ? Severity::warning : Severity::error;
-    if (expected && received && *expected != *received)
+    marked_incomplete_ = complete && *complete == 0;
+    end_reason_ = why;
+    if (const auto lost = number(acq + "/pandafly_end/frames_lost"); lost && !received)
+      facts_.frames_lost = static_cast<std::uint64_t>(*lost);  // else checked just below
+    // A file that says which dataset expected what is judged per dataset by
+    // completeness(); the total is only checked for files that do not.
+    const bool per_dataset = !facts_.expected.empty();
+    if (!per_dataset && expected && received && *expected != *received)
       add(s, acq + "/frames_received",
           fmt::format("{} frames received, {} expected{}", *received, *expected, why));
     if (received && *received != static_cast<double>(frames_stored_))
       add(s, acq + "/frames_received",
           fmt::format("{} frames received, the detector datasets hold {}{}", *received,
                       frames_stored_, why));
+  }
+
+  // ---------------------------------------------------------------- completeness
+  // The writer's rule (completeness.hpp) on what the file holds: an error,
+  // or a warning when the file already says it is incomplete.
+  void completeness() {
+    const Completeness c = judge_completeness(facts_);
+    const Severity s = marked_incomplete_ ? Severity::warning : Severity::error;
+    for (const auto& r : c.reasons)
+      add(s, "/exchange", fmt::format("incomplete scan: {}{}", r, end_reason_));
   }
 
   // ---------------------------------------------------------------- layout
@@ -282,6 +310,9 @@ class Checker {
 
   const H5Probe& p_;
   hsize_t frames_stored_ = 0;
+  CompletenessFacts facts_;
+  bool marked_incomplete_ = false;
+  std::string end_reason_;
 };
 
 ValidationReport run(const std::filesystem::path& file, const Layout* layout) {

@@ -5,8 +5,11 @@
 #include <mutex>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "pandafly/util/bounded_queue.hpp"
 #include "writer_file.hpp"
+#include "writer_frames.hpp"
 
 namespace pandafly::dx {
 
@@ -19,6 +22,10 @@ FrameRecord FrameRecord::view(const capture::Frame& frame, std::shared_ptr<const
   r.unique_id = static_cast<std::int64_t>(frame.header.frame);
   r.timestamp = frame.header.timestamp;
   r.attributes = frame.header.attributes;
+  r.shape = frame.header.shape;
+  r.type = frame.header.type;
+  // The whole list lost (not one odd attribute skipped, which leaves the others readable).
+  if (frame.header.attributes.empty()) r.attribute_error = frame.header.attribute_warning;
   return r;
 }
 
@@ -32,6 +39,68 @@ FrameRecord& FrameRecord::set(std::string name, AttributeValue value) {
   attributes.push_back({std::move(name), std::move(value), false});
   return *this;
 }
+
+// ------------------------------------------------------------------ frame checks
+
+namespace detail {
+
+FrameFault check_frame(const FrameRecord& f, const FrameGeometry& g) noexcept {
+  if (!f.attribute_error.empty()) return FrameFault::attributes;
+  if (f.type && *f.type != g.type) return FrameFault::type;
+  if (!f.shape.empty()) {
+    std::vector<std::size_t> dims;  // without leading/trailing 1s ({1, y, x}, {y, x, 1})
+    for (const auto d : f.shape) dims.push_back(d);
+    while (dims.size() > 2 && dims.front() == 1) dims.erase(dims.begin());
+    while (dims.size() > 2 && dims.back() == 1) dims.pop_back();
+    if (dims.size() != 2 || dims[0] != g.height || dims[1] != g.width) return FrameFault::shape;
+  }
+  if (f.pixels.size() != g.bytes()) return FrameFault::size;
+  return FrameFault::none;
+}
+
+void FrameFaults::add(FrameFault fault, const FrameRecord& f) {
+  auto& t = tally_[static_cast<std::size_t>(fault)];
+  if (t.count++ > 0) return;
+  t.first_id = f.unique_id;
+  if (fault == FrameFault::attributes) t.detail = f.attribute_error;
+  if (fault == FrameFault::shape) t.detail = fmt::format("{}", fmt::join(f.shape, "×"));
+  if (fault == FrameFault::type && f.type) t.detail = std::string(capture::to_string(*f.type));
+  if (fault == FrameFault::size) t.detail = fmt::format("{} bytes", f.pixels.size());
+}
+
+std::uint64_t FrameFaults::total() const noexcept {
+  std::uint64_t n = 0;
+  for (const auto& t : tally_) n += t.count;
+  return n;
+}
+
+std::vector<std::string> FrameFaults::warnings(const FrameGeometry& g) const {
+  std::vector<std::string> out;
+  const auto& size = tally_[static_cast<std::size_t>(FrameFault::size)];
+  if (size.count > 0)
+    out.push_back(fmt::format("{} frames had not {} bytes (lost)", size.count, g.bytes()));
+  const auto& shape = tally_[static_cast<std::size_t>(FrameFault::shape)];
+  if (shape.count > 0)
+    out.push_back(fmt::format("{} frames were not {}×{} (lost; the first, frame {}, was {})",
+                              shape.count, g.height, g.width, shape.first_id, shape.detail));
+  const auto& type = tally_[static_cast<std::size_t>(FrameFault::type)];
+  if (type.count > 0)
+    out.push_back(fmt::format("{} frames were not {} (lost; the first, frame {}, was {})",
+                              type.count, capture::to_string(g.type), type.first_id, type.detail));
+  const auto& attrs = tally_[static_cast<std::size_t>(FrameFault::attributes)];
+  if (attrs.count > 0)
+    out.push_back(fmt::format(
+        "{} frames had unreadable NDAttributes, so no routing or angle (lost; the first, "
+        "frame {}: {})",
+        attrs.count, attrs.first_id, attrs.detail));
+  return out;
+}
+
+bool is_projection_stack(std::string_view path) noexcept {
+  return path.ends_with("/data");
+}
+
+}  // namespace detail
 
 Ending Ending::completed(AttributeValues close_values) {
   return {"completed", false, std::move(close_values)};

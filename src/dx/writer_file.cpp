@@ -13,6 +13,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "pandafly/dx/completeness.hpp"
+#include "pandafly/h5/attribute.hpp"
 #include "pandafly/h5/error.hpp"
 
 namespace pandafly::dx::detail {
@@ -58,6 +60,10 @@ DxFile::DxFile(WriterOptions options) : o_(std::move(options)) {
     tree_ = build_tree(file_.id(), o_);
     create_end_datasets();
     for (std::size_t i = 0; i < tree_.detectors.size(); ++i) routes_[tree_.detectors[i].path] = i;
+    for (const auto& [path, n] : o_.frames_expected)  // for validate's completeness rule
+      if (auto it = routes_.find(path); it != routes_.end())
+        h5::write_attribute(tree_.detectors[it->second].data.id(), "frames_expected",
+                            std::uint64_t{n});
     fd_ = file_.descriptor();
     write_back_ = !h5::on_memory_file_system(fd_);
     if (o_.compression == Compression::bitshuffle_lz4) {
@@ -127,9 +133,10 @@ void DxFile::write(std::vector<FrameRecord>& batch) noexcept {
   to_.clear();
   const FrameRecord* first = nullptr;
   for (const auto& f : batch) {
-    const bool ok = f.pixels.size() == frame_bytes_;
+    const auto fault = check_frame(f, o_.frame);
+    const bool ok = fault == FrameFault::none;
     to_.push_back(ok ? route(f) : no_route);
-    if (!ok) ++bad_size_;
+    if (!ok) faults_.add(fault, f);
     if (ok && first == nullptr) first = &f;
   }
   if (failed_ || first == nullptr) return;
@@ -166,11 +173,13 @@ void DxFile::store(const std::vector<FrameRecord>& batch, const std::vector<std:
   } drain{compressor_.get()};
   start_compressing(batch, to);
   std::uint64_t stored = 0;
+  std::uint64_t unsure_angles = 0;
   for (std::size_t k = 0; k < batch.size(); ++k) {
     if (to[k] == no_route) continue;
     auto& d = tree_.detectors[to[k]];
     store_pixels(d, batch[k], stored);
     d.angles.push_back(angle_of(batch[k], tree_.angle_attribute));
+    if (!std::isfinite(d.angles.back()) && is_projection_stack(d.path)) ++unsure_angles;
     columns_.add(batch[k], d.path);
     ++stored;
   }
@@ -181,6 +190,7 @@ void DxFile::store(const std::vector<FrameRecord>& batch, const std::vector<std:
   columns_.store();
   for (auto& d : tree_.detectors) d.committed = d.stored;
   written_ += stored;
+  projections_without_angle_ += unsure_angles;
 }
 
 void DxFile::start_compressing(const std::vector<FrameRecord>& batch,
@@ -276,17 +286,19 @@ EndState DxFile::end_state(const Ending& ending) const {
   end.frames_written = written_;
   end.frames_lost = received_ - written_;
   end.reason = failed_ ? fmt::format("{} (scan: {})", failure_, ending.reason) : ending.reason;
-  bool met = true;
-  for (const auto& [path, n] : o_.frames_expected) {
-    const auto it = routes_.find(path);
-    met = met && it != routes_.end() && tree_.detectors[it->second].committed == n;
-  }
-  end.complete = !failed_ && !ending.interrupted && end.frames_lost == 0 && met;
+  CompletenessFacts facts{.interrupted = ending.interrupted,
+                          .write_failed = failed_,
+                          .frames_lost = end.frames_lost,
+                          .expected = o_.frames_expected,
+                          .stored = {},
+                          .projections_without_angle = projections_without_angle_};
+  for (const auto& d : tree_.detectors) facts.stored[d.path] = d.committed;
+  const Completeness verdict = judge_completeness(facts);
+  end.complete = verdict.complete;
+  if (!verdict.complete && !failed_ && !ending.interrupted)  // say why a "completed" scan is not
+    end.reason = fmt::format("{}; incomplete: {}", end.reason, fmt::join(verdict.reasons, "; "));
   end.warnings = tree_.warnings;
-  if (bad_size_ > 0) {
-    end.warnings.push_back(
-        fmt::format("{} frames had not {} bytes (lost)", bad_size_, frame_bytes_));
-  }
+  for (auto& w : faults_.warnings(o_.frame)) end.warnings.push_back(std::move(w));
   for (const auto& name : columns_.unwritten()) {
     end.warnings.push_back(
         fmt::format("NDAttribute {} first seen after frame 1: not written", name));

@@ -15,6 +15,7 @@
 #include "pandafly/h5/file.hpp"
 #include "pandafly/h5/space_reserve.hpp"
 #include "writer_compress.hpp"
+#include "writer_frames.hpp"
 #include "writer_parts.hpp"
 
 namespace pandafly::dx::detail {
@@ -74,7 +75,8 @@ class DxFile {
   std::uint64_t frame_bytes_ = 0;
   std::uint64_t received_ = 0;
   std::uint64_t written_ = 0;
-  std::uint64_t bad_size_ = 0;
+  FrameFaults faults_;                           // frames lost before routing
+  std::uint64_t projections_without_angle_ = 0;  // stored with a NaN/inf angle
   bool compressed_ = false;
   int fd_ = -1;              // the file's descriptor under HDF5
   bool write_back_ = false;  // a disk file system: start write-back after each batch

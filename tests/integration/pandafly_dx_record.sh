@@ -40,6 +40,10 @@ printf '[metadata]\nproposal_id = "P"\n' > "$T/bad.toml"
 [ $? -eq 2 ] && grep -q -- '--compression zip' "$T/err" || fail "bad --compression: $(cat "$T/err")"
 [ ! -e "$T/x.h5" ] || fail "a refused record created its file"
 
+# The camera runs --lossless: on a loaded machine (another build on the two
+# cores) a free-running simulator would drop frames the test then waits for;
+# with back-pressure every frame arrives, later.
+
 # ------------------------------------------------------------ a whole scan, PUSH → PULL
 cat > "$T/scan.toml" <<'EOF'
 [metadata]
@@ -65,7 +69,7 @@ port=$(free_port)
 rec=$!
 pids+=($rec)
 sleep 0.5
-"$SIM" camera --server-host "tcp://127.0.0.1:$port" --size 129x129 --pixel-mm 0.05 --rate 200 \
+"$SIM" camera --lossless --server-host "tcp://127.0.0.1:$port" --size 129x129 --pixel-mm 0.05 --rate 200 \
   --speed 201 --frames 180 --darks 3 --flats 3 --seed 7 --truth-slice "$T/truth.f32" > "$T/camera.out" ||
   fail "camera: $(cat "$T/camera.out")"
 wait $rec
@@ -134,12 +138,43 @@ assert r["correlation"] - r["correlation_mirrored"] > 0.1, r
 assert r["rms_per_mm"] < 0.1 * r["truth_max_per_mm"], r
 ' "$T/recon.json" || fail "reconstruction"
 
+# ------------------------------------------------------------ one completeness rule (issue 15 item 12)
+# The README's form: no --frames, the stream ends by the timeout, the --expect
+# counts decide. Before: exit 3, "no frame for N s".
+port=$(free_port)
+"$DX" record "$T/exp.h5" --zmq "tcp://127.0.0.1:$port" --expect /exchange/data=20 \
+  --expect /exchange/data_dark=2 --expect /exchange/data_white=2 --timeout 1.5 --json --quiet \
+  > "$T/exp.json" 2>&1 &
+rec=$!
+pids+=($rec)
+"$SIM" camera --lossless --server-host "tcp://127.0.0.1:$port" --size 32x4 --rate 50 --speed 50 --frames 20 \
+  --darks 2 --flats 2 --no-noise > /dev/null || fail "camera (expect)"
+wait $rec
+rc=$?
+[ $rc -eq 0 ] || fail "--expect without --frames: exit $rc $(cat "$T/exp.json")"
+"$DX" validate "$T/exp.h5" > "$T/exp.val" || fail "validate (expect): $(cat "$T/exp.val")"
+# --frames 24 stops after 24 frames; 24 projections against --expect 20: both say incomplete.
+port=$(free_port)
+"$DX" record "$T/over.h5" --zmq "tcp://127.0.0.1:$port" --frames 24 --expect /exchange/data=20 \
+  --timeout 5 --json --quiet > "$T/over.json" 2>&1 &
+rec=$!
+pids+=($rec)
+"$SIM" camera --lossless --server-host "tcp://127.0.0.1:$port" --size 32x4 --rate 50 --speed 50 --frames 24 \
+  --darks 0 --flats 0 --no-noise > /dev/null || fail "camera (over)"
+wait $rec
+rc=$?
+[ $rc -eq 3 ] || fail "--frames 24 --expect data=20 with 24 projections: exit $rc $(cat "$T/over.json")"
+grep -q '/exchange/data holds 24 frames, 20 expected' "$T/over.json" || fail "over reason: $(cat "$T/over.json")"
+"$DX" validate "$T/over.h5" > "$T/over.val" 2>&1
+grep -q 'incomplete scan: /exchange/data holds 24 frames, 20 expected' "$T/over.val" ||
+  fail "validate disagrees: $(cat "$T/over.val")"
+
 # ------------------------------------------------------------ SIGINT mid-scan
 port=$(free_port)
 "$DX" record "$T/int.h5" --zmq "tcp://127.0.0.1:$port" --json --quiet > "$T/int.json" 2>&1 &
 rec=$!
 pids+=($rec)
-"$SIM" camera --server-host "tcp://127.0.0.1:$port" --size 64x8 --rate 100 --no-noise > /dev/null &
+"$SIM" camera --lossless --server-host "tcp://127.0.0.1:$port" --size 64x8 --rate 100 --no-noise > /dev/null &
 cam=$!
 pids+=($cam)
 sleep 1.5
@@ -164,7 +199,7 @@ port=$(free_port)
 rec=$!
 pids+=($rec)
 sleep 0.3
-"$SIM" camera --server-host "tcp://*:$port" --size 32x4 --rate 50 --frames 30 --no-noise > /dev/null
+"$SIM" camera --lossless --server-host "tcp://*:$port" --size 32x4 --rate 50 --frames 30 --no-noise > /dev/null
 wait $rec
 rc=$?
 # A SUB misses what a PUB sent before the subscription took (slow joiner):

@@ -155,11 +155,63 @@ TEST_CASE("adzmq: raw int8/uint8 characters (§3.4)") {
     CHECK(value_of<std::int64_t>(h, "c") == 7);
     CHECK(value_of<std::int64_t>(h, "h") == 0xb0);
   }
-  SUBCASE("a structural character loses the attributes, never the frame") {
-    const auto f = frame_of(decode(header("uint8", "[1]", 9, R"({"a":1,"Bin":,,"b":2})"), 1));
+  SUBCASE(
+      "text that fits no reading of the plugin's grammar loses the attributes, never "
+      "the frame") {
+    const auto f = frame_of(decode(header("uint8", "[1]", 9, R"({"a":1,"Bin":,,,"b":2})"), 1));
     CHECK(f.header.attributes.empty());
     CHECK(f.header.attribute_warning.find("ndattr does not parse") != std::string::npos);
     CHECK(f.header.frame == 9);
+  }
+}
+
+// NDPluginZMQ prints an int8/uint8 NDAttribute with operator<< on a char: the
+// raw byte (file-formats.md §3.4). Each of these bytes used to make the whole
+// ndattr unreadable, so the frame lost its routing and angle.
+TEST_CASE("adzmq: a raw white-space or punctuation byte is one attribute's value") {
+  for (const int b : {9, 10, 13, 32, int{'"'}, int{','}, int{':'}, int{'['}, int{']'}, int{'{'},
+                      int{'}'}, 0, 0xff}) {
+    CAPTURE(b);
+    for (const bool last : {false, true}) {
+      CAPTURE(last);
+      const std::string raw(1, static_cast<char>(b));
+      const std::string nd =
+          last ? R"({"HDF5FrameLocation":"/exchange/data_dark","theta_readout":12.5,"Bin":)" + raw +
+                     "}"
+               : R"({"Bin":)" + raw +
+                     R"(,"HDF5FrameLocation":"/exchange/data_dark","theta_readout":12.5})";
+      const auto h = with_attrs(nd);
+      CHECK(h.attribute_warning.empty());
+      REQUIRE(h.attributes.size() == 3);
+      CHECK(value_of<std::int64_t>(h, "Bin") == b);
+      CHECK(h.attribute("Bin")->sloppy);
+      CHECK(value_of<std::string>(h, "HDF5FrameLocation") == "/exchange/data_dark");
+      CHECK(value_of<double>(h, "theta_readout") == 12.5);
+    }
+  }
+}
+
+TEST_CASE("adzmq: raw bytes next to strings that hold the same punctuation") {
+  SUBCASE("a raw quote before a string value") {
+    const auto h = with_attrs(R"({"q":","Loc":"/exchange/data","n":7})");
+    CHECK(value_of<std::int64_t>(h, "q") == '"');
+    CHECK(value_of<std::string>(h, "Loc") == "/exchange/data");
+    CHECK(value_of<std::int64_t>(h, "n") == 7);
+  }
+  SUBCASE("a string holding a quote, comma and colon, then a raw comma") {
+    const auto h = with_attrs(R"({"Note":"a "b", c: d","c":,,"t":-1.5e2,"u":nan,"w":Undefined})");
+    CHECK(value_of<std::string>(h, "Note") == R"(a "b", c: d)");
+    CHECK(value_of<std::int64_t>(h, "c") == ',');
+    CHECK(value_of<double>(h, "t") == -150.0);
+    CHECK(std::isnan(value_of<double>(h, "u")));
+    CHECK(value_of<std::string>(h, "w") == "Undefined");
+  }
+  SUBCASE("two raw bytes in a row, and an empty string") {
+    const auto h = with_attrs(R"({"a":},"b":{,"e":"","z":"})");
+    CHECK(value_of<std::int64_t>(h, "a") == '}');
+    CHECK(value_of<std::int64_t>(h, "b") == '{');
+    CHECK(value_of<std::string>(h, "e").empty());
+    CHECK(value_of<std::int64_t>(h, "z") == '"');
   }
 }
 

@@ -3,6 +3,7 @@
 // builds them (file-formats.md §3.3). Ports: every bind is to port 0 / '*' and
 // the peer reads the port back from ZMQ_LAST_ENDPOINT, so tests never collide.
 // Waits are deadlines against hangs (kDeadline), never speed assertions.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -25,10 +26,11 @@ namespace {
 using namespace std::chrono_literals;
 constexpr auto kDeadline = 10s;
 
-std::string adzmq_header(std::uint64_t frame, std::size_t rows, std::size_t cols) {
+std::string adzmq_header(std::uint64_t frame, std::size_t rows, std::size_t cols,
+                         double timestamp = 1136214245.5) {
   return fmt::format(R"({{"htype":"array-1.0", "type":"uint16", "shape":[{},{}], "frame":{}, )"
-                     R"("timeStamp":1136214245.5, "encoding":"", "ndattr":{{"ColorMode":0}}}})",
-                     rows, cols, frame);
+                     R"("timeStamp":{:.17g}, "encoding":"", "ndattr":{{"ColorMode":0}}}})",
+                     rows, cols, frame, timestamp);
 }
 
 std::vector<std::uint16_t> pixels(std::uint64_t frame, std::size_t n) {
@@ -55,11 +57,12 @@ struct Sender {
       REQUIRE(socket.send(zmq::buffer(parts[i]), more));
     }
   }
-  void send_frame(std::uint64_t frame, std::size_t rows = 4, std::size_t cols = 6) {
+  void send_frame(std::uint64_t frame, std::size_t rows = 4, std::size_t cols = 6,
+                  double timestamp = 1136214245.5) {
     const auto data = pixels(frame, rows * cols);
     std::string bytes(data.size() * sizeof(std::uint16_t), '\0');
     std::memcpy(bytes.data(), data.data(), bytes.size());
-    send_parts({adzmq_header(frame, rows, cols), bytes});
+    send_parts({adzmq_header(frame, rows, cols, timestamp), bytes});
   }
 };
 
@@ -171,33 +174,65 @@ TEST_CASE("zmq receiver: PUB bind on tcp://*:port → SUB connect, subscribed to
   settle(pub, rx);
   constexpr std::uint64_t n = 30;
   for (std::uint64_t i = 1; i <= n; ++i) pub.send_frame(i);
-  // Copies of frame 0 sent while settling may still be ahead of frame 1.
-  std::uint64_t extra_probes = 0;
-  auto f = pop_one(rx);
-  for (; f.frame().header.frame == 0; f = pop_one(rx)) ++extra_probes;
-  check_frame(f, 1);
+  // Copies of frame 0 sent while settling are duplicates of the one settle()
+  // popped (same number and time stamp): dropped, never handed out.
+  check_frame(pop_one(rx), 1);
   for (std::uint64_t i = 2; i <= n; ++i) check_frame(pop_one(rx), i);
   const auto s = rx.stats();
-  CHECK(s.received == n + 1 + extra_probes);
-  CHECK(s.duplicates == extra_probes);
+  CHECK(s.received == n + 1 + s.duplicates);
   CHECK(s.missing == 0);
+  CHECK(s.reorders == 0);
 }
 
-TEST_CASE("zmq receiver: gaps and duplicates in frame numbers") {
+TEST_CASE("zmq receiver: gaps, reorders, duplicates and a new acquisition") {
   ZmqReceiver rx("tcp://127.0.0.1:0");
   Sender push(zmq::socket_type::push, rx.endpoint(), false);
-  for (std::uint64_t i : std::initializer_list<std::uint64_t>{1, 2, 5}) push.send_frame(i);
+  for (std::uint64_t i : std::initializer_list<std::uint64_t>{1, 3, 2}) push.send_frame(i);
   wait_for_stats(rx, [](const ZmqReceiverStats& s) { return s.received == 3; });
-  CHECK(rx.stats().missing == 2);
-  for (std::uint64_t i : std::initializer_list<std::uint64_t>{5, 6, 3})
-    push.send_frame(i);  // a duplicate, in order, out of order
-  wait_for_stats(rx, [](const ZmqReceiverStats& s) { return s.received == 6; });
-  const auto s = rx.stats();
-  CHECK(s.missing == 2);
-  CHECK(s.duplicates == 2);
-  CHECK(s.last_frame == 6);
-  for (std::uint64_t i : std::initializer_list<std::uint64_t>{1, 2, 5, 5, 6, 3})
-    check_frame(pop_one(rx), i);  // all handed out
+  auto s = rx.stats();
+  CHECK(s.missing == 0);  // 2 came late: a reorder, not a gap and not a duplicate
+  CHECK(s.reorders == 1);
+  CHECK(s.duplicates == 0);
+  for (std::uint64_t i : std::initializer_list<std::uint64_t>{6, 6, 7, 4})
+    push.send_frame(i);  // a gap (4, 5), a duplicate, in order, a late 4
+  wait_for_stats(rx, [](const ZmqReceiverStats& x) { return x.received == 7; });
+  s = rx.stats();
+  CHECK(s.missing == 1);  // 5 never came
+  CHECK(s.reorders == 2);
+  CHECK(s.duplicates == 1);
+  CHECK(s.last_frame == 7);
+  for (std::uint64_t i : std::initializer_list<std::uint64_t>{1, 3, 2, 6, 7, 4})
+    check_frame(pop_one(rx), i);  // the duplicate 6 is not handed out
+  // ArrayCounter reset: numbers start again at 1 with new time stamps — a
+  // new acquisition, not four duplicates.
+  for (std::uint64_t i = 1; i <= 4; ++i)
+    push.send_frame(i, 4, 6, 1136214300.0 + static_cast<double>(i));
+  wait_for_stats(rx, [](const ZmqReceiverStats& x) { return x.received == 11; });
+  s = rx.stats();
+  CHECK(s.restarts == 1);
+  CHECK(s.duplicates == 1);
+  CHECK(s.missing == 1);  // the first acquisition's loss is kept
+  CHECK(s.last_frame == 4);
+  for (std::uint64_t i = 1; i <= 4; ++i) check_frame(pop_one(rx), i);
+}
+
+TEST_CASE("zmq receiver: a receive thread that dies says why, and pop() stops waiting") {
+  ZmqReceiverOptions options;
+  std::atomic<bool> fail{false};
+  options.fault_injection = [&] {
+    if (fail) throw std::runtime_error("injected receive failure");
+  };
+  ZmqReceiver rx("tcp://127.0.0.1:0", options);
+  Sender push(zmq::socket_type::push, rx.endpoint(), false);
+  push.send_frame(1);
+  check_frame(pop_one(rx), 1);
+  fail = true;
+  wait_for_stats(rx, [](const ZmqReceiverStats& s) { return !s.failure.empty(); });
+  CHECK(rx.stats().failure == "receive thread ended: injected receive failure");
+  CHECK(rx.stopped());
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK_FALSE(rx.pop(std::chrono::seconds(30)));  // closed: returns at once, not after 30 s
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(25));
 }
 
 TEST_CASE("zmq receiver: bad messages are counted, the stream resynchronises") {

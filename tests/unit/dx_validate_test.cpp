@@ -78,6 +78,10 @@ with h5py.File(path, "w") as f:
     if v == "incomplete": a["complete"][0] = 0; a["frames_received"][0] = 5; a["end_reason"][0] = "aborted"
     if v == "received_mismatch": a["frames_received"][0] = 6; a["frames_expected"][0] = 6
     if v == "expected_mismatch": a["frames_expected"][0] = 9
+    if v == "theta_nan": f["exchange/theta"][1] = np.nan
+    if v == "theta_inf": f["exchange/theta"][2] = np.inf
+    if v == "per_dataset_short": f["exchange/data"].attrs["frames_expected"] = np.uint64(4)
+    if v == "per_dataset_met": f["exchange/data"].attrs["frames_expected"] = np.uint64(3); a["frames_expected"][0] = 3
 )PY";
 
 std::string make_file(const test::TempDir& dir, const std::string& variant) {
@@ -161,6 +165,13 @@ TEST_CASE("validate: each broken rule is found, with the right severity and path
        "6 frames received, the detector datasets hold 7"},
       {"expected_mismatch", S::error, "/process/acquisition/frames_received",
        "7 frames received, 9 expected"},
+      // A file marked complete whose theta has a NaN (what the writer wrote
+      // before issue 15 item 8) is an incomplete scan.
+      {"theta_nan", S::error, "/exchange",
+       "incomplete scan: 1 projections have no angle (NaN or Undefined)"},
+      {"theta_inf", S::error, "/exchange", "incomplete scan: 1 projections have no angle"},
+      {"per_dataset_short", S::error, "/exchange",
+       "incomplete scan: /exchange/data holds 3 frames, 4 expected"},
   };
   for (const auto& c : cases) {
     const std::string variant = c.variant;
@@ -170,6 +181,11 @@ TEST_CASE("validate: each broken rule is found, with the right severity and path
     CHECK(has(r, c.severity, c.path, c.words));
     CHECK(r.valid() == (c.severity == S::warning));
   }
+  // Per-dataset expectations replace the total: 3 projections expected, 3
+  // stored, darks and whites unconstrained (7 received, "3 expected" in total).
+  const auto met = dx::validate(make_file(dir, "per_dataset_met"));
+  CAPTURE(dump(met));
+  CHECK(met.findings.empty());
   // theta_dark:y:x is the spec's own axes for darks: accepted without a finding.
   const auto r = dx::validate(make_file(dir, "other_attributes"));
   CHECK_FALSE(has(r, S::warning, "/exchange/data_dark", "axes"));

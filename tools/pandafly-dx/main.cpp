@@ -5,7 +5,9 @@
 //   validate: 0 no errors (warnings allowed), 1 errors found, 2 the file (or
 //   the layout) cannot be read. layout: 0 it loads, 1 it does not, 2 the file
 //   cannot be read. Bad usage: 2.
+#include <filesystem>
 #include <functional>
+#include <system_error>
 
 #include <CLI/CLI.hpp>
 
@@ -23,6 +25,19 @@ constexpr const char* exit_codes =
     "line), 2 the file cannot be read; record: 0 complete, 2 cannot start, 3 written but\n"
     "incomplete (interrupted, timed out, frames lost); xdi: 0 written, 1 a column is missing\n"
     "or not in degrees, 2 a file cannot be read or written. Bad usage: 2.";
+
+// Where the shipped layouts are: installed next to this executable
+// (<prefix>/bin/../share/pandafly/layouts) when they are there, else the
+// source tree this build came from (running from the build tree).
+std::filesystem::path shipped_layouts_dir() {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto installed = (exe.parent_path() / PANDAFLY_BIN_TO_LAYOUTS).lexically_normal();
+    if (std::filesystem::exists(installed / "dxfile_fly.xml", ec)) return installed;
+  }
+  return PANDAFLY_SOURCE_LAYOUTS_DIR;
+}
 
 }  // namespace
 
@@ -57,7 +72,7 @@ int main(int argc, char** argv) {
   layout->callback([&] { action = [&] { return cmd_layout(l); }; });
 
   RecordOptions r;
-  r.layout = PANDAFLY_LAYOUTS_DIR "/dxfile_fly.xml";
+  r.layout = (shipped_layouts_dir() / "dxfile_fly.xml").string();
   auto* record = app.add_subcommand(
       "record",
       "write camera frames from an areaDetector ADZMQ plugin (or pandafly-sim camera) into a "

@@ -171,10 +171,13 @@ bool stop_requested() {
 // Waits for the first frame; nullopt (after saying why) if none came.
 std::optional<capture::ReceivedFrame> first_frame(capture::ZmqReceiver& rx, double timeout_s) {
   const auto deadline = Clock::now() + std::chrono::duration<double>(timeout_s);
-  while (!stop_requested() && Clock::now() < deadline)
+  while (!stop_requested() && Clock::now() < deadline && !rx.stopped())
     if (auto f = rx.pop(200ms)) return f;
+  const auto failure = rx.stats().failure;
   fmt::print(stderr, "pandafly-dx record: {} before the first frame from {}\n",
-             stop_requested() ? "interrupted" : fmt::format("no frame in {} s", timeout_s),
+             stop_requested() ? std::string("interrupted")
+             : rx.stopped()   ? fmt::format("the ZMQ receiver failed ({})", failure)
+                              : fmt::format("no frame in {} s", timeout_s),
              rx.endpoint());
   return std::nullopt;
 }
@@ -213,10 +216,19 @@ struct Progress {
   }
 };
 
-std::string why_ended(const RecordOptions& o, std::uint64_t got, bool timed_out) {
+// How the stream ended. A timeout after the last frame is the normal end of a
+// scan whose counts were given (--expect): the writer's completeness rule
+// (dx::judge_completeness) then decides from the counts. Without --expect
+// nothing says whether every frame came, so a timeout is not a completion.
+// A receiver that failed is an interruption.
+std::string why_ended(const RecordOptions& o, std::uint64_t got, bool timed_out,
+                      const capture::ZmqReceiverStats& rx) {
   if (const int sig = g_signal.load())
     return fmt::format("interrupted by {}", sig == SIGINT ? "SIGINT" : "SIGTERM");
-  if (timed_out) return fmt::format("no frame for {} s after {} frames", o.timeout_s, got);
+  if (!rx.failure.empty()) return fmt::format("the ZMQ receiver failed: {}", rx.failure);
+  if (timed_out && o.expect_text.empty())
+    return fmt::format("no frame for {} s after {} frames, and no --expect counts to check",
+                       o.timeout_s, got);
   return "completed";
 }
 
@@ -224,7 +236,7 @@ dx::Ending ending_of(const RecordOptions& o, const Plan& p, std::uint64_t got, b
                      const capture::ZmqReceiverStats& rx) {
   dx::AttributeValues close;
   if (p.metadata) close = to_values(dx::end_attributes(*p.metadata, iso_now()));
-  const std::string why = why_ended(o, got, timed_out);
+  const std::string why = why_ended(o, got, timed_out, rx);
   const std::uint64_t upstream = rx.missing + rx.overruns + rx.bad;
   if (why == "completed" && upstream == 0) return dx::Ending::completed(std::move(close));
   std::string reason = why;
@@ -248,6 +260,9 @@ void print_summary(const RecordOptions& o, const dx::EndState& e,
                         {"receiver",
                          {{"missing", rx.missing},
                           {"duplicates", rx.duplicates},
+                          {"reorders", rx.reorders},
+                          {"restarts", rx.restarts},
+                          {"failure", rx.failure},
                           {"overruns", rx.overruns},
                           {"bad", rx.bad}}},
                         {"nxtomo", e.nxtomo},
@@ -316,8 +331,9 @@ int cmd_record(const RecordOptions& o) {
   auto last_frame = Clock::now();
   while (!stop_requested() && (o.frames == 0 || got < o.frames)) {
     progress.maybe_print(*writer, o.quiet);
-    auto f = rx->pop(200ms);
+    auto f = rx->pop(200ms);  // waits on the receiver: a frame, its end, or 200 ms
     if (!f) {
+      if (rx->stopped()) break;  // the receive thread ended (stats().failure says why)
       timed_out = Clock::now() - last_frame > std::chrono::duration<double>(o.timeout_s);
       if (timed_out) break;
       continue;

@@ -11,9 +11,14 @@
 //   (or absent), and the data frame exactly prod(shape) × element size bytes.
 //   Tolerant where the plugin is sloppy (§3.4): a header that is not valid JSON
 //   is re-read as the plugin writes it (bare nan/inf, raw int8/uint8 characters,
-//   unescaped quotes/backslashes/control bytes, Latin-1 bytes); if ndattr still
-//   does not parse, the frame decodes without attributes and says why in
-//   FrameHeader::attribute_warning. Attributes never fail a frame.
+//   unescaped quotes/backslashes/control bytes, Latin-1 bytes). ndattr is then
+//   split by the grammar the plugin composes it with, so a raw byte that is
+//   white space or JSON punctuation (9, 10, 13, 32, `"` `,` `:` `[` `]` `{` `}`)
+//   is read as that one attribute's value and the others stay readable. If
+//   ndattr still does not read, the frame decodes without attributes and says
+//   why in FrameHeader::attribute_warning — a consumer must then treat its
+//   routing and angle as unknown (dx::Writer does not store such a frame).
+//   Attributes never fail a frame.
 //   Shape order: ADZMQ ≥ 1.4 sends htype "array-1.0" and shape slowest first;
 //   older plugins send htype ["array-1.0"] and shape fastest first. The decoder
 //   tells them apart by htype and always returns shape slowest first (C order).

@@ -17,11 +17,17 @@
 //   drops silently at its HWM, a PUSH with ZMQ_DONTWAIT counts the drop in the
 //   plugin's DroppedOutputArrays and holds camera buffers meanwhile (§3.5).
 //   Frame numbers (NDArray.uniqueId): after the first, next == last + 1 is in
-//   order; next > last + 1 adds the difference − 1 to `missing`; next ≤ last
-//   counts one `duplicates` (duplicate or out of order; `last` keeps the
-//   maximum). A bad message whose header named its frame number still advances
-//   the sequence (it arrived; it is not missing). The consumer therefore sees
-//   gaps = missing + overruns + bad-with-number.
+//   order; next > last + 1 adds the skipped numbers to `missing`. A number
+//   below the highest (`last_frame`) is, in this order: one of those skipped
+//   numbers arriving late → `reorders`, `missing` − 1, handed out; a number
+//   received before with the same time stamp → `duplicates`, dropped (never
+//   handed out); otherwise (a number seen before with another time stamp, or
+//   older than the last 4096 remembered) the camera's ArrayCounter was reset
+//   → `restarts`, and the sequence starts again from it without counting
+//   duplicates or gaps against the old one (`missing` keeps what the earlier
+//   acquisition lost). A bad message whose header named its frame number
+//   still advances the sequence (it arrived; it is not missing). The
+//   consumer therefore sees gaps = missing + overruns + bad-with-number.
 //   Shutdown: stop() (or the destructor) ends the receive thread within about
 //   one poll_interval, joins it, then closes the queue: a pop() blocked in any
 //   thread wakes, frames already queued are still handed out, then pop()
@@ -38,6 +44,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -76,17 +83,26 @@ struct ZmqReceiverOptions {
   std::size_t queue_capacity = 64;              ///< frames between the receive thread and pop()
   std::chrono::milliseconds poll_interval{20};  ///< bounds how long stop() waits
   int receive_hwm = 0;                          ///< ZMQ_RCVHWM; 0 keeps libzmq's 1000
+  /// Testing only: called on the receive thread before each poll; an
+  /// exception it throws ends the thread as a receive error would.
+  std::function<void()> fault_injection;
 };
 
 /// A snapshot of the receiver's counters.
 struct ZmqReceiverStats {
-  std::uint64_t received = 0;               ///< messages that decoded (queued or overrun)
-  std::uint64_t bad = 0;                    ///< messages not two frames, or that did not decode
-  std::uint64_t overruns = 0;               ///< decoded frames dropped because the queue was full
-  std::uint64_t missing = 0;                ///< frame numbers skipped (gaps)
-  std::uint64_t duplicates = 0;             ///< frame numbers ≤ the highest seen so far
+  std::uint64_t received = 0;    ///< messages that decoded (queued, overrun or duplicate)
+  std::uint64_t bad = 0;         ///< messages not two frames, or that did not decode
+  std::uint64_t overruns = 0;    ///< decoded frames dropped because the queue was full
+  std::uint64_t missing = 0;     ///< frame numbers skipped (gaps)
+  std::uint64_t duplicates = 0;  ///< frames received again (same number and time stamp), dropped
+  std::uint64_t reorders = 0;    ///< frames that arrived after a higher number (not missing)
+  std::uint64_t restarts = 0;    ///< new acquisitions: the frame numbers started again
   std::optional<std::uint64_t> last_frame;  ///< the highest frame number seen
-  std::string last_error;                   ///< why the last bad message was bad
+  std::string last_error;  ///< why the last bad message was bad (or the thread ended)
+  /// Why the receive thread ended by itself (a libzmq or allocation error);
+  /// "" while it runs or after stop(). Once set, stopped() is true and pop()
+  /// returns the frames still queued, then nullopt at once.
+  std::string failure;
 };
 
 /// One decoded message. Owns the two ZMQ messages, so frame().data (a view of

@@ -8,7 +8,18 @@
 // Rules (the plugin's parser, NDFileHDF5LayoutXML.cpp, as the reference
 // describes it — layout files beamline staff already have must load as they are):
 //   - Root <hdf5_layout>, optional attribute auto_ndattr_default (true|false,
-//     default true); any other root attribute is an error.
+//     default true); XML namespace declarations (xmlns, xmlns:xsi) and
+//     namespace-qualified attributes (xsi:noNamespaceSchemaLocation, on every
+//     stock ADCore example layout) are ignored; any other root attribute is
+//     an error.
+//   - Items the plugin keeps but never writes are accepted and left out of
+//     the model (their names still count for duplicates): a dataset or
+//     attribute with no source= (NDFileHDF5's built-in default layout has
+//     <dataset name="timestamp"/>), and a source="ndattribute" one with no
+//     or an empty ndattribute= (the NeXus example's <dataset
+//     name="timestamp" source="ndattribute"/>, the plugin's performance
+//     data, which we do not write). A source= that names none of the
+//     sources stays an error: a typo would silently lose data.
 //   - <global name="detector_data_destination" ndattribute="X"/>: frames are
 //     routed by the string NDAttribute X (e.g. HDF5FrameLocation) to the
 //     detector dataset with exactly that full path, else to the default one.

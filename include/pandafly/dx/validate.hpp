@@ -29,10 +29,18 @@
 //                          different → warning
 //       /process/acquisition end state (layouts/README.md), each dataset if
 //                          present, first value: complete 0 → warning;
-//                          frames_received ≠ frames_expected, or ≠ the frames
-//                          stored in data + data_dark + data_white → error,
-//                          only a warning when complete is 0 (the file says
-//                          so itself); end_reason is quoted in the messages
+//                          frames_received ≠ the frames stored in data +
+//                          data_dark + data_white, or (files whose detector
+//                          datasets carry no @frames_expected) ≠
+//                          frames_expected → error, only a warning when
+//                          complete is 0 (the file says so itself);
+//                          end_reason is quoted in the messages
+//       completeness       dx::judge_completeness (completeness.hpp), the
+//                          writer's own rule, on what the file holds: each
+//                          stack's @frames_expected against its frames, and
+//                          every /exchange/theta value finite (NaN or
+//                          "Undefined" angles) → error "incomplete scan: …",
+//                          a warning when complete is 0
 //   - Layout checks (with a layout): every group is a group, every dataset a
 //     dataset, every hardlink names the same object as its target, every
 //     attribute exists on its object → error otherwise. Detector datasets are

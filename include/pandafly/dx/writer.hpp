@@ -57,8 +57,11 @@
 //   - push() blocks while the queue is full: back-pressure, never a silent
 //     drop. Upstream, the ZMQ receiver then drops the newest frames and counts
 //     them with their frame numbers — one place where loss is counted and
-//     identified. A frame whose size is not height × width × pixel size is
-//     counted received and lost. After a write error or a full disk frames
+//     identified. A frame whose size is not height × width × pixel size,
+//     whose declared shape or pixel type is not the file's, or whose
+//     NDAttributes could not be read (FrameRecord::attribute_error: routing
+//     and angle unknown) is counted received and lost, with a warning naming
+//     the first such frame. After a write error or a full disk frames
 //     are still accepted (the producer never stalls) and counted lost.
 //   - Writing: the thread takes up to max_batch queued frames at a time;
 //     uncompressed frames go to disk with H5Dwrite_chunk straight from the
@@ -101,8 +104,13 @@
 //     unless given there), the remaining layout hard links, and the NXtomo
 //     view (§1.8: /entry with a virtual dataset concatenating data_dark,
 //     data_white, data, image_key 2/1/0, rotation_angle, NXdata links).
-//     complete = the ending was not an interruption, nothing was lost, no
-//     write failed and every frames_expected count was met.
+//     complete = dx::judge_completeness (completeness.hpp): the ending was
+//     not an interruption, nothing was lost, no write failed, every
+//     frames_expected count was met exactly and every projection (frames
+//     stored in a `.../data` dataset) has a finite angle; otherwise the
+//     reason names what failed. Each detector dataset with an expectation
+//     carries it as @frames_expected (uint64), so validate applies the
+//     same rule to the file.
 //     Last, the file is fdatasync'ed: when finish() returns, what it reports
 //     is on the disk (a failure is a close_error).
 //   - Shutdown order: producer stops pushing (or is refused) → finish() →
@@ -199,6 +207,17 @@ struct FrameRecord {
   std::optional<std::uint32_t> epics_sec, epics_nsec;
   std::optional<double> angle;  ///< measured rotation angle, degrees
   std::vector<capture::NDAttribute> attributes;
+  /// The sender's shape (slowest first) and pixel type, when known (view()
+  /// sets both): a frame whose shape is not {height, width} (trailing or
+  /// leading 1s allowed) or whose type is not the file's is lost, never
+  /// reinterpreted. Empty/nullopt: only the byte count is checked.
+  std::vector<std::size_t> shape;
+  std::optional<capture::DataType> type;
+  /// Non-empty when the frame's NDAttributes could not be read (view() sets
+  /// it to capture::FrameHeader::attribute_warning when no attribute came
+  /// through): its routing and angle are unknown, so it is lost, never
+  /// stored as a projection.
+  std::string attribute_error;
 
   /// Views a decoded ADZMQ frame (header fields and attributes copied, pixels not).
   [[nodiscard]] static FrameRecord view(const capture::Frame& frame,
