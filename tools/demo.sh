@@ -91,7 +91,8 @@ set -x
   --metadata tools/examples/flyscan.toml --frames 381 --expect /exchange/data=361 \
   --expect /exchange/data_dark=10 --expect /exchange/data_white=10 \
   --set DetectorManufacturer=FLIR --set DetectorModel=Oryx --set ExposureTime=0.008 --set FrameRate=100 \
-  --set ImagePixelSize=0.025 --set Energy=20 --set RotationStart=0 --set RotationStep=0.5 \
+  --set DetectorPixelSize=25 --set BinX=1 --set BinY=1 --set ImagePixelSize=25 --set CameraDistance=100 \
+  --set Energy=20 --set RotationStart=0 --set RotationStep=0.5 \
   --set RotationSpeed=50 --set DarkFieldValue=0 --set FlatFieldValue=0 &
 record=$!
 sleep 0.5
