@@ -66,14 +66,47 @@ start_peer --rows 100
 "$pandactl_bin" --json --host 127.0.0.1 --data-port "$data_port" capture "$work/j.h5" --quiet --timeout 20 >"$work/j.json"
 /usr/bin/python3 -c "import json,sys; r=json.load(open(sys.argv[1]))[0]; assert r['rows_written']==100 and r['complete'], r" "$work/j.json" || fail "--json"
 
+# 3b. An acquisition left before its END (a pause longer than --timeout):
+# the next one skips that acquisition's rest and starts at its own header
+# (it used to decode the rest as its own rows without a header: SIGSEGV, exit 139).
+start_peer --rows 4000 --acquisitions 2 --pause-at 2000 --pause 3
+set +e; capture "$work/p.h5" --num 2 --quiet --timeout 2 2>"$work/p.err"; rc=$?; set -e
+[ "$rc" = 5 ] || { cat "$work/p.err"; fail "--num 2 after a timeout: exit $rc"; }
+[ "$(value "$work/p_0001.h5" rows.PCAP.BITS0.Value)" = 2000 ] || fail "p_0001 rows: $($check "$work/p_0001.h5")"
+case "$(value "$work/p_0001.h5" end.reason)" in "timed out"*) ;; *) fail "p_0001 reason";; esac
+[ "$(value "$work/p_0002.h5" end.complete)" = 1 ] || fail "p_0002: $($check "$work/p_0002.h5")"
+grep -q "skipped the rest of an earlier acquisition: 2000 rows and its END" "$work/p.err" ||
+  { cat "$work/p.err"; fail "skip summary"; }
+/usr/bin/python3 - "$work/p_0002.h5" <<'PY' || fail "p_0002 values: not the second acquisition from its start"
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+assert (f["PCAP.BITS0.Value"][:] == np.arange(4000)).all()
+PY
+# ... and when no header follows the rest (no second acquisition), a clear error, no file.
+start_peer --rows 4000 --pause-at 2000 --pause 3 --linger 30
+set +e; capture "$work/q.h5" --num 2 --quiet --timeout 2 2>"$work/q.err"; rc=$?; set -e
+[ "$rc" = 5 ] || { cat "$work/q.err"; fail "--num 2, one acquisition: exit $rc"; }
+grep -q "no acquisition started: timed out: no data for 2.0 s and no header, after skipping the rest of an earlier acquisition (2000 rows and its END)" \
+  "$work/q.err" || { cat "$work/q.err"; fail "no-header message"; }
+[ ! -e "$work/q_0002.h5" ] || fail "q_0002.h5 made without a header"
+
+# Waits (guard: 60 s) until pandactl's progress lines in FILE report rows.
+wait_for_rows() {
+  for _ in $(seq 600); do
+    grep -Eq "^capture: [1-9][0-9]* rows" "$1" 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
 # 4. A real SIGINT mid-capture: exit 5, a closed file that says so, rows kept.
 start_peer --rows 1000000 --rate 20000
 # the binary itself in the background ($! of a shell function would be a subshell)
 "$pandactl_bin" --host 127.0.0.1 --data-port "$data_port" capture "$work/int.h5" \
   --flush-period 0.2 --timeout 20 2>"$work/int.err" &
 cap=$!
-for _ in $(seq 100); do [ -f "$work/int.h5" ] && break; sleep 0.1; done
-sleep 1
+wait_for_rows "$work/int.err" $cap || { cat "$work/int.err"; fail "no rows before SIGINT"; }
 kill -INT $cap
 set +e; wait $cap; rc=$?; set -e
 [ "$rc" = 5 ] || { cat "$work/int.err"; fail "SIGINT: exit $rc"; }
@@ -83,6 +116,30 @@ grep -q "rows/s" "$work/int.err" || fail "progress lines"
 rows=$(value "$work/int.h5" rows.INENC1.VAL.Value)
 [ "$rows" -gt 0 ] || fail "SIGINT rows $rows"
 [ "$(value "$work/int.h5" end.rows_written)" = "$rows" ] || fail "SIGINT rows_written"
+
+# 4b. SIGTERM twice, SIGINT twice, SIGHUP: exit 5 and a closed file that h5py
+# opens without SWMR, saying which signal ended it. (The second one used to kill the program
+# with the file still open for writing: "already open for write".)
+for sigs in "TERM TERM" "INT INT" "HUP"; do
+  start_peer --rows 1000000 --rate 20000
+  f="$work/sig_${sigs// /_}.h5"
+  "$pandactl_bin" --host 127.0.0.1 --data-port "$data_port" \
+    capture "$f" --flush-period 0.2 --timeout 20 2>"$work/sig.err" &
+  cap=$!
+  wait_for_rows "$work/sig.err" $cap || { cat "$work/sig.err"; fail "$sigs: no rows"; }
+  for sig in $sigs; do kill -s "$sig" $cap; done
+  set +e; wait $cap; rc=$?; set -e
+  [ "$rc" = 5 ] || { cat "$work/sig.err"; fail "$sigs: exit $rc"; }
+  first=${sigs%% *}
+  /usr/bin/python3 - "$f" <<'PY' || { cat "$work/sig.err"; fail "$sigs: file"; }
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as f:  # no SWMR: fails on a file still marked open for write
+    assert len(f.keys()) > 0
+PY
+  reason=$(value "$f" end.reason)
+  case "$reason" in "interrupted by SIG$first"*) ;; *) fail "$sigs: reason '$reason'";; esac
+  [ "$(value "$f" rows.INENC1.VAL.Value)" -gt 0 ] || fail "$sigs: no rows kept"
+done
 
 # 5. A full disk (root only): exit 5, the file readable, the reason recorded.
 mkdir "$work/tiny"
