@@ -627,7 +627,8 @@ std::string json(const Stream& s) {
 }
 
 std::filesystem::path dir() {
-  return std::filesystem::path(__FILE__).parent_path().parent_path() / "data" / "panda_streams";
+  // Not __FILE__: with ccache's CCACHE_BASEDIR it is relative to the build folder.
+  return std::filesystem::path(PANDAFLY_SOURCE_DIR) / "tests" / "data" / "panda_streams";
 }
 
 std::string read_file(const std::filesystem::path& p) {
