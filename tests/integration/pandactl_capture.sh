@@ -130,8 +130,9 @@ wait_for_rows() {
 # 4. A real SIGINT mid-capture: exit 5, a closed file that says so, rows kept.
 start_peer --rows 1000000 --rate 20000
 # the binary itself in the background ($! of a shell function would be a subshell)
+: >"$work/int.err"
 "$pandactl_bin" --host 127.0.0.1 --data-port "$data_port" capture "$work/int.h5" \
-  --flush-period 0.2 --timeout 20 2>"$work/int.err" &
+  --flush-period 0.2 --timeout 20 2>>"$work/int.err" &
 cap=$!
 wait_for_rows "$work/int.err" $cap || { cat "$work/int.err"; fail "no rows before SIGINT"; }
 kill -INT $cap
@@ -150,10 +151,14 @@ rows=$(value "$work/int.h5" rows.INENC1.VAL.Value)
 for sigs in "TERM TERM" "INT INT" "HUP"; do
   start_peer --rows 1000000 --rate 20000
   f="$work/sig_${sigs// /_}.h5"
+  : >"$work/sig.err"
   "$pandactl_bin" --host 127.0.0.1 --data-port "$data_port" \
-    capture "$f" --flush-period 0.2 --timeout 20 2>"$work/sig.err" &
+    capture "$f" --flush-period 0.2 --timeout 20 2>>"$work/sig.err" &
   cap=$!
-  wait_for_rows "$work/sig.err" $cap || { cat "$work/sig.err"; fail "$sigs: no rows"; }
+  wait_for_rows "$work/sig.err" $cap || {
+    set +e; wait $cap; echo "pandactl exit $?"; cat "$work/sig.err" "$work/peer.out"; ls -l "$work"
+    fail "$sigs: no rows"
+  }
   for sig in $sigs; do kill -s "$sig" $cap; done
   set +e; wait $cap; rc=$?; set -e
   [ "$rc" = 5 ] || { cat "$work/sig.err"; fail "$sigs: exit $rc"; }
