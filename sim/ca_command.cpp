@@ -8,10 +8,11 @@
 #include <optional>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/system/system_error.hpp>
 #include <fmt/format.h>
 
+#include "pandafly/util/signal_watch.hpp"
 #include "sim/ca/config.hpp"
 #include "sim/ca/server.hpp"
 #include "sim/camera/ca_camera_feed.hpp"
@@ -133,8 +134,10 @@ int run_ca(const CaArgs& args) {
     fmt::print(stderr, "pandafly-sim ca: --zmq: {}\n", e.what());
     return 2;
   }
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int) { server->stop(); });
+  // SIGINT, SIGTERM, SIGHUP, once or repeated: the server stops on the io thread.
+  util::SignalWatch signals([&](int, int count) {
+    if (count == 1) boost::asio::post(io, [&] { server->stop(); });
+  });
   fmt::print("pandafly-sim ca: 127.0.0.1:{} repeater 127.0.0.1:{}, {} PVs", server->port(),
              server->repeater_port(), db->size());
   if (feed) {

@@ -20,7 +20,7 @@ struct CaArgs {
 
 /// Adds the `ca` subcommand with its options (defaults from the environment).
 CLI::App* add_ca_command(CLI::App& app, CaArgs& args);
-/// Runs it until SIGINT/SIGTERM. Exit codes: 0 clean shutdown, 1 bad
+/// Runs it until SIGINT/SIGTERM/SIGHUP. Exit codes: 0 clean shutdown, 1 bad
 /// configuration or --zmq serverHost, 2 cannot listen (CA or ZMQ).
 int run_ca(const CaArgs& args);
 

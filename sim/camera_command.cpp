@@ -3,7 +3,6 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <memory>
@@ -14,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "pandafly/util/signal_watch.hpp"
 #include "sim/camera/acquisition.hpp"
 #include "sim/camera/frame_source.hpp"
 #include "sim/camera/publisher.hpp"
@@ -25,12 +25,8 @@ namespace {
 using namespace std::chrono_literals;
 using camera::FrameFormat;
 
+// Set by run_camera's util::SignalWatch on SIGINT, SIGTERM or SIGHUP.
 std::atomic<bool> g_stop{false};
-static_assert(std::atomic<bool>::is_always_lock_free);  // safe in a signal handler
-
-extern "C" void on_stop_signal(int) {
-  g_stop.store(true);
-}
 
 /// "WxH" → format; nullopt when malformed.
 std::optional<FrameFormat> parse_size(const std::string& text) {
@@ -140,7 +136,7 @@ CLI::App* add_camera_command(CLI::App& app, CameraArgs& args) {
   cmd->add_option("--rate", args.rate, "frames per second (internal trigger)")
       ->capture_default_str();
   cmd->add_option("--frames", args.frames,
-                  "projections to send, then exit; 0 = until SIGINT/SIGTERM")
+                  "projections to send, then exit; 0 = until SIGINT/SIGTERM/SIGHUP")
       ->capture_default_str();
   cmd->add_option("--speed", args.speed,
                   "stage rotation speed, deg/s (turning from the first projection on)")
@@ -202,8 +198,9 @@ int run_camera(const CameraArgs& args) {
     fmt::print(stderr, "pandafly-sim camera: --server-host: {}\n", e.what());
     return 2;
   }
-  std::signal(SIGINT, on_stop_signal);
-  std::signal(SIGTERM, on_stop_signal);
+  // Any number of them: the first stops sending; the publisher is still
+  // drained (briefly) and closed.
+  util::SignalWatch signals([](int, int) { g_stop.store(true); });
   fmt::print("pandafly-sim camera: {} {} {}, {}x{} {}, {} Hz\n",
              pub->socket().pattern == camera::SocketPattern::pub ? "PUB" : "PUSH",
              pub->socket().bind ? "bind" : "connect", pub->endpoint(), format.width, format.height,

@@ -14,7 +14,7 @@ struct CameraArgs {
   std::string size = "2048x1536";  // WxH
   std::string type = "uint16";
   double rate = 10;          // frames per second
-  std::uint64_t frames = 0;  // projections; 0 = until SIGINT/SIGTERM
+  std::uint64_t frames = 0;  // projections; 0 = until SIGINT/SIGTERM/SIGHUP
   double speed = 1.8;        // deg/s
   double start = 0;          // deg
   std::size_t darks = 0;
@@ -29,7 +29,7 @@ struct CameraArgs {
 
 /// Adds the `camera` subcommand with its options.
 CLI::App* add_camera_command(CLI::App& app, CameraArgs& args);
-/// Runs it until the last frame is sent or SIGINT/SIGTERM. Exit codes: 0 done,
+/// Runs it until the last frame is sent or SIGINT/SIGTERM/SIGHUP. Exit codes: 0 done,
 /// 1 bad arguments, 2 the socket cannot bind/connect.
 int run_camera(const CameraArgs& args);
 

@@ -6,12 +6,11 @@
 //   SERVERHOST] pandafly-sim camera [--server-host S] [--size WxH] [--type T] [--rate HZ] [--frames
 //   N] ...
 // prints "pandafly-sim panda: control 127.0.0.1:P data 127.0.0.1:Q" once listening
-// (real ports when 0 was asked for) and runs until SIGINT/SIGTERM.
+// (real ports when 0 was asked for) and runs until SIGINT/SIGTERM/SIGHUP.
 // Exit codes: 0 clean shutdown, 1 bad arguments or design file, 2 cannot listen,
 // 3 the persistence file could not be written at shutdown.
 #include <cerrno>
 #include <cmath>
-#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -23,12 +22,13 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/system/system_error.hpp>
 #include <fmt/format.h>
 
 #include "ca_command.hpp"
 #include "camera_command.hpp"
+#include "pandafly/util/signal_watch.hpp"
 #include "sim/panda/design_file.hpp"
 #include "sim/panda/fpga/motion.hpp"
 #include "sim/panda/fpga_runner.hpp"
@@ -116,10 +116,14 @@ int run_panda(const PandaArgs& args) {
       return write_text(args.persist, sim::save_design(server->model()));
     };
   }
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int) {
-    fpga.stop();
-    server->stop();
+  // SIGINT, SIGTERM, SIGHUP, once or repeated: stop on the io thread, then
+  // write the persistence file below.
+  pandafly::util::SignalWatch signals([&](int, int count) {
+    if (count > 1) return;
+    boost::asio::post(io, [&] {
+      fpga.stop();
+      server->stop();
+    });
   });
   fmt::print("pandafly-sim panda: control 127.0.0.1:{} data 127.0.0.1:{}\n", server->control_port(),
              server->data_port());

@@ -23,8 +23,11 @@ packages=(
   # back and reconstruct them in tests; xmllint checks the layouts are well-formed XML
   hdf5-filter-plugin bitshuffle python3-dxchange python3-six python3-tifffile python3-pandas
   python3-scipy python3-skimage libxml2-utils
-  # full-disk tests of the direct HDF5 driver: a small ext4 image on a loop device
-  e2fsprogs mount
+  # full-disk tests of the direct HDF5 driver: a small ext4 image on a loop device;
+  # unshare (util-linux) runs the tmpfs full-disk tests without root
+  e2fsprogs mount util-linux
+  # a loaded machine for the test suite: ctest beside `stress-ng --cpu 2`
+  stress-ng
 )
 
 missing=()

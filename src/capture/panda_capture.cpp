@@ -176,13 +176,17 @@ class CaptureRun {
     const bool writer_failed = writer_ && writer_->failed();
     if ((stop_.load() || writer_failed) && !stopping_) {
       stopping_ = true;
-      why_stop_ = writer_failed ? "writer failed: " + writer_->failure() : s_.stop_reason;
+      why_stop_ = writer_failed      ? "writer failed: " + writer_->failure()
+                  : s_.describe_stop ? s_.describe_stop()
+                                     : s_.stop_reason;
       if (!s_.on_stop || !writer_) return end_with(FinishInfo::stopped(why_stop_));
       s_.on_stop();
       grace_ = Clock::now() + s_.stop_grace;
     }
     if (stopping_ && Clock::now() > grace_) {
       end_with(FinishInfo::stopped(why_stop_ + "; no END within the grace period"));
+    } else if (stopping_ && s_.hurry && s_.hurry()) {
+      end_with(FinishInfo::stopped(why_stop_ + "; stopped waiting for END"));
     }
   }
 
@@ -204,6 +208,10 @@ class CaptureRun {
   // block to the file without another copy.
   void on(const panda::FrameData& f) {
     last_event_ = Clock::now();
+    if (!decoder_) {  // the rest of an acquisition an earlier run left before its END
+      result_.skipped_rows += f.samples;
+      return;
+    }
     for (std::size_t done = 0; done < f.samples;) {
       if (block_.rows() == 0) block_started_ = last_event_;
       const std::size_t to_boundary = s_.chunk_rows - (rows_ + block_.rows()) % s_.chunk_rows;
@@ -215,6 +223,11 @@ class CaptureRun {
     }
   }
   void on(const panda::EndData& end) {
+    if (!decoder_) {  // that earlier acquisition's END: the next event is a header
+      last_event_ = Clock::now();
+      result_.skipped_end = true;
+      return;
+    }
     auto info = FinishInfo::from_end(end);
     if (stopping_) info.stopped_because = why_stop_;  // the END we asked for by disarming
     end_with(std::move(info));
@@ -237,8 +250,13 @@ class CaptureRun {
   void on_idle() {
     if (block_.rows() > 0 && Clock::now() - block_started_ >= s_.batch_age) hand_over_block();
     if (s_.timeout.count() > 0 && Clock::now() - last_event_ >= s_.timeout) {
-      end_with(FinishInfo::stopped(fmt::format("timed out: no data for {:.1f} s",
-                                               std::chrono::duration<double>(s_.timeout).count())));
+      const double t = std::chrono::duration<double>(s_.timeout).count();
+      end_with(FinishInfo::stopped(
+          decoder_ || (result_.skipped_rows == 0 && !result_.skipped_end)
+              ? fmt::format("timed out: no data for {:.1f} s", t)
+              : fmt::format("timed out: no data for {:.1f} s and no header, after skipping the "
+                            "rest of an earlier acquisition ({} rows{})",
+                            t, result_.skipped_rows, result_.skipped_end ? " and its END" : "")));
     }
   }
 

@@ -323,7 +323,7 @@ TEST_CASE("BlockingClient: connect errors name host:port") {
   } catch (const std::system_error& e) {
     check_connect_error(e, std::errc::timed_out, full.port());
   }
-  CHECK(std::chrono::steady_clock::now() - start < 2s);
+  CHECK(std::chrono::steady_clock::now() - start < 10s);  // a guard: the listener never answers
 }
 
 // ============================================================ AsioClient

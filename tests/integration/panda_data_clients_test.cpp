@@ -241,10 +241,23 @@ struct CaptureFixture {
   test::TempDir tmp{"capture"};
   BlockingDataClient data{options(DataFormat::framed, Processing::raw)};
   capture::CaptureSettings settings;
+  std::atomic<std::uint64_t> rows_read{0};  // as the reader last reported (on_progress)
   CaptureFixture() {
     data.connect(kLocal, sim.data_port(), 2s);
     REQUIRE(sim.wait_for_data_clients(1));
     settings.flush_period = 50ms;
+    settings.progress_period = 5ms;
+    settings.on_progress = [this](const capture::CaptureProgress& p) { rows_read = p.rows; };
+  }
+  /// Waits until the reader has taken `n` rows (guard: 60 s): the event a stop
+  /// must come after, instead of a sleep that a loaded machine outlasts.
+  [[nodiscard]] bool wait_rows_read(std::uint64_t n) const {
+    const auto guard = std::chrono::steady_clock::now() + 60s;
+    while (rows_read.load() < n) {
+      if (std::chrono::steady_clock::now() > guard) return false;
+      std::this_thread::sleep_for(2ms);
+    }
+    return true;
   }
 };
 
@@ -280,7 +293,7 @@ TEST_CASE_FIXTURE(
   sim.server().send_samples(raw_samples(l, 0, n / 2));
   // Mid-capture: a SWMR reader sees rows, then more rows.
   std::size_t first_seen = 0;
-  for (int i = 0; i < 200 && first_seen == 0; ++i) {
+  for (int i = 0; i < 1200 && first_seen == 0; ++i) {  // guard: 60 s
     std::this_thread::sleep_for(50ms);
     if (!fs::exists(file)) continue;
     const auto r = test::check_panda_hdf(file, "--swmr");
@@ -291,7 +304,7 @@ TEST_CASE_FIXTURE(
   CHECK(first_seen <= n / 2);
   sim.server().send_samples(raw_samples(l, n / 2, n / 2));
   std::size_t later = first_seen;
-  for (int i = 0; i < 200 && later < n; ++i) {
+  for (int i = 0; i < 1200 && later < n; ++i) {  // guard: 60 s
     std::this_thread::sleep_for(50ms);
     const auto r = test::check_panda_hdf(file, "--swmr");
     if (r.count("rows.INENC1.VAL.Value") != 0) later = std::stoul(r.at("rows.INENC1.VAL.Value"));
@@ -333,7 +346,7 @@ TEST_CASE_FIXTURE(
     std::thread reader([&] { result = cap.run_one(tmp.path / "stopped.h5", stop); });
     sim.server().begin_acquisition(l);
     sim.server().send_samples(raw_samples(l, 0, 1000));
-    std::this_thread::sleep_for(300ms);
+    REQUIRE(wait_rows_read(1000));
     stop = true;
     reader.join();
     CHECK(result.file_written);
@@ -352,7 +365,7 @@ TEST_CASE_FIXTURE(
     std::thread reader([&] { result = disarming.run_one(tmp.path / "disarmed.h5", stop); });
     sim.server().begin_acquisition(l);
     sim.server().send_samples(raw_samples(l, 0, 500));
-    std::this_thread::sleep_for(300ms);
+    REQUIRE(wait_rows_read(500));
     stop = true;
     reader.join();
     CHECK_FALSE(result.end.complete);
@@ -369,7 +382,7 @@ TEST_CASE_FIXTURE(
     std::thread reader([&] { result = cap.run_one(tmp.path / "lost.h5", stop); });
     sim.server().begin_acquisition(l);
     sim.server().send_samples(raw_samples(l, 0, 777));
-    std::this_thread::sleep_for(300ms);
+    REQUIRE(wait_rows_read(777));
     sim.stop();
     reader.join();
     CHECK_FALSE(result.end.complete);

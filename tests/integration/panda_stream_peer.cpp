@@ -2,12 +2,15 @@
 // (sim/) with a script that streams a known sequence to its data clients.
 //
 //   panda_stream_peer --rows N [--rate ROWS_PER_S] [--acquisitions K] [--same-block] [--row60]
+//                     [--pause-at ROWS --pause SECONDS] [--linger SECONDS]
 // Listens on ephemeral ports of 127.0.0.1 and prints
 // "panda_stream_peer: control 127.0.0.1:P data 127.0.0.1:Q". For each of K
 // acquisitions it waits for a ready data client, begins an acquisition of the
 // known sequence (known_sequence.hpp), sends N RAW samples in blocks of 1000
-// at the given rate (0: as fast as possible), then END Ok. Exits after the last END, or on
-// SIGTERM/SIGINT.
+// at the given rate (0: as fast as possible), then END Ok. With --pause-at, the
+// first acquisition stops for --pause seconds after that many samples (rounded
+// up to a block) before its rest and END, as a PandA waiting for triggers does.
+// Exits --linger seconds (default 0.5) after the last END, or on SIGTERM/SIGINT.
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -36,12 +39,23 @@ bool wait_for_client(const sim::PandaServer& server) {
   return true;
 }
 
-void stream(sim::PandaServer& server, std::size_t rows, double rate, bool same_block, bool row60) {
+struct Pause {
+  std::size_t at = 0;  // 0: none
+  double seconds = 0;
+};
+
+void stream(sim::PandaServer& server, std::size_t rows, double rate, bool same_block, bool row60,
+            Pause pause) {
   const sim::CaptureLayout layout = row60 ? test::row60_layout() : test::known_layout();
   const auto block = test::known_raw_samples(layout, 0, 1000);
   server.begin_acquisition(layout);
   const auto t0 = std::chrono::steady_clock::now();
+  bool paused = false;
   for (std::size_t at = 0; at < rows && !g_quit; at += 1000) {
+    if (pause.at > 0 && at >= pause.at && !paused) {
+      std::this_thread::sleep_for(std::chrono::duration<double>(pause.seconds));
+      paused = true;
+    }
     const std::size_t n = std::min<std::size_t>(1000, rows - at);
     server.send_samples(same_block && n == 1000 ? block : test::known_raw_samples(layout, at, n));
     if (rate > 0)
@@ -63,6 +77,11 @@ int main(int argc, char** argv) {
   app.add_option("--rows", rows, "samples per acquisition");
   app.add_option("--rate", rate, "samples per second, 0: as fast as possible");
   app.add_option("--acquisitions", acquisitions, "acquisitions to stream");
+  Pause pause;
+  app.add_option("--pause-at", pause.at, "in the first acquisition, pause after this many samples");
+  app.add_option("--pause", pause.seconds, "seconds of that pause");
+  double linger = 0.5;
+  app.add_option("--linger", linger, "seconds to stay connected after the last END");
   app.add_flag("--row60", row60,
                "the 60-byte RAW row of BENCHMARKS.md instead of the known sequence");
   app.add_flag("--same-block", same_block,
@@ -78,12 +97,15 @@ int main(int argc, char** argv) {
              server.data_port());
   std::fflush(stdout);
   for (int k = 0; k < acquisitions && wait_for_client(server); ++k) {
-    stream(server, rows, rate, same_block, row60);
+    stream(server, rows, rate, same_block, row60, k == 0 ? pause : Pause{});
     // The next acquisition starts once a client is ready again (the same one,
     // after it has read END, or a new one).
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // let the last END drain
+  // Let the last END drain; stay (connections open, no more data) for --linger.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(linger);
+  while (!g_quit && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   server.stop();
   net.join();
   return 0;

@@ -171,13 +171,17 @@ grep -q 'incomplete scan: /exchange/data holds 24 frames, 20 expected' "$T/over.
 
 # ------------------------------------------------------------ SIGINT mid-scan
 port=$(free_port)
-"$DX" record "$T/int.h5" --zmq "tcp://127.0.0.1:$port" --json --quiet > "$T/int.json" 2>&1 &
+"$DX" record "$T/int.h5" --zmq "tcp://127.0.0.1:$port" --json > "$T/int.json" 2> "$T/int.err" &
 rec=$!
 pids+=($rec)
 "$SIM" camera --lossless --server-host "tcp://127.0.0.1:$port" --size 64x8 --rate 100 --no-noise > /dev/null &
 cam=$!
 pids+=($cam)
-sleep 1.5
+# Wait for the event (a progress line with more than 10 frames; guard 60 s), not a time.
+for _ in $(seq 600); do
+  grep -Eq "^record: (1[1-9]|[2-9][0-9]|[1-9][0-9]{2,}) frames received" "$T/int.err" 2>/dev/null && break
+  sleep 0.1
+done
 kill -INT $rec
 wait $rec
 rc=$?
@@ -199,7 +203,9 @@ port=$(free_port)
 rec=$!
 pids+=($rec)
 sleep 0.3
-"$SIM" camera --lossless --server-host "tcp://*:$port" --size 32x4 --rate 50 --frames 30 --no-noise > /dev/null
+# 20 Hz: the SUB's (re)connection and subscription, slower on a loaded machine,
+# cost a few frames, not half of them.
+"$SIM" camera --lossless --server-host "tcp://*:$port" --size 32x4 --rate 20 --frames 30 --no-noise > /dev/null
 wait $rec
 rc=$?
 # A SUB misses what a PUB sent before the subscription took (slow joiner):

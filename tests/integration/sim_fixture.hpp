@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -15,6 +16,7 @@
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
 #include "sim/panda/design_file.hpp"
 #include "sim/panda/fpga_runner.hpp"
@@ -55,15 +57,22 @@ class Simulator {
   [[nodiscard]] std::size_t requests() const { return server_.requests_received(); }
   [[nodiscard]] sim::PandaServer& server() { return server_; }
   sim::PandaServer* operator->() { return &server_; }
+  /// PandaServer::data_backlog_bytes(), read on the io thread (where it must be).
+  [[nodiscard]] std::size_t data_backlog_bytes() {
+    std::promise<std::size_t> bytes;
+    auto result = bytes.get_future();
+    boost::asio::post(io_, [&] { bytes.set_value(server_.data_backlog_bytes()); });
+    return result.get();
+  }
   /// The simulated FPGA (Options::fpga only).
   [[nodiscard]] sim::PandaFpga& fpga() {
     if (!fpga_) throw std::logic_error("Simulator started without Options::fpga");
     return *fpga_;
   }
 
-  /// Waits (up to 5 s) until `n` data clients are connected and ready.
+  /// Waits (guard: 30 s, for a loaded machine) until `n` data clients are connected and ready.
   [[nodiscard]] bool wait_for_data_clients(std::size_t n) const {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (server_.data_clients_ready() < n) {
       if (std::chrono::steady_clock::now() > until) return false;
       std::this_thread::sleep_for(std::chrono::milliseconds(1));

@@ -68,6 +68,7 @@ class Box {
   [[nodiscard]] std::uint16_t port() const { return sim_.port(); }
   [[nodiscard]] std::uint16_t data_port() const { return sim_.data_port(); }
   [[nodiscard]] sim::PandaFpga& fpga() { return sim_.fpga(); }
+  [[nodiscard]] std::size_t data_backlog_bytes() { return sim_.data_backlog_bytes(); }
 
  private:
   test::Simulator sim_;  // first: outlives the client
@@ -254,7 +255,12 @@ TEST_CASE("ARM is refused while a data client has not taken the last acquisition
   box.put("INENC1.VAL.CAPTURE", "Value Min Max Mean");
   auto sleeper = box.data_client(true);  // connected, never reads
   REQUIRE(box.control.call(panda::Arm{}, 5s).ok());
-  std::this_thread::sleep_for(500ms);  // the fast clock fills the socket and the backlog
+  // The fast clock fills the socket, then the server's backlog: wait for that
+  // (guard 60 s), not for a time a loaded machine may need more than.
+  const auto guard = std::chrono::steady_clock::now() + 60s;
+  while (box.data_backlog_bytes() == 0 && std::chrono::steady_clock::now() < guard)
+    std::this_thread::sleep_for(5ms);
+  REQUIRE(box.data_backlog_bytes() > 0);
   REQUIRE(box.control.call(panda::Disarm{}, 5s).ok());
   auto refused = box.control.call(panda::Arm{}, 5s);
   REQUIRE_FALSE(refused.ok());

@@ -85,7 +85,7 @@ TEST_CASE("connect to a PV nobody serves: a timeout that names the PV") {
   CHECK(e.code() == std::errc::timed_out);
   CHECK(e.pv() == "micos:m1.VAL");
   CHECK(took >= 0.45);
-  CHECK(took < 2.0);
+  CHECK(took < 10.0);               // a guard against waiting for ever, not a latency goal
   CHECK(ctx.channel_count() == 0);  // the failed connect cleared its channel
   const auto e2 = error_of([&] { (void)ca::Channel::connect(ctx, "micos:m1.VAL", 2s); });
   CHECK(std::string(e2.what()) == "micos:m1.VAL: not found within 2 s");
@@ -117,7 +117,7 @@ TEST_CASE("a channel that never connected: state, info and fast failures") {
         ca::Errc::disconnected);
   CHECK(error_of([&] { (void)ch.native_type(); }).code() == ca::Errc::disconnected);
   CHECK(error_of([&] { (void)ch.get_control(); }).code() == ca::Errc::disconnected);
-  CHECK(seconds_since(t0) < 0.5);  // nothing waited
+  CHECK(seconds_since(t0) < 4.0);  // nothing waited (each call has a 5 s timeout)
   CHECK(error_of([&] { ch.put(std::string(40, 'x')); }).code() == ca::Errc::string_too_big);
   CHECK_FALSE(ch.take_async_error().has_value());
   CHECK(callbacks == 0);

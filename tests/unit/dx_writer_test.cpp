@@ -151,17 +151,17 @@ TEST_CASE("Writer: a SWMR reader in another process sees the frames grow while t
   Plan plan;
   dx::Writer w(options_for(path, plan));
   const auto wait_written = [&](std::uint64_t n) {
-    for (int i = 0; i < 1000 && w.stats().written < n; ++i) std::this_thread::sleep_for(10ms);
+    for (int i = 0; i < 6000 && w.stats().written < n; ++i) std::this_thread::sleep_for(10ms);
   };
   for (int k = 0; k < 5; ++k) CHECK(w.push(plan.frame(k, nullptr, data, k * 1.0)));
   wait_written(5);
-  // The reader polls (up to 10 s) until a flush has made n frames visible.
+  // The reader polls (guard: 60 s) until a flush has made n frames visible.
   const std::string script =
       "import h5py,os,sys,time\n"
       "f=h5py.File(sys.argv[1],'r',swmr=True)\nd=f['/exchange/data']\nt=f['/exchange/theta']\n"
       "e=f['/process/acquisition/pandafly_end/frames_written']\n"
       "def wait(n):\n"
-      "  for _ in range(1000):\n"
+      "  for _ in range(6000):\n"
       "    d.refresh(); t.refresh(); e.refresh()\n"
       "    if d.shape[0] >= n and t.shape[0] >= n and int(e[()]) >= n: return\n"
       "    time.sleep(0.01)\n"

@@ -8,12 +8,12 @@
 #include <system_error>
 
 #include <doctest/doctest.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include "pandafly/dx/xdi.hpp"
 #include "pandafly/dx/xdi_writer.hpp"
 #include "temp_dir.hpp"
+#include "tiny_disk.hpp"
 
 using namespace pandafly;
 
@@ -239,16 +239,11 @@ TEST_CASE("xdi: the writer streams rows, refuses to overwrite and adds end field
   CHECK(parse_ok(read_file(path)).rows.size() == 1);
 }
 
-TEST_CASE("xdi: a full disk throws naming the file and keeps the rows written before it") {
-  if (::geteuid() != 0) {
-    MESSAGE("skipped: mounting a tiny tmpfs needs root");
-    return;
-  }
+TEST_CASE("xdi: a full disk throws naming the file and keeps the rows written before it" *
+          doctest::test_suite(test::kNeedsMount)) {
   test::TempDir dir("xdi_full");
-  const auto mnt = dir.path / "mnt";
-  std::filesystem::create_directories(mnt);
-  REQUIRE(::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=64k") == 0);
-  const auto path = mnt / "scan.xdi";
+  test::TinyDisk disk(dir.path / "mnt", "64k");
+  const auto path = disk.dir / "scan.xdi";
   std::size_t written = 0;
   try {
     dx::XdiWriter w(path, example_header());
@@ -265,5 +260,4 @@ TEST_CASE("xdi: a full disk throws naming the file and keeps the rows written be
   std::string text = read_file(path);
   text.erase(text.rfind('\n') + 1);
   CHECK(parse_ok(text).rows.size() >= written - 1);
-  ::umount(mnt.c_str());
 }

@@ -12,7 +12,6 @@
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -272,16 +271,11 @@ TEST_CASE("scalar and string datasets: allocated at creation, rewritable under S
   CHECK(x.rows() == 3);
 }
 
-TEST_CASE(
-    "SpaceReserve: reserves ahead, says ENOSPC before the disk is full, gives back the rest") {
+TEST_CASE("SpaceReserve: reserves ahead, says ENOSPC before the disk is full, gives back the rest" *
+          doctest::test_suite(test::kNeedsMount)) {
   TempDir dir("h5_reserve");
-  const fs::path mnt = dir.path / "mnt";
-  fs::create_directories(mnt);
-  if (::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=1m") != 0) {
-    MESSAGE("skipped: cannot mount a tmpfs (" << std::strerror(errno) << "); needs root");
-    return;
-  }
-  const fs::path path = mnt / "r.bin";
+  test::TinyDisk disk(dir.path / "mnt", "1m");
+  const fs::path path = disk.dir / "r.bin";
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT, 0644);
   REQUIRE(fd >= 0);
   h5::SpaceReserve reserve(fd, {.margin = 64 << 10, .step = 4 << 20});
@@ -302,13 +296,12 @@ TEST_CASE(
   ::stat(path.c_str(), &st);
   CHECK(st.st_size == 4096);
   CHECK(st.st_blocks * 512 == 4096);
-  ::umount(mnt.c_str());
 }
 
-TEST_CASE("SpaceReserve: with slack it reserves only once the disk comes near full, then always") {
+TEST_CASE("SpaceReserve: with slack it reserves only once the disk comes near full, then always" *
+          doctest::test_suite(test::kNeedsMount)) {
   TempDir dir("h5_reserve_slack");
   test::TinyDisk disk(dir.path / "mnt", "4m");
-  if (!disk.mounted) return;
   const fs::path path = disk.dir / "r.bin";
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT, 0644);
   REQUIRE(fd >= 0);

@@ -626,6 +626,7 @@ std::string json(const Stream& s) {
 }
 
 std::filesystem::path dir() {
+  // Not __FILE__: with ccache's CCACHE_BASEDIR it is relative to the build folder.
   return std::filesystem::path(PANDAFLY_SOURCE_DIR) / "tests" / "data" / "panda_streams";
 }
 

@@ -1,7 +1,5 @@
 #include "capture.hpp"
 
-#include <atomic>
-#include <csignal>
 #include <filesystem>
 #include <iostream>
 
@@ -11,6 +9,7 @@
 #include "pandafly/capture/panda_capture.hpp"
 #include "pandafly/panda/commands.hpp"
 #include "pandafly/panda/io/blocking_client.hpp"
+#include "pandafly/util/signal_watch.hpp"
 
 namespace pandactl {
 namespace {
@@ -18,13 +17,6 @@ namespace {
 namespace panda = pandafly::panda;
 namespace capture = pandafly::capture;
 using namespace std::chrono_literals;
-
-std::atomic<bool> g_stop{false};
-
-extern "C" void on_sigint(int) {
-  g_stop.store(true);
-  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the program at once
-}
 
 std::filesystem::path numbered(const std::string& out, int index, int num) {
   if (num == 1) return out;
@@ -48,10 +40,15 @@ nlohmann::json to_json(const capture::CaptureResult& r) {
           {"complete", r.end.complete},
           {"stopped_because", r.stopped_because},
           {"seconds", r.seconds},
+          {"skipped_rows", r.skipped_rows},
           {"queue_full_waits", r.queue_full_waits}};
 }
 
 void print_summary(const capture::CaptureResult& r) {
+  if (r.skipped_rows > 0 || r.skipped_end) {
+    fmt::print(stderr, "capture: skipped the rest of an earlier acquisition: {} rows{}\n",
+               r.skipped_rows, r.skipped_end ? " and its END" : "");
+  }
   if (!r.file_written) {
     fmt::print(stderr, "capture: no acquisition started: {}\n", r.stopped_because);
     return;
@@ -88,7 +85,18 @@ int run_capture(const CaptureArgs& a) {
   s.overwrite = a.force;
   s.chunk_rows = a.chunk_rows;
   if (a.store_raw) s.columns = panda::ColumnDecoder::Mode::as_sent;
-  s.stop_reason = "interrupted by SIGINT";
+  // SIGINT, SIGTERM, SIGHUP: stop, disarm (--arm), wait for END, close the
+  // file. A second one only cuts the wait for END short: the file is closed
+  // whatever the number of signals.
+  pandafly::util::SignalWatch signals([](int sig, int count) {
+    if (count > 1)
+      fmt::print(stderr, "capture: {} again: closing the file (SIGKILL would leave it open)\n",
+                 pandafly::util::SignalWatch::name(sig));
+  });
+  s.describe_stop = [&] {
+    return "interrupted by " + pandafly::util::SignalWatch::name(signals.first_signal());
+  };
+  s.hurry = [&] { return signals.count() > 1; };
   if (a.arm) s.on_stop = [&] { (void)control.call(panda::Disarm{}, 2s); };
   if (!a.quiet) {
     s.on_progress = [](const capture::CaptureProgress& p) {
@@ -97,23 +105,21 @@ int run_capture(const CaptureArgs& a) {
     };
   }
   capture::PandaCapture cap(data, s);
-  std::signal(SIGINT, on_sigint);
   nlohmann::json results = nlohmann::json::array();
   int rc = 0;
-  for (int i = 0; i < a.num && !g_stop.load(); ++i) {
+  for (int i = 0; i < a.num && !signals.stop_requested().load(); ++i) {
     const auto path = numbered(a.out, i, a.num);
     if (!a.force && std::filesystem::exists(path)) {
       throw std::runtime_error(path.string() + " exists (use --force to overwrite)");
     }
     if (!data.connected()) data.reconnect(ms(a.connect_timeout_s));
     if (a.arm) control.run(panda::Arm{}, ms(a.connect_timeout_s));
-    const auto r = cap.run_one(path, g_stop);
+    const auto r = cap.run_one(path, signals.stop_requested());
     print_summary(r);
     results.push_back(to_json(r));
     rc = std::max(rc, exit_code(r));
     if (!r.file_written) break;
   }
-  std::signal(SIGINT, SIG_DFL);
   if (a.json) std::cout << results.dump(2) << "\n";
   return rc;
 }

@@ -5,7 +5,6 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -23,6 +22,7 @@
 #include "pandafly/capture/zmq_receiver.hpp"
 #include "pandafly/dx/metadata.hpp"
 #include "pandafly/dx/writer.hpp"
+#include "pandafly/util/signal_watch.hpp"
 
 namespace pandafly_dx {
 namespace {
@@ -34,12 +34,8 @@ using namespace std::chrono_literals;
 
 enum RecordExit : int { complete = 0, cannot_start = 2, incomplete = 3 };
 
+// The first SIGINT/SIGTERM/SIGHUP, set by cmd_record's util::SignalWatch; 0 before.
 std::atomic<int> g_signal{0};
-
-extern "C" void on_signal(int sig) {
-  g_signal.store(sig);
-  std::signal(sig, SIG_DFL);  // a second one ends the program at once
-}
 
 std::string iso_now() {
   const std::time_t t = std::time(nullptr);
@@ -224,7 +220,7 @@ struct Progress {
 std::string why_ended(const RecordOptions& o, std::uint64_t got, bool timed_out,
                       const capture::ZmqReceiverStats& rx) {
   if (const int sig = g_signal.load())
-    return fmt::format("interrupted by {}", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    return "interrupted by " + pandafly::util::SignalWatch::name(sig);
   if (!rx.failure.empty()) return fmt::format("the ZMQ receiver failed: {}", rx.failure);
   if (timed_out && o.expect_text.empty())
     return fmt::format("no frame for {} s after {} frames, and no --expect counts to check",
@@ -301,8 +297,11 @@ int cmd_record(const RecordOptions& o) {
     fmt::print(stderr, "pandafly-dx record: --zmq {}: {}\n", o.server_host, e.what());
     return RecordExit::cannot_start;
   }
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
+  // A repeated signal is only counted: the file is always finished and closed.
+  pandafly::util::SignalWatch signals([](int sig, int) {
+    int none = 0;
+    (void)g_signal.compare_exchange_strong(none, sig);
+  });
   if (!o.quiet) fmt::print(stderr, "record: waiting for frames on {}\n", rx->endpoint());
 
   auto first = first_frame(*rx, o.start_timeout_s);

@@ -15,8 +15,8 @@
 //     layout's destination attribute (HDF5FrameLocation); each frame's angle is the NDAttribute
 //     --angle-attribute (degrees), when present.
 //   - Ends when --frames frames have arrived, when no frame came for
-//     --timeout seconds after the first, or on SIGINT/SIGTERM (a second one
-//     kills at once). Frames the receiver lost (missing numbers, overruns,
+//     --timeout seconds after the first, or on SIGINT/SIGTERM/SIGHUP (the
+//     file is closed however many arrive). Frames the receiver lost (missing numbers, overruns,
 //     bad messages) make the scan incomplete, with the counts in the reason.
 //   - Exit codes: 0 complete, 1 bad usage, 2 cannot start (layout, metadata,
 //     existing file, socket, no first frame before --start-timeout), 3 the

@@ -20,6 +20,13 @@
 // Settings::on_stop). Whatever the ending, the file is closed and records it.
 // Errors that prevent any file (cannot create it: exists, permission) throw.
 //
+// Every acquisition starts at a header. When an earlier run_one() ended
+// before its END (a timeout, a stop, a writer failure) the stream is still
+// inside that acquisition: the next run_one() skips its remaining frames and
+// END (counted in CaptureResult::skipped_rows) and waits for the next header.
+// If no header comes (the timeout passes without any event) it returns with
+// no file and `stopped_because` saying so.
+//
 // Example:
 //   BlockingDataClient data{opts};
 //   data.connect("127.0.0.1", 8889, 5s);
@@ -71,6 +78,12 @@ struct CaptureSettings {
   std::function<void(const CaptureProgress&)> on_progress;
   /// Recorded as why the capture ended when `stop` was set.
   std::string stop_reason = "stopped on request";
+  /// If set, called when `stop` is first seen and used instead of stop_reason
+  /// (e.g. to name the signal that arrived).
+  std::function<std::string()> describe_stop;
+  /// If set and true while waiting for END after on_stop() (e.g. a second
+  /// Ctrl-C), the wait ends at once; the file is closed as for any stop.
+  std::function<bool()> hurry;
 };
 
 struct CaptureResult {
@@ -79,6 +92,10 @@ struct CaptureResult {
   EndState end;                 ///< what the file records
   std::string stopped_because;  ///< "" after END; else why it stopped
   bool reconnected = false;     ///< the connection failed and was re-established
+  /// Rows (and whether the END) of an earlier acquisition's rest skipped
+  /// before this acquisition's header; see the header comment.
+  std::uint64_t skipped_rows = 0;
+  bool skipped_end = false;
   std::uint64_t queue_full_waits = 0;
   double seconds = 0;
 };
