@@ -22,7 +22,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/harness.sh"  # fail, free_port, wait_for
 
 start_peer() {  # start_peer ARGS...: sets $peer and $data_port
   [ -n "$peer" ] && { kill "$peer" 2>/dev/null || true; wait "$peer" 2>/dev/null || true; }
@@ -118,14 +118,7 @@ grep -q "no acquisition started: timed out: no data for 2.0 s and no header, aft
 [ ! -e "$work/q_0002.h5" ] || fail "q_0002.h5 made without a header"
 
 # Waits (guard: 60 s) until pandactl's progress lines in FILE report rows.
-wait_for_rows() {
-  for _ in $(seq 600); do
-    grep -Eq "^capture: [1-9][0-9]* rows" "$1" 2>/dev/null && return 0
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
+wait_for_rows() { wait_for "$1" "^capture: [1-9][0-9]* rows" "$2"; }
 
 # 4. A real SIGINT mid-capture: exit 5, a closed file that says so, rows kept.
 start_peer --rows 1000000 --rate 20000

@@ -17,11 +17,7 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  exit 1
-}
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$(dirname "$0")/harness.sh"  # fail, free_port, wait_for
 
 # ------------------------------------------------------------ refusals
 "$DX" record --help | grep -q -- '--zmq' || fail "record --help lacks --zmq"
@@ -178,10 +174,7 @@ pids+=($rec)
 cam=$!
 pids+=($cam)
 # Wait for the event (a progress line with more than 10 frames; guard 60 s), not a time.
-for _ in $(seq 600); do
-  grep -Eq "^record: (1[1-9]|[2-9][0-9]|[1-9][0-9]{2,}) frames received" "$T/int.err" 2>/dev/null && break
-  sleep 0.1
-done
+wait_for "$T/int.err" "^record: (1[1-9]|[2-9][0-9]|[1-9][0-9]{2,}) frames received" $rec
 kill -INT $rec
 wait $rec
 rc=$?

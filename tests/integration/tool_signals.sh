@@ -16,20 +16,7 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  exit 1
-}
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# wait_for FILE REGEX PID: until a line of FILE matches (guard 60 s, or PID ended)
-wait_for() {
-  for _ in $(seq 600); do
-    grep -Eq "$2" "$1" 2>/dev/null && return 0
-    kill -0 "$3" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
+. "$(dirname "$0")/harness.sh"  # fail, free_port, wait_for
 # send PID SIGNALS...: the signals back to back, then the exit code in $rc
 send() {
   local pid=$1
