@@ -49,6 +49,15 @@ Elements array_of(CameraDataType type) {
 
 const Strings kOffOn{"Off", "On"};
 const Strings kDisableEnable{"Disable", "Enable"};
+const Strings kImageModes{"Single", "Multiple", "Continuous"};
+const Strings kTriggerSources{"Software", "Line0", "Line1", "Line2", "Line3"};
+// menuAlarmStat (the 16 strings CA carries) and menuAlarmSevr.
+const Strings kAlarmStat{"NO_ALARM", "READ", "WRITE",   "HIHI",    "HIGH", "LOLO", "LOW",  "STATE",
+                         "COS",      "COMM", "TIMEOUT", "HWLIMIT", "CALC", "SCAN", "LINK", "SOFT"};
+const Strings kAlarmSevr{"NO_ALARM", "MINOR", "MAJOR", "INVALID"};
+constexpr std::uint16_t kUdfAlarm = 17, kInvalid = 3;  // a record never processed
+constexpr std::size_t kStatusLength = 256;             // StatusMessage_RBV NELM
+constexpr std::int32_t kQueueSize = 2;                 // NDPluginBase's default QueueSize
 
 }  // namespace
 
@@ -88,6 +97,26 @@ void Camera::add(std::string suffix, Elements initial, bool writable, Metadata m
 }
 
 void Camera::make_pvs() {
+  make_driver_pvs();
+  make_plugin_pvs(config_.image);
+  make_plugin_pvs(config_.zmq);
+  const std::string& i = config_.image;
+  add(i + "ArrayCallbacks", Enums{1}, true, states(kDisableEnable));
+  add(i + "ArraySize0_RBV", Longs{0}, false);
+  add(i + "ArraySize1_RBV", Longs{0}, false);
+  auto data = std::make_shared<Pv>(
+      config_.prefix + i + "ArrayData", array_of(config_.data_type), Metadata{}, false,
+      static_cast<std::size_t>(config_.size_x) * static_cast<std::size_t>(config_.size_y));
+  data->set_alarm({kUdfAlarm, kInvalid});
+  pvs_.emplace(i + "ArrayData", std::move(data));
+  add(i + "ArrayData.NORD", Longs{0}, false);
+  add(i + "ArrayData.STAT", Enums{kUdfAlarm}, false, states(kAlarmStat));
+  add(i + "ArrayData.SEVR", Enums{kInvalid}, false, states(kAlarmSevr));
+  post_sizes();
+  post_frame_rate();
+}
+
+void Camera::make_driver_pvs() {
   const std::string& c = config_.cam;
   const auto type = static_cast<std::uint16_t>(config_.data_type);
   add(c + "AcquireTime", Doubles{config_.acquire_time}, true, units("s", 4));
@@ -97,40 +126,52 @@ void Camera::make_pvs() {
   add(c + "NumImages", Longs{1}, true);
   add(c + "NumImages_RBV", Longs{1}, false);
   add(c + "NumImagesCounter_RBV", Longs{0}, false);
-  add(c + "ImageMode", Enums{2}, true, states({"Single", "Multiple", "Continuous"}));
+  add(c + "ImageMode", Enums{2}, true, states(kImageModes));
+  add(c + "ImageMode_RBV", Enums{2}, false, states(kImageModes));
   add(c + "Acquire", Enums{0}, true, states({"Done", "Acquire"}));
   add(c + "Acquire_RBV", Enums{0}, false, states({"Done", "Acquiring"}));
   add(c + "AcquireBusy", Enums{0}, false, states({"Done", "Acquiring"}));
+  add(c + "WaitForPlugins", Enums{0}, true, states({"No", "Yes"}));
   add(c + "ArrayCounter", Longs{0}, true);
   add(c + "ArrayCounter_RBV", Longs{0}, false);
+  add(c + "MaxSizeX_RBV", Longs{config_.size_x}, false);
+  add(c + "MaxSizeY_RBV", Longs{config_.size_y}, false);
+  add(c + "SizeX", Longs{config_.size_x}, true);
+  add(c + "SizeX_RBV", Longs{config_.size_x}, false);
+  add(c + "SizeY", Longs{config_.size_y}, true);
+  add(c + "SizeY_RBV", Longs{config_.size_y}, false);
   add(c + "ArraySizeX_RBV", Longs{config_.size_x}, false);
   add(c + "ArraySizeY_RBV", Longs{config_.size_y}, false);
   add(c + "ArraySize_RBV", Longs{0}, false);
+  add(c + "NumQueuedArrays", Longs{0}, false);
   add(c + "TriggerMode", Enums{0}, true, states(kOffOn));
-  add(c + "TriggerSource", Enums{0}, true,
-      states({"Software", "Line0", "Line1", "Line2", "Line3"}));
+  add(c + "TriggerMode_RBV", Enums{0}, false, states(kOffOn));
+  add(c + "TriggerSource", Enums{0}, true, states(kTriggerSources));
+  add(c + "TriggerSource_RBV", Enums{0}, false, states(kTriggerSources));
   add(c + "TriggerSoftware", Enums{0}, true, states({"Done", "Trigger"}));
   add(c + "GC_AcqResFrameRate_RBV", Doubles{0.0}, false, units("Hz", 3));
-  add(c + "DataType", Enums{type}, true, states(Strings(kDataTypes.begin(), kDataTypes.end())));
+  const Strings types(kDataTypes.begin(), kDataTypes.end());
+  add(c + "DataType", Enums{type}, true, states(types));
+  add(c + "DataType_RBV", Enums{type}, false, states(types));
   add(c + "DetectorState_RBV", Enums{0}, false,
       states({"Idle", "Acquire", "Readout", "Correct", "Saving", "Aborting", "Error", "Waiting",
               "Disconnected", "Aborted"}));
   add(c + "ArrayCallbacks", Enums{1}, true, states(kDisableEnable));
-  const std::string& i = config_.image;
-  add(i + "EnableCallbacks", Enums{0}, true, states(kDisableEnable));
-  add(i + "ArrayCallbacks", Enums{1}, true, states(kDisableEnable));
-  add(i + "ArrayCounter_RBV", Longs{0}, false);
-  add(i + "UniqueId_RBV", Longs{0}, false);
-  auto data = std::make_shared<Pv>(
-      config_.prefix + i + "ArrayData", array_of(config_.data_type), Metadata{}, false,
-      static_cast<std::size_t>(config_.size_x) * static_cast<std::size_t>(config_.size_y));
-  pvs_.emplace(i + "ArrayData", std::move(data));
-  add(config_.zmq + "EnableCallbacks", Enums{0}, true, states(kDisableEnable));
-  add(config_.zmq + "ArrayCallbacks", Enums{1}, true, states(kDisableEnable));
-  post(c + "ArraySize_RBV",
-       Longs{static_cast<std::int32_t>(config_.size_x * config_.size_y *
-                                       static_cast<std::int32_t>(bytes_of(config_.data_type)))});
-  post_frame_rate();
+  auto status = std::make_shared<Pv>(config_.prefix + c + "StatusMessage_RBV", Chars{}, Metadata{},
+                                     false, kStatusLength);
+  pvs_.emplace(c + "StatusMessage_RBV", std::move(status));
+}
+
+// The NDPluginBase PVs both plugins serve (`p`: "image1:" / "ZMQ1:").
+void Camera::make_plugin_pvs(const std::string& p) {
+  add(p + "EnableCallbacks", Enums{0}, true, states(kDisableEnable));
+  add(p + "ArrayCounter_RBV", Longs{0}, false);
+  add(p + "UniqueId_RBV", Longs{0}, false);
+  add(p + "DroppedArrays", Longs{0}, true);
+  add(p + "DroppedArrays_RBV", Longs{0}, false);
+  add(p + "QueueSize", Longs{kQueueSize}, false);
+  add(p + "QueueFree", Longs{kQueueSize}, false);
+  if (p == config_.zmq) add(p + "ArrayCallbacks", Enums{1}, true, states(kDisableEnable));
 }
 
 void Camera::publish(PvDatabase& db) {
@@ -146,6 +187,24 @@ std::shared_ptr<Pv> Camera::pv(std::string_view suffix) const {
 
 void Camera::post(std::string_view suffix, Elements value, bool force) {
   pvs_.find(suffix)->second->set(std::move(value), stamp_, force);
+}
+
+void Camera::post_rbv(const std::string& suffix, Elements value) {
+  if (pvs_.contains(suffix + "_RBV")) post(suffix + "_RBV", std::move(value));
+}
+
+void Camera::post_sizes() {
+  const std::string& c = config_.cam;
+  const std::int32_t x = get_long(c + "SizeX"), y = get_long(c + "SizeY");
+  const auto bytes =
+      static_cast<std::int32_t>(bytes_of(static_cast<CameraDataType>(get_enum(c + "DataType"))));
+  post(c + "ArraySizeX_RBV", Longs{x});
+  post(c + "ArraySizeY_RBV", Longs{y});
+  post(c + "ArraySize_RBV", Longs{x * y * bytes});
+}
+
+void Camera::post_status(std::string_view message) {
+  post(config_.cam + "StatusMessage_RBV", Chars(message.begin(), message.end()));
 }
 
 std::int32_t Camera::get_long(std::string_view suffix) const {
@@ -191,27 +250,32 @@ std::uint32_t Camera::on_put(const std::string& suffix, const Elements& value,
     const double v = d->front();
     if (!std::isfinite(v) || v < 0 || (name == "AcquireTime" && v == 0)) return kEcaPutFail;
     post(suffix, *d, true);
-    post(suffix + "_RBV", *d);
+    post_rbv(suffix, *d);
     post_frame_rate();
     return kEcaNormal;
   }
   if (const auto* l = std::get_if<Longs>(&value)) {
-    if (name == "NumImages" && l->front() < 1) return kEcaPutFail;
+    const std::int32_t v = l->front();
+    if (name == "NumImages" && v < 1) return kEcaPutFail;
+    if (name == "SizeX" && (v < 1 || v > config_.size_x)) return kEcaPutFail;
+    if (name == "SizeY" && (v < 1 || v > config_.size_y)) return kEcaPutFail;
+    if (suffix.ends_with("DroppedArrays") && v != 0) return kEcaPutFail;  // only a reset
     post(suffix, *l, true);
-    if (name == "ArrayCounter") array_counter_ = l->front();
-    post(suffix + "_RBV", *l);
+    if (name == "ArrayCounter") array_counter_ = v;
+    post_rbv(suffix, *l);
+    if (name == "SizeX" || name == "SizeY") post_sizes();
     return kEcaNormal;
   }
   const std::uint16_t v = std::get<Enums>(value).front();
   if (v >= pvs_.find(suffix)->second->metadata().enum_strings.size()) return kEcaPutFail;
   if (cam && name == "Acquire") return put_acquire(v, done);
   post(suffix, Enums{v}, true);
+  post_rbv(suffix, Enums{v});
   if (cam && name == "TriggerSoftware") {
     if (v == 1) trigger(now_, Source::software);
     post(suffix, Enums{0});
   } else if (cam && name == "DataType") {
-    const auto bytes = static_cast<std::int32_t>(bytes_of(static_cast<CameraDataType>(v)));
-    post(config_.cam + "ArraySize_RBV", Longs{config_.size_x * config_.size_y * bytes});
+    post_sizes();
   } else if (cam && name == "TriggerMode" && state_ == State::waiting &&
              source() == Source::internal) {
     next_start_ = now_;  // internal timing from now on

@@ -8,9 +8,9 @@
 //   * Acquire = 1 starts: NumImagesCounter_RBV <- 0, Acquire/_RBV and
 //     AcquireBusy 1. It ends after 1 frame (Single), NumImages frames
 //     (Multiple), or on Acquire = 0 (any mode; a frame being exposed is
-//     dropped): DetectorState Idle, Acquire/_RBV 0, AcquireBusy 0, then the
-//     put-callbacks of Acquire = 1 complete. Acquire = 1 while acquiring only
-//     waits for the end.
+//     dropped): DetectorState Idle, Acquire/_RBV 0, AcquireBusy 0 (see
+//     WaitForPlugins), then the put-callbacks of Acquire = 1 complete. Acquire = 1 while acquiring
+//     only waits for the end.
 //   * Frames: an exposure of AcquireTime seconds; the frame is delivered at
 //     its end (FrameInfo::tick). TriggerMode Off: exposures start at the
 //     acquisition start and every max(AcquireTime, AcquirePeriod) after it.
@@ -21,16 +21,34 @@
 //   * DetectorState_RBV: Acquire while exposing, Readout at a delivery, then
 //     Waiting until the next exposure (skipped when it starts at once), Idle
 //     at the end.
-//   * Per frame, in order: image1 (if cam ArrayCallbacks and image1
-//     EnableCallbacks are Enable) UniqueId_RBV, ArrayData (if image1
-//     ArrayCallbacks too), ArrayCounter_RBV; then cam ArrayCounter(+_RBV) and
-//     NumImagesCounter_RBV (so a client that waits for the counter reads the
-//     new array); then the on_frame hook (if cam ArrayCallbacks and ZMQ1
-//     EnableCallbacks are Enable). UniqueId = ArrayCounter after the
-//     increment (UniqueIdMode Driver); ArrayCounter is never reset by the camera.
+//   * Per frame, in the order of a real ADSpinnaker IOC (the driver posts its
+//     counters and ends the acquisition before any plugin has the array):
+//     at the end of the exposure the driver posts cam ArrayCounter(+_RBV),
+//     NumImagesCounter_RBV, DetectorState Readout and, after the last frame,
+//     ends the acquisition (Acquire 0, its put-callbacks complete). With cam
+//     ArrayCallbacks Enable it hands the array to each plugin whose
+//     EnableCallbacks is Enable (checked then): cam NumQueuedArrays and the
+//     plugin's QueueFree count it. `plugin_delay` seconds later each plugin
+//     processes it: image1 posts ArrayData (if its ArrayCallbacks is Enable;
+//     then .NORD and .STAT/.SEVR NO_ALARM), ArraySize0/1_RBV, UniqueId_RBV,
+//     ArrayCounter_RBV; ZMQ1 calls the on_frame hook, then posts UniqueId_RBV
+//     and ArrayCounter_RBV. So a client must wait on image1 (or ZMQ1), not on
+//     cam5, for the array. UniqueId = ArrayCounter after the increment
+//     (UniqueIdMode Driver); ArrayCounter is never reset by the camera.
+//   * AcquireBusy goes 0 with Acquire, or, with WaitForPlugins Yes, when the
+//     plugins have processed the last frame (NumQueuedArrays 0).
+//   * Plugins never drop arrays here (the queue never fills: DroppedArrays_RBV
+//     stays 0 and resets on a write of DroppedArrays).
+//   * SizeX/SizeY (1..the sensor size) set the frame size from the next frame
+//     on: ArraySizeX/Y_RBV, ArraySize_RBV at once; image1 ArraySize0/1_RBV
+//     and ArrayData.NORD with the frame. ArrayData.STAT/.SEVR are UDF/INVALID
+//     until the first array (a waveform record never processed).
+//   * Every written enum (ImageMode, TriggerMode, TriggerSource, DataType, …)
+//     posts its _RBV. StatusMessage_RBV (CHAR[256]) says what the driver does.
 //   * ArrayData: native type from the configured DataType (Int8/UInt8 CHAR,
 //     Int16 SHORT, UInt16/Int32 LONG, UInt32/Float64 DOUBLE, Float32 FLOAT),
-//     NELM = SizeX * SizeY, empty until the first frame. Content: a fixed
+//     NELM = the sensor's size_x * size_y, NORD = SizeX * SizeY of the last
+//     array, empty until the first frame. Content: a fixed
 //     gradient ((x + y) mod 256) with element 0 = UniqueId (mod the element
 //     range) — cheap (one copy per frame) and enough to tell frames apart.
 //     Writing DataType later changes ArraySize_RBV, not ArrayData's type (its
@@ -88,6 +106,7 @@ struct CameraConfig {
   CameraDataType data_type = CameraDataType::uint16;
   double acquire_time = 0.1;    // s
   double acquire_period = 0.1;  // s
+  double plugin_delay = 0.002;  // s from the driver's frame to the plugins' (image1, ZMQ1)
   int ttlout =
       0;  // the PandA TTLOUT wired to its trigger input (1-based; 0: none) — for the wiring
   friend bool operator==(const CameraConfig&, const CameraConfig&) = default;
@@ -133,6 +152,10 @@ class Camera final : public Device {
 
   // camera.cpp: PVs and puts
   void make_pvs();
+  void make_driver_pvs();
+  void make_plugin_pvs(const std::string& plugin);
+  void post_rbv(const std::string& suffix, Elements value);
+  void post_sizes();
   void add(std::string suffix, Elements initial, bool writable, Metadata metadata = {});
   std::uint32_t on_put(const std::string& suffix, const Elements& value, Pv::Completion& done);
   std::uint32_t put_acquire(std::uint16_t v, Pv::Completion& done);
@@ -152,8 +175,12 @@ class Camera final : public Device {
   void run_until(Tick t);
   void begin_exposure(Tick at);
   void deliver(Tick at);
-  void fill_array(std::int32_t unique_id);
+  void fill_array(const FrameInfo& frame);
   void set_state(std::uint16_t detector_state);
+  void run_plugins();
+  void post_queue();
+  void post_status(std::string_view message);
+  void end_busy_if_done();
   [[nodiscard]] EpicsTime wall_at(Tick t) const;
 
   CameraConfig config_;
@@ -170,7 +197,17 @@ class Camera final : public Device {
   std::int32_t array_counter_ = 0, images_ = 0;
   std::uint64_t dropped_triggers_ = 0;
   std::vector<Pv::Completion> pending_;
-  Elements pattern_;  // ArrayData's content without the frame stamp (built at the first frame)
+  // Arrays handed to the plugins, not yet processed (due ticks ascending).
+  struct Queued {
+    FrameInfo frame;
+    Tick due = 0;
+    bool image = false, zmq = false;  // the plugins that get it
+  };
+  std::deque<Queued> queued_;
+  bool busy_ = false;  // AcquireBusy
+  Elements pattern_;
+  std::int32_t pattern_width_ =
+      0;  // ArrayData's content without the frame stamp (built at the first frame)
 };
 
 }  // namespace pandafly::sim::ca

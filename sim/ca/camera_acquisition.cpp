@@ -11,9 +11,14 @@
 //   any       -> idle      after the last frame (Single: 1, Multiple:
 //                           NumImages) or on Acquire = 0; pending put-callbacks
 //                           on Acquire complete.
-//   Events are handled in tick order; at equal ticks a delivery comes before
-//   a trigger, so a trigger right at the end of an exposure is not dropped.
+//   Independent of the state: arrays handed to the plugins are processed
+//   plugin_delay after their delivery, in order, even after the acquisition
+//   ended (queued_).
+//   Events are handled in tick order; at equal ticks the plugins come first
+//   (their arrays are older), then a delivery, then a trigger, so a trigger
+//   right at the end of an exposure is not dropped.
 #include <algorithm>
+#include <cmath>
 #include <type_traits>
 #include <utility>
 
@@ -30,6 +35,7 @@ void Camera::advance(Tick now, EpicsTime wall) {
 
 Tick Camera::next_wake() const {
   Tick next = triggers_.empty() ? kNever : triggers_.front();
+  if (!queued_.empty()) next = std::min(next, queued_.front().due);
   if (state_ == State::exposing) next = std::min(next, exposure_end_);
   if (state_ == State::waiting && source() == Source::internal) next = std::min(next, next_start_);
   return next;
@@ -44,7 +50,9 @@ void Camera::external_trigger(Tick at) {
 void Camera::run_until(Tick t) {
   for (Tick next = next_wake(); next <= t; next = next_wake()) {
     stamp_ = wall_at(next);
-    if (state_ == State::exposing && exposure_end_ == next) {
+    if (!queued_.empty() && queued_.front().due == next) {
+      run_plugins();
+    } else if (state_ == State::exposing && exposure_end_ == next) {
       deliver(next);
     } else if (!triggers_.empty() && triggers_.front() == next) {
       triggers_.pop_front();
@@ -66,6 +74,8 @@ void Camera::start() {
   post(config_.cam + "Acquire", Enums{1}, true);
   post(config_.cam + "Acquire_RBV", Enums{1});
   post(config_.cam + "AcquireBusy", Enums{1});
+  busy_ = true;
+  post_status("Acquiring images");
   state_ = State::waiting;
   if (source() == Source::internal) {
     begin_exposure(now_);
@@ -81,7 +91,8 @@ void Camera::stop() {
   set_state(0);  // Idle
   post(config_.cam + "Acquire", Enums{0});
   post(config_.cam + "Acquire_RBV", Enums{0});
-  post(config_.cam + "AcquireBusy", Enums{0});
+  post_status("Acquisition complete");
+  end_busy_if_done();
   auto pending = std::exchange(pending_, {});
   for (auto& done : pending)
     if (done) done(kEcaNormal);
@@ -108,20 +119,22 @@ void Camera::deliver(Tick at) {
   exposure_end_ = kNever;
   ++images_;
   const std::int32_t id = ++array_counter_;
-  const bool callbacks = get_enum(config_.cam + "ArrayCallbacks") == 1;
-  const std::string& image = config_.image;
-  if (callbacks && get_enum(image + "EnableCallbacks") == 1) {
-    post(image + "UniqueId_RBV", Longs{id}, true);
-    if (get_enum(image + "ArrayCallbacks") == 1) fill_array(id);
-    post(image + "ArrayCounter_RBV", Longs{get_long(image + "ArrayCounter_RBV") + 1});
-  }
   post(config_.cam + "ArrayCounter", Longs{id});
   post(config_.cam + "ArrayCounter_RBV", Longs{id});
   post(config_.cam + "NumImagesCounter_RBV", Longs{images_});
   set_state(2);  // Readout
-  if (on_frame_ && callbacks && get_enum(config_.zmq + "EnableCallbacks") == 1) {
-    on_frame_(FrameInfo{id, id, at, exposure_start_, config_.size_x, config_.size_y,
-                        static_cast<CameraDataType>(get_enum(config_.cam + "DataType"))});
+  if (get_enum(config_.cam + "ArrayCallbacks") == 1) {
+    Queued q{FrameInfo{id, id, at, exposure_start_, get_long(config_.cam + "SizeX"),
+                       get_long(config_.cam + "SizeY"),
+                       static_cast<CameraDataType>(get_enum(config_.cam + "DataType"))},
+             at + std::max<Tick>(
+                      0, std::llround(config_.plugin_delay * static_cast<double>(kTicksPerSecond))),
+             get_enum(config_.image + "EnableCallbacks") == 1,
+             get_enum(config_.zmq + "EnableCallbacks") == 1};
+    if (q.image || q.zmq) {
+      queued_.push_back(std::move(q));
+      post_queue();
+    }
   }
   const std::uint16_t mode = get_enum(config_.cam + "ImageMode");
   if (mode == 0 || (mode == 1 && images_ >= get_long(config_.cam + "NumImages"))) {
@@ -138,24 +151,70 @@ void Camera::deliver(Tick at) {
   set_state(7);  // Waiting
 }
 
-void Camera::fill_array(std::int32_t unique_id) {
+// The plugins' processing of the oldest queued array (see camera.hpp).
+void Camera::run_plugins() {
+  const Queued q = std::move(queued_.front());
+  queued_.pop_front();
+  const std::string& i = config_.image;
+  if (q.image) {
+    if (get_enum(i + "ArrayCallbacks") == 1) fill_array(q.frame);
+    post(i + "ArraySize0_RBV", Longs{q.frame.width});
+    post(i + "ArraySize1_RBV", Longs{q.frame.height});
+    post(i + "UniqueId_RBV", Longs{q.frame.unique_id}, true);
+    post(i + "ArrayCounter_RBV", Longs{get_long(i + "ArrayCounter_RBV") + 1});
+  }
+  const std::string& z = config_.zmq;
+  if (q.zmq) {
+    if (on_frame_) on_frame_(q.frame);
+    post(z + "UniqueId_RBV", Longs{q.frame.unique_id}, true);
+    post(z + "ArrayCounter_RBV", Longs{get_long(z + "ArrayCounter_RBV") + 1});
+  }
+  post_queue();
+  end_busy_if_done();
+}
+
+// cam NumQueuedArrays and each plugin's QueueFree from queued_.
+void Camera::post_queue() {
+  const auto count = [&](bool Queued::*plugin) {
+    return static_cast<std::int32_t>(
+        std::count_if(queued_.begin(), queued_.end(), [&](const Queued& q) { return q.*plugin; }));
+  };
+  const std::int32_t image = count(&Queued::image), zmq = count(&Queued::zmq);
+  post(config_.cam + "NumQueuedArrays", Longs{static_cast<std::int32_t>(queued_.size())});
+  post(config_.image + "QueueFree", Longs{get_long(config_.image + "QueueSize") - image});
+  post(config_.zmq + "QueueFree", Longs{get_long(config_.zmq + "QueueSize") - zmq});
+}
+
+// AcquireBusy 0 once idle (and, with WaitForPlugins Yes, the plugins are done).
+void Camera::end_busy_if_done() {
+  if (!busy_ || state_ != State::idle) return;
+  if (get_enum(config_.cam + "WaitForPlugins") == 1 && !queued_.empty()) return;
+  busy_ = false;
+  post(config_.cam + "AcquireBusy", Enums{0});
+}
+
+void Camera::fill_array(const FrameInfo& frame) {
   const auto& data = pvs_.find(config_.image + "ArrayData")->second;
-  if (pattern_.index() != data->value().index() || size_of(pattern_) == 0) {
-    // Built once: (x + y) mod 256, which every element type holds.
+  const auto n = static_cast<std::size_t>(frame.width) * static_cast<std::size_t>(frame.height);
+  if (pattern_.index() != data->value().index() || size_of(pattern_) != n ||
+      pattern_width_ != frame.width) {
+    // Built once per frame size: (x + y) mod 256, which every element type holds.
     pattern_ = data->value();
+    pattern_width_ = frame.width;
     std::visit(
         [&](auto& v) {
           using T = typename std::decay_t<decltype(v)>::value_type;
           if constexpr (std::is_arithmetic_v<T>) {
-            const auto width = static_cast<std::size_t>(config_.size_x);
-            v.resize(data->max_count());
+            const auto width = static_cast<std::size_t>(frame.width);
+            v.resize(n);
             for (std::size_t i = 0; i < v.size(); ++i)
               v[i] = static_cast<T>((i % width + i / width) % 256);
           }
         },
         pattern_);
   }
-  Elements frame = pattern_;
+  const std::int32_t unique_id = frame.unique_id;
+  Elements array = pattern_;
   std::visit(
       [&](auto& v) {
         using T = typename std::decay_t<decltype(v)>::value_type;
@@ -167,8 +226,13 @@ void Camera::fill_array(std::int32_t unique_id) {
           v.front() = static_cast<T>(unique_id);
         }
       },
-      frame);
-  data->set(std::move(frame), stamp_, true);
+      array);
+  data->set(std::move(array), stamp_, true);
+  data->set_alarm({});
+  const std::string& i = config_.image;
+  post(i + "ArrayData.NORD", Longs{static_cast<std::int32_t>(n)});
+  post(i + "ArrayData.STAT", Enums{0});
+  post(i + "ArrayData.SEVR", Enums{0});
 }
 
 void Camera::set_state(std::uint16_t detector_state) {

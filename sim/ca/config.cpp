@@ -46,6 +46,7 @@ constexpr NumberKey<MotorConfig> kMotorNumbers[] = {
 constexpr NumberKey<CameraConfig> kCameraNumbers[] = {
     {"acquire_time", &CameraConfig::acquire_time, Check::positive},
     {"acquire_period", &CameraConfig::acquire_period, Check::non_negative},
+    {"plugin_delay", &CameraConfig::plugin_delay, Check::non_negative},
 };
 
 constexpr std::array<CameraDataType, 8> kDataTypes = {

@@ -384,3 +384,57 @@ TEST_CASE("200 channels on one context: all connect and read their own value") {
   for (int i = 0; i < 200; ++i)
     CHECK(channels[static_cast<std::size_t>(i)].get<std::int32_t>() == i);
 }
+
+TEST_CASE("camera: cam5's counter and the Acquire put-callback come before image1's array") {
+  // A real ADSpinnaker IOC posts the driver's counters and completes the
+  // Acquire put-callback before the plugin (image1) has the array: clients
+  // must wait on image1. The fixture's camera lags its plugins by 2 s.
+  ca_itest::CaSim::instance();
+  ca::Context ctx;
+  open(ctx, "cam5:ImageMode").put_wait(std::string("Single"), 5s);
+  open(ctx, "image1:EnableCallbacks").put_wait(std::string("Enable"), 5s);
+  ca::Monitor cam_counter(open(ctx, "cam5:ArrayCounter_RBV"));
+  ca::Monitor image_counter(open(ctx, "image1:ArrayCounter_RBV"));
+  const auto value_of = [](const ca::Update& u) {
+    return std::get<std::vector<std::int32_t>>(u.value).at(0);
+  };
+  const auto cam0 = cam_counter.pop(5s);
+  const auto image0 = image_counter.pop(5s);
+  REQUIRE(cam0.has_value());
+  REQUIRE(image0.has_value());
+
+  const auto put_at = Clock::now();
+  open(ctx, "cam5:Acquire").put_wait(std::string("Acquire"), 10s);
+  // The counter's update went out on the same circuit before the completion.
+  const auto cam1 = cam_counter.try_pop();
+  const auto early = image_counter.try_pop();
+  const double elapsed = seconds_since(put_at);
+  REQUIRE(cam1.has_value());
+  CHECK(value_of(*cam1) == value_of(*cam0) + 1);
+  if (elapsed < 1.9) {
+    CHECK_MESSAGE(!early.has_value(), "image1 had the frame before the Acquire callback");
+  } else {
+    MESSAGE("the client took " << elapsed << " s: order shown by the time stamps only");
+  }
+  const auto image1 = early ? early : image_counter.pop(10s);
+  REQUIRE(image1.has_value());
+  CHECK(value_of(*image1) == value_of(*image0) + 1);
+  CHECK(image1->stamp.unix_seconds() - cam1->stamp.unix_seconds() ==
+        doctest::Approx(2.0).epsilon(0.01));
+
+  // What the client reads next: the array, its NORD and alarm, the plugin's sizes.
+  const auto unique_id = open(ctx, "image1:UniqueId_RBV").get<std::int32_t>();
+  const auto data = open(ctx, "image1:ArrayData").get_time<std::vector<std::int32_t>>();
+  REQUIRE(data.value.size() == 32);
+  CHECK(data.value[0] == unique_id);
+  CHECK(data.alarm.severity == ca::AlarmSeverity::no_alarm);
+  CHECK(data.stamp.unix_seconds() == doctest::Approx(image1->stamp.unix_seconds()));
+  CHECK(open(ctx, "image1:ArrayData.NORD").get<std::int32_t>() == 32);
+  CHECK(open(ctx, "image1:ArrayData.SEVR").get<std::string>() == "NO_ALARM");
+  CHECK(open(ctx, "image1:ArraySize0_RBV").get<std::int32_t>() == 8);
+  CHECK(open(ctx, "image1:ArraySize1_RBV").get<std::int32_t>() == 4);
+  CHECK(open(ctx, "cam5:ImageMode_RBV").get<std::string>() == "Single");
+  CHECK(open(ctx, "cam5:NumQueuedArrays").get<std::int32_t>() == 0);
+  const auto status = open(ctx, "cam5:StatusMessage_RBV").get<std::vector<std::uint8_t>>();
+  CHECK(std::string(status.begin(), status.end()) == "Acquisition complete");
+}

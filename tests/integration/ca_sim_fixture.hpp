@@ -15,6 +15,8 @@
 //   cli:* copies for the command-line tests (long 42, enum On, double 3.5)
 //   big DOUBLE[1048576] (zeros)           many:0 … many:199 LONG = their number
 //   m1 motor record (VELO 10 deg/s, ACCL 0.1 s): m1.VAL, .RBV, .DMOV, .STOP ...
+//   an ADSpinnaker camera itest:cam5:*, itest:image1:*, itest:ZMQ1:* (8 x 4
+//   UInt16, AcquireTime 0.05 s, plugin_delay 2 s so the plugin's lag shows)
 #include <cstdlib>
 #include <future>
 #include <memory>
@@ -27,6 +29,7 @@
 #include <boost/asio/post.hpp>
 
 #include "ca_loopback.hpp"
+#include "sim/ca/camera.hpp"
 #include "sim/ca/motor_record.hpp"
 #include "sim/ca/pv.hpp"
 #include "sim/ca/server.hpp"
@@ -64,8 +67,16 @@ class CaSim {
     m.prefix = "itest:m1";
     m.velo = 10;
     m.accl = 0.1;
+    sim::CameraConfig c;
+    c.prefix = "itest:";
+    c.size_x = 8;
+    c.size_y = 4;
+    c.acquire_time = 0.05;
+    c.plugin_delay = 2.0;
     loopback_ = std::make_unique<pandafly::test::CaLoopback>(
-        db_, std::vector<std::shared_ptr<sim::Device>>{std::make_shared<sim::MotorRecord>(m)},
+        db_,
+        std::vector<std::shared_ptr<sim::Device>>{std::make_shared<sim::MotorRecord>(m),
+                                                  std::make_shared<sim::Camera>(c)},
         [this](std::string_view line) {
           std::scoped_lock lock(mutex_);
           log_.emplace_back(line);

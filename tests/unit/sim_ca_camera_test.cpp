@@ -84,7 +84,7 @@ std::vector<Tick> tick_list(std::initializer_list<double> seconds) {
 
 TEST_CASE("camera: PVs, types and defaults") {
   Rig rig;
-  CHECK(rig.db.size() == 30);
+  CHECK(rig.db.size() == 58);
   CHECK(rig.db.find("FLIR5:cam5:Acquire")->native_type() == DbrType::enum_);
   CHECK(rig.db.find("FLIR5:cam5:ImageMode")->metadata().enum_strings ==
         Strings{"Single", "Multiple", "Continuous"});
@@ -290,11 +290,11 @@ TEST_CASE("camera: image1 gets the array only with its callbacks enabled") {
   CHECK(data[31] == 7 + 3);  // x 7 + y 3
   CHECK(rig.get("image1:UniqueId_RBV") == 2);
   CHECK(rig.get("image1:ArrayCounter_RBV") == 1);
-  // The array is there before the counter a client waits for moves.
+  // The plugin posts the array before its own counter a client waits on.
   std::size_t data_at = rig.log.size(), counter_at = rig.log.size();
   for (std::size_t i = 0; i < rig.log.size(); ++i) {
     if (rig.log[i].field == "image1:ArrayData") data_at = std::min(data_at, i);
-    if (rig.log[i].field == "cam5:ArrayCounter_RBV") counter_at = std::min(counter_at, i);
+    if (rig.log[i].field == "image1:ArrayCounter_RBV") counter_at = std::min(counter_at, i);
   }
   CHECK(data_at < counter_at);
   // ArrayCallbacks off: counters move, the array does not.
@@ -324,4 +324,182 @@ TEST_CASE("camera: times, sizes and refused values") {
   CHECK(rig.get("cam5:ArraySize_RBV") == 256);
   CHECK(rig.camera.pv("image1:ArrayData")->native_type() == DbrType::long_);  // FTVL stays
   CHECK(to_string(CameraDataType::float32) == "Float32");
+}
+
+namespace {
+
+// Where in the log `field` was first posted (log.size() if never).
+std::size_t first_post(const PostLog& log, const std::string& field) {
+  for (std::size_t i = 0; i < log.log.size(); ++i)
+    if (log.log[i].field == field) return i;
+  return log.log.size();
+}
+
+}  // namespace
+
+TEST_CASE("camera: cam5 counters and the Acquire put-callback come before image1 has the frame") {
+  // A real ADSpinnaker IOC: the driver posts its counters and ends the
+  // acquisition (the put-callback completes); the plugins (own threads)
+  // process the array afterwards. Here: plugin_delay after the driver.
+  for (const double delay : {0.002, 0.005, 0.0}) {
+    CAPTURE(delay);
+    CameraConfig c = small_camera();
+    c.plugin_delay = delay;
+    Rig rig(c);
+    (void)rig.put_enum("cam5:ImageMode", 0);
+    (void)rig.put_enum("image1:EnableCallbacks", 1);
+    (void)rig.put_enum("ZMQ1:EnableCallbacks", 1);
+    rig.log.clear();
+    std::size_t done_at = 0;
+    Tick done_tick = -1;
+    REQUIRE(rig.camera.pv("cam5:Acquire")->put(Enums{1}, [&](std::uint32_t eca) {
+      CHECK(eca == kEcaNormal);
+      done_at = rig.log.size();
+      done_tick = rig.now;
+    }) == kEcaNormal);
+    std::size_t frames_at_done = 99;
+    rig.run_to(ticks(0.01));
+    CHECK(done_tick == ticks(0.01));
+    frames_at_done = rig.frames.size();
+    rig.run_to(ticks(0.1));
+    // Time stamps: the driver at the end of the exposure, the plugins `delay` later.
+    CHECK(rig.ticks_of("cam5:ArrayCounter_RBV") == tick_list({0.01}));
+    CHECK(rig.ticks_of("cam5:NumImagesCounter_RBV") == tick_list({0.01}));
+    for (const char* f : {"image1:ArrayCounter_RBV", "image1:UniqueId_RBV", "image1:ArrayData",
+                          "ZMQ1:ArrayCounter_RBV", "ZMQ1:UniqueId_RBV"}) {
+      CAPTURE(f);
+      CHECK(rig.ticks_of(f) == tick_list({0.01 + delay}));
+    }
+    // Sequence: cam5 counters, the callback, then image1 (array, then its counters).
+    const std::size_t cam_counter = first_post(rig, "cam5:ArrayCounter_RBV");
+    const std::size_t cam_images = first_post(rig, "cam5:NumImagesCounter_RBV");
+    const std::size_t data = first_post(rig, "image1:ArrayData");
+    const std::size_t unique_id = first_post(rig, "image1:UniqueId_RBV");
+    const std::size_t image_counter = first_post(rig, "image1:ArrayCounter_RBV");
+    CHECK(cam_counter < done_at);
+    CHECK(cam_images < done_at);
+    CHECK(first_post(rig, "cam5:Acquire") < done_at);
+    CHECK(done_at <= data);
+    CHECK(data < unique_id);
+    CHECK(unique_id < image_counter);
+    CHECK(image_counter < rig.log.size());
+    CHECK(frames_at_done == (delay == 0.0 ? 1u : 0u));  // ZMQ1 too only after the driver
+    REQUIRE(rig.frames.size() == 1);
+    CHECK(rig.frames[0].tick == ticks(0.01));  // the frame's time stamp stays the driver's
+    // The queue in between: one array in flight, then none.
+    CHECK(rig.values("cam5:NumQueuedArrays") == std::vector<double>{1, 0});
+    CHECK(rig.ticks_of("cam5:NumQueuedArrays") == tick_list({0.01, 0.01 + delay}));
+    CHECK(rig.values("image1:QueueFree") == std::vector<double>{1, 2});
+    CHECK(rig.values("ZMQ1:QueueFree") == std::vector<double>{1, 2});
+  }
+}
+
+TEST_CASE("camera: Acquire = 0 does not take back an array already handed to the plugins") {
+  Rig rig;
+  (void)rig.put_enum("image1:EnableCallbacks", 1);
+  Done done;
+  (void)rig.put_enum("cam5:Acquire", 1, &done);  // Continuous
+  rig.run_to(ticks(0.011));                      // frame 1 at 0.01, plugins at 0.012
+  CHECK(rig.get("cam5:ArrayCounter_RBV") == 1);
+  CHECK(rig.get("image1:ArrayCounter_RBV") == 0);
+  (void)rig.put_enum("cam5:Acquire", 0);
+  CHECK(done.tick == ticks(0.011));
+  rig.run_to(ticks(0.1));
+  CHECK(rig.get("image1:ArrayCounter_RBV") == 1);
+  CHECK(rig.ticks_of("image1:ArrayCounter_RBV") == tick_list({0.012}));
+  CHECK(rig.camera.next_wake() == kNever);
+}
+
+TEST_CASE("camera: WaitForPlugins Yes keeps AcquireBusy until the plugins are done") {
+  for (const std::uint16_t wait : {std::uint16_t{0}, std::uint16_t{1}}) {
+    CAPTURE(wait);
+    Rig rig;
+    (void)rig.put_enum("cam5:ImageMode", 1);
+    (void)rig.put("cam5:NumImages", Longs{2});
+    (void)rig.put_enum("image1:EnableCallbacks", 1);
+    REQUIRE(rig.put_enum("cam5:WaitForPlugins", wait) == kEcaNormal);
+    Done done;
+    (void)rig.put_enum("cam5:Acquire", 1, &done);
+    rig.run_to(ticks(0.1));
+    CHECK(done.tick == ticks(0.03));  // the Acquire callback never waits for plugins
+    CHECK(rig.ticks_of("cam5:Acquire") == tick_list({0, 0.03}));
+    CHECK(rig.ticks_of("cam5:AcquireBusy") == tick_list({0, wait == 1 ? 0.032 : 0.03}));
+    CHECK(rig.ticks_of("image1:ArrayCounter_RBV") == tick_list({0.012, 0.032}));
+  }
+}
+
+TEST_CASE("camera: the PVs an ADSpinnaker client reads") {
+  Rig rig;
+  const auto enum_of = [&](const std::string& name) { return rig.db.find("FLIR5:" + name); };
+  // Readbacks of the enums follow the writes.
+  for (const auto& [pv, v] :
+       std::vector<std::pair<std::string, std::uint16_t>>{{"cam5:ImageMode", 1},
+                                                          {"cam5:TriggerMode", 1},
+                                                          {"cam5:TriggerSource", 3},
+                                                          {"cam5:DataType", 1}}) {
+    CAPTURE(pv);
+    CHECK(enum_of(pv + "_RBV")->native_type() == DbrType::enum_);
+    CHECK(enum_of(pv + "_RBV")->metadata().enum_strings == enum_of(pv)->metadata().enum_strings);
+    CHECK(!enum_of(pv + "_RBV")->writable());
+    REQUIRE(rig.put_enum(pv, v) == kEcaNormal);
+    CHECK(rig.get(pv + "_RBV") == v);
+  }
+  CHECK(rig.get("cam5:ArraySize_RBV") == 32);  // UInt8 now
+  CHECK(enum_of("cam5:WaitForPlugins")->metadata().enum_strings == Strings{"No", "Yes"});
+  CHECK(rig.get("cam5:WaitForPlugins") == 0);
+  // Sizes.
+  CHECK(rig.get("cam5:SizeX") == 8);
+  CHECK(rig.get("cam5:SizeY_RBV") == 4);
+  CHECK(rig.get("cam5:MaxSizeX_RBV") == 8);
+  CHECK(rig.put("cam5:SizeX", Longs{9}) == kEcaPutFail);
+  CHECK(rig.put("cam5:SizeY", Longs{0}) == kEcaPutFail);
+  REQUIRE(rig.put("cam5:SizeX", Longs{6}) == kEcaNormal);
+  REQUIRE(rig.put("cam5:SizeY", Longs{3}) == kEcaNormal);
+  CHECK(rig.get("cam5:SizeX_RBV") == 6);
+  CHECK(rig.get("cam5:ArraySizeX_RBV") == 6);
+  CHECK(rig.get("cam5:ArraySizeY_RBV") == 3);
+  CHECK(rig.get("cam5:ArraySize_RBV") == 18);  // 6 * 3 * 1 byte
+  // ArrayData: UDF/INVALID and NORD 0 until the first array, then the frame's.
+  const auto data = rig.camera.pv("image1:ArrayData");
+  CHECK(rig.get("image1:ArrayData.NORD") == 0);
+  CHECK(rig.get("image1:ArrayData.STAT") == 17);
+  CHECK(rig.get("image1:ArrayData.SEVR") == 3);
+  CHECK(enum_of("image1:ArrayData.SEVR")->metadata().enum_strings ==
+        Strings{"NO_ALARM", "MINOR", "MAJOR", "INVALID"});
+  CHECK(data->alarm() == Alarm{17, 3});
+  (void)rig.put_enum("image1:EnableCallbacks", 1);
+  (void)rig.put_enum("ZMQ1:EnableCallbacks", 1);
+  (void)rig.put_enum("cam5:TriggerMode", 0);
+  (void)rig.put_enum("cam5:ImageMode", 0);
+  CHECK(rig.get("cam5:StatusMessage_RBV") == 0);  // empty
+  (void)rig.put_enum("cam5:Acquire", 1);
+  rig.run_to(ticks(0.1));
+  CHECK(rig.get("image1:ArrayData.NORD") == 18);
+  CHECK(data->count() == 18);
+  CHECK(rig.get("image1:ArrayData.STAT") == 0);
+  CHECK(rig.get("image1:ArrayData.SEVR") == 0);
+  CHECK(data->alarm() == Alarm{});
+  CHECK(rig.get("image1:ArraySize0_RBV") == 6);
+  CHECK(rig.get("image1:ArraySize1_RBV") == 3);
+  CHECK(std::get<Longs>(data->value()).at(7) == 2);  // x 1 + y 1 at width 6
+  REQUIRE(rig.frames.size() == 1);
+  CHECK(rig.frames[0].width == 6);
+  CHECK(rig.frames[0].height == 3);
+  CHECK(rig.frames[0].data_type == CameraDataType::uint8);
+  const auto status = std::get<Chars>(rig.camera.pv("cam5:StatusMessage_RBV")->value());
+  CHECK(std::string(status.begin(), status.end()) == "Acquisition complete");
+  CHECK(rig.camera.pv("cam5:StatusMessage_RBV")->max_count() == 256);
+  // Plugin counters and queues.
+  for (const std::string p : {"image1:", "ZMQ1:"}) {
+    CAPTURE(p);
+    CHECK(rig.get(p + "ArrayCounter_RBV") == 1);
+    CHECK(rig.get(p + "UniqueId_RBV") == 1);
+    CHECK(rig.get(p + "DroppedArrays_RBV") == 0);
+    CHECK(rig.get(p + "QueueSize") == 2);
+    CHECK(rig.get(p + "QueueFree") == 2);
+    CHECK(rig.put(p + "DroppedArrays", Longs{0}) == kEcaNormal);  // a reset
+    CHECK(rig.put(p + "DroppedArrays", Longs{5}) == kEcaPutFail);
+    CHECK(rig.put(p + "QueueFree", Longs{1}) == kEcaNoWriteAccess);
+  }
+  CHECK(rig.get("cam5:NumQueuedArrays") == 0);
 }
