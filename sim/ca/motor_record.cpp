@@ -84,6 +84,10 @@ void MotorRecord::add(std::string_view field, Elements initial, bool writable) {
   if (writable) {
     pv->on_put([this, name = std::string(field)](Pv&, Elements value, Pv::Completion done) {
       stamp_ = wall_;
+      if (done && busy() && queues(name)) {  // a put-notify to a busy record waits
+        queued_.push_back({name, std::move(value), std::move(done)});
+        return kEcaNormal;
+      }
       const std::uint32_t eca = on_put(name, value, done);
       // Handlers that complete later have taken `done`; the others complete now.
       if (eca == kEcaNormal && done) done(kEcaNormal);
@@ -91,6 +95,11 @@ void MotorRecord::add(std::string_view field, Elements initial, bool writable) {
     });
   }
   pvs_.emplace(std::string(field), std::move(pv));
+}
+
+bool MotorRecord::queues(std::string_view field) {
+  return field == "VAL" || field == "DVAL" || field == "TWF" || field == "TWR" || field == "HOMF" ||
+         field == "HOMR";
 }
 
 void MotorRecord::make_fields() {

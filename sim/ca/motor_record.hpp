@@ -12,21 +12,32 @@
 //     starts from rest, so with VBAS > 0 the ramp takes ACCL * VELO / (VELO -
 //     VBAS) instead of ACCL (an approximation; exact for VBAS = 0). With VELO
 //     == VBAS the ramp is 1 ms.
-//   * Every commanded move posts DMOV 1 -> 0 -> 1 (a move of length 0, a soft
-//     limit violation and a move refused by SPMG too). MOVN is 1 only while
+//   * Every commanded move posts DMOV 1 -> 0 -> 1 (a move of length 0 and a
+//     soft limit violation too). MOVN is 1 only while
 //     the axis moves. RBV/DRBV, HLS/LLS, ATHM, TDIR and MSTA are updated every
 //     0.1 s of simulation time from the move's start (the driver poll) and at
 //     its end; then, in one pass: RBV, MSTA, MOVN 0, VAL <- RBV when the move
 //     did not reach its target, DMOV 1 (after DLY seconds), put-callbacks.
 //   * Put-callbacks on VAL, DVAL, TWF, TWR, HOMF, HOMR complete when DMOV
-//     returns to 1; a new target while moving decelerates, then moves on to it
-//     (DMOV stays 0; every pending callback completes at the final stop).
+//     returns to 1. A put-callback to one of these fields while another is
+//     pending is queued (as EPICS queues a put-notify to a busy record): it is
+//     processed when the pending one has completed, in order. A plain put
+//     (no callback) of a new target while moving stops the axis (it
+//     overshoots by the deceleration) and, at the first driver poll that sees
+//     it at rest, moves on to the new target (DMOV stays 0; the pending
+//     callback completes at the final stop).
 //   * Limit switches at configured dial positions: a move that would cross
-//     one decelerates (at ACCS) from the switch on, HLS/LLS set, VAL <- RBV.
-//   * SPMG: Stop/STOP = decelerate, VAL <- RBV; Pause = decelerate, keep VAL,
-//     DMOV 1 (callbacks complete), Go/Move resume; Move = SPMG <- Pause after
-//     the move. A VAL write while Stop: VAL <- RBV, no motion; while Pause:
-//     VAL kept, no motion until Go.
+//     one decelerates (at ACCS) from the switch on. At the first poll that
+//     sees the switch: HLS/LLS set, VAL <- RBV (of that poll), DMOV 1 and the
+//     put-callbacks complete while the axis still decelerates (MOVN 1 until
+//     it rests, so the final RBV differs from VAL).
+//   * SPMG: Stop/STOP = decelerate, VAL <- RBV, DMOV 1; Pause = decelerate,
+//     keep VAL, DMOV stays 0 and the put-callbacks stay pending; Go/Move
+//     resume (the callbacks complete on arrival); Move = SPMG <- Pause after
+//     the move. A target written while Stop or Pause is kept (VAL posted),
+//     DMOV goes 0 and stays 0, no motion until Go/Move, its put-callback
+//     completes after that move; STOP (or SPMG Stop) while held forgets the
+//     target (VAL <- RBV, DMOV 1, callbacks complete).
 //   * Homing (HOMF = +dial, HOMR = -dial) at HVEL: straight to the home
 //     position when it lies ahead, else to the limit switch first and back;
 //     ATHM and MSTA HOME (bit 7) when at the home position (same MRES step),
@@ -112,7 +123,7 @@ class MotorRecord final : public Device {
   [[nodiscard]] std::shared_ptr<Pv> field(std::string_view name) const;
 
  private:
-  enum class Phase { idle, moving, settling };
+  enum class Phase { idle, moving, settling, held };
   enum class Ending { target, limit, stop, pause, home };
 
   // motor_record.cpp: fields and put handling
@@ -149,6 +160,10 @@ class MotorRecord final : public Device {
   void read_back(Tick t);
   void dmov_pulse();
   void complete_pending();
+  void release();      // DMOV 1 and the callbacks complete; the axis may still coast
+  void drain_queue();  // processes the queued put-callbacks while none is pending
+  [[nodiscard]] bool busy() const { return !pending_.empty(); }
+  [[nodiscard]] static bool queues(std::string_view field);
   void motion_changed(Tick from);
   void post_msta();
   [[nodiscard]] double accel_for(double speed) const;
@@ -181,7 +196,15 @@ class MotorRecord final : public Device {
   int homing_ = 0;    // +1 HOMF, -1 HOMR, 0 none
   double accel_ = 1;  // acceleration of the motion under way (for stops)
   Tick end_ = 0, next_poll_ = kNever, settle_end_ = kNever;
-  std::vector<Pv::Completion> pending_;
+  std::vector<Pv::Completion> pending_;  // only callbacks (plain puts pass none)
+  bool released_ = false;                // DMOV already 1 for the motion under way
+  struct Queued {
+    std::string field;
+    Elements value;
+    Pv::Completion done;
+  };
+  std::vector<Queued> queued_;
+  bool draining_ = false;
 };
 
 }  // namespace pandafly::sim::ca

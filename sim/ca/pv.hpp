@@ -104,7 +104,8 @@ class Pv {
   /// Called with the ECA status when a put has been processed.
   using Completion = std::function<void(std::uint32_t eca)>;
   /// A device's handling of a client put: return an ECA status; on
-  /// kEcaNormal, call (or keep and call later) `done` exactly once.
+  /// kEcaNormal, call (or keep and call later) `done` exactly once. `done` is
+  /// empty for a plain write (CA_PROTO_WRITE: no callback was asked for).
   using PutHandler = std::function<std::uint32_t(Pv&, Elements value, Completion done)>;
   using Observer = std::function<void(const Pv&, unsigned mask)>;
 
