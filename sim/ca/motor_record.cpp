@@ -84,7 +84,7 @@ void MotorRecord::add(std::string_view field, Elements initial, bool writable) {
   if (writable) {
     pv->on_put([this, name = std::string(field)](Pv&, Elements value, Pv::Completion done) {
       stamp_ = wall_;
-      if (done && busy() && queues(name)) {  // a put-notify to a busy record waits
+      if (is_callback(done) && busy() && queues(name)) {  // a put-notify to a busy record waits
         queued_.push_back({name, std::move(value), std::move(done)});
         return kEcaNormal;
       }

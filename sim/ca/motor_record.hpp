@@ -28,9 +28,9 @@
 //     callback completes at the final stop).
 //   * Limit switches at configured dial positions: a move that would cross
 //     one decelerates (at ACCS) from the switch on. At the first poll that
-//     sees the switch: HLS/LLS set, VAL <- RBV (of that poll), DMOV 1 and the
-//     put-callbacks complete while the axis still decelerates (MOVN 1 until
-//     it rests, so the final RBV differs from VAL).
+//     sees the switch: HLS/LLS set, MOVN 0, VAL <- RBV (of that poll), DMOV 1
+//     and the put-callbacks complete while the axis still decelerates (its
+//     RBV still posted every poll, so the final RBV differs from VAL).
 //   * SPMG: Stop/STOP = decelerate, VAL <- RBV, DMOV 1; Pause = decelerate,
 //     keep VAL, DMOV stays 0 and the put-callbacks stay pending; Go/Move
 //     resume (the callbacks complete on arrival); Move = SPMG <- Pause after
@@ -45,8 +45,11 @@
 //   * SET = Set: writing VAL redefines OFF (no motion, no DMOV pulse); DVAL
 //     writes are refused (ECA_PUTFAIL). Non-finite numbers, VELO/HVEL/ACCL/ACCS
 //     <= 0, MRES 0, an enum index out of range, HOMF/HOMR = 0: ECA_PUTFAIL.
-//   * MSTA: DIRECTION = last direction of travel (dial), DONE = not moving,
-//     PLUS_LS, HOME, MOVING, MINUS_LS, HOMED; nothing else is ever set.
+//   * Event order at a move's put: DMOV 0, VAL, DVAL, LVIO, MSTA (DONE
+//     cleared, nothing else new), MOVN 1. TDIR and MSTA's MOVING and
+//     DIRECTION (dial direction of travel) come from the driver's status, so
+//     only from the first poll on; at rest DIRECTION is cleared and TDIR is 0. MSTA bits:
+//     DIRECTION, DONE, PLUS_LS, HOME, MOVING, MINUS_LS, HOMED; nothing else is ever set.
 //
 // Threading: one thread calls publish/advance/puts (the CA server's); the
 // motion() and encoder_motion() objects may be read from any thread.
@@ -198,6 +201,7 @@ class MotorRecord final : public Device {
   Tick end_ = 0, next_poll_ = kNever, settle_end_ = kNever;
   std::vector<Pv::Completion> pending_;  // only callbacks (plain puts pass none)
   bool released_ = false;                // DMOV already 1 for the motion under way
+  bool polled_ = false;                  // a driver poll has seen the motion under way
   struct Queued {
     std::string field;
     Elements value;

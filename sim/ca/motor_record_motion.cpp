@@ -89,18 +89,19 @@ std::uint32_t MotorRecord::request_move(double dial, double user, Pv::Completion
     dmov_pulse();
     return kEcaNormal;
   }
+  // The real record's order at the put: DMOV 0, VAL, (TDIR,) MSTA, MOVN.
+  if (phase_ == Phase::idle) post_short("DMOV", 0);
   val_ = user;
   dval_ = dial;
   pvs_.find("VAL")->second->set(Doubles{val_}, stamp_, true);
   post("DVAL", dval_);
   post_short("LVIO", 0);
-  if (done) pending_.push_back(std::exchange(done, nullptr));
+  if (is_callback(done)) pending_.push_back(std::exchange(done, nullptr));
   if (spmg_ <= 1) {  // Stop or Pause: the target waits for Go, DMOV 0 until then
     if (phase_ == Phase::moving) {
       ending_ = Ending::pause;  // decelerating: hold the new target at rest
     } else if (phase_ == Phase::idle) {
       phase_ = Phase::held;
-      post_short("DMOV", 0);
     }
     return kEcaNormal;
   }
@@ -116,7 +117,7 @@ std::uint32_t MotorRecord::request_home(int direction, Pv::Completion& done) {
     dmov_pulse();
     return kEcaNormal;
   }
-  if (done) pending_.push_back(std::exchange(done, nullptr));
+  if (is_callback(done)) pending_.push_back(std::exchange(done, nullptr));
   start_motion(config_.home, hvel_, direction);
   return kEcaNormal;
 }
@@ -153,8 +154,6 @@ void MotorRecord::start_motion(double dial, double speed, int homing) {
   if (phase_ != Phase::moving) next_poll_ = now_ + kPollTicks;
   phase_ = Phase::moving;
   released_ = false;
-  if (target != from) tdir_ = target > from;
-  post_short("TDIR", tdir_ ? 1 : 0);
   post_short("DMOV", 0);
   post_msta();
   if (end_ > now_) post_short("MOVN", 1);
@@ -199,11 +198,13 @@ void MotorRecord::resume() {
 
 void MotorRecord::poll(Tick t) {
   read_back(t);
+  polled_ = true;  // the driver reports MOVING (and the direction) from now on
   post_msta();
   next_poll_ += kPollTicks;
   // The record sees the switch in the direction of travel: the move is over
   // for it (VAL <- RBV, DMOV 1) though the axis still decelerates.
   if (!released_ && ending_ == Ending::limit && (tdir_ ? hls_ : lls_)) {
+    post_short("MOVN", 0);  // the record's MOVN is 0 on an active limit switch
     dval_ = drbv_;
     val_ = to_user(dval_);
     post("VAL", val_);
@@ -218,6 +219,9 @@ void MotorRecord::finish(Tick t) {
   // The controller is done; a paused move holds its target with DMOV 0.
   phase_ = released_ ? Phase::idle : ending_ == Ending::pause ? Phase::held : Phase::settling;
   next_poll_ = kNever;
+  polled_ = false;
+  tdir_ = false;  // at rest: TDIR 0, MSTA DIRECTION cleared
+  post_short("TDIR", 0);
   post_msta();
   post_short("MOVN", 0);
   if (released_ || ending_ == Ending::pause) {
@@ -281,15 +285,17 @@ void MotorRecord::read_back(Tick t) {
 }
 
 void MotorRecord::post_msta() {
-  const bool moving = phase_ == Phase::moving;
+  // DONE clears when the record commands a move; MOVING and DIRECTION come
+  // from the driver's status, so only from the first poll of the move on.
+  const bool moving = phase_ == Phase::moving && polled_;
   unsigned bits = 0;
-  if (tdir_) bits |= 1U << 0;    // DIRECTION
-  if (!moving) bits |= 1U << 1;  // DONE
-  if (hls_) bits |= 1U << 2;     // PLUS_LS
-  if (athm_) bits |= 1U << 7;    // HOME
-  if (moving) bits |= 1U << 10;  // MOVING
-  if (lls_) bits |= 1U << 13;    // MINUS_LS
-  if (homed_) bits |= 1U << 14;  // HOMED
+  if (moving && tdir_) bits |= 1U << 0;          // DIRECTION
+  if (phase_ != Phase::moving) bits |= 1U << 1;  // DONE
+  if (hls_) bits |= 1U << 2;                     // PLUS_LS
+  if (athm_) bits |= 1U << 7;                    // HOME
+  if (moving) bits |= 1U << 10;                  // MOVING
+  if (lls_) bits |= 1U << 13;                    // MINUS_LS
+  if (homed_) bits |= 1U << 14;                  // HOMED
   post("MSTA", static_cast<double>(bits));
 }
 

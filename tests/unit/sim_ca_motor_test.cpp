@@ -46,9 +46,9 @@ struct Rig : PostLog {
     return number(motor.field(field)->value());
   }
   // A put-callback (CA_PROTO_WRITE_NOTIFY) that records when it completed, or,
-  // without `done`, a plain write (CA_PROTO_WRITE: no completion, as the server passes).
+  // without `done`, a plain write (CA_PROTO_WRITE: &plain_write_done, as the server passes).
   std::uint32_t put(const std::string& field, Elements value, Done* done = nullptr) {
-    Pv::Completion completion;
+    Pv::Completion completion = &plain_write_done;
     if (done != nullptr) {
       completion = [this, done](std::uint32_t eca) {
         ++done->calls;
@@ -128,7 +128,7 @@ TEST_CASE("motor: 0 -> 5 at VELO 10, ACCL 0.5 completes when DMOV returns to 1")
   CHECK(done.calls == 0);
   CHECK(rig.values("DMOV") == std::vector<double>{0});
   CHECK(rig.values("MOVN") == std::vector<double>{1});
-  CHECK(rig.get("MSTA") == 1024 + 128 + 1);  // MOVING | HOME (not polled yet) | DIRECTION
+  CHECK(rig.get("MSTA") == 128);  // DONE cleared; HOME, no MOVING before the first poll
   rig.run_all();
   const Tick end = kSecond;
   CHECK(done.calls == 1);
@@ -155,8 +155,45 @@ TEST_CASE("motor: 0 -> 5 at VELO 10, ACCL 0.5 completes when DMOV returns to 1")
   CHECK(index_of(at_end, "MSTA") < index_of(at_end, "MOVN"));
   CHECK(index_of(at_end, "MOVN") < index_of(at_end, "DMOV"));
   CHECK(rig.values("MOVN") == std::vector<double>{1, 0});
-  CHECK(rig.get("MSTA") == 3);  // DONE | DIRECTION
-  CHECK(rig.get("TDIR") == 1);
+  CHECK(rig.get("MSTA") == 2);  // DONE; DIRECTION cleared at rest
+  CHECK(rig.get("TDIR") == 0);
+}
+
+TEST_CASE("motor: at the put DMOV 0, VAL, MSTA, MOVN; MOVING from the first poll; at rest TDIR 0") {
+  // As a real motorSim IOC posts them: the put's pass DMOV 0, VAL, MSTA (DONE
+  // cleared only), MOVN 1; the first poll (0.1 s) MSTA DIRECTION | MOVING;
+  // RBV every 0.1 s in order; at rest MSTA DONE without DIRECTION, TDIR 0.
+  MotorConfig c = base_config();
+  c.position = 1;  // off home: MSTA 2 at rest
+  Rig rig(c);
+  rig.log.clear();
+  (void)rig.put("VAL", 6.0);
+  const auto at_put = rig.fields_at(0);
+  REQUIRE(!at_put.empty());
+  CHECK(at_put.front() == "DMOV");
+  CHECK(index_of(at_put, "DMOV") < index_of(at_put, "VAL"));
+  CHECK(index_of(at_put, "VAL") < index_of(at_put, "MSTA"));
+  CHECK(index_of(at_put, "MSTA") < index_of(at_put, "MOVN"));
+  CHECK(index_of(at_put, "MOVN") < at_put.size());
+  CHECK(rig.values("MSTA") == std::vector<double>{0});  // neither DONE nor MOVING yet
+  CHECK(rig.of("TDIR").empty());                        // the driver tells it at the poll
+  rig.run_to(ticks(0.1));
+  CHECK(rig.values("MSTA") == std::vector<double>{0, 1025});  // DIRECTION | MOVING
+  CHECK(rig.values("TDIR") == std::vector<double>{1});
+  rig.run_all();
+  const auto rbv = rig.of("RBV");
+  REQUIRE(rbv.size() == 10);
+  for (std::size_t i = 0; i < rbv.size(); ++i)
+    CHECK(rbv[i].tick == ticks(0.1 * static_cast<double>(i + 1)));
+  CHECK(rig.values("MSTA") == std::vector<double>{0, 1025, 2});
+  CHECK(rig.values("TDIR") == std::vector<double>{1, 0});
+  CHECK(rig.of("TDIR").back().tick == kSecond);
+  // A move down: TDIR 0 at the put, DIRECTION stays clear while moving.
+  rig.log.clear();
+  (void)rig.put("VAL", 1.0);
+  rig.run_to(ticks(1.5));
+  CHECK(rig.get("MSTA") == 1024);
+  CHECK(rig.get("TDIR") == 0);
 }
 
 TEST_CASE("motor: MSTA while moving, at home and idle") {
@@ -172,7 +209,7 @@ TEST_CASE("motor: MSTA while moving, at home and idle") {
   CHECK(rig.get("MSTA") == 2);  // DONE; last direction -
   (void)rig.put("VAL", 0.0);
   rig.run_all();
-  CHECK(rig.get("MSTA") == 131);  // DONE | HOME | DIRECTION (+)
+  CHECK(rig.get("MSTA") == 130);  // DONE | HOME (DIRECTION cleared at rest)
   CHECK(rig.get("ATHM") == 1);
 }
 
@@ -257,20 +294,24 @@ TEST_CASE("motor: a hard limit switch: DMOV 1 and the callback at the trip, the 
   CHECK(done.calls == 1);
   CHECK(done.tick == ticks(1.3));
   CHECK(rig.get("DMOV") == 1);
-  CHECK(rig.get("MOVN") == 1);
+  CHECK(rig.get("MOVN") == 0);  // an active limit switch: MOVN 0 while it decelerates
   CHECK(rig.get("VAL") == doctest::Approx(400.475).epsilon(1e-9));
-  // At the trip: RBV, MSTA (polled), then VAL <- RBV, DMOV 1.
+  // At the trip: RBV, MSTA (polled), MOVN 0, then VAL <- RBV, DMOV 1.
   const auto at_trip = rig.fields_at(ticks(1.3));
-  CHECK(index_of(at_trip, "RBV") < index_of(at_trip, "VAL"));
+  CHECK(index_of(at_trip, "RBV") < index_of(at_trip, "MOVN"));
+  CHECK(index_of(at_trip, "MOVN") < index_of(at_trip, "VAL"));
   CHECK(index_of(at_trip, "VAL") < index_of(at_trip, "DMOV"));
+  CHECK(index_of(at_trip, "DMOV") < at_trip.size());
+  const auto rbv_before_end = rig.of("RBV").size();
   rig.run_all();
   CHECK(done.calls == 1);
   CHECK(rig.values("DMOV") == std::vector<double>{0, 1});
-  CHECK(rig.of("MOVN").back().tick == ticks(1.75));
   CHECK(rig.values("MOVN") == std::vector<double>{1, 0});
+  CHECK(rig.of("RBV").size() == rbv_before_end + 5);  // 1.4 .. 1.7 s polls and the rest
+  CHECK(rig.of("RBV").back().tick == ticks(1.75));
   CHECK(rig.get("RBV") == doctest::Approx(402.5).epsilon(1e-9));
   CHECK(rig.get("VAL") == doctest::Approx(400.475).epsilon(1e-9));  // not the final RBV
-  CHECK(rig.get("MSTA") == 7);                                      // DIRECTION | DONE | PLUS_LS
+  CHECK(rig.get("MSTA") == 6);  // DONE | PLUS_LS (DIRECTION cleared at rest)
   // Further + is refused by the switch (no motion), - moves off it.
   Done again;
   (void)rig.put("VAL", 410.0, &again);
@@ -562,10 +603,12 @@ TEST_CASE("motor: DIR = Neg and OFF convert user to dial") {
   CHECK(rig.get("RBV") == 10.0);
   (void)rig.put("VAL", 7.0);  // dial = (7 - 10) * -1 = 3
   CHECK(rig.get("DVAL") == 3.0);
+  rig.run_to(ticks(0.1));
+  CHECK(rig.get("TDIR") == 1);  // dial direction, from the first poll
   rig.run_all();
   CHECK(rig.get("DRBV") == 3.0);
   CHECK(rig.get("RBV") == 7.0);
-  CHECK(rig.get("TDIR") == 1);  // dial direction
+  CHECK(rig.get("TDIR") == 0);  // at rest
   (void)rig.put("DVAL", 4.0);
   CHECK(rig.get("VAL") == 6.0);
 }
