@@ -136,6 +136,10 @@ class MotorRecord final : public Device {
   std::uint32_t put_double(std::string_view field, double v, Pv::Completion& done);
   std::uint32_t put_speed(std::string_view field, double v);
   std::uint32_t put_limit(std::string_view field, double v);
+  std::uint32_t put_jog_speed(std::string_view field, double v);
+  std::uint32_t put_long(std::string_view field, std::int32_t v, Pv::Completion& done);
+  void post_dval();                                   // DVAL and RVAL
+  [[nodiscard]] std::int32_t raw(double dial) const;  // dial in MRES steps
   std::uint32_t put_short(std::string_view field, std::int16_t v, Pv::Completion& done);
   std::uint32_t put_enum(std::string_view field, std::uint16_t v, Pv::Completion& done);
   std::uint32_t put_val(double user, Pv::Completion& done);
@@ -152,7 +156,9 @@ class MotorRecord final : public Device {
   // motor_record_motion.cpp: the motion state machine
   std::uint32_t request_move(double dial, double user, Pv::Completion& done);
   std::uint32_t request_home(int direction, Pv::Completion& done);
-  void start_motion(double dial, double speed, int homing);
+  /// accel 0: the acceleration for `speed` from VBAS/ACCL.
+  void start_motion(double dial, double speed, int homing, double accel = 0);
+  void jog(int direction, bool on);
   bool plan(Tick start, double target, double speed);
   void stop_motion(Ending ending);
   void resume();
@@ -183,6 +189,8 @@ class MotorRecord final : public Device {
 
   // settings
   double val_ = 0, dval_ = 0, velo_, vbas_, vmax_, accl_, accs_ = 0, hvel_;
+  double jvel_ = 0, jar_ = 0;
+  std::int32_t srev_ = 200;
   double dhlm_, dllm_, mres_, off_, twv_, rdbd_, dly_;
   bool dir_negative_, set_mode_ = false;
   std::uint16_t spmg_ = 3;
@@ -197,6 +205,7 @@ class MotorRecord final : public Device {
   Phase phase_ = Phase::idle;
   Ending ending_ = Ending::target;
   int homing_ = 0;    // +1 HOMF, -1 HOMR, 0 none
+  int jogging_ = 0;   // +1 JOGF, -1 JOGR, 0 none
   double accel_ = 1;  // acceleration of the motion under way (for stops)
   Tick end_ = 0, next_poll_ = kNever, settle_end_ = kNever;
   std::vector<Pv::Completion> pending_;  // only callbacks (plain puts pass none)

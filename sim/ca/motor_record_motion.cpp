@@ -84,7 +84,7 @@ std::uint32_t MotorRecord::request_move(double dial, double user, Pv::Completion
     // Refused: the old target is kept, VAL is posted back and DMOV pulses.
     val_ = to_user(dval_);
     pvs_.find("VAL")->second->set(Doubles{val_}, stamp_, true);
-    post("DVAL", dval_);
+    post_dval();
     post_short("LVIO", 1);
     dmov_pulse();
     return kEcaNormal;
@@ -94,7 +94,7 @@ std::uint32_t MotorRecord::request_move(double dial, double user, Pv::Completion
   val_ = user;
   dval_ = dial;
   pvs_.find("VAL")->second->set(Doubles{val_}, stamp_, true);
-  post("DVAL", dval_);
+  post_dval();
   post_short("LVIO", 0);
   if (is_callback(done)) pending_.push_back(std::exchange(done, nullptr));
   if (spmg_ <= 1) {  // Stop or Pause: the target waits for Go, DMOV 0 until then
@@ -122,7 +122,7 @@ std::uint32_t MotorRecord::request_home(int direction, Pv::Completion& done) {
   return kEcaNormal;
 }
 
-void MotorRecord::start_motion(double dial, double speed, int homing) {
+void MotorRecord::start_motion(double dial, double speed, int homing, double accel) {
   Tick start = now_;
   if (phase_ == Phase::moving) {
     // Stop first (overshooting by the deceleration); the driver poll that sees
@@ -133,7 +133,11 @@ void MotorRecord::start_motion(double dial, double speed, int homing) {
   }
   if (homing_ != 0 && homing_ != homing) post_short(homing_ > 0 ? "HOMF" : "HOMR", 0);
   homing_ = homing;
-  accel_ = accel_for(speed);
+  accel_ = accel > 0 ? accel : accel_for(speed);
+  if (jogging_ != 0 && accel <= 0) {  // a move or homing ends a jog
+    post_short(jogging_ > 0 ? "JOGF" : "JOGR", 0);
+    jogging_ = 0;
+  }
   const double from = motion_->position(start);
   const double target = quantize(dial);
   bool cut = false;
@@ -189,6 +193,22 @@ void MotorRecord::stop_motion(Ending ending) {
   if (end_ <= now_) finish(now_);
 }
 
+void MotorRecord::jog(int direction, bool on) {
+  if (!on) {  // JOGF/JOGR 0: decelerate at JAR, VAL <- RBV
+    if (jogging_ == direction) stop_motion(Ending::stop);
+    return;
+  }
+  if (phase_ != Phase::idle || spmg_ <= 1) return;  // the record jogs only from rest
+  const auto& limit = direction > 0 ? config_.high_switch : config_.low_switch;
+  if (limit && direction * (drbv_ - *limit) >= 0) return;  // on the switch that way
+  const bool soft_limits = dhlm_ != 0 || dllm_ != 0;
+  double target = drbv_ + direction * jvel_ * kLongestMoveSeconds / 2;
+  if (soft_limits) target = direction > 0 ? dhlm_ : dllm_;
+  jogging_ = direction;
+  start_motion(target, jvel_, 0, jar_);
+  ending_ = Ending::stop;  // however it ends: VAL <- RBV
+}
+
 void MotorRecord::resume() {
   if (phase_ == Phase::held || (phase_ == Phase::moving && ending_ == Ending::pause))
     start_motion(dval_, velo_, 0);
@@ -208,7 +228,7 @@ void MotorRecord::poll(Tick t) {
     dval_ = drbv_;
     val_ = to_user(dval_);
     post("VAL", val_);
-    post("DVAL", dval_);
+    post_dval();
     release();
   }
 }
@@ -232,10 +252,12 @@ void MotorRecord::finish(Tick t) {
     dval_ = drbv_;
     val_ = to_user(dval_);
     post("VAL", val_);
-    post("DVAL", dval_);
+    post_dval();
   }
   if (homing_ != 0) post_short(homing_ > 0 ? "HOMF" : "HOMR", 0);
   homing_ = 0;
+  if (jogging_ != 0) post_short(jogging_ > 0 ? "JOGF" : "JOGR", 0);
+  jogging_ = 0;
   if (spmg_ == 2 && ending_ != Ending::stop) {  // Move: once, then Pause
     spmg_ = 1;
     post_enum("SPMG", spmg_);
@@ -276,8 +298,10 @@ void MotorRecord::read_back(Tick t) {
   hls_ = config_.high_switch && dial >= *config_.high_switch;
   lls_ = config_.low_switch && dial <= *config_.low_switch;
   athm_ = drbv_ == quantize(config_.home);
-  post("DRBV", drbv_);
   post("RBV", to_user(drbv_));
+  pvs_.find("RRBV")->second->set(Longs{raw(drbv_)}, stamp_);
+  post("DRBV", drbv_);
+  post("DIFF", dval_ - drbv_);
   post_short("HLS", hls_ ? 1 : 0);
   post_short("LLS", lls_ ? 1 : 0);
   post_short("ATHM", athm_ ? 1 : 0);

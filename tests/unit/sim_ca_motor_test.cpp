@@ -114,7 +114,119 @@ TEST_CASE("motor: the fields and their CA types") {
   CHECK(rig.get("ACCS") == 20.0);  // (VELO - VBAS) / ACCL
   CHECK(rig.get("MSTA") == 130);   // DONE | HOME: idle on the home position
   CHECK(rig.db.find("m.VAL")->metadata().units == "deg");
-  CHECK(rig.db.find("m.VELO")->metadata().units == "deg/s");
+  CHECK(rig.db.find("m.VELO")->metadata().units == "deg/sec");  // the record's get_units
+}
+
+TEST_CASE("motor: the further fields a real motor record serves, their types, units and limits") {
+  MotorConfig c = base_config();
+  c.dhlm = 100;
+  c.dllm = -50;
+  c.mres = 0.001;
+  Rig rig(c);
+  const auto type = [&](const char* f) {
+    return rig.db.find(std::string("m.") + f)->native_type();
+  };
+  for (auto f : {"JVEL", "JAR", "BDST", "BVEL", "BACC", "HOPR", "LOPR", "DIFF", "ERES", "RRES",
+                 "UREV", "MRES"})
+    CHECK(type(f) == DbrType::double_);
+  for (auto f : {"JOGF", "JOGR", "MISS"}) CHECK(type(f) == DbrType::short_);
+  for (auto f : {"RVAL", "RRBV", "SREV"}) CHECK(type(f) == DbrType::long_);
+  for (auto f : {"CNEN", "UEIP", "URIP", "STAT", "SEVR"}) CHECK(type(f) == DbrType::enum_);
+  CHECK(type("FRAC") == DbrType::float_);
+  CHECK(rig.db.find("m.NAME")->value() == Elements{Strings{"m"}});
+  CHECK(rig.db.find("m.RTYP")->value() == Elements{Strings{"motor"}});
+  CHECK(rig.db.find("m.STAT")->metadata().enum_strings.size() == 16);
+  CHECK(rig.db.find("m.SEVR")->metadata().enum_strings ==
+        Strings{"NO_ALARM", "MINOR", "MAJOR", "INVALID"});
+  CHECK(rig.get("STAT") == 0);
+  CHECK(rig.get("SEVR") == 0);
+  CHECK(rig.put("STAT", Enums{1}) == kEcaNoWriteAccess);
+  CHECK(rig.get("SREV") == 200);
+  CHECK(rig.get("UREV") == doctest::Approx(0.2));  // MRES * SREV
+  CHECK(rig.get("ERES") == 0.001);
+  CHECK(rig.get("JVEL") == 10);  // VELO
+  CHECK(rig.get("JAR") == 20);   // VELO / ACCL
+  CHECK(rig.get("BACC") == 0.5);
+  // Units as the record's get_units writes them; control limits as it posts them.
+  const auto meta = [&](const char* f) { return rig.db.find(std::string("m.") + f)->metadata(); };
+  CHECK(meta("VELO").units == "deg/sec");
+  CHECK(meta("JVEL").units == "deg/sec");
+  CHECK(meta("ACCL").units == "sec");
+  CHECK(meta("BACC").units == "sec");
+  CHECK(meta("JAR").units == "deg/s/s");
+  CHECK(meta("SREV").units == "steps/r");  // "steps/rev" cut to CA's 7 characters
+  CHECK(meta("VELO").lower_ctrl == 0);     // VBAS
+  CHECK(meta("VELO").upper_ctrl == 30);    // VMAX
+  CHECK(meta("HLM").upper_ctrl == 1e300);  // recGbl's range of a DOUBLE
+  CHECK(meta("HLM").lower_ctrl == -1e300);
+  CHECK(meta("LLM").upper_ctrl == 1e300);
+  CHECK(meta("VAL").upper_ctrl == 100);
+  CHECK(meta("RVAL").upper_ctrl == doctest::Approx(100000));
+  CHECK(meta("RVAL").lower_ctrl == doctest::Approx(-50000));
+  CHECK(meta("RRBV").precision == 0);
+  (void)rig.put("VBAS", 2.0);
+  CHECK(meta("VELO").lower_ctrl == 2);
+  // RVAL, RRBV and DIFF follow a move; RVAL is a raw target.
+  (void)rig.put("VAL", 1.5);
+  CHECK(rig.get("RVAL") == 1500);
+  rig.run_to(ticks(0.1));
+  CHECK(rig.get("DIFF") == doctest::Approx(1.5 - rig.get("DRBV")));
+  rig.run_all();
+  CHECK(rig.get("RRBV") == 1500);
+  CHECK(rig.get("DIFF") == 0);
+  Done raw;
+  REQUIRE(rig.put("RVAL", Longs{-2000}, &raw) == kEcaNormal);
+  CHECK(rig.get("VAL") == -2.0);
+  rig.run_all();
+  CHECK(raw.calls == 1);
+  CHECK(rig.get("RRBV") == -2000);
+  // UREV and SREV set MRES; the rest is kept as written.
+  (void)rig.put("SREV", Longs{400});
+  CHECK(rig.get("UREV") == doctest::Approx(0.4));
+  (void)rig.put("UREV", 2.0);
+  CHECK(rig.get("MRES") == doctest::Approx(0.005));
+  (void)rig.put("FRAC", Floats{0.5F});
+  (void)rig.put("CNEN", Enums{1});
+  (void)rig.put("BDST", 0.1);
+  CHECK(rig.get("FRAC") == 0.5);
+  CHECK(rig.get("CNEN") == 1);
+  CHECK(rig.get("BDST") == 0.1);
+  // JVEL is kept in [VBAS, VMAX]; JAR <= 0 becomes JVEL / 0.1 s.
+  (void)rig.put("JVEL", 50.0);
+  CHECK(rig.get("JVEL") == 30);
+  (void)rig.put("JAR", 0.0);
+  CHECK(rig.get("JAR") == 300);
+}
+
+TEST_CASE("motor: out-of-range enum indexes are taken as the record takes them") {
+  Rig rig;
+  CHECK(rig.put("SPMG", Enums{4}) == kEcaNormal);
+  CHECK(rig.get("SPMG") == 4);
+  Done done;
+  (void)rig.put("VAL", 1.0, &done);  // 4 is neither Stop nor Pause: it moves
+  rig.run_all();
+  CHECK(done.calls == 1);
+  CHECK(rig.get("RBV") == 1.0);
+  CHECK(rig.put("DIR", Enums{7}) == kEcaNormal);
+  CHECK(rig.get("RBV") == -1.0);  // any index but Pos is Neg
+}
+
+TEST_CASE("motor: JOGF runs at JVEL with JAR while 1; 0 decelerates, VAL <- RBV") {
+  // JVEL 5, JAR 10: ramp 0.5 s over 1.25 deg; at 2 s at 1.25 + 1.5 * 5 = 8.75;
+  // JOGF 0: 0.5 s and 1.25 deg more, at rest on 10 at 2.5 s.
+  Rig rig;
+  (void)rig.put("JVEL", 5.0);
+  (void)rig.put("JAR", 10.0);
+  REQUIRE(rig.put("JOGF", Shorts{1}) == kEcaNormal);
+  CHECK(rig.get("DMOV") == 0);
+  rig.run_to(ticks(2));
+  CHECK(rig.get("RBV") == doctest::Approx(8.75).epsilon(1e-9));
+  (void)rig.put("JOGF", Shorts{0});
+  rig.run_all();
+  CHECK(rig.get("RBV") == doctest::Approx(10.0).epsilon(1e-9));
+  CHECK(rig.get("VAL") == rig.get("RBV"));
+  CHECK(rig.get("DMOV") == 1);
+  CHECK(rig.of("DMOV").back().tick == ticks(2.5));
 }
 
 TEST_CASE("motor: 0 -> 5 at VELO 10, ACCL 0.5 completes when DMOV returns to 1") {
@@ -450,7 +562,6 @@ TEST_CASE("motor: SPMG Pause: DMOV stays 0, the callback stays pending, Go compl
   CHECK(moved.calls == 1);
   CHECK(rig.get("RBV") == 95.0);
   CHECK(rig.get("SPMG") == 1);
-  CHECK(rig.put("SPMG", Enums{4}) == kEcaPutFail);
 }
 
 TEST_CASE("motor: VAL written while SPMG Stop is kept; DMOV 0 until Go and the move") {
