@@ -168,7 +168,7 @@ void CircuitConnection::on_write(const Message& m, const Channel& ch, bool notif
   std::uint32_t eca = kEcaNoWriteAccess;
   if (ch.pv->writable()) eca = decode_put(h.data_type, h.count, m.payload, *ch.pv, value);
   if (eca == kEcaNormal) {
-    Pv::Completion done = [](std::uint32_t) {};
+    Pv::Completion done = &plain_write_done;
     if (notify) {
       done = [self = std::weak_ptr(self_), sid = h.p1, type = h.data_type, count = h.count,
               ioid = h.p2](std::uint32_t status) {

@@ -11,17 +11,25 @@ namespace pandafly::sim::ca {
 namespace {
 
 constexpr std::string_view kDoubleFields[] = {
-    "VAL", "RBV", "DVAL", "DRBV", "VELO", "VBAS", "VMAX", "ACCL", "ACCS", "HVEL",
-    "HLM", "LLM", "DHLM", "DLLM", "RDBD", "MRES", "OFF",  "TWV",  "DLY",  "MSTA"};
-constexpr std::string_view kShortFields[] = {"DMOV", "MOVN", "STOP", "HOMF", "HOMR", "HLS", "LLS",
-                                             "TDIR", "ATHM", "PREC", "TWF",  "TWR",  "LVIO"};
+    "VAL",  "RBV",  "DVAL", "DRBV", "VELO", "VBAS", "VMAX", "ACCL", "ACCS", "HVEL", "HLM",
+    "LLM",  "DHLM", "DLLM", "RDBD", "MRES", "OFF",  "TWV",  "DLY",  "MSTA", "JVEL", "JAR",
+    "BDST", "BVEL", "BACC", "HOPR", "LOPR", "DIFF", "ERES", "RRES", "UREV"};
+constexpr std::string_view kShortFields[] = {"DMOV", "MOVN", "STOP", "HOMF", "HOMR", "HLS",
+                                             "LLS",  "TDIR", "ATHM", "PREC", "TWF",  "TWR",
+                                             "LVIO", "JOGF", "JOGR", "MISS"};
+constexpr std::string_view kLongFields[] = {"RVAL", "RRBV", "SREV"};
 // Fields only the record writes.
-constexpr std::string_view kReadOnly[] = {"RBV", "DRBV", "DMOV", "MOVN", "HLS",
-                                          "LLS", "TDIR", "ATHM", "MSTA", "LVIO"};
-// Fields shown in EGU with PREC decimals.
-constexpr std::string_view kPositionFields[] = {"VAL",  "RBV",  "DVAL", "DRBV", "HLM", "LLM",
-                                                "DHLM", "DLLM", "RDBD", "MRES", "OFF", "TWV"};
-constexpr std::string_view kSpeedFields[] = {"VELO", "VBAS", "VMAX", "HVEL"};
+constexpr std::string_view kReadOnly[] = {"RBV",  "DRBV", "DMOV", "MOVN", "HLS",  "LLS",
+                                          "TDIR", "ATHM", "MSTA", "LVIO", "DIFF", "RRBV",
+                                          "MISS", "STAT", "SEVR", "NAME", "RTYP"};
+// Speeds: "<EGU>/sec" (the record's get_units); ACCL and BACC: "sec"; JAR
+// "<EGU>/s/s"; SREV "steps/rev", UREV "<EGU>/rev" (CA keeps 7 characters);
+// every other numeric field: EGU.
+constexpr std::string_view kSpeedFields[] = {"VELO", "VBAS", "VMAX", "HVEL", "JVEL", "BVEL"};
+// menuAlarmStat: CA carries the first 16 of its 22 choices.
+const Strings kAlarmStat{"NO_ALARM", "READ", "WRITE",   "HIHI",    "HIGH", "LOLO", "LOW",  "STATE",
+                         "COS",      "COMM", "TIMEOUT", "HWLIMIT", "CALC", "SCAN", "LINK", "SOFT"};
+const Strings kAlarmSevr{"NO_ALARM", "MINOR", "MAJOR", "INVALID"};
 
 bool contains(std::span<const std::string_view> list, std::string_view name) {
   return std::find(list.begin(), list.end(), name) != list.end();
@@ -30,7 +38,14 @@ bool contains(std::span<const std::string_view> list, std::string_view name) {
 Metadata units(std::string units, std::int16_t precision) {
   Metadata m;
   m.units = std::move(units);
+  if (m.units.size() > 7) m.units.resize(7);  // dbr_units_size - 1, as the record cuts it
   m.precision = precision;
+  return m;
+}
+
+Metadata limits(Metadata m, double lower, double upper) {
+  m.lower_disp = m.lower_ctrl = lower;
+  m.upper_disp = m.upper_ctrl = upper;
   return m;
 }
 
@@ -64,6 +79,8 @@ MotorRecord::MotorRecord(MotorConfig config)
   velo_ = std::max(velo_, vbas_);
   hvel_ = std::max(hvel_, vbas_);
   accs_ = (velo_ - vbas_) / accl_;
+  jvel_ = velo_;
+  jar_ = velo_ / accl_;
   drbv_ = quantize(config_.position);
   dval_ = drbv_;
   val_ = to_user(dval_);
@@ -84,6 +101,10 @@ void MotorRecord::add(std::string_view field, Elements initial, bool writable) {
   if (writable) {
     pv->on_put([this, name = std::string(field)](Pv&, Elements value, Pv::Completion done) {
       stamp_ = wall_;
+      if (is_callback(done) && busy() && queues(name)) {  // a put-notify to a busy record waits
+        queued_.push_back({name, std::move(value), std::move(done)});
+        return kEcaNormal;
+      }
       const std::uint32_t eca = on_put(name, value, done);
       // Handlers that complete later have taken `done`; the others complete now.
       if (eca == kEcaNormal && done) done(kEcaNormal);
@@ -93,25 +114,40 @@ void MotorRecord::add(std::string_view field, Elements initial, bool writable) {
   pvs_.emplace(std::string(field), std::move(pv));
 }
 
+bool MotorRecord::queues(std::string_view field) {
+  return field == "VAL" || field == "DVAL" || field == "TWF" || field == "TWR" || field == "HOMF" ||
+         field == "HOMR";
+}
+
 void MotorRecord::make_fields() {
   const double hlm = to_user(dir_negative_ ? dllm_ : dhlm_);
   const double llm = to_user(dir_negative_ ? dhlm_ : dllm_);
   const std::map<std::string_view, double> doubles{
-      {"VAL", val_},   {"RBV", to_user(drbv_)}, {"DVAL", dval_}, {"DRBV", drbv_},
-      {"VELO", velo_}, {"VBAS", vbas_},         {"VMAX", vmax_}, {"ACCL", accl_},
-      {"ACCS", accs_}, {"HVEL", hvel_},         {"HLM", hlm},    {"LLM", llm},
-      {"DHLM", dhlm_}, {"DLLM", dllm_},         {"RDBD", rdbd_}, {"MRES", mres_},
-      {"OFF", off_},   {"TWV", twv_},           {"DLY", dly_},   {"MSTA", 0.0}};
+      {"VAL", val_},   {"RBV", to_user(drbv_)}, {"DVAL", dval_},        {"DRBV", drbv_},
+      {"VELO", velo_}, {"VBAS", vbas_},         {"VMAX", vmax_},        {"ACCL", accl_},
+      {"ACCS", accs_}, {"HVEL", hvel_},         {"HLM", hlm},           {"LLM", llm},
+      {"DHLM", dhlm_}, {"DLLM", dllm_},         {"RDBD", rdbd_},        {"MRES", mres_},
+      {"OFF", off_},   {"TWV", twv_},           {"DLY", dly_},          {"MSTA", 0.0},
+      {"JVEL", jvel_}, {"JAR", jar_},           {"BDST", 0.0},          {"BVEL", velo_},
+      {"BACC", 0.5},   {"HOPR", 0.0},           {"LOPR", 0.0},          {"DIFF", 0.0},
+      {"ERES", mres_}, {"RRES", 0.0},           {"UREV", mres_ * srev_}};
   for (auto f : kDoubleFields) add(f, Doubles{doubles.at(f)}, !contains(kReadOnly, f));
   for (auto f : kShortFields) {
     const std::int16_t v = f == "DMOV" ? 1 : f == "PREC" ? prec_ : 0;
     add(f, Shorts{v}, !contains(kReadOnly, f));
   }
+  for (auto f : kLongFields) add(f, Longs{f == "SREV" ? srev_ : 0}, !contains(kReadOnly, f));
+  add("FRAC", Floats{1.0F}, true);
   add("EGU", Strings{egu_}, true);
   add("DESC", Strings{config_.description}, true);
+  add("NAME", Strings{config_.prefix}, false);
+  add("RTYP", Strings{"motor"}, false);
   add("SPMG", Enums{spmg_}, true);
   add("DIR", Enums{static_cast<std::uint16_t>(dir_negative_ ? 1 : 0)}, true);
   add("SET", Enums{0}, true);
+  for (auto f : {"CNEN", "UEIP", "URIP"}) add(f, Enums{0}, true);
+  add("STAT", Enums{0}, false);
+  add("SEVR", Enums{0}, false);
   post_metadata();
 }
 
@@ -145,6 +181,17 @@ void MotorRecord::post(std::string_view field, double v) {
   pvs_.find(field)->second->set(Doubles{v}, stamp_);
 }
 
+void MotorRecord::post_dval() {
+  post("DVAL", dval_);
+  pvs_.find("RVAL")->second->set(Longs{raw(dval_)}, stamp_);
+}
+
+std::int32_t MotorRecord::raw(double dial) const {
+  const double steps = std::round(dial / mres_);
+  if (!(std::abs(steps) < 2147483647.0)) return steps > 0 ? 2147483647 : -2147483647;
+  return static_cast<std::int32_t>(steps);
+}
+
 void MotorRecord::post_short(std::string_view field, std::int16_t v) {
   pvs_.find(field)->second->set(Shorts{v}, stamp_);
 }
@@ -156,7 +203,7 @@ void MotorRecord::post_enum(std::string_view field, std::uint16_t v) {
 void MotorRecord::post_positions() {
   val_ = to_user(dval_);
   post("VAL", val_);
-  post("DVAL", dval_);
+  post_dval();
   post("DRBV", drbv_);
   post("RBV", to_user(drbv_));
   post("DHLM", dhlm_);
@@ -167,25 +214,51 @@ void MotorRecord::post_positions() {
 }
 
 void MotorRecord::post_metadata() {
+  // As the record's get_units / get_control_double / get_graphic_double give
+  // them: VAL RBV in [LLM, HLM], DVAL DRBV in [DLLM, DHLM], RVAL RRBV in raw
+  // steps, VELO in [VBAS, VMAX]; every other field the full range of its type
+  // (recGbl: a DOUBLE +-1e300, so HLM and LLM too).
   const double hlm = to_user(dir_negative_ ? dllm_ : dhlm_);
   const double llm = to_user(dir_negative_ ? dhlm_ : dllm_);
-  for (auto f : kPositionFields) {
-    Metadata m = units(egu_, prec_);
+  const double raw_a = dllm_ / mres_, raw_b = dhlm_ / mres_;
+  for (const auto& [name, pv] : pvs_) {
+    const std::string_view f = name;
+    const DbrType type = pv->native_type();
+    if (type == DbrType::string || type == DbrType::enum_) continue;
+    std::string unit = egu_;
+    if (contains(kSpeedFields, f)) unit = egu_ + "/sec";
+    if (f == "ACCL" || f == "BACC") unit = "sec";
+    if (f == "JAR") unit = egu_ + "/s/s";
+    if (f == "SREV") unit = "steps/rev";
+    if (f == "UREV") unit = egu_ + "/rev";
+    Metadata m = units(unit, f == "RRBV" ? std::int16_t{0} : prec_);
     if (f == "VAL" || f == "RBV") {
-      m.upper_disp = m.upper_ctrl = hlm;
-      m.lower_disp = m.lower_ctrl = llm;
+      m = limits(std::move(m), llm, hlm);
     } else if (f == "DVAL" || f == "DRBV") {
-      m.upper_disp = m.upper_ctrl = dhlm_;
-      m.lower_disp = m.lower_ctrl = dllm_;
+      m = limits(std::move(m), dllm_, dhlm_);
+    } else if (f == "RVAL" || f == "RRBV") {
+      m = limits(std::move(m), std::min(raw_a, raw_b), std::max(raw_a, raw_b));
+    } else if (f == "VELO") {
+      m = limits(std::move(m), vbas_, vmax_);
+    } else if (type == DbrType::double_) {
+      m = limits(std::move(m), -1e300, 1e300);
+    } else if (type == DbrType::float_) {
+      m = limits(std::move(m), -1e30, 1e30);
+    } else if (type == DbrType::short_) {
+      m = limits(std::move(m), -32768, 32767);
+    } else if (type == DbrType::long_) {
+      m = limits(std::move(m), -2147483648.0, 2147483647.0);
     }
-    pvs_.find(f)->second->set_metadata(std::move(m));
+    pv->set_metadata(std::move(m));
   }
-  for (auto f : kSpeedFields) pvs_.find(f)->second->set_metadata(units(egu_ + "/s", prec_));
-  pvs_.find("ACCS")->second->set_metadata(units(egu_ + "/s/s", prec_));
-  for (auto f : {"ACCL", "DLY"}) pvs_.find(f)->second->set_metadata(units("s", prec_));
   pvs_.find("SPMG")->second->set_metadata(states({"Stop", "Pause", "Move", "Go"}));
   pvs_.find("DIR")->second->set_metadata(states({"Pos", "Neg"}));
   pvs_.find("SET")->second->set_metadata(states({"Use", "Set"}));
+  pvs_.find("CNEN")->second->set_metadata(states({"Disable", "Enable"}));
+  pvs_.find("UEIP")->second->set_metadata(states({"No", "Yes"}));
+  pvs_.find("URIP")->second->set_metadata(states({"No", "Yes"}));
+  pvs_.find("STAT")->second->set_metadata(states(kAlarmStat));
+  pvs_.find("SEVR")->second->set_metadata(states(kAlarmSevr));
 }
 
 // ------------------------------------------------------------ puts
@@ -196,6 +269,11 @@ std::uint32_t MotorRecord::on_put(std::string_view field, const Elements& value,
   if (const auto* d = std::get_if<Doubles>(&value)) return put_double(field, d->front(), done);
   if (const auto* s = std::get_if<Shorts>(&value)) return put_short(field, s->front(), done);
   if (const auto* e = std::get_if<Enums>(&value)) return put_enum(field, e->front(), done);
+  if (const auto* l = std::get_if<Longs>(&value)) return put_long(field, l->front(), done);
+  if (const auto* f = std::get_if<Floats>(&value)) {  // FRAC: kept (no closed loop here)
+    pvs_.find(field)->second->set(*f, stamp_, true);
+    return kEcaNormal;
+  }
   if (const auto* text = std::get_if<Strings>(&value)) {
     if (field == "EGU") {
       egu_ = text->front();
@@ -211,15 +289,22 @@ std::uint32_t MotorRecord::put_double(std::string_view field, double v, Pv::Comp
   if (!std::isfinite(v)) return kEcaPutFail;
   if (field == "VAL") return put_val(v, done);
   if (field == "DVAL") return set_mode_ ? kEcaPutFail : request_move(v, to_user(v), done);
-  if (contains(kSpeedFields, field) || field == "ACCL" || field == "ACCS")
+  if (field == "JVEL" || field == "JAR") return put_jog_speed(field, v);
+  if (field == "VELO" || field == "VBAS" || field == "VMAX" || field == "HVEL" || field == "ACCL" ||
+      field == "ACCS")
     return put_speed(field, v);
   if (field == "HLM" || field == "LLM" || field == "DHLM" || field == "DLLM")
     return put_limit(field, v);
+  if (field == "UREV") {  // EGU per revolution: MRES = UREV / SREV
+    if (v == 0) return kEcaPutFail;
+    return put_double("MRES", v / srev_, done);
+  }
   if ((field == "RDBD" || field == "DLY") && v < 0) return kEcaPutFail;
   if (field == "MRES") {
     if (v == 0) return kEcaPutFail;
     mres_ = v;
     drbv_ = quantize(motion_->position(now_));
+    post("UREV", mres_ * srev_);
   } else if (field == "OFF") {
     off_ = v;
   } else if (field == "TWV") {
@@ -255,6 +340,32 @@ std::uint32_t MotorRecord::put_speed(std::string_view field, double v) {
     // The written field is posted even when clamped back to its old value.
     pvs_.find(name)->second->set(Doubles{value}, stamp_, name == field);
   }
+  post_metadata();  // VELO's limits are [VBAS, VMAX]
+  return kEcaNormal;
+}
+
+std::uint32_t MotorRecord::put_jog_speed(std::string_view field, double v) {
+  if (field == "JVEL") {
+    if (v <= 0) return kEcaPutFail;
+    jvel_ = std::max(vmax_ > 0 ? std::min(v, vmax_) : v, vbas_);  // range_check [VBAS, VMAX]
+  } else {
+    jar_ = v > 0 ? v : jvel_ / 0.1;  // the record: JAR <= 0 becomes JVEL / 0.1 s
+  }
+  pvs_.find("JVEL")->second->set(Doubles{jvel_}, stamp_, field == "JVEL");
+  pvs_.find("JAR")->second->set(Doubles{jar_}, stamp_, field == "JAR");
+  return kEcaNormal;
+}
+
+std::uint32_t MotorRecord::put_long(std::string_view field, std::int32_t v, Pv::Completion& done) {
+  if (field == "RVAL") {  // a raw target: DVAL = RVAL * MRES
+    if (set_mode_) return kEcaPutFail;
+    const double dial = static_cast<double>(v) * mres_;
+    return request_move(dial, to_user(dial), done);
+  }
+  // SREV: steps per revolution (<= 0 becomes 200, as the record does); UREV follows.
+  srev_ = v > 0 ? v : 200;
+  pvs_.find(field)->second->set(Longs{srev_}, stamp_, true);
+  post("UREV", mres_ * srev_);
   return kEcaNormal;
 }
 
@@ -286,6 +397,11 @@ std::uint32_t MotorRecord::put_short(std::string_view field, std::int16_t v, Pv:
     if (v == 0) return kEcaPutFail;
     return request_home(field == "HOMF" ? 1 : -1, done);
   }
+  if (field == "JOGF" || field == "JOGR") {
+    pvs_.find(field)->second->set(Shorts{v}, stamp_, true);
+    jog(field == "JOGF" ? 1 : -1, v != 0);
+    return kEcaNormal;
+  }
   pvs_.find(field)->second->set(Shorts{v}, stamp_, true);
   if (field == "PREC") {
     prec_ = std::clamp<std::int16_t>(v, 0, 15);
@@ -303,14 +419,15 @@ std::uint32_t MotorRecord::put_short(std::string_view field, std::int16_t v, Pv:
 }
 
 std::uint32_t MotorRecord::put_enum(std::string_view field, std::uint16_t v, Pv::Completion&) {
-  const std::uint16_t states = field == "SPMG" ? 4 : 2;
-  if (v >= states) return kEcaPutFail;
+  // An index past the menu's choices is taken as the record takes a numeric
+  // put to a DBF_MENU: stored as is; the record only compares it with its
+  // choices (SPMG 4 acts as Go, DIR 2 as Neg, SET 2 as Set).
   pvs_.find(field)->second->set(Enums{v}, stamp_, true);
   if (field == "DIR") {
-    dir_negative_ = v == 1;
+    dir_negative_ = v != 0;
     post_positions();
   } else if (field == "SET") {
-    set_mode_ = v == 1;
+    set_mode_ = v != 0;
   } else if (field == "SPMG") {
     spmg_ = v;
     if (v == 0) stop_motion(Ending::stop);

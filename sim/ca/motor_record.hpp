@@ -12,21 +12,32 @@
 //     starts from rest, so with VBAS > 0 the ramp takes ACCL * VELO / (VELO -
 //     VBAS) instead of ACCL (an approximation; exact for VBAS = 0). With VELO
 //     == VBAS the ramp is 1 ms.
-//   * Every commanded move posts DMOV 1 -> 0 -> 1 (a move of length 0, a soft
-//     limit violation and a move refused by SPMG too). MOVN is 1 only while
+//   * Every commanded move posts DMOV 1 -> 0 -> 1 (a move of length 0 and a
+//     soft limit violation too). MOVN is 1 only while
 //     the axis moves. RBV/DRBV, HLS/LLS, ATHM, TDIR and MSTA are updated every
 //     0.1 s of simulation time from the move's start (the driver poll) and at
 //     its end; then, in one pass: RBV, MSTA, MOVN 0, VAL <- RBV when the move
 //     did not reach its target, DMOV 1 (after DLY seconds), put-callbacks.
 //   * Put-callbacks on VAL, DVAL, TWF, TWR, HOMF, HOMR complete when DMOV
-//     returns to 1; a new target while moving decelerates, then moves on to it
-//     (DMOV stays 0; every pending callback completes at the final stop).
+//     returns to 1. A put-callback to one of these fields while another is
+//     pending is queued (as EPICS queues a put-notify to a busy record): it is
+//     processed when the pending one has completed, in order. A plain put
+//     (no callback) of a new target while moving stops the axis (it
+//     overshoots by the deceleration) and, at the first driver poll that sees
+//     it at rest, moves on to the new target (DMOV stays 0; the pending
+//     callback completes at the final stop).
 //   * Limit switches at configured dial positions: a move that would cross
-//     one decelerates (at ACCS) from the switch on, HLS/LLS set, VAL <- RBV.
-//   * SPMG: Stop/STOP = decelerate, VAL <- RBV; Pause = decelerate, keep VAL,
-//     DMOV 1 (callbacks complete), Go/Move resume; Move = SPMG <- Pause after
-//     the move. A VAL write while Stop: VAL <- RBV, no motion; while Pause:
-//     VAL kept, no motion until Go.
+//     one decelerates (at ACCS) from the switch on. At the first poll that
+//     sees the switch: HLS/LLS set, MOVN 0, VAL <- RBV (of that poll), DMOV 1
+//     and the put-callbacks complete while the axis still decelerates (its
+//     RBV still posted every poll, so the final RBV differs from VAL).
+//   * SPMG: Stop/STOP = decelerate, VAL <- RBV, DMOV 1; Pause = decelerate,
+//     keep VAL, DMOV stays 0 and the put-callbacks stay pending; Go/Move
+//     resume (the callbacks complete on arrival); Move = SPMG <- Pause after
+//     the move. A target written while Stop or Pause is kept (VAL posted),
+//     DMOV goes 0 and stays 0, no motion until Go/Move, its put-callback
+//     completes after that move; STOP (or SPMG Stop) while held forgets the
+//     target (VAL <- RBV, DMOV 1, callbacks complete).
 //   * Homing (HOMF = +dial, HOMR = -dial) at HVEL: straight to the home
 //     position when it lies ahead, else to the limit switch first and back;
 //     ATHM and MSTA HOME (bit 7) when at the home position (same MRES step),
@@ -34,8 +45,11 @@
 //   * SET = Set: writing VAL redefines OFF (no motion, no DMOV pulse); DVAL
 //     writes are refused (ECA_PUTFAIL). Non-finite numbers, VELO/HVEL/ACCL/ACCS
 //     <= 0, MRES 0, an enum index out of range, HOMF/HOMR = 0: ECA_PUTFAIL.
-//   * MSTA: DIRECTION = last direction of travel (dial), DONE = not moving,
-//     PLUS_LS, HOME, MOVING, MINUS_LS, HOMED; nothing else is ever set.
+//   * Event order at a move's put: DMOV 0, VAL, DVAL, LVIO, MSTA (DONE
+//     cleared, nothing else new), MOVN 1. TDIR and MSTA's MOVING and
+//     DIRECTION (dial direction of travel) come from the driver's status, so
+//     only from the first poll on; at rest DIRECTION is cleared and TDIR is 0. MSTA bits:
+//     DIRECTION, DONE, PLUS_LS, HOME, MOVING, MINUS_LS, HOMED; nothing else is ever set.
 //
 // Threading: one thread calls publish/advance/puts (the CA server's); the
 // motion() and encoder_motion() objects may be read from any thread.
@@ -112,7 +126,7 @@ class MotorRecord final : public Device {
   [[nodiscard]] std::shared_ptr<Pv> field(std::string_view name) const;
 
  private:
-  enum class Phase { idle, moving, settling };
+  enum class Phase { idle, moving, settling, held };
   enum class Ending { target, limit, stop, pause, home };
 
   // motor_record.cpp: fields and put handling
@@ -122,6 +136,10 @@ class MotorRecord final : public Device {
   std::uint32_t put_double(std::string_view field, double v, Pv::Completion& done);
   std::uint32_t put_speed(std::string_view field, double v);
   std::uint32_t put_limit(std::string_view field, double v);
+  std::uint32_t put_jog_speed(std::string_view field, double v);
+  std::uint32_t put_long(std::string_view field, std::int32_t v, Pv::Completion& done);
+  void post_dval();                                   // DVAL and RVAL
+  [[nodiscard]] std::int32_t raw(double dial) const;  // dial in MRES steps
   std::uint32_t put_short(std::string_view field, std::int16_t v, Pv::Completion& done);
   std::uint32_t put_enum(std::string_view field, std::uint16_t v, Pv::Completion& done);
   std::uint32_t put_val(double user, Pv::Completion& done);
@@ -138,7 +156,9 @@ class MotorRecord final : public Device {
   // motor_record_motion.cpp: the motion state machine
   std::uint32_t request_move(double dial, double user, Pv::Completion& done);
   std::uint32_t request_home(int direction, Pv::Completion& done);
-  void start_motion(double dial, double speed, int homing);
+  /// accel 0: the acceleration for `speed` from VBAS/ACCL.
+  void start_motion(double dial, double speed, int homing, double accel = 0);
+  void jog(int direction, bool on);
   bool plan(Tick start, double target, double speed);
   void stop_motion(Ending ending);
   void resume();
@@ -149,6 +169,10 @@ class MotorRecord final : public Device {
   void read_back(Tick t);
   void dmov_pulse();
   void complete_pending();
+  void release();      // DMOV 1 and the callbacks complete; the axis may still coast
+  void drain_queue();  // processes the queued put-callbacks while none is pending
+  [[nodiscard]] bool busy() const { return !pending_.empty(); }
+  [[nodiscard]] static bool queues(std::string_view field);
   void motion_changed(Tick from);
   void post_msta();
   [[nodiscard]] double accel_for(double speed) const;
@@ -165,6 +189,8 @@ class MotorRecord final : public Device {
 
   // settings
   double val_ = 0, dval_ = 0, velo_, vbas_, vmax_, accl_, accs_ = 0, hvel_;
+  double jvel_ = 0, jar_ = 0;
+  std::int32_t srev_ = 200;
   double dhlm_, dllm_, mres_, off_, twv_, rdbd_, dly_;
   bool dir_negative_, set_mode_ = false;
   std::uint16_t spmg_ = 3;
@@ -179,9 +205,19 @@ class MotorRecord final : public Device {
   Phase phase_ = Phase::idle;
   Ending ending_ = Ending::target;
   int homing_ = 0;    // +1 HOMF, -1 HOMR, 0 none
+  int jogging_ = 0;   // +1 JOGF, -1 JOGR, 0 none
   double accel_ = 1;  // acceleration of the motion under way (for stops)
   Tick end_ = 0, next_poll_ = kNever, settle_end_ = kNever;
-  std::vector<Pv::Completion> pending_;
+  std::vector<Pv::Completion> pending_;  // only callbacks (plain puts pass none)
+  bool released_ = false;                // DMOV already 1 for the motion under way
+  bool polled_ = false;                  // a driver poll has seen the motion under way
+  struct Queued {
+    std::string field;
+    Elements value;
+    Pv::Completion done;
+  };
+  std::vector<Queued> queued_;
+  bool draining_ = false;
 };
 
 }  // namespace pandafly::sim::ca

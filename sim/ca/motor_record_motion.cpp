@@ -4,7 +4,10 @@
 //   Phases: idle (DMOV 1) -> moving (DMOV 0; the planned motion runs until
 //   end_, a driver poll every 0.1 s from the start) -> settling (controller
 //   done, DMOV held 0 for DLY s; skipped when DLY = 0) -> idle (DMOV 1, the
-//   pending put-callbacks complete).
+//   pending put-callbacks complete, then the queued ones are processed).
+//   held: DMOV 0 at rest, a target waiting for SPMG Go/Move (paused, or
+//   written while Stop/Pause). A limit switch releases the move early
+//   (released_: DMOV 1, callbacks done) while it still coasts to rest.
 //   Every motion is planned completely when it is commanded — the move, its
 //   cut at a limit switch, a homing's way back — so the encoder view sees the
 //   future as it will happen unless a later command (STOP, SPMG, a new
@@ -40,6 +43,7 @@ void MotorRecord::advance(Tick now, EpicsTime wall) {
 Tick MotorRecord::next_wake() const {
   switch (phase_) {
     case Phase::idle:
+    case Phase::held:
       return kNever;
     case Phase::moving:
       return std::min(end_, next_poll_);
@@ -76,27 +80,31 @@ double MotorRecord::accel_for(double speed) const {
 std::uint32_t MotorRecord::request_move(double dial, double user, Pv::Completion& done) {
   if (std::abs(dial - drbv_) / velo_ > kLongestMoveSeconds) return kEcaPutFail;
   const bool soft_limits = dhlm_ != 0 || dllm_ != 0;
-  if (spmg_ == 0 || (soft_limits && (dial > dhlm_ || dial < dllm_))) {
-    // Refused: Stop mode forgets the target, a soft limit violation keeps the
-    // old one. Either way VAL is posted back and DMOV pulses.
-    if (spmg_ == 0) dval_ = drbv_;
+  if (soft_limits && (dial > dhlm_ || dial < dllm_)) {
+    // Refused: the old target is kept, VAL is posted back and DMOV pulses.
     val_ = to_user(dval_);
     pvs_.find("VAL")->second->set(Doubles{val_}, stamp_, true);
-    post("DVAL", dval_);
-    if (spmg_ != 0) post_short("LVIO", 1);
+    post_dval();
+    post_short("LVIO", 1);
     dmov_pulse();
     return kEcaNormal;
   }
+  // The real record's order at the put: DMOV 0, VAL, (TDIR,) MSTA, MOVN.
+  if (phase_ == Phase::idle) post_short("DMOV", 0);
   val_ = user;
   dval_ = dial;
   pvs_.find("VAL")->second->set(Doubles{val_}, stamp_, true);
-  post("DVAL", dval_);
+  post_dval();
   post_short("LVIO", 0);
-  if (spmg_ == 1) {  // Pause: the target waits for Go
-    dmov_pulse();
+  if (is_callback(done)) pending_.push_back(std::exchange(done, nullptr));
+  if (spmg_ <= 1) {  // Stop or Pause: the target waits for Go, DMOV 0 until then
+    if (phase_ == Phase::moving) {
+      ending_ = Ending::pause;  // decelerating: hold the new target at rest
+    } else if (phase_ == Phase::idle) {
+      phase_ = Phase::held;
+    }
     return kEcaNormal;
   }
-  pending_.push_back(std::exchange(done, nullptr));
   start_motion(dial, velo_, 0);
   return kEcaNormal;
 }
@@ -109,17 +117,27 @@ std::uint32_t MotorRecord::request_home(int direction, Pv::Completion& done) {
     dmov_pulse();
     return kEcaNormal;
   }
-  pending_.push_back(std::exchange(done, nullptr));
+  if (is_callback(done)) pending_.push_back(std::exchange(done, nullptr));
   start_motion(config_.home, hvel_, direction);
   return kEcaNormal;
 }
 
-void MotorRecord::start_motion(double dial, double speed, int homing) {
+void MotorRecord::start_motion(double dial, double speed, int homing, double accel) {
   Tick start = now_;
-  if (phase_ == Phase::moving) start = std::max(motion_->stop(now_, accel_), now_);
+  if (phase_ == Phase::moving) {
+    // Stop first (overshooting by the deceleration); the driver poll that sees
+    // the axis at rest starts the new move.
+    const Tick stopped = std::max(motion_->stop(now_, accel_), now_);
+    start = next_poll_;
+    while (start < stopped) start += kPollTicks;
+  }
   if (homing_ != 0 && homing_ != homing) post_short(homing_ > 0 ? "HOMF" : "HOMR", 0);
   homing_ = homing;
-  accel_ = accel_for(speed);
+  accel_ = accel > 0 ? accel : accel_for(speed);
+  if (jogging_ != 0 && accel <= 0) {  // a move or homing ends a jog
+    post_short(jogging_ > 0 ? "JOGF" : "JOGR", 0);
+    jogging_ = 0;
+  }
   const double from = motion_->position(start);
   const double target = quantize(dial);
   bool cut = false;
@@ -139,8 +157,7 @@ void MotorRecord::start_motion(double dial, double speed, int homing) {
   ending_ = homing != 0 ? Ending::home : cut ? Ending::limit : Ending::target;
   if (phase_ != Phase::moving) next_poll_ = now_ + kPollTicks;
   phase_ = Phase::moving;
-  if (target != from) tdir_ = target > from;
-  post_short("TDIR", tdir_ ? 1 : 0);
+  released_ = false;
   post_short("DMOV", 0);
   post_msta();
   if (end_ > now_) post_short("MOVN", 1);
@@ -163,48 +180,84 @@ bool MotorRecord::plan(Tick start, double target, double speed) {
 }
 
 void MotorRecord::stop_motion(Ending ending) {
-  if (phase_ != Phase::moving) {
-    if (ending == Ending::stop && dval_ != drbv_) {  // forget a paused target
-      dval_ = drbv_;
-      post_positions();
-    }
+  if (phase_ == Phase::held && ending == Ending::stop) {  // forget the waiting target
+    dval_ = drbv_;
+    post_positions();
+    settled();
     return;
   }
+  if (phase_ != Phase::moving) return;
   end_ = std::max(motion_->stop(now_, accel_), now_);
   ending_ = ending;
   motion_changed(now_);
   if (end_ <= now_) finish(now_);
 }
 
+void MotorRecord::jog(int direction, bool on) {
+  if (!on) {  // JOGF/JOGR 0: decelerate at JAR, VAL <- RBV
+    if (jogging_ == direction) stop_motion(Ending::stop);
+    return;
+  }
+  if (phase_ != Phase::idle || spmg_ <= 1) return;  // the record jogs only from rest
+  const auto& limit = direction > 0 ? config_.high_switch : config_.low_switch;
+  if (limit && direction * (drbv_ - *limit) >= 0) return;  // on the switch that way
+  const bool soft_limits = dhlm_ != 0 || dllm_ != 0;
+  double target = drbv_ + direction * jvel_ * kLongestMoveSeconds / 2;
+  if (soft_limits) target = direction > 0 ? dhlm_ : dllm_;
+  jogging_ = direction;
+  start_motion(target, jvel_, 0, jar_);
+  ending_ = Ending::stop;  // however it ends: VAL <- RBV
+}
+
 void MotorRecord::resume() {
-  if (phase_ == Phase::moving && ending_ != Ending::pause) return;
-  if (phase_ != Phase::moving && quantize(dval_) == drbv_) return;
-  start_motion(dval_, velo_, 0);
+  if (phase_ == Phase::held || (phase_ == Phase::moving && ending_ == Ending::pause))
+    start_motion(dval_, velo_, 0);
 }
 
 // ------------------------------------------------------------ progress
 
 void MotorRecord::poll(Tick t) {
   read_back(t);
+  polled_ = true;  // the driver reports MOVING (and the direction) from now on
   post_msta();
   next_poll_ += kPollTicks;
+  // The record sees the switch in the direction of travel: the move is over
+  // for it (VAL <- RBV, DMOV 1) though the axis still decelerates.
+  if (!released_ && ending_ == Ending::limit && (tdir_ ? hls_ : lls_)) {
+    post_short("MOVN", 0);  // the record's MOVN is 0 on an active limit switch
+    dval_ = drbv_;
+    val_ = to_user(dval_);
+    post("VAL", val_);
+    post_dval();
+    release();
+  }
 }
 
 void MotorRecord::finish(Tick t) {
   read_back(t);
   if (ending_ == Ending::home && athm_) homed_ = true;
-  phase_ = Phase::settling;  // the controller is done
+  // The controller is done; a paused move holds its target with DMOV 0.
+  phase_ = released_ ? Phase::idle : ending_ == Ending::pause ? Phase::held : Phase::settling;
   next_poll_ = kNever;
+  polled_ = false;
+  tdir_ = false;  // at rest: TDIR 0, MSTA DIRECTION cleared
+  post_short("TDIR", 0);
   post_msta();
   post_short("MOVN", 0);
+  if (released_ || ending_ == Ending::pause) {
+    released_ = false;
+    return;
+  }
   if (ending_ != Ending::target && ending_ != Ending::pause) {
     dval_ = drbv_;
     val_ = to_user(dval_);
     post("VAL", val_);
-    post("DVAL", dval_);
+    post_dval();
   }
   if (homing_ != 0) post_short(homing_ > 0 ? "HOMF" : "HOMR", 0);
   homing_ = 0;
+  if (jogging_ != 0) post_short(jogging_ > 0 ? "JOGF" : "JOGR", 0);
+  jogging_ = 0;
   if (spmg_ == 2 && ending_ != Ending::stop) {  // Move: once, then Pause
     spmg_ = 1;
     post_enum("SPMG", spmg_);
@@ -216,8 +269,26 @@ void MotorRecord::finish(Tick t) {
 void MotorRecord::settled() {
   phase_ = Phase::idle;
   settle_end_ = kNever;
+  release();
+}
+
+void MotorRecord::release() {
+  released_ = phase_ == Phase::moving;
   post_short("DMOV", 1);
   complete_pending();
+  drain_queue();
+}
+
+void MotorRecord::drain_queue() {
+  if (draining_) return;  // a queued put that completes at once comes back here
+  draining_ = true;
+  while (!queued_.empty() && !busy()) {
+    Queued q = std::move(queued_.front());
+    queued_.erase(queued_.begin());
+    const std::uint32_t eca = on_put(q.field, q.value, q.done);
+    if (q.done) q.done(eca);
+  }
+  draining_ = false;
 }
 
 void MotorRecord::read_back(Tick t) {
@@ -227,8 +298,10 @@ void MotorRecord::read_back(Tick t) {
   hls_ = config_.high_switch && dial >= *config_.high_switch;
   lls_ = config_.low_switch && dial <= *config_.low_switch;
   athm_ = drbv_ == quantize(config_.home);
-  post("DRBV", drbv_);
   post("RBV", to_user(drbv_));
+  pvs_.find("RRBV")->second->set(Longs{raw(drbv_)}, stamp_);
+  post("DRBV", drbv_);
+  post("DIFF", dval_ - drbv_);
   post_short("HLS", hls_ ? 1 : 0);
   post_short("LLS", lls_ ? 1 : 0);
   post_short("ATHM", athm_ ? 1 : 0);
@@ -236,15 +309,17 @@ void MotorRecord::read_back(Tick t) {
 }
 
 void MotorRecord::post_msta() {
-  const bool moving = phase_ == Phase::moving;
+  // DONE clears when the record commands a move; MOVING and DIRECTION come
+  // from the driver's status, so only from the first poll of the move on.
+  const bool moving = phase_ == Phase::moving && polled_;
   unsigned bits = 0;
-  if (tdir_) bits |= 1U << 0;    // DIRECTION
-  if (!moving) bits |= 1U << 1;  // DONE
-  if (hls_) bits |= 1U << 2;     // PLUS_LS
-  if (athm_) bits |= 1U << 7;    // HOME
-  if (moving) bits |= 1U << 10;  // MOVING
-  if (lls_) bits |= 1U << 13;    // MINUS_LS
-  if (homed_) bits |= 1U << 14;  // HOMED
+  if (moving && tdir_) bits |= 1U << 0;          // DIRECTION
+  if (phase_ != Phase::moving) bits |= 1U << 1;  // DONE
+  if (hls_) bits |= 1U << 2;                     // PLUS_LS
+  if (athm_) bits |= 1U << 7;                    // HOME
+  if (moving) bits |= 1U << 10;                  // MOVING
+  if (lls_) bits |= 1U << 13;                    // MINUS_LS
+  if (homed_) bits |= 1U << 14;                  // HOMED
   post("MSTA", static_cast<double>(bits));
 }
 

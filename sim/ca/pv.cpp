@@ -100,4 +100,12 @@ std::vector<std::string> PvDatabase::names() const {
   return out;
 }
 
+void plain_write_done(std::uint32_t) {}
+
+bool is_callback(const Pv::Completion& done) {
+  if (!done) return false;
+  const auto* fn = done.target<void (*)(std::uint32_t)>();
+  return fn == nullptr || *fn != &plain_write_done;
+}
+
 }  // namespace pandafly::sim::ca

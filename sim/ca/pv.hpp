@@ -104,7 +104,9 @@ class Pv {
   /// Called with the ECA status when a put has been processed.
   using Completion = std::function<void(std::uint32_t eca)>;
   /// A device's handling of a client put: return an ECA status; on
-  /// kEcaNormal, call (or keep and call later) `done` exactly once.
+  /// kEcaNormal, call (or keep and call later) `done` exactly once. For a
+  /// plain write (CA_PROTO_WRITE) the server passes &plain_write_done (see
+  /// is_callback()).
   using PutHandler = std::function<std::uint32_t(Pv&, Elements value, Completion done)>;
   using Observer = std::function<void(const Pv&, unsigned mask)>;
 
@@ -172,5 +174,12 @@ class PvDatabase {
  private:
   std::map<std::string, std::shared_ptr<Pv>, std::less<>> pvs_;
 };
+
+/// The completion the server passes for a plain write (CA_PROTO_WRITE): does nothing.
+void plain_write_done(std::uint32_t eca);
+/// Whether a put asked for a callback (CA_PROTO_WRITE_NOTIFY): `done` is set
+/// and is not &plain_write_done — for devices that treat the two differently
+/// (a motor record queues a put-callback while another is pending).
+[[nodiscard]] bool is_callback(const Pv::Completion& done);
 
 }  // namespace pandafly::sim::ca

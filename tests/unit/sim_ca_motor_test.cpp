@@ -45,14 +45,18 @@ struct Rig : PostLog {
   [[nodiscard]] double get(const std::string& field) const {
     return number(motor.field(field)->value());
   }
-  // A put with a completion that records when it was called.
+  // A put-callback (CA_PROTO_WRITE_NOTIFY) that records when it completed, or,
+  // without `done`, a plain write (CA_PROTO_WRITE: &plain_write_done, as the server passes).
   std::uint32_t put(const std::string& field, Elements value, Done* done = nullptr) {
-    return motor.field(field)->put(std::move(value), [this, done](std::uint32_t eca) {
-      if (done == nullptr) return;
-      ++done->calls;
-      done->eca = eca;
-      done->tick = now;
-    });
+    Pv::Completion completion = &plain_write_done;
+    if (done != nullptr) {
+      completion = [this, done](std::uint32_t eca) {
+        ++done->calls;
+        done->eca = eca;
+        done->tick = now;
+      };
+    }
+    return motor.field(field)->put(std::move(value), std::move(completion));
   }
   std::uint32_t put(const std::string& field, double v, Done* done = nullptr) {
     return put(field, Doubles{v}, done);
@@ -110,7 +114,119 @@ TEST_CASE("motor: the fields and their CA types") {
   CHECK(rig.get("ACCS") == 20.0);  // (VELO - VBAS) / ACCL
   CHECK(rig.get("MSTA") == 130);   // DONE | HOME: idle on the home position
   CHECK(rig.db.find("m.VAL")->metadata().units == "deg");
-  CHECK(rig.db.find("m.VELO")->metadata().units == "deg/s");
+  CHECK(rig.db.find("m.VELO")->metadata().units == "deg/sec");  // the record's get_units
+}
+
+TEST_CASE("motor: the further fields a real motor record serves, their types, units and limits") {
+  MotorConfig c = base_config();
+  c.dhlm = 100;
+  c.dllm = -50;
+  c.mres = 0.001;
+  Rig rig(c);
+  const auto type = [&](const char* f) {
+    return rig.db.find(std::string("m.") + f)->native_type();
+  };
+  for (auto f : {"JVEL", "JAR", "BDST", "BVEL", "BACC", "HOPR", "LOPR", "DIFF", "ERES", "RRES",
+                 "UREV", "MRES"})
+    CHECK(type(f) == DbrType::double_);
+  for (auto f : {"JOGF", "JOGR", "MISS"}) CHECK(type(f) == DbrType::short_);
+  for (auto f : {"RVAL", "RRBV", "SREV"}) CHECK(type(f) == DbrType::long_);
+  for (auto f : {"CNEN", "UEIP", "URIP", "STAT", "SEVR"}) CHECK(type(f) == DbrType::enum_);
+  CHECK(type("FRAC") == DbrType::float_);
+  CHECK(rig.db.find("m.NAME")->value() == Elements{Strings{"m"}});
+  CHECK(rig.db.find("m.RTYP")->value() == Elements{Strings{"motor"}});
+  CHECK(rig.db.find("m.STAT")->metadata().enum_strings.size() == 16);
+  CHECK(rig.db.find("m.SEVR")->metadata().enum_strings ==
+        Strings{"NO_ALARM", "MINOR", "MAJOR", "INVALID"});
+  CHECK(rig.get("STAT") == 0);
+  CHECK(rig.get("SEVR") == 0);
+  CHECK(rig.put("STAT", Enums{1}) == kEcaNoWriteAccess);
+  CHECK(rig.get("SREV") == 200);
+  CHECK(rig.get("UREV") == doctest::Approx(0.2));  // MRES * SREV
+  CHECK(rig.get("ERES") == 0.001);
+  CHECK(rig.get("JVEL") == 10);  // VELO
+  CHECK(rig.get("JAR") == 20);   // VELO / ACCL
+  CHECK(rig.get("BACC") == 0.5);
+  // Units as the record's get_units writes them; control limits as it posts them.
+  const auto meta = [&](const char* f) { return rig.db.find(std::string("m.") + f)->metadata(); };
+  CHECK(meta("VELO").units == "deg/sec");
+  CHECK(meta("JVEL").units == "deg/sec");
+  CHECK(meta("ACCL").units == "sec");
+  CHECK(meta("BACC").units == "sec");
+  CHECK(meta("JAR").units == "deg/s/s");
+  CHECK(meta("SREV").units == "steps/r");  // "steps/rev" cut to CA's 7 characters
+  CHECK(meta("VELO").lower_ctrl == 0);     // VBAS
+  CHECK(meta("VELO").upper_ctrl == 30);    // VMAX
+  CHECK(meta("HLM").upper_ctrl == 1e300);  // recGbl's range of a DOUBLE
+  CHECK(meta("HLM").lower_ctrl == -1e300);
+  CHECK(meta("LLM").upper_ctrl == 1e300);
+  CHECK(meta("VAL").upper_ctrl == 100);
+  CHECK(meta("RVAL").upper_ctrl == doctest::Approx(100000));
+  CHECK(meta("RVAL").lower_ctrl == doctest::Approx(-50000));
+  CHECK(meta("RRBV").precision == 0);
+  (void)rig.put("VBAS", 2.0);
+  CHECK(meta("VELO").lower_ctrl == 2);
+  // RVAL, RRBV and DIFF follow a move; RVAL is a raw target.
+  (void)rig.put("VAL", 1.5);
+  CHECK(rig.get("RVAL") == 1500);
+  rig.run_to(ticks(0.1));
+  CHECK(rig.get("DIFF") == doctest::Approx(1.5 - rig.get("DRBV")));
+  rig.run_all();
+  CHECK(rig.get("RRBV") == 1500);
+  CHECK(rig.get("DIFF") == 0);
+  Done raw;
+  REQUIRE(rig.put("RVAL", Longs{-2000}, &raw) == kEcaNormal);
+  CHECK(rig.get("VAL") == -2.0);
+  rig.run_all();
+  CHECK(raw.calls == 1);
+  CHECK(rig.get("RRBV") == -2000);
+  // UREV and SREV set MRES; the rest is kept as written.
+  (void)rig.put("SREV", Longs{400});
+  CHECK(rig.get("UREV") == doctest::Approx(0.4));
+  (void)rig.put("UREV", 2.0);
+  CHECK(rig.get("MRES") == doctest::Approx(0.005));
+  (void)rig.put("FRAC", Floats{0.5F});
+  (void)rig.put("CNEN", Enums{1});
+  (void)rig.put("BDST", 0.1);
+  CHECK(rig.get("FRAC") == 0.5);
+  CHECK(rig.get("CNEN") == 1);
+  CHECK(rig.get("BDST") == 0.1);
+  // JVEL is kept in [VBAS, VMAX]; JAR <= 0 becomes JVEL / 0.1 s.
+  (void)rig.put("JVEL", 50.0);
+  CHECK(rig.get("JVEL") == 30);
+  (void)rig.put("JAR", 0.0);
+  CHECK(rig.get("JAR") == 300);
+}
+
+TEST_CASE("motor: out-of-range enum indexes are taken as the record takes them") {
+  Rig rig;
+  CHECK(rig.put("SPMG", Enums{4}) == kEcaNormal);
+  CHECK(rig.get("SPMG") == 4);
+  Done done;
+  (void)rig.put("VAL", 1.0, &done);  // 4 is neither Stop nor Pause: it moves
+  rig.run_all();
+  CHECK(done.calls == 1);
+  CHECK(rig.get("RBV") == 1.0);
+  CHECK(rig.put("DIR", Enums{7}) == kEcaNormal);
+  CHECK(rig.get("RBV") == -1.0);  // any index but Pos is Neg
+}
+
+TEST_CASE("motor: JOGF runs at JVEL with JAR while 1; 0 decelerates, VAL <- RBV") {
+  // JVEL 5, JAR 10: ramp 0.5 s over 1.25 deg; at 2 s at 1.25 + 1.5 * 5 = 8.75;
+  // JOGF 0: 0.5 s and 1.25 deg more, at rest on 10 at 2.5 s.
+  Rig rig;
+  (void)rig.put("JVEL", 5.0);
+  (void)rig.put("JAR", 10.0);
+  REQUIRE(rig.put("JOGF", Shorts{1}) == kEcaNormal);
+  CHECK(rig.get("DMOV") == 0);
+  rig.run_to(ticks(2));
+  CHECK(rig.get("RBV") == doctest::Approx(8.75).epsilon(1e-9));
+  (void)rig.put("JOGF", Shorts{0});
+  rig.run_all();
+  CHECK(rig.get("RBV") == doctest::Approx(10.0).epsilon(1e-9));
+  CHECK(rig.get("VAL") == rig.get("RBV"));
+  CHECK(rig.get("DMOV") == 1);
+  CHECK(rig.of("DMOV").back().tick == ticks(2.5));
 }
 
 TEST_CASE("motor: 0 -> 5 at VELO 10, ACCL 0.5 completes when DMOV returns to 1") {
@@ -124,7 +240,7 @@ TEST_CASE("motor: 0 -> 5 at VELO 10, ACCL 0.5 completes when DMOV returns to 1")
   CHECK(done.calls == 0);
   CHECK(rig.values("DMOV") == std::vector<double>{0});
   CHECK(rig.values("MOVN") == std::vector<double>{1});
-  CHECK(rig.get("MSTA") == 1024 + 128 + 1);  // MOVING | HOME (not polled yet) | DIRECTION
+  CHECK(rig.get("MSTA") == 128);  // DONE cleared; HOME, no MOVING before the first poll
   rig.run_all();
   const Tick end = kSecond;
   CHECK(done.calls == 1);
@@ -151,8 +267,45 @@ TEST_CASE("motor: 0 -> 5 at VELO 10, ACCL 0.5 completes when DMOV returns to 1")
   CHECK(index_of(at_end, "MSTA") < index_of(at_end, "MOVN"));
   CHECK(index_of(at_end, "MOVN") < index_of(at_end, "DMOV"));
   CHECK(rig.values("MOVN") == std::vector<double>{1, 0});
-  CHECK(rig.get("MSTA") == 3);  // DONE | DIRECTION
-  CHECK(rig.get("TDIR") == 1);
+  CHECK(rig.get("MSTA") == 2);  // DONE; DIRECTION cleared at rest
+  CHECK(rig.get("TDIR") == 0);
+}
+
+TEST_CASE("motor: at the put DMOV 0, VAL, MSTA, MOVN; MOVING from the first poll; at rest TDIR 0") {
+  // As a real motorSim IOC posts them: the put's pass DMOV 0, VAL, MSTA (DONE
+  // cleared only), MOVN 1; the first poll (0.1 s) MSTA DIRECTION | MOVING;
+  // RBV every 0.1 s in order; at rest MSTA DONE without DIRECTION, TDIR 0.
+  MotorConfig c = base_config();
+  c.position = 1;  // off home: MSTA 2 at rest
+  Rig rig(c);
+  rig.log.clear();
+  (void)rig.put("VAL", 6.0);
+  const auto at_put = rig.fields_at(0);
+  REQUIRE(!at_put.empty());
+  CHECK(at_put.front() == "DMOV");
+  CHECK(index_of(at_put, "DMOV") < index_of(at_put, "VAL"));
+  CHECK(index_of(at_put, "VAL") < index_of(at_put, "MSTA"));
+  CHECK(index_of(at_put, "MSTA") < index_of(at_put, "MOVN"));
+  CHECK(index_of(at_put, "MOVN") < at_put.size());
+  CHECK(rig.values("MSTA") == std::vector<double>{0});  // neither DONE nor MOVING yet
+  CHECK(rig.of("TDIR").empty());                        // the driver tells it at the poll
+  rig.run_to(ticks(0.1));
+  CHECK(rig.values("MSTA") == std::vector<double>{0, 1025});  // DIRECTION | MOVING
+  CHECK(rig.values("TDIR") == std::vector<double>{1});
+  rig.run_all();
+  const auto rbv = rig.of("RBV");
+  REQUIRE(rbv.size() == 10);
+  for (std::size_t i = 0; i < rbv.size(); ++i)
+    CHECK(rbv[i].tick == ticks(0.1 * static_cast<double>(i + 1)));
+  CHECK(rig.values("MSTA") == std::vector<double>{0, 1025, 2});
+  CHECK(rig.values("TDIR") == std::vector<double>{1, 0});
+  CHECK(rig.of("TDIR").back().tick == kSecond);
+  // A move down: TDIR 0 at the put, DIRECTION stays clear while moving.
+  rig.log.clear();
+  (void)rig.put("VAL", 1.0);
+  rig.run_to(ticks(1.5));
+  CHECK(rig.get("MSTA") == 1024);
+  CHECK(rig.get("TDIR") == 0);
 }
 
 TEST_CASE("motor: MSTA while moving, at home and idle") {
@@ -168,7 +321,7 @@ TEST_CASE("motor: MSTA while moving, at home and idle") {
   CHECK(rig.get("MSTA") == 2);  // DONE; last direction -
   (void)rig.put("VAL", 0.0);
   rig.run_all();
-  CHECK(rig.get("MSTA") == 131);  // DONE | HOME | DIRECTION (+)
+  CHECK(rig.get("MSTA") == 130);  // DONE | HOME (DIRECTION cleared at rest)
   CHECK(rig.get("ATHM") == 1);
 }
 
@@ -229,28 +382,48 @@ TEST_CASE("motor: soft limits refuse a move, restore VAL, set LVIO, pulse DMOV")
   CHECK(rig.get("DHLM") == 60.0);
 }
 
-TEST_CASE("motor: a hard limit switch stops the move; VAL <- RBV; MSTA 1029 then 7") {
+TEST_CASE("motor: a hard limit switch: DMOV 1 and the callback at the trip, the axis coasts on") {
   // From 390 towards 450 at 10 deg/s (a = 20): 2.5 deg of ramp to 392.5 at
   // 0.5 s, 7.5 deg at 10 deg/s reach the switch at 400 at 1.25 s, then the
-  // stop ramp: 0.5 s and 2.5 deg, at rest on 402.5 at 1.75 s.
+  // stop ramp: 0.5 s and 2.5 deg, at rest on 402.5 at 1.75 s. The record sees
+  // the switch at the 1.3 s poll (400.475): VAL <- 400.475, DMOV 1, callback
+  // done — while MOVN stays 1 until the axis rests (a real motorSim IOC: the
+  // put-callback returns at the trip and VAL differs from the final RBV).
   MotorConfig c = base_config();
   c.position = 390;
   c.high_switch = 400;
   Rig rig(c);
+  rig.log.clear();
   Done done;
   (void)rig.put("VAL", 450.0, &done);
   rig.run_to(ticks(1.2));
   CHECK(rig.get("HLS") == 0);
+  CHECK(done.calls == 0);
   rig.run_to(ticks(1.3));  // first poll past the switch: 400.475, still moving
   CHECK(rig.get("HLS") == 1);
   CHECK(rig.get("RBV") == doctest::Approx(400.475).epsilon(1e-9));
   CHECK(rig.get("MSTA") == 1029);  // DIRECTION | PLUS_LS | MOVING
+  CHECK(done.calls == 1);
+  CHECK(done.tick == ticks(1.3));
+  CHECK(rig.get("DMOV") == 1);
+  CHECK(rig.get("MOVN") == 0);  // an active limit switch: MOVN 0 while it decelerates
+  CHECK(rig.get("VAL") == doctest::Approx(400.475).epsilon(1e-9));
+  // At the trip: RBV, MSTA (polled), MOVN 0, then VAL <- RBV, DMOV 1.
+  const auto at_trip = rig.fields_at(ticks(1.3));
+  CHECK(index_of(at_trip, "RBV") < index_of(at_trip, "MOVN"));
+  CHECK(index_of(at_trip, "MOVN") < index_of(at_trip, "VAL"));
+  CHECK(index_of(at_trip, "VAL") < index_of(at_trip, "DMOV"));
+  CHECK(index_of(at_trip, "DMOV") < at_trip.size());
+  const auto rbv_before_end = rig.of("RBV").size();
   rig.run_all();
   CHECK(done.calls == 1);
-  CHECK(done.tick == ticks(1.75));
+  CHECK(rig.values("DMOV") == std::vector<double>{0, 1});
+  CHECK(rig.values("MOVN") == std::vector<double>{1, 0});
+  CHECK(rig.of("RBV").size() == rbv_before_end + 5);  // 1.4 .. 1.7 s polls and the rest
+  CHECK(rig.of("RBV").back().tick == ticks(1.75));
   CHECK(rig.get("RBV") == doctest::Approx(402.5).epsilon(1e-9));
-  CHECK(rig.get("VAL") == rig.get("RBV"));
-  CHECK(rig.get("MSTA") == 7);  // DIRECTION | DONE | PLUS_LS
+  CHECK(rig.get("VAL") == doctest::Approx(400.475).epsilon(1e-9));  // not the final RBV
+  CHECK(rig.get("MSTA") == 6);  // DONE | PLUS_LS (DIRECTION cleared at rest)
   // Further + is refused by the switch (no motion), - moves off it.
   Done again;
   (void)rig.put("VAL", 410.0, &again);
@@ -284,55 +457,144 @@ TEST_CASE("motor: STOP mid-move decelerates, resets STOP, VAL <- RBV, completes 
   CHECK(rig.get("DMOV") == 1);
 }
 
-TEST_CASE("motor: a new target while moving: decelerate, move on, one DMOV pulse") {
-  // At 2 s (17.5, +10 deg/s) VAL = 10: stop at 20 at 2.5 s, then 20 -> 10:
-  // 10 deg at 10 deg/s with 2.5 deg ramps = 1.5 s: done at 4.0 s.
+TEST_CASE("motor: a plain VAL put while moving stops (overshoot), then moves at the next poll") {
+  // 0 -> 100 with a put-callback; at 2.05 s (18.0, +10 deg/s) a plain put of
+  // VAL = 10: the stop ramps down in 0.5 s over 2.5 deg to rest on 20.5 at
+  // 2.55 s; the 2.6 s poll sees it at rest and starts 20.5 -> 10 (10.5 deg at
+  // 10 deg/s with 2.5 deg ramps: 1.55 s): done at 4.15 s, the pending callback
+  // completes then; DMOV stays 0 throughout.
   Rig rig;
+  rig.log.clear();
+  Done first;
+  (void)rig.put("VAL", 100.0, &first);
+  rig.run_to(ticks(2.05));
+  REQUIRE(rig.put("VAL", 10.0) == kEcaNormal);
+  CHECK(rig.get("VAL") == 10.0);
+  const auto motion = rig.motor.motion();
+  CHECK(motion->position(ticks(2.55)) == doctest::Approx(20.5).epsilon(1e-9));
+  CHECK(motion->velocity(ticks(2.57)) == 0);  // at rest until the poll
+  CHECK(motion->position(ticks(2.6)) == doctest::Approx(20.5).epsilon(1e-9));
+  CHECK(motion->velocity(ticks(2.61)) < 0);
+  rig.run_all();
+  CHECK(first.calls == 1);
+  CHECK(first.tick == ticks(4.15));
+  CHECK(rig.values("DMOV") == std::vector<double>{0, 1});
+  CHECK(rig.of("DMOV").back().tick == ticks(4.15));
+  double highest = 0;
+  for (const auto& p : rig.of("RBV")) highest = std::max(highest, p.value);
+  CHECK(highest == doctest::Approx(20.5).epsilon(1e-9));  // the overshoot was read back
+  CHECK(rig.get("RBV") == 10.0);
+  CHECK(rig.get("TDIR") == 0);
+  // A target ahead but inside the stopping distance is overshot and come back to.
+  rig.log.clear();
+  (void)rig.put("VAL", 100.0);
+  rig.run_to(ticks(6.05));  // 4.15 s + 0.5 s ramp, then 10 deg/s: at 26.5
+  (void)rig.put("VAL", 27.0);
+  rig.run_all();
+  highest = 0;
+  for (const auto& p : rig.of("RBV")) highest = std::max(highest, p.value);
+  CHECK(highest == doctest::Approx(29.0).epsilon(1e-9));
+  CHECK(rig.get("RBV") == 27.0);
+}
+
+TEST_CASE("motor: a second VAL put-callback while one is pending is queued until the first ends") {
+  // 0 -> 100 (10 / 10 + 0.5 = 10.5 s) with a callback; at 2 s a second
+  // put-callback VAL = 10 waits: VAL stays 100, the move is not re-planned.
+  // At 10.5 s the first completes (DMOV 1), then VAL = 10 is processed:
+  // 100 -> 10 = 9.5 s, done at 20 s (a real motorSim IOC queues the
+  // put-notify the same way).
+  Rig rig;
+  rig.log.clear();
   Done first, second;
   (void)rig.put("VAL", 100.0, &first);
   rig.run_to(ticks(2));
-  (void)rig.put("VAL", 10.0, &second);
+  const Tick end_before = rig.motor.motion()->end_tick();
+  REQUIRE(rig.put("VAL", 10.0, &second) == kEcaNormal);
+  CHECK(rig.get("VAL") == 100.0);
+  CHECK(rig.motor.motion()->end_tick() == end_before);
   rig.run_all();
-  CHECK(first.tick == ticks(4));
-  CHECK(second.tick == ticks(4));
-  CHECK(rig.values("DMOV") == std::vector<double>{0, 1});
+  CHECK(first.calls == 1);
+  CHECK(first.tick == ticks(10.5));
+  CHECK(second.calls == 1);
+  CHECK(second.tick == ticks(20));
+  CHECK(rig.values("DMOV") == std::vector<double>{0, 1, 0, 1});
+  const auto dmov = rig.of("DMOV");
+  CHECK(dmov[1].tick == ticks(10.5));
+  CHECK(dmov[2].tick == ticks(10.5));
+  CHECK(rig.values("VAL") == std::vector<double>{100, 10});
+  CHECK(rig.of("VAL").back().tick == ticks(10.5));
   CHECK(rig.get("RBV") == 10.0);
-  CHECK(rig.get("TDIR") == 0);
 }
 
-TEST_CASE("motor: SPMG Pause keeps the target, Go resumes it; Move pauses after one move") {
+TEST_CASE("motor: SPMG Pause: DMOV stays 0, the callback stays pending, Go completes on arrival") {
+  // 0 -> 100 with a callback; Pause at 2 s (17.5, +10 deg/s): at rest on 20 at
+  // 2.5 s (MOVN 0) but DMOV stays 0 and the callback pending. Go at 3 s:
+  // 20 -> 100 = 80 / 10 + 0.5 = 8.5 s, arrival and completion at 11.5 s.
   Rig rig;
+  rig.log.clear();
   Done done;
   (void)rig.put("VAL", 100.0, &done);
   rig.run_to(ticks(2));
   REQUIRE(rig.put("SPMG", Enums{1}) == kEcaNormal);
   rig.run_to(ticks(3));
-  CHECK(done.tick == ticks(2.5));  // DMOV 1 once paused
+  CHECK(done.calls == 0);
+  CHECK(rig.values("DMOV") == std::vector<double>{0});
+  CHECK(rig.values("MOVN") == std::vector<double>{1, 0});
+  CHECK(rig.of("MOVN").back().tick == ticks(2.5));
   CHECK(rig.get("RBV") == doctest::Approx(20.0).epsilon(1e-9));
   CHECK(rig.get("VAL") == 100.0);  // the target is kept
-  Done held;
-  (void)rig.put("VAL", 90.0, &held);  // no motion while paused
-  CHECK(held.calls == 1);
   CHECK(rig.motor.next_wake() == kNever);
-  (void)rig.put("SPMG", Enums{3});  // Go: 20 -> 90 = 70 / 10 + 0.5 = 7.5 s
-  CHECK(rig.get("DMOV") == 0);
+  (void)rig.put("SPMG", Enums{3});
   rig.run_all();
-  CHECK(rig.get("RBV") == 90.0);
-  CHECK(rig.of("DMOV").back().tick == ticks(10.5));
-  // Move: one move, then SPMG <- Pause.
+  CHECK(done.calls == 1);
+  CHECK(done.tick == ticks(11.5));
+  CHECK(rig.values("DMOV") == std::vector<double>{0, 1});
+  CHECK(rig.of("DMOV").back().tick == ticks(11.5));
+  CHECK(rig.get("RBV") == 100.0);
+  // Move: a target written while paused waits (DMOV 0), runs once, then SPMG <- Pause.
   (void)rig.put("SPMG", Enums{1});
-  (void)rig.put("VAL", 95.0);
+  Done moved;
+  (void)rig.put("VAL", 95.0, &moved);
+  CHECK(rig.get("DMOV") == 0);
+  CHECK(moved.calls == 0);
   (void)rig.put("SPMG", Enums{2});
   rig.run_all();
+  CHECK(moved.calls == 1);
   CHECK(rig.get("RBV") == 95.0);
   CHECK(rig.get("SPMG") == 1);
-  // Stop: a target write is refused, VAL <- RBV.
+}
+
+TEST_CASE("motor: VAL written while SPMG Stop is kept; DMOV 0 until Go and the move") {
+  // SPMG Stop at rest; at 1 s a put-callback VAL = 50: VAL 50 posted, DMOV
+  // 0, no motion. Go at 2 s: 0 -> 50 = 5 + 0.5 s, completes at 7.5 s.
+  Rig rig;
   (void)rig.put("SPMG", Enums{0});
+  rig.run_to(ticks(1));
   rig.log.clear();
-  (void)rig.put("VAL", 50.0);
-  CHECK(rig.get("VAL") == 95.0);
+  Done done;
+  REQUIRE(rig.put("VAL", 50.0, &done) == kEcaNormal);
+  CHECK(rig.get("VAL") == 50.0);
+  CHECK(rig.values("VAL") == std::vector<double>{50});
+  CHECK(rig.values("DMOV") == std::vector<double>{0});
+  CHECK(rig.motor.next_wake() == kNever);
+  rig.run_to(ticks(2));
+  CHECK(done.calls == 0);
+  CHECK(rig.of("MOVN").empty());
+  (void)rig.put("SPMG", Enums{3});
+  rig.run_all();
+  CHECK(done.calls == 1);
+  CHECK(done.tick == ticks(7.5));
   CHECK(rig.values("DMOV") == std::vector<double>{0, 1});
-  CHECK(rig.put("SPMG", Enums{4}) == kEcaPutFail);
+  CHECK(rig.get("RBV") == 50.0);
+  // STOP while a target waits forgets it: VAL <- RBV, DMOV 1, callback done.
+  (void)rig.put("SPMG", Enums{0});
+  Done forgotten;
+  (void)rig.put("VAL", 30.0, &forgotten);
+  CHECK(rig.get("DMOV") == 0);
+  (void)rig.put("STOP", Shorts{1});
+  CHECK(forgotten.calls == 1);
+  CHECK(rig.get("VAL") == 50.0);
+  CHECK(rig.get("DMOV") == 1);
 }
 
 TEST_CASE("motor: homing runs at HVEL to the home switch and stops there") {
@@ -452,10 +714,12 @@ TEST_CASE("motor: DIR = Neg and OFF convert user to dial") {
   CHECK(rig.get("RBV") == 10.0);
   (void)rig.put("VAL", 7.0);  // dial = (7 - 10) * -1 = 3
   CHECK(rig.get("DVAL") == 3.0);
+  rig.run_to(ticks(0.1));
+  CHECK(rig.get("TDIR") == 1);  // dial direction, from the first poll
   rig.run_all();
   CHECK(rig.get("DRBV") == 3.0);
   CHECK(rig.get("RBV") == 7.0);
-  CHECK(rig.get("TDIR") == 1);  // dial direction
+  CHECK(rig.get("TDIR") == 0);  // at rest
   (void)rig.put("DVAL", 4.0);
   CHECK(rig.get("VAL") == 6.0);
 }
