@@ -23,9 +23,9 @@
 //   CompletenessFacts f;
 //   f.expected["/exchange/data"] = 1801;
 //   f.stored["/exchange/data"] = 1800;
-//   auto c = judge_completeness(f);  // c.complete == false,
-//                                    // c.reasons == {"/exchange/data holds 1800 frames, 1801
-//                                    expected"}
+//   auto c = judge_completeness(f);
+//   // c.complete == false
+//   // c.reasons == {"/exchange/data holds 1800 frames, 1801 expected"}
 #include <cstdint>
 #include <map>
 #include <string>
