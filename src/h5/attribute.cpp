@@ -12,12 +12,16 @@ Handle scalar_space() {
   return {call({"H5Screate"}, H5Screate, H5S_SCALAR), Kind::dataspace};
 }
 
-Handle recreate(hid_t loc, const std::string& name, const Handle& type) {
+// The attribute `name` of `type` and shape `space`, made anew (an existing one is deleted).
+Handle recreate(hid_t loc, const std::string& name, const Handle& type, const Handle& space) {
   if (has_attribute(loc, name)) call({"H5Adelete", loc, name}, H5Adelete, loc, name.c_str());
-  const Handle space = scalar_space();
   hid_t id = call({"H5Acreate2", loc, name}, H5Acreate2, loc, name.c_str(), type.get(), space.get(),
                   H5P_DEFAULT, H5P_DEFAULT);
   return {id, Kind::attribute};
+}
+
+Handle recreate(hid_t loc, const std::string& name, const Handle& type) {
+  return recreate(loc, name, type, scalar_space());
 }
 
 Handle open(hid_t loc, const std::string& name) {
@@ -71,13 +75,10 @@ void write_c_string_array_attribute(hid_t loc, const std::string& name,
   for (std::size_t i = 0; i < values.size(); ++i)
     std::memcpy(bytes.data() + i * size, values[i], std::strlen(values[i]));
   const Handle type = make_c_string_type(size, utf8);
-  if (has_attribute(loc, name)) call({"H5Adelete", loc, name}, H5Adelete, loc, name.c_str());
   const hsize_t dims[1] = {values.size()};
   const Handle space{call({"H5Screate_simple"}, H5Screate_simple, 1, dims, nullptr),
                      Kind::dataspace};
-  Handle attr{call({"H5Acreate2", loc, name}, H5Acreate2, loc, name.c_str(), type.get(),
-                   space.get(), H5P_DEFAULT, H5P_DEFAULT),
-              Kind::attribute};
+  Handle attr = recreate(loc, name, type, space);
   call({"H5Awrite", attr.get(), name}, H5Awrite, attr.get(), type.get(), bytes.data());
   attr.close();
 }
