@@ -2,9 +2,10 @@
 //   pandafly-sim panda [--control-port P] [--data-port Q] [--command-log FILE]
 //                      [--clock real-time|fast] [--design FILE] [--persist FILE]
 //                      [--inenc1-velocity COUNTS_PER_S]
-//   pandafly-sim ca [--port P] [--repeater-port R] [--config beamline.toml] [--list] [--zmq
-//   SERVERHOST] pandafly-sim camera [--server-host S] [--size WxH] [--type T] [--rate HZ] [--frames
-//   N] ...
+//   pandafly-sim ca [--port P] [--repeater-port R] [--config beamline.toml] [--list]
+//                   [--zmq SERVERHOST]
+//   pandafly-sim camera [--server-host S] [--size WxH] [--type T] [--rate HZ] [--frames N] ...
+//   pandafly-sim beamline [--config beamline.toml] [--speed N] [--panda-control-port P] ...
 // prints "pandafly-sim panda: control 127.0.0.1:P data 127.0.0.1:Q" once listening
 // (real ports when 0 was asked for) and runs until SIGINT/SIGTERM/SIGHUP.
 // Exit codes: 0 clean shutdown, 1 bad arguments or design file, 2 cannot listen,
@@ -26,6 +27,7 @@
 #include <boost/system/system_error.hpp>
 #include <fmt/format.h>
 
+#include "beamline_command.hpp"
 #include "ca_command.hpp"
 #include "camera_command.hpp"
 #include "pandafly/util/signal_watch.hpp"
@@ -33,6 +35,7 @@
 #include "sim/panda/fpga/motion.hpp"
 #include "sim/panda/fpga_runner.hpp"
 #include "sim/panda/server.hpp"
+#include "sim/text_file.hpp"
 
 namespace {
 
@@ -45,14 +48,6 @@ struct PandaArgs {
   std::string persist;
   double inenc1_velocity = 0;
 };
-
-std::optional<std::string> read_text(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 sim::Status write_text(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
@@ -71,7 +66,7 @@ sim::Status write_text(const std::string& path, const std::string& text) {
 bool load_designs(sim::PandaModel& model, const PandaArgs& args) {
   for (const std::string* path : {&args.design, &args.persist}) {
     if (path->empty()) continue;
-    auto text = read_text(*path);
+    auto text = sim::read_text(*path);
     if (!text) {
       if (path == &args.persist) continue;  // created at the first save
       fmt::print(stderr, "pandafly-sim panda: cannot read design file {}\n", *path);
@@ -174,6 +169,9 @@ int main(int argc, char** argv) {
   sim::CameraArgs camera;
   auto* camera_cmd = sim::add_camera_command(app, camera);
 
+  sim::BeamlineArgs beamline;
+  auto* beamline_cmd = sim::add_beamline_command(app, beamline);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -182,5 +180,6 @@ int main(int argc, char** argv) {
   if (panda_cmd->parsed()) return run_panda(panda);
   if (ca_cmd->parsed()) return sim::run_ca(ca);
   if (camera_cmd->parsed()) return sim::run_camera(camera);
+  if (beamline_cmd->parsed()) return sim::run_beamline(beamline);
   return 1;
 }

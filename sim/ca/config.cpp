@@ -217,6 +217,33 @@ CameraConfig read_camera(const Reader& r, const toml::table& t, const std::strin
   return c;
 }
 
+SimulatorConfig read_simulator(const Reader& r, const toml::node& node) {
+  const toml::table* t = node.as_table();
+  r.require(t != nullptr, node, "simulator", "must be a table ([simulator])");
+  SimulatorConfig s;
+  for (auto&& [k, n] : *t) {
+    const std::string_view name = k.str();
+    const std::string key = fmt::format("simulator.{}", name);
+    if (name == "speed") {
+      s.speed = r.number(n, key, Check::positive);
+    } else if (name == "panda_control_port" || name == "panda_data_port" || name == "ca_port" ||
+               name == "ca_repeater_port") {
+      auto& port = name == "panda_control_port" ? s.panda_control_port
+                   : name == "panda_data_port"  ? s.panda_data_port
+                   : name == "ca_port"          ? s.ca_port
+                                                : s.ca_repeater_port;
+      port = static_cast<std::uint16_t>(r.integer(n, key, 0, 65535));
+    } else if (name == "zmq") {
+      s.zmq = r.text(n, key, 200);
+    } else if (name == "panda_design") {
+      s.panda_design = r.text(n, key, 4096);
+    } else {
+      r.fail(k.source(), key, "unknown key");
+    }
+  }
+  return s;
+}
+
 // Calls `read` for every table of the array `node` ([[motor]] / [[camera]]).
 template <class Read>
 void each_table(const Reader& r, const toml::node& node, std::string_view what, Read read) {
@@ -271,8 +298,11 @@ BeamlineConfig parse_config(std::string_view text, std::string_view source) {
                   "prefix \"" + c.prefix + c.cam + "\" used twice");
         config.cameras.push_back(std::move(c));
       });
+    } else if (k.str() == "simulator") {
+      config.simulator = read_simulator(r, n);
     } else {
-      r.fail(k.source(), k.str(), "unknown key (expected [[motor]] or [[camera]] tables)");
+      r.fail(k.source(), k.str(),
+             "unknown key (expected [simulator], [[motor]] or [[camera]] tables)");
     }
   }
   return config;

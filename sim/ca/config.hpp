@@ -28,10 +28,12 @@
 //   auto beamline = build_beamline(file ? load_config(*file) : default_config());
 //   for (auto& device : beamline.devices()) device->publish(db);
 //   fpga.set_motion(1, beamline.motors[0]->encoder_motion(10000.0, 0.0));
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -41,7 +43,22 @@
 
 namespace pandafly::sim::ca {
 
+/// `[simulator]`: the joined beamline simulator's endpoints and clock
+/// (`pandafly-sim beamline`; the `ca` subcommand ignores it). Command-line
+/// options override each key.
+struct SimulatorConfig {
+  double speed = 1.0;                       // simulated seconds per wall second
+  std::uint16_t panda_control_port = 8888;  // 0: any free port
+  std::uint16_t panda_data_port = 8889;
+  std::uint16_t ca_port = 5064;  // TCP + UDP search
+  std::uint16_t ca_repeater_port = 5065;
+  std::string zmq = "tcp://127.0.0.1:1234 PUB";  // the camera's NDZMQConfigure serverHost
+  std::string panda_design;                      // a .sav loaded at start ("": none)
+  friend bool operator==(const SimulatorConfig&, const SimulatorConfig&) = default;
+};
+
 struct BeamlineConfig {
+  SimulatorConfig simulator;
   std::vector<MotorConfig> motors;
   std::vector<CameraConfig> cameras;
   friend bool operator==(const BeamlineConfig&, const BeamlineConfig&) = default;

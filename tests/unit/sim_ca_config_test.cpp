@@ -26,6 +26,23 @@ std::string error_of(std::string_view text) {
 
 }  // namespace
 
+TEST_CASE("config: [simulator] sets the joined simulator's endpoints and clock") {
+  const BeamlineConfig c = parse_config(
+      "[simulator]\nspeed = 10.0\npanda_control_port = 0\npanda_data_port = 0\n"
+      "ca_port = 0\nca_repeater_port = 0\nzmq = \"tcp://127.0.0.1:0 PUB\"\n"
+      "panda_design = \"panda/flyscan.sav\"\n",
+      "test.toml");
+  CHECK(c.simulator.speed == 10.0);
+  CHECK(c.simulator.panda_control_port == 0);
+  CHECK(c.simulator.panda_data_port == 0);
+  CHECK(c.simulator.ca_port == 0);
+  CHECK(c.simulator.ca_repeater_port == 0);
+  CHECK(c.simulator.zmq == "tcp://127.0.0.1:0 PUB");
+  CHECK(c.simulator.panda_design == "panda/flyscan.sav");
+  CHECK(c.motors.empty());
+  CHECK(parse_config("", "empty.toml").simulator == SimulatorConfig{});
+}
+
 TEST_CASE("config: the built-in beamline is the seed's and equals sim/ca/beamline.toml") {
   const BeamlineConfig builtin = default_config();
   REQUIRE(builtin.motors.size() == 1);
@@ -164,7 +181,13 @@ TEST_CASE("config: errors name the file, line, column and key") {
   CHECK(
       error_of("[motor]\nprefix = \"a\"\n").starts_with("test.toml:1:1: motor: must be an array"));
   CHECK(error_of("speed = 3\n") ==
-        "test.toml:1:1: speed: unknown key (expected [[motor]] or [[camera]] tables)");
+        "test.toml:1:1: speed: unknown key (expected [simulator], [[motor]] or [[camera]] tables)");
+  CHECK(error_of("[simulator]\nspeed = 0\n") ==
+        "test.toml:2:9: simulator.speed: must be > 0, got 0");
+  CHECK(error_of("[simulator]\nca_port = 70000\n") ==
+        "test.toml:2:11: simulator.ca_port: must be in [0, 65535], got 70000");
+  CHECK(error_of("[simulator]\nspeeed = 2.0\n") == "test.toml:2:1: simulator.speeed: unknown key");
+  CHECK(error_of("simulator = 1\n") == "test.toml:1:13: simulator: must be a table ([simulator])");
   CHECK(error_of("[[motor]]\nprefix = \"a b\"\n") ==
         "test.toml:2:10: motor[0].prefix: must be a non-empty name without spaces");
   const std::string syntax = error_of("[[motor]]\nprefix = \"a\"\nvelo = = 3\n");
