@@ -1,0 +1,147 @@
+#include "sim/beamline_simulator.hpp"
+
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/post.hpp>
+#include <boost/system/system_error.hpp>
+#include <fmt/format.h>
+
+#include "sim/ca/server.hpp"
+#include "sim/camera/ca_camera_feed.hpp"
+#include "sim/panda/design_file.hpp"
+#include "sim/panda/fpga_runner.hpp"
+#include "sim/panda/server.hpp"
+#include "sim/text_file.hpp"
+
+namespace pandafly::sim {
+
+namespace {
+
+void load_design_file(PandaModel& model, const std::string& path) {
+  if (path.empty()) return;
+  const auto text = read_text(path);
+  if (!text) throw std::runtime_error(fmt::format("cannot read design file {}", path));
+  const Status s = load_design(model, *text);
+  if (!s.ok()) throw std::runtime_error(fmt::format("{}: {}", path, s.error()));
+}
+
+}  // namespace
+
+camera::FrameSourceOptions BeamlineSimulator::frame_source_options(const ca::BeamlineConfig&) {
+  return camera::FrameSourceOptions{};
+}
+
+BeamlineSimulator::BeamlineSimulator(boost::asio::io_context& io, ca::BeamlineConfig config,
+                                     Options options)
+    : io_(io),
+      config_(std::move(config)),
+      options_(std::move(options)),
+      clock_(std::make_shared<SimClock>(config_.simulator.speed)),
+      beamline_(ca::build_beamline(config_)),
+      db_(std::make_shared<ca::PvDatabase>()) {
+  const auto& sc = config_.simulator;
+  PandaServer::Options po;
+  po.control_port = sc.panda_control_port;
+  po.data_port = sc.panda_data_port;
+  try {
+    panda_ = std::make_unique<PandaServer>(io_, po);
+  } catch (const boost::system::system_error& e) {
+    throw ListenError(
+        fmt::format("cannot listen on 127.0.0.1 for the PandA (control {}, data {}): {}",
+                    po.control_port, po.data_port, e.code().message()));
+  }
+  load_design_file(panda_->model(), sc.panda_design);
+  ca::CaServer::Options co;
+  co.port = sc.ca_port;
+  co.repeater_port = sc.ca_repeater_port;
+  try {
+    ca_ = std::make_unique<ca::CaServer>(io_, db_, beamline_.devices(), co);
+  } catch (const boost::system::system_error& e) {
+    throw ListenError(
+        fmt::format("cannot listen on 127.0.0.1 for Channel Access (port {}, "
+                    "repeater {}): {}",
+                    co.port, co.repeater_port, e.code().message()));
+  }
+  fpga_ = std::make_unique<PandaFpga>(io_, *panda_,
+                                      PandaFpga::Options{.clock = PandaFpga::Clock::real_time});
+  wire();
+  if (!beamline_.cameras.empty() && !sc.zmq.empty()) {
+    const auto& cam = beamline_.cameras.front();
+    camera::CaCameraFeed::Options fo;
+    fo.publisher.server_host = sc.zmq;
+    fo.publisher.source = frame_source_options(config_);
+    fo.publisher.format = camera::FrameFormat{static_cast<std::size_t>(cam->config().size_x),
+                                              static_cast<std::size_t>(cam->config().size_y),
+                                              camera::data_type_of(cam->config().data_type)};
+    fo.epics_seconds = [clock = clock_](Tick t) { return clock->epics_seconds(t); };
+    try {
+      feed_ = std::make_unique<camera::CaCameraFeed>(cam, camera::rotation_motor(beamline_),
+                                                     std::move(fo));
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(fmt::format("camera ZMQ serverHost '{}': {}", sc.zmq, e.what()));
+    } catch (const std::exception& e) {
+      throw ListenError(fmt::format("camera ZMQ '{}': {}", sc.zmq, e.what()));
+    }
+  }
+}
+
+BeamlineSimulator::~BeamlineSimulator() {
+  feed_.reset();  // unhooks the camera, stops the publisher thread
+  fpga_.reset();
+}
+
+void BeamlineSimulator::wire() {
+  for (const auto& motor : beamline_.motors) {
+    const auto& e = motor->config().encoder;
+    if (e.inenc == 0) continue;
+    const auto inenc = static_cast<std::size_t>(e.inenc);
+    auto encoder = motor->encoder_motion(e.counts_per_unit, e.offset_counts);
+    fpga_->set_motion(inenc, encoder);
+    motor->on_motion_change(
+        [fpga = fpga_.get(), inenc, encoder](Tick) { fpga->set_motion(inenc, encoder); });
+  }
+  std::vector<std::shared_ptr<ca::Camera>> triggered;
+  for (const auto& camera : beamline_.cameras)
+    if (camera->config().ttlout > 0) triggered.push_back(camera);
+  if (triggered.empty()) return;
+  fpga_->on_ttl_out([triggered](std::size_t ttlout, bool level, Tick at) {
+    if (!level) return;
+    for (const auto& camera : triggered)
+      if (static_cast<std::size_t>(camera->config().ttlout) == ttlout) camera->external_trigger(at);
+  });
+}
+
+void BeamlineSimulator::stop() {
+  boost::asio::post(io_, [this] {
+    fpga_->stop();
+    panda_->stop();
+    ca_->stop();
+  });
+}
+
+std::uint16_t BeamlineSimulator::panda_control_port() const {
+  return panda_->control_port();
+}
+std::uint16_t BeamlineSimulator::panda_data_port() const {
+  return panda_->data_port();
+}
+std::uint16_t BeamlineSimulator::ca_port() const {
+  return ca_->port();
+}
+std::uint16_t BeamlineSimulator::ca_repeater_port() const {
+  return ca_->repeater_port();
+}
+std::size_t BeamlineSimulator::pv_count() const {
+  return db_->size();
+}
+
+std::string BeamlineSimulator::zmq_description() const {
+  if (!feed_) return {};
+  const auto& s = feed_->publisher().socket();
+  return fmt::format("{} {} {}", s.pattern == camera::SocketPattern::pub ? "PUB" : "PUSH",
+                     s.bind ? "bind" : "connect", feed_->publisher().endpoint());
+}
+
+}  // namespace pandafly::sim
