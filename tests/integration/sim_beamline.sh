@@ -8,9 +8,9 @@
 # row k holds the encoder count of trigger k (exactly k * 10 000), there are as
 # many frames as rows, in order, and each frame shows the phantom at the
 # stage's angle (against the simulator's noise-free rendering).
-# Usage: sim_beamline.sh PANDACTL PANDAFLY_CA PANDAFLY_DX PANDAFLY_SIM SOURCE_DIR [SPEED]
+# Usage: sim_beamline.sh PANDACTL PANDAFLY_CA PANDAFLY_DX PANDAFLY_SIM SOURCE_DIR RENDER_REFERENCE [SPEED]
 set -euo pipefail
-pandactl_bin=$1 ca_bin=$2 dx_bin=$3 sim_bin=$4 src=$5 speed=${6:-1}
+pandactl_bin=$1 ca_bin=$2 dx_bin=$3 sim_bin=$4 src=$5 render_bin=$6 speed=${7:-1}
 . "$src/tests/integration/harness.sh"
 work=$(mktemp -d)
 pids=()
@@ -69,16 +69,14 @@ wait "$capture" || { cat "$work/capture.log"; fail "pandactl capture"; }
 wait "$record" || { cat "$work/record.json" "$work/record.err"; fail "pandafly-dx record"; }
 
 /usr/bin/python3 - "$work" $frames <<'PY'
-import json, sys
+import sys
 import h5py, numpy as np
 work, n = sys.argv[1], int(sys.argv[2])
 with h5py.File(f"{work}/positions.h5", "r") as f:
     angle = f["INENC1.VAL.Value"][:]
     ts = f["PCAP.TS_TRIG.Value"][:]
 with h5py.File(f"{work}/scan.h5", "r") as f:
-    data = f["/exchange/data"]
-    frames = data.shape[0]
-    uid = f["/defaults/NDArrayUniqueId"][:] if "/defaults/NDArrayUniqueId" in f else None
+    frames = f["/exchange/data"].shape[0]
 assert len(angle) == n, f"{len(angle)} PandA rows, expected {n}"
 assert frames == n, f"{frames} frames, expected {n} (rows {len(angle)})"
 counts = np.rint(angle / 0.0001).astype(np.int64)
@@ -86,5 +84,45 @@ expect = np.arange(n, dtype=np.int64) * 10000
 assert (counts == expect).all(), f"row k must hold count 10000 k: first differences at {np.nonzero(counts != expect)[0][:5]}"
 dt = np.diff(ts)
 print(f"rows {len(angle)}, frames {frames}; trigger interval {dt.min()*1e3:.3f}..{dt.max()*1e3:.3f} ms (simulated)")
+with open(f"{work}/angles.txt", "w") as out:
+    out.write(" ".join(f"{a:.6f}" for a in angle))
+PY
+# The simulator's own noise-free frames at each row's measured angle and 1 deg
+# either side: frame k must match its row's angle, and better than its neighbours'.
+for shift in 0 -1 1; do
+  "$render_bin" "$src/tests/integration/beamline_test.toml" "$work/ref$shift.raw" \
+    $(/usr/bin/python3 -c "import sys; print(' '.join(str(float(a) + $shift) for a in open(sys.argv[1]).read().split()))" "$work/angles.txt") ||
+    fail "render the references"
+done
+/usr/bin/python3 - "$work" $frames <<'PY'
+import sys
+import h5py, numpy as np
+work, n = sys.argv[1], int(sys.argv[2])
+with h5py.File(f"{work}/scan.h5", "r") as f:
+    data = f["/exchange/data"][:].astype(np.float64)
+h, w = data.shape[1:]
+refs = {s: np.fromfile(f"{work}/ref{s}.raw", dtype=np.uint16).reshape(n, h, w).astype(np.float64)
+        for s in (0, -1, 1)}
+# Each frame's own angle, measured from its pixels: the least-squares offset
+# from the row's angle along the references' derivative (ref(+1) - ref(-1)) / 2
+# per degree, noise-weighted (Poisson + read); and the frame's chi (RMS of the
+# difference from ref(0) in noise units), which is ~1 when it is the phantom.
+def measured(k):
+    r0 = refs[0][k]
+    var = r0 + 4.0
+    d = (refs[1][k] - refs[-1][k]) / 2
+    offset = float(np.sum((data[k] - r0) * d / var) / np.sum(d * d / var))
+    sigma = float(1 / np.sqrt(np.sum(d * d / var)))
+    chi = float(np.sqrt(np.mean((data[k] - r0) ** 2 / var)))
+    return offset, sigma, chi
+m = [measured(k) for k in range(n)]
+offsets = np.array([o for o, _, _ in m])
+print(f"frame angle - row angle, measured from the pixels: {offsets.min():+.4f}..{offsets.max():+.4f} deg "
+      f"(noise {max(s for _, s, _ in m):.4f} deg); chi {min(c for *_, c in m):.3f}..{max(c for *_, c in m):.3f}")
+# One frame 1 deg off would measure ~1 deg; the noise allows ~0.07 deg a frame.
+assert abs(offsets.mean()) < 0.05, f"the frames show the phantom {offsets.mean():+.3f} deg from their rows' angles on average"
+for k, (o, sigma, c) in enumerate(m):
+    assert abs(o) < 0.1 + 5 * sigma, f"frame {k} shows the phantom {o:+.3f} deg from row {k}'s angle"
+    assert c < 1.5, f"frame {k} is not the phantom at row {k}'s angle: chi {c:.3f}"
 PY
 echo "PASS"
