@@ -14,6 +14,7 @@
 #include "pandafly/util/signal_watch.hpp"
 #include "sim/beamline_simulator.hpp"
 #include "sim/ca/config.hpp"
+#include "sim/fault_plan.hpp"
 
 namespace pandafly::sim {
 
@@ -21,7 +22,8 @@ namespace {
 
 constexpr const char* kName = "pandafly-sim beamline";
 
-/// The configuration with the command line's overrides; throws ca::ConfigError.
+/// The configuration with the command line's overrides; throws ca::ConfigError
+/// or std::invalid_argument (a bad --fault).
 ca::BeamlineConfig load(const BeamlineArgs& a) {
   ca::BeamlineConfig c = a.config.empty() ? ca::default_config() : ca::load_config(a.config);
   auto& s = c.simulator;
@@ -36,6 +38,7 @@ ca::BeamlineConfig load(const BeamlineArgs& a) {
   if (a.ca_repeater_port) s.ca_repeater_port = *a.ca_repeater_port;
   if (a.zmq) s.zmq = *a.zmq;
   if (a.panda_design) s.panda_design = *a.panda_design;
+  for (const auto& spec : a.faults) add_fault(c.faults, spec);
   return c;
 }
 
@@ -75,6 +78,12 @@ CLI::App* add_beamline_command(CLI::App& app, BeamlineArgs& args) {
   cmd->add_option("--zmq", args.zmq,
                   "the camera ZMQ plugin's serverHost, e.g. 'tcp://127.0.0.1:0 PUB' ('' : none)");
   cmd->add_option("--panda-design", args.panda_design, "load this .sav design at start");
+  cmd->add_option("--fault", args.faults,
+                  "inject a fault (repeatable; with the file's [faults]): drop-frame=K, "
+                  "duplicate-frame=K, swap-frames=K, stall-camera=K:SECONDS, miss-trigger=K, "
+                  "close-panda-data=ROW, motor-stall=[MOTOR:]POS, hard-limit=[MOTOR:]POS, "
+                  "ca-restart=AT:DOWNTIME (frames by UniqueId, triggers and rows from 1, times "
+                  "in simulated seconds; see sim/fault_plan.hpp)");
   cmd->add_option("--truth-log", args.truth_log,
                   "tests: write the true stage angle of every exposure here (JSON lines)");
   return cmd;

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -25,7 +26,8 @@ struct BeamlineArgs {
   std::optional<std::uint16_t> panda_control_port, panda_data_port, ca_port, ca_repeater_port;
   std::optional<std::string> zmq;
   std::optional<std::string> panda_design;
-  std::string truth_log;  // tests: the true stage angle of every exposure (JSON lines)
+  std::vector<std::string> faults;  // --fault KIND=VALUE, added to the file's [faults]
+  std::string truth_log;            // tests: the true stage angle of every exposure (JSON lines)
 };
 
 /// Adds the `beamline` subcommand with its options.

@@ -244,6 +244,86 @@ SimulatorConfig read_simulator(const Reader& r, const toml::node& node) {
   return s;
 }
 
+// [faults]: the keys of sim/fault_plan.hpp's table.
+class FaultReader {
+ public:
+  FaultReader(const Reader& r, FaultPlan& plan) : r_(r), plan_(plan) {}
+
+  void read(const toml::node& node) {
+    const toml::table* faults = node.as_table();
+    r_.require(faults != nullptr, node, "faults", "must be a table ([faults])");
+    for (auto&& [k, n] : *faults) {
+      const std::string_view name = k.str();
+      const std::string key = fmt::format("faults.{}", name);
+      if (name == "drop_frame" || name == "duplicate_frame" || name == "swap_frames" ||
+          name == "miss_trigger") {
+        auto& list = name == "drop_frame"        ? plan_.drop_frames
+                     : name == "duplicate_frame" ? plan_.duplicate_frames
+                     : name == "swap_frames"     ? plan_.swap_frames
+                                                 : plan_.miss_triggers;
+        each(n, key,
+             [&](const toml::node& v, const std::string& at) { list.push_back(index(v, at)); });
+      } else if (name == "close_panda_data") {
+        plan_.close_panda_data_at_row = index(n, key);
+      } else if (name == "stall_camera") {
+        each_table(n, key, {"frame", "seconds"}, [&](const toml::table& t, const std::string& at) {
+          plan_.camera_stalls.push_back(
+              {index(at_key(t, at, "frame"), at + ".frame"),
+               r_.number(at_key(t, at, "seconds"), at + ".seconds", Check::non_negative)});
+        });
+      } else if (name == "motor_stall" || name == "hard_limit") {
+        auto& list = name == "motor_stall" ? plan_.motor_stalls : plan_.hard_limits;
+        each_table(n, key, {"motor", "position"}, [&](const toml::table& t, const std::string& at) {
+          FaultPlan::MotorAt m;
+          if (const toml::node* motor = t.get("motor")) m.motor = r_.name(*motor, at + ".motor");
+          m.position = r_.number(at_key(t, at, "position"), at + ".position", Check::any);
+          list.push_back(std::move(m));
+        });
+      } else if (name == "ca_restart") {
+        each_table(n, key, {"at", "downtime"}, [&](const toml::table& t, const std::string& at) {
+          plan_.ca_restarts.push_back(
+              {r_.number(at_key(t, at, "at"), at + ".at", Check::non_negative),
+               r_.number(at_key(t, at, "downtime"), at + ".downtime", Check::non_negative)});
+        });
+      } else {
+        r_.fail(k.source(), key, "unknown key");
+      }
+    }
+  }
+
+ private:
+  std::uint64_t index(const toml::node& n, const std::string& key) const {
+    return static_cast<std::uint64_t>(
+        r_.integer(n, key, 1, std::numeric_limits<std::int64_t>::max()));
+  }
+  template <class Read>
+  void each(const toml::node& n, const std::string& key, Read read) const {
+    const toml::array* a = n.as_array();
+    r_.require(a != nullptr, n, key, "must be an array, e.g. [5, 9]");
+    for (std::size_t i = 0; i < a->size(); ++i) read(*a->get(i), fmt::format("{}[{}]", key, i));
+  }
+  template <class Read>
+  void each_table(const toml::node& n, const std::string& key,
+                  std::initializer_list<std::string_view> keys, Read read) const {
+    each(n, key, [&](const toml::node& v, const std::string& at) {
+      const toml::table* t = v.as_table();
+      r_.require(t != nullptr, v, at, "must be an inline table, e.g. { frame = 5, seconds = 2.0 }");
+      for (auto&& [k, _] : *t)
+        if (std::find(keys.begin(), keys.end(), k.str()) == keys.end())
+          r_.fail(k.source(), fmt::format("{}.{}", at, k.str()), "unknown key");
+      read(*t, at);
+    });
+  }
+  const toml::node& at_key(const toml::table& t, const std::string& at, std::string_view k) const {
+    const toml::node* n = t.get(k);
+    if (n == nullptr) r_.fail(t.source(), at, fmt::format("missing key \"{}\"", k));
+    return *n;
+  }
+
+  const Reader& r_;
+  FaultPlan& plan_;
+};
+
 // Calls `read` for every table of the array `node` ([[motor]] / [[camera]]).
 template <class Read>
 void each_table(const Reader& r, const toml::node& node, std::string_view what, Read read) {
@@ -300,9 +380,11 @@ BeamlineConfig parse_config(std::string_view text, std::string_view source) {
       });
     } else if (k.str() == "simulator") {
       config.simulator = read_simulator(r, n);
+    } else if (k.str() == "faults") {
+      FaultReader(r, config.faults).read(n);
     } else {
       r.fail(k.source(), k.str(),
-             "unknown key (expected [simulator], [[motor]] or [[camera]] tables)");
+             "unknown key (expected [simulator], [faults], [[motor]] or [[camera]] tables)");
     }
   }
   return config;

@@ -40,6 +40,7 @@
 #include "sim/ca/camera.hpp"
 #include "sim/ca/device.hpp"
 #include "sim/ca/motor_record.hpp"
+#include "sim/fault_plan.hpp"
 
 namespace pandafly::sim::ca {
 
@@ -59,6 +60,7 @@ struct SimulatorConfig {
 
 struct BeamlineConfig {
   SimulatorConfig simulator;
+  FaultPlan faults;  // [faults]: see sim/fault_plan.hpp
   std::vector<MotorConfig> motors;
   std::vector<CameraConfig> cameras;
   friend bool operator==(const BeamlineConfig&, const BeamlineConfig&) = default;

@@ -75,8 +75,11 @@ work, n = sys.argv[1], int(sys.argv[2])
 with h5py.File(f"{work}/positions.h5", "r") as f:
     angle = f["INENC1.VAL.Value"][:]
     ts = f["PCAP.TS_TRIG.Value"][:]
+    start = f.attrs["start_time"]
+    start = start.decode() if isinstance(start, bytes) else str(start)
 with h5py.File(f"{work}/scan.h5", "r") as f:
     frames = f["/exchange/data"].shape[0]
+    frame_ts = f["/defaults/NDArrayTimeStamp"][:] if "/defaults/NDArrayTimeStamp" in f else None
 assert len(angle) == n, f"{len(angle)} PandA rows, expected {n}"
 assert frames == n, f"{frames} frames, expected {n} (rows {len(angle)})"
 counts = np.rint(angle / 0.0001).astype(np.int64)
@@ -84,6 +87,15 @@ expect = np.arange(n, dtype=np.int64) * 10000
 assert (counts == expect).all(), f"row k must hold count 10000 k: first differences at {np.nonzero(counts != expect)[0][:5]}"
 dt = np.diff(ts)
 print(f"rows {len(angle)}, frames {frames}; trigger interval {dt.min()*1e3:.3f}..{dt.max()*1e3:.3f} ms (simulated)")
+# One clock: each frame's time stamp (EPICS epoch, the end of its exposure)
+# against its trigger's (PandA start_time + TS_TRIG).
+import datetime
+day, frac = start.rstrip("Z").split(".")
+t0 = datetime.datetime.fromisoformat(day).replace(tzinfo=datetime.timezone.utc).timestamp() + float("0." + frac)
+trig_epics = t0 + ts - 631152000.0
+if frame_ts is not None and len(frame_ts) == n:
+    lag = frame_ts - trig_epics
+    print(f"frame time stamp - trigger time: {lag.min()*1e3:.3f}..{lag.max()*1e3:.3f} ms")
 with open(f"{work}/angles.txt", "w") as out:
     out.write(" ".join(f"{a:.6f}" for a in angle))
 PY

@@ -43,6 +43,32 @@ TEST_CASE("config: [simulator] sets the joined simulator's endpoints and clock")
   CHECK(parse_config("", "empty.toml").simulator == SimulatorConfig{});
 }
 
+TEST_CASE("config: [faults] holds the same plan as the --fault options") {
+  const BeamlineConfig c = parse_config(
+      "[faults]\ndrop_frame = [5]\nduplicate_frame = [7]\nswap_frames = [9]\n"
+      "miss_trigger = [3]\nstall_camera = [{ frame = 10, seconds = 2.5 }]\n"
+      "close_panda_data = 50\nmotor_stall = [{ position = 90.5 }]\n"
+      "hard_limit = [{ motor = \"sample_x\", position = -12.0 }]\n"
+      "ca_restart = [{ at = 4.0, downtime = 3.0 }]\n",
+      "test.toml");
+  pandafly::sim::FaultPlan expect;
+  for (const char* spec : {"drop-frame=5", "duplicate-frame=7", "swap-frames=9", "miss-trigger=3",
+                           "stall-camera=10:2.5", "close-panda-data=50", "motor-stall=90.5",
+                           "hard-limit=sample_x:-12", "ca-restart=4:3"})
+    pandafly::sim::add_fault(expect, spec);
+  CHECK(c.faults == expect);
+  CHECK(error_of("[faults]\ndrop_frame = 5\n") ==
+        "test.toml:2:14: faults.drop_frame: must be an array, e.g. [5, 9]");
+  CHECK(error_of("[faults]\ndrop_frame = [0]\n") ==
+        "test.toml:2:15: faults.drop_frame[0]: must be in [1, 9223372036854775807], got 0");
+  CHECK(error_of("[faults]\nstall_camera = [{ frame = 2 }]\n") ==
+        "test.toml:2:17: faults.stall_camera[0]: missing key \"seconds\"");
+  CHECK(error_of("[faults]\nstall_camera = [{ frame = 2, second = 1.0 }]\n") ==
+        "test.toml:2:30: faults.stall_camera[0].second: unknown key");
+  CHECK(error_of("[faults]\ndrop_frames = [1]\n") ==
+        "test.toml:2:1: faults.drop_frames: unknown key");
+}
+
 TEST_CASE("config: the built-in beamline is the seed's and equals sim/ca/beamline.toml") {
   const BeamlineConfig builtin = default_config();
   REQUIRE(builtin.motors.size() == 1);
@@ -180,8 +206,10 @@ TEST_CASE("config: errors name the file, line, column and key") {
         "test.toml:3:1: motor[1]: name \"a\" used twice");
   CHECK(
       error_of("[motor]\nprefix = \"a\"\n").starts_with("test.toml:1:1: motor: must be an array"));
-  CHECK(error_of("speed = 3\n") ==
-        "test.toml:1:1: speed: unknown key (expected [simulator], [[motor]] or [[camera]] tables)");
+  CHECK(
+      error_of("speed = 3\n") ==
+      "test.toml:1:1: speed: unknown key (expected [simulator], [faults], [[motor]] or [[camera]] "
+      "tables)");
   CHECK(error_of("[simulator]\nspeed = 0\n") ==
         "test.toml:2:9: simulator.speed: must be > 0, got 0");
   CHECK(error_of("[simulator]\nca_port = 70000\n") ==
