@@ -19,13 +19,20 @@
 //     above poisson_gauss_above) and the read noise Gaussian; with noise off,
 //     I is its expectation. uint16 output is rounded and clamped to
 //     [0, 65535]; float output is not clamped.
+//     Normal deviates come from noise.hpp's NormalTable (exact bin
+//     probabilities, exact tails); uint16 values are rounded half up.
 //   * Deterministic: the same config, phantom, angle and frame_seed give the
-//     same frame; each row draws from its own generator (seeded from
-//     config.seed, frame_seed, the frame kind and the row) so that rows may
-//     later be computed in parallel without changing a pixel.
+//     same frame; each row has its own counter-based generator (keyed by
+//     config.seed, frame_seed, the frame kind and the row; pixel u draws
+//     pixel_bits(row key, u)) so that rows may be computed in any order or in
+//     parallel without changing a pixel.
+//   * Cost: per row, only the ellipsoids whose z-range covers it and only the
+//     columns inside each one's shadow; exp(-P) to ~2e-7 relative; no
+//     allocation per frame once a thread has rendered one of this width.
 //   * Buffers hold width * height pixels, row-major; another size throws
 //     std::invalid_argument and leaves the buffer untouched. Const methods may
-//     be called from several threads at once.
+//     be called from several threads at once (each thread has its own
+//     scratch rows).
 //
 // Example:
 //   ProjectionConfig cfg{.width = 256, .height = 256, .pixel_mm = 0.1};
@@ -38,6 +45,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "sim/physics/phantom.hpp"
 
@@ -106,6 +114,8 @@ class Projector {
 
   ProjectionConfig config_;
   double axis_u0_;
+  std::vector<double> profile_u_;  // the beam profile's factors: profile(u, v) = u_[u] * v_[v]
+  std::vector<double> profile_v_;
 };
 
 }  // namespace pandafly::sim::physics
