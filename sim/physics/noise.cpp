@@ -79,7 +79,7 @@ NormalTable::NormalTable() {
     set(kNormalBins + k, k * sub, (k + 1) * sub, kNormalTailFracBits);
     set(kNormalBins + kSubs + k, 1 - bin + k * sub, 1 - bin + (k + 1) * sub, kNormalTailFracBits);
   }
-  tail_start_ = upper_[kNormalBins];  // = -Q(2^-21)
+  tail_start_ = -upper_[kNormalBins];  // -Q(2^-21) = Q(1 - 2^-21)
 }
 
 const NormalTable& NormalTable::get() {

@@ -16,7 +16,7 @@
 //     function linearly between the exact quantiles at its edges (its density
 //     is constant there, its probability exact), except the two outermost
 //     sub-bins (probability 2^-21 each): those are the exact tails beyond
-//     +-tail_start() (~5.0), drawn by Marsaglia's tail method with more bits
+//     +-tail_start() (~4.90), drawn by Marsaglia's tail method with more bits
 //     from an Rng (extreme(bits) says when). The mean is 0 and the variance 1
 //     within ~1e-4 (a unit test sums them over the table).
 //   * Rng: splitmix64, for the rare slow paths (tails, Poisson below the
@@ -109,7 +109,7 @@ class NormalTable {
     return extreme(bits) ? tail(bits, key, index) : static_cast<double>(interior(bits));
   }
 
-  /// Where the exact tails start: the normal quantile at 1 - 2^-21 (~5.03).
+  /// Where the exact tails start: the normal quantile at 1 - 2^-21 (~4.90).
   [[nodiscard]] double tail_start() const { return tail_start_; }
   /// knots()[e] + fraction * steps()[e] is entry e's deviate.
   [[nodiscard]] const float* knots() const { return knot_.data(); }
