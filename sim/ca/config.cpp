@@ -249,9 +249,10 @@ physics::Ellipsoid read_ellipsoid(const Reader& r, const toml::table& t, const s
   physics::Ellipsoid e;
   std::set<std::string_view> seen;
   for (auto&& [k, n] : t) {
-    const std::string key = fmt::format("{}.{}", path, k.str());
+    const std::string_view name = k.str();  // (clang 14 cannot capture a structured binding)
+    const std::string key = fmt::format("{}.{}", path, name);
     const auto* it = std::find_if(std::begin(kEllipsoidKeys), std::end(kEllipsoidKeys),
-                                  [&](const EllipsoidKey& ek) { return ek.key == k.str(); });
+                                  [&](const EllipsoidKey& ek) { return ek.key == name; });
     if (it == std::end(kEllipsoidKeys)) r.fail(k.source(), key, "unknown key");
     e.*(it->member) = r.number(n, key, it->check);
     seen.insert(it->key);
