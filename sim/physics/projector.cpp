@@ -73,7 +73,8 @@ double gaussian_profile(double offset, double extent, double sigma_frac) {
   return std::exp(-0.5 * r * r);
 }
 
-// exp(-p) to ~3e-7 relative for |p| < 80 (0 beyond ~87), branch-free so that
+// exp(-p) to 3e-7 relative for 0 <= p < 5 (4e-6 at 80, 0 beyond ~87: x = -p
+// log2(e) is rounded to float), branch-free so that
 // the compiler vectorises the loops calling it: exp(-p) = 2^x, x = n + f with
 // n whole and |f| <= 1/2; 2^f by its Taylor series to f^7 (error < 6e-9), 2^n
 // built in the float's exponent bits.
