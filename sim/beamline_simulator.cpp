@@ -29,8 +29,13 @@ void load_design_file(PandaModel& model, const std::string& path) {
 
 }  // namespace
 
-camera::FrameSourceOptions BeamlineSimulator::frame_source_options(const ca::BeamlineConfig&) {
-  return camera::FrameSourceOptions{};
+camera::FrameSourceOptions BeamlineSimulator::frame_source_options(
+    const ca::BeamlineConfig& config) {
+  camera::FrameSourceOptions o;
+  o.pixel_mm = config.phantom.pixel_mm;
+  o.phantom = config.phantom.phantom();
+  o.axis_offset_px = config.phantom.axis_offset_px;
+  return o;
 }
 
 BeamlineSimulator::BeamlineSimulator(boost::asio::io_context& io, ca::BeamlineConfig config,

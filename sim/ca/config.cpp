@@ -334,6 +334,64 @@ void each_table(const Reader& r, const toml::node& node, std::string_view what, 
     read(*tables->get(i)->as_table(), fmt::format("{}[{}]", what, i));
 }
 
+// [[phantom.ellipsoid]] keys: semi-axes positive; a, b, c and mu required.
+struct EllipsoidKey {
+  std::string_view key;
+  double physics::Ellipsoid::*member;
+  Check check;
+  bool required;
+};
+constexpr EllipsoidKey kEllipsoidKeys[] = {
+    {"x", &physics::Ellipsoid::x, Check::any, false},
+    {"y", &physics::Ellipsoid::y, Check::any, false},
+    {"z", &physics::Ellipsoid::z, Check::any, false},
+    {"a", &physics::Ellipsoid::a, Check::positive, true},
+    {"b", &physics::Ellipsoid::b, Check::positive, true},
+    {"c", &physics::Ellipsoid::c, Check::positive, true},
+    {"phi_deg", &physics::Ellipsoid::phi_deg, Check::any, false},
+    {"mu", &physics::Ellipsoid::mu, Check::any, true},
+};
+
+physics::Ellipsoid read_ellipsoid(const Reader& r, const toml::table& t, const std::string& path) {
+  physics::Ellipsoid e;
+  std::set<std::string_view> seen;
+  for (auto&& [k, n] : t) {
+    const std::string_view name = k.str();  // (clang 14 cannot capture a structured binding)
+    const std::string key = fmt::format("{}.{}", path, name);
+    const auto* it = std::find_if(std::begin(kEllipsoidKeys), std::end(kEllipsoidKeys),
+                                  [&](const EllipsoidKey& ek) { return ek.key == name; });
+    if (it == std::end(kEllipsoidKeys)) r.fail(k.source(), key, "unknown key");
+    e.*(it->member) = r.number(n, key, it->check);
+    seen.insert(it->key);
+  }
+  for (const auto& ek : kEllipsoidKeys) {
+    if (ek.required && !seen.contains(ek.key))
+      r.fail(t.source(), path, fmt::format("missing key \"{}\"", ek.key));
+  }
+  return e;
+}
+
+PhantomConfig read_phantom(const Reader& r, const toml::node& node) {
+  const toml::table* t = node.as_table();
+  r.require(t != nullptr, node, "phantom", "must be a table ([phantom])");
+  PhantomConfig p;
+  for (auto&& [k, n] : *t) {
+    const std::string key = fmt::format("phantom.{}", k.str());
+    if (k.str() == "pixel_mm") {
+      p.pixel_mm = r.number(n, key, Check::positive);
+    } else if (k.str() == "axis_offset_px") {
+      p.axis_offset_px = r.number(n, key, Check::any);
+    } else if (k.str() == "ellipsoid") {
+      each_table(r, n, "phantom.ellipsoid", [&](const toml::table& et, const std::string& path) {
+        p.ellipsoids.push_back(read_ellipsoid(r, et, path));
+      });
+    } else {
+      r.fail(k.source(), key, "unknown key");
+    }
+  }
+  return p;
+}
+
 }  // namespace
 
 BeamlineConfig default_config() {
@@ -382,9 +440,12 @@ BeamlineConfig parse_config(std::string_view text, std::string_view source) {
       config.simulator = read_simulator(r, n);
     } else if (k.str() == "faults") {
       FaultReader(r, config.faults).read(n);
+    } else if (k.str() == "phantom") {
+      config.phantom = read_phantom(r, n);
     } else {
       r.fail(k.source(), k.str(),
-             "unknown key (expected [simulator], [faults], [[motor]] or [[camera]] tables)");
+             "unknown key (expected [simulator], [faults], [phantom], [[motor]] or [[camera]] "
+             "tables)");
     }
   }
   return config;
@@ -400,6 +461,13 @@ BeamlineConfig load_config(const std::filesystem::path& file) {
   std::ostringstream text;
   text << in.rdbuf();
   return parse_config(text.str(), file.string());
+}
+
+std::optional<physics::Phantom> PhantomConfig::phantom() const {
+  if (ellipsoids.empty()) return std::nullopt;
+  physics::Phantom p;
+  for (const auto& e : ellipsoids) p.add(e);
+  return p;
 }
 
 std::vector<std::shared_ptr<Device>> Beamline::devices() const {

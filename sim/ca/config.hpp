@@ -19,6 +19,17 @@
 //   data_type = "UInt16"
 //   ttlout = 1                     # the PandA TTLOUT wired to its trigger input
 //
+//   [phantom]                      # the sample the camera sees (absent: built in)
+//   pixel_mm = 0.0065              # detector pixel size at the sample
+//   axis_offset_px = 0.0           # rotation axis column = (width - 1) / 2 + offset
+//   [[phantom.ellipsoid]]          # any number; none: the built-in Shepp-Logan 3D
+//   x = 1.5                        # centre, mm (sample frame; z up the rotation axis)
+//   a = 0.5                        # semi-axes a, b, c (mm, required, > 0)
+//   b = 0.5
+//   c = 0.5
+//   phi_deg = 0.0                  # rotation of a's axis about z
+//   mu = 0.2                       # attenuation, 1/mm (required)
+//
 // sim/ca/beamline.toml lists every key with its default.
 // Every problem is a ConfigError whose message starts with
 // "<file>:<line>:<column>: <key>: " (TOML syntax errors included); unknown
@@ -41,6 +52,7 @@
 #include "sim/ca/device.hpp"
 #include "sim/ca/motor_record.hpp"
 #include "sim/fault_plan.hpp"
+#include "sim/physics/phantom.hpp"
 
 namespace pandafly::sim::ca {
 
@@ -58,11 +70,25 @@ struct SimulatorConfig {
   friend bool operator==(const SimulatorConfig&, const SimulatorConfig&) = default;
 };
 
+/// [phantom]: what the simulated camera's frames show. The camera feed takes
+/// it as FrameSourceOptions{.pixel_mm = pixel_mm, .phantom = phantom(),
+/// .axis_offset_px = axis_offset_px}.
+struct PhantomConfig {
+  std::vector<physics::Ellipsoid> ellipsoids;  ///< empty: the built-in phantom
+  double axis_offset_px = 0;                   ///< axis column - (width - 1) / 2, pixels
+  double pixel_mm = 0.0065;                    ///< detector pixel size at the sample, mm
+  /// The configured phantom; empty when there are no ellipsoids (the camera
+  /// then fits Phantom::shepp_logan_3d to its detector, centred on the axis).
+  [[nodiscard]] std::optional<physics::Phantom> phantom() const;
+  friend bool operator==(const PhantomConfig&, const PhantomConfig&) = default;
+};
+
 struct BeamlineConfig {
   SimulatorConfig simulator;
   FaultPlan faults;  // [faults]: see sim/fault_plan.hpp
   std::vector<MotorConfig> motors;
   std::vector<CameraConfig> cameras;
+  PhantomConfig phantom;
   friend bool operator==(const BeamlineConfig&, const BeamlineConfig&) = default;
 };
 

@@ -47,6 +47,9 @@ physics::ProjectionConfig projection_config(const FrameFormat& f, const FrameSou
   c.width = f.width;
   c.height = f.height;
   c.pixel_mm = o.pixel_mm;
+  if (!std::isfinite(o.axis_offset_px))
+    throw std::invalid_argument("FrameSource: axis_offset_px must be finite");
+  c.axis_u0 = (static_cast<double>(f.width) - 1.0) / 2.0 + o.axis_offset_px;
   c.noise = o.noise;
   c.seed = o.seed;
   if (f.type == capture::DataType::uint8) {

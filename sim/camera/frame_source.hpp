@@ -15,7 +15,8 @@
 //     (100 + 20000).
 //   * The default phantom is Phantom::shepp_logan_3d scaled to fit the
 //     detector (0.95 of min(width, height / 0.9) pixels wide), centred on the
-//     rotation axis, so every projection shows all of it.
+//     rotation axis, so every projection shows all of it when the axis is
+//     centred (axis_offset_px 0).
 //   * Deterministic: same options, kind, angle and frame_seed → same bytes
 //     (noise included). With noise off, frame_seed does not matter.
 //   * Not thread-safe (the buffers): one thread renders (the publisher's).
@@ -44,8 +45,11 @@ struct FrameSourceOptions {
   bool noise = true;                          ///< Poisson photon + Gaussian read noise
   std::uint64_t seed = 0;                     ///< mixed into every frame's noise
   std::optional<physics::Phantom> phantom{};  ///< empty: Shepp-Logan 3D fitted to the detector
-  std::optional<double> gain{};               ///< counts of the open beam; empty: by type
-  std::optional<double> dark_offset{};        ///< counts without beam; empty: by type
+  /// The rotation axis' column minus the detector's centre column
+  /// (width - 1) / 2, in pixels (ca::PhantomConfig::axis_offset_px).
+  double axis_offset_px = 0;
+  std::optional<double> gain{};         ///< counts of the open beam; empty: by type
+  std::optional<double> dark_offset{};  ///< counts without beam; empty: by type
 };
 
 class FrameSource {

@@ -36,6 +36,7 @@ struct Ellipsoid {
   double c = 1;        ///< semi-axis along z (mm)
   double phi_deg = 0;  ///< rotation of x' from x about z, degrees
   double mu = 0;       ///< linear attenuation coefficient, 1/mm
+  friend bool operator==(const Ellipsoid&, const Ellipsoid&) = default;
 };
 
 /// Length (mm) of the part of the line `point + t * direction` (t real, any

@@ -1,18 +1,28 @@
 #include "sim/physics/projector.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <numbers>
-#include <random>
 #include <stdexcept>
 #include <type_traits>
+#include <utility>
 #include <vector>
+
+#include "sim/physics/noise.hpp"
 
 namespace pandafly::sim::physics {
 
 namespace {
 
 constexpr double kDegree = std::numbers::pi / 180.0;
+
+// The row kernels are compiled twice on x86-64 (baseline SSE2, and AVX2
+// chosen at run time), so everything they call is inlined into each copy.
+#define PANDAFLY_KERNEL [[gnu::always_inline]] inline
+#if defined(__x86_64__) && defined(__GNUC__)
+#define PANDAFLY_AVX2_DISPATCH 1
+#endif
 
 // One ellipsoid seen at one stage angle: what every row needs, worked out once.
 //
@@ -25,7 +35,8 @@ constexpr double kDegree = std::numbers::pi / 180.0;
 // derived by mapping the ellipse to the unit circle, where the line's distance
 // from the origin is |dx| / W and its parameter speed is W / (A B). Check:
 // A = B = r gives 2 sqrt(r^2 - dx^2); the integral over dx is pi A B.
-// Both W and the peak chord scale with s, so each row costs one sqrt.
+// Both W and the peak chord scale with s, so each row costs one sqrt per
+// ellipsoid, and only the columns inside [ex - W, ex + W] are visited.
 struct Shadow {
   double ex;     // lab x of the centre, mm
   double cz;     // centre height, mm
@@ -34,12 +45,11 @@ struct Shadow {
   double peak0;  // mu * 2 a b / W at s = 1 (dimensionless)
 };
 
-std::vector<Shadow> shadows(const Phantom& phantom, double theta_deg) {
+void shadows(const Phantom& phantom, double theta_deg, std::vector<Shadow>& out) {
   const double th = theta_deg * kDegree;
   const double ct = std::cos(th);
   const double st = std::sin(th);
-  std::vector<Shadow> out;
-  out.reserve(phantom.ellipsoids().size());
+  out.clear();
   for (const Ellipsoid& e : phantom.ellipsoids()) {
     const double alpha = (e.phi_deg + theta_deg) * kDegree;
     const double ca = std::cos(alpha);
@@ -47,7 +57,6 @@ std::vector<Shadow> shadows(const Phantom& phantom, double theta_deg) {
     const double w0 = std::sqrt(e.a * e.a * ca * ca + e.b * e.b * sa * sa);
     out.push_back({e.x * ct - e.y * st, e.z, e.c, w0, e.mu * 2.0 * e.a * e.b / w0});
   }
-  return out;
 }
 
 // splitmix64's finaliser: decorrelates seeds that differ in a few bits.
@@ -64,12 +73,37 @@ double gaussian_profile(double offset, double extent, double sigma_frac) {
   return std::exp(-0.5 * r * r);
 }
 
+// exp(-p) to 3e-7 relative for 0 <= p < 5 (4e-6 at 80, 0 beyond ~87: x = -p
+// log2(e) is rounded to float), branch-free so that
+// the compiler vectorises the loops calling it: exp(-p) = 2^x, x = n + f with
+// n whole and |f| <= 1/2; 2^f by its Taylor series to f^7 (error < 6e-9), 2^n
+// built in the float's exponent bits.
+PANDAFLY_KERNEL float exp_neg(float p) {
+  float x = -p * std::numbers::log2e_v<float>;
+  x = x < -125.0F ? -125.0F : x;  // (std::clamp's branches would stop vectorisation)
+  x = x > 125.0F ? 125.0F : x;
+  const int n = static_cast<int>(x + 128.5F) - 128;  // round(x): x + 128.5 > 0
+  const float f = x - static_cast<float>(n);
+  float poly = 1.525273380405984e-05F;
+  poly = poly * f + 1.5403530393381608e-04F;
+  poly = poly * f + 1.3333558146428443e-03F;
+  poly = poly * f + 9.618129107628477e-03F;
+  poly = poly * f + 5.550410866482158e-02F;
+  poly = poly * f + 2.402265069591007e-01F;
+  poly = poly * f + 6.931471805599453e-01F;
+  poly = poly * f + 1.0F;
+  return poly * std::bit_cast<float>((n + 127) << 23);
+}
+
+// Rounded (half up) and clamped to [0, 65535] for uint16; as is for float.
 template <typename T>
-T to_pixel(double value) {
+PANDAFLY_KERNEL T to_pixel(float value) {
   if constexpr (std::is_same_v<T, std::uint16_t>) {
-    return static_cast<std::uint16_t>(std::clamp(std::round(value), 0.0, 65535.0));
+    float v = value < 0.0F ? 0.0F : value;
+    v = v > 65535.0F ? 65535.0F : v;
+    return static_cast<std::uint16_t>(static_cast<int>(v + 0.5F));
   } else {
-    return static_cast<T>(value);
+    return value;
   }
 }
 
@@ -80,42 +114,184 @@ void check_size(std::span<T> out, std::size_t pixels) {
   }
 }
 
-// Adds the line integrals of row v to `row` (width elements, zeroed by the caller).
-void add_row(const std::vector<Shadow>& sh, const ProjectionConfig& cfg, double u0, std::size_t v,
-             std::span<double> row) {
+// Adds the line integrals of row v to `row` (width elements, zeroed by the
+// caller): for each ellipsoid whose z-range covers the row, only the columns
+// inside its shadow. Returns the columns touched, [first, end) (empty:
+// first >= end). The chord's argument 1 - r^2 is formed in double (it cancels
+// at the shadow's edge), its square root taken in float (cheap, and exact to
+// a few 1e-8 of the peak chord).
+PANDAFLY_KERNEL std::pair<std::size_t, std::size_t> add_row(const std::vector<Shadow>& sh,
+                                                            const ProjectionConfig& cfg, double u0,
+                                                            std::size_t v, float* row) {
   const double p = cfg.pixel_mm;
   const double z = ((static_cast<double>(cfg.height) - 1.0) / 2.0 - static_cast<double>(v)) * p;
   const double last = static_cast<double>(cfg.width) - 1.0;
+  std::size_t first = cfg.width;
+  std::size_t end = 0;
   for (const Shadow& s : sh) {
     const double t = (z - s.cz) / s.c;
     const double s2 = 1.0 - t * t;
     if (s2 <= 0) continue;
     const double scale = std::sqrt(s2);
     const double w = scale * s.w0;
-    const double peak = scale * s.peak0;
+    const auto peak = static_cast<float>(scale * s.peak0);
     const double lo = std::max(0.0, std::ceil(u0 + (s.ex - w) / p));
     const double hi = std::min(last, std::floor(u0 + (s.ex + w) / p));
     if (lo > hi) continue;
-    const double inv_w = 1.0 / w;
-    for (auto u = static_cast<std::size_t>(lo); u <= static_cast<std::size_t>(hi); ++u) {
-      const double r = ((static_cast<double>(u) - u0) * p - s.ex) * inv_w;
-      const double q = 1.0 - r * r;
-      if (q > 0) row[u] += peak * std::sqrt(q);
+    // r(u) = ((u - u0) p - ex) / w, linear in u: r0 + i dr from column lo.
+    const double r0 = ((lo - u0) * p - s.ex) / w;
+    const double dr = p / w;
+    const int n = static_cast<int>(hi - lo) + 1;
+    const auto from = static_cast<std::size_t>(lo);
+    first = std::min(first, from);
+    end = std::max(end, from + static_cast<std::size_t>(n));
+    float* out = row + from;
+    for (int i = 0; i < n; ++i) {
+      const double r = r0 + static_cast<double>(i) * dr;
+      const auto q = static_cast<float>(1.0 - r * r);
+      out[i] += peak * std::sqrt(q < 0.0F ? 0.0F : q);
+    }
+  }
+  return {first, end};
+}
+
+// A frame's working rows, one set per thread (Projector's const methods may
+// run on several threads at once); sized on first use, so rendering
+// allocates nothing once a thread has rendered a frame of this width.
+struct Scratch {
+  std::vector<Shadow> shadows;
+  std::vector<float> line;  // line integrals of the row
+  std::vector<float> mean;  // expected beam counts above the dark offset
+  void fit(std::size_t width) {
+    if (line.size() < width) {
+      line.resize(width);
+      mean.resize(width);
+    }
+  }
+};
+
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
+
+// What a noisy row needs besides its means.
+struct NoiseTerms {
+  float dark;
+  float read;
+  float read2;
+  float gauss_above;
+  std::uint64_t row_key;
+};
+
+// The slow path of one pixel, exact: Poisson photons below the Gaussian
+// threshold (a mean of 0 has none) plus read noise, or a normal tail deviate.
+float noisy_pixel_exact(float mean, const NoiseTerms& nt, std::uint32_t u) {
+  const NormalTable& normal = NormalTable::get();
+  const std::uint32_t bits = pixel_bits(nt.row_key, u);
+  const double g = normal.deviate(bits, nt.row_key, u);
+  if (mean >= nt.gauss_above) {
+    return static_cast<float>(nt.dark + mean + std::sqrt(mean + nt.read2) * g);
+  }
+  Rng rng(mix(nt.row_key ^ mix(0x5DEECE66Dull + u)));
+  const auto photons = static_cast<double>(poisson(mean, rng));
+  return static_cast<float>(nt.dark + photons + nt.read * g);
+}
+
+// Pixel values of a noisy row: above the threshold, photons plus read noise
+// are one Gaussian of variance mean + read^2 (one table deviate per pixel, a
+// loop the compiler can vectorise). Pixels that need the exact path (an
+// extreme tail, a mean in (0, gauss_above)) are redone afterwards, rarely.
+template <typename T>
+PANDAFLY_KERNEL void noisy_row(const float* mean, std::size_t width, const NoiseTerms& nt, T* dst) {
+  const NormalTable& normal = NormalTable::get();
+  const float* knots = normal.knots();
+  const float* steps = normal.steps();
+  const auto n = static_cast<std::uint32_t>(width);
+  std::uint32_t slow = 0;
+  for (std::uint32_t u = 0; u < n; ++u) {
+    const std::uint32_t bits = pixel_bits(nt.row_key, u);
+    const std::uint32_t e = NormalTable::entry(bits);
+    const float g = knots[e] + static_cast<float>(NormalTable::fraction(bits)) * steps[e];
+    const float m = mean[u];
+    dst[u] = to_pixel<T>(nt.dark + m + std::sqrt(m + nt.read2) * g);
+    slow |= static_cast<std::uint32_t>(e == kNormalBins) |
+            static_cast<std::uint32_t>(e == kNormalEntries - 1) |
+            (static_cast<std::uint32_t>(m > 0) & static_cast<std::uint32_t>(m < nt.gauss_above));
+  }
+  if (slow == 0) return;
+  for (std::uint32_t u = 0; u < n; ++u) {
+    const float m = mean[u];
+    if (NormalTable::extreme(pixel_bits(nt.row_key, u)) || (m > 0 && m < nt.gauss_above)) {
+      dst[u] = to_pixel<T>(noisy_pixel_exact(m, nt, u));
     }
   }
 }
 
-// A pixel value above the dark offset for a mean of `mean` photons (one count
-// each) plus Gaussian read noise of sigma `read`. Below `gauss_above` the
-// photons are Poisson; from there on Poisson is indistinguishable from a
-// Gaussian, and photons plus read noise are one Gaussian of variance
-// mean + read^2: one draw instead of two, the frame's main cost.
-double sample_above_offset(double mean, double read, double gauss_above, std::mt19937_64& rng,
-                           std::normal_distribution<double>& normal) {
-  if (mean >= gauss_above) return mean + std::sqrt(mean + read * read) * normal(rng);
-  double photons = 0;
-  if (mean > 0) photons = static_cast<double>(std::poisson_distribution<std::int64_t>(mean)(rng));
-  return photons + read * normal(rng);
+// Everything a frame's rows need; the rows are independent of each other.
+struct FrameTerms {
+  const ProjectionConfig* cfg;
+  double u0;
+  const std::vector<Shadow>* shadows;  // empty: a flat or a dark
+  double beam;                         // gain, 0 for a dark
+  const double* profile_u;
+  const double* profile_v;
+  std::uint64_t frame_key;
+  Scratch* scratch;
+};
+
+template <typename T>
+PANDAFLY_KERNEL void render_rows_kernel(const FrameTerms& f, T* out) {
+  const ProjectionConfig& cfg = *f.cfg;
+  const std::size_t width = cfg.width;
+  float* line = f.scratch->line.data();
+  float* mean = f.scratch->mean.data();
+  const auto dark = static_cast<float>(cfg.dark_offset);
+  const auto read = static_cast<float>(cfg.read_noise);
+  for (std::size_t v = 0; v < cfg.height; ++v) {
+    // profile(u, v) is separable: profile_u[u] * profile_v[v].
+    const double bv = f.beam * f.profile_v[v];
+    for (std::size_t u = 0; u < width; ++u) mean[u] = static_cast<float>(bv * f.profile_u[u]);
+    if (!f.shadows->empty()) {
+      std::fill(line, line + width, 0.0F);
+      const auto [first, end] = add_row(*f.shadows, cfg, f.u0, v, line);
+      for (std::size_t u = first; u < end; ++u) mean[u] *= exp_neg(line[u]);
+    }
+    T* dst = out + v * width;
+    if (!cfg.noise) {
+      for (std::size_t u = 0; u < width; ++u) dst[u] = to_pixel<T>(dark + mean[u]);
+      continue;
+    }
+    const NoiseTerms nt{.dark = dark,
+                        .read = read,
+                        .read2 = read * read,
+                        .gauss_above = static_cast<float>(cfg.poisson_gauss_above),
+                        .row_key = mix(f.frame_key + v)};
+    noisy_row(mean, width, nt, dst);
+  }
+}
+
+template <typename T>
+void render_rows_baseline(const FrameTerms& f, T* out) {
+  render_rows_kernel(f, out);
+}
+
+#ifdef PANDAFLY_AVX2_DISPATCH
+// The same instructions' results (no FMA contraction: -std=c++20 keeps
+// -ffp-contract=off), twice as wide: the same pixels on any CPU.
+template <typename T>
+[[gnu::target("avx2")]] void render_rows_avx2(const FrameTerms& f, T* out) {
+  render_rows_kernel(f, out);
+}
+#endif
+
+template <typename T>
+void render_rows(const FrameTerms& f, T* out) {
+#ifdef PANDAFLY_AVX2_DISPATCH
+  static const bool avx2 = __builtin_cpu_supports("avx2") != 0;
+  if (avx2) return render_rows_avx2(f, out);
+#endif
+  render_rows_baseline(f, out);
 }
 
 }  // namespace
@@ -134,6 +310,20 @@ Projector::Projector(ProjectionConfig config)
       throw std::invalid_argument("Projector: offset, gain and noise must be finite and >= 0");
     }
   }
+  if (c.width > std::size_t{1} << 30) throw std::invalid_argument("Projector: too wide");
+  profile_u_.resize(c.width);
+  for (std::size_t u = 0; u < c.width; ++u) {
+    profile_u_[u] =
+        gaussian_profile(static_cast<double>(u) - (static_cast<double>(c.width) - 1) / 2,
+                         static_cast<double>(c.width), c.profile.sigma_u_frac);
+  }
+  profile_v_.resize(c.height);
+  for (std::size_t v = 0; v < c.height; ++v) {
+    profile_v_[v] =
+        gaussian_profile(static_cast<double>(v) - (static_cast<double>(c.height) - 1) / 2,
+                         static_cast<double>(c.height), c.profile.sigma_v_frac);
+  }
+  (void)NormalTable::get();  // built here rather than in the first frame
 }
 
 double Projector::profile(double u, double v) const {
@@ -150,14 +340,13 @@ double Projector::expected_intensity(double p, double u, double v) const {
 void Projector::line_integrals(const Phantom& phantom, double theta_deg,
                                std::span<float> out) const {
   check_size(out, pixels());
-  const std::vector<Shadow> sh = shadows(phantom, theta_deg);
-  std::vector<double> row(config_.width);
+  Scratch& s = scratch();
+  s.fit(config_.width);
+  shadows(phantom, theta_deg, s.shadows);
   for (std::size_t v = 0; v < config_.height; ++v) {
-    std::fill(row.begin(), row.end(), 0.0);
-    add_row(sh, config_, axis_u0_, v, row);
-    std::transform(row.begin(), row.end(),
-                   out.begin() + static_cast<std::ptrdiff_t>(v * row.size()),
-                   [](double x) { return static_cast<float>(x); });
+    float* row = out.data() + v * config_.width;
+    std::fill(row, row + config_.width, 0.0F);
+    (void)add_row(s.shadows, config_, axis_u0_, v, row);
   }
 }
 
@@ -165,41 +354,20 @@ template <typename T>
 void Projector::render(const Phantom* phantom, double theta_deg, Kind kind, std::span<T> out,
                        std::uint64_t frame_seed) const {
   check_size(out, pixels());
-  const std::size_t width = config_.width;
-  const std::vector<Shadow> sh = phantom ? shadows(*phantom, theta_deg) : std::vector<Shadow>{};
-  std::vector<double> profile_u(width);
-  for (std::size_t u = 0; u < width; ++u) {
-    profile_u[u] =
-        gaussian_profile(static_cast<double>(u) - (static_cast<double>(width) - 1.0) / 2.0,
-                         static_cast<double>(width), config_.profile.sigma_u_frac);
-  }
-  const double beam = kind == Kind::kDark ? 0.0 : config_.gain;
-  const std::uint64_t frame_key =
-      mix(mix(mix(config_.seed) ^ frame_seed) ^ static_cast<std::uint64_t>(kind));
-  std::vector<double> row(width);
-  for (std::size_t v = 0; v < config_.height; ++v) {
-    std::fill(row.begin(), row.end(), 0.0);
-    add_row(sh, config_, axis_u0_, v, row);
-    // profile(u, v) is separable: the u factor is profile_u, the v factor this.
-    const double pv =
-        gaussian_profile(static_cast<double>(v) - (static_cast<double>(config_.height) - 1.0) / 2.0,
-                         static_cast<double>(config_.height), config_.profile.sigma_v_frac);
-    T* dst = out.data() + v * width;
-    if (!config_.noise) {
-      for (std::size_t u = 0; u < width; ++u) {
-        dst[u] = to_pixel<T>(config_.dark_offset + beam * profile_u[u] * pv * std::exp(-row[u]));
-      }
-      continue;
-    }
-    std::mt19937_64 rng(mix(frame_key + v));
-    std::normal_distribution<double> normal;
-    for (std::size_t u = 0; u < width; ++u) {
-      const double mean = beam * profile_u[u] * pv * std::exp(-row[u]);
-      dst[u] = to_pixel<T>(config_.dark_offset + sample_above_offset(mean, config_.read_noise,
-                                                                     config_.poisson_gauss_above,
-                                                                     rng, normal));
-    }
-  }
+  Scratch& s = scratch();
+  s.fit(config_.width);
+  s.shadows.clear();
+  if (phantom) shadows(*phantom, theta_deg, s.shadows);
+  const FrameTerms terms{
+      .cfg = &config_,
+      .u0 = axis_u0_,
+      .shadows = &s.shadows,
+      .beam = kind == Kind::kDark ? 0.0 : config_.gain,
+      .profile_u = profile_u_.data(),
+      .profile_v = profile_v_.data(),
+      .frame_key = mix(mix(mix(config_.seed) ^ frame_seed) ^ static_cast<std::uint64_t>(kind)),
+      .scratch = &s};
+  render_rows(terms, out.data());
 }
 
 void Projector::project(const Phantom& phantom, double theta_deg, std::span<std::uint16_t> out,

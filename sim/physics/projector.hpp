@@ -17,15 +17,25 @@
 //   * Intensity (Beer-Lambert): I = dark_offset + gain * profile(u, v) * exp(-P).
 //     With noise on, the beam part is Poisson (one count per photon; Gaussian
 //     above poisson_gauss_above) and the read noise Gaussian; with noise off,
-//     I is its expectation. uint16 output is rounded and clamped to
-//     [0, 65535]; float output is not clamped.
+//     I is its expectation. uint16 output is rounded (half up) and clamped to
+//     [0, 65535]; float output is not clamped. Intensities are computed in
+//     float (exp(-P) to 3e-7 relative for P < 5). Normal deviates come from noise.hpp's
+//     NormalTable (exact bin probabilities, exact tails beyond 4.9 sigma).
 //   * Deterministic: the same config, phantom, angle and frame_seed give the
-//     same frame; each row draws from its own generator (seeded from
-//     config.seed, frame_seed, the frame kind and the row) so that rows may
-//     later be computed in parallel without changing a pixel.
+//     same frame; each row has its own counter-based generator (keyed by
+//     config.seed, frame_seed, the frame kind and the row; pixel u draws
+//     pixel_bits(row key, u)) so that rows may be computed in any order or in
+//     parallel without changing a pixel.
+//   * Cost: per row, only the ellipsoids whose z-range covers it and only the
+//     columns inside each one's shadow; exp(-P) only inside the row's shadows;
+//     loops the compiler vectorises, with an AVX2 copy picked at run time on
+//     x86-64 (same pixels either way: no FMA contraction); no allocation per
+//     frame once a thread has rendered one of this width. About 0.8 ms for a
+//     512 x 512 uint16 frame with noise on one core (bench_beamline).
 //   * Buffers hold width * height pixels, row-major; another size throws
 //     std::invalid_argument and leaves the buffer untouched. Const methods may
-//     be called from several threads at once.
+//     be called from several threads at once (each thread has its own
+//     scratch rows).
 //
 // Example:
 //   ProjectionConfig cfg{.width = 256, .height = 256, .pixel_mm = 0.1};
@@ -38,6 +48,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "sim/physics/phantom.hpp"
 
@@ -106,6 +117,8 @@ class Projector {
 
   ProjectionConfig config_;
   double axis_u0_;
+  std::vector<double> profile_u_;  // the beam profile's factors: profile(u, v) = u_[u] * v_[v]
+  std::vector<double> profile_v_;
 };
 
 }  // namespace pandafly::sim::physics

@@ -208,8 +208,8 @@ TEST_CASE("config: errors name the file, line, column and key") {
       error_of("[motor]\nprefix = \"a\"\n").starts_with("test.toml:1:1: motor: must be an array"));
   CHECK(
       error_of("speed = 3\n") ==
-      "test.toml:1:1: speed: unknown key (expected [simulator], [faults], [[motor]] or [[camera]] "
-      "tables)");
+      "test.toml:1:1: speed: unknown key (expected [simulator], [faults], [phantom], [[motor]] or "
+      "[[camera]] tables)");
   CHECK(error_of("[simulator]\nspeed = 0\n") ==
         "test.toml:2:9: simulator.speed: must be > 0, got 0");
   CHECK(error_of("[simulator]\nca_port = 70000\n") ==

@@ -11,6 +11,7 @@
 
 #include <doctest/doctest.h>
 
+#include "sim/physics/noise.hpp"
 #include "sim/physics/phantom.hpp"
 #include "sim/physics/projector.hpp"
 
@@ -316,4 +317,142 @@ TEST_CASE("invalid configurations, ellipsoids and buffer sizes throw") {
   CHECK(small == std::vector<std::uint16_t>(63, 7));
   std::vector<float> big(65);
   CHECK_THROWS_AS(proj.line_integrals(ph, 0, big), std::invalid_argument);
+}
+
+TEST_CASE("noise: the normal table's exact moments are those of N(0, 1)") {
+  // Sum over the table: an interior entry is uniform on [lo, hi] (mean
+  // (lo + hi) / 2, second moment (lo^2 + lo hi + hi^2) / 3); an extreme one is
+  // the normal's tail beyond a: E[X; X > a] = phi(a), E[X^2; X > a] =
+  // a phi(a) + P(X > a).
+  const NormalTable& t = NormalTable::get();
+  const double a = t.tail_start();
+  CHECK(a == doctest::Approx(4.900964).epsilon(1e-6));  // the normal quantile at 1 - 2^-21
+  const double phi_a = std::exp(-a * a / 2) / std::sqrt(2 * std::numbers::pi);
+  double p = 0, m1 = 0, m2 = 0;
+  for (std::uint32_t e = 0; e < kNormalEntries; ++e) {
+    if (e == 0 || e == kNormalBins - 1) continue;  // split into sub-bins
+    const double pe = NormalTable::probability(e);
+    p += pe;
+    if (e == kNormalBins || e == kNormalEntries - 1) {
+      m1 += e == kNormalBins ? -phi_a : phi_a;
+      m2 += a * phi_a + pe;
+      continue;
+    }
+    const double lo = t.lower_edge(e), hi = t.upper_edge(e);
+    REQUIRE(lo < hi);
+    m1 += pe * (lo + hi) / 2;
+    m2 += pe * (lo * lo + lo * hi + hi * hi) / 3;
+  }
+  CHECK(p == doctest::Approx(1.0).epsilon(1e-12));
+  CHECK(std::abs(m1) < 1e-9);
+  CHECK(m2 == doctest::Approx(1.0).epsilon(1e-4));
+  CHECK(normal_quantile(0.975) == doctest::Approx(1.959963984540054).epsilon(1e-12));
+}
+
+TEST_CASE("noise: counter-based deviates are N(0, 1) and uncorrelated between pixels and rows") {
+  const NormalTable& t = NormalTable::get();
+  constexpr std::uint32_t kPixels = 1024;
+  constexpr std::uint64_t kRows = 1024;
+  double s1 = 0, s2 = 0, beyond3 = 0, beyond45 = 0, across = 0, down = 0;
+  std::vector<double> previous(kPixels, 0.0), row(kPixels);
+  for (std::uint64_t r = 0; r < kRows; ++r) {
+    const std::uint64_t key = 0x1234567ull * (r + 1) ^ (r << 40);  // any per-row keys
+    for (std::uint32_t u = 0; u < kPixels; ++u) {
+      const double g = t.deviate(pixel_bits(key, u), key, u);
+      row[u] = g;
+      s1 += g;
+      s2 += g * g;
+      beyond3 += std::abs(g) > 3 ? 1 : 0;
+      beyond45 += std::abs(g) > 4.5 ? 1 : 0;
+      if (u > 0) across += g * row[u - 1];
+      down += g * previous[u];
+    }
+    previous = row;
+  }
+  const double n = static_cast<double>(kPixels * kRows);
+  // 2^20 draws: the standard error of the mean is 0.001, of the variance 0.0014.
+  CHECK(std::abs(s1 / n) < 0.005);
+  CHECK(s2 / n == doctest::Approx(1.0).epsilon(0.007));
+  // P(|X| > 3) = 0.0026998 (sd 5e-5 here); P(|X| > 4.5) = 6.8e-6 (about 7 draws).
+  CHECK(beyond3 / n == doctest::Approx(0.0026998).epsilon(0.08));
+  CHECK(beyond45 >= 1);
+  CHECK(beyond45 <= 20);
+  CHECK(std::abs(across / n) < 0.005);  // neighbours in a row
+  CHECK(std::abs(down / n) < 0.005);    // neighbours in a column
+  // The exact tails lie beyond tail_start().
+  for (std::uint32_t bits : {0u, 0xFFFFFFFFu}) {
+    REQUIRE(NormalTable::extreme(bits));
+    const double g = t.tail(bits, 99, 7);
+    CHECK(std::abs(g) > t.tail_start());
+    CHECK((g > 0) == (bits != 0));
+  }
+  CHECK_FALSE(NormalTable::extreme(0x00200000u));  // the first sub-bin after the extreme one
+}
+
+TEST_CASE("noise: Poisson deviates have mean = variance = the mean") {
+  for (double mean : {0.5, 3.0, 40.0, 1200.0}) {  // 1200: summed from chunks
+    INFO(mean);
+    Rng rng(17);
+    constexpr int kDraws = 40000;
+    double s1 = 0, s2 = 0;
+    for (int i = 0; i < kDraws; ++i) {
+      const auto k = static_cast<double>(poisson(mean, rng));
+      s1 += k;
+      s2 += k * k;
+    }
+    const double m = s1 / kDraws;
+    const double var = s2 / kDraws - m * m;
+    CHECK(std::abs(m - mean) < 5 * std::sqrt(mean / kDraws));
+    CHECK(var == doctest::Approx(mean).epsilon(0.05));
+  }
+  Rng rng(1);
+  CHECK(poisson(0, rng) == 0);
+}
+
+TEST_CASE("noise: a flat field at full gain has Poisson statistics, pixel by pixel independent") {
+  // The camera's default beam: 20000 counts over a dark offset of 100, read
+  // noise 2. Per pixel, mean 20100 and variance 20000 + 4 + 1/12 (rounding).
+  ProjectionConfig cfg = quiet(512, 512, 0.1);
+  cfg.noise = true;
+  std::vector<std::uint16_t> frame(512 * 512);
+  const Projector proj(cfg);
+  proj.flat(frame, 11);
+  const Stats s = stats(frame);
+  CHECK(std::abs(s.mean - 20100) < 1.5);                     // 5 sigma / sqrt(N) = 1.4
+  CHECK(s.var == doctest::Approx(20004.08).epsilon(0.015));  // 5 sigma of the variance: 1.4 %
+  double across = 0, down = 0;
+  for (std::size_t v = 1; v < 512; ++v) {
+    for (std::size_t u = 1; u < 512; ++u) {
+      const double d = frame[v * 512 + u] - s.mean;
+      across += d * (frame[v * 512 + u - 1] - s.mean);
+      down += d * (frame[(v - 1) * 512 + u] - s.mean);
+    }
+  }
+  const double pairs = 511.0 * 511.0 * s.var;
+  CHECK(std::abs(across / pairs) < 0.01);  // correlation of neighbours: 5 sigma = 0.01
+  CHECK(std::abs(down / pairs) < 0.01);
+  // Another frame seed: another field (not the same noise reused).
+  std::vector<std::uint16_t> other(512 * 512);
+  proj.flat(other, 12);
+  double same = 0;
+  for (std::size_t i = 0; i < frame.size(); ++i) same += frame[i] == other[i] ? 1 : 0;
+  CHECK(same / static_cast<double>(frame.size()) < 0.01);  // ~1 / (sqrt(2 pi) 200) by chance
+}
+
+TEST_CASE("Beer-Lambert holds to 1e-6 at every pixel for line integrals from 0 to 4.5") {
+  // A sphere of radius 15 mm and mu 0.15 / mm: P up to 4.5 at its centre.
+  ProjectionConfig cfg = quiet(80, 70, 0.45);
+  cfg.profile = BeamProfile{};
+  cfg.axis_u0 = 41.3;
+  const Projector proj(cfg);
+  const Phantom ph = single({.x = 1, .a = 15, .b = 15, .c = 15, .mu = 0.15});
+  std::vector<float> frame(proj.pixels());
+  proj.project(ph, 33, frame, 1);
+  const auto p = integrals(proj, ph, 33);
+  CHECK(*std::max_element(p.begin(), p.end()) > 4.4f);
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const double u = static_cast<double>(i % 80);
+    const double v = static_cast<double>(i / 80);
+    REQUIRE(frame[i] == doctest::Approx(proj.expected_intensity(p[i], u, v)).epsilon(1e-6));
+  }
 }
