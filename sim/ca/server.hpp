@@ -34,7 +34,11 @@
 // refused) and searches go unanswered for `downtime` of simulated time, no
 // beacons; then the server listens on the same port again and beacons as a
 // freshly started IOC (sequence from 0, period from 20 ms), so libca
-// re-searches and reconnects. What survives: the devices and every PV value
+// re-searches and reconnects (libca 7.0 retries a lost circuit's channels at
+// most every 10 s wall, so it is back at most ~10 s after the server). The
+// repeater port keeps answering (a repeater is a process of its own on the
+// host); beacon periods are wall time, as the clients' beacon watch is.
+// What survives: the devices and every PV value
 // — the motor controller keeps its position and a move in progress runs on
 // (the hardware does not reboot), settings come back as autosave restores
 // them (here: unchanged). One log line when it goes down, one when it is back.
