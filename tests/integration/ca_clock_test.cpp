@@ -382,14 +382,18 @@ TEST_CASE("RBV posts reach libca when the clock reaches their stamps, in order")
   for (std::size_t i = 1; i < stamps.size(); ++i)
     arrival.push_back(stamps[i] + late[i] - stamps[i - 1] - late[i - 1]);
   arrival.pop_back();  // the end of the move is not a poll
-  MESSAGE("RBV lateness (receive tick - stamp tick) over " << late.size() << " updates: median "
-                                                           << ms(quantile(late, 0.5)) << " ms, p95 "
-                                                           << ms(quantile(late, 0.95)) << " ms");
+  MESSAGE("RBV lateness (receive tick - stamp tick) over "
+          << late.size() << " updates: p25 " << ms(quantile(late, 0.25)) << " ms, median "
+          << ms(quantile(late, 0.5)) << " ms, p95 " << ms(quantile(late, 0.95)) << " ms");
   MESSAGE("RBV arrival spacing: min " << ms(quantile(arrival, 0)) << " ms, median "
                                       << ms(quantile(arrival, 0.5)) << " ms, max "
                                       << ms(quantile(arrival, 1)) << " ms");
-  CHECK(quantile(late, 0) >= 0);             // never received before its stamp
-  CHECK(ms(quantile(late, 0.5)) < 5.0);      // small compared with the 100 ms period
+  CHECK(quantile(late, 0) >= 0);  // never received before its stamp
+  // A loop that waits a minimum period after the neighbour's wake delivers
+  // every post >= 9 ms late; on time, most arrive within a millisecond, and
+  // even a loaded machine's scheduling delays leave a quarter of them fast.
+  CHECK(ms(quantile(late, 0.25)) < 6.0);
+  CHECK(ms(quantile(late, 0.5)) < 20.0);     // small compared with the 100 ms period
   CHECK(ms(quantile(arrival, 0.5)) > 95.0);  // not batched
   CHECK(ms(quantile(arrival, 0.5)) < 105.0);
   val.put_wait(start, 30s);
