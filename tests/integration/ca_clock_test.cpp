@@ -92,6 +92,25 @@ class Neighbour final : public sca::Device {
   Tick now_ = 0;
 };
 
+// A device with work every `period` from `phase` on; each wake it reaches is
+// appended to `log` (the io_context thread's) as (id, tick).
+class Ticker final : public sca::Device {
+ public:
+  using Log = std::vector<std::pair<char, Tick>>;
+  Ticker(char id, Tick period, Tick phase, std::shared_ptr<Log> log)
+      : id_(id), period_(period), next_(phase), log_(std::move(log)) {}
+  void publish(sca::PvDatabase&) override {}
+  void advance(Tick now, sca::EpicsTime) override {
+    for (; next_ <= now; next_ += period_) log_->emplace_back(id_, next_);
+  }
+  [[nodiscard]] Tick next_wake() const override { return next_; }
+
+ private:
+  char id_;
+  Tick period_, next_;
+  std::shared_ptr<Log> log_;
+};
+
 // One CA server with a motor record "clk:m1" (VELO 10, ACCL 0.5: a 15-unit
 // move takes 2.0 s) on its own SimClock, libca pointed at it while it lives.
 class ClockedSim {
@@ -397,6 +416,35 @@ TEST_CASE("RBV posts reach libca when the clock reaches their stamps, in order")
   CHECK(ms(quantile(arrival, 0.5)) > 95.0);  // not batched
   CHECK(ms(quantile(arrival, 0.5)) < 105.0);
   val.put_wait(start, 30s);
+}
+
+TEST_CASE("after a stall the devices catch up wake by wake, in simulated-time order") {
+  ScopedCaEnvironment environment;
+  auto log = std::make_shared<Ticker::Log>();
+  const auto clock = std::make_shared<SimClock>(1.0);
+  pandafly::test::CaLoopback loopback(
+      std::make_shared<sca::PvDatabase>(),
+      {std::make_shared<Ticker>('a', 10 * kMs, 3 * kMs, log),
+       std::make_shared<Ticker>('b', 10 * kMs, 7 * kMs, log)},
+      [](std::string_view) {}, [&](sca::CaServer::Options& o) { o.clock = clock; });
+  // The io_context thread busy for 150 ms: ~15 wakes of each device fall due.
+  const Tick stalled = loopback.on_server([&] {
+    std::this_thread::sleep_for(150ms);
+    return clock->now();
+  });
+  Ticker::Log seen;
+  REQUIRE(eventually(
+      [&] {
+        seen = loopback.on_server([&] { return *log; });
+        return !seen.empty() && seen.back().second >= stalled;
+      },
+      10000ms));
+  REQUIRE(seen.size() >= 20);
+  std::vector<Tick> ticks;
+  for (const auto& [id, tick] : seen) ticks.push_back(tick);
+  CHECK(
+      std::is_sorted(ticks.begin(), ticks.end()));  // a3 b7 a13 b17 ..., not a3 a13 ... b7 b17 ...
+  for (std::size_t i = 1; i < seen.size(); ++i) CHECK(seen[i].first != seen[i - 1].first);
 }
 
 TEST_CASE("IOC restart: libca sees the disconnect, nothing answers for the downtime, reconnects") {
