@@ -417,6 +417,9 @@ void begin_restart(const StatePtr& s, Tick downtime) {
   boost::system::error_code ignored;
   s->acceptor.close(ignored);
   for (auto& c : s->clients) s->close_client(*c, "IOC restart");
+  s->advance_devices();
+  for (auto& d : s->devices) d->ioc_restart(s->reached);
+  s->replan();
   s->beacon_timer.cancel();
   s->restart_timer.cancel();
   auto back = [](StatePtr st, std::uint64_t gen, Tick at) -> asio::awaitable<void> {

@@ -41,7 +41,8 @@
 // What survives: the devices and every PV value
 // — the motor controller keeps its position and a move in progress runs on
 // (the hardware does not reboot), settings come back as autosave restores
-// them (here: unchanged). One log line when it goes down, one when it is back.
+// them (here: unchanged); each device's ioc_restart() drops what only the IOC
+// held (device.hpp). One log line when it goes down, one when it is back.
 // kill_connections() only closes every circuit and keeps answering searches:
 // libca re-searches and reconnects — within 10 s, its fixed "disconnect
 // governor" period, which beacons do not shorten.

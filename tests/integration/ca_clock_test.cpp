@@ -103,6 +103,7 @@ class Ticker final : public sca::Device {
   void advance(Tick now, sca::EpicsTime) override {
     for (; next_ <= now; next_ += period_) log_->emplace_back(id_, next_);
   }
+  void ioc_restart(Tick now) override { log_->emplace_back('R', now); }
   [[nodiscard]] Tick next_wake() const override { return next_; }
 
  private:
@@ -115,7 +116,8 @@ class Ticker final : public sca::Device {
 // move takes 2.0 s) on its own SimClock, libca pointed at it while it lives.
 class ClockedSim {
  public:
-  explicit ClockedSim(double speed, bool neighbour = false, sca::CaServerFaults faults = {})
+  explicit ClockedSim(double speed, bool neighbour = false, sca::CaServerFaults faults = {},
+                      std::shared_ptr<sca::Device> extra = {})
       : clock_(std::make_shared<SimClock>(speed)), db_(std::make_shared<sca::PvDatabase>()) {
     sca::MotorConfig m;
     m.prefix = "clk:m1";
@@ -124,6 +126,7 @@ class ClockedSim {
     auto motor = std::make_shared<sca::MotorRecord>(m);
     std::vector<std::shared_ptr<sca::Device>> devices{motor};
     if (neighbour) devices.push_back(std::make_shared<Neighbour>(motor));
+    if (extra) devices.push_back(std::move(extra));
     loopback_ = std::make_unique<pandafly::test::CaLoopback>(
         db_, std::move(devices),
         [this](std::string_view line) {
@@ -138,6 +141,10 @@ class ClockedSim {
 
   [[nodiscard]] SimClock& clock() { return *clock_; }
   [[nodiscard]] sca::CaServer& server() { return loopback_->server(); }
+  template <class F>
+  auto on_server(F f) -> decltype(f()) {
+    return loopback_->on_server(std::move(f));
+  }
   [[nodiscard]] std::vector<std::string> log() const {
     std::scoped_lock lock(mutex_);
     return log_;
@@ -561,7 +568,9 @@ TEST_CASE(
   sca::CaServerFaults faults;
   faults.restart_at = 3 * kTicksPerSecond;
   faults.restart_downtime = 2 * kTicksPerSecond;
-  ClockedSim sim(10.0, false, faults);  // 0.3 s, then 0.2 s wall
+  auto ticks = std::make_shared<Ticker::Log>();
+  ClockedSim sim(10.0, false, faults,  // 0.3 s, then 0.2 s wall
+                 std::make_shared<Ticker>('t', kTicksPerSecond, kTicksPerSecond, ticks));
   REQUIRE(eventually([&] { return sim.log().size() >= 2; }, 10s));
   const auto lines = sim.log();
   REQUIRE(lines.size() == 2);
@@ -577,4 +586,15 @@ TEST_CASE(
   CHECK(t_of(lines[1]) - t_of(lines[0]) >= 2.0);
   CHECK_FALSE(sim.server().down());
   CHECK(tcp_connect_errno(sim.server().port()) == 0);
+  // The devices were told once, at the restart, and ran on through the downtime.
+  const auto seen = sim.on_server([&] { return *ticks; });
+  const auto restarts =
+      std::count_if(seen.begin(), seen.end(), [](const auto& e) { return e.first == 'R'; });
+  CHECK(restarts == 1);
+  const auto at =
+      std::find_if(seen.begin(), seen.end(), [](const auto& e) { return e.first == 'R'; });
+  REQUIRE(at != seen.end());
+  CHECK(seconds(at->second) == doctest::Approx(t_of(lines[0])).epsilon(0.01));
+  CHECK(std::count_if(at, seen.end(), [](const auto& e) { return e.first == 't'; }) >=
+        2);  // t=4, 5 s
 }
