@@ -1,6 +1,5 @@
 #include "ca_command.hpp"
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -77,12 +76,7 @@ std::unique_ptr<camera::CaCameraFeed> make_feed(const CaArgs& args, const ca::Be
   options.publisher.format = camera::FrameFormat{static_cast<std::size_t>(cam->config().size_x),
                                                  static_cast<std::size_t>(cam->config().size_y),
                                                  camera::data_type_of(cam->config().data_type)};
-  options.epics_seconds = [&server](Tick t) {
-    const double unix_now =
-        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-    return unix_now - camera::kEpicsEpochUnixSeconds -
-           static_cast<double>(server.now() - t) * kSecondsPerTick;
-  };
+  options.epics_seconds = [clock = server.clock()](Tick t) { return clock->epics_seconds(t); };
   return std::make_unique<camera::CaCameraFeed>(cam, camera::rotation_motor(beamline),
                                                 std::move(options));
 }

@@ -35,6 +35,11 @@ class Device {
   virtual void advance(Tick now, EpicsTime wall) = 0;
   /// The next tick at which advance() has work to do; kNever when idle.
   [[nodiscard]] virtual Tick next_wake() const = 0;
+  /// The CA server restarts as an IOC reboot (CaServer::restart) at `now`,
+  /// after closing every circuit: forget what only the IOC held (e.g. queued
+  /// put-callbacks not yet started); the hardware's state (a motor's position
+  /// and motion) stays. Default: nothing to forget.
+  virtual void ioc_restart(Tick now) { (void)now; }
 };
 
 }  // namespace pandafly::sim::ca

@@ -6,7 +6,10 @@
 // circuit's on_output callback. A circuit closed by a protocol error gets its
 // queued bytes written, then its socket closed. One timer coroutine advances
 // the devices; a client batch that brings a device's next wake forward
-// cancels the timer's wait so the loop re-plans.
+// cancels the timer's wait so the loop re-plans. An IOC restart closes the
+// acceptor (its accept loop ends; a new one starts, with a new generation
+// number, when the server is back), silences searches and beacons; one
+// timer coroutine per restart waits out the downtime on the clock.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -36,8 +39,14 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr auto kMinTimerPeriod = std::chrono::milliseconds(10);
+// Longest timer wait (wall): a safety net for device changes nobody reported.
 constexpr auto kMaxTimerPeriod = std::chrono::milliseconds(100);
+// While the clock is held, timers re-check this often (wall) for the release.
+constexpr auto kHeldPollPeriod = std::chrono::milliseconds(10);
+// A device whose wake stays due after it was advanced there is re-tried after this.
+constexpr auto kStuckDevicePeriod = std::chrono::milliseconds(1);
+// Steps of one advance: a catch-up beyond this goes straight to now.
+constexpr int kMaxStepsPerAdvance = 100000;
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr int kEphemeralAttempts = 20;
 constexpr auto kFirstBeaconPeriod = std::chrono::milliseconds(20);
@@ -70,17 +79,21 @@ struct CaServer::State {
       : db(std::move(database)),
         devices(std::move(devs)),
         options(std::move(opts)),
+        clock(options.clock),
         acceptor(io),
         search(io),
         repeater(io),
         timer(io),
-        beacon_timer(io) {
+        beacon_timer(io),
+        restart_timer(io),
+        fault_timer(io) {
     if (!options.log) options.log = [](std::string_view line) { fmt::print(stderr, "{}\n", line); };
   }
 
   std::shared_ptr<PvDatabase> db;
   std::vector<std::shared_ptr<Device>> devices;
   Options options;
+  std::shared_ptr<SimClock> clock;
   tcp::acceptor acceptor;
   udp::socket search;
   udp::socket repeater;
@@ -91,38 +104,54 @@ struct CaServer::State {
   // libca takes as a restarted server and re-searches at once.
   std::vector<udp::endpoint> repeater_clients;
   asio::steady_timer beacon_timer;
+  asio::steady_timer restart_timer;  // the downtime of the latest restart
+  asio::steady_timer fault_timer;    // Options::faults.restart_at
+  std::uint16_t port = 0;            // TCP (and UDP search) port, for listening again
   SteadyClock::duration beacon_period = kFirstBeaconPeriod;
   std::uint32_t beacon_id = 0;
   std::vector<std::byte> beacon;
   std::list<ClientPtr> clients;
-  const SteadyClock::time_point t0 = SteadyClock::now();
   std::atomic<std::size_t> client_count{0};
   std::atomic<std::size_t> channel_count{0};
   bool stopped = false;
+  Tick reached = 0;  // the tick every device was last advanced to
+  // IOC restart: down from the restart until the downtime is over.
+  std::atomic<bool> down{false};
+  std::uint64_t down_generation = 0;    // which restart's timer may bring it back
+  std::uint64_t accept_generation = 0;  // which accept loop is the live one
 
-  [[nodiscard]] Tick tick_at(SteadyClock::time_point t) const {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(t - t0).count() / 8;
-  }
-  [[nodiscard]] SteadyClock::time_point time_of(Tick tick) const {
-    return t0 + std::chrono::nanoseconds(tick * 8);
-  }
-
-  void advance_devices() {
-    const Tick now = tick_at(SteadyClock::now());
-    const auto unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-        std::chrono::system_clock::now().time_since_epoch());
-    const EpicsTime wall = EpicsTime::from_unix_ns(unix_ns.count());
-    for (auto& d : devices) d->advance(now, wall);
-  }
-
-  // The next device wake, kept within [now + 10 ms, now + 100 ms].
-  [[nodiscard]] SteadyClock::time_point next_deadline() const {
-    const auto now = SteadyClock::now();
+  [[nodiscard]] Tick next_wake() const {
     Tick wake = kNever;
     for (const auto& d : devices) wake = std::min(wake, d->next_wake());
-    const auto latest = now + kMaxTimerPeriod;
-    const auto at = wake >= tick_at(latest) ? latest : time_of(wake);
-    return std::max(at, now + kMinTimerPeriod);
+    return wake;
+  }
+
+  void advance_all(Tick t) {
+    const EpicsTime wall = EpicsTime::from_unix_ns(clock->unix_ns(t));
+    for (auto& d : devices) d->advance(t, wall);
+    reached = std::max(reached, t);
+  }
+
+  // Wake by wake up to now (see server.hpp): each step's posts are written
+  // (their async_write started) before the next step runs.
+  void advance_devices() {
+    const Tick now = clock->now();
+    for (int step = 0; step < kMaxStepsPerAdvance; ++step) {
+      const Tick wake = next_wake();
+      if (wake > now || wake <= reached) break;
+      advance_all(wake);
+    }
+    advance_all(now);
+  }
+
+  // When the device timer must fire: at the next wake on the clock, at most
+  // kMaxTimerPeriod (kHeldPollPeriod while the clock is held) from now.
+  [[nodiscard]] SteadyClock::time_point next_deadline() const {
+    const auto now = SteadyClock::now();
+    const Tick wake = next_wake();
+    if (clock->held()) return now + kHeldPollPeriod;
+    if (wake <= reached) return now + kStuckDevicePeriod;
+    return std::min(clock->steady_deadline(wake), now + kMaxTimerPeriod);
   }
 
   // After client requests: a device may have to wake earlier than planned.
@@ -152,6 +181,8 @@ struct CaServer::State {
     repeater.close(ignored);
     timer.cancel();
     beacon_timer.cancel();
+    restart_timer.cancel();
+    fault_timer.cancel();
     for (auto& c : clients) close_client(*c, "server stopped");
   }
 };
@@ -201,6 +232,8 @@ asio::awaitable<void> session(StatePtr state, ClientPtr c) {
     }
     state->advance_devices();
     c->circuit.receive(std::span(buffer.data(), n));
+    // A request may have made work due at once (e.g. an exposure starting now).
+    if (state->next_wake() <= state->reached) state->advance_devices();
     state->count_channels(*c);
     flush(state, c);
     state->replan();
@@ -209,14 +242,21 @@ asio::awaitable<void> session(StatePtr state, ClientPtr c) {
   c->circuit.on_output({});
 }
 
-asio::awaitable<void> accept_loop(StatePtr state) {
+// Accepts clients until the acceptor closes (stop, restart) or a newer loop
+// (generation) took over.
+asio::awaitable<void> accept_loop(StatePtr state, std::uint64_t generation) {
   auto executor = co_await asio::this_coro::executor;
   while (true) {
     boost::system::error_code ec;
     tcp::socket socket =
         co_await state->acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (state->stopped || generation != state->accept_generation) co_return;
     if (ec) {
-      if (state->stopped || !state->acceptor.is_open()) co_return;
+      if (!state->acceptor.is_open()) co_return;
+      continue;
+    }
+    if (state->down) {  // accepted just before the restart closed the acceptor
+      socket.close(ec);
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
@@ -269,16 +309,22 @@ void remember_repeater_client(CaServer::State& s, const udp::endpoint& from) {
   known.push_back(from);
 }
 
+// Beacons run on the wall clock (the clients' beacon watch does); none while
+// the server is down after a restart (serve_again() restarts them).
 asio::awaitable<void> beacon_loop(StatePtr s, std::uint16_t tcp_port) {
   while (!s->stopped) {
-    s->beacon.clear();
-    append_beacon(s->beacon, tcp_port, s->beacon_id++, kLoopback);
-    for (const auto& client : s->repeater_clients) {
-      boost::system::error_code ignored;
-      s->repeater.send_to(asio::buffer(s->beacon), client, 0, ignored);
+    if (s->down) {
+      s->beacon_timer.expires_after(kMaxBeaconPeriod);
+    } else {
+      s->beacon.clear();
+      append_beacon(s->beacon, tcp_port, s->beacon_id++, kLoopback);
+      for (const auto& client : s->repeater_clients) {
+        boost::system::error_code ignored;
+        s->repeater.send_to(asio::buffer(s->beacon), client, 0, ignored);
+      }
+      s->beacon_timer.expires_after(s->beacon_period);
+      s->beacon_period = std::min<SteadyClock::duration>(2 * s->beacon_period, kMaxBeaconPeriod);
     }
-    s->beacon_timer.expires_after(s->beacon_period);
-    s->beacon_period = std::min<SteadyClock::duration>(2 * s->beacon_period, kMaxBeaconPeriod);
     boost::system::error_code ec;
     co_await s->beacon_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
@@ -318,18 +364,96 @@ void bind_server_port(CaServer::State& s, std::uint16_t port) {
   }
 }
 
+// Waits on `timer` until the clock reaches `t` (true), re-checking while the
+// clock is held; false when the server stops or `wanted()` turns false first.
+template <class Wanted>
+asio::awaitable<bool> wait_for_tick(StatePtr s, asio::steady_timer& timer, Tick t, Wanted wanted) {
+  while (!s->stopped && wanted()) {
+    if (s->clock->now() >= t) co_return true;
+    const auto now = SteadyClock::now();
+    timer.expires_at(s->clock->held()
+                         ? now + kHeldPollPeriod
+                         : std::min(s->clock->steady_deadline(t), now + kMaxTimerPeriod));
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  co_return false;
+}
+
+double seconds_of(Tick t) {
+  return static_cast<double>(t) * kSecondsPerTick;
+}
+
+// The end of a restart's downtime: listening again, beacons as a new IOC's.
+void serve_again(const StatePtr& s) {
+  s->down = false;
+  try {
+    listen_tcp(s->acceptor, s->port);
+  } catch (const boost::system::system_error& e) {
+    boost::system::error_code ignored;
+    s->acceptor.close(ignored);
+    s->options.log(
+        fmt::format("CA server: cannot listen on 127.0.0.1:{} again after the restart: {}", s->port,
+                    e.code().message()));
+  }
+  if (s->acceptor.is_open())
+    asio::co_spawn(s->acceptor.get_executor(), accept_loop(s, ++s->accept_generation),
+                   asio::detached);
+  s->beacon_id = 0;
+  s->beacon_period = kFirstBeaconPeriod;
+  s->beacon_timer.cancel();
+  s->options.log(fmt::format("fault: CA server back after the IOC restart (t={:.6f} s)",
+                             seconds_of(s->clock->now())));
+}
+
+void begin_restart(const StatePtr& s, Tick downtime) {
+  if (s->stopped) return;
+  const Tick now = s->clock->now();
+  const std::uint64_t generation = ++s->down_generation;
+  s->down = true;
+  s->options.log(
+      fmt::format("fault: CA server restart (IOC reboot), down for {:.6f} s (t={:.6f} s)",
+                  seconds_of(downtime), seconds_of(now)));
+  boost::system::error_code ignored;
+  s->acceptor.close(ignored);
+  for (auto& c : s->clients) s->close_client(*c, "IOC restart");
+  s->advance_devices();
+  for (auto& d : s->devices) d->ioc_restart(s->reached);
+  s->replan();
+  s->beacon_timer.cancel();
+  s->restart_timer.cancel();
+  auto back = [](StatePtr st, std::uint64_t gen, Tick at) -> asio::awaitable<void> {
+    const bool reached = co_await wait_for_tick(st, st->restart_timer, at,
+                                                [&] { return st->down_generation == gen; });
+    if (reached && st->down_generation == gen) serve_again(st);
+  };
+  asio::co_spawn(s->acceptor.get_executor(), back(s, generation, now + downtime), asio::detached);
+}
+
+// Options::faults.restart_at: the restart fires when the clock reaches it.
+asio::awaitable<void> fault_loop(StatePtr s) {
+  const CaServerFaults faults = s->options.faults;
+  if (co_await wait_for_tick(s, s->fault_timer, faults.restart_at, [] { return true; }))
+    begin_restart(s, faults.restart_downtime);
+}
+
 }  // namespace
 
 CaServer::CaServer(asio::io_context& io, std::shared_ptr<PvDatabase> db,
                    std::vector<std::shared_ptr<Device>> devices, Options options)
     : io_(io) {
   if (!db) throw std::invalid_argument("CaServer needs a PV database");
+  if (!options.clock) options.clock = std::make_shared<SimClock>();
+  if (options.faults.restart_downtime < 0)
+    throw std::invalid_argument("CaServer: the restart downtime must be >= 0");
+  clock_ = options.clock;
   for (auto& d : devices) d->publish(*db);
   const bool repeater = options.answer_repeater;
   const std::uint16_t wanted_port = options.port, wanted_repeater = options.repeater_port;
   state_ = std::make_shared<State>(io, std::move(db), std::move(devices), std::move(options));
   bind_server_port(*state_, wanted_port);
   port_ = state_->acceptor.local_endpoint().port();
+  state_->port = port_;
   state_->responder = std::make_unique<SearchResponder>(state_->db, port_);
   if (repeater) {
     bind_udp(state_->repeater, wanted_repeater);
@@ -337,11 +461,13 @@ CaServer::CaServer(asio::io_context& io, std::shared_ptr<PvDatabase> db,
   }
 
   StatePtr s = state_;
-  asio::co_spawn(io_, accept_loop(s), asio::detached);
+  asio::co_spawn(io_, accept_loop(s, s->accept_generation), asio::detached);
   asio::co_spawn(io_,
                  udp_loop(s, s->search,
                           [s](std::span<const std::byte> bytes, const udp::endpoint& from,
                               std::vector<std::byte>& reply) {
+                            reply.clear();
+                            if (s->down) return;  // a rebooting IOC answers nothing
                             if (auto ec = s->responder->answer(bytes, reply))
                               s->options.log(fmt::format("CA search from {}: {}",
                                                          from.address().to_string(), ec.message()));
@@ -362,6 +488,7 @@ CaServer::CaServer(asio::io_context& io, std::shared_ptr<PvDatabase> db,
     asio::co_spawn(io_, beacon_loop(s, port_), asio::detached);
   }
   asio::co_spawn(io_, device_loop(s), asio::detached);
+  if (s->options.faults.restart_at != kNever) asio::co_spawn(io_, fault_loop(s), asio::detached);
 }
 
 CaServer::~CaServer() {
@@ -380,6 +507,19 @@ void CaServer::kill_connections() {
   });
 }
 
+void CaServer::restart(Tick downtime) {
+  if (downtime < 0) throw std::invalid_argument("CaServer::restart: downtime must be >= 0");
+  asio::post(io_, [state = state_, downtime] { begin_restart(state, downtime); });
+}
+
+bool CaServer::down() const {
+  return state_->down.load();
+}
+
+void CaServer::devices_changed() {
+  state_->replan();
+}
+
 std::size_t CaServer::clients() const {
   return state_->client_count.load();
 }
@@ -389,7 +529,7 @@ std::size_t CaServer::channels() const {
 }
 
 Tick CaServer::now() const {
-  return state_->tick_at(SteadyClock::now());
+  return clock_->now();
 }
 
 }  // namespace pandafly::sim::ca

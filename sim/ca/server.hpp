@@ -10,21 +10,48 @@
 //     whose channels were searching before the server started connects
 //     within ~10 s instead of ~25 s (libca 7.0.3.1 registers 10 s after
 //     its context is created; a beacon from a new server makes it search).
-// The devices' simulation time runs on the steady clock (tick 0 =
-// construction); their time stamps use the system clock. Every device is
-// advanced on a timer at its next_wake() (at most every 10 ms, at least every
-// 100 ms) and before each batch of client bytes is dispatched, so put
-// handlers see current device state.
+// Time: every device runs on one SimClock (sim/sim_clock.hpp; Options::clock,
+// shared with the PandA and the camera of a joined beamline; null: the server
+// makes its own real-time clock). Device ticks are clock->now(); their time
+// stamps are EpicsTime::from_unix_ns(clock->unix_ns(tick)).
+// Device loop: the devices are advanced wake by wake — to each due
+// next_wake() tick in turn (the earliest over all devices, stamped with that
+// tick), then to now — so posts go out in simulated-time order across
+// devices, and each post is handed to its subscribers' sockets in the step
+// that reached its tick (the circuit's on_output starts the write at once).
+// The timer waits until clock->steady_deadline(next wake) — no minimum
+// period, so a motor poll is not held back by a camera waking every few ms —
+// and at most 100 ms wall (10 ms while the clock is held, to notice the
+// release). Devices are also advanced before each batch of client bytes is
+// dispatched, so put handlers see current device state; call
+// devices_changed() after driving a device from outside (e.g. an external
+// trigger) so the timer re-plans.
 //
-// The constructor calls publish(*db) of every device, then binds. To
-// simulate an IOC restart, kill_connections() closes every circuit and keeps
-// answering searches: libca re-searches and reconnects — within 10 s, its
-// fixed "disconnect governor" period, which beacons do not shorten.
+// The constructor calls publish(*db) of every device, then binds.
+// IOC restart (restart(downtime), or Options::faults.restart_at): as an IOC
+// reboot — every circuit closes (put-callbacks in flight are lost to their
+// clients, subscriptions gone), the TCP listener is closed (connections are
+// refused) and searches go unanswered for `downtime` of simulated time, no
+// beacons; then the server listens on the same port again and beacons as a
+// freshly started IOC (sequence from 0, period from 20 ms), so libca
+// re-searches and reconnects (libca 7.0 retries a lost circuit's channels at
+// most every 10 s wall, so it is back at most ~10 s after the server). The
+// repeater port keeps answering (a repeater is a process of its own on the
+// host); beacon periods are wall time, as the clients' beacon watch is.
+// What survives: the devices and every PV value
+// — the motor controller keeps its position and a move in progress runs on
+// (the hardware does not reboot), settings come back as autosave restores
+// them (here: unchanged); each device's ioc_restart() drops what only the IOC
+// held (device.hpp). One log line when it goes down, one when it is back.
+// kill_connections() only closes every circuit and keeps answering searches:
+// libca re-searches and reconnects — within 10 s, its fixed "disconnect
+// governor" period, which beacons do not shorten.
 //
 // Threading: everything runs on the io_context, which must be run by one
 // thread (PVs and devices have no locks). port(), repeater_port(), clients(),
-// channels() and now() may be called from any thread; stop() and
-// kill_connections() from any thread (they post to the io_context). The
+// channels(), down(), clock() and now() may be called from any thread;
+// stop(), kill_connections() and restart() from any thread (they post to the
+// io_context); devices_changed() on the io_context's thread. The
 // io_context must outlive every connection (its coroutines share the state).
 //
 // Example:
@@ -48,9 +75,16 @@
 #include "sim/ca/device.hpp"
 #include "sim/ca/protocol.hpp"
 #include "sim/ca/pv.hpp"
+#include "sim/sim_clock.hpp"
 #include "sim/ticks.hpp"
 
 namespace pandafly::sim::ca {
+
+/// The server's fault on demand (the coordinator collects it into [faults]).
+struct CaServerFaults {
+  Tick restart_at = kNever;                     ///< simulated tick of an IOC restart; kNever: none
+  Tick restart_downtime = 5 * kTicksPerSecond;  ///< how long it stays down
+};
 
 class CaServer {
  public:
@@ -60,6 +94,8 @@ class CaServer {
     bool answer_repeater = true;          // false: no repeater port at all
     std::size_t max_payload = kDefaultMaxPayload;    // largest client message
     std::function<void(std::string_view)> log = {};  // empty: lines to stderr
+    std::shared_ptr<SimClock> clock = {};            // null: a real-time clock of its own
+    CaServerFaults faults = {};
   };
 
   /// Publishes the devices' PVs into `db`, binds and starts serving. Throws
@@ -78,16 +114,26 @@ class CaServer {
   void stop();
   /// Closes every circuit, keeps listening and answering searches.
   void kill_connections();
+  /// An IOC reboot lasting `downtime` simulated ticks (>= 0); see the header
+  /// comment. A restart while down starts the downtime again from now.
+  void restart(Tick downtime);
+  /// True from a restart until the server serves again (thread-safe).
+  [[nodiscard]] bool down() const;
+  /// Re-plans the device timer after a device was driven from outside a
+  /// client request (io_context thread only).
+  void devices_changed();
   /// Open circuits and their channels (thread-safe).
   [[nodiscard]] std::size_t clients() const;
   [[nodiscard]] std::size_t channels() const;
-  /// Simulation time since construction (thread-safe).
+  /// The devices' simulation time: clock()->now() (thread-safe).
   [[nodiscard]] Tick now() const;
+  [[nodiscard]] const std::shared_ptr<SimClock>& clock() const { return clock_; }
 
   struct State;  // shared with the connection coroutines (server.cpp)
 
  private:
   boost::asio::io_context& io_;
+  std::shared_ptr<SimClock> clock_;
   std::shared_ptr<State> state_;
   std::uint16_t port_ = 0;
   std::uint16_t repeater_port_ = 0;

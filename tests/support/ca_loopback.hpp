@@ -27,12 +27,14 @@ class CaLoopback {
  public:
   CaLoopback(std::shared_ptr<sim::ca::PvDatabase> db,
              std::vector<std::shared_ptr<sim::ca::Device>> devices,
-             std::function<void(std::string_view)> log = {})
+             std::function<void(std::string_view)> log = {},
+             std::function<void(sim::ca::CaServer::Options&)> configure = {})
       : db_(std::move(db)) {
     sim::ca::CaServer::Options o;
     o.port = 0;
     o.repeater_port = 0;
     if (log) o.log = std::move(log);
+    if (configure) configure(o);  // e.g. a shared SimClock, faults
     server_ = std::make_unique<sim::ca::CaServer>(io_, db_, std::move(devices), o);
     const auto port = std::to_string(server_->port());
     ::setenv("EPICS_CA_AUTO_ADDR_LIST", "NO", 1);
