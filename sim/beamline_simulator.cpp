@@ -1,5 +1,6 @@
 #include "sim/beamline_simulator.hpp"
 
+#include <cstdio>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -19,12 +20,36 @@ namespace pandafly::sim {
 
 namespace {
 
+BeamlineSimulator::Options with_default_log(BeamlineSimulator::Options o) {
+  if (!o.log)
+    o.log = [](std::string_view line) {
+      fmt::print(stderr, "pandafly-sim beamline: {}\n", line);
+      std::fflush(stderr);
+    };
+  return o;
+}
+
 void load_design_file(PandaModel& model, const std::string& path) {
   if (path.empty()) return;
   const auto text = read_text(path);
   if (!text) throw std::runtime_error(fmt::format("cannot read design file {}", path));
   const Status s = load_design(model, *text);
   if (!s.ok()) throw std::runtime_error(fmt::format("{}: {}", path, s.error()));
+}
+
+Tick ticks_of(double seconds) {
+  return static_cast<Tick>(seconds * static_cast<double>(kTicksPerSecond));
+}
+
+ca::CaServerFaults ca_faults(const FaultPlan& plan) {
+  ca::CaServerFaults f;
+  if (plan.ca_restarts.size() > 1)
+    throw std::runtime_error("faults: one ca-restart at most (the CA server restarts once)");
+  if (!plan.ca_restarts.empty()) {
+    f.restart_at = ticks_of(plan.ca_restarts.front().at);
+    f.restart_downtime = ticks_of(plan.ca_restarts.front().downtime);
+  }
+  return f;
 }
 
 }  // namespace
@@ -42,7 +67,7 @@ BeamlineSimulator::BeamlineSimulator(boost::asio::io_context& io, ca::BeamlineCo
                                      Options options)
     : io_(io),
       config_(std::move(config)),
-      options_(std::move(options)),
+      options_(with_default_log(std::move(options))),
       clock_(std::make_shared<SimClock>(config_.simulator.speed)),
       beamline_(ca::build_beamline(config_)),
       db_(std::make_shared<ca::PvDatabase>()) {
@@ -61,6 +86,9 @@ BeamlineSimulator::BeamlineSimulator(boost::asio::io_context& io, ca::BeamlineCo
   ca::CaServer::Options co;
   co.port = sc.ca_port;
   co.repeater_port = sc.ca_repeater_port;
+  co.clock = clock_;
+  co.log = options_.log;
+  co.faults = ca_faults(config_.faults);
   try {
     ca_ = std::make_unique<ca::CaServer>(io_, db_, beamline_.devices(), co);
   } catch (const boost::system::system_error& e) {
