@@ -75,6 +75,22 @@
 
 namespace pandafly::sim::ca {
 
+/// Motor faults on demand, in user positions at the time set_faults() is
+/// called (a mechanical fault: it stays at that dial position). Each fault that
+/// fires is logged once ("fault: ... (t=... s)").
+struct MotorFaults {
+  /// A jam: the first move that reaches this position stops dead there (RBV and
+  /// the encoder stay, MSTA SLIP_STALL | PROBLEM, STAT STATE / SEVR MAJOR, DMOV
+  /// stays 0, put-callbacks stay pending) until STOP or SPMG Stop (VAL <- RBV,
+  /// DMOV 1, callbacks complete); then the axis moves normally again.
+  std::optional<double> stall_at;
+  /// A hard limit switch placed at this position, on the side it lies on as
+  /// seen from the axis (replacing a configured switch on that side unless
+  /// that one is nearer); it acts as the configured switches do.
+  std::optional<double> hard_limit_at;
+  friend bool operator==(const MotorFaults&, const MotorFaults&) = default;
+};
+
 struct MotorConfig {
   std::string name = "rotation";  // a label (messages, wiring)
   std::string prefix = "micos:m1";
@@ -120,6 +136,10 @@ class MotorRecord final : public Device {
   /// move is planned or cut short — an encoder that already saw "no more
   /// changes" must look again (e.g. PandaFpga::set_motion once more).
   void on_motion_change(std::function<void(Tick from)> fn) { on_motion_change_ = std::move(fn); }
+  /// Arms the faults (replacing earlier ones); a hard limit is placed at once
+  /// (cutting a move under way that would cross it). `log` gets one line per
+  /// fault that fires; empty: stderr. Same thread as advance() and the puts.
+  void set_faults(MotorFaults faults, std::function<void(std::string_view)> log = {});
 
   [[nodiscard]] const MotorConfig& config() const { return config_; }
   /// The PV of a field ("VAL", "RBV", ...); null for an unknown field.
@@ -127,7 +147,7 @@ class MotorRecord final : public Device {
 
  private:
   enum class Phase { idle, moving, settling, held };
-  enum class Ending { target, limit, stop, pause, home };
+  enum class Ending { target, limit, stop, pause, home, stall };
 
   // motor_record.cpp: fields and put handling
   void make_fields();
@@ -174,6 +194,13 @@ class MotorRecord final : public Device {
   [[nodiscard]] bool busy() const { return !pending_.empty(); }
   [[nodiscard]] static bool queues(std::string_view field);
   void motion_changed(Tick from);
+  // motor_record_motion.cpp: faults
+  bool jam_ahead();  // cuts the planned motion at an armed jam; sets end_, ending_
+  void stall(Tick t);
+  void clear_stall();
+  void place_limit(double dial);
+  void note_limit_trip(Tick t);
+  void log_fault(const std::string& what, Tick t) const;
   void post_msta();
   [[nodiscard]] double accel_for(double speed) const;
   [[nodiscard]] EpicsTime wall_at(Tick t) const;
@@ -218,6 +245,14 @@ class MotorRecord final : public Device {
   };
   std::vector<Queued> queued_;
   bool draining_ = false;
+
+  // faults
+  std::function<void(std::string_view)> fault_log_;
+  std::optional<double> jam_dial_;    // armed stall (dial), cleared when it fires
+  double jam_user_ = 0;               // as given, for the log
+  bool stalled_ = false;              // jammed: held until STOP / SPMG Stop
+  std::optional<double> limit_dial_;  // the placed switch (dial), until it trips
+  double limit_user_ = 0;
 };
 
 }  // namespace pandafly::sim::ca

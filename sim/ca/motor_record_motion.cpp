@@ -16,7 +16,10 @@
 //   home (VAL <- RBV), pause (keep, resumed by SPMG Go/Move).
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <utility>
+
+#include <fmt/format.h>
 
 #include "sim/ca/motor_record.hpp"
 
@@ -97,7 +100,8 @@ std::uint32_t MotorRecord::request_move(double dial, double user, Pv::Completion
   post_dval();
   post_short("LVIO", 0);
   if (is_callback(done)) pending_.push_back(std::exchange(done, nullptr));
-  if (spmg_ <= 1) {  // Stop or Pause: the target waits for Go, DMOV 0 until then
+  // Stop or Pause: the target waits for Go, DMOV 0 until then; jammed: until STOP.
+  if (spmg_ <= 1 || stalled_) {
     if (phase_ == Phase::moving) {
       ending_ = Ending::pause;  // decelerating: hold the new target at rest
     } else if (phase_ == Phase::idle) {
@@ -112,7 +116,7 @@ std::uint32_t MotorRecord::request_move(double dial, double user, Pv::Completion
 std::uint32_t MotorRecord::request_home(int direction, Pv::Completion& done) {
   const char* field = direction > 0 ? "HOMF" : "HOMR";
   post_short(field, 1);
-  if (spmg_ <= 1) {  // Stop or Pause: no motion
+  if (spmg_ <= 1 || stalled_) {  // Stop or Pause or jammed: no motion
     post_short(field, 0);
     dmov_pulse();
     return kEcaNormal;
@@ -155,6 +159,7 @@ void MotorRecord::start_motion(double dial, double speed, int homing, double acc
   }
   end_ = std::max(motion_->end_tick(), now_);
   ending_ = homing != 0 ? Ending::home : cut ? Ending::limit : Ending::target;
+  (void)jam_ahead();
   if (phase_ != Phase::moving) next_poll_ = now_ + kPollTicks;
   phase_ = Phase::moving;
   released_ = false;
@@ -181,6 +186,7 @@ bool MotorRecord::plan(Tick start, double target, double speed) {
 
 void MotorRecord::stop_motion(Ending ending) {
   if (phase_ == Phase::held && ending == Ending::stop) {  // forget the waiting target
+    if (stalled_) clear_stall();
     dval_ = drbv_;
     post_positions();
     settled();
@@ -189,6 +195,7 @@ void MotorRecord::stop_motion(Ending ending) {
   if (phase_ != Phase::moving) return;
   end_ = std::max(motion_->stop(now_, accel_), now_);
   ending_ = ending;
+  (void)jam_ahead();  // the deceleration may still run into the jam
   motion_changed(now_);
   if (end_ <= now_) finish(now_);
 }
@@ -206,10 +213,11 @@ void MotorRecord::jog(int direction, bool on) {
   if (soft_limits) target = direction > 0 ? dhlm_ : dllm_;
   jogging_ = direction;
   start_motion(target, jvel_, 0, jar_);
-  ending_ = Ending::stop;  // however it ends: VAL <- RBV
+  if (ending_ != Ending::stall) ending_ = Ending::stop;  // however it ends: VAL <- RBV
 }
 
 void MotorRecord::resume() {
+  if (stalled_) return;  // jammed: only STOP / SPMG Stop releases it
   if (phase_ == Phase::held || (phase_ == Phase::moving && ending_ == Ending::pause))
     start_motion(dval_, velo_, 0);
 }
@@ -218,6 +226,7 @@ void MotorRecord::resume() {
 
 void MotorRecord::poll(Tick t) {
   read_back(t);
+  note_limit_trip(t);
   polled_ = true;  // the driver reports MOVING (and the direction) from now on
   post_msta();
   next_poll_ += kPollTicks;
@@ -234,7 +243,9 @@ void MotorRecord::poll(Tick t) {
 }
 
 void MotorRecord::finish(Tick t) {
+  if (ending_ == Ending::stall) return stall(t);
   read_back(t);
+  note_limit_trip(t);
   if (ending_ == Ending::home && athm_) homed_ = true;
   // The controller is done; a paused move holds its target with DMOV 0.
   phase_ = released_ ? Phase::idle : ending_ == Ending::pause ? Phase::held : Phase::settling;
@@ -313,13 +324,15 @@ void MotorRecord::post_msta() {
   // from the driver's status, so only from the first poll of the move on.
   const bool moving = phase_ == Phase::moving && polled_;
   unsigned bits = 0;
-  if (moving && tdir_) bits |= 1U << 0;          // DIRECTION
-  if (phase_ != Phase::moving) bits |= 1U << 1;  // DONE
-  if (hls_) bits |= 1U << 2;                     // PLUS_LS
-  if (athm_) bits |= 1U << 7;                    // HOME
-  if (moving) bits |= 1U << 10;                  // MOVING
-  if (lls_) bits |= 1U << 13;                    // MINUS_LS
-  if (homed_) bits |= 1U << 14;                  // HOMED
+  if (moving && tdir_) bits |= 1U << 0;                       // DIRECTION
+  if (phase_ != Phase::moving && !stalled_) bits |= 1U << 1;  // DONE
+  if (hls_) bits |= 1U << 2;                                  // PLUS_LS
+  if (stalled_) bits |= 1U << 6;                              // SLIP_STALL
+  if (athm_) bits |= 1U << 7;                                 // HOME
+  if (stalled_) bits |= 1U << 9;                              // PROBLEM
+  if (moving) bits |= 1U << 10;                               // MOVING
+  if (lls_) bits |= 1U << 13;                                 // MINUS_LS
+  if (homed_) bits |= 1U << 14;                               // HOMED
   post("MSTA", static_cast<double>(bits));
 }
 
@@ -337,6 +350,97 @@ void MotorRecord::complete_pending() {
 
 void MotorRecord::motion_changed(Tick from) {
   if (on_motion_change_) on_motion_change_(from);
+}
+
+// ------------------------------------------------------------ faults
+
+void MotorRecord::set_faults(MotorFaults faults, std::function<void(std::string_view)> log) {
+  fault_log_ = std::move(log);
+  jam_dial_.reset();
+  if (faults.stall_at) {
+    jam_user_ = *faults.stall_at;
+    jam_dial_ = to_dial(jam_user_);
+  }
+  if (faults.hard_limit_at) {
+    limit_user_ = *faults.hard_limit_at;
+    place_limit(to_dial(limit_user_));
+  }
+}
+
+bool MotorRecord::jam_ahead() {
+  if (!jam_dial_) return false;
+  const Tick at = motion_->reach_tick(now_, *jam_dial_);
+  // A move that ends on the jam position is not stopped by it.
+  if (at == kNever || at >= motion_->end_tick()) return false;
+  end_ = std::max(motion_->halt(at), now_);
+  ending_ = Ending::stall;
+  return true;
+}
+
+void MotorRecord::stall(Tick t) {
+  // Stopped dead on the jam; the controller reports the stall, the record
+  // keeps DMOV 0 and the callbacks pending until STOP / SPMG Stop.
+  jam_dial_.reset();
+  stalled_ = true;
+  read_back(t);
+  phase_ = Phase::held;
+  next_poll_ = kNever;
+  polled_ = false;
+  tdir_ = false;
+  post_short("TDIR", 0);
+  post_msta();
+  post_short("MOVN", 0);
+  post_enum("STAT", 7);  // STATE
+  post_enum("SEVR", 2);  // MAJOR
+  for (const char* field : {"RBV", "MSTA"}) pvs_.find(field)->second->set_alarm({7, 2});
+  log_fault(fmt::format("motor {} stalled at {}", config_.name, jam_user_), t);
+}
+
+void MotorRecord::clear_stall() {
+  stalled_ = false;
+  post_msta();
+  post_enum("STAT", 0);
+  post_enum("SEVR", 0);
+  for (const char* field : {"RBV", "MSTA"}) pvs_.find(field)->second->set_alarm({});
+}
+
+void MotorRecord::place_limit(double dial) {
+  const double at = motion_->position(now_);
+  auto& side = dial >= at ? config_.high_switch : config_.low_switch;
+  const bool nearer = !side || (dial >= at ? dial < *side : dial > *side);
+  if (!nearer) return;
+  side = dial;
+  limit_dial_ = dial;
+  // A move under way that would now cross the switch decelerates from it on.
+  if (phase_ != Phase::moving || ending_ != Ending::target) return;
+  const double rest = motion_->position(end_);
+  if (!(dial >= at ? rest >= dial : rest <= dial)) return;  // not reaching it
+  const Tick trip = motion_->reach_tick(now_, dial);
+  if (trip == kNever || trip >= motion_->end_tick()) return;
+  motion_->stop(trip, accel_);
+  end_ = std::max(motion_->end_tick(), now_);
+  ending_ = Ending::limit;
+  (void)jam_ahead();
+  motion_changed(now_);
+}
+
+void MotorRecord::note_limit_trip(Tick t) {
+  if (!limit_dial_) return;
+  const bool tripped =
+      (hls_ && config_.high_switch == limit_dial_) || (lls_ && config_.low_switch == limit_dial_);
+  if (!tripped) return;
+  limit_dial_.reset();
+  log_fault(fmt::format("motor {} hit the hard limit at {}", config_.name, limit_user_), t);
+}
+
+void MotorRecord::log_fault(const std::string& what, Tick t) const {
+  const std::string line =
+      fmt::format("fault: {} (t={:.6f} s)", what, static_cast<double>(t) * kSecondsPerTick);
+  if (fault_log_) {
+    fault_log_(line);
+  } else {
+    fmt::print(stderr, "{}\n", line);
+  }
 }
 
 }  // namespace pandafly::sim::ca
