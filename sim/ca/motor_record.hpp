@@ -83,11 +83,11 @@ struct MotorFaults {
   /// the encoder stay, MSTA SLIP_STALL | PROBLEM, STAT STATE / SEVR MAJOR, DMOV
   /// stays 0, put-callbacks stay pending) until STOP or SPMG Stop (VAL <- RBV,
   /// DMOV 1, callbacks complete); then the axis moves normally again.
-  std::optional<double> stall_at;
+  std::optional<double> stall_at = std::nullopt;
   /// A hard limit switch placed at this position, on the side it lies on as
   /// seen from the axis (replacing a configured switch on that side unless
   /// that one is nearer); it acts as the configured switches do.
-  std::optional<double> hard_limit_at;
+  std::optional<double> hard_limit_at = std::nullopt;
   friend bool operator==(const MotorFaults&, const MotorFaults&) = default;
 };
 

@@ -77,7 +77,7 @@ namespace pandafly::sim {
 struct PandaFaults {
   /// Close every data connection after the k-th row (1-based) of the first
   /// acquisition that reaches it.
-  std::optional<std::uint64_t> close_data_at_row;
+  std::optional<std::uint64_t> close_data_at_row = std::nullopt;
   friend bool operator==(const PandaFaults&, const PandaFaults&) = default;
 };
 
