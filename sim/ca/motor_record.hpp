@@ -49,7 +49,16 @@
 //     cleared, nothing else new), MOVN 1. TDIR and MSTA's MOVING and
 //     DIRECTION (dial direction of travel) come from the driver's status, so
 //     only from the first poll on; at rest DIRECTION is cleared and TDIR is 0. MSTA bits:
-//     DIRECTION, DONE, PLUS_LS, HOME, MOVING, MINUS_LS, HOMED; nothing else is ever set.
+//     DIRECTION, DONE, PLUS_LS, HOME, MOVING, MINUS_LS, HOMED; SLIP_STALL and
+//     PROBLEM only while stalled by a fault.
+//   * Faults (set_faults, MotorFaults): a stall at a user position stops the
+//     axis dead in the tick it gets there (no deceleration; the encoder view
+//     stops there too): RBV posted, MSTA SLIP_STALL | PROBLEM (not DONE), MOVN
+//     0, STAT STATE / SEVR MAJOR (also the RBV and MSTA alarms); DMOV stays 0
+//     and the put-callbacks stay pending; Go/Move, targets and homing do not
+//     move it; STOP or SPMG Stop: MSTA/alarms cleared, VAL <- RBV, DMOV 1, the
+//     callbacks complete. It fires once. A hard limit places a limit switch at
+//     run time (see MotorFaults); it is logged when the record first sees it.
 //
 // Threading: one thread calls publish/advance/puts (the CA server's); the
 // motion() and encoder_motion() objects may be read from any thread.

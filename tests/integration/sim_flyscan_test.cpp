@@ -505,3 +505,59 @@ TEST_CASE("on one SimClock and thread the encoder follows a motor record: rests,
   CHECK(dial->position(sim::kNever - 1) == rest);
   CHECK(fpga.engine().pos(val) == static_cast<std::int32_t>(std::floor(rest * kCpu + kOffset)));
 }
+
+TEST_CASE("on a SimClock the data header's arm and start times are the clock's, PCAP ticks its") {
+  // At 50 simulated s per wall s, 5 simulated s pass in 0.1 s of wall time: a
+  // header dated by the host clock (or a clock of the runner's own) would say
+  // ~0.1 s after the start; the shared clock's says >= 5 s.
+  auto clock = std::make_shared<sim::SimClock>(50.0);
+  boost::asio::io_context io;
+  sim::PandaServer::Options so;
+  so.control_port = 0;
+  so.data_port = 0;
+  sim::PandaServer server(io, so);
+  sim::PandaFpga::Options fo;
+  fo.sim_clock = clock;
+  sim::PandaFpga fpga(io, server, fo);
+  REQUIRE(fpga.clock() == clock);
+  std::thread thread([&] { io.run(); });
+  {
+    panda::BlockingClient control;
+    control.connect("127.0.0.1", server.control_port(), 5s);
+    for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+             {"CLOCK1.PERIOD.RAW", "1250000"},  // 10 ms of simulated time
+             {"CLOCK1.ENABLE", "ONE"},
+             {"PCAP.TRIG", "CLOCK1.OUT"},
+             {"PCAP.GATE", "ONE"},
+             {"PCAP.ENABLE", "ONE"},
+             {"PCAP.TS_TRIG.CAPTURE", "Value"}})
+      REQUIRE(control.call(panda::Put(name, value), 5s).ok());
+    panda::BlockingDataClient data;
+    data.connect("127.0.0.1", server.data_port(), 5s);
+    const auto guard = std::chrono::steady_clock::now() + 30s;
+    while ((server.data_clients_ready() < 1 || clock->now() < 5 * kTicksPerSecond) &&
+           std::chrono::steady_clock::now() < guard)
+      std::this_thread::sleep_for(1ms);
+    REQUIRE(clock->now() >= 5 * kTicksPerSecond);
+    const std::string before = clock->iso_utc(clock->now());
+    REQUIRE(control.call(panda::Arm{}, 5s).ok());
+    const std::string after = clock->iso_utc(clock->now());
+    Reader reader(data);
+    CHECK(reader.until_rows(3) >= 3);
+    REQUIRE(control.call(panda::Disarm{}, 5s).ok());
+    const Acquisition a = reader.until_end();
+    REQUIRE(a.ended);
+    INFO("arm_time ", a.start.arm_time, " not in [", before, ", ", after, "]");
+    CHECK(before <= a.start.arm_time);  // same fixed-width ISO form: compares as time
+    CHECK(a.start.arm_time <= after);
+    CHECK(a.start.arm_time <= a.start.start_time);
+    CHECK(a.start.start_time <= after);
+    // TS_TRIG counts simulated time since the start: CLOCK1's 10 ms period.
+    const auto& ts = a.columns.at("PCAP.TS_TRIG.Value");
+    REQUIRE(ts.size() >= 3);
+    for (std::size_t k = 1; k < ts.size(); ++k) CHECK(ts[k] - ts[k - 1] == doctest::Approx(0.01));
+  }
+  io.stop();
+  thread.join();
+  fpga.stop();
+}
