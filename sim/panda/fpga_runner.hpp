@@ -86,14 +86,14 @@ class PandaFpga {
   enum class Clock { real_time, fast };
   struct Options {
     Clock clock = Clock::real_time;
-    std::shared_ptr<SimClock> sim_clock;                   // null: a real-time one of its own
+    std::shared_ptr<SimClock> sim_clock = nullptr;         // null: a real-time one of its own
     std::chrono::microseconds period{1000};                // real_time: advance at least this often
     std::chrono::milliseconds publish_period{20};          // bus values → model
     fpga::Tick fast_slice = fpga::kTicksPerSecond / 1000;  // fast: virtual time per step
     std::size_t fast_backlog_bytes = std::size_t{8} << 20;
-    PandaFaults faults;
+    PandaFaults faults = {};
     /// One line per fault that fires (and per late motion change); empty: stderr.
-    std::function<void(std::string_view)> log;
+    std::function<void(std::string_view)> log = nullptr;
   };
 
   /// Builds the engine over server.model() and starts advancing it. The
