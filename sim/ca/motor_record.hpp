@@ -88,15 +88,18 @@ namespace pandafly::sim::ca {
 /// called (a mechanical fault: it stays at that dial position). Each fault that
 /// fires is logged once ("fault: ... (t=... s)").
 struct MotorFaults {
-  /// A jam: the first move that reaches this position stops dead there (RBV and
-  /// the encoder stay, MSTA SLIP_STALL | PROBLEM, STAT STATE / SEVR MAJOR, DMOV
-  /// stays 0, put-callbacks stay pending) until STOP or SPMG Stop (VAL <- RBV,
-  /// DMOV 1, callbacks complete); then the axis moves normally again.
-  std::optional<double> stall_at = std::nullopt;
-  /// A hard limit switch placed at this position, on the side it lies on as
-  /// seen from the axis (replacing a configured switch on that side unless
-  /// that one is nearer); it acts as the configured switches do.
-  std::optional<double> hard_limit_at = std::nullopt;
+  /// Jams: the first move that reaches one of these positions stops dead there
+  /// (RBV and the encoder stay, MSTA SLIP_STALL | PROBLEM, STAT STATE / SEVR
+  /// MAJOR, DMOV stays 0, put-callbacks stay pending) until STOP or SPMG Stop
+  /// (VAL <- RBV, DMOV 1, callbacks complete); each jam fires once, then the
+  /// axis passes that position normally.
+  std::vector<double> stall_at = {};
+  /// Hard limit switches placed at these positions, each on the side it lies
+  /// on as seen from the axis at set_faults() (replacing a configured or
+  /// earlier placed switch on that side unless that one is nearer, in which
+  /// case it could never be reached and is ignored); they act as the
+  /// configured switches do.
+  std::vector<double> hard_limit_at = {};
   friend bool operator==(const MotorFaults&, const MotorFaults&) = default;
 };
 
@@ -145,9 +148,10 @@ class MotorRecord final : public Device {
   /// move is planned or cut short — an encoder that already saw "no more
   /// changes" must look again (e.g. PandaFpga::set_motion once more).
   void on_motion_change(std::function<void(Tick from)> fn) { on_motion_change_ = std::move(fn); }
-  /// Arms the faults (replacing earlier ones); a hard limit is placed at once
-  /// (cutting a move under way that would cross it). `log` gets one line per
-  /// fault that fires; empty: stderr. Same thread as advance() and the puts.
+  /// Arms the stalls (replacing the jams armed earlier) and places the hard
+  /// limits at once (added to the switches; a move under way that would cross
+  /// one is cut). `log` gets one line per fault that fires; empty: stderr.
+  /// Same thread as advance() and the puts.
   void set_faults(MotorFaults faults, std::function<void(std::string_view)> log = {});
 
   [[nodiscard]] const MotorConfig& config() const { return config_; }
@@ -157,6 +161,10 @@ class MotorRecord final : public Device {
  private:
   enum class Phase { idle, moving, settling, held };
   enum class Ending { target, limit, stop, pause, home, stall };
+  struct FaultAt {  // a fault's position
+    double dial;
+    double user;  // as given, for the log
+  };
 
   // motor_record.cpp: fields and put handling
   void make_fields();
@@ -207,7 +215,7 @@ class MotorRecord final : public Device {
   bool jam_ahead();  // cuts the planned motion at an armed jam; sets end_, ending_
   void stall(Tick t);
   void clear_stall();
-  void place_limit(double dial);
+  void place_limit(FaultAt limit);
   void note_limit_trip(Tick t);
   void log_fault(const std::string& what, Tick t) const;
   void post_msta();
@@ -257,11 +265,10 @@ class MotorRecord final : public Device {
 
   // faults
   std::function<void(std::string_view)> fault_log_;
-  std::optional<double> jam_dial_;    // armed stall (dial), cleared when it fires
-  double jam_user_ = 0;               // as given, for the log
-  bool stalled_ = false;              // jammed: held until STOP / SPMG Stop
-  std::optional<double> limit_dial_;  // the placed switch (dial), until it trips
-  double limit_user_ = 0;
+  std::vector<FaultAt> jams_;           // armed stalls; one is removed when it fires
+  std::optional<std::size_t> jam_hit_;  // the jam the planned motion stops at
+  bool stalled_ = false;                // jammed: held until STOP / SPMG Stop
+  std::vector<FaultAt> limits_;         // placed switches not yet tripped
 };
 
 }  // namespace pandafly::sim::ca

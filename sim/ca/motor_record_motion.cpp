@@ -356,23 +356,27 @@ void MotorRecord::motion_changed(Tick from) {
 
 void MotorRecord::set_faults(MotorFaults faults, std::function<void(std::string_view)> log) {
   fault_log_ = std::move(log);
-  jam_dial_.reset();
-  if (faults.stall_at) {
-    jam_user_ = *faults.stall_at;
-    jam_dial_ = to_dial(jam_user_);
-  }
-  if (faults.hard_limit_at) {
-    limit_user_ = *faults.hard_limit_at;
-    place_limit(to_dial(limit_user_));
-  }
+  jams_.clear();
+  for (const double user : faults.stall_at) jams_.push_back({to_dial(user), user});
+  for (const double user : faults.hard_limit_at) place_limit({to_dial(user), user});
+  if (phase_ == Phase::moving && (ending_ == Ending::target || ending_ == Ending::stall) &&
+      jam_ahead())
+    motion_changed(now_);
 }
 
 bool MotorRecord::jam_ahead() {
-  if (!jam_dial_) return false;
-  const Tick at = motion_->reach_tick(now_, *jam_dial_);
-  // A move that ends on the jam position is not stopped by it.
-  if (at == kNever || at >= motion_->end_tick()) return false;
-  end_ = std::max(motion_->halt(at), now_);
+  jam_hit_.reset();
+  Tick first = kNever;
+  for (std::size_t i = 0; i < jams_.size(); ++i) {
+    const Tick at = motion_->reach_tick(now_, jams_[i].dial);
+    // A move that ends on the jam position is not stopped by it.
+    if (at < first && at < motion_->end_tick()) {
+      first = at;
+      jam_hit_ = i;
+    }
+  }
+  if (!jam_hit_) return false;
+  end_ = std::max(motion_->halt(first), now_);
   ending_ = Ending::stall;
   return true;
 }
@@ -380,7 +384,9 @@ bool MotorRecord::jam_ahead() {
 void MotorRecord::stall(Tick t) {
   // Stopped dead on the jam; the controller reports the stall, the record
   // keeps DMOV 0 and the callbacks pending until STOP / SPMG Stop.
-  jam_dial_.reset();
+  const double user = jam_hit_ ? jams_[*jam_hit_].user : to_user(motion_->position(t));
+  if (jam_hit_) jams_.erase(jams_.begin() + static_cast<std::ptrdiff_t>(*jam_hit_));
+  jam_hit_.reset();
   stalled_ = true;
   read_back(t);
   phase_ = Phase::held;
@@ -393,7 +399,7 @@ void MotorRecord::stall(Tick t) {
   post_enum("STAT", 7);  // STATE
   post_enum("SEVR", 2);  // MAJOR
   for (const char* field : {"RBV", "MSTA"}) pvs_.find(field)->second->set_alarm({7, 2});
-  log_fault(fmt::format("motor {} stalled at {}", config_.name, jam_user_), t);
+  log_fault(fmt::format("motor {} stalled at {}", config_.name, user), t);
 }
 
 void MotorRecord::clear_stall() {
@@ -404,18 +410,18 @@ void MotorRecord::clear_stall() {
   for (const char* field : {"RBV", "MSTA"}) pvs_.find(field)->second->set_alarm({});
 }
 
-void MotorRecord::place_limit(double dial) {
+void MotorRecord::place_limit(FaultAt limit) {
   const double at = motion_->position(now_);
-  auto& side = dial >= at ? config_.high_switch : config_.low_switch;
-  const bool nearer = !side || (dial >= at ? dial < *side : dial > *side);
-  if (!nearer) return;
-  side = dial;
-  limit_dial_ = dial;
-  // A move under way that would now cross the switch decelerates from it on.
+  const bool high = limit.dial >= at;
+  auto& side = high ? config_.high_switch : config_.low_switch;
+  if (side && (high ? *side <= limit.dial : *side >= limit.dial)) return;  // never reached
+  side = limit.dial;
+  limits_.push_back(limit);
+  // A move under way that would now reach the switch decelerates from it on.
   if (phase_ != Phase::moving || ending_ != Ending::target) return;
   const double rest = motion_->position(end_);
-  if (!(dial >= at ? rest >= dial : rest <= dial)) return;  // not reaching it
-  const Tick trip = motion_->reach_tick(now_, dial);
+  if (!(high ? rest >= limit.dial : rest <= limit.dial)) return;
+  const Tick trip = motion_->reach_tick(now_, limit.dial);
   if (trip == kNever || trip >= motion_->end_tick()) return;
   motion_->stop(trip, accel_);
   end_ = std::max(motion_->end_tick(), now_);
@@ -425,12 +431,15 @@ void MotorRecord::place_limit(double dial) {
 }
 
 void MotorRecord::note_limit_trip(Tick t) {
-  if (!limit_dial_) return;
-  const bool tripped =
-      (hls_ && config_.high_switch == limit_dial_) || (lls_ && config_.low_switch == limit_dial_);
-  if (!tripped) return;
-  limit_dial_.reset();
-  log_fault(fmt::format("motor {} hit the hard limit at {}", config_.name, limit_user_), t);
+  for (auto it = limits_.begin(); it != limits_.end(); ++it) {
+    const bool tripped =
+        (hls_ && config_.high_switch == it->dial) || (lls_ && config_.low_switch == it->dial);
+    if (!tripped) continue;
+    const double user = it->user;
+    limits_.erase(it);
+    log_fault(fmt::format("motor {} hit the hard limit at {}", config_.name, user), t);
+    return;
+  }
 }
 
 void MotorRecord::log_fault(const std::string& what, Tick t) const {

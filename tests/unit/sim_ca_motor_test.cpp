@@ -795,7 +795,7 @@ TEST_CASE("motor fault: a stall at 6 stops the axis dead; DMOV 0 and the callbac
   // 10 deg/s reach 6 at 0.85 s, where the jam stops the axis dead.
   Rig rig;
   std::vector<std::string> faults;
-  rig.motor.set_faults({.stall_at = 6.0},
+  rig.motor.set_faults({.stall_at = {6.0}},
                        [&](std::string_view line) { faults.emplace_back(line); });
   auto enc = rig.motor.encoder_motion(10000.0, 0.0);
   rig.log.clear();
@@ -856,7 +856,7 @@ TEST_CASE("motor fault: a stall at 6 stops the axis dead; DMOV 0 and the callbac
 
 TEST_CASE("motor fault: SPMG Stop also releases a stalled axis") {
   Rig rig;
-  rig.motor.set_faults({.stall_at = -1.0}, [](std::string_view) {});
+  rig.motor.set_faults({.stall_at = {-1.0}}, [](std::string_view) {});
   Done done;
   (void)rig.put("VAL", -5.0, &done);
   rig.run_all();
@@ -877,7 +877,7 @@ TEST_CASE("motor fault: a hard limit placed at 12 acts as a limit switch there")
   // switch at 12 + 0.5 - 0.025 = 12.475: HLS, VAL <- RBV, DMOV 1, callback.
   Rig rig;
   std::vector<std::string> faults;
-  rig.motor.set_faults({.hard_limit_at = 12.0},
+  rig.motor.set_faults({.hard_limit_at = {12.0}},
                        [&](std::string_view line) { faults.emplace_back(line); });
   rig.log.clear();
   Done done;
@@ -922,7 +922,7 @@ TEST_CASE("motor fault: a hard limit placed during a move cuts it; the encoder s
   (void)rig.put("VAL", 20.0, &done);
   rig.run_to(ticks(0.3));
   std::vector<std::string> faults;
-  rig.motor.set_faults({.hard_limit_at = 5.0},
+  rig.motor.set_faults({.hard_limit_at = {5.0}},
                        [&](std::string_view line) { faults.emplace_back(line); });
   CHECK(changed_at == ticks(0.3));
   CHECK(rig.motor.motion()->end_tick() == ticks(1.25));
@@ -933,4 +933,53 @@ TEST_CASE("motor fault: a hard limit placed during a move cuts it; the encoder s
   CHECK(faults.size() == 1);
   rig.run_all();
   CHECK(rig.get("RBV") == doctest::Approx(7.5).epsilon(1e-9));
+}
+
+TEST_CASE("motor fault: several jams fire one by one, each at the first move reaching it") {
+  // Jams at 8 and 4 (given in that order): 0 -> 10 stops at 4 first (0.65 s).
+  Rig rig;
+  std::vector<std::string> faults;
+  rig.motor.set_faults({.stall_at = {8.0, 4.0}},
+                       [&](std::string_view line) { faults.emplace_back(line); });
+  Done first;
+  (void)rig.put("VAL", 10.0, &first);
+  rig.run_all();
+  CHECK(rig.get("RBV") == 4.0);
+  CHECK(rig.of("RBV").back().tick == ticks(0.65));  // 2.5 at 0.5 s, then 1.5 deg at 10 deg/s
+  (void)rig.put("STOP", Shorts{1});
+  CHECK(first.calls == 1);
+  Done second;
+  (void)rig.put("VAL", 10.0, &second);  // passes 4 now, stops at 8
+  rig.run_all();
+  CHECK(rig.get("RBV") == 8.0);
+  CHECK(second.calls == 0);
+  (void)rig.put("SPMG", Enums{0});
+  CHECK(second.calls == 1);
+  (void)rig.put("SPMG", Enums{3});
+  Done third;
+  (void)rig.put("VAL", 10.0, &third);  // no jam left
+  rig.run_all();
+  CHECK(third.calls == 1);
+  CHECK(rig.get("RBV") == 10.0);
+  REQUIRE(faults.size() == 2);
+  CHECK(faults[0].rfind("fault: motor rotation stalled at 4 (t=0.650000 s)", 0) == 0);
+  CHECK(faults[1].rfind("fault: motor rotation stalled at 8 (t=", 0) == 0);
+}
+
+TEST_CASE("motor fault: a jam armed during a move stops it there; the encoder sees the cut") {
+  Rig rig;
+  Tick changed_at = -1;
+  rig.motor.on_motion_change([&](Tick t) { changed_at = t; });
+  auto enc = rig.motor.encoder_motion(1000.0, 0.0);
+  Done done;
+  (void)rig.put("VAL", 20.0, &done);
+  rig.run_to(ticks(0.6));  // at 3.5 deg, cruising
+  rig.motor.set_faults({.stall_at = {6.0}}, [](std::string_view) {});
+  CHECK(changed_at == ticks(0.6));
+  CHECK(rig.motor.motion()->end_tick() == ticks(0.85));
+  CHECK(enc->count(kNever - 1) == 6000);
+  rig.run_all();
+  CHECK(rig.get("RBV") == 6.0);
+  CHECK(rig.get("DMOV") == 0);
+  CHECK(done.calls == 0);
 }
