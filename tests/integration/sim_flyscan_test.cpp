@@ -561,3 +561,51 @@ TEST_CASE("on a SimClock the data header's arm and start times are the clock's, 
   thread.join();
   fpga.stop();
 }
+
+TEST_CASE("a motion change from another thread is posted; a held clock keeps the FPGA before it") {
+  // The motor record on the test thread (as a CA server on its own thread
+  // would run it), the PandA on the io thread; the clock is held while the
+  // move is planned, so the FPGA cannot pass the move's start before the
+  // posted change reaches the encoder.
+  constexpr double kCpu = 10000.0;
+  auto clock = std::make_shared<sim::SimClock>(4.0);
+  clock->hold();
+  boost::asio::io_context io;
+  sim::PandaServer::Options so;
+  so.control_port = 0;
+  so.data_port = 0;
+  sim::PandaServer server(io, so);
+  sim::PandaFpga::Options fo;
+  fo.sim_clock = clock;
+  sim::PandaFpga fpga(io, server, fo);
+  sim::ca::MotorConfig mc;
+  mc.prefix = "m";
+  sim::ca::MotorRecord motor(mc);
+  sim::ca::PvDatabase db;
+  motor.publish(db);
+  fpga.set_motion(1, motor.encoder_motion(kCpu, 0.0));
+  motor.on_motion_change([&](sim::Tick from) { fpga.motion_changed(1, from); });
+  std::thread thread([&] { io.run(); });
+  auto on_io = [&](auto fn) {  // runs fn on the io thread, after everything posted before
+    std::promise<decltype(fn())> result;
+    boost::asio::post(io, [&] { result.set_value(fn()); });
+    return result.get_future().get();
+  };
+  const sim::Tick start = clock->now();
+  motor.advance(start, sim::ca::EpicsTime::from_unix_ns(clock->unix_ns(start)));
+  (void)db.find("m.VAL")->put(sim::ca::Doubles{1.0}, [](std::uint32_t) {});  // 0 -> 1 deg
+  const sim::Tick end = motor.motion()->end_tick();
+  REQUIRE(end > start);
+  CHECK(on_io([&] { return fpga.engine().now(); }) <= start);  // the change is applied now
+  clock->release();
+  const auto guard = std::chrono::steady_clock::now() + 30s;
+  while (fpga.now() <= end && std::chrono::steady_clock::now() < guard)
+    std::this_thread::sleep_for(1ms);
+  REQUIRE(fpga.now() > end);
+  const auto val = fpga.engine().pos_index("INENC1.VAL");
+  CHECK(on_io([&] { return fpga.engine().pos(val); }) == 10000);
+  CHECK(fpga.late_motion_changes() == 0);
+  io.stop();
+  thread.join();
+  fpga.stop();
+}
