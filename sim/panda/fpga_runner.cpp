@@ -131,7 +131,9 @@ void PandaFpga::schedule() {
     // period also picks up control writes and motion changes made meanwhile,
     // and keeps polling while the clock is held (deadline max()).
     const auto poll = std::chrono::steady_clock::now() + options_.period;
-    timer_.expires_at(std::min(poll, clock_->steady_deadline(engine_->next_event())));
+    const auto soonest = last_step_ + options_.min_step;
+    timer_.expires_at(
+        std::min(poll, std::max(soonest, clock_->steady_deadline(engine_->next_event()))));
   }
   timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
     if (!ec && alive->load()) step();
@@ -139,6 +141,7 @@ void PandaFpga::schedule() {
 }
 
 void PandaFpga::step() {
+  last_step_ = std::chrono::steady_clock::now();
   if (options_.clock == Clock::real_time) {
     advance_to(wall_tick());  // never beyond the clock's now()
   } else if (engine_->next_event() != fpga::kNever &&

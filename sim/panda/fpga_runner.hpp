@@ -11,8 +11,10 @@
 //                     clock's now(): it is advanced to now() every `period` and
 //                     at the steady-clock moment of its next event
 //                     (SimClock::steady_deadline, re-checked when the timer
-//                     fires); while the clock is held it still wakes every
-//                     `period` (and finds time standing still).
+//                     fires), but not again within `min_step` (dense events —
+//                     an encoder counting 100k/s — are taken in batches); while
+//                     the clock is held it still wakes every `period` (and
+//                     finds time standing still).
 //   Clock::fast       virtual time runs as fast as the CPU allows while anything
 //                     is scheduled, slowed only by data clients: while any
 //                     client has more than `fast_backlog_bytes` unsent, time
@@ -88,6 +90,7 @@ class PandaFpga {
     Clock clock = Clock::real_time;
     std::shared_ptr<SimClock> sim_clock = nullptr;         // null: a real-time one of its own
     std::chrono::microseconds period{1000};                // real_time: advance at least this often
+    std::chrono::microseconds min_step{250};               // real_time: and at most this often
     std::chrono::milliseconds publish_period{20};          // bus values → model
     fpga::Tick fast_slice = fpga::kTicksPerSecond / 1000;  // fast: virtual time per step
     std::size_t fast_backlog_bytes = std::size_t{8} << 20;
@@ -150,6 +153,7 @@ class PandaFpga {
   fpga::Pcap* pcap_ = nullptr;
   boost::asio::steady_timer timer_;
   std::chrono::steady_clock::time_point last_publish_;
+  std::chrono::steady_clock::time_point last_step_;
   std::atomic<fpga::Tick> now_{0};
   std::atomic<std::uint64_t> late_changes_{0};
   bool advancing_ = false;     // inside engine_->run_until()
