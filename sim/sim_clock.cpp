@@ -48,11 +48,12 @@ SimClock::Steady::time_point SimClock::steady_deadline(Tick t) const {
 
 void SimClock::hold() {
   std::scoped_lock lock(mutex_);
-  if (holds_++ == 0) {
+  if (holds_ == 0) {  // now_locked() before counting the hold, else it reads the old origin
     const auto at = Steady::now();
     origin_tick_ = now_locked(at);
     origin_ = at;
   }
+  ++holds_;
 }
 
 void SimClock::release() {

@@ -48,6 +48,15 @@ Tick MotorMotion::stop(Tick at, double deceleration) {
   return end;
 }
 
+Tick MotorMotion::halt(Tick at) {
+  std::scoped_lock lock(mutex_);
+  dial_.halt(at);
+  while (!windows_.empty() && windows_.back().start >= at) windows_.pop_back();
+  const Tick end = dial_.end_tick();
+  if (!windows_.empty() && windows_.back().end > at) windows_.back().end = end;
+  return end;
+}
+
 double MotorMotion::position(Tick t) const {
   std::scoped_lock lock(mutex_);
   return dial_.position(t);

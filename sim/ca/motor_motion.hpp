@@ -41,6 +41,9 @@ class MotorMotion {
   /// Decelerates the move under way at `at` to rest at `deceleration` and drops
   /// the moves that start at or after `at`. Returns the new end_tick().
   Tick stop(Tick at, double deceleration);
+  /// Stops dead at `at` (a jam: TrapezoidMotion::halt) and drops later moves.
+  /// Returns the new end_tick().
+  Tick halt(Tick at);
 
   [[nodiscard]] double position(Tick t) const;
   [[nodiscard]] double velocity(Tick t) const;

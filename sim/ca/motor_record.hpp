@@ -49,7 +49,16 @@
 //     cleared, nothing else new), MOVN 1. TDIR and MSTA's MOVING and
 //     DIRECTION (dial direction of travel) come from the driver's status, so
 //     only from the first poll on; at rest DIRECTION is cleared and TDIR is 0. MSTA bits:
-//     DIRECTION, DONE, PLUS_LS, HOME, MOVING, MINUS_LS, HOMED; nothing else is ever set.
+//     DIRECTION, DONE, PLUS_LS, HOME, MOVING, MINUS_LS, HOMED; SLIP_STALL and
+//     PROBLEM only while stalled by a fault.
+//   * Faults (set_faults, MotorFaults): a stall at a user position stops the
+//     axis dead in the tick it gets there (no deceleration; the encoder view
+//     stops there too): RBV posted, MSTA SLIP_STALL | PROBLEM (not DONE), MOVN
+//     0, STAT STATE / SEVR MAJOR (also the RBV and MSTA alarms); DMOV stays 0
+//     and the put-callbacks stay pending; Go/Move, targets and homing do not
+//     move it; STOP or SPMG Stop: MSTA/alarms cleared, VAL <- RBV, DMOV 1, the
+//     callbacks complete. It fires once. A hard limit places a limit switch at
+//     run time (see MotorFaults); it is logged when the record first sees it.
 //
 // Threading: one thread calls publish/advance/puts (the CA server's); the
 // motion() and encoder_motion() objects may be read from any thread.
@@ -74,6 +83,25 @@
 #include "sim/ca/motor_motion.hpp"
 
 namespace pandafly::sim::ca {
+
+/// Motor faults on demand, in user positions at the time set_faults() is
+/// called (a mechanical fault: it stays at that dial position). Each fault that
+/// fires is logged once ("fault: ... (t=... s)").
+struct MotorFaults {
+  /// Jams: the first move that reaches one of these positions stops dead there
+  /// (RBV and the encoder stay, MSTA SLIP_STALL | PROBLEM, STAT STATE / SEVR
+  /// MAJOR, DMOV stays 0, put-callbacks stay pending) until STOP or SPMG Stop
+  /// (VAL <- RBV, DMOV 1, callbacks complete); each jam fires once, then the
+  /// axis passes that position normally.
+  std::vector<double> stall_at = {};
+  /// Hard limit switches placed at these positions, each on the side it lies
+  /// on as seen from the axis at set_faults() (replacing a configured or
+  /// earlier placed switch on that side unless that one is nearer, in which
+  /// case it could never be reached and is ignored); they act as the
+  /// configured switches do.
+  std::vector<double> hard_limit_at = {};
+  friend bool operator==(const MotorFaults&, const MotorFaults&) = default;
+};
 
 struct MotorConfig {
   std::string name = "rotation";  // a label (messages, wiring)
@@ -120,6 +148,11 @@ class MotorRecord final : public Device {
   /// move is planned or cut short — an encoder that already saw "no more
   /// changes" must look again (e.g. PandaFpga::set_motion once more).
   void on_motion_change(std::function<void(Tick from)> fn) { on_motion_change_ = std::move(fn); }
+  /// Arms the stalls (replacing the jams armed earlier) and places the hard
+  /// limits at once (added to the switches; a move under way that would cross
+  /// one is cut). `log` gets one line per fault that fires; empty: stderr.
+  /// Same thread as advance() and the puts.
+  void set_faults(MotorFaults faults, std::function<void(std::string_view)> log = {});
 
   [[nodiscard]] const MotorConfig& config() const { return config_; }
   /// The PV of a field ("VAL", "RBV", ...); null for an unknown field.
@@ -127,7 +160,11 @@ class MotorRecord final : public Device {
 
  private:
   enum class Phase { idle, moving, settling, held };
-  enum class Ending { target, limit, stop, pause, home };
+  enum class Ending { target, limit, stop, pause, home, stall };
+  struct FaultAt {  // a fault's position
+    double dial;
+    double user;  // as given, for the log
+  };
 
   // motor_record.cpp: fields and put handling
   void make_fields();
@@ -174,6 +211,13 @@ class MotorRecord final : public Device {
   [[nodiscard]] bool busy() const { return !pending_.empty(); }
   [[nodiscard]] static bool queues(std::string_view field);
   void motion_changed(Tick from);
+  // motor_record_motion.cpp: faults
+  bool jam_ahead();  // cuts the planned motion at an armed jam; sets end_, ending_
+  void stall(Tick t);
+  void clear_stall();
+  void place_limit(FaultAt limit);
+  void note_limit_trip(Tick t);
+  void log_fault(const std::string& what, Tick t) const;
   void post_msta();
   [[nodiscard]] double accel_for(double speed) const;
   [[nodiscard]] EpicsTime wall_at(Tick t) const;
@@ -218,6 +262,13 @@ class MotorRecord final : public Device {
   };
   std::vector<Queued> queued_;
   bool draining_ = false;
+
+  // faults
+  std::function<void(std::string_view)> fault_log_;
+  std::vector<FaultAt> jams_;           // armed stalls; one is removed when it fires
+  std::optional<std::size_t> jam_hit_;  // the jam the planned motion stops at
+  bool stalled_ = false;                // jammed: held until STOP / SPMG Stop
+  std::vector<FaultAt> limits_;         // placed switches not yet tripped
 };
 
 }  // namespace pandafly::sim::ca

@@ -16,7 +16,10 @@
 //   home (VAL <- RBV), pause (keep, resumed by SPMG Go/Move).
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <utility>
+
+#include <fmt/format.h>
 
 #include "sim/ca/motor_record.hpp"
 
@@ -97,7 +100,8 @@ std::uint32_t MotorRecord::request_move(double dial, double user, Pv::Completion
   post_dval();
   post_short("LVIO", 0);
   if (is_callback(done)) pending_.push_back(std::exchange(done, nullptr));
-  if (spmg_ <= 1) {  // Stop or Pause: the target waits for Go, DMOV 0 until then
+  // Stop or Pause: the target waits for Go, DMOV 0 until then; jammed: until STOP.
+  if (spmg_ <= 1 || stalled_) {
     if (phase_ == Phase::moving) {
       ending_ = Ending::pause;  // decelerating: hold the new target at rest
     } else if (phase_ == Phase::idle) {
@@ -112,7 +116,7 @@ std::uint32_t MotorRecord::request_move(double dial, double user, Pv::Completion
 std::uint32_t MotorRecord::request_home(int direction, Pv::Completion& done) {
   const char* field = direction > 0 ? "HOMF" : "HOMR";
   post_short(field, 1);
-  if (spmg_ <= 1) {  // Stop or Pause: no motion
+  if (spmg_ <= 1 || stalled_) {  // Stop or Pause or jammed: no motion
     post_short(field, 0);
     dmov_pulse();
     return kEcaNormal;
@@ -155,6 +159,7 @@ void MotorRecord::start_motion(double dial, double speed, int homing, double acc
   }
   end_ = std::max(motion_->end_tick(), now_);
   ending_ = homing != 0 ? Ending::home : cut ? Ending::limit : Ending::target;
+  (void)jam_ahead();
   if (phase_ != Phase::moving) next_poll_ = now_ + kPollTicks;
   phase_ = Phase::moving;
   released_ = false;
@@ -181,6 +186,7 @@ bool MotorRecord::plan(Tick start, double target, double speed) {
 
 void MotorRecord::stop_motion(Ending ending) {
   if (phase_ == Phase::held && ending == Ending::stop) {  // forget the waiting target
+    if (stalled_) clear_stall();
     dval_ = drbv_;
     post_positions();
     settled();
@@ -189,6 +195,7 @@ void MotorRecord::stop_motion(Ending ending) {
   if (phase_ != Phase::moving) return;
   end_ = std::max(motion_->stop(now_, accel_), now_);
   ending_ = ending;
+  (void)jam_ahead();  // the deceleration may still run into the jam
   motion_changed(now_);
   if (end_ <= now_) finish(now_);
 }
@@ -206,10 +213,11 @@ void MotorRecord::jog(int direction, bool on) {
   if (soft_limits) target = direction > 0 ? dhlm_ : dllm_;
   jogging_ = direction;
   start_motion(target, jvel_, 0, jar_);
-  ending_ = Ending::stop;  // however it ends: VAL <- RBV
+  if (ending_ != Ending::stall) ending_ = Ending::stop;  // however it ends: VAL <- RBV
 }
 
 void MotorRecord::resume() {
+  if (stalled_) return;  // jammed: only STOP / SPMG Stop releases it
   if (phase_ == Phase::held || (phase_ == Phase::moving && ending_ == Ending::pause))
     start_motion(dval_, velo_, 0);
 }
@@ -218,6 +226,7 @@ void MotorRecord::resume() {
 
 void MotorRecord::poll(Tick t) {
   read_back(t);
+  note_limit_trip(t);
   polled_ = true;  // the driver reports MOVING (and the direction) from now on
   post_msta();
   next_poll_ += kPollTicks;
@@ -234,7 +243,9 @@ void MotorRecord::poll(Tick t) {
 }
 
 void MotorRecord::finish(Tick t) {
+  if (ending_ == Ending::stall) return stall(t);
   read_back(t);
+  note_limit_trip(t);
   if (ending_ == Ending::home && athm_) homed_ = true;
   // The controller is done; a paused move holds its target with DMOV 0.
   phase_ = released_ ? Phase::idle : ending_ == Ending::pause ? Phase::held : Phase::settling;
@@ -313,13 +324,15 @@ void MotorRecord::post_msta() {
   // from the driver's status, so only from the first poll of the move on.
   const bool moving = phase_ == Phase::moving && polled_;
   unsigned bits = 0;
-  if (moving && tdir_) bits |= 1U << 0;          // DIRECTION
-  if (phase_ != Phase::moving) bits |= 1U << 1;  // DONE
-  if (hls_) bits |= 1U << 2;                     // PLUS_LS
-  if (athm_) bits |= 1U << 7;                    // HOME
-  if (moving) bits |= 1U << 10;                  // MOVING
-  if (lls_) bits |= 1U << 13;                    // MINUS_LS
-  if (homed_) bits |= 1U << 14;                  // HOMED
+  if (moving && tdir_) bits |= 1U << 0;                       // DIRECTION
+  if (phase_ != Phase::moving && !stalled_) bits |= 1U << 1;  // DONE
+  if (hls_) bits |= 1U << 2;                                  // PLUS_LS
+  if (stalled_) bits |= 1U << 6;                              // SLIP_STALL
+  if (athm_) bits |= 1U << 7;                                 // HOME
+  if (stalled_) bits |= 1U << 9;                              // PROBLEM
+  if (moving) bits |= 1U << 10;                               // MOVING
+  if (lls_) bits |= 1U << 13;                                 // MINUS_LS
+  if (homed_) bits |= 1U << 14;                               // HOMED
   post("MSTA", static_cast<double>(bits));
 }
 
@@ -337,6 +350,106 @@ void MotorRecord::complete_pending() {
 
 void MotorRecord::motion_changed(Tick from) {
   if (on_motion_change_) on_motion_change_(from);
+}
+
+// ------------------------------------------------------------ faults
+
+void MotorRecord::set_faults(MotorFaults faults, std::function<void(std::string_view)> log) {
+  fault_log_ = std::move(log);
+  jams_.clear();
+  for (const double user : faults.stall_at) jams_.push_back({to_dial(user), user});
+  for (const double user : faults.hard_limit_at) place_limit({to_dial(user), user});
+  if (phase_ == Phase::moving && (ending_ == Ending::target || ending_ == Ending::stall) &&
+      jam_ahead())
+    motion_changed(now_);
+}
+
+bool MotorRecord::jam_ahead() {
+  jam_hit_.reset();
+  Tick first = kNever;
+  for (std::size_t i = 0; i < jams_.size(); ++i) {
+    const Tick at = motion_->reach_tick(now_, jams_[i].dial);
+    // A move that ends on the jam position is not stopped by it.
+    if (at < first && at < motion_->end_tick()) {
+      first = at;
+      jam_hit_ = i;
+    }
+  }
+  if (!jam_hit_) return false;
+  end_ = std::max(motion_->halt(first), now_);
+  ending_ = Ending::stall;
+  return true;
+}
+
+void MotorRecord::stall(Tick t) {
+  // Stopped dead on the jam; the controller reports the stall, the record
+  // keeps DMOV 0 and the callbacks pending until STOP / SPMG Stop.
+  const double user = jam_hit_ ? jams_[*jam_hit_].user : to_user(motion_->position(t));
+  if (jam_hit_) jams_.erase(jams_.begin() + static_cast<std::ptrdiff_t>(*jam_hit_));
+  jam_hit_.reset();
+  stalled_ = true;
+  read_back(t);
+  phase_ = Phase::held;
+  next_poll_ = kNever;
+  polled_ = false;
+  tdir_ = false;
+  post_short("TDIR", 0);
+  post_msta();
+  post_short("MOVN", 0);
+  post_enum("STAT", 7);  // STATE
+  post_enum("SEVR", 2);  // MAJOR
+  for (const char* field : {"RBV", "MSTA"}) pvs_.find(field)->second->set_alarm({7, 2});
+  log_fault(fmt::format("motor {} stalled at {}", config_.name, user), t);
+}
+
+void MotorRecord::clear_stall() {
+  stalled_ = false;
+  post_msta();
+  post_enum("STAT", 0);
+  post_enum("SEVR", 0);
+  for (const char* field : {"RBV", "MSTA"}) pvs_.find(field)->second->set_alarm({});
+}
+
+void MotorRecord::place_limit(FaultAt limit) {
+  const double at = motion_->position(now_);
+  const bool high = limit.dial >= at;
+  auto& side = high ? config_.high_switch : config_.low_switch;
+  if (side && (high ? *side <= limit.dial : *side >= limit.dial)) return;  // never reached
+  side = limit.dial;
+  limits_.push_back(limit);
+  // A move under way that would now reach the switch decelerates from it on.
+  if (phase_ != Phase::moving || ending_ != Ending::target) return;
+  const double rest = motion_->position(end_);
+  if (!(high ? rest >= limit.dial : rest <= limit.dial)) return;
+  const Tick trip = motion_->reach_tick(now_, limit.dial);
+  if (trip == kNever || trip >= motion_->end_tick()) return;
+  motion_->stop(trip, accel_);
+  end_ = std::max(motion_->end_tick(), now_);
+  ending_ = Ending::limit;
+  (void)jam_ahead();
+  motion_changed(now_);
+}
+
+void MotorRecord::note_limit_trip(Tick t) {
+  for (auto it = limits_.begin(); it != limits_.end(); ++it) {
+    const bool tripped =
+        (hls_ && config_.high_switch == it->dial) || (lls_ && config_.low_switch == it->dial);
+    if (!tripped) continue;
+    const double user = it->user;
+    limits_.erase(it);
+    log_fault(fmt::format("motor {} hit the hard limit at {}", config_.name, user), t);
+    return;
+  }
+}
+
+void MotorRecord::log_fault(const std::string& what, Tick t) const {
+  const std::string line =
+      fmt::format("fault: {} (t={:.6f} s)", what, static_cast<double>(t) * kSecondsPerTick);
+  if (fault_log_) {
+    fault_log_(line);
+  } else {
+    fmt::print(stderr, "{}\n", line);
+  }
 }
 
 }  // namespace pandafly::sim::ca

@@ -146,8 +146,9 @@ struct DataClient {
   std::size_t backlog = 0;        // bytes in `queue`
   asio::steady_timer linger;      // closes a shut-down socket the peer keeps open
   bool writing = false;
-  bool counted = false;  // counted in State::data_ready (ready, will take the next acquisition)
-  bool gone = false;     // the read loop ended or a write failed: send nothing more
+  bool counted = false;   // counted in State::data_ready (ready, will take the next acquisition)
+  bool gone = false;      // the read loop ended or a write failed: send nothing more
+  bool aborting = false;  // close_data_connections(): close once the queue is written
 };
 
 namespace {
@@ -177,9 +178,19 @@ void shut_down(const ClientPtr& c) {
   });
 }
 
+// The abrupt end of close_data_connections(): no FIN first, nothing more sent.
+void close_abruptly(const ClientPtr& c) {
+  c->gone = true;
+  c->queue.clear();
+  c->backlog = 0;
+  c->linger.cancel();
+  boost::system::error_code ignored;
+  c->socket->close(ignored);  // ends the read loop
+}
+
 // Queues `bytes` (may be empty) for `c` and starts the write chain if idle.
 void send(const ClientPtr& c, std::string bytes) {
-  if (c->gone) return;
+  if (c->gone || c->aborting) return;
   if (!bytes.empty()) {
     c->backlog += bytes.size();
     c->queue.push_back(std::move(bytes));
@@ -192,6 +203,7 @@ void send(const ClientPtr& c, std::string bytes) {
 void write_next(const ClientPtr& c) {
   if (c->queue.empty()) {
     c->writing = false;
+    if (c->aborting) return close_abruptly(c);
     if (c->conn.closed()) shut_down(c);
     return;
   }
@@ -274,6 +286,15 @@ void send_samples(PandaServer::State& state, const std::vector<std::byte>& raw) 
       send(c, c->conn.end("Data overrun"));
     else
       send(c, c->conn.samples(raw));
+  });
+}
+
+void close_data_connections(PandaServer::State& state) {
+  for_each_client(state, [](const ClientPtr& c) {
+    if (c->gone || c->aborting) return;
+    c->aborting = true;
+    uncount(c);
+    if (!c->writing) close_abruptly(c);
   });
 }
 
@@ -368,6 +389,10 @@ void PandaServer::send_samples(std::vector<std::byte> raw_samples) {
 void PandaServer::end_acquisition(std::string reason) {
   asio::post(
       io_, [state = state_, reason = std::move(reason)] { sim::end_acquisition(*state, reason); });
+}
+
+void PandaServer::close_data_connections() {
+  asio::post(io_, [state = state_] { sim::close_data_connections(*state); });
 }
 
 }  // namespace pandafly::sim

@@ -90,6 +90,12 @@ class PandaServer {
   void send_samples(std::vector<std::byte> raw_samples);
   /// Ends the acquisition: every client still in it gets `END n reason`.
   void end_acquisition(std::string reason = "Ok");
+  /// A fault (a crashed server, a broken network): every open data connection
+  /// is closed abruptly once the bytes already queued for it (by calls made
+  /// before this one) are written — no END line, no further bytes. The data
+  /// listener and the control port keep working; the acquisition goes on for
+  /// clients that connect later (they join with `missed`). Thread-safe.
+  void close_data_connections();
   /// Bytes queued for data clients and not yet written to their sockets, the
   /// most of any client (io_context thread only). Non-zero after an END means
   /// a client is "still taking data".

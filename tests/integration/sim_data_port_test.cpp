@@ -1,12 +1,15 @@
 // The simulator's data port over real loopback sockets: exact bytes for a
 // client in XML FRAMED RAW, several clients in their own options, a late
-// joiner (missed), ONE_SHOT closing, re-arming, and Data overrun.
+// joiner (missed), ONE_SHOT closing, re-arming, Data overrun, and the
+// "close the data connection at row k" fault.
 //
 // Clients are plain POSIX sockets with a 10 s receive timeout, so a missing
 // byte fails the test instead of hanging it.
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <mutex>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -21,6 +24,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "pandafly/panda/commands.hpp"
+#include "pandafly/panda/io/blocking_client.hpp"
 #include "sim/panda/capture_layout.hpp"
 #include "sim/panda/server.hpp"
 #include "sim_fixture.hpp"
@@ -269,4 +274,130 @@ TEST_CASE("sim data port: a rejected options line gets ERR and the connection cl
   CHECK(client.read_to_eof(bytes));
   CHECK(bytes == "ERR Invalid data capture option\n");
   CHECK(sim->data_clients_ready() == 0);
+}
+
+TEST_CASE("sim data port: close_data_connections() closes after the queued bytes, no END") {
+  Simulator sim;
+  Client client(sim->data_port()), early(sim->data_port());
+  client.send("XML FRAMED RAW\n");
+  CHECK(client.read_exact(3) == "OK\n");
+  REQUIRE(sim.wait_for_data_clients(1));  // `early` never sent its options line
+  sim->begin_acquisition(small_layout(), kArm, kStart);
+  sim->send_samples(raw_samples(0, 3));
+  sim->close_data_connections();
+  sim->send_samples(raw_samples(3, 2));  // nobody gets these
+  sim->end_acquisition();
+  std::string got;
+  REQUIRE(client.read_to_eof(got));  // closed by the server within the 10 s guard
+  const auto body = got.find("</header>\n\n");
+  REQUIRE(body != std::string::npos);
+  CHECK(got.substr(body + 11) ==
+        std::string("BIN \x38\x00\x00\x00", 8) + as_string(raw_samples(0, 3)));
+  CHECK(got.find("END") == std::string::npos);
+  std::string nothing;
+  CHECK(early.read_to_eof(nothing));
+  CHECK(nothing.empty());
+  CHECK(sim->data_clients_ready() == 0);
+  // The data port still accepts clients, and they get the next acquisition whole.
+  Client later(sim->data_port());
+  later.send("XML FRAMED RAW\n");
+  CHECK(later.read_exact(3) == "OK\n");
+  REQUIRE(sim.wait_for_data_clients(1));
+  sim->begin_acquisition(small_layout(), kArm, kStart);
+  sim->send_samples(raw_samples(0, 1));
+  sim->end_acquisition();
+  const auto f = later.read_framed();
+  CHECK(f.payload == as_string(raw_samples(0, 1)));
+  CHECK(f.end == "END 1 Ok\n");
+}
+
+TEST_CASE("sim data port fault: every data connection closes after captured row k, no END") {
+  // PCAP triggered by CLOCK1 at 1 kHz under the fast clock, TS_TRIG captured:
+  // with the fault at row 5 an ASCII client reads exactly 5 rows and then EOF,
+  // a FRAMED RAW client exactly 5 samples; the control port goes on, and the
+  // fault fires once (the next acquisition reaches its END).
+  std::mutex mutex;
+  std::vector<std::string> log;
+  Simulator::Options options;
+  options.fpga = true;
+  options.faults.close_data_at_row = 5;
+  options.log = [&](std::string_view line) {
+    std::scoped_lock lock(mutex);
+    log.emplace_back(line);
+  };
+  Simulator sim(options);
+  pandafly::panda::BlockingClient control;
+  control.connect("127.0.0.1", sim.port(), 5s);
+  auto put = [&](const std::string& name, const std::string& value) {
+    auto r = control.call(pandafly::panda::Put(name, value), 5s);
+    REQUIRE_MESSAGE(r.ok(), name, "=", value);
+  };
+  put("CLOCK1.PERIOD.RAW", "125000");
+  put("CLOCK1.ENABLE", "ONE");
+  put("PCAP.TRIG", "CLOCK1.OUT");
+  put("PCAP.GATE", "ONE");
+  put("PCAP.ENABLE", "ONE");
+  put("PCAP.TS_TRIG.CAPTURE", "Value");
+
+  Client ascii(sim.data_port()), framed(sim.data_port());
+  ascii.send("ASCII\n");
+  framed.send("XML FRAMED RAW\n");
+  CHECK(ascii.read_exact(3) == "OK\n");
+  CHECK(framed.read_exact(3) == "OK\n");
+  REQUIRE(sim.wait_for_data_clients(2));
+  REQUIRE(control.call(pandafly::panda::Arm{}, 5s).ok());
+
+  std::string text;
+  REQUIRE(ascii.read_to_eof(text));
+  const auto rows_at = text.find("\n\n");
+  REQUIRE(rows_at != std::string::npos);
+  CHECK(text.find("fields:\n PCAP.TS_TRIG double Value") != std::string::npos);
+  std::istringstream rows(text.substr(rows_at + 2));
+  std::vector<double> ts;
+  for (std::string line; std::getline(rows, line);) {
+    INFO("row line: ", line);
+    REQUIRE(line.size() > 1);
+    CHECK(line[0] == ' ');
+    ts.push_back(std::stod(line));
+  }
+  CHECK(ts.size() == 5);
+  for (std::size_t k = 1; k < ts.size(); ++k) CHECK(ts[k] - ts[k - 1] == doctest::Approx(0.001));
+  CHECK(text.find("END") == std::string::npos);
+  CHECK(text.back() == '\n');  // the 5th row whole
+
+  std::string bytes;
+  REQUIRE(framed.read_to_eof(bytes));
+  const auto body = bytes.find("</header>\n\n");
+  REQUIRE(body != std::string::npos);
+  CHECK(bytes.find("sample_bytes=\"8\"") != std::string::npos);
+  std::size_t payload = 0;
+  for (std::size_t at = body + 11; at + 8 <= bytes.size();) {
+    REQUIRE(bytes.substr(at, 4) == "BIN ");
+    std::uint32_t length;
+    std::memcpy(&length, bytes.data() + at + 4, 4);
+    payload += length - 8;
+    at += length;
+  }
+  CHECK(payload == 5 * 8);
+  CHECK(bytes.find("END") == std::string::npos);
+  {
+    std::scoped_lock lock(mutex);
+    REQUIRE(log.size() == 1);
+    CHECK(log[0].rfind("fault: closed the PandA data connections after row 5 (t=", 0) == 0);
+    CHECK(log[0].back() == ')');
+  }
+
+  // The control port keeps working; a new client gets the next acquisition to its END.
+  REQUIRE(control.call(pandafly::panda::Disarm{}, 5s).ok());
+  Client again(sim.data_port());
+  again.send("XML FRAMED RAW\n");
+  CHECK(again.read_exact(3) == "OK\n");
+  REQUIRE(sim.wait_for_data_clients(1));
+  put("CLOCK1.ENABLE", "ZERO");
+  REQUIRE(control.call(pandafly::panda::Arm{}, 5s).ok());
+  REQUIRE(control.call(pandafly::panda::Disarm{}, 5s).ok());
+  const auto f = again.read_framed();
+  CHECK(f.end == "END 0 Disarmed\n");
+  std::scoped_lock lock(mutex);
+  CHECK(log.size() == 1);
 }

@@ -8,11 +8,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -30,6 +32,8 @@ class Simulator {
     bool fpga = false;
     std::string design;                                      // a file name in panda/
     std::size_t max_backlog_bytes = std::size_t{256} << 20;  // per data client
+    sim::PandaFaults faults = {};                            // Options::fpga only
+    std::function<void(std::string_view)> log = {};          // the FPGA's log hook
   };
 
   Simulator() : Simulator(Options{}) {}
@@ -38,6 +42,8 @@ class Simulator {
     if (o.fpga) {
       sim::PandaFpga::Options f;
       f.clock = sim::PandaFpga::Clock::fast;
+      f.faults = o.faults;
+      f.log = o.log;
       fpga_ = std::make_unique<sim::PandaFpga>(io_, server_, f);
     }
     thread_ = std::thread([this] { io_.run(); });

@@ -6,6 +6,9 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
+#include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -15,6 +18,9 @@
 #include <variant>
 #include <vector>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <doctest/doctest.h>
 
 #include "pandafly/panda/columns.hpp"
@@ -24,9 +30,12 @@
 #include "pandafly/panda/io/blocking_client.hpp"
 #include "pandafly/panda/io/blocking_data_client.hpp"
 #include "run_async.hpp"
+#include "sim/ca/motor_record.hpp"
+#include "sim/ca/pv.hpp"
 #include "sim/panda/fpga/motion.hpp"
 #include "sim/panda/fpga_runner.hpp"
 #include "sim/panda/server.hpp"
+#include "sim/sim_clock.hpp"
 #include "sim_fixture.hpp"
 
 using namespace std::chrono_literals;
@@ -157,8 +166,16 @@ Acquisition read_acquisition(panda::BlockingDataClient& data) {
 TEST_CASE("fly scan design on a turning encoder: one row per PCOMP position, at that exact count") {
   Box box("flyscan.sav");
   std::atomic<int> camera_triggers{0};  // TTLOUT1 rising edges, as the camera simulator sees them
-  box.fpga().on_ttl_out([&](std::size_t n, bool level, sim::fpga::Tick) {
+  std::atomic<int> logged_triggers{0};  // a second subscriber (a trigger log)
+  std::atomic<int> legacy_triggers{0};  // the legacy single slot still works beside them
+  auto camera = box.fpga().subscribe_ttl_out([&](std::size_t n, bool level, sim::fpga::Tick) {
     if (n == 1 && level) ++camera_triggers;
+  });
+  auto logger = box.fpga().subscribe_ttl_out([&](std::size_t n, bool level, sim::fpga::Tick) {
+    if (n == 1 && level) ++logged_triggers;
+  });
+  box.fpga().on_ttl_out([&](std::size_t n, bool level, sim::fpga::Tick) {
+    if (n == 1 && level) ++legacy_triggers;
   });
   auto data = box.data_client();
   box.put("PCOMP1.PULSES", "50");
@@ -187,6 +204,8 @@ TEST_CASE("fly scan design on a turning encoder: one row per PCOMP position, at 
   REQUIRE(done.ok());
   CHECK(done.value() == "Ok");
   CHECK(camera_triggers.load() == 50);  // one exposure per row
+  CHECK(logged_triggers.load() == 50);
+  CHECK(legacy_triggers.load() == 50);
 }
 
 namespace {
@@ -379,4 +398,214 @@ TEST_CASE("the Asio clients drive the simulated PCAP: arm, rows, disarm, END, re
       CHECK(end->samples == rows);
     }
   });
+}
+
+TEST_CASE("on one SimClock and thread the encoder follows a motor record: rests, moves, a STOP") {
+  // The beamline's arrangement: the PandA runner (real_time on a SimClock at
+  // 10 simulated s per wall s) and a motor record driven by a 1 ms timer on
+  // the same io_context thread, the record's on_motion_change wired to
+  // PandaFpga::motion_changed. At every timer tick INENC1.VAL must equal
+  // floor(dial * counts/deg + offset) at the FPGA's time, and the FPGA must
+  // never be ahead of the clock — also while the clock is held.
+  constexpr double kCpu = 10000.0, kOffset = 0.5;
+  auto clock = std::make_shared<sim::SimClock>(10.0);
+  boost::asio::io_context io;
+  sim::PandaServer::Options so;
+  so.control_port = 0;
+  so.data_port = 0;
+  sim::PandaServer server(io, so);
+  sim::PandaFpga::Options fo;
+  fo.sim_clock = clock;
+  sim::PandaFpga fpga(io, server, fo);
+  sim::ca::MotorConfig mc;
+  mc.prefix = "m";
+  mc.velo = 10;
+  mc.accl = 0.5;
+  mc.position = 3;
+  sim::ca::MotorRecord motor(mc);
+  sim::ca::PvDatabase db;
+  motor.publish(db);
+  fpga.set_motion(1, motor.encoder_motion(kCpu, kOffset));
+  motor.on_motion_change([&](sim::Tick from) { fpga.motion_changed(1, from); });
+  const auto dial = motor.motion();
+  const auto val = fpga.engine().pos_index("INENC1.VAL");
+  sim::Tick motor_now = 0;  // the record's time (the io thread's)
+
+  auto at = [](double s) {
+    return static_cast<sim::Tick>(s * static_cast<double>(kTicksPerSecond));
+  };
+  // The script, one step at a time, each after the previous one's effect (a
+  // loaded machine may run the 1 ms timer late; times are simulated).
+  int completed = 0;
+  sim::Tick done_at = 0;  // when the last put-callback completed
+  auto put = [&](const char* field, sim::ca::Elements v) {
+    (void)db.find(std::string("m.") + field)->put(std::move(v), [&](std::uint32_t) {
+      ++completed;
+      done_at = motor_now;
+    });
+  };
+  int step = 0, held_ticks = 0, checks = 0, mismatches = 0, ahead = 0;
+  sim::Tick long_move_at = 0;
+  std::promise<void> finished;
+  boost::asio::steady_timer timer(io);
+  std::function<void()> tick = [&] {
+    motor_now = clock->now();
+    motor.advance(motor_now, sim::ca::EpicsTime::from_unix_ns(clock->unix_ns(motor_now)));
+    const sim::Tick now = motor_now;
+    if (step == 0 && now >= at(0.5)) {  // at rest on 3, then 5 deg up
+      put("VAL", sim::ca::Doubles{8.0});
+      ++step;
+    } else if (step == 1 && completed == 1 && now >= done_at + at(0.5)) {  // 10 deg back
+      put("VAL", sim::ca::Doubles{-2.0});
+      ++step;
+    } else if (step == 2 && completed == 2 && now >= done_at + at(0.5)) {
+      clock->hold();
+      ++step;
+    } else if (step == 3 && ++held_ticks == 30) {  // 30 timer ticks held, then a long move
+      clock->release();
+      put("VAL", sim::ca::Doubles{200.0});
+      long_move_at = now;
+      ++step;
+    } else if (step == 4 && now >= long_move_at + at(1.0)) {  // stopped mid-move
+      put("STOP", sim::ca::Shorts{1});
+      ++step;
+    }
+    const sim::Tick t = fpga.engine().now();
+    if (t > clock->now()) ++ahead;
+    // Once the FPGA has processed its tick t (nothing pending at or before t).
+    if (fpga.engine().next_event() > t) {
+      ++checks;
+      if (fpga.engine().pos(val) !=
+          static_cast<std::int32_t>(std::floor(dial->position(t) * kCpu + kOffset)))
+        ++mismatches;
+    }
+    if (step == 5 && completed == 4 && t > done_at + at(0.5)) return finished.set_value();
+    timer.expires_after(1ms);
+    timer.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) tick();
+    });
+  };
+  boost::asio::post(io, tick);
+  std::thread thread([&] { io.run(); });
+  const bool done = finished.get_future().wait_for(60s) == std::future_status::ready;
+  io.stop();
+  thread.join();
+  fpga.stop();
+  REQUIRE(done);
+  CHECK(mismatches == 0);
+  CHECK(ahead == 0);
+  CHECK(checks > 50);
+  CHECK(held_ticks == 30);
+  CHECK(fpga.late_motion_changes() == 0);
+  CHECK(completed == 4);  // three moves (the last one ended by the STOP) and the STOP itself
+  // At rest between -2 and 200: the STOP cut the long move; the encoder shows where.
+  const double rest = dial->position(fpga.now());
+  CHECK(rest > 5.0);
+  CHECK(rest < 150.0);
+  CHECK(dial->position(sim::kNever - 1) == rest);
+  CHECK(fpga.engine().pos(val) == static_cast<std::int32_t>(std::floor(rest * kCpu + kOffset)));
+}
+
+TEST_CASE("on a SimClock the data header's arm and start times are the clock's, PCAP ticks its") {
+  // At 50 simulated s per wall s, 5 simulated s pass in 0.1 s of wall time: a
+  // header dated by the host clock (or a clock of the runner's own) would say
+  // ~0.1 s after the start; the shared clock's says >= 5 s.
+  auto clock = std::make_shared<sim::SimClock>(50.0);
+  boost::asio::io_context io;
+  sim::PandaServer::Options so;
+  so.control_port = 0;
+  so.data_port = 0;
+  sim::PandaServer server(io, so);
+  sim::PandaFpga::Options fo;
+  fo.sim_clock = clock;
+  sim::PandaFpga fpga(io, server, fo);
+  REQUIRE(fpga.clock() == clock);
+  std::thread thread([&] { io.run(); });
+  {
+    panda::BlockingClient control;
+    control.connect("127.0.0.1", server.control_port(), 5s);
+    for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+             {"CLOCK1.PERIOD.RAW", "1250000"},  // 10 ms of simulated time
+             {"CLOCK1.ENABLE", "ONE"},
+             {"PCAP.TRIG", "CLOCK1.OUT"},
+             {"PCAP.GATE", "ONE"},
+             {"PCAP.ENABLE", "ONE"},
+             {"PCAP.TS_TRIG.CAPTURE", "Value"}})
+      REQUIRE(control.call(panda::Put(name, value), 5s).ok());
+    panda::BlockingDataClient data;
+    data.connect("127.0.0.1", server.data_port(), 5s);
+    const auto guard = std::chrono::steady_clock::now() + 30s;
+    while ((server.data_clients_ready() < 1 || clock->now() < 5 * kTicksPerSecond) &&
+           std::chrono::steady_clock::now() < guard)
+      std::this_thread::sleep_for(1ms);
+    REQUIRE(clock->now() >= 5 * kTicksPerSecond);
+    const std::string before = clock->iso_utc(clock->now());
+    REQUIRE(control.call(panda::Arm{}, 5s).ok());
+    const std::string after = clock->iso_utc(clock->now());
+    Reader reader(data);
+    CHECK(reader.until_rows(3) >= 3);
+    REQUIRE(control.call(panda::Disarm{}, 5s).ok());
+    const Acquisition a = reader.until_end();
+    REQUIRE(a.ended);
+    INFO("arm_time ", a.start.arm_time, " not in [", before, ", ", after, "]");
+    CHECK(before <= a.start.arm_time);  // same fixed-width ISO form: compares as time
+    CHECK(a.start.arm_time <= after);
+    CHECK(a.start.arm_time <= a.start.start_time);
+    CHECK(a.start.start_time <= after);
+    // TS_TRIG counts simulated time since the start: CLOCK1's 10 ms period.
+    const auto& ts = a.columns.at("PCAP.TS_TRIG.Value");
+    REQUIRE(ts.size() >= 3);
+    for (std::size_t k = 1; k < ts.size(); ++k) CHECK(ts[k] - ts[k - 1] == doctest::Approx(0.01));
+  }
+  io.stop();
+  thread.join();
+  fpga.stop();
+}
+
+TEST_CASE("a motion change from another thread is posted; a held clock keeps the FPGA before it") {
+  // The motor record on the test thread (as a CA server on its own thread
+  // would run it), the PandA on the io thread; the clock is held while the
+  // move is planned, so the FPGA cannot pass the move's start before the
+  // posted change reaches the encoder.
+  constexpr double kCpu = 10000.0;
+  auto clock = std::make_shared<sim::SimClock>(4.0);
+  clock->hold();
+  boost::asio::io_context io;
+  sim::PandaServer::Options so;
+  so.control_port = 0;
+  so.data_port = 0;
+  sim::PandaServer server(io, so);
+  sim::PandaFpga::Options fo;
+  fo.sim_clock = clock;
+  sim::PandaFpga fpga(io, server, fo);
+  sim::ca::MotorConfig mc;
+  mc.prefix = "m";
+  sim::ca::MotorRecord motor(mc);
+  sim::ca::PvDatabase db;
+  motor.publish(db);
+  fpga.set_motion(1, motor.encoder_motion(kCpu, 0.0));
+  motor.on_motion_change([&](sim::Tick from) { fpga.motion_changed(1, from); });
+  std::thread thread([&] { io.run(); });
+  auto on_io = [&](auto fn) {  // runs fn on the io thread, after everything posted before
+    std::promise<decltype(fn())> result;
+    boost::asio::post(io, [&] { result.set_value(fn()); });
+    return result.get_future().get();
+  };
+  const sim::Tick start = clock->now();
+  motor.advance(start, sim::ca::EpicsTime::from_unix_ns(clock->unix_ns(start)));
+  (void)db.find("m.VAL")->put(sim::ca::Doubles{1.0}, [](std::uint32_t) {});  // 0 -> 1 deg
+  const sim::Tick end = motor.motion()->end_tick();
+  REQUIRE(end > start);
+  CHECK(on_io([&] { return fpga.engine().now(); }) <= start);  // the change is applied now
+  clock->release();
+  const auto guard = std::chrono::steady_clock::now() + 30s;
+  while (fpga.now() <= end && std::chrono::steady_clock::now() < guard)
+    std::this_thread::sleep_for(1ms);
+  REQUIRE(fpga.now() > end);
+  const auto val = fpga.engine().pos_index("INENC1.VAL");
+  CHECK(on_io([&] { return fpga.engine().pos(val); }) == 10000);
+  CHECK(fpga.late_motion_changes() == 0);
+  io.stop();
+  thread.join();
+  fpga.stop();
 }

@@ -789,3 +789,197 @@ TEST_CASE("motor: an encoder with a negative scale counts down exactly") {
   CHECK(expected == -2000);
   CHECK_THROWS_AS((void)rig.motor.encoder_motion(0.0, 0.0), std::invalid_argument);
 }
+
+TEST_CASE("motor fault: a stall at 6 stops the axis dead; DMOV 0 and the callback wait for STOP") {
+  // 0 -> 20 at 10 deg/s (a = 20): ramp to 2.5 at 0.5 s, then 3.5 deg at
+  // 10 deg/s reach 6 at 0.85 s, where the jam stops the axis dead.
+  Rig rig;
+  std::vector<std::string> faults;
+  rig.motor.set_faults({.stall_at = {6.0}},
+                       [&](std::string_view line) { faults.emplace_back(line); });
+  auto enc = rig.motor.encoder_motion(10000.0, 0.0);
+  rig.log.clear();
+  Done done;
+  (void)rig.put("VAL", 20.0, &done);
+  rig.run_to(ticks(0.8));
+  CHECK(faults.empty());
+  CHECK(rig.get("MSTA") == 1025);  // DIRECTION | MOVING
+  rig.run_all();                   // nothing after the stall: no poll, no end
+  REQUIRE(faults.size() == 1);
+  CHECK(faults[0] == "fault: motor rotation stalled at 6 (t=0.850000 s)");
+  CHECK(rig.of("RBV").back().tick == ticks(0.85));
+  CHECK(rig.get("RBV") == 6.0);
+  CHECK(rig.get("MSTA") == 576);  // SLIP_STALL | PROBLEM; not DONE, not MOVING
+  CHECK(rig.get("STAT") == 7);    // STATE
+  CHECK(rig.get("SEVR") == 2);    // MAJOR
+  CHECK(rig.get("MOVN") == 0);
+  CHECK(rig.get("DMOV") == 0);
+  CHECK(rig.values("DMOV") == std::vector<double>{0});
+  CHECK(done.calls == 0);
+  CHECK(rig.get("VAL") == 20.0);
+  // The encoder stays on the jam, for ever.
+  CHECK(enc->count(ticks(0.85)) == 60000);
+  CHECK(enc->count(ticks(100)) == 60000);
+  CHECK(enc->next_change(ticks(0.85)) == kNever);
+  // Go, a new target (kept, as while SPMG Stop): the jammed axis does not move.
+  (void)rig.put("SPMG", Enums{3});
+  (void)rig.put("VAL", 2.0);
+  rig.run_to(ticks(3));
+  CHECK(rig.get("RBV") == 6.0);
+  CHECK(rig.get("VAL") == 2.0);
+  CHECK(rig.get("DMOV") == 0);
+  CHECK(done.calls == 0);
+  // STOP releases it: VAL <- RBV, DMOV 1, the callbacks complete, alarms clear.
+  rig.log.clear();
+  (void)rig.put("STOP", Shorts{1});
+  CHECK(done.calls == 1);
+  CHECK(done.tick == ticks(3));
+  CHECK(rig.get("VAL") == 6.0);
+  CHECK(rig.get("DMOV") == 1);
+  CHECK(rig.get("MSTA") == 2);  // DONE
+  CHECK(rig.get("STAT") == 0);
+  CHECK(rig.get("SEVR") == 0);
+  CHECK(index_of(rig.fields_at(ticks(3)), "VAL") < index_of(rig.fields_at(ticks(3)), "DMOV"));
+  // The axis moves again; the fault fired once: a later move passes 6.
+  Done back;
+  (void)rig.put("VAL", 2.0, &back);
+  rig.run_all();
+  CHECK(back.calls == 1);
+  CHECK(rig.get("RBV") == 2.0);
+  Done through;
+  (void)rig.put("VAL", 10.0, &through);
+  rig.run_all();
+  CHECK(through.calls == 1);
+  CHECK(rig.get("RBV") == 10.0);
+  CHECK(faults.size() == 1);
+}
+
+TEST_CASE("motor fault: SPMG Stop also releases a stalled axis") {
+  Rig rig;
+  rig.motor.set_faults({.stall_at = {-1.0}}, [](std::string_view) {});
+  Done done;
+  (void)rig.put("VAL", -5.0, &done);
+  rig.run_all();
+  CHECK(rig.get("RBV") == -1.0);
+  CHECK(rig.get("DMOV") == 0);
+  (void)rig.put("SPMG", Enums{1});  // Pause: still stalled
+  CHECK(done.calls == 0);
+  (void)rig.put("SPMG", Enums{0});  // Stop
+  CHECK(done.calls == 1);
+  CHECK(rig.get("VAL") == -1.0);
+  CHECK(rig.get("DMOV") == 1);
+  CHECK(rig.get("MSTA") == 2);
+}
+
+TEST_CASE("motor fault: a hard limit placed at 12 acts as a limit switch there") {
+  // 0 -> 20: 12 is reached at 0.5 + 9.5 / 10 = 1.45 s; the axis decelerates
+  // (0.5 s, 2.5 deg) to rest on 14.5 at 1.95 s. The 1.5 s poll sees the
+  // switch at 12 + 0.5 - 0.025 = 12.475: HLS, VAL <- RBV, DMOV 1, callback.
+  Rig rig;
+  std::vector<std::string> faults;
+  rig.motor.set_faults({.hard_limit_at = {12.0}},
+                       [&](std::string_view line) { faults.emplace_back(line); });
+  rig.log.clear();
+  Done done;
+  (void)rig.put("VAL", 20.0, &done);
+  rig.run_to(ticks(1.4));
+  CHECK(rig.get("HLS") == 0);
+  CHECK(faults.empty());
+  rig.run_to(ticks(1.5));
+  CHECK(rig.get("HLS") == 1);
+  CHECK(rig.get("RBV") == doctest::Approx(12.475).epsilon(1e-9));
+  CHECK(rig.get("MSTA") == 1029);  // DIRECTION | PLUS_LS | MOVING
+  CHECK(done.calls == 1);
+  CHECK(done.tick == ticks(1.5));
+  CHECK(rig.get("DMOV") == 1);
+  CHECK(rig.get("VAL") == doctest::Approx(12.475).epsilon(1e-9));
+  REQUIRE(faults.size() == 1);
+  CHECK(faults[0] == "fault: motor rotation hit the hard limit at 12 (t=1.500000 s)");
+  rig.run_all();
+  CHECK(rig.of("RBV").back().tick == ticks(1.95));
+  CHECK(rig.get("RBV") == doctest::Approx(14.5).epsilon(1e-9));
+  CHECK(rig.get("MSTA") == 6);  // DONE | PLUS_LS
+  CHECK(rig.values("DMOV") == std::vector<double>{0, 1});
+  // Further + is refused by the switch, - moves off it.
+  Done again;
+  (void)rig.put("VAL", 16.0, &again);
+  CHECK(again.calls == 1);
+  CHECK(rig.get("RBV") == doctest::Approx(14.5).epsilon(1e-9));
+  (void)rig.put("VAL", 3.0);
+  rig.run_all();
+  CHECK(rig.get("HLS") == 0);
+  CHECK(rig.get("RBV") == 3.0);
+  CHECK(faults.size() == 1);
+}
+
+TEST_CASE("motor fault: a hard limit placed during a move cuts it; the encoder sees the cut") {
+  // 0 -> 20 from 0 s; at 0.3 s a switch appears at 5 (reached at 0.75 s): the
+  // axis decelerates from there to rest on 7.5 at 1.25 s; the 0.8 s poll trips.
+  Rig rig;
+  Tick changed_at = -1;
+  rig.motor.on_motion_change([&](Tick t) { changed_at = t; });
+  Done done;
+  (void)rig.put("VAL", 20.0, &done);
+  rig.run_to(ticks(0.3));
+  std::vector<std::string> faults;
+  rig.motor.set_faults({.hard_limit_at = {5.0}},
+                       [&](std::string_view line) { faults.emplace_back(line); });
+  CHECK(changed_at == ticks(0.3));
+  CHECK(rig.motor.motion()->end_tick() == ticks(1.25));
+  rig.run_to(ticks(0.8));
+  CHECK(done.calls == 1);
+  CHECK(done.tick == ticks(0.8));
+  CHECK(rig.get("VAL") == doctest::Approx(5.475).epsilon(1e-9));
+  CHECK(faults.size() == 1);
+  rig.run_all();
+  CHECK(rig.get("RBV") == doctest::Approx(7.5).epsilon(1e-9));
+}
+
+TEST_CASE("motor fault: several jams fire one by one, each at the first move reaching it") {
+  // Jams at 8 and 4 (given in that order): 0 -> 10 stops at 4 first (0.65 s).
+  Rig rig;
+  std::vector<std::string> faults;
+  rig.motor.set_faults({.stall_at = {8.0, 4.0}},
+                       [&](std::string_view line) { faults.emplace_back(line); });
+  Done first;
+  (void)rig.put("VAL", 10.0, &first);
+  rig.run_all();
+  CHECK(rig.get("RBV") == 4.0);
+  CHECK(rig.of("RBV").back().tick == ticks(0.65));  // 2.5 at 0.5 s, then 1.5 deg at 10 deg/s
+  (void)rig.put("STOP", Shorts{1});
+  CHECK(first.calls == 1);
+  Done second;
+  (void)rig.put("VAL", 10.0, &second);  // passes 4 now, stops at 8
+  rig.run_all();
+  CHECK(rig.get("RBV") == 8.0);
+  CHECK(second.calls == 0);
+  (void)rig.put("SPMG", Enums{0});
+  CHECK(second.calls == 1);
+  (void)rig.put("SPMG", Enums{3});
+  Done third;
+  (void)rig.put("VAL", 10.0, &third);  // no jam left
+  rig.run_all();
+  CHECK(third.calls == 1);
+  CHECK(rig.get("RBV") == 10.0);
+  REQUIRE(faults.size() == 2);
+  CHECK(faults[0].rfind("fault: motor rotation stalled at 4 (t=0.650000 s)", 0) == 0);
+  CHECK(faults[1].rfind("fault: motor rotation stalled at 8 (t=", 0) == 0);
+}
+
+TEST_CASE("motor fault: a jam armed during a move stops it there; the encoder sees the cut") {
+  Rig rig;
+  Tick changed_at = -1;
+  rig.motor.on_motion_change([&](Tick t) { changed_at = t; });
+  auto enc = rig.motor.encoder_motion(1000.0, 0.0);
+  Done done;
+  (void)rig.put("VAL", 20.0, &done);
+  rig.run_to(ticks(0.6));  // at 3.5 deg, cruising
+  rig.motor.set_faults({.stall_at = {6.0}}, [](std::string_view) {});
+  CHECK(changed_at == ticks(0.6));
+  CHECK(rig.motor.motion()->end_tick() == ticks(0.85));
+  CHECK(enc->count(kNever - 1) == 6000);
+  rig.run_all();
+  CHECK(rig.get("RBV") == 6.0);
+  CHECK(rig.get("DMOV") == 0);
+  CHECK(done.calls == 0);
+}

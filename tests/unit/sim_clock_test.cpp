@@ -52,6 +52,18 @@ TEST_CASE("sim clock: a hold freezes simulated time until its release; holds nes
   CHECK_FALSE(clock.held());
 }
 
+TEST_CASE("sim clock: a hold freezes the time it is taken at, not the last origin") {
+  sim::SimClock clock(1000.0);
+  let_pass(std::chrono::milliseconds(2));
+  const sim::Tick before = clock.now();
+  REQUIRE(before >= 2 * sim::kTicksPerSecond);
+  clock.hold();
+  const sim::Tick frozen = clock.now();
+  CHECK(frozen >= before);  // was 0 (the construction origin) before the fix
+  clock.release();
+  CHECK(clock.now() >= frozen);
+}
+
 TEST_CASE("sim clock: deadlines map simulated ticks to the steady clock at its speed") {
   sim::SimClock clock(10.0);
   const sim::Tick t = clock.now() + sim::kTicksPerSecond;  // 1 simulated s = 0.1 wall s

@@ -32,6 +32,12 @@ void Inenc::set_motion(std::shared_ptr<const MotionSource> motion, Engine& engin
   follow(engine);
 }
 
+void Inenc::motion_changed(Tick from, Engine& engine) {
+  if (!motion_) return;
+  if (from < engine.now()) ++late_changes_;
+  follow(engine);
+}
+
 void Inenc::follow(Engine& engine) {
   const Tick now = engine.now();
   if (!motion_) {

@@ -4,7 +4,10 @@
 //
 // INENC: VAL = floor(motion position) + the offset a SETP write sets. One event
 // per count change, at the exact tick (MotionSource::next_change), so PCOMP
-// and PCAP see every count. Without a motion source VAL holds its value.
+// and PCAP see every count. Without a motion source VAL holds its value. The
+// next change is asked once per change; when the motion's plan changes (a
+// motor move commanded, cut short, stopped) the owner calls motion_changed()
+// so that the encoder asks again — also after a rest that had "no next change".
 //
 // PCAP, per reference §3.7:
 //   arm()            *PCAP.ARM: plans the sample from the model's CAPTURE settings
@@ -46,6 +49,14 @@ class Inenc final : public Behaviour {
  public:
   /// Follows `motion` from now on (null: hold the current value).
   void set_motion(std::shared_ptr<const MotionSource> motion, Engine& engine);
+  /// The motion's planned future changed from tick `from` on (a motor started,
+  /// re-planned or stopped): the encoder asks next_change() again from now().
+  /// Must be called before the engine runs past `from`; a later call (from <
+  /// now()) still re-follows from now() but counts in late_changes(), since the
+  /// counts shown in [from, now()) came from the old plan.
+  void motion_changed(Tick from, Engine& engine);
+  /// motion_changed() calls that came after the engine had passed `from`.
+  [[nodiscard]] std::uint64_t late_changes() const { return late_changes_; }
 
   void configure(const InstanceConfig& config, Engine& engine) override;
   void inputs(std::vector<Signal>&, std::vector<Signal>&) const override {}
@@ -62,6 +73,7 @@ class Inenc final : public Behaviour {
   std::int64_t offset_ = 0;  // added to the motion's count (SETP)
   std::int32_t held_ = 0;    // VAL without a motion source
   Tick next_wake_ = kNever;
+  std::uint64_t late_changes_ = 0;
 };
 
 /// One thing PCAP produced, in order.

@@ -36,9 +36,11 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sim/panda/fields.hpp"
+#include "sim/panda/fpga/subscribers.hpp"
 #include "sim/panda/fpga/ticks.hpp"
 #include "sim/panda/model.hpp"
 
@@ -167,7 +169,18 @@ class Engine {
   std::function<void(Signal, bool, Tick)> on_bit_change;
   /// Called by the TTLOUT behaviour with the output number (1-based), level and
   /// tick of every edge on a TTL output (the camera simulator's trigger input).
+  /// One slot, called before the subscribers of subscribe_ttl_out().
   std::function<void(std::size_t, bool, Tick)> on_ttl_out;
+  /// Any number of TTL edge observers (same arguments as on_ttl_out), called
+  /// during run_until() at the edge's tick; see subscribers.hpp (thread-safe).
+  [[nodiscard]] Subscription subscribe_ttl_out(std::function<void(std::size_t, bool, Tick)> fn) {
+    return ttl_out_.subscribe(std::move(fn));
+  }
+  /// Reports a TTL edge to on_ttl_out and every subscriber (the TTLOUT behaviour).
+  void ttl_edge(std::size_t number, bool level, Tick at) {
+    if (on_ttl_out) on_ttl_out(number, level, at);
+    ttl_out_.notify(number, level, at);
+  }
 
   // ---- model side
   [[nodiscard]] PandaModel& model() { return model_; }
@@ -201,6 +214,7 @@ class Engine {
   [[nodiscard]] Tick earliest(Tick at) const;
 
   PandaModel& model_;
+  Subscribers<std::size_t, bool, Tick> ttl_out_;
   std::size_t bus_bits_ = 0;  // bit_outs on the bus (before ZERO and ONE)
   std::vector<Instance> instances_;
   std::map<std::pair<Signal, std::uint32_t>, Signal> delayed_;  // (source, ticks) → copy

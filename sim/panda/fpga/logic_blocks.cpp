@@ -10,7 +10,7 @@
 //     w+1: BITS.A..D, a new LUT FUNC/TYPE, CALC TYPE/SHIFT, SRGATE FORCE_SET /
 //     FORCE_RST and WHEN_DISABLED; a mux write is seen as an edge at w+1 (so its
 //     effect shows at w+2).
-//   * TTLOUT has no bus output: engine.on_ttl_out(n, level, t) reports the tick
+//   * TTLOUT has no bus output: engine.ttl_edge(n, level, t) reports the tick
 //     t at which VAL changed on the bus (the pin follows the bus, no extra
 //     register), n = instance number 1-based.
 // Blocks keep the level they last drove and only schedule real changes.
@@ -76,7 +76,7 @@ class TtlOut final : public Behaviour {
     const bool v = e.bit(val_);
     if (v == level_) return;
     level_ = v;
-    if (e.on_ttl_out) e.on_ttl_out(number_, v, e.now());
+    e.ttl_edge(number_, v, e.now());
   }
 
  private:

@@ -211,6 +211,24 @@ void TrapezoidMotion::stop(Tick at, double deceleration) {
   moves_.erase(queued, moves_.end());
 }
 
+void TrapezoidMotion::halt(Tick at) {
+  std::scoped_lock lock(mutex_);
+  const auto queued = std::partition_point(moves_.begin(), moves_.end(),
+                                           [at](const Move& m) { return m.start < at; });
+  if (queued != moves_.begin() && std::prev(queued)->end > at) {
+    Move& m = *std::prev(queued);
+    const double s_at = seconds_between(m.start, at);
+    const double x_at = m.position(at);
+    // Keep the phases begun before `at` (the first begins at 0 < s_at), cut the last one there.
+    while (m.phases.back().s_begin >= s_at) m.phases.pop_back();
+    m.phases.back().s_end = s_at;
+    m.phases.back().x_end = x_at;
+    m.end = at;
+    m.to = x_at;
+  }
+  moves_.erase(queued, moves_.end());
+}
+
 const TrapezoidMotion::Move* TrapezoidMotion::move_at(Tick t) const {
   auto it = std::upper_bound(moves_.begin(), moves_.end(), t,
                              [](Tick tick, const Move& m) { return tick < m.start; });

@@ -86,6 +86,10 @@ class TrapezoidMotion final : public MotionSource {
   /// `at` should not be earlier than ticks already shown to the encoder.
   /// Throws std::invalid_argument when deceleration is not a finite number > 0.
   void stop(Tick at, double deceleration);
+  /// A jam at tick `at`: the move under way at `at` (if any) ends there, at
+  /// rest on position(at) (no deceleration); moves that start at or after
+  /// `at` are dropped. Positions before `at` do not change.
+  void halt(Tick at);
 
   [[nodiscard]] double position(Tick t) const override;
   [[nodiscard]] Tick next_change(Tick t) const override;
