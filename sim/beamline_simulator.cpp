@@ -1,6 +1,7 @@
 #include "sim/beamline_simulator.hpp"
 
 #include <cstdio>
+#include <map>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -97,8 +98,12 @@ BeamlineSimulator::BeamlineSimulator(boost::asio::io_context& io, ca::BeamlineCo
                     "repeater {}): {}",
                     co.port, co.repeater_port, e.code().message()));
   }
-  fpga_ = std::make_unique<PandaFpga>(io_, *panda_,
-                                      PandaFpga::Options{.clock = PandaFpga::Clock::real_time});
+  PandaFpga::Options fpga_options;
+  fpga_options.sim_clock = clock_;
+  fpga_options.faults.close_data_at_row = config_.faults.close_panda_data_at_row;
+  fpga_options.log = options_.log;
+  fpga_ = std::make_unique<PandaFpga>(io_, *panda_, fpga_options);
+  set_motor_faults();
   wire();
   if (!beamline_.cameras.empty() && !sc.zmq.empty()) {
     const auto& cam = beamline_.cameras.front();
@@ -122,6 +127,7 @@ BeamlineSimulator::BeamlineSimulator(boost::asio::io_context& io, ca::BeamlineCo
 
 BeamlineSimulator::~BeamlineSimulator() {
   feed_.reset();  // unhooks the camera, stops the publisher thread
+  ttl_subscription_.reset();
   fpga_.reset();
 }
 
@@ -130,20 +136,44 @@ void BeamlineSimulator::wire() {
     const auto& e = motor->config().encoder;
     if (e.inenc == 0) continue;
     const auto inenc = static_cast<std::size_t>(e.inenc);
-    auto encoder = motor->encoder_motion(e.counts_per_unit, e.offset_counts);
-    fpga_->set_motion(inenc, encoder);
+    fpga_->set_motion(inenc, motor->encoder_motion(e.counts_per_unit, e.offset_counts));
+    // Same thread: applied at once, before the FPGA can run past `from`.
     motor->on_motion_change(
-        [fpga = fpga_.get(), inenc, encoder](Tick) { fpga->set_motion(inenc, encoder); });
+        [fpga = fpga_.get(), inenc](Tick from) { fpga->motion_changed(inenc, from); });
   }
   std::vector<std::shared_ptr<ca::Camera>> triggered;
   for (const auto& camera : beamline_.cameras)
     if (camera->config().ttlout > 0) triggered.push_back(camera);
   if (triggered.empty()) return;
-  fpga_->on_ttl_out([triggered](std::size_t ttlout, bool level, Tick at) {
-    if (!level) return;
-    for (const auto& camera : triggered)
-      if (static_cast<std::size_t>(camera->config().ttlout) == ttlout) camera->external_trigger(at);
-  });
+  ttl_subscription_ =
+      fpga_->subscribe_ttl_out([triggered](std::size_t ttlout, bool level, Tick at) {
+        if (!level) return;
+        for (const auto& camera : triggered)
+          if (static_cast<std::size_t>(camera->config().ttlout) == ttlout)
+            camera->external_trigger(at);
+      });
+}
+
+void BeamlineSimulator::set_motor_faults() {
+  const auto& plan = config_.faults;
+  const auto rotation = camera::rotation_motor(beamline_);
+  std::map<const ca::MotorRecord*, ca::MotorFaults> faults;
+  const auto motor_of = [&](const std::string& name) -> const ca::MotorRecord* {
+    if (name.empty()) {
+      if (!rotation) throw std::runtime_error("faults: no rotation motor for a motor fault");
+      return rotation.get();
+    }
+    for (const auto& m : beamline_.motors)
+      if (m->config().name == name) return m.get();
+    throw std::runtime_error(fmt::format("faults: no [[motor]] named \"{}\"", name));
+  };
+  for (const auto& f : plan.motor_stalls) faults[motor_of(f.motor)].stall_at.push_back(f.position);
+  for (const auto& f : plan.hard_limits)
+    faults[motor_of(f.motor)].hard_limit_at.push_back(f.position);
+  for (const auto& m : beamline_.motors) {
+    const auto it = faults.find(m.get());
+    if (it != faults.end()) m->set_faults(it->second, options_.log);
+  }
 }
 
 void BeamlineSimulator::stop() {

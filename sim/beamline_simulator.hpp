@@ -35,6 +35,7 @@
 
 #include "sim/ca/config.hpp"
 #include "sim/camera/frame_source.hpp"
+#include "sim/panda/fpga/subscribers.hpp"
 #include "sim/sim_clock.hpp"
 
 namespace pandafly::sim {
@@ -90,6 +91,7 @@ class BeamlineSimulator {
 
  private:
   void wire();
+  void set_motor_faults();
 
   boost::asio::io_context& io_;
   ca::BeamlineConfig config_;
@@ -100,6 +102,7 @@ class BeamlineSimulator {
   std::unique_ptr<PandaServer> panda_;
   std::unique_ptr<ca::CaServer> ca_;
   std::unique_ptr<PandaFpga> fpga_;
+  fpga::Subscription ttl_subscription_;  // ended before fpga_ goes
   std::unique_ptr<camera::CaCameraFeed> feed_;
 };
 
