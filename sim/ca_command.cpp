@@ -83,6 +83,7 @@ std::unique_ptr<camera::CaCameraFeed> make_feed(const CaArgs& args, const ca::Be
     return unix_now - camera::kEpicsEpochUnixSeconds -
            static_cast<double>(server.now() - t) * kSecondsPerTick;
   };
+  camera::wire_beamline(options, beamline, *cam);  // its shutter and sample motor
   return std::make_unique<camera::CaCameraFeed>(cam, camera::rotation_motor(beamline),
                                                 std::move(options));
 }

@@ -3,7 +3,8 @@
 // (N frames sent = N received, in order, pixels as rendered), drops counted
 // when a bound PUSH has no peer, the legacy header, and the CA FLIR camera's
 // ZMQ plugin (CaCameraFeed): external triggers while the rotation motor moves
-// give frames at the motor's angle at each exposure's start.
+// give frames rendered at the motor's true angle at each exposure's middle,
+// carrying only the motor's RBV as last posted (theta_readout).
 // Every bind is to port 0 and the peer reads the port back, so tests never
 // collide. Waits are deadlines against hangs, never speed assertions.
 #include <chrono>
@@ -280,21 +281,34 @@ TEST_CASE("camera CA feed: external triggers while the stage turns → frames at
   put(cam->pv("cam5:Acquire"), ca::Enums{1});
   const std::vector<Tick> triggers{ticks(0.25), ticks(1.0), ticks(2.5)};
   for (Tick t : triggers) cam->external_trigger(t);  // as PandaFpga::on_ttl_out would
+  std::vector<double> rbv_at_delivery;               // what the IOC's attribute file would read
   for (Tick t = 0; t <= ticks(3.0); t += ticks(0.05)) {
     motor->advance(t, wall_of(t));
+    const double rbv = std::get<ca::Doubles>(motor->field("RBV")->value()).front();
+    const auto frames = std::get<ca::Longs>(cam->pv("cam5:ArrayCounter_RBV")->value()).front();
     cam->advance(t, wall_of(t));
+    if (std::get<ca::Longs>(cam->pv("cam5:ArrayCounter_RBV")->value()).front() != frames)
+      rbv_at_delivery.push_back(rbv);
   }
+  REQUIRE(rbv_at_delivery.size() == triggers.size());
   FrameSource reference = reference_source();
   double last_angle = -1;
   for (std::size_t k = 0; k < triggers.size(); ++k) {
     INFO("frame ", k + 1);
     const auto f = pop_one(rx);
-    const double angle = motor->motion()->position(triggers[k]);  // DIR Pos, OFF 0: dial = user
+    // DIR Pos, OFF 0: dial = user; the middle of the 0.01 s exposure.
+    const double angle = motor->motion()->position(triggers[k] + ticks(0.005));
     CHECK(angle > last_angle);
     last_angle = angle;
-    FrameJob sent = job(angle);
-    sent.timestamp = 1e9 + static_cast<double>(triggers[k] + ticks(0.01)) * kSecondsPerTick;
-    check_frame(f, sent, k + 1, reference);  // unique id = the camera's, pixels at that angle
+    const auto& h = f.frame().header;
+    CHECK(h.frame == k + 1);
+    CHECK(h.timestamp == 1e9 + static_cast<double>(triggers[k] + ticks(0.01)) * kSecondsPerTick);
+    CHECK(number(h.attribute("theta_readout")) == rbv_at_delivery[k]);
+    CHECK(number(h.attribute("theta_readout")) != angle);  // never the true angle
+    CHECK(std::get<std::string>(h.attribute("HDF5FrameLocation")->value) == "/exchange/data");
+    const auto want = reference.render(FrameKind::projection, angle, k + 1);
+    REQUIRE(f.frame().data.size() == want.size());
+    CHECK(std::memcmp(f.frame().data.data(), want.data(), want.size()) == 0);
   }
   CHECK(last_angle > 10.0);
   REQUIRE(feed.publisher().wait_idle(kDeadline));  // the counter follows the send

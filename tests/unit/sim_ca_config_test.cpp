@@ -28,8 +28,13 @@ std::string error_of(std::string_view text) {
 
 TEST_CASE("config: the built-in beamline is the seed's and equals sim/ca/beamline.toml") {
   const BeamlineConfig builtin = default_config();
-  REQUIRE(builtin.motors.size() == 1);
+  REQUIRE(builtin.motors.size() == 2);  // rotation, sample translation
   REQUIRE(builtin.cameras.size() == 1);
+  REQUIRE(builtin.shutters.size() == 1);
+  CHECK(builtin.motors[1].name == "sample_x");
+  CHECK(builtin.motors[1].prefix == "micos:m2");
+  CHECK(builtin.cameras[0].sample_motor == "sample_x");
+  CHECK(builtin.cameras[0].shutter == builtin.shutters[0].name);
   const MotorConfig& m = builtin.motors[0];
   CHECK(m.prefix == "micos:m1");
   CHECK(m.egu == "deg");
@@ -46,7 +51,7 @@ TEST_CASE("config: the built-in beamline is the seed's and equals sim/ca/beamlin
 
 TEST_CASE("config: the default devices serve the beamline's PV names") {
   const auto devices = load_devices(std::nullopt);
-  REQUIRE(devices.size() == 2);
+  REQUIRE(devices.size() == 4);  // 2 motors, the camera, the shutter
   PvDatabase db;
   for (const auto& d : devices) d->publish(db);
   for (auto name : {"micos:m1.VAL",
@@ -70,7 +75,11 @@ TEST_CASE("config: the default devices serve the beamline's PV names") {
                     "FLIR5:image1:ArrayCallbacks",
                     "FLIR5:image1:ArrayData",
                     "FLIR5:ZMQ1:ArrayCallbacks",
-                    "FLIR5:ZMQ1:EnableCallbacks"}) {
+                    "FLIR5:ZMQ1:EnableCallbacks",
+                    "FLIR5:FrameType",
+                    "micos:m2.VAL",
+                    "BEATS:shutter:Cmd",
+                    "BEATS:shutter:Status"}) {
     CAPTURE(name);
     CHECK(db.find(name) != nullptr);
   }
@@ -164,7 +173,7 @@ TEST_CASE("config: errors name the file, line, column and key") {
   CHECK(
       error_of("[motor]\nprefix = \"a\"\n").starts_with("test.toml:1:1: motor: must be an array"));
   CHECK(error_of("speed = 3\n") ==
-        "test.toml:1:1: speed: unknown key (expected [[motor]] or [[camera]] tables)");
+        "test.toml:1:1: speed: unknown key (expected [[motor]], [[camera]] or [[shutter]] tables)");
   CHECK(error_of("[[motor]]\nprefix = \"a b\"\n") ==
         "test.toml:2:10: motor[0].prefix: must be a non-empty name without spaces");
   const std::string syntax = error_of("[[motor]]\nprefix = \"a\"\nvelo = = 3\n");
