@@ -166,11 +166,11 @@ struct CameraFaults {
     double seconds = 0;
     friend bool operator==(const Stall&, const Stall&) = default;
   };
-  std::vector<std::int32_t> drop_frames;
-  std::vector<std::int32_t> duplicate_frames;
-  std::vector<std::int32_t> swap_frames;  // k: k and k + 1 swapped
-  std::vector<Stall> stalls;
-  std::vector<std::uint64_t> miss_triggers;
+  std::vector<std::int32_t> drop_frames{};
+  std::vector<std::int32_t> duplicate_frames{};
+  std::vector<std::int32_t> swap_frames{};  // k: k and k + 1 swapped
+  std::vector<Stall> stalls{};
+  std::vector<std::uint64_t> miss_triggers{};
   friend bool operator==(const CameraFaults&, const CameraFaults&) = default;
 };
 

@@ -24,6 +24,7 @@
 #include "pandafly/capture/zmq_receiver.hpp"
 #include "sim/ca/camera.hpp"
 #include "sim/ca/motor_record.hpp"
+#include "sim/ca/shutter.hpp"
 #include "sim/camera/ca_camera_feed.hpp"
 #include "sim/camera/frame_source.hpp"
 #include "sim/camera/publisher.hpp"
@@ -313,6 +314,65 @@ TEST_CASE("camera CA feed: external triggers while the stage turns → frames at
   CHECK(last_angle > 10.0);
   REQUIRE(feed.publisher().wait_idle(kDeadline));  // the counter follows the send
   CHECK(feed.publisher().stats().sent == 3);
+}
+
+TEST_CASE(
+    "camera CA feed over ZMQ: faults drop 2, duplicate 3, swap 4; darks by the shutter, "
+    "HDF5FrameLocation from FrameType") {
+  ca::CameraConfig cc;
+  cc.size_x = 64;
+  cc.size_y = 48;
+  cc.acquire_time = 0.01;
+  cc.readout_time = 0.005;
+  auto cam = std::make_shared<ca::Camera>(cc);
+  auto motor = std::make_shared<ca::MotorRecord>(ca::MotorConfig{});
+  auto shutter = std::make_shared<ca::Shutter>(ca::ShutterConfig{});  // closed
+  ca::PvDatabase db;
+  cam->publish(db);
+  motor->publish(db);
+  shutter->publish(db);
+  cam->advance(0, wall_of(0));
+  std::vector<std::string> lines;
+  cam->on_log([&](std::string_view l) { lines.emplace_back(l); });
+  cam->set_faults({.drop_frames = {2}, .duplicate_frames = {3}, .swap_frames = {4}});
+
+  capture::ZmqReceiver rx("tcp://127.0.0.1:0");
+  CaCameraFeed::Options options;
+  options.publisher = options_for(rx.endpoint());
+  options.epics_seconds = [](Tick t) { return 1e9 + static_cast<double>(t) * kSecondsPerTick; };
+  options.shutter = shutter;
+  CaCameraFeed feed(cam, motor, std::move(options));
+
+  put(cam->pv("FrameType"), ca::Enums{2});  // DarkField, as a scan writes it
+  put(cam->pv("cam5:TriggerMode"), ca::Enums{1});
+  put(cam->pv("cam5:TriggerSource"), ca::Enums{2});
+  put(cam->pv("ZMQ1:EnableCallbacks"), ca::Enums{1});
+  put(cam->pv("cam5:Acquire"), ca::Enums{1});
+  for (int k = 1; k <= 6; ++k) cam->external_trigger(ticks(0.1 * k));
+  cam->advance(ticks(1.0), wall_of(ticks(1.0)));
+  REQUIRE(feed.publisher().wait_idle(kDeadline));
+
+  FrameSource reference = reference_source();
+  std::vector<std::uint64_t> ids;
+  // The publisher sends 1, 3, 3, 5, 4, 6; the receiver hands out 1, 3, 5, 4, 6
+  // and counts the second 3 as a duplicate, 2 as missing and 4 as reordered.
+  for (int k = 0; k < 5; ++k) {
+    const auto f = pop_one(rx);
+    const auto& h = f.frame().header;
+    ids.push_back(h.frame);
+    CHECK(std::get<std::string>(h.attribute("HDF5FrameLocation")->value) == "/exchange/data_dark");
+    const auto want = reference.render(FrameKind::dark, 0.0, h.frame);
+    REQUIRE(f.frame().data.size() == want.size());
+    CHECK(std::memcmp(f.frame().data.data(), want.data(), want.size()) == 0);
+  }
+  CHECK(ids == std::vector<std::uint64_t>{1, 3, 5, 4, 6});
+  const auto stats = rx.stats();
+  CHECK(stats.received == 6);
+  CHECK(stats.duplicates == 1);
+  CHECK(stats.missing == 1);
+  CHECK(stats.reorders == 1);
+  CHECK(lines.size() == 3);
+  CHECK(feed.publisher().stats().sent == 6);
 }
 
 }  // namespace pandafly::sim::camera
