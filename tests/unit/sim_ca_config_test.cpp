@@ -188,3 +188,82 @@ TEST_CASE("config: errors name the file, line, column and key") {
     CHECK(std::string(e.what()).starts_with("/nonexistent/beamline.toml: cannot read: "));
   }
 }
+
+TEST_CASE("config: a shutter, the camera's readout table and beamline-state keys") {
+  const BeamlineConfig config = parse_config(R"([[motor]]
+name = "sx"
+prefix = "b:m2"
+egu = "mm"
+
+[[shutter]]
+name = "fe"
+prefix = "FE:"
+command = "OpenCmd"
+status = "OpenStatus"
+open_time = 0.25
+close_time = 0
+initial = "Open"
+
+[[camera]]
+prefix = "CAM:"
+readout_time = 0.01
+readout = [ { data_type = "UInt8", size_y = 512, seconds = 0.002 },
+            { data_type = "UInt16", size_y = 1024, seconds = 0.004 } ]
+frame_type_pv = "TS:FrameType"
+shutter = "fe"
+sample_motor = "sx"
+sample_in = 2.5
+sample_out_threshold = 0.5
+)",
+                                             "test.toml");
+  REQUIRE(config.shutters.size() == 1);
+  const ShutterConfig& s = config.shutters[0];
+  CHECK(s.name == "fe");
+  CHECK(s.prefix + s.command == "FE:OpenCmd");
+  CHECK(s.prefix + s.status == "FE:OpenStatus");
+  CHECK(s.open_time == 0.25);
+  CHECK(s.close_time == 0);
+  CHECK(s.open);
+  const CameraConfig& c = config.cameras.at(0);
+  CHECK(c.readout_time == 0.01);
+  CHECK(c.readout == std::vector<ReadoutEntry>{{CameraDataType::uint8, 512, 0.002},
+                                               {CameraDataType::uint16, 1024, 0.004}});
+  CHECK(c.frame_type_pv == "TS:FrameType");
+  CHECK(c.shutter == "fe");
+  CHECK(c.sample_motor == "sx");
+  CHECK(c.sample_in == 2.5);
+  CHECK(c.sample_out_threshold == 0.5);
+  const Beamline beamline = build_beamline(config);
+  REQUIRE(beamline.shutters.size() == 1);
+  PvDatabase db;
+  for (const auto& d : beamline.devices()) d->publish(db);
+  CHECK(db.find("FE:OpenCmd") != nullptr);
+  CHECK(db.find("TS:FrameType") != nullptr);
+}
+
+TEST_CASE("config: errors in the shutter and camera-state keys name file, line, column, key") {
+  CHECK(error_of("[[camera]]\nprefix = \"C:\"\nreadout = [ { data_type = \"UInt16\", size_y = "
+                 "4 } ]\n") ==
+        "test.toml:3:13: camera[0].readout[0]: needs data_type, size_y "
+        "and seconds");
+  CHECK(error_of("[[camera]]\nprefix = \"C:\"\nreadout = [ { data_type = \"UInt16\", size_y = "
+                 "4, seconds = -1 } ]\n") ==
+        "test.toml:3:59: camera[0].readout[0].seconds: must be >= 0, got -1");
+  CHECK(error_of("[[camera]]\nprefix = \"C:\"\nreadout = [ { rows = 4 } ]\n") ==
+        "test.toml:3:15: camera[0].readout[0].rows: unknown key");
+  CHECK(error_of("[[camera]]\nprefix = \"C:\"\nshutter = \"fe\"\n") ==
+        "test.toml:3:11: camera[0].shutter: no [[shutter]] named \"fe\"");
+  CHECK(error_of("[[camera]]\nprefix = \"C:\"\nsample_motor = \"sx\"\n") ==
+        "test.toml:3:16: camera[0].sample_motor: no [[motor]] named \"sx\"");
+  CHECK(error_of("[[camera]]\nprefix = \"C:\"\nsample_out_threshold = 0\n") ==
+        "test.toml:3:24: camera[0].sample_out_threshold: must be > 0, got 0");
+  CHECK(error_of("[[shutter]]\nprefix = \"S:\"\ninitial = \"ajar\"\n") ==
+        "test.toml:3:11: shutter[0].initial: must be \"Open\" or \"Closed\"");
+  CHECK(error_of("[[shutter]]\nprefix = \"S:\"\nspeed = 1\n") ==
+        "test.toml:3:1: shutter[0].speed: unknown key");
+  CHECK(error_of("[[shutter]]\nname = \"x\"\n") ==
+        "test.toml:1:1: shutter[0]: missing key "
+        "\"prefix\"");
+  CHECK(error_of("[[shutter]]\nprefix = \"S:\"\nopen_time = -0.5\n") ==
+        "test.toml:3:13: shutter[0].open_time: must be >= 0, got -0.5");
+}
