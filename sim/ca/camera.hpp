@@ -9,8 +9,8 @@
 //     AcquireBusy 1. It ends after 1 frame (Single), NumImages frames
 //     (Multiple), or on Acquire = 0 (any mode; a frame being exposed is
 //     dropped): DetectorState Idle, Acquire/_RBV 0, AcquireBusy 0 (see
-//     WaitForPlugins), then the put-callbacks of Acquire = 1 complete. Acquire = 1 while acquiring
-//     only waits for the end.
+//     WaitForPlugins), then the put-callbacks of Acquire = 1 complete.
+//     Acquire = 1 while acquiring only waits for the end.
 //   * Frames: an exposure of AcquireTime seconds, then the sensor's readout;
 //     the frame is delivered at exposure end + readout time (FrameInfo::tick).
 //     Readout time (ADSpinnaker has no readout PV, so tomoscan keeps a table
@@ -62,7 +62,8 @@
 //   * AcquireBusy goes 0 with Acquire, or, with WaitForPlugins Yes, when the
 //     plugins have processed the last frame (NumQueuedArrays 0).
 //   * Plugins never drop arrays here (the queue never fills: DroppedArrays_RBV
-//     stays 0 and resets on a write of DroppedArrays).
+//     stays 0 and resets on a write of DroppedArrays), except ZMQ1 under a
+//     drop fault (it counts those).
 //   * SizeX/SizeY (1..the sensor size) set the frame size from the next frame
 //     on: ArraySizeX/Y_RBV, ArraySize_RBV at once; image1 ArraySize0/1_RBV
 //     and ArrayData.NORD with the frame. ArrayData.STAT/.SEVR are UDF/INVALID

@@ -42,7 +42,7 @@ struct ShutterConfig {
   std::string status = "Status";
   double open_time = 0.5;   // s from Open to fully open
   double close_time = 0.5;  // s from Close to fully closed
-  bool open = false;        // the state at start
+  bool open = true;  // the state at start (open: a scan that never touches it sees the sample)
   friend bool operator==(const ShutterConfig&, const ShutterConfig&) = default;
 };
 

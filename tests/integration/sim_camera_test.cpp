@@ -326,7 +326,9 @@ TEST_CASE(
   cc.readout_time = 0.005;
   auto cam = std::make_shared<ca::Camera>(cc);
   auto motor = std::make_shared<ca::MotorRecord>(ca::MotorConfig{});
-  auto shutter = std::make_shared<ca::Shutter>(ca::ShutterConfig{});  // closed
+  ca::ShutterConfig closed;
+  closed.open = false;
+  auto shutter = std::make_shared<ca::Shutter>(closed);
   ca::PvDatabase db;
   cam->publish(db);
   motor->publish(db);

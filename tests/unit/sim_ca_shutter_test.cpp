@@ -52,10 +52,18 @@ ShutterConfig timed() {
   ShutterConfig c;
   c.open_time = 0.3;
   c.close_time = 0.2;
+  c.open = false;
   return c;
 }
 
 }  // namespace
+
+TEST_CASE("shutter: open by default") {
+  CHECK(ShutterConfig{}.open);
+  ShutterRig rig(ShutterConfig{});
+  CHECK(number(rig.shutter.status_pv()->value()) == 1);
+  CHECK(rig.shutter.open_throughout(0, ticks(100)));
+}
 
 TEST_CASE("shutter: PVs, open and close with their travel times and put-callbacks") {
   ShutterRig rig(timed());

@@ -50,6 +50,7 @@ struct Beam {
     ca::ShutterConfig sc;
     sc.open_time = 0.1;
     sc.close_time = 0.1;
+    sc.open = false;
     shutter = std::make_shared<ca::Shutter>(sc);
     for (const auto& d : devices()) d->publish(db);
     step(0);
