@@ -280,7 +280,8 @@ TEST_CASE("camera CA feed: external triggers while the stage turns → frames at
   put(cam->pv("cam5:NumImages"), ca::Longs{3});
   put(cam->pv("ZMQ1:EnableCallbacks"), ca::Enums{1});
   put(cam->pv("cam5:Acquire"), ca::Enums{1});
-  const std::vector<Tick> triggers{ticks(0.25), ticks(1.0), ticks(2.5)};
+  // Off the RBV posting grid (every 0.1 s): the RBV is neither the start nor the middle angle.
+  const std::vector<Tick> triggers{ticks(0.25), ticks(1.03), ticks(2.57)};
   for (Tick t : triggers) cam->external_trigger(t);  // as PandaFpga::on_ttl_out would
   std::vector<double> rbv_at_delivery;               // what the IOC's attribute file would read
   for (Tick t = 0; t <= ticks(3.0); t += ticks(0.05)) {
