@@ -7,8 +7,8 @@
 // Semantics (the reference's, plus the choices it leaves open):
 //   * Acquire = 1 starts: NumImagesCounter_RBV <- 0, Acquire/_RBV and
 //     AcquireBusy 1. It ends after 1 frame (Single), NumImages frames
-//     (Multiple), or on Acquire = 0 (any mode; a frame being exposed is
-//     dropped): DetectorState Idle, Acquire/_RBV 0, AcquireBusy 0 (see
+//     (Multiple), or on Acquire = 0 (any mode; a frame being exposed or read
+//     out is dropped): DetectorState Idle, Acquire/_RBV 0, AcquireBusy 0 (see
 //     WaitForPlugins), then the put-callbacks of Acquire = 1 complete.
 //     Acquire = 1 while acquiring only waits for the end.
 //   * Frames: an exposure of AcquireTime seconds, then the sensor's readout;
