@@ -710,3 +710,17 @@ TEST_CASE("camera: FrameType, tomoscan's mbbo, served for the scan to write") {
   CHECK(named.db.find("BEATS:TomoScan:FrameType") != nullptr);
   CHECK(named.camera.frame_type_pv_name() == "BEATS:TomoScan:FrameType");
 }
+
+TEST_CASE("camera: Acquire = 0 during the readout drops that frame") {
+  Rig rig(reading_camera());  // AcquireTime 0.01, readout 0.005
+  arm_external(rig);
+  rig.camera.external_trigger(ticks(0.1));
+  rig.run_to(ticks(0.112));  // reading out until 0.115
+  CHECK(rig.get("cam5:DetectorState_RBV") == 2);
+  (void)rig.put_enum("cam5:Acquire", 0);
+  rig.run_to(ticks(1));
+  CHECK(rig.frames.empty());
+  CHECK(rig.get("cam5:ArrayCounter_RBV") == 0);
+  CHECK(rig.get("cam5:DetectorState_RBV") == 0);
+  CHECK(rig.camera.next_wake() == kNever);
+}
