@@ -123,7 +123,10 @@ void Camera::make_pvs() {
   add(i + "ArrayData.STAT", Enums{kUdfAlarm}, false, states(kAlarmStat));
   add(i + "ArrayData.SEVR", Enums{kInvalid}, false, states(kAlarmSevr));
   // tomoscan's FrameType mbbo (the scan writes it; the attribute file reads it).
-  add(std::string(kFrameType), Enums{0}, true, states({"Projection", "FlatField", "DarkField"}),
+  // tomoscan's record order (0 DarkField, 1 FlatField, 2 Projection); starts at
+  // Projection (a real one is restored by autosave), so a scan that never
+  // writes it gets /exchange/data.
+  add(std::string(kFrameType), Enums{2}, true, states({"DarkField", "FlatField", "Projection"}),
       frame_type_pv_name());
   post_sizes();
   post_frame_rate();

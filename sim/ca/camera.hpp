@@ -38,9 +38,10 @@
 //     `seconds` longer (it is delivered that late; every trigger meanwhile is
 //     missed); miss trigger k: the camera ignores it (counted as missed).
 //     image1 and the cam counters never see drop/duplicate/swap.
-//   * FrameType (tomoscan's mbbo: Projection, FlatField, DarkField) is served
-//     at `frame_type_pv` (a full name; empty: <prefix>FrameType) for the scan
-//     to write; the ZMQ feed turns it into HDF5FrameLocation.
+//   * FrameType (tomoscan's record: 0 DarkField, 1 FlatField, 2 Projection;
+//     here it starts at Projection) is served at `frame_type_pv` (a full
+//     name; empty: <prefix>FrameType) for the scan to write; the ZMQ feed
+//     turns it into HDF5FrameLocation.
 //   * DetectorState_RBV: Acquire while exposing, Readout while reading out
 //     (and at a delivery), then Waiting until the next exposure (skipped when
 //     it starts at once), Idle at the end.

@@ -326,11 +326,11 @@ void add_default_beamline_state(BeamlineConfig& config, CameraConfig& camera) {
   sample.encoder = {0.0, 0.0, 0};
   config.motors.push_back(sample);
   config.shutters.push_back(ShutterConfig{});
-  camera.readout_time = 0.0122;
-  camera.readout = {{CameraDataType::uint8, 1536, 0.0062},
-                    {CameraDataType::uint16, 1536, 0.0122},
-                    {CameraDataType::uint8, 768, 0.0031},
-                    {CameraDataType::uint16, 768, 0.0061}};
+  camera.readout_time = 0.01234;
+  camera.readout = {{CameraDataType::uint8, 1536, 0.00618},
+                    {CameraDataType::uint16, 1536, 0.01234},
+                    {CameraDataType::uint8, 768, 0.00309},
+                    {CameraDataType::uint16, 768, 0.00617}};
   camera.shutter = "shutter";
   camera.sample_motor = "sample_x";
   camera.sample_in = 0.0;

@@ -46,10 +46,10 @@ FrameJob job_for(const ca::FrameInfo& frame, FrameKind kind, double angle_deg, d
 
 std::string_view frame_location_of_frame_type(std::uint16_t frame_type) {
   switch (frame_type) {
+    case 0:
+      return hdf5_frame_location(FrameKind::dark);
     case 1:
       return hdf5_frame_location(FrameKind::flat);
-    case 2:
-      return hdf5_frame_location(FrameKind::dark);
     default:
       return hdf5_frame_location(FrameKind::projection);
   }

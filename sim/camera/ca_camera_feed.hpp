@@ -19,8 +19,8 @@
 //     and FrameSource's noise would then be averaged too).
 //   * Attributes, as an areaDetector attribute file would put them, read when
 //     the driver gets the frame (on_readout, at delivery): ColorMode 0,
-//     HDF5FrameLocation from the FrameType PV (Projection /exchange/data,
-//     FlatField /exchange/data_white, DarkField /exchange/data_dark),
+//     HDF5FrameLocation from the FrameType PV (DarkField /exchange/data_dark,
+//     FlatField /exchange/data_white, Projection /exchange/data),
 //     theta_readout = the rotation motor's RBV PV value as last posted
 //     (float64; 0 without a motor), NDArrayTimeStamp = the header's time
 //     stamp (EPICS seconds, float64).
@@ -65,8 +65,8 @@ namespace pandafly::sim::camera {
 [[nodiscard]] std::shared_ptr<ca::MotorRecord> rotation_motor(const ca::Beamline& beamline);
 /// The motor's user position at tick `t` (see Rules).
 [[nodiscard]] double user_position(const ca::MotorRecord& motor, Tick t);
-/// The HDF5FrameLocation of a FrameType index (0 Projection, 1 FlatField,
-/// 2 DarkField; others: /exchange/data).
+/// The HDF5FrameLocation of a FrameType index (tomoscan's order: 0 DarkField,
+/// 1 FlatField, 2 Projection; others: /exchange/data).
 [[nodiscard]] std::string_view frame_location_of_frame_type(std::uint16_t frame_type);
 
 /// What a frame really saw (for tests; never in the frame).

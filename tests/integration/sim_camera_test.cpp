@@ -346,7 +346,7 @@ TEST_CASE(
   options.shutter = shutter;
   CaCameraFeed feed(cam, motor, std::move(options));
 
-  put(cam->pv("FrameType"), ca::Enums{2});  // DarkField, as a scan writes it
+  put(cam->pv("FrameType"), ca::Enums{0});  // DarkField, as a scan writes it
   put(cam->pv("cam5:TriggerMode"), ca::Enums{1});
   put(cam->pv("cam5:TriggerSource"), ca::Enums{2});
   put(cam->pv("ZMQ1:EnableCallbacks"), ca::Enums{1});

@@ -700,9 +700,11 @@ TEST_CASE("camera: FrameType, tomoscan's mbbo, served for the scan to write") {
   Rig rig;
   const auto pv = rig.db.find("FLIR5:FrameType");
   REQUIRE(pv != nullptr);
-  CHECK(pv->metadata().enum_strings == Strings{"Projection", "FlatField", "DarkField"});
-  CHECK(rig.put_enum("FrameType", 2) == kEcaNormal);
+  // tomoscan's FrameType record order; starts at Projection.
+  CHECK(pv->metadata().enum_strings == Strings{"DarkField", "FlatField", "Projection"});
   CHECK(rig.get("FrameType") == 2);
+  CHECK(rig.put_enum("FrameType", 0) == kEcaNormal);
+  CHECK(rig.get("FrameType") == 0);
   CHECK(rig.put_enum("FrameType", 3) == kEcaPutFail);
   CameraConfig c = small_camera();
   c.frame_type_pv = "BEATS:TomoScan:FrameType";

@@ -170,7 +170,7 @@ TEST_CASE("camera feed: truth_json_line, one JSON object per line") {
 }
 
 TEST_CASE("camera feed: FrameType index → HDF5FrameLocation") {
-  CHECK(frame_location_of_frame_type(0) == "/exchange/data");
+  CHECK(frame_location_of_frame_type(0) == "/exchange/data_dark");  // tomoscan's DarkField
   CHECK(frame_location_of_frame_type(1) == "/exchange/data_white");
-  CHECK(frame_location_of_frame_type(2) == "/exchange/data_dark");
+  CHECK(frame_location_of_frame_type(2) == "/exchange/data");
 }
