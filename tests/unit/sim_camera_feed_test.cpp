@@ -1,9 +1,12 @@
 // The CA camera's ZMQ feed in simulated time: what each frame really saw
 // (FrameTruth, from the hooks) — the true angle at mid-exposure, darks from
 // the shutter, flats from the sample translation — and the truth log's JSON
-// line. The Publisher binds a PUB on 127.0.0.1 with no subscriber: what goes
-// over real ZMQ is checked in tests/integration/sim_camera_test.cpp.
+// line; and the Publisher's on_backlog hook (a simulated clock's hold). The
+// Publisher binds a PUB on 127.0.0.1 with no subscriber: what goes over real
+// ZMQ is checked in tests/integration/sim_camera_test.cpp.
+#include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -173,4 +176,45 @@ TEST_CASE("camera feed: FrameType index → HDF5FrameLocation") {
   CHECK(frame_location_of_frame_type(0) == "/exchange/data_dark");  // tomoscan's DarkField
   CHECK(frame_location_of_frame_type(1) == "/exchange/data_white");
   CHECK(frame_location_of_frame_type(2) == "/exchange/data");
+}
+
+namespace {
+
+// The on_backlog calls strictly alternate, start with true and end with false.
+void check_alternating(const std::vector<bool>& calls) {
+  REQUIRE(!calls.empty());
+  CHECK(calls.front());
+  CHECK_FALSE(calls.back());
+  for (std::size_t i = 1; i < calls.size(); ++i) CHECK(calls[i] != calls[i - 1]);
+}
+
+}  // namespace
+
+TEST_CASE("camera publisher: on_backlog says when the renderer is behind and when it caught up") {
+  std::mutex m;
+  std::vector<bool> calls;
+  PublisherOptions o;
+  o.server_host = "tcp://127.0.0.1:0 PUB";
+  o.format = FrameFormat{16, 12, pandafly::capture::DataType::uint16};
+  o.queue_capacity = 64;
+  o.backlog_high = 1;  // every first job of a burst: behind
+  o.on_backlog = [&](bool behind) {
+    std::scoped_lock lock(m);
+    calls.push_back(behind);
+  };
+  {
+    Publisher pub(o);
+    for (int k = 0; k < 10; ++k) REQUIRE(pub.submit({.angle_deg = k * 1.0, .format = *o.format}));
+    REQUIRE(pub.wait_idle(std::chrono::seconds(30)));
+    std::scoped_lock lock(m);
+    check_alternating(calls);  // wait_idle returns after the false
+  }
+  calls.clear();
+  {
+    Publisher pub(o);
+    for (int k = 0; k < 10; ++k) (void)pub.submit({.angle_deg = k * 1.0, .format = *o.format});
+    pub.stop();  // jobs discarded: the hold must still be released
+    std::scoped_lock lock(m);
+    check_alternating(calls);
+  }
 }
