@@ -44,13 +44,17 @@ CLI::App* add_ca_command(CLI::App& app, CaArgs& args) {
       ->capture_default_str();
   cmd->add_option("--config", args.config,
                   "beamline TOML (devices and prefixes; see sim/ca/beamline.toml); default: "
-                  "the built-in micos:m1 stage and FLIR5 camera");
+                  "the built-in micos:m1 stage, micos:m2 sample translation, FLIR5 camera and "
+                  "BEATS:shutter: shutter");
   cmd->add_flag("--list", args.list, "print the PV names served and exit");
   cmd->add_option("--zmq", args.zmq,
                   "publish the first camera's frames as its ZMQ plugin would (ADZMQ), with this "
                   "NDZMQConfigure serverHost, e.g. 'tcp://*:1234' (PUB; '*' binds 127.0.0.1 "
-                  "only). Frames: projections of the phantom at the rotation motor's angle at "
-                  "the exposure's start; size and type from SizeX/SizeY/DataType");
+                  "only). Frames: the phantom at the rotation motor's true angle at mid-exposure "
+                  "(darks while the camera's shutter is not fully open, flats while its sample "
+                  "motor is out); attributes HDF5FrameLocation (from the FrameType PV) and "
+                  "theta_readout (the motor's RBV as posted); size and type from "
+                  "SizeX/SizeY/DataType");
   return cmd;
 }
 
@@ -77,6 +81,7 @@ std::unique_ptr<camera::CaCameraFeed> make_feed(const CaArgs& args, const ca::Be
                                                  static_cast<std::size_t>(cam->config().size_y),
                                                  camera::data_type_of(cam->config().data_type)};
   options.epics_seconds = [clock = server.clock()](Tick t) { return clock->epics_seconds(t); };
+  camera::wire_beamline(options, beamline, *cam);  // its shutter and sample motor
   return std::make_unique<camera::CaCameraFeed>(cam, camera::rotation_motor(beamline),
                                                 std::move(options));
 }

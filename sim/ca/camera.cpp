@@ -58,11 +58,19 @@ const Strings kAlarmSevr{"NO_ALARM", "MINOR", "MAJOR", "INVALID"};
 constexpr std::uint16_t kUdfAlarm = 17, kInvalid = 3;  // a record never processed
 constexpr std::size_t kStatusLength = 256;             // StatusMessage_RBV NELM
 constexpr std::int32_t kQueueSize = 2;                 // NDPluginBase's default QueueSize
+// pvs_'s key for the FrameType PV (served under its own full name).
+constexpr std::string_view kFrameType = "FrameType";
 
 }  // namespace
 
 std::string_view to_string(CameraDataType type) {
   return kDataTypes.at(static_cast<std::size_t>(type));
+}
+
+std::string_view to_string(FrameFault fault) {
+  constexpr std::array<std::string_view, 5> names = {"none", "dropped", "duplicated", "swapped",
+                                                     "stalled"};
+  return names.at(static_cast<std::size_t>(fault));
 }
 
 std::size_t bytes_of(CameraDataType type) {
@@ -80,9 +88,11 @@ Camera::~Camera() {
     if (pv->writable()) pv->on_put([](Pv&, Elements, Pv::Completion) { return kEcaPutFail; });
 }
 
-void Camera::add(std::string suffix, Elements initial, bool writable, Metadata metadata) {
+void Camera::add(std::string suffix, Elements initial, bool writable, Metadata metadata,
+                 std::string full_name) {
   const std::size_t nelm = std::max<std::size_t>(1, size_of(initial));
-  auto pv = std::make_shared<Pv>(config_.prefix + suffix, std::move(initial), std::move(metadata),
+  if (full_name.empty()) full_name = config_.prefix + suffix;
+  auto pv = std::make_shared<Pv>(std::move(full_name), std::move(initial), std::move(metadata),
                                  writable, nelm);
   if (writable) {
     pv->on_put([this, suffix](Pv&, Elements value, Pv::Completion done) {
@@ -112,8 +122,18 @@ void Camera::make_pvs() {
   add(i + "ArrayData.NORD", Longs{0}, false);
   add(i + "ArrayData.STAT", Enums{kUdfAlarm}, false, states(kAlarmStat));
   add(i + "ArrayData.SEVR", Enums{kInvalid}, false, states(kAlarmSevr));
+  // tomoscan's FrameType mbbo (the scan writes it; the attribute file reads it).
+  // tomoscan's record order (0 DarkField, 1 FlatField, 2 Projection); starts at
+  // Projection (a real one is restored by autosave), so a scan that never
+  // writes it gets /exchange/data.
+  add(std::string(kFrameType), Enums{2}, true, states({"DarkField", "FlatField", "Projection"}),
+      frame_type_pv_name());
   post_sizes();
   post_frame_rate();
+}
+
+std::string Camera::frame_type_pv_name() const {
+  return config_.frame_type_pv.empty() ? config_.prefix + "FrameType" : config_.frame_type_pv;
 }
 
 void Camera::make_driver_pvs() {
@@ -229,9 +249,23 @@ Tick Camera::exposure_ticks() const {
   return std::max<Tick>(1, std::llround(s * static_cast<double>(kTicksPerSecond)));
 }
 
+double Camera::readout_seconds() const {
+  const auto type = static_cast<CameraDataType>(get_enum(config_.cam + "DataType"));
+  const std::int32_t rows = get_long(config_.cam + "SizeY");
+  const ReadoutEntry* best = nullptr;
+  for (const auto& e : config_.readout)
+    if (e.data_type == type && e.size_y >= rows && (!best || e.size_y < best->size_y)) best = &e;
+  return best ? best->seconds : config_.readout_time;
+}
+
+Tick Camera::readout_ticks() const {
+  return std::max<Tick>(0, std::llround(readout_seconds() * static_cast<double>(kTicksPerSecond)));
+}
+
 Tick Camera::period_ticks() const {
   const double s = get_double(config_.cam + "AcquirePeriod");
-  return std::max<Tick>(exposure_ticks(), std::llround(s * static_cast<double>(kTicksPerSecond)));
+  return std::max<Tick>(exposure_ticks() + readout_ticks(),
+                        std::llround(s * static_cast<double>(kTicksPerSecond)));
 }
 
 void Camera::post_frame_rate() {
@@ -264,6 +298,7 @@ std::uint32_t Camera::on_put(const std::string& suffix, const Elements& value,
     if (name == "ArrayCounter") array_counter_ = v;
     post_rbv(suffix, *l);
     if (name == "SizeX" || name == "SizeY") post_sizes();
+    if (name == "SizeY") post_frame_rate();
     return kEcaNormal;
   }
   const std::uint16_t v = std::get<Enums>(value).front();
@@ -276,6 +311,7 @@ std::uint32_t Camera::on_put(const std::string& suffix, const Elements& value,
     post(suffix, Enums{0});
   } else if (cam && name == "DataType") {
     post_sizes();
+    post_frame_rate();
   } else if (cam && name == "TriggerMode" && state_ == State::waiting &&
              source() == Source::internal) {
     next_start_ = now_;  // internal timing from now on

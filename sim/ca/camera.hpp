@@ -7,23 +7,48 @@
 // Semantics (the reference's, plus the choices it leaves open):
 //   * Acquire = 1 starts: NumImagesCounter_RBV <- 0, Acquire/_RBV and
 //     AcquireBusy 1. It ends after 1 frame (Single), NumImages frames
-//     (Multiple), or on Acquire = 0 (any mode; a frame being exposed is
-//     dropped): DetectorState Idle, Acquire/_RBV 0, AcquireBusy 0 (see
-//     WaitForPlugins), then the put-callbacks of Acquire = 1 complete. Acquire = 1 while acquiring
-//     only waits for the end.
-//   * Frames: an exposure of AcquireTime seconds; the frame is delivered at
-//     its end (FrameInfo::tick). TriggerMode Off: exposures start at the
-//     acquisition start and every max(AcquireTime, AcquirePeriod) after it.
+//     (Multiple), or on Acquire = 0 (any mode; a frame being exposed or read
+//     out is dropped): DetectorState Idle, Acquire/_RBV 0, AcquireBusy 0 (see
+//     WaitForPlugins), then the put-callbacks of Acquire = 1 complete.
+//     Acquire = 1 while acquiring only waits for the end.
+//   * Frames: an exposure of AcquireTime seconds, then the sensor's readout;
+//     the frame is delivered at exposure end + readout time (FrameInfo::tick).
+//     Readout time (ADSpinnaker has no readout PV, so tomoscan keeps a table
+//     per camera model and pixel format; so does the config): among the
+//     `readout` entries of the current DataType, the one with the smallest
+//     size_y >= SizeY (a sensor reads rows; a smaller ROI reads no slower
+//     than the next larger measured one); none fits: `readout_time`.
+//     TriggerMode Off (free run): exposures start at the acquisition start
+//     and every max(AcquirePeriod, AcquireTime + readout) after it (also
+//     GC_AcqResFrameRate_RBV = 1 / that period).
 //     TriggerMode On: each trigger starts one exposure — TriggerSoftware = 1
 //     (Source Software; the PV reads Done again at once) or external_trigger()
-//     (Source Line0..3). Triggers during an exposure, while idle or from the
-//     other source are dropped (counted by dropped_triggers()).
-//   * DetectorState_RBV: Acquire while exposing, Readout at a delivery, then
-//     Waiting until the next exposure (skipped when it starts at once), Idle
-//     at the end.
+//     (Source Line0..3). A trigger of the selected source that arrives while
+//     the camera exposes or reads out is missed (missed_triggers()), as a
+//     real camera misses it; triggers while idle or from the other source are
+//     dropped (dropped_triggers()). A trigger at the very tick a readout ends
+//     is taken (the delivery comes first).
+//   * Faults (CameraFaults, set_faults()): each logs one line through the
+//     log hook when it fires. "frame k" = UniqueId k, "trigger k" = the k-th
+//     trigger received (external edges and TriggerSoftware = 1 alike).
+//     drop: ZMQ1 never publishes frame k (ZMQ1 DroppedArrays_RBV counts it);
+//     duplicate: ZMQ1 publishes it twice; swap: ZMQ1 holds frame k and
+//     publishes it right after the next array (k+1), or when the acquisition
+//     has ended and nothing else is queued; stall: frame k's readout takes
+//     `seconds` longer (it is delivered that late; every trigger meanwhile is
+//     missed); miss trigger k: the camera ignores it (counted as missed).
+//     image1 and the cam counters never see drop/duplicate/swap.
+//   * FrameType (tomoscan's record: 0 DarkField, 1 FlatField, 2 Projection;
+//     here it starts at Projection) is served at `frame_type_pv` (a full
+//     name; empty: <prefix>FrameType) for the scan to write; the ZMQ feed
+//     turns it into HDF5FrameLocation.
+//   * DetectorState_RBV: Acquire while exposing, Readout while reading out
+//     (and at a delivery), then Waiting until the next exposure (skipped when
+//     it starts at once), Idle at the end.
 //   * Per frame, in the order of a real ADSpinnaker IOC (the driver posts its
 //     counters and ends the acquisition before any plugin has the array):
-//     at the end of the exposure the driver posts cam ArrayCounter(+_RBV),
+//     at the end of the readout the driver calls on_readout() (the moment
+//     it gets the frame's attributes), posts cam ArrayCounter(+_RBV),
 //     NumImagesCounter_RBV, DetectorState Readout and, after the last frame,
 //     ends the acquisition (Acquire 0, its put-callbacks complete). With cam
 //     ArrayCallbacks Enable it hands the array to each plugin whose
@@ -38,7 +63,8 @@
 //   * AcquireBusy goes 0 with Acquire, or, with WaitForPlugins Yes, when the
 //     plugins have processed the last frame (NumQueuedArrays 0).
 //   * Plugins never drop arrays here (the queue never fills: DroppedArrays_RBV
-//     stays 0 and resets on a write of DroppedArrays).
+//     stays 0 and resets on a write of DroppedArrays), except ZMQ1 under a
+//     drop fault (it counts those).
 //   * SizeX/SizeY (1..the sensor size) set the frame size from the next frame
 //     on: ArraySizeX/Y_RBV, ArraySize_RBV at once; image1 ArraySize0/1_RBV
 //     and ArrayData.NORD with the frame. ArrayData.STAT/.SEVR are UDF/INVALID
@@ -70,6 +96,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -95,6 +122,14 @@ enum class CameraDataType : std::uint16_t {
 /// Bytes per pixel.
 [[nodiscard]] std::size_t bytes_of(CameraDataType type);
 
+/// One measured readout time (see the Semantics above).
+struct ReadoutEntry {
+  CameraDataType data_type = CameraDataType::uint16;
+  std::int32_t size_y = 0;  // rows read
+  double seconds = 0;
+  friend bool operator==(const ReadoutEntry&, const ReadoutEntry&) = default;
+};
+
 struct CameraConfig {
   std::string name = "flir5";  // a label (messages, wiring)
   std::string prefix = "FLIR5:";
@@ -109,15 +144,47 @@ struct CameraConfig {
   double plugin_delay = 0.002;  // s from the driver's frame to the plugins' (image1, ZMQ1)
   int ttlout =
       0;  // the PandA TTLOUT wired to its trigger input (1-based; 0: none) — for the wiring
+  double readout_time = 0.0;          // s, when no `readout` entry fits
+  std::vector<ReadoutEntry> readout;  // per DataType and rows
+  std::string frame_type_pv;          // full name; empty: <prefix>FrameType
+  // The beamline state the ZMQ feed reads (names of [[motor]] / [[shutter]]):
+  std::string shutter;                // empty: the beam is always on
+  std::string sample_motor;           // empty: the sample is always in
+  double sample_in = 0.0;             // the sample motor's user position with the sample in
+  double sample_out_threshold = 1.0;  // |position - sample_in| above it: out (a flat)
   friend bool operator==(const CameraConfig&, const CameraConfig&) = default;
+};
+
+/// What a fault does to a frame on its way to ZMQ1.
+enum class FrameFault : std::uint8_t { none, dropped, duplicated, swapped, stalled };
+/// "none", "dropped", "duplicated", "swapped", "stalled".
+[[nodiscard]] std::string_view to_string(FrameFault fault);
+
+/// Camera faults (see the Semantics above); frame numbers are UniqueIds,
+/// trigger numbers count every trigger received, both 1-based.
+struct CameraFaults {
+  struct Stall {
+    std::int32_t frame = 0;
+    double seconds = 0;
+    friend bool operator==(const Stall&, const Stall&) = default;
+  };
+  std::vector<std::int32_t> drop_frames{};
+  std::vector<std::int32_t> duplicate_frames{};
+  std::vector<std::int32_t> swap_frames{};  // k: k and k + 1 swapped
+  std::vector<Stall> stalls{};
+  std::vector<std::uint64_t> miss_triggers{};
+  friend bool operator==(const CameraFaults&, const CameraFaults&) = default;
 };
 
 /// One delivered frame, as the ZMQ publisher needs it.
 struct FrameInfo {
   std::int32_t unique_id = 0;
   std::int32_t array_counter = 0;
-  Tick tick = 0;            // delivery: the end of the exposure
+  Tick tick = 0;            // delivery: the end of the readout
   Tick exposure_start = 0;  // the trigger (or internal start) tick
+  Tick exposure_end = 0;    // exposure_start + AcquireTime
+  bool to_zmq = false;      // handed to ZMQ1 (its callbacks enabled)
+  FrameFault fault = FrameFault::none;
   std::int32_t width = 0;
   std::int32_t height = 0;
   CameraDataType data_type = CameraDataType::uint16;
@@ -137,17 +204,33 @@ class Camera final : public Device {
   /// one exposure from `at`. Processed when advance() reaches `at` (at once
   /// when `at` is not later than the camera's time).
   void external_trigger(Tick at);
-  /// Called for every frame the ZMQ plugin receives; empty to remove.
+  /// Called for every frame the ZMQ plugin publishes (twice for a duplicate,
+  /// never for a dropped one); empty to remove.
   void on_frame(std::function<void(const FrameInfo&)> fn) { on_frame_ = std::move(fn); }
+  /// Called for every frame at its delivery by the driver (before the cam
+  /// counters are posted), whatever the plugins will do with it.
+  void on_readout(std::function<void(const FrameInfo&)> fn) { on_readout_ = std::move(fn); }
+  void set_faults(CameraFaults faults) { faults_ = std::move(faults); }
+  /// Where fired faults are logged (one line each); empty: stderr.
+  void on_log(std::function<void(std::string_view)> fn) { log_ = std::move(fn); }
 
   [[nodiscard]] const CameraConfig& config() const { return config_; }
   /// A PV by its name without the device prefix ("cam5:Acquire", "image1:ArrayData").
   [[nodiscard]] std::shared_ptr<Pv> pv(std::string_view suffix) const;
-  /// Triggers that started no exposure.
+  /// Triggers while idle or from the other source (started no exposure).
   [[nodiscard]] std::uint64_t dropped_triggers() const { return dropped_triggers_; }
+  /// Triggers of the selected source missed while exposing or reading out
+  /// (and those a miss-trigger fault ate).
+  [[nodiscard]] std::uint64_t missed_triggers() const { return missed_triggers_; }
+  /// Every trigger received (the fault numbering).
+  [[nodiscard]] std::uint64_t triggers_received() const { return triggers_received_; }
+  /// The readout time for the current DataType and SizeY, s (see Semantics).
+  [[nodiscard]] double readout_seconds() const;
+  /// The FrameType PV's full name.
+  [[nodiscard]] std::string frame_type_pv_name() const;
 
  private:
-  enum class State { idle, waiting, exposing };
+  enum class State { idle, waiting, exposing, reading };
   enum class Source { internal, software, external };
 
   // camera.cpp: PVs and puts
@@ -156,7 +239,8 @@ class Camera final : public Device {
   void make_plugin_pvs(const std::string& plugin);
   void post_rbv(const std::string& suffix, Elements value);
   void post_sizes();
-  void add(std::string suffix, Elements initial, bool writable, Metadata metadata = {});
+  void add(std::string suffix, Elements initial, bool writable, Metadata metadata = {},
+           std::string full_name = {});
   std::uint32_t on_put(const std::string& suffix, const Elements& value, Pv::Completion& done);
   std::uint32_t put_acquire(std::uint16_t v, Pv::Completion& done);
   void post(std::string_view suffix, Elements value, bool force = false);
@@ -165,6 +249,7 @@ class Camera final : public Device {
   [[nodiscard]] double get_double(std::string_view suffix) const;
   [[nodiscard]] Source source() const;
   [[nodiscard]] Tick exposure_ticks() const;
+  [[nodiscard]] Tick readout_ticks() const;
   [[nodiscard]] Tick period_ticks() const;
   void post_frame_rate();
 
@@ -174,7 +259,11 @@ class Camera final : public Device {
   void trigger(Tick at, Source from);
   void run_until(Tick t);
   void begin_exposure(Tick at);
+  void end_exposure(Tick at);
   void deliver(Tick at);
+  void publish_zmq(const FrameInfo& frame);
+  [[nodiscard]] bool faulted(const std::vector<std::int32_t>& frames, std::int32_t id) const;
+  void log_fault(Tick at, std::string_view what);
   void fill_array(const FrameInfo& frame);
   void set_state(std::uint16_t detector_state);
   void run_plugins();
@@ -186,16 +275,21 @@ class Camera final : public Device {
   CameraConfig config_;
   std::map<std::string, std::shared_ptr<Pv>, std::less<>> pvs_;
   std::function<void(const FrameInfo&)> on_frame_;
+  std::function<void(const FrameInfo&)> on_readout_;
+  std::function<void(std::string_view)> log_;
+  CameraFaults faults_;
+  std::optional<FrameInfo> swap_held_;  // a swapped frame waiting for the next one
   Tick now_ = 0;
   EpicsTime wall_;
   EpicsTime stamp_;
 
   State state_ = State::idle;
   Tick acquisition_start_ = 0;
-  Tick exposure_start_ = 0, exposure_end_ = kNever, next_start_ = kNever;
+  Tick exposure_start_ = 0, exposure_end_ = kNever, readout_end_ = kNever, next_start_ = kNever;
+  Tick last_exposure_end_ = 0;
   std::deque<Tick> triggers_;  // external triggers not yet reached, in order
   std::int32_t array_counter_ = 0, images_ = 0;
-  std::uint64_t dropped_triggers_ = 0;
+  std::uint64_t dropped_triggers_ = 0, missed_triggers_ = 0, triggers_received_ = 0;
   std::vector<Pv::Completion> pending_;
   // Arrays handed to the plugins, not yet processed (due ticks ascending).
   struct Queued {

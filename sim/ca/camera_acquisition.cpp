@@ -4,10 +4,15 @@
 //   States: idle -> (Acquire = 1) waiting | exposing.
 //   waiting   -> exposing  at next_start_ (TriggerMode Off) or at a trigger of
 //                           the selected source (TriggerMode On);
-//   exposing  -> waiting   at exposure_end_: the frame is delivered; with
+//   exposing  -> reading   at exposure_end_ (readout_end_ = it + the readout
+//                           time, + a stall fault's seconds);
+//   reading   -> waiting   at readout_end_: the frame is delivered; with
 //                           TriggerMode Off the next exposure starts
-//                           AcquirePeriod after this one began (at once when
-//                           that is now: exposing again);
+//                           max(AcquirePeriod, AcquireTime + readout) after
+//                           this one began (at once when that is now or
+//                           past: exposing again); a zero readout delivers at
+//                           the exposure's end;
+//   exposing, reading: a trigger of the selected source is missed (counted).
 //   any       -> idle      after the last frame (Single: 1, Multiple:
 //                           NumImages) or on Acquire = 0; pending put-callbacks
 //                           on Acquire complete.
@@ -15,12 +20,14 @@
 //   plugin_delay after their delivery, in order, even after the acquisition
 //   ended (queued_).
 //   Events are handled in tick order; at equal ticks the plugins come first
-//   (their arrays are older), then a delivery, then a trigger, so a trigger
-//   right at the end of an exposure is not dropped.
+//   (their arrays are older), then an exposure's end, then a delivery, then
+//   a trigger, so a trigger right at the end of a readout is not missed.
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
 #include <utility>
+
+#include <fmt/format.h>
 
 #include "sim/ca/camera.hpp"
 
@@ -37,6 +44,7 @@ Tick Camera::next_wake() const {
   Tick next = triggers_.empty() ? kNever : triggers_.front();
   if (!queued_.empty()) next = std::min(next, queued_.front().due);
   if (state_ == State::exposing) next = std::min(next, exposure_end_);
+  if (state_ == State::reading) next = std::min(next, readout_end_);
   if (state_ == State::waiting && source() == Source::internal) next = std::min(next, next_start_);
   return next;
 }
@@ -53,6 +61,8 @@ void Camera::run_until(Tick t) {
     if (!queued_.empty() && queued_.front().due == next) {
       run_plugins();
     } else if (state_ == State::exposing && exposure_end_ == next) {
+      end_exposure(next);
+    } else if (state_ == State::reading && readout_end_ == next) {
       deliver(next);
     } else if (!triggers_.empty() && triggers_.front() == next) {
       triggers_.pop_front();
@@ -87,7 +97,7 @@ void Camera::start() {
 
 void Camera::stop() {
   state_ = State::idle;
-  exposure_end_ = next_start_ = kNever;
+  exposure_end_ = readout_end_ = next_start_ = kNever;
   set_state(0);  // Idle
   post(config_.cam + "Acquire", Enums{0});
   post(config_.cam + "Acquire_RBV", Enums{0});
@@ -99,7 +109,19 @@ void Camera::stop() {
 }
 
 void Camera::trigger(Tick at, Source from) {
-  if (state_ != State::waiting || at < acquisition_start_ || source() != from) {
+  const std::uint64_t k = ++triggers_received_;
+  if (std::find(faults_.miss_triggers.begin(), faults_.miss_triggers.end(), k) !=
+      faults_.miss_triggers.end()) {
+    ++missed_triggers_;
+    log_fault(at, fmt::format("missed trigger {}", k));
+    return;
+  }
+  const bool selected = state_ != State::idle && at >= acquisition_start_ && source() == from;
+  if (selected && (state_ == State::exposing || state_ == State::reading)) {
+    ++missed_triggers_;
+    return;
+  }
+  if (!selected || state_ != State::waiting) {
     ++dropped_triggers_;
     return;
   }
@@ -114,27 +136,69 @@ void Camera::begin_exposure(Tick at) {
   set_state(1);  // Acquire
 }
 
+void Camera::end_exposure(Tick at) {
+  exposure_end_ = kNever;
+  last_exposure_end_ = at;
+  state_ = State::reading;
+  readout_end_ = at + readout_ticks();
+  const std::int32_t next_id = array_counter_ + 1;
+  for (const auto& stall : faults_.stalls) {
+    if (stall.frame != next_id) continue;
+    readout_end_ +=
+        std::max<Tick>(0, std::llround(stall.seconds * static_cast<double>(kTicksPerSecond)));
+    log_fault(at, fmt::format("camera stalled {:.6f} s at frame {}", stall.seconds, next_id));
+  }
+  set_state(2);  // Readout
+  if (readout_end_ == at) deliver(at);
+}
+
+bool Camera::faulted(const std::vector<std::int32_t>& frames, std::int32_t id) const {
+  return std::find(frames.begin(), frames.end(), id) != frames.end();
+}
+
+void Camera::log_fault(Tick at, std::string_view what) {
+  const std::string line =
+      fmt::format("fault: {} (t={:.6f} s)", what, static_cast<double>(at) * kSecondsPerTick);
+  if (log_) {
+    log_(line);
+  } else {
+    fmt::print(stderr, "{}\n", line);
+  }
+}
+
 void Camera::deliver(Tick at) {
   state_ = State::waiting;
-  exposure_end_ = kNever;
+  readout_end_ = kNever;
   ++images_;
   const std::int32_t id = ++array_counter_;
+  const bool callbacks = get_enum(config_.cam + "ArrayCallbacks") == 1;
+  Queued q{FrameInfo{id, id, at, exposure_start_, last_exposure_end_, false, FrameFault::none,
+                     get_long(config_.cam + "SizeX"), get_long(config_.cam + "SizeY"),
+                     static_cast<CameraDataType>(get_enum(config_.cam + "DataType"))},
+           at + std::max<Tick>(
+                    0, std::llround(config_.plugin_delay * static_cast<double>(kTicksPerSecond))),
+           callbacks && get_enum(config_.image + "EnableCallbacks") == 1,
+           callbacks && get_enum(config_.zmq + "EnableCallbacks") == 1};
+  FrameInfo& f = q.frame;
+  f.to_zmq = q.zmq;
+  if (faulted(faults_.drop_frames, id)) {
+    f.fault = FrameFault::dropped;
+  } else if (faulted(faults_.duplicate_frames, id)) {
+    f.fault = FrameFault::duplicated;
+  } else if (faulted(faults_.swap_frames, id)) {
+    f.fault = FrameFault::swapped;
+  } else if (std::any_of(faults_.stalls.begin(), faults_.stalls.end(),
+                         [&](const CameraFaults::Stall& s) { return s.frame == id; })) {
+    f.fault = FrameFault::stalled;
+  }
+  if (on_readout_) on_readout_(f);
   post(config_.cam + "ArrayCounter", Longs{id});
   post(config_.cam + "ArrayCounter_RBV", Longs{id});
   post(config_.cam + "NumImagesCounter_RBV", Longs{images_});
   set_state(2);  // Readout
-  if (get_enum(config_.cam + "ArrayCallbacks") == 1) {
-    Queued q{FrameInfo{id, id, at, exposure_start_, get_long(config_.cam + "SizeX"),
-                       get_long(config_.cam + "SizeY"),
-                       static_cast<CameraDataType>(get_enum(config_.cam + "DataType"))},
-             at + std::max<Tick>(
-                      0, std::llround(config_.plugin_delay * static_cast<double>(kTicksPerSecond))),
-             get_enum(config_.image + "EnableCallbacks") == 1,
-             get_enum(config_.zmq + "EnableCallbacks") == 1};
-    if (q.image || q.zmq) {
-      queued_.push_back(std::move(q));
-      post_queue();
-    }
+  if (q.image || q.zmq) {
+    queued_.push_back(std::move(q));
+    post_queue();
   }
   const std::uint16_t mode = get_enum(config_.cam + "ImageMode");
   if (mode == 0 || (mode == 1 && images_ >= get_long(config_.cam + "NumImages"))) {
@@ -163,14 +227,43 @@ void Camera::run_plugins() {
     post(i + "UniqueId_RBV", Longs{q.frame.unique_id}, true);
     post(i + "ArrayCounter_RBV", Longs{get_long(i + "ArrayCounter_RBV") + 1});
   }
-  const std::string& z = config_.zmq;
   if (q.zmq) {
-    if (on_frame_) on_frame_(q.frame);
-    post(z + "UniqueId_RBV", Longs{q.frame.unique_id}, true);
-    post(z + "ArrayCounter_RBV", Longs{get_long(z + "ArrayCounter_RBV") + 1});
+    const FrameInfo& f = q.frame;
+    if (f.fault == FrameFault::dropped) {
+      const std::string dropped = config_.zmq + "DroppedArrays_RBV";
+      post(dropped, Longs{get_long(dropped) + 1});
+      log_fault(q.due, fmt::format("dropped frame {}", f.unique_id));
+    } else if (f.fault == FrameFault::swapped && !swap_held_) {
+      swap_held_ = f;  // published after the next one
+    } else {
+      publish_zmq(f);
+      if (f.fault == FrameFault::duplicated) {
+        publish_zmq(f);
+        log_fault(q.due, fmt::format("sent frame {} twice", f.unique_id));
+      }
+      if (swap_held_) {
+        const FrameInfo held = *std::exchange(swap_held_, std::nullopt);
+        publish_zmq(held);
+        log_fault(q.due, fmt::format("swapped frames {} and {}", held.unique_id, f.unique_id));
+      }
+    }
+  }
+  if (swap_held_ && state_ == State::idle && queued_.empty()) {
+    // Nothing follows the held frame: publish it last.
+    const FrameInfo held = *std::exchange(swap_held_, std::nullopt);
+    publish_zmq(held);
+    log_fault(q.due, fmt::format("swapped frame {} with nothing (published last)", held.unique_id));
   }
   post_queue();
   end_busy_if_done();
+}
+
+// ZMQ1's processing of one array: the hook, then its counters.
+void Camera::publish_zmq(const FrameInfo& frame) {
+  const std::string& z = config_.zmq;
+  if (on_frame_) on_frame_(frame);
+  post(z + "UniqueId_RBV", Longs{frame.unique_id}, true);
+  post(z + "ArrayCounter_RBV", Longs{get_long(z + "ArrayCounter_RBV") + 1});
 }
 
 // cam NumQueuedArrays and each plugin's QueueFree from queued_.

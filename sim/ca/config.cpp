@@ -47,6 +47,14 @@ constexpr NumberKey<CameraConfig> kCameraNumbers[] = {
     {"acquire_time", &CameraConfig::acquire_time, Check::positive},
     {"acquire_period", &CameraConfig::acquire_period, Check::non_negative},
     {"plugin_delay", &CameraConfig::plugin_delay, Check::non_negative},
+    {"readout_time", &CameraConfig::readout_time, Check::non_negative},
+    {"sample_in", &CameraConfig::sample_in, Check::any},
+    {"sample_out_threshold", &CameraConfig::sample_out_threshold, Check::positive},
+};
+
+constexpr NumberKey<ShutterConfig> kShutterNumbers[] = {
+    {"open_time", &ShutterConfig::open_time, Check::non_negative},
+    {"close_time", &ShutterConfig::close_time, Check::non_negative},
 };
 
 constexpr std::array<CameraDataType, 8> kDataTypes = {
@@ -175,6 +183,75 @@ MotorConfig read_motor(const Reader& r, const toml::table& t, const std::string&
   return m;
 }
 
+CameraDataType read_data_type(const Reader& r, const toml::node& n, const std::string& key) {
+  const std::string type = r.text(n, key, 10);
+  const auto it = std::find_if(kDataTypes.begin(), kDataTypes.end(),
+                               [&](CameraDataType d) { return to_string(d) == type; });
+  r.require(it != kDataTypes.end(), n, key,
+            "must be one of Int8 UInt8 Int16 UInt16 Int32 UInt32 Float32 Float64");
+  return *it;
+}
+
+// readout = [ { data_type = "UInt16", size_y = 1536, seconds = 0.0122 }, ... ]
+std::vector<ReadoutEntry> read_readout(const Reader& r, const toml::node& node,
+                                       const std::string& path) {
+  const toml::array* entries = node.as_array();
+  r.require(entries != nullptr, node, path, "must be an array of tables");
+  std::vector<ReadoutEntry> out;
+  for (std::size_t i = 0; i < entries->size(); ++i) {
+    const toml::node& entry = *entries->get(i);
+    const std::string at = fmt::format("{}[{}]", path, i);
+    const toml::table* t = entry.as_table();
+    r.require(t != nullptr, entry, at, "must be a table { data_type, size_y, seconds }");
+    ReadoutEntry e;
+    int seen = 0;
+    for (auto&& [k, n] : *t) {
+      const std::string key = fmt::format("{}.{}", at, k.str());
+      if (k.str() == "data_type") {
+        e.data_type = read_data_type(r, n, key);
+      } else if (k.str() == "size_y") {
+        e.size_y = static_cast<std::int32_t>(r.integer(n, key, 1, 65536));
+      } else if (k.str() == "seconds") {
+        e.seconds = r.number(n, key, Check::non_negative);
+      } else {
+        r.fail(k.source(), key, "unknown key");
+      }
+      ++seen;
+    }
+    r.require(seen == 3, entry, at, "needs data_type, size_y and seconds");
+    out.push_back(e);
+  }
+  return out;
+}
+
+ShutterConfig read_shutter(const Reader& r, const toml::table& t, const std::string& path) {
+  ShutterConfig c;
+  c.name.clear();
+  bool have_prefix = false;
+  for (auto&& [k, n] : t) {
+    const std::string_view name = k.str();
+    const std::string key = fmt::format("{}.{}", path, name);
+    if (read_number(r, kShutterNumbers, name, n, key, c)) continue;
+    if (name == "prefix") {
+      c.prefix = r.name(n, key);
+      have_prefix = true;
+    } else if (name == "name" || name == "command" || name == "status") {
+      auto& field = name == "name" ? c.name : name == "command" ? c.command : c.status;
+      field = r.name(n, key);
+    } else if (name == "initial") {
+      const std::string state = r.text(n, key, 6);
+      r.require(state == "Open" || state == "Closed", n, key, "must be \"Open\" or \"Closed\"");
+      c.open = state == "Open";
+    } else {
+      r.fail(k.source(), key, "unknown key");
+    }
+  }
+  if (!have_prefix) r.fail(t.source(), path, "missing key \"prefix\"");
+  if (c.name.empty()) c.name = c.prefix;
+  r.require(c.command != c.status, t, path, "command and status must differ");
+  return c;
+}
+
 CameraConfig read_camera(const Reader& r, const toml::table& t, const std::string& path) {
   CameraConfig c;
   c.name.clear();
@@ -198,12 +275,14 @@ CameraConfig read_camera(const Reader& r, const toml::table& t, const std::strin
     } else if (name == "ttlout") {
       c.ttlout = static_cast<int>(r.integer(n, key, 0, 10));
     } else if (name == "data_type") {
-      const std::string type = r.text(n, key, 10);
-      const auto it = std::find_if(kDataTypes.begin(), kDataTypes.end(),
-                                   [&](CameraDataType d) { return to_string(d) == type; });
-      r.require(it != kDataTypes.end(), n, key,
-                "must be one of Int8 UInt8 Int16 UInt16 Int32 UInt32 Float32 Float64");
-      c.data_type = *it;
+      c.data_type = read_data_type(r, n, key);
+    } else if (name == "readout") {
+      c.readout = read_readout(r, n, key);
+    } else if (name == "frame_type_pv" || name == "shutter" || name == "sample_motor") {
+      auto& field = name == "frame_type_pv" ? c.frame_type_pv
+                    : name == "shutter"     ? c.shutter
+                                            : c.sample_motor;
+      field = r.name(n, key);
     } else {
       r.fail(k.source(), key, "unknown key");
     }
@@ -392,6 +471,37 @@ PhantomConfig read_phantom(const Reader& r, const toml::node& node) {
   return p;
 }
 
+// The sample translation, the shutter and the camera's readout table of the
+// built-in beamline (beamline.toml has the same).
+void add_default_beamline_state(BeamlineConfig& config, CameraConfig& camera) {
+  MotorConfig sample;
+  sample.name = "sample_x";
+  sample.prefix = "micos:m2";
+  sample.description = "Sample translation";
+  sample.egu = "mm";
+  sample.mres = 0.001;
+  sample.prec = 3;
+  sample.velo = 5.0;
+  sample.vmax = 10.0;
+  sample.accl = 0.2;
+  sample.hvel = 1.0;
+  sample.dhlm = 50.0;
+  sample.dllm = -50.0;
+  sample.rdbd = 0.001;
+  sample.encoder = {0.0, 0.0, 0};
+  config.motors.push_back(sample);
+  config.shutters.push_back(ShutterConfig{});
+  camera.readout_time = 0.01234;
+  camera.readout = {{CameraDataType::uint8, 1536, 0.00618},
+                    {CameraDataType::uint16, 1536, 0.01234},
+                    {CameraDataType::uint8, 768, 0.00309},
+                    {CameraDataType::uint16, 768, 0.00617}};
+  camera.shutter = "shutter";
+  camera.sample_motor = "sample_x";
+  camera.sample_in = 0.0;
+  camera.sample_out_threshold = 1.0;
+}
+
 }  // namespace
 
 BeamlineConfig default_config() {
@@ -402,9 +512,39 @@ BeamlineConfig default_config() {
   config.motors.push_back(motor);
   CameraConfig camera;
   camera.ttlout = 1;
+  add_default_beamline_state(config, camera);
   config.cameras.push_back(camera);
   return config;
 }
+
+namespace {
+
+// A camera's `shutter` and `sample_motor` name a [[shutter]] / [[motor]] of
+// the file (checked once every table is read: TOML tables have no order).
+void check_camera_references(const Reader& r, const toml::table& root,
+                             const BeamlineConfig& config) {
+  for (std::size_t i = 0; i < config.cameras.size(); ++i) {
+    const CameraConfig& c = config.cameras[i];
+    const toml::node* table = root["camera"][i].node();
+    const auto check = [&](std::string_view key, const std::string& name, bool found,
+                           std::string_view what) {
+      if (name.empty() || found) return;
+      const toml::node* n = table && table->as_table() ? table->as_table()->get(key) : nullptr;
+      r.fail(n ? n->source() : root.source(), fmt::format("camera[{}].{}", i, key),
+             fmt::format("no {} named \"{}\"", what, name));
+    };
+    check("shutter", c.shutter,
+          std::any_of(config.shutters.begin(), config.shutters.end(),
+                      [&](const ShutterConfig& s) { return s.name == c.shutter; }),
+          "[[shutter]]");
+    check("sample_motor", c.sample_motor,
+          std::any_of(config.motors.begin(), config.motors.end(),
+                      [&](const MotorConfig& m) { return m.name == c.sample_motor; }),
+          "[[motor]]");
+  }
+}
+
+}  // namespace
 
 BeamlineConfig parse_config(std::string_view text, std::string_view source) {
   const Reader r(source);
@@ -442,12 +582,22 @@ BeamlineConfig parse_config(std::string_view text, std::string_view source) {
       FaultReader(r, config.faults).read(n);
     } else if (k.str() == "phantom") {
       config.phantom = read_phantom(r, n);
+    } else if (k.str() == "shutter") {
+      each_table(r, n, "shutter", [&](const toml::table& t, const std::string& path) {
+        ShutterConfig c = read_shutter(r, t, path);
+        r.require(names.insert(c.name).second, t, path, "name \"" + c.name + "\" used twice");
+        r.require(prefixes.insert(c.prefix + c.command).second &&
+                      prefixes.insert(c.prefix + c.status).second,
+                  t, path, "PV \"" + c.prefix + c.command + "\" or its status used twice");
+        config.shutters.push_back(std::move(c));
+      });
     } else {
       r.fail(k.source(), k.str(),
-             "unknown key (expected [simulator], [faults], [phantom], [[motor]] or [[camera]] "
-             "tables)");
+             "unknown key (expected [simulator], [faults], [phantom], [[motor]], [[camera]] or "
+             "[[shutter]] tables)");
     }
   }
+  check_camera_references(r, root, config);
   return config;
 }
 
@@ -473,6 +623,7 @@ std::optional<physics::Phantom> PhantomConfig::phantom() const {
 std::vector<std::shared_ptr<Device>> Beamline::devices() const {
   std::vector<std::shared_ptr<Device>> out(motors.begin(), motors.end());
   out.insert(out.end(), cameras.begin(), cameras.end());
+  out.insert(out.end(), shutters.begin(), shutters.end());
   return out;
 }
 
@@ -480,6 +631,7 @@ Beamline build_beamline(const BeamlineConfig& config) {
   Beamline beamline;
   for (const auto& m : config.motors) beamline.motors.push_back(std::make_shared<MotorRecord>(m));
   for (const auto& c : config.cameras) beamline.cameras.push_back(std::make_shared<Camera>(c));
+  for (const auto& s : config.shutters) beamline.shutters.push_back(std::make_shared<Shutter>(s));
   return beamline;
 }
 

@@ -18,6 +18,12 @@
 //   size_x = 2048
 //   data_type = "UInt16"
 //   ttlout = 1                     # the PandA TTLOUT wired to its trigger input
+//   readout = [ { data_type = "UInt16", size_y = 1536, seconds = 0.0122 } ]
+//   shutter = "shutter"            # the [[shutter]] whose closing makes darks
+//   sample_motor = "sample_x"      # the [[motor]] whose moving out makes flats
+//
+//   [[shutter]]
+//   prefix = "BEATS:shutter:"      # required; PVs <prefix><command>, <prefix><status>
 //
 //   [phantom]                      # the sample the camera sees (absent: built in)
 //   pixel_mm = 0.0065              # detector pixel size at the sample
@@ -51,6 +57,7 @@
 #include "sim/ca/camera.hpp"
 #include "sim/ca/device.hpp"
 #include "sim/ca/motor_record.hpp"
+#include "sim/ca/shutter.hpp"
 #include "sim/fault_plan.hpp"
 #include "sim/physics/phantom.hpp"
 
@@ -89,6 +96,7 @@ struct BeamlineConfig {
   std::vector<MotorConfig> motors;
   std::vector<CameraConfig> cameras;
   PhantomConfig phantom;
+  std::vector<ShutterConfig> shutters;
   friend bool operator==(const BeamlineConfig&, const BeamlineConfig&) = default;
 };
 
@@ -98,8 +106,9 @@ class ConfigError : public std::runtime_error {
 };
 
 /// The built-in beamline (the same as sim/ca/beamline.toml): the micos:m1
-/// rotation stage (deg, 10 000 encoder counts/deg on INENC1) and the FLIR5
-/// camera (2048 x 1536 UInt16, triggered by TTLOUT1).
+/// rotation stage (deg, 10 000 encoder counts/deg on INENC1), the micos:m2
+/// sample translation (mm), the FLIR5 camera (2048 x 1536 UInt16, triggered
+/// by TTLOUT1) and the BEATS:shutter: shutter.
 [[nodiscard]] BeamlineConfig default_config();
 /// Parses TOML text; `source` names it in error messages. Throws ConfigError.
 [[nodiscard]] BeamlineConfig parse_config(std::string_view text, std::string_view source);
@@ -110,7 +119,8 @@ class ConfigError : public std::runtime_error {
 struct Beamline {
   std::vector<std::shared_ptr<MotorRecord>> motors;
   std::vector<std::shared_ptr<Camera>> cameras;
-  /// All of them, motors first.
+  std::vector<std::shared_ptr<Shutter>> shutters;
+  /// All of them: motors, cameras, shutters.
   [[nodiscard]] std::vector<std::shared_ptr<Device>> devices() const;
 };
 [[nodiscard]] Beamline build_beamline(const BeamlineConfig& config);

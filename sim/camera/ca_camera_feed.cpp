@@ -1,7 +1,10 @@
 #include "sim/camera/ca_camera_feed.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <variant>
+
+#include <fmt/format.h>
 
 namespace pandafly::sim::camera {
 
@@ -29,15 +32,38 @@ capture::DataType data_type_of(ca::CameraDataType type) {
   return DataType::uint16;
 }
 
-FrameJob job_for(const ca::FrameInfo& frame, FrameKind kind, double angle_deg,
-                 double epics_seconds) {
+FrameJob job_for(const ca::FrameInfo& frame, FrameKind kind, double angle_deg, double epics_seconds,
+                 std::vector<Attribute> attributes) {
   return {.kind = kind,
           .angle_deg = angle_deg,
           .timestamp = epics_seconds,
           .format = {static_cast<std::size_t>(frame.width), static_cast<std::size_t>(frame.height),
                      data_type_of(frame.data_type)},
           .tick = frame.exposure_start,
-          .unique_id = static_cast<std::uint64_t>(frame.unique_id)};
+          .unique_id = static_cast<std::uint64_t>(frame.unique_id),
+          .attributes = std::move(attributes)};
+}
+
+std::string_view frame_location_of_frame_type(std::uint16_t frame_type) {
+  switch (frame_type) {
+    case 0:
+      return hdf5_frame_location(FrameKind::dark);
+    case 1:
+      return hdf5_frame_location(FrameKind::flat);
+    default:
+      return hdf5_frame_location(FrameKind::projection);
+  }
+}
+
+std::string truth_json_line(const FrameTruth& t) {
+  return fmt::format(
+      R"({{"unique_id":{},"exposure_start_tick":{},"exposure_end_tick":{},"delivered_tick":{},)"
+      R"("exposure_start_s":{},"exposure_end_s":{},"angle_start_deg":{},"angle_mid_deg":{},)"
+      R"("angle_end_deg":{},"kind":"{}","published":{},"fault":"{}"}})",
+      t.unique_id, t.exposure_start, t.exposure_end, t.delivered,
+      static_cast<double>(t.exposure_start) * kSecondsPerTick,
+      static_cast<double>(t.exposure_end) * kSecondsPerTick, t.angle_start_deg, t.angle_mid_deg,
+      t.angle_end_deg, to_string(t.kind), t.published ? "true" : "false", ca::to_string(t.fault));
 }
 
 std::shared_ptr<ca::MotorRecord> rotation_motor(const ca::Beamline& beamline) {
@@ -82,20 +108,75 @@ CaCameraFeed::CaCameraFeed(std::shared_ptr<ca::Camera> camera,
                            std::shared_ptr<ca::MotorRecord> motor, Options options)
     : camera_(std::move(camera)),
       motor_(std::move(motor)),
-      epics_seconds_(std::move(options.epics_seconds)),
-      publisher_(std::make_unique<Publisher>(std::move(options.publisher))) {
+      options_(std::move(options)),
+      publisher_(std::make_unique<Publisher>(std::move(options_.publisher))) {
+  camera_->on_readout([this](const ca::FrameInfo& f) { on_readout(f); });
   camera_->on_frame([this](const ca::FrameInfo& f) { on_frame(f); });
 }
 
 CaCameraFeed::~CaCameraFeed() {
   camera_->on_frame({});
+  camera_->on_readout({});
   publisher_->stop();
 }
 
+FrameKind CaCameraFeed::kind_of(Tick start, Tick end) const {
+  if (options_.shutter && !options_.shutter->open_throughout(start, end)) return FrameKind::dark;
+  if (options_.sample_motor) {
+    const ca::CameraConfig& c = camera_->config();
+    const double x = user_position(*options_.sample_motor, start + (end - start) / 2);
+    if (std::abs(x - c.sample_in) > c.sample_out_threshold) return FrameKind::flat;
+  }
+  return FrameKind::projection;
+}
+
+// The driver has the frame: what it shows (truth) and its attributes (what
+// the IOC reads now: the RBV as last posted, the FrameType PV).
+void CaCameraFeed::on_readout(const ca::FrameInfo& frame) {
+  const Tick mid = frame.exposure_start + (frame.exposure_end - frame.exposure_start) / 2;
+  const auto angle = [&](Tick t) { return motor_ ? user_position(*motor_, t) : 0.0; };
+  FrameTruth truth{.unique_id = frame.unique_id,
+                   .exposure_start = frame.exposure_start,
+                   .exposure_end = frame.exposure_end,
+                   .delivered = frame.tick,
+                   .angle_start_deg = angle(frame.exposure_start),
+                   .angle_mid_deg = angle(mid),
+                   .angle_end_deg = angle(frame.exposure_end),
+                   .kind = kind_of(frame.exposure_start, frame.exposure_end),
+                   .published = frame.to_zmq && frame.fault != ca::FrameFault::dropped,
+                   .fault = frame.fault};
+  if (truth.published) {
+    const double stamp =
+        options_.epics_seconds ? options_.epics_seconds(frame.tick) : system_epics_seconds();
+    const double rbv = motor_ ? first_number(motor_->field("RBV"), 0.0) : 0.0;
+    const auto frame_type = camera_->pv("FrameType");
+    const auto type_index = static_cast<std::uint16_t>(first_number(frame_type, 0.0));
+    std::vector<Attribute> attributes{
+        {"ColorMode", std::int64_t{0}},
+        {"HDF5FrameLocation", std::string(frame_location_of_frame_type(type_index))},
+        {"theta_readout", rbv},
+        {"NDArrayTimeStamp", stamp}};
+    pending_.erase(pending_.begin(), pending_.lower_bound(frame.unique_id - 64));
+    pending_[frame.unique_id] =
+        Pending{truth.kind, truth.angle_mid_deg, stamp, std::move(attributes)};
+  }
+  if (options_.on_truth) options_.on_truth(truth);
+}
+
 void CaCameraFeed::on_frame(const ca::FrameInfo& frame) {
-  const double angle = motor_ ? user_position(*motor_, frame.exposure_start) : 0.0;
-  const double stamp = epics_seconds_ ? epics_seconds_(frame.tick) : system_epics_seconds();
-  (void)publisher_->submit(job_for(frame, kind_.value_or(FrameKind::projection), angle, stamp));
+  const auto it = pending_.find(frame.unique_id);
+  if (it == pending_.end()) return;  // hooked after its delivery: nothing known about it
+  const Pending& p = it->second;
+  (void)publisher_->submit(job_for(frame, p.kind, p.angle_deg, p.stamp, p.attributes));
+}
+
+void wire_beamline(CaCameraFeed::Options& options, const ca::Beamline& beamline,
+                   const ca::Camera& camera) {
+  const ca::CameraConfig& c = camera.config();
+  for (const auto& s : beamline.shutters)
+    if (!c.shutter.empty() && s->config().name == c.shutter) options.shutter = s;
+  for (const auto& m : beamline.motors)
+    if (!c.sample_motor.empty() && m->config().name == c.sample_motor) options.sample_motor = m;
 }
 
 }  // namespace pandafly::sim::camera

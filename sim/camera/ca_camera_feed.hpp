@@ -1,56 +1,96 @@
 #pragma once
-// CaCameraFeed: the simulated FLIR camera's ZMQ plugin. It hooks
-// sim::ca::Camera::on_frame and publishes every frame the camera delivers
-// (size and type from the frame, unique id from the camera) as a projection
-// of the phantom at the rotation motor's angle at the exposure's start.
+// CaCameraFeed: the simulated FLIR camera's ZMQ plugin. It hooks the
+// sim::ca::Camera's driver (on_readout) and its ZMQ1 plugin (on_frame) and
+// publishes every frame ZMQ1 hands on (size, type and unique id from the
+// camera) as a projection, flat or dark of the phantom.
 //
 // Rules
-//   * The hook only reads the motor's motion and queues a FrameJob; the
+//   * The hooks only read the beamline state and queue a FrameJob; the
 //     Publisher's thread renders and sends (the CA server's io_context never
 //     waits ~25 ms for physics). A full queue counts an overrun, never blocks.
-//   * Angle: the motor record's user position (dial * DIR sign + OFF, read from
-//     its PVs at the frame) at FrameInfo::exposure_start; 0 without a motor.
+//   * Content (the truth, which a frame never carries): the rotation motor's
+//     user position (dial * DIR sign + OFF, from its MotorMotion, which never
+//     rewrites the past) at the exposure's mid tick; 0 without a motor. Kind:
+//     dark when the exposure [start, end] overlaps a shutter that is not
+//     fully open (Shutter::open_throughout); else flat when the sample motor's
+//     user position at mid-exposure is more than sample_out_threshold from
+//     sample_in (the camera's config); else projection. No motion blur: one
+//     angle per frame (averaging sub-angles would need N renders per frame,
+//     and FrameSource's noise would then be averaged too).
+//   * Attributes, as an areaDetector attribute file would put them, read when
+//     the driver gets the frame (on_readout, at delivery): ColorMode 0,
+//     HDF5FrameLocation from the FrameType PV (DarkField /exchange/data_dark,
+//     FlatField /exchange/data_white, Projection /exchange/data),
+//     theta_readout = the rotation motor's RBV PV value as last posted
+//     (float64; 0 without a motor), NDArrayTimeStamp = the header's time
+//     stamp (EPICS seconds, float64).
 //   * Time stamp: options.epics_seconds(FrameInfo::tick) (the delivery), or
 //     the system clock when the frame is delivered.
-//   * set_kind() turns every following frame into darks or flats (a scan
-//     closing the shutter or moving the sample out); nullopt: projections.
-//   * Threads: construct, destroy and set_kind() on the CA server's thread (or
-//     while its io_context is not running): the hook and the camera are that
+//   * on_truth (tests only) gets one FrameTruth per frame the driver
+//     delivers, at delivery: published = ZMQ1 will send it (its callbacks on,
+//     no drop fault).
+//   * Threads: construct and destroy on the CA server's thread (or while its
+//     io_context is not running): the hooks and the devices are that
 //     thread's. Shutdown order: stop the io_context, destroy the feed (it
 //     unhooks, then stops its Publisher), then the devices.
 //
 // Example:
 //   auto beamline = ca::build_beamline(ca::default_config());
-//   CaCameraFeed feed(beamline.cameras[0], rotation_motor(beamline),
-//                     {.publisher = {.server_host = "tcp://127.0.0.1:1234 PUB"}});
+//   CaCameraFeed::Options o{.publisher = {.server_host = "tcp://127.0.0.1:1234 PUB"}};
+//   wire_beamline(o, beamline, *beamline.cameras[0]);   // shutter, sample motor
+//   CaCameraFeed feed(beamline.cameras[0], rotation_motor(beamline), std::move(o));
 //   ca::CaServer server(io, db, beamline.devices(), {});   // then io.run()
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
-#include <optional>
+#include <string>
+#include <vector>
 
 #include "sim/ca/camera.hpp"
 #include "sim/ca/config.hpp"
 #include "sim/ca/motor_record.hpp"
+#include "sim/ca/shutter.hpp"
 #include "sim/camera/publisher.hpp"
 
 namespace pandafly::sim::camera {
 
 /// The wire type of a CA camera DataType (every NDDataType has one).
 [[nodiscard]] capture::DataType data_type_of(ca::CameraDataType type);
-/// The job for one delivered frame.
+/// The job for one delivered frame: rendered at `angle_deg`, carrying `attributes`.
 [[nodiscard]] FrameJob job_for(const ca::FrameInfo& frame, FrameKind kind, double angle_deg,
-                               double epics_seconds);
+                               double epics_seconds, std::vector<Attribute> attributes);
 /// The beamline's rotation stage: the motor named "rotation", else the first in
 /// degrees, else the first; nullptr without motors.
 [[nodiscard]] std::shared_ptr<ca::MotorRecord> rotation_motor(const ca::Beamline& beamline);
 /// The motor's user position at tick `t` (see Rules).
 [[nodiscard]] double user_position(const ca::MotorRecord& motor, Tick t);
+/// The HDF5FrameLocation of a FrameType index (tomoscan's order: 0 DarkField,
+/// 1 FlatField, 2 Projection; others: /exchange/data).
+[[nodiscard]] std::string_view frame_location_of_frame_type(std::uint16_t frame_type);
+
+/// What a frame really saw (for tests; never in the frame).
+struct FrameTruth {
+  std::int32_t unique_id = 0;
+  Tick exposure_start = 0, exposure_end = 0, delivered = 0;
+  double angle_start_deg = 0, angle_mid_deg = 0, angle_end_deg = 0;  // true user angles
+  FrameKind kind = FrameKind::projection;                            // rendered
+  bool published = false;  // ZMQ1 sends it (false: dropped by a fault, or ZMQ1 off)
+  ca::FrameFault fault = ca::FrameFault::none;
+};
+/// One JSON object on one line (no newline): unique_id, exposure_start_tick,
+/// exposure_end_tick, delivered_tick, exposure_start_s, exposure_end_s,
+/// angle_start_deg, angle_mid_deg, angle_end_deg, kind, published, fault.
+[[nodiscard]] std::string truth_json_line(const FrameTruth& truth);
 
 class CaCameraFeed {
  public:
   struct Options {
     PublisherOptions publisher{};
-    std::function<double(Tick)> epics_seconds{};  ///< empty: the system clock at delivery
+    std::function<double(Tick)> epics_seconds{};            ///< empty: the system clock at delivery
+    std::shared_ptr<const ca::Shutter> shutter{};           ///< empty: the beam is always on
+    std::shared_ptr<const ca::MotorRecord> sample_motor{};  ///< empty: the sample is always in
+    std::function<void(const FrameTruth&)> on_truth{};
   };
 
   /// Creates the Publisher (throws as it does) and hooks the camera.
@@ -61,17 +101,29 @@ class CaCameraFeed {
   /// Unhooks the camera, then stops the Publisher.
   ~CaCameraFeed();
 
-  void set_kind(std::optional<FrameKind> kind) { kind_ = kind; }
   [[nodiscard]] Publisher& publisher() { return *publisher_; }
 
  private:
+  struct Pending {
+    FrameKind kind;
+    double angle_deg;
+    double stamp;
+    std::vector<Attribute> attributes;
+  };
+  void on_readout(const ca::FrameInfo& frame);
   void on_frame(const ca::FrameInfo& frame);
+  [[nodiscard]] FrameKind kind_of(Tick start, Tick end) const;
 
   std::shared_ptr<ca::Camera> camera_;
   std::shared_ptr<ca::MotorRecord> motor_;
-  std::function<double(Tick)> epics_seconds_;
-  std::optional<FrameKind> kind_;
+  Options options_;
+  std::map<std::int32_t, Pending> pending_;  // by unique id, until ZMQ1 sends it
   std::unique_ptr<Publisher> publisher_;
 };
+
+/// Sets options.shutter and options.sample_motor from the camera's config
+/// (`shutter`, `sample_motor`: names in `beamline`; unknown names: left empty).
+void wire_beamline(CaCameraFeed::Options& options, const ca::Beamline& beamline,
+                   const ca::Camera& camera);
 
 }  // namespace pandafly::sim::camera

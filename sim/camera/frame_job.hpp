@@ -8,8 +8,10 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "pandafly/capture/adzmq.hpp"
+#include "sim/camera/adzmq_encoder.hpp"
 #include "sim/ticks.hpp"
 
 namespace pandafly::sim::camera {
@@ -39,7 +41,7 @@ struct FrameFormat {
 /// One frame to render and publish.
 struct FrameJob {
   FrameKind kind = FrameKind::projection;
-  double angle_deg = 0;  ///< the stage angle at the trigger (theta_readout)
+  double angle_deg = 0;  ///< the stage angle to render (projections)
   double timestamp = 0;  ///< NDArray.timeStamp: s since the EPICS epoch (1990-01-01 UTC)
   FrameFormat format{};
   Tick tick = 0;  ///< the trigger's simulation tick (for the caller's bookkeeping)
@@ -48,6 +50,10 @@ struct FrameJob {
   std::optional<std::uint64_t> unique_id{};
   /// The noise seed of this frame; empty: the unique id.
   std::optional<std::uint64_t> seed{};
+  /// The NDAttributes to send; empty: frame_attributes(kind, angle_deg)
+  /// (the standalone camera simulator's ColorMode, HDF5FrameLocation,
+  /// theta_readout = angle_deg).
+  std::optional<std::vector<Attribute>> attributes{};
 };
 
 /// Seconds from the Unix epoch to the EPICS epoch (1990-01-01 UTC).

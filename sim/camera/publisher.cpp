@@ -26,6 +26,7 @@ struct Publisher::Impl {
   [[nodiscard]] BufferPool::Buffer* frame_buffer(const FrameJob& job, std::uint64_t seed);
   bool send(const FrameJob& job, std::uint64_t id, BufferPool::Buffer* buffer);
   void note_error(std::string text);
+  void caught_up();  // mutex held
 
   PublisherOptions options;
   SenderSocket config;
@@ -45,6 +46,7 @@ struct Publisher::Impl {
   std::condition_variable room;  // lossless submit() waits on it
   std::deque<FrameJob> jobs;
   bool busy = false;
+  bool behind = false;  // on_backlog(true) called, false not yet
   bool closed = false;
   std::atomic<bool> stop_requested{false};
   PublisherStats stats;
@@ -91,7 +93,10 @@ void Publisher::Impl::run() noexcept {
     }
     std::scoped_lock lock(mutex);
     busy = false;
-    if (jobs.empty()) idle.notify_all();
+    if (jobs.empty()) {
+      idle.notify_all();
+      caught_up();
+    }
   }
   socket.close();
 }
@@ -105,6 +110,12 @@ std::optional<FrameJob> Publisher::Impl::next_job() {
   room.notify_all();
   busy = true;
   return job;
+}
+
+void Publisher::Impl::caught_up() {
+  if (!behind) return;
+  behind = false;
+  if (options.on_backlog) options.on_backlog(false);
 }
 
 void Publisher::Impl::note_error(std::string text) {
@@ -159,11 +170,12 @@ BufferPool::Buffer* Publisher::Impl::frame_buffer(const FrameJob& job, std::uint
 /// The two-part message, as NDPluginZMQ::sendNDArray sends it. False when
 /// libzmq would have blocked (the frame is dropped, the buffer freed).
 bool Publisher::Impl::send(const FrameJob& job, std::uint64_t id, BufferPool::Buffer* buffer) {
-  const ArrayHeader header{.frame = id,
-                           .timestamp = job.timestamp,
-                           .type = job.format.type,
-                           .shape = {job.format.height, job.format.width},
-                           .attributes = frame_attributes(job.kind, job.angle_deg)};
+  const ArrayHeader header{
+      .frame = id,
+      .timestamp = job.timestamp,
+      .type = job.format.type,
+      .shape = {job.format.height, job.format.width},
+      .attributes = job.attributes ? *job.attributes : frame_attributes(job.kind, job.angle_deg)};
   encode_adzmq_header(header, options.header, header_text);
   zmq::message_t head(header_text.data(), header_text.size());
   // lossless: blocking sends with a 200 ms timeout, retried until stop().
@@ -213,6 +225,11 @@ bool Publisher::submit(FrameJob job) {
   }
   impl_->jobs.push_back(std::move(job));
   ++impl_->stats.submitted;
+  if (!impl_->behind && impl_->options.on_backlog &&
+      impl_->jobs.size() >= std::max<std::size_t>(1, impl_->options.backlog_high)) {
+    impl_->behind = true;
+    impl_->options.on_backlog(true);
+  }
   impl_->job_ready.notify_one();
   return true;
 }
@@ -229,6 +246,7 @@ void Publisher::stop() {
     std::scoped_lock lock(impl_->mutex);
     impl_->closed = true;
     impl_->jobs.clear();
+    impl_->caught_up();  // never leave a simulated clock held
   }
   impl_->stop_requested = true;
   impl_->job_ready.notify_all();

@@ -42,6 +42,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -71,6 +72,14 @@ struct PublisherOptions {
   /// least 30 s for queued messages. No frame is dropped; the trigger
   /// timeline slips instead, which a real camera's would not.
   bool lossless = false;
+  /// Back-pressure for a simulated clock (e.g. SimClock::hold/release under a
+  /// time scale): called with true when the job queue reaches `backlog_high`
+  /// jobs (the renderer is behind), then with false once every job is done
+  /// (or at stop()). Strictly alternating, starting with true. Called with
+  /// the publisher's lock held, from submit()'s thread (true) or the
+  /// publisher thread (false): it must not call back into the Publisher.
+  std::function<void(bool behind)> on_backlog{};
+  std::size_t backlog_high = 4;  ///< >= 1
 };
 
 struct PublisherStats {

@@ -3,7 +3,8 @@
 // (N frames sent = N received, in order, pixels as rendered), drops counted
 // when a bound PUSH has no peer, the legacy header, and the CA FLIR camera's
 // ZMQ plugin (CaCameraFeed): external triggers while the rotation motor moves
-// give frames at the motor's angle at each exposure's start.
+// give frames rendered at the motor's true angle at each exposure's middle,
+// carrying only the motor's RBV as last posted (theta_readout).
 // Every bind is to port 0 and the peer reads the port back, so tests never
 // collide. Waits are deadlines against hangs, never speed assertions.
 #include <chrono>
@@ -23,6 +24,7 @@
 #include "pandafly/capture/zmq_receiver.hpp"
 #include "sim/ca/camera.hpp"
 #include "sim/ca/motor_record.hpp"
+#include "sim/ca/shutter.hpp"
 #include "sim/camera/ca_camera_feed.hpp"
 #include "sim/camera/frame_source.hpp"
 #include "sim/camera/publisher.hpp"
@@ -278,27 +280,102 @@ TEST_CASE("camera CA feed: external triggers while the stage turns → frames at
   put(cam->pv("cam5:NumImages"), ca::Longs{3});
   put(cam->pv("ZMQ1:EnableCallbacks"), ca::Enums{1});
   put(cam->pv("cam5:Acquire"), ca::Enums{1});
-  const std::vector<Tick> triggers{ticks(0.25), ticks(1.0), ticks(2.5)};
+  // Off the RBV posting grid (every 0.1 s): the RBV is neither the start nor the middle angle.
+  const std::vector<Tick> triggers{ticks(0.25), ticks(1.03), ticks(2.57)};
   for (Tick t : triggers) cam->external_trigger(t);  // as PandaFpga::on_ttl_out would
+  std::vector<double> rbv_at_delivery;               // what the IOC's attribute file would read
   for (Tick t = 0; t <= ticks(3.0); t += ticks(0.05)) {
     motor->advance(t, wall_of(t));
+    const double rbv = std::get<ca::Doubles>(motor->field("RBV")->value()).front();
+    const auto frames = std::get<ca::Longs>(cam->pv("cam5:ArrayCounter_RBV")->value()).front();
     cam->advance(t, wall_of(t));
+    if (std::get<ca::Longs>(cam->pv("cam5:ArrayCounter_RBV")->value()).front() != frames)
+      rbv_at_delivery.push_back(rbv);
   }
+  REQUIRE(rbv_at_delivery.size() == triggers.size());
   FrameSource reference = reference_source();
   double last_angle = -1;
   for (std::size_t k = 0; k < triggers.size(); ++k) {
     INFO("frame ", k + 1);
     const auto f = pop_one(rx);
-    const double angle = motor->motion()->position(triggers[k]);  // DIR Pos, OFF 0: dial = user
+    // DIR Pos, OFF 0: dial = user; the middle of the 0.01 s exposure.
+    const double angle = motor->motion()->position(triggers[k] + ticks(0.005));
     CHECK(angle > last_angle);
     last_angle = angle;
-    FrameJob sent = job(angle);
-    sent.timestamp = 1e9 + static_cast<double>(triggers[k] + ticks(0.01)) * kSecondsPerTick;
-    check_frame(f, sent, k + 1, reference);  // unique id = the camera's, pixels at that angle
+    const auto& h = f.frame().header;
+    CHECK(h.frame == k + 1);
+    CHECK(h.timestamp == 1e9 + static_cast<double>(triggers[k] + ticks(0.01)) * kSecondsPerTick);
+    CHECK(number(h.attribute("theta_readout")) == rbv_at_delivery[k]);
+    CHECK(number(h.attribute("theta_readout")) != angle);  // never the true angle
+    CHECK(std::get<std::string>(h.attribute("HDF5FrameLocation")->value) == "/exchange/data");
+    const auto want = reference.render(FrameKind::projection, angle, k + 1);
+    REQUIRE(f.frame().data.size() == want.size());
+    CHECK(std::memcmp(f.frame().data.data(), want.data(), want.size()) == 0);
   }
   CHECK(last_angle > 10.0);
   REQUIRE(feed.publisher().wait_idle(kDeadline));  // the counter follows the send
   CHECK(feed.publisher().stats().sent == 3);
+}
+
+TEST_CASE(
+    "camera CA feed over ZMQ: faults drop 2, duplicate 3, swap 4; darks by the shutter, "
+    "HDF5FrameLocation from FrameType") {
+  ca::CameraConfig cc;
+  cc.size_x = 64;
+  cc.size_y = 48;
+  cc.acquire_time = 0.01;
+  cc.readout_time = 0.005;
+  auto cam = std::make_shared<ca::Camera>(cc);
+  auto motor = std::make_shared<ca::MotorRecord>(ca::MotorConfig{});
+  ca::ShutterConfig closed;
+  closed.open = false;
+  auto shutter = std::make_shared<ca::Shutter>(closed);
+  ca::PvDatabase db;
+  cam->publish(db);
+  motor->publish(db);
+  shutter->publish(db);
+  cam->advance(0, wall_of(0));
+  std::vector<std::string> lines;
+  cam->on_log([&](std::string_view l) { lines.emplace_back(l); });
+  cam->set_faults({.drop_frames = {2}, .duplicate_frames = {3}, .swap_frames = {4}});
+
+  capture::ZmqReceiver rx("tcp://127.0.0.1:0");
+  CaCameraFeed::Options options;
+  options.publisher = options_for(rx.endpoint());
+  options.epics_seconds = [](Tick t) { return 1e9 + static_cast<double>(t) * kSecondsPerTick; };
+  options.shutter = shutter;
+  CaCameraFeed feed(cam, motor, std::move(options));
+
+  put(cam->pv("FrameType"), ca::Enums{0});  // DarkField, as a scan writes it
+  put(cam->pv("cam5:TriggerMode"), ca::Enums{1});
+  put(cam->pv("cam5:TriggerSource"), ca::Enums{2});
+  put(cam->pv("ZMQ1:EnableCallbacks"), ca::Enums{1});
+  put(cam->pv("cam5:Acquire"), ca::Enums{1});
+  for (int k = 1; k <= 6; ++k) cam->external_trigger(ticks(0.1 * k));
+  cam->advance(ticks(1.0), wall_of(ticks(1.0)));
+  REQUIRE(feed.publisher().wait_idle(kDeadline));
+
+  FrameSource reference = reference_source();
+  std::vector<std::uint64_t> ids;
+  // The publisher sends 1, 3, 3, 5, 4, 6; the receiver hands out 1, 3, 5, 4, 6
+  // and counts the second 3 as a duplicate, 2 as missing and 4 as reordered.
+  for (int k = 0; k < 5; ++k) {
+    const auto f = pop_one(rx);
+    const auto& h = f.frame().header;
+    ids.push_back(h.frame);
+    CHECK(std::get<std::string>(h.attribute("HDF5FrameLocation")->value) == "/exchange/data_dark");
+    const auto want = reference.render(FrameKind::dark, 0.0, h.frame);
+    REQUIRE(f.frame().data.size() == want.size());
+    CHECK(std::memcmp(f.frame().data.data(), want.data(), want.size()) == 0);
+  }
+  CHECK(ids == std::vector<std::uint64_t>{1, 3, 5, 4, 6});
+  const auto stats = rx.stats();
+  CHECK(stats.received == 6);
+  CHECK(stats.duplicates == 1);
+  CHECK(stats.missing == 1);
+  CHECK(stats.reorders == 1);
+  CHECK(lines.size() == 3);
+  CHECK(feed.publisher().stats().sent == 6);
 }
 
 }  // namespace pandafly::sim::camera

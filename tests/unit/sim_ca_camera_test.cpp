@@ -84,7 +84,7 @@ std::vector<Tick> tick_list(std::initializer_list<double> seconds) {
 
 TEST_CASE("camera: PVs, types and defaults") {
   Rig rig;
-  CHECK(rig.db.size() == 58);
+  CHECK(rig.db.size() == 59);  // with FLIR5:FrameType
   CHECK(rig.db.find("FLIR5:cam5:Acquire")->native_type() == DbrType::enum_);
   CHECK(rig.db.find("FLIR5:cam5:ImageMode")->metadata().enum_strings ==
         Strings{"Single", "Multiple", "Continuous"});
@@ -225,8 +225,9 @@ TEST_CASE("camera: software trigger, one frame per TriggerSoftware = 1") {
   CHECK(rig.values("cam5:TriggerSoftware") == std::vector<double>{1, 0});
   CHECK(rig.get("cam5:DetectorState_RBV") == 1);
   rig.run_to(ticks(0.505));
-  (void)rig.put_enum("cam5:TriggerSoftware", 1);  // during the exposure: dropped
-  CHECK(rig.camera.dropped_triggers() == 1);
+  (void)rig.put_enum("cam5:TriggerSoftware", 1);  // during the exposure: missed
+  CHECK(rig.camera.missed_triggers() == 1);
+  CHECK(rig.camera.dropped_triggers() == 0);
   rig.run_to(ticks(0.7));
   CHECK(rig.ticks_of("cam5:ArrayCounter_RBV") == tick_list({0.51}));
   (void)rig.put_enum("cam5:TriggerSoftware", 1);
@@ -235,7 +236,8 @@ TEST_CASE("camera: software trigger, one frame per TriggerSoftware = 1") {
   CHECK(done.tick == ticks(0.71));
   CHECK(rig.get("cam5:Acquire") == 0);
   (void)rig.put_enum("cam5:TriggerSoftware", 1);  // idle: dropped
-  CHECK(rig.camera.dropped_triggers() == 2);
+  CHECK(rig.camera.dropped_triggers() == 1);
+  CHECK(rig.camera.triggers_received() == 4);
 }
 
 TEST_CASE("camera: external triggers from the PandA, queued ahead of the camera's time") {
@@ -260,11 +262,12 @@ TEST_CASE("camera: external triggers from the PandA, queued ahead of the camera'
   CHECK(rig.frames[2].exposure_start == ticks(0.3));
   CHECK(rig.frames[2].tick == ticks(0.31));
   CHECK(done.tick == ticks(0.31));
-  CHECK(rig.camera.dropped_triggers() == 3);  // 0.05 idle, 0.105 exposing, 0.4 done
+  CHECK(rig.camera.dropped_triggers() == 2);  // 0.05 idle, 0.4 done
+  CHECK(rig.camera.missed_triggers() == 1);   // 0.105 exposing
   // A software trigger does nothing with Source Line2.
   (void)rig.put_enum("cam5:Acquire", 1);
   (void)rig.put_enum("cam5:TriggerSoftware", 1);
-  CHECK(rig.camera.dropped_triggers() == 4);
+  CHECK(rig.camera.dropped_triggers() == 3);
   // A trigger right at the end of an exposure starts the next one.
   rig.camera.external_trigger(rig.now + ticks(0.1));
   rig.camera.external_trigger(rig.now + ticks(0.11));
@@ -502,4 +505,224 @@ TEST_CASE("camera: the PVs an ADSpinnaker client reads") {
     CHECK(rig.put(p + "QueueFree", Longs{1}) == kEcaNoWriteAccess);
   }
   CHECK(rig.get("cam5:NumQueuedArrays") == 0);
+}
+
+// ---------------------------------------------------------------- issue 16: a real camera
+
+namespace {
+
+// The small camera with a readout table (rows 4 and 2 of UInt16/UInt8).
+CameraConfig reading_camera() {
+  CameraConfig c = small_camera();
+  c.readout_time = 0.02;
+  c.readout = {{CameraDataType::uint16, 4, 0.005},
+               {CameraDataType::uint16, 2, 0.003},
+               {CameraDataType::uint8, 4, 0.004}};
+  return c;
+}
+
+// External triggers on Line1, Continuous, ZMQ1 on.
+void arm_external(Rig& rig) {
+  (void)rig.put_enum("cam5:TriggerMode", 1);
+  (void)rig.put_enum("cam5:TriggerSource", 2);  // Line1
+  (void)rig.put_enum("ZMQ1:EnableCallbacks", 1);
+  (void)rig.put_enum("cam5:Acquire", 1);
+}
+
+std::vector<std::int32_t> ids_of(const std::vector<FrameInfo>& frames) {
+  std::vector<std::int32_t> out;
+  for (const auto& f : frames) out.push_back(f.unique_id);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("camera: a frame comes at exposure end + readout; triggers meanwhile are missed") {
+  Rig rig(reading_camera());  // AcquireTime 0.01, readout 0.005 (UInt16, 4 rows)
+  CHECK(rig.camera.readout_seconds() == 0.005);
+  arm_external(rig);
+  std::vector<FrameInfo> read;
+  rig.camera.on_readout([&](const FrameInfo& f) { read.push_back(f); });
+  rig.log.clear();
+  // 0.1: exposes to 0.11, reads out to 0.115. 0.105 (exposing) and 0.112
+  // (reading out) are missed; 0.115 (the readout's end) is taken; 0.2 too.
+  for (double s : {0.1, 0.105, 0.112, 0.115, 0.2}) rig.camera.external_trigger(ticks(s));
+  rig.run_to(ticks(1));
+  REQUIRE(rig.frames.size() == 3);
+  CHECK(rig.frames[0].exposure_start == ticks(0.1));
+  CHECK(rig.frames[0].exposure_end == ticks(0.11));
+  CHECK(rig.frames[0].tick == ticks(0.115));
+  CHECK(rig.frames[1].exposure_start == ticks(0.115));
+  CHECK(rig.frames[1].tick == ticks(0.13));
+  CHECK(rig.frames[2].exposure_start == ticks(0.2));
+  CHECK(rig.camera.missed_triggers() == 2);
+  CHECK(rig.camera.dropped_triggers() == 0);
+  CHECK(rig.camera.triggers_received() == 5);
+  CHECK(rig.ticks_of("cam5:ArrayCounter_RBV") == tick_list({0.115, 0.13, 0.215}));
+  // DetectorState: Acquire, Readout at the exposure's end, Waiting at the delivery.
+  const auto states = rig.of("cam5:DetectorState_RBV");
+  REQUIRE(states.size() >= 3);
+  CHECK(states[0].value == 1);
+  CHECK(states[0].tick == ticks(0.1));
+  CHECK(states[1].value == 2);
+  CHECK(states[1].tick == ticks(0.11));
+  CHECK(states[2].value == 7);
+  CHECK(states[2].tick == ticks(0.115));
+  // The driver's hook comes at the delivery, with the frame's fate.
+  REQUIRE(read.size() == 3);
+  CHECK(read[0].tick == ticks(0.115));
+  CHECK(read[0].to_zmq);
+  CHECK(read[0].fault == FrameFault::none);
+}
+
+TEST_CASE("camera: the readout table's lookup (DataType, smallest size_y >= SizeY, else default)") {
+  Rig rig(reading_camera());
+  CHECK(rig.camera.readout_seconds() == 0.005);  // UInt16, 4 rows
+  (void)rig.put("cam5:SizeY", Longs{2});
+  CHECK(rig.camera.readout_seconds() == 0.003);  // the 2-row entry
+  (void)rig.put("cam5:SizeY", Longs{3});
+  CHECK(rig.camera.readout_seconds() == 0.005);  // 3 rows: the next larger measured (4)
+  (void)rig.put_enum("cam5:DataType", 1);        // UInt8
+  CHECK(rig.camera.readout_seconds() == 0.004);
+  (void)rig.put_enum("cam5:DataType", 2);  // Int16: no entry
+  CHECK(rig.camera.readout_seconds() == 0.02);
+  // GC_AcqResFrameRate_RBV follows: max(0.02 period, 0.01 + 0.02) = 0.03 s.
+  CHECK(rig.get("cam5:GC_AcqResFrameRate_RBV") == doctest::Approx(1 / 0.03));
+  CameraConfig none = small_camera();
+  none.readout_time = 0.007;
+  Rig plain(none);
+  CHECK(plain.camera.readout_seconds() == 0.007);
+}
+
+TEST_CASE("camera: free run at max(AcquirePeriod, AcquireTime + readout)") {
+  Rig rig(reading_camera());  // AcquireTime 0.01, AcquirePeriod 0.02, readout 0.005
+  (void)rig.put("cam5:AcquirePeriod", Doubles{0.012});
+  CHECK(rig.get("cam5:GC_AcqResFrameRate_RBV") == doctest::Approx(1 / 0.015));
+  (void)rig.put_enum("cam5:ImageMode", 1);
+  (void)rig.put("cam5:NumImages", Longs{3});
+  (void)rig.put_enum("ZMQ1:EnableCallbacks", 1);
+  rig.log.clear();
+  (void)rig.put_enum("cam5:Acquire", 1);
+  rig.run_to(ticks(1));
+  REQUIRE(rig.frames.size() == 3);
+  CHECK(rig.frames[0].exposure_start == 0);
+  CHECK(rig.frames[1].exposure_start == ticks(0.015));
+  CHECK(rig.frames[2].exposure_start == ticks(0.03));
+  CHECK(rig.ticks_of("cam5:ArrayCounter_RBV") == tick_list({0.015, 0.03, 0.045}));
+  (void)rig.put("cam5:AcquirePeriod", Doubles{0.05});  // the period wins again
+  CHECK(rig.get("cam5:GC_AcqResFrameRate_RBV") == doctest::Approx(20.0));
+}
+
+TEST_CASE("camera faults: drop, duplicate and swap at ZMQ1 — the published ids") {
+  Rig rig(reading_camera());
+  std::vector<std::string> lines;
+  rig.camera.on_log([&](std::string_view l) { lines.emplace_back(l); });
+  CameraFaults faults;
+  faults.drop_frames = {2};
+  faults.duplicate_frames = {3};
+  faults.swap_frames = {5};
+  rig.camera.set_faults(faults);
+  std::vector<FrameInfo> read;
+  rig.camera.on_readout([&](const FrameInfo& f) { read.push_back(f); });
+  arm_external(rig);
+  for (int k = 0; k < 7; ++k) rig.camera.external_trigger(ticks(0.1 * (k + 1)));
+  rig.run_to(ticks(1));
+  CHECK(ids_of(rig.frames) == std::vector<std::int32_t>{1, 3, 3, 4, 6, 5, 7});
+  CHECK(rig.get("ZMQ1:DroppedArrays_RBV") == 1);
+  CHECK(rig.get("cam5:ArrayCounter_RBV") == 7);  // the driver saw every frame
+  CHECK(rig.get("ZMQ1:ArrayCounter_RBV") == 7);  // 6 arrays, one twice
+  REQUIRE(read.size() == 7);
+  CHECK(read[1].fault == FrameFault::dropped);
+  CHECK(read[2].fault == FrameFault::duplicated);
+  CHECK(read[4].fault == FrameFault::swapped);
+  // Frame 2 reaches ZMQ1 at 0.2 + 0.01 + 0.005 + 0.002 (plugin_delay).
+  CHECK(lines == std::vector<std::string>{"fault: dropped frame 2 (t=0.217000 s)",
+                                          "fault: sent frame 3 twice (t=0.317000 s)",
+                                          "fault: swapped frames 5 and 6 (t=0.617000 s)"});
+}
+
+TEST_CASE("camera faults: a swapped last frame is published when nothing follows") {
+  Rig rig(reading_camera());
+  std::vector<std::string> lines;
+  rig.camera.on_log([&](std::string_view l) { lines.emplace_back(l); });
+  rig.camera.set_faults({.swap_frames = {2}});
+  (void)rig.put_enum("cam5:ImageMode", 1);
+  (void)rig.put("cam5:NumImages", Longs{2});
+  arm_external(rig);
+  rig.camera.external_trigger(ticks(0.1));
+  rig.camera.external_trigger(ticks(0.2));
+  rig.run_to(ticks(1));
+  CHECK(ids_of(rig.frames) == std::vector<std::int32_t>{1, 2});
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].starts_with("fault: swapped frame 2 with nothing"));
+}
+
+TEST_CASE("camera faults: a stall delays frame k and misses every trigger meanwhile") {
+  Rig rig(reading_camera());
+  std::vector<std::string> lines;
+  rig.camera.on_log([&](std::string_view l) { lines.emplace_back(l); });
+  rig.camera.set_faults({.stalls = {{2, 0.5}}});
+  arm_external(rig);
+  // Frame 2 exposes 0.2-0.21, then stalls: delivered at 0.21 + 0.005 + 0.5.
+  for (double s : {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.715, 0.8}) rig.camera.external_trigger(ticks(s));
+  rig.run_to(ticks(2));
+  CHECK(ids_of(rig.frames) == std::vector<std::int32_t>{1, 2, 3, 4});
+  REQUIRE(rig.frames.size() == 4);
+  CHECK(rig.frames[1].tick == ticks(0.715));
+  CHECK(rig.frames[2].exposure_start == ticks(0.715));  // at the stall's end: taken
+  CHECK(rig.frames[3].exposure_start == ticks(0.8));
+  CHECK(rig.camera.missed_triggers() == 4);  // 0.3, 0.4, 0.5, 0.6
+  CHECK(lines ==
+        std::vector<std::string>{"fault: camera stalled 0.500000 s at frame 2 (t=0.210000 s)"});
+}
+
+TEST_CASE("camera faults: miss trigger k (counting software triggers too)") {
+  Rig rig(reading_camera());
+  std::vector<std::string> lines;
+  rig.camera.on_log([&](std::string_view l) { lines.emplace_back(l); });
+  rig.camera.set_faults({.miss_triggers = {2, 4}});
+  arm_external(rig);
+  for (double s : {0.1, 0.2, 0.3}) rig.camera.external_trigger(ticks(s));
+  rig.run_to(ticks(0.35));
+  (void)rig.put_enum("cam5:TriggerSoftware", 1);  // trigger 4: the wrong source, but eaten first
+  rig.camera.external_trigger(ticks(0.5));
+  rig.run_to(ticks(1));
+  REQUIRE(rig.frames.size() == 3);
+  CHECK(rig.frames[0].exposure_start == ticks(0.1));
+  CHECK(rig.frames[1].exposure_start == ticks(0.3));
+  CHECK(rig.frames[2].exposure_start == ticks(0.5));
+  CHECK(rig.camera.missed_triggers() == 2);
+  CHECK(lines == std::vector<std::string>{"fault: missed trigger 2 (t=0.200000 s)",
+                                          "fault: missed trigger 4 (t=0.350000 s)"});
+}
+
+TEST_CASE("camera: FrameType, tomoscan's mbbo, served for the scan to write") {
+  Rig rig;
+  const auto pv = rig.db.find("FLIR5:FrameType");
+  REQUIRE(pv != nullptr);
+  // tomoscan's FrameType record order; starts at Projection.
+  CHECK(pv->metadata().enum_strings == Strings{"DarkField", "FlatField", "Projection"});
+  CHECK(rig.get("FrameType") == 2);
+  CHECK(rig.put_enum("FrameType", 0) == kEcaNormal);
+  CHECK(rig.get("FrameType") == 0);
+  CHECK(rig.put_enum("FrameType", 3) == kEcaPutFail);
+  CameraConfig c = small_camera();
+  c.frame_type_pv = "BEATS:TomoScan:FrameType";
+  Rig named(c);
+  CHECK(named.db.find("BEATS:TomoScan:FrameType") != nullptr);
+  CHECK(named.camera.frame_type_pv_name() == "BEATS:TomoScan:FrameType");
+}
+
+TEST_CASE("camera: Acquire = 0 during the readout drops that frame") {
+  Rig rig(reading_camera());  // AcquireTime 0.01, readout 0.005
+  arm_external(rig);
+  rig.camera.external_trigger(ticks(0.1));
+  rig.run_to(ticks(0.112));  // reading out until 0.115
+  CHECK(rig.get("cam5:DetectorState_RBV") == 2);
+  (void)rig.put_enum("cam5:Acquire", 0);
+  rig.run_to(ticks(1));
+  CHECK(rig.frames.empty());
+  CHECK(rig.get("cam5:ArrayCounter_RBV") == 0);
+  CHECK(rig.get("cam5:DetectorState_RBV") == 0);
+  CHECK(rig.camera.next_wake() == kNever);
 }

@@ -71,8 +71,13 @@ TEST_CASE("config: [faults] holds the same plan as the --fault options") {
 
 TEST_CASE("config: the built-in beamline is the seed's and equals sim/ca/beamline.toml") {
   const BeamlineConfig builtin = default_config();
-  REQUIRE(builtin.motors.size() == 1);
+  REQUIRE(builtin.motors.size() == 2);  // rotation, sample translation
   REQUIRE(builtin.cameras.size() == 1);
+  REQUIRE(builtin.shutters.size() == 1);
+  CHECK(builtin.motors[1].name == "sample_x");
+  CHECK(builtin.motors[1].prefix == "micos:m2");
+  CHECK(builtin.cameras[0].sample_motor == "sample_x");
+  CHECK(builtin.cameras[0].shutter == builtin.shutters[0].name);
   const MotorConfig& m = builtin.motors[0];
   CHECK(m.prefix == "micos:m1");
   CHECK(m.egu == "deg");
@@ -89,7 +94,7 @@ TEST_CASE("config: the built-in beamline is the seed's and equals sim/ca/beamlin
 
 TEST_CASE("config: the default devices serve the beamline's PV names") {
   const auto devices = load_devices(std::nullopt);
-  REQUIRE(devices.size() == 2);
+  REQUIRE(devices.size() == 4);  // 2 motors, the camera, the shutter
   PvDatabase db;
   for (const auto& d : devices) d->publish(db);
   for (auto name : {"micos:m1.VAL",
@@ -113,7 +118,11 @@ TEST_CASE("config: the default devices serve the beamline's PV names") {
                     "FLIR5:image1:ArrayCallbacks",
                     "FLIR5:image1:ArrayData",
                     "FLIR5:ZMQ1:ArrayCallbacks",
-                    "FLIR5:ZMQ1:EnableCallbacks"}) {
+                    "FLIR5:ZMQ1:EnableCallbacks",
+                    "FLIR5:FrameType",
+                    "micos:m2.VAL",
+                    "BEATS:shutter:Cmd",
+                    "BEATS:shutter:Status"}) {
     CAPTURE(name);
     CHECK(db.find(name) != nullptr);
   }
@@ -206,10 +215,9 @@ TEST_CASE("config: errors name the file, line, column and key") {
         "test.toml:3:1: motor[1]: name \"a\" used twice");
   CHECK(
       error_of("[motor]\nprefix = \"a\"\n").starts_with("test.toml:1:1: motor: must be an array"));
-  CHECK(
-      error_of("speed = 3\n") ==
-      "test.toml:1:1: speed: unknown key (expected [simulator], [faults], [phantom], [[motor]] or "
-      "[[camera]] tables)");
+  CHECK(error_of("speed = 3\n") ==
+        "test.toml:1:1: speed: unknown key (expected [simulator], [faults], [phantom], [[motor]], "
+        "[[camera]] or [[shutter]] tables)");
   CHECK(error_of("[simulator]\nspeed = 0\n") ==
         "test.toml:2:9: simulator.speed: must be > 0, got 0");
   CHECK(error_of("[simulator]\nca_port = 70000\n") ==
@@ -229,4 +237,83 @@ TEST_CASE("config: errors name the file, line, column and key") {
   } catch (const ConfigError& e) {
     CHECK(std::string(e.what()).starts_with("/nonexistent/beamline.toml: cannot read: "));
   }
+}
+
+TEST_CASE("config: a shutter, the camera's readout table and beamline-state keys") {
+  const BeamlineConfig config = parse_config(R"([[motor]]
+name = "sx"
+prefix = "b:m2"
+egu = "mm"
+
+[[shutter]]
+name = "fe"
+prefix = "FE:"
+command = "OpenCmd"
+status = "OpenStatus"
+open_time = 0.25
+close_time = 0
+initial = "Open"
+
+[[camera]]
+prefix = "CAM:"
+readout_time = 0.01
+readout = [ { data_type = "UInt8", size_y = 512, seconds = 0.002 },
+            { data_type = "UInt16", size_y = 1024, seconds = 0.004 } ]
+frame_type_pv = "TS:FrameType"
+shutter = "fe"
+sample_motor = "sx"
+sample_in = 2.5
+sample_out_threshold = 0.5
+)",
+                                             "test.toml");
+  REQUIRE(config.shutters.size() == 1);
+  const ShutterConfig& s = config.shutters[0];
+  CHECK(s.name == "fe");
+  CHECK(s.prefix + s.command == "FE:OpenCmd");
+  CHECK(s.prefix + s.status == "FE:OpenStatus");
+  CHECK(s.open_time == 0.25);
+  CHECK(s.close_time == 0);
+  CHECK(s.open);
+  const CameraConfig& c = config.cameras.at(0);
+  CHECK(c.readout_time == 0.01);
+  CHECK(c.readout == std::vector<ReadoutEntry>{{CameraDataType::uint8, 512, 0.002},
+                                               {CameraDataType::uint16, 1024, 0.004}});
+  CHECK(c.frame_type_pv == "TS:FrameType");
+  CHECK(c.shutter == "fe");
+  CHECK(c.sample_motor == "sx");
+  CHECK(c.sample_in == 2.5);
+  CHECK(c.sample_out_threshold == 0.5);
+  const Beamline beamline = build_beamline(config);
+  REQUIRE(beamline.shutters.size() == 1);
+  PvDatabase db;
+  for (const auto& d : beamline.devices()) d->publish(db);
+  CHECK(db.find("FE:OpenCmd") != nullptr);
+  CHECK(db.find("TS:FrameType") != nullptr);
+}
+
+TEST_CASE("config: errors in the shutter and camera-state keys name file, line, column, key") {
+  CHECK(error_of("[[camera]]\nprefix = \"C:\"\nreadout = [ { data_type = \"UInt16\", size_y = "
+                 "4 } ]\n") ==
+        "test.toml:3:13: camera[0].readout[0]: needs data_type, size_y "
+        "and seconds");
+  CHECK(error_of("[[camera]]\nprefix = \"C:\"\nreadout = [ { data_type = \"UInt16\", size_y = "
+                 "4, seconds = -1 } ]\n") ==
+        "test.toml:3:59: camera[0].readout[0].seconds: must be >= 0, got -1");
+  CHECK(error_of("[[camera]]\nprefix = \"C:\"\nreadout = [ { rows = 4 } ]\n") ==
+        "test.toml:3:15: camera[0].readout[0].rows: unknown key");
+  CHECK(error_of("[[camera]]\nprefix = \"C:\"\nshutter = \"fe\"\n") ==
+        "test.toml:3:11: camera[0].shutter: no [[shutter]] named \"fe\"");
+  CHECK(error_of("[[camera]]\nprefix = \"C:\"\nsample_motor = \"sx\"\n") ==
+        "test.toml:3:16: camera[0].sample_motor: no [[motor]] named \"sx\"");
+  CHECK(error_of("[[camera]]\nprefix = \"C:\"\nsample_out_threshold = 0\n") ==
+        "test.toml:3:24: camera[0].sample_out_threshold: must be > 0, got 0");
+  CHECK(error_of("[[shutter]]\nprefix = \"S:\"\ninitial = \"ajar\"\n") ==
+        "test.toml:3:11: shutter[0].initial: must be \"Open\" or \"Closed\"");
+  CHECK(error_of("[[shutter]]\nprefix = \"S:\"\nspeed = 1\n") ==
+        "test.toml:3:1: shutter[0].speed: unknown key");
+  CHECK(error_of("[[shutter]]\nname = \"x\"\n") ==
+        "test.toml:1:1: shutter[0]: missing key "
+        "\"prefix\"");
+  CHECK(error_of("[[shutter]]\nprefix = \"S:\"\nopen_time = -0.5\n") ==
+        "test.toml:3:13: shutter[0].open_time: must be >= 0, got -0.5");
 }
