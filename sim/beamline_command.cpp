@@ -1,6 +1,8 @@
 #include "beamline_command.hpp"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -97,10 +99,27 @@ int run_beamline(const BeamlineArgs& args) {
     fmt::print(stderr, "{}: {}\n", kName, e.what());
     return 1;
   }
+  std::FILE* truth = nullptr;
+  if (!args.truth_log.empty()) {
+    truth = std::fopen(args.truth_log.c_str(), "w");
+    if (truth == nullptr) {
+      fmt::print(stderr, "{}: --truth-log {}: {}\n", kName, args.truth_log, std::strerror(errno));
+      return 1;
+    }
+  }
+  // Closed at return (a null pointer is never passed to the deleter).
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> truth_file(
+      truth, [](std::FILE* f) { return std::fclose(f); });
+  BeamlineSimulator::Options options;
+  if (truth != nullptr)
+    options.on_truth = [truth](const camera::FrameTruth& t) {
+      fmt::print(truth, "{}\n", camera::truth_json_line(t));
+      std::fflush(truth);
+    };
   boost::asio::io_context io;
   std::unique_ptr<BeamlineSimulator> sim;
   try {
-    sim = std::make_unique<BeamlineSimulator>(io, config, BeamlineSimulator::Options{});
+    sim = std::make_unique<BeamlineSimulator>(io, config, options);
   } catch (const BeamlineSimulator::ListenError& e) {
     fmt::print(stderr, "{}: {}\n", kName, e.what());
     return 2;
@@ -113,6 +132,7 @@ int run_beamline(const BeamlineArgs& args) {
   });
   print_endpoints(*sim);
   io.run();
+  fmt::print("{}: {}\n", kName, sim->summary());
   return 0;
 }
 

@@ -53,7 +53,36 @@ ca::CaServerFaults ca_faults(const FaultPlan& plan) {
   return f;
 }
 
+std::int32_t frame_number(std::uint64_t k) {
+  if (k > static_cast<std::uint64_t>(INT32_MAX))
+    throw std::runtime_error(fmt::format("faults: frame {} is beyond the camera's counter", k));
+  return static_cast<std::int32_t>(k);
+}
+
+ca::CameraFaults camera_faults(const FaultPlan& plan) {
+  ca::CameraFaults f;
+  for (auto k : plan.drop_frames) f.drop_frames.push_back(frame_number(k));
+  for (auto k : plan.duplicate_frames) f.duplicate_frames.push_back(frame_number(k));
+  for (auto k : plan.swap_frames) f.swap_frames.push_back(frame_number(k));
+  for (const auto& s : plan.camera_stalls) f.stalls.push_back({frame_number(s.frame), s.seconds});
+  f.miss_triggers = plan.miss_triggers;
+  return f;
+}
+
 }  // namespace
+
+std::function<void(bool)> BeamlineSimulator::backlog_handler() {
+  // Under a time scale simulated time waits for the renderer; in real time it
+  // cannot, so a renderer that falls behind is the simulator's overrun (said
+  // loudly), never the camera's fault.
+  if (config_.simulator.speed != 1.0)
+    return [clock = clock_](bool behind) { behind ? clock->hold() : clock->release(); };
+  return [log = options_.log](bool behind) {
+    if (behind)
+      log("SIMULATOR OVERRUN: the camera renderer is behind real time; frames it cannot queue "
+          "are lost (run with --speed below 1, a smaller frame or fewer frames per second)");
+  };
+}
 
 camera::FrameSourceOptions BeamlineSimulator::frame_source_options(
     const ca::BeamlineConfig& config) {
@@ -113,7 +142,17 @@ BeamlineSimulator::BeamlineSimulator(boost::asio::io_context& io, ca::BeamlineCo
     fo.publisher.format = camera::FrameFormat{static_cast<std::size_t>(cam->config().size_x),
                                               static_cast<std::size_t>(cam->config().size_y),
                                               camera::data_type_of(cam->config().data_type)};
+    fo.publisher.on_backlog = backlog_handler();
+    // Under a time scale a hold stops simulated time, but frames the io thread
+    // already owes (it may lag the clock by a few wall milliseconds, i.e. many
+    // simulated frames) still arrive: the queue of job descriptions (no pixels)
+    // must take such a burst. In real time the camera's own pool size applies.
+    if (sc.speed != 1.0) fo.publisher.queue_capacity = 4096;
     fo.epics_seconds = [clock = clock_](Tick t) { return clock->epics_seconds(t); };
+    fo.on_truth = options_.on_truth;
+    camera::wire_beamline(fo, beamline_, *cam);
+    cam->set_faults(camera_faults(config_.faults));
+    cam->on_log(options_.log);
     try {
       feed_ = std::make_unique<camera::CaCameraFeed>(cam, camera::rotation_motor(beamline_),
                                                      std::move(fo));
@@ -198,6 +237,22 @@ std::uint16_t BeamlineSimulator::ca_repeater_port() const {
 }
 std::size_t BeamlineSimulator::pv_count() const {
   return db_->size();
+}
+
+std::string BeamlineSimulator::summary() const {
+  std::string out;
+  for (const auto& cam : beamline_.cameras)
+    out += fmt::format("camera {}: {} triggers, {} missed while busy, {} while idle; ",
+                       cam->config().name, cam->triggers_received(), cam->missed_triggers(),
+                       cam->dropped_triggers());
+  if (feed_) {
+    const auto st = feed_->publisher().stats();
+    out += fmt::format(
+        "ZMQ: {} frames submitted, {} sent, {} renderer overruns, {} send drops, {} without a "
+        "buffer, {} failed",
+        st.submitted, st.sent, st.overruns, st.dropped, st.no_buffer, st.failed);
+  }
+  return out;
 }
 
 std::string BeamlineSimulator::zmq_description() const {

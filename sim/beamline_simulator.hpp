@@ -34,6 +34,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "sim/ca/config.hpp"
+#include "sim/camera/ca_camera_feed.hpp"
 #include "sim/camera/frame_source.hpp"
 #include "sim/panda/fpga/subscribers.hpp"
 #include "sim/sim_clock.hpp"
@@ -45,15 +46,15 @@ class PandaFpga;
 namespace ca {
 class CaServer;
 }
-namespace camera {
-class CaCameraFeed;
-}
 
 class BeamlineSimulator {
  public:
   struct Options {
     /// Lines about what the simulator does (faults firing, …); empty: stderr.
     std::function<void(std::string_view)> log{};
+    /// Tests only: what each frame really saw (its true angle); never in the
+    /// frame. Called on the io_context thread.
+    std::function<void(const camera::FrameTruth&)> on_truth{};
   };
 
   /// A PandA, CA or ZMQ endpoint could not be bound (the message names it).
@@ -80,6 +81,11 @@ class BeamlineSimulator {
   /// The camera ZMQ plugin's socket as "PUB bind tcp://127.0.0.1:P"; empty without one.
   [[nodiscard]] std::string zmq_description() const;
   [[nodiscard]] std::size_t pv_count() const;
+  /// One line of counters for the end of a run: the camera's triggers (missed
+  /// while busy, dropped while idle) and frames, the publisher's sent, lost
+  /// (queue overruns, ZMQ drops, no buffer) and failed frames. Call after
+  /// io.run() returned or on the io_context thread.
+  [[nodiscard]] std::string summary() const;
   [[nodiscard]] const ca::BeamlineConfig& config() const { return config_; }
   [[nodiscard]] const ca::Beamline& devices() const { return beamline_; }
   [[nodiscard]] SimClock& clock() { return *clock_; }
@@ -92,6 +98,7 @@ class BeamlineSimulator {
  private:
   void wire();
   void set_motor_faults();
+  [[nodiscard]] std::function<void(bool)> backlog_handler();
 
   boost::asio::io_context& io_;
   ca::BeamlineConfig config_;

@@ -17,9 +17,15 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$work"
+  [ -n "${PANDAFLY_KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
+# Stops the simulator (SIGTERM: it prints its counters) and shows its log's end.
+stop_sim() {
+  kill -TERM "$sim" 2>/dev/null || true
+  wait "$sim" 2>/dev/null || true
+  tail -${1:-3} "$work/sim.log"
+}
 
 # The camera's ZMQ plugin PUSHes to the recorder's bound PULL (serverHost
 # "tcp://127.0.0.1:PORT"): frames sent before the recorder binds wait in the
@@ -66,7 +72,11 @@ caput FLIR5:cam5:Acquire 1
 pandactl put BITS.A=1 >/dev/null || fail "enable PCOMP"
 caput --wait --wait-timeout 300 micos:m1.VAL 182
 wait "$capture" || { cat "$work/capture.log"; fail "pandactl capture"; }
-wait "$record" || { cat "$work/record.json" "$work/record.err"; fail "pandafly-dx record"; }
+wait "$record" || {
+  cat "$work/record.json" "$work/record.err"
+  stop_sim 20
+  fail "pandafly-dx record"
+}
 
 /usr/bin/python3 - "$work" $frames <<'PY'
 import sys
@@ -86,16 +96,21 @@ counts = np.rint(angle / 0.0001).astype(np.int64)
 expect = np.arange(n, dtype=np.int64) * 10000
 assert (counts == expect).all(), f"row k must hold count 10000 k: first differences at {np.nonzero(counts != expect)[0][:5]}"
 dt = np.diff(ts)
-print(f"rows {len(angle)}, frames {frames}; trigger interval {dt.min()*1e3:.3f}..{dt.max()*1e3:.3f} ms (simulated)")
+print(f"rows {len(angle)}, frames {frames}; trigger interval {dt.min()*1e3:.6f}..{dt.max()*1e3:.6f} ms (simulated)")
+# 1 deg at 20 deg/s: the triggers are 50 ms apart in simulated time at any --speed.
+assert np.all(np.abs(dt - 0.05) < 1e-6), "triggers must be 50 ms apart (simulated)"
 # One clock: each frame's time stamp (EPICS epoch, the end of its exposure)
 # against its trigger's (PandA start_time + TS_TRIG).
 import datetime
 day, frac = start.rstrip("Z").split(".")
 t0 = datetime.datetime.fromisoformat(day).replace(tzinfo=datetime.timezone.utc).timestamp() + float("0." + frac)
 trig_epics = t0 + ts - 631152000.0
-if frame_ts is not None and len(frame_ts) == n:
-    lag = frame_ts - trig_epics
-    print(f"frame time stamp - trigger time: {lag.min()*1e3:.3f}..{lag.max()*1e3:.3f} ms")
+assert frame_ts is not None and len(frame_ts) == n, "the DXfile has no frame time stamps"
+lag = frame_ts - trig_epics
+print(f"frame time stamp - trigger time: {lag.min()*1e3:.6f}..{lag.max()*1e3:.6f} ms")
+# Exposure 4 ms + readout 2 ms (beamline_test.toml): the PandA's and the
+# camera's time stamps come from one clock (float64 EPICS seconds: ~0.2 us).
+assert np.all(np.abs(lag - 0.006) < 2e-6), "frame time stamps must be 6 ms after their triggers"
 with open(f"{work}/angles.txt", "w") as out:
     out.write(" ".join(f"{a:.6f}" for a in angle))
 PY
@@ -137,4 +152,5 @@ for k, (o, sigma, c) in enumerate(m):
     assert abs(o) < 0.1 + 5 * sigma, f"frame {k} shows the phantom {o:+.3f} deg from row {k}'s angle"
     assert c < 1.5, f"frame {k} is not the phantom at row {k}'s angle: chi {c:.3f}"
 PY
+stop_sim 1
 echo "PASS"
