@@ -119,6 +119,11 @@ BeamlineSimulator::BeamlineSimulator(boost::asio::io_context& io, ca::BeamlineCo
   co.clock = clock_;
   co.log = options_.log;
   co.faults = ca_faults(config_.faults);
+  // The FPGA catches up before the devices advance: its TTL edges reach the
+  // camera before the camera's time passes them (one thread, one clock).
+  co.before_advance = [this](Tick target) {
+    if (fpga_) fpga_->catch_up(target);
+  };
   try {
     ca_ = std::make_unique<ca::CaServer>(io_, db_, beamline_.devices(), co);
   } catch (const boost::system::system_error& e) {

@@ -136,6 +136,7 @@ struct CaServer::State {
   // (their async_write started) before the next step runs.
   void advance_devices() {
     const Tick now = clock->now();
+    if (options.before_advance) options.before_advance(now);
     for (int step = 0; step < kMaxStepsPerAdvance; ++step) {
       const Tick wake = next_wake();
       if (wake > now || wake <= reached) break;

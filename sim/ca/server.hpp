@@ -96,6 +96,11 @@ class CaServer {
     std::function<void(std::string_view)> log = {};  // empty: lines to stderr
     std::shared_ptr<SimClock> clock = {};            // null: a real-time clock of its own
     CaServerFaults faults = {};
+    /// Called on the io_context thread with the tick the devices are about to
+    /// be advanced to, before they are: a joined simulator brings the parts
+    /// that drive the devices (the PandA FPGA's TTL outputs into the camera)
+    /// up to the same tick first, so a device never runs ahead of its inputs.
+    std::function<void(Tick)> before_advance = {};
   };
 
   /// Publishes the devices' PVs into `db`, binds and starts serving. Throws

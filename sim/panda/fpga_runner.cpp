@@ -107,6 +107,12 @@ std::string PandaFpga::wall_time(fpga::Tick tick) const {
   return clock_->iso_utc(tick);
 }
 
+void PandaFpga::catch_up(fpga::Tick target) {
+  if (options_.clock != Clock::real_time || !alive_->load()) return;
+  advance_to(std::min(target, wall_tick()));
+  forward_capture();
+}
+
 void PandaFpga::advance_to(fpga::Tick target) {
   advancing_ = true;
   engine_->run_until(target);

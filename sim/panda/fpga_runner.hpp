@@ -125,6 +125,11 @@ class PandaFpga {
   /// The engine's single legacy TTL slot (replaced by each call; empty to
   /// remove; thread-safe). Prefer subscribe_ttl_out().
   void on_ttl_out(std::function<void(std::size_t, bool, fpga::Tick)> fn);
+  /// Advances the FPGA to `target` now (real_time only; never beyond the
+  /// clock's now()) and forwards what PCAP captured: for a joined simulator
+  /// whose devices consume the FPGA's outputs and must not run ahead of them.
+  /// io_context thread only.
+  void catch_up(fpga::Tick target);
   /// Stops advancing time (thread-safe; also done by the destructor).
   void stop();
   /// Virtual time reached so far (thread-safe).

@@ -13,63 +13,14 @@ set -euo pipefail
 pandactl_bin=$1 ca_bin=$2 dx_bin=$3 sim_bin=$4 src=$5 render_bin=$6 speed=${7:-1}
 . "$src/tests/integration/harness.sh"
 work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  [ -n "${PANDAFLY_KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
-}
-trap cleanup EXIT
-# Stops the simulator (SIGTERM: it prints its counters) and shows its log's end.
-stop_sim() {
-  kill -TERM "$sim" 2>/dev/null || true
-  wait "$sim" 2>/dev/null || true
-  tail -${1:-3} "$work/sim.log"
-}
-
-# The camera's ZMQ plugin PUSHes to the recorder's bound PULL (serverHost
-# "tcp://127.0.0.1:PORT"): frames sent before the recorder binds wait in the
-# PUSH queue, so nothing depends on who starts first.
-zmq_port=$(free_port)
-"$sim_bin" beamline --config "$src/tests/integration/beamline_test.toml" --speed "$speed" \
-  --zmq "tcp://127.0.0.1:$zmq_port" \
-  --truth-log "$work/truth.jsonl" >"$work/sim.log" 2>&1 &
-sim=$!
-pids+=("$sim")
-wait_for "$work/sim.log" '^export EPICS_CA' "$sim" || { cat "$work/sim.log"; fail "the beamline simulator did not start"; }
-cat "$work/sim.log"
-control=$(sed -n 's/.*PandA control 127.0.0.1:\([0-9]*\) .*/\1/p' "$work/sim.log")
-data=$(sed -n 's/.*PandA control .* data 127.0.0.1:\([0-9]*\).*/\1/p' "$work/sim.log")
-eval "$(grep '^export EPICS_CA' "$work/sim.log")"
-export EPICS_CA_ADDR_LIST EPICS_CA_AUTO_ADDR_LIST EPICS_CA_SERVER_PORT EPICS_CA_REPEATER_PORT
-pandactl() { "$pandactl_bin" --host 127.0.0.1 --control-port "$control" --data-port "$data" "$@"; }
-caput() { "$ca_bin" --timeout 10 put "$@" >/dev/null || fail "pandafly-ca put $*"; }
+. "$src/tests/integration/beamline_harness.sh"
 
 frames=181
-# The PandA: the fly-scan design, 181 compare points 10 000 counts (1 deg) apart from 0.
-pandactl load "$src/panda/flyscan.sav" >/dev/null || fail "pandactl load"
-pandactl put PCOMP1.STEP=10000 PCOMP1.PULSES=$frames PCOMP1.WIDTH=5000 >/dev/null || fail "pandactl put"
-# The camera: one frame per TTLOUT1 edge, 181 of them, ZMQ plugin on.
-caput FLIR5:cam5:TriggerMode On
-caput FLIR5:cam5:TriggerSource Line0
-caput FLIR5:cam5:ImageMode Multiple
-caput FLIR5:cam5:NumImages $frames
-caput FLIR5:ZMQ1:EnableCallbacks Enable
-caput FLIR5:cam5:ArrayCallbacks Enable
-# The run-up start, before anything records.
-caput --wait --wait-timeout 120 micos:m1.VAL -2
-
-"$dx_bin" record "$work/scan.h5" --zmq "tcp://127.0.0.1:$zmq_port" --frames $frames --timeout 60 --quiet --json \
-  --expect /exchange/data=$frames >"$work/record.json" 2>"$work/record.err" &
-record=$!
-pids+=("$record")
-pandactl capture "$work/positions.h5" --arm --force --timeout 120 >"$work/capture.log" 2>&1 &
-capture=$!
-pids+=("$capture")
-for _ in $(seq 300); do pandactl get "*PCAP.STATUS" 2>/dev/null | grep -q Busy && break; sleep 0.1; done
-pandactl get "*PCAP.STATUS" | grep -q Busy || fail "PCAP did not arm"
-caput FLIR5:cam5:Acquire 1
-pandactl put BITS.A=1 >/dev/null || fail "enable PCOMP"
+beamline_start "$speed"
+beamline_setup $frames
+beamline_record $frames --timeout 60 --expect /exchange/data=$frames
+beamline_capture
+beamline_go
 caput --wait --wait-timeout 300 micos:m1.VAL 182
 wait "$capture" || { cat "$work/capture.log"; fail "pandactl capture"; }
 wait "$record" || {
