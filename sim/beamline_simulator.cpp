@@ -172,6 +172,7 @@ BeamlineSimulator::BeamlineSimulator(boost::asio::io_context& io, ca::BeamlineCo
 BeamlineSimulator::~BeamlineSimulator() {
   feed_.reset();  // unhooks the camera, stops the publisher thread
   ttl_subscription_.reset();
+  motion_subscriptions_.clear();
   fpga_.reset();
 }
 
@@ -182,8 +183,8 @@ void BeamlineSimulator::wire() {
     const auto inenc = static_cast<std::size_t>(e.inenc);
     fpga_->set_motion(inenc, motor->encoder_motion(e.counts_per_unit, e.offset_counts));
     // Same thread: applied at once, before the FPGA can run past `from`.
-    motor->on_motion_change(
-        [fpga = fpga_.get(), inenc](Tick from) { fpga->motion_changed(inenc, from); });
+    motion_subscriptions_.push_back(motor->subscribe_motion_change(
+        [fpga = fpga_.get(), inenc](Tick from) { fpga->motion_changed(inenc, from); }));
   }
   std::vector<std::shared_ptr<ca::Camera>> triggered;
   for (const auto& camera : beamline_.cameras)

@@ -36,8 +36,8 @@
 #include "sim/ca/config.hpp"
 #include "sim/camera/ca_camera_feed.hpp"
 #include "sim/camera/frame_source.hpp"
-#include "sim/panda/fpga/subscribers.hpp"
 #include "sim/sim_clock.hpp"
+#include "sim/subscribers.hpp"
 
 namespace pandafly::sim {
 
@@ -109,7 +109,8 @@ class BeamlineSimulator {
   std::unique_ptr<PandaServer> panda_;
   std::unique_ptr<ca::CaServer> ca_;
   std::unique_ptr<PandaFpga> fpga_;
-  fpga::Subscription ttl_subscription_;  // ended before fpga_ goes
+  Subscription ttl_subscription_;                   // ended before fpga_ goes
+  std::vector<Subscription> motion_subscriptions_;  // 〃
   std::unique_ptr<camera::CaCameraFeed> feed_;
 };
 

@@ -47,7 +47,7 @@
 //     it starts at once), Idle at the end.
 //   * Per frame, in the order of a real ADSpinnaker IOC (the driver posts its
 //     counters and ends the acquisition before any plugin has the array):
-//     at the end of the readout the driver calls on_readout() (the moment
+//     at the end of the readout the driver notifies its readout subscribers (the moment
 //     it gets the frame's attributes), posts cam ArrayCounter(+_RBV),
 //     NumImagesCounter_RBV, DetectorState Readout and, after the last frame,
 //     ends the acquisition (Acquire 0, its put-callbacks complete). With cam
@@ -56,7 +56,7 @@
 //     plugin's QueueFree count it. `plugin_delay` seconds later each plugin
 //     processes it: image1 posts ArrayData (if its ArrayCallbacks is Enable;
 //     then .NORD and .STAT/.SEVR NO_ALARM), ArraySize0/1_RBV, UniqueId_RBV,
-//     ArrayCounter_RBV; ZMQ1 calls the on_frame hook, then posts UniqueId_RBV
+//     ArrayCounter_RBV; ZMQ1 notifies its frame subscribers, then posts UniqueId_RBV
 //     and ArrayCounter_RBV. So a client must wait on image1 (or ZMQ1), not on
 //     cam5, for the array. UniqueId = ArrayCounter after the increment
 //     (UniqueIdMode Driver); ArrayCounter is never reset by the camera.
@@ -87,10 +87,12 @@
 //
 // Example:
 //   Camera cam(CameraConfig{});                       // FLIR5:cam5:, 2048 x 1536 UInt16
-//   cam.on_frame([](const FrameInfo& f) { zmq.publish(f); });
+//   auto sub = cam.subscribe_frames([](const FrameInfo& f) { zmq.publish(f); });
 //   cam.publish(db);
 //   // ... a client writes TriggerMode On, TriggerSource Line2, Acquire 1
-//   fpga.on_ttl_out([&](std::size_t, bool level, Tick t) { if (level) cam.external_trigger(t); });
+//   auto trig = fpga.subscribe_ttl_out([&](std::size_t, bool level, Tick t) {
+//     if (level) cam.external_trigger(t);
+//   });
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -102,6 +104,7 @@
 #include <vector>
 
 #include "sim/ca/device.hpp"
+#include "sim/subscribers.hpp"
 
 namespace pandafly::sim::ca {
 
@@ -204,12 +207,16 @@ class Camera final : public Device {
   /// one exposure from `at`. Processed when advance() reaches `at` (at once
   /// when `at` is not later than the camera's time).
   void external_trigger(Tick at);
-  /// Called for every frame the ZMQ plugin publishes (twice for a duplicate,
-  /// never for a dropped one); empty to remove.
-  void on_frame(std::function<void(const FrameInfo&)> fn) { on_frame_ = std::move(fn); }
-  /// Called for every frame at its delivery by the driver (before the cam
-  /// counters are posted), whatever the plugins will do with it.
-  void on_readout(std::function<void(const FrameInfo&)> fn) { on_readout_ = std::move(fn); }
+  /// `fn` is called for every frame the ZMQ plugin publishes (twice for a
+  /// duplicate, never for a dropped one) until the Subscription ends.
+  [[nodiscard]] Subscription subscribe_frames(std::function<void(const FrameInfo&)> fn) {
+    return frames_.subscribe(std::move(fn));
+  }
+  /// `fn` is called for every frame at its delivery by the driver (before the
+  /// cam counters are posted), whatever the plugins will do with it.
+  [[nodiscard]] Subscription subscribe_readouts(std::function<void(const FrameInfo&)> fn) {
+    return readouts_.subscribe(std::move(fn));
+  }
   void set_faults(CameraFaults faults) { faults_ = std::move(faults); }
   /// Where fired faults are logged (one line each); empty: stderr.
   void on_log(std::function<void(std::string_view)> fn) { log_ = std::move(fn); }
@@ -274,8 +281,8 @@ class Camera final : public Device {
 
   CameraConfig config_;
   std::map<std::string, std::shared_ptr<Pv>, std::less<>> pvs_;
-  std::function<void(const FrameInfo&)> on_frame_;
-  std::function<void(const FrameInfo&)> on_readout_;
+  Subscribers<const FrameInfo&> frames_;
+  Subscribers<const FrameInfo&> readouts_;
   std::function<void(std::string_view)> log_;
   CameraFaults faults_;
   std::optional<FrameInfo> swap_held_;  // a swapped frame waiting for the next one

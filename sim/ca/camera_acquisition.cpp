@@ -191,7 +191,7 @@ void Camera::deliver(Tick at) {
                          [&](const CameraFaults::Stall& s) { return s.frame == id; })) {
     f.fault = FrameFault::stalled;
   }
-  if (on_readout_) on_readout_(f);
+  readouts_.notify(f);
   post(config_.cam + "ArrayCounter", Longs{id});
   post(config_.cam + "ArrayCounter_RBV", Longs{id});
   post(config_.cam + "NumImagesCounter_RBV", Longs{images_});
@@ -261,7 +261,7 @@ void Camera::run_plugins() {
 // ZMQ1's processing of one array: the hook, then its counters.
 void Camera::publish_zmq(const FrameInfo& frame) {
   const std::string& z = config_.zmq;
-  if (on_frame_) on_frame_(frame);
+  frames_.notify(frame);
   post(z + "UniqueId_RBV", Longs{frame.unique_id}, true);
   post(z + "ArrayCounter_RBV", Longs{get_long(z + "ArrayCounter_RBV") + 1});
 }

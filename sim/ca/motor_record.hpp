@@ -81,6 +81,7 @@
 
 #include "sim/ca/device.hpp"
 #include "sim/ca/motor_motion.hpp"
+#include "sim/subscribers.hpp"
 
 namespace pandafly::sim::ca {
 
@@ -144,10 +145,13 @@ class MotorRecord final : public Device {
   /// for the PandA simulator's INENC (std::invalid_argument as EncoderMotion).
   [[nodiscard]] std::shared_ptr<const fpga::MotionSource> encoder_motion(
       double counts_per_unit, double offset_counts) const;
-  /// Called (with the tick from which the planned motion changed) whenever a
-  /// move is planned or cut short — an encoder that already saw "no more
-  /// changes" must look again (e.g. PandaFpga::set_motion once more).
-  void on_motion_change(std::function<void(Tick from)> fn) { on_motion_change_ = std::move(fn); }
+  /// `fn(from)` is called (with the tick from which the planned motion
+  /// changed) whenever a move is planned or cut short, until the Subscription
+  /// ends — an encoder that already saw "no more changes" must look again
+  /// (PandaFpga::motion_changed). Any number of subscribers.
+  [[nodiscard]] Subscription subscribe_motion_change(std::function<void(Tick from)> fn) {
+    return motion_changes_.subscribe(std::move(fn));
+  }
   /// Arms the stalls (replacing the jams armed earlier) and places the hard
   /// limits at once (added to the switches; a move under way that would cross
   /// one is cut). `log` gets one line per fault that fires; empty: stderr.
@@ -225,7 +229,7 @@ class MotorRecord final : public Device {
   MotorConfig config_;
   std::shared_ptr<MotorMotion> motion_;
   std::map<std::string, std::shared_ptr<Pv>, std::less<>> pvs_;
-  std::function<void(Tick)> on_motion_change_;
+  Subscribers<Tick> motion_changes_;
 
   Tick now_ = 0;
   EpicsTime wall_;

@@ -349,7 +349,7 @@ void MotorRecord::complete_pending() {
 }
 
 void MotorRecord::motion_changed(Tick from) {
-  if (on_motion_change_) on_motion_change_(from);
+  motion_changes_.notify(from);
 }
 
 // ------------------------------------------------------------ faults

@@ -110,13 +110,13 @@ CaCameraFeed::CaCameraFeed(std::shared_ptr<ca::Camera> camera,
       motor_(std::move(motor)),
       options_(std::move(options)),
       publisher_(std::make_unique<Publisher>(std::move(options_.publisher))) {
-  camera_->on_readout([this](const ca::FrameInfo& f) { on_readout(f); });
-  camera_->on_frame([this](const ca::FrameInfo& f) { on_frame(f); });
+  readouts_ = camera_->subscribe_readouts([this](const ca::FrameInfo& f) { on_readout(f); });
+  frames_ = camera_->subscribe_frames([this](const ca::FrameInfo& f) { on_frame(f); });
 }
 
 CaCameraFeed::~CaCameraFeed() {
-  camera_->on_frame({});
-  camera_->on_readout({});
+  frames_.reset();
+  readouts_.reset();
   publisher_->stop();
 }
 

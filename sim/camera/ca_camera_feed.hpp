@@ -1,6 +1,6 @@
 #pragma once
 // CaCameraFeed: the simulated FLIR camera's ZMQ plugin. It hooks the
-// sim::ca::Camera's driver (on_readout) and its ZMQ1 plugin (on_frame) and
+// sim::ca::Camera's driver (its readouts) and its ZMQ1 plugin (its frames) and
 // publishes every frame ZMQ1 hands on (size, type and unique id from the
 // camera) as a projection, flat or dark of the phantom.
 //
@@ -18,7 +18,7 @@
 //     angle per frame (averaging sub-angles would need N renders per frame,
 //     and FrameSource's noise would then be averaged too).
 //   * Attributes, as an areaDetector attribute file would put them, read when
-//     the driver gets the frame (on_readout, at delivery): ColorMode 0,
+//     the driver gets the frame (at its readout, delivery): ColorMode 0,
 //     HDF5FrameLocation from the FrameType PV (DarkField /exchange/data_dark,
 //     FlatField /exchange/data_white, Projection /exchange/data),
 //     theta_readout = the rotation motor's RBV PV value as last posted
@@ -119,6 +119,7 @@ class CaCameraFeed {
   Options options_;
   std::map<std::int32_t, Pending> pending_;  // by unique id, until ZMQ1 sends it
   std::unique_ptr<Publisher> publisher_;
+  Subscription readouts_, frames_;  // ended first (destructor) so no hook outlives the feed
 };
 
 /// Sets options.shutter and options.sample_motor from the camera's config

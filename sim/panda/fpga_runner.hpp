@@ -29,7 +29,7 @@
 // read-only block state reach the model (reads, `*CHANGES`) every `publish_period`.
 //
 // Encoders: set_motion() gives INENCn a motion; motion_changed() tells it the
-// motion's plan changed (wire MotorRecord::on_motion_change to it), so the
+// motion's plan changed (subscribe it with MotorRecord::subscribe_motion_change), so the
 // encoder follows every move, however often the motor starts, re-plans or stops.
 // TTL outputs: subscribe_ttl_out() — any number of observers.
 //
@@ -51,7 +51,7 @@
 //   PandaServer server(io, {.control_port = 0, .data_port = 0});
 //   PandaFpga fpga(io, server, {.sim_clock = clock});
 //   fpga.set_motion(1, motor.encoder_motion(10000.0, 0.0));
-//   motor.on_motion_change([&](Tick from) { fpga.motion_changed(1, from); });
+//   auto follow = motor.subscribe_motion_change([&](Tick from) { fpga.motion_changed(1, from); });
 //   auto trig = fpga.subscribe_ttl_out([&](std::size_t n, bool up, Tick t) { ... });
 //   std::thread t([&] { io.run(); });
 #include <atomic>
@@ -120,7 +120,7 @@ class PandaFpga {
   /// Calls `fn(ttlout_number, level, tick)` on the io_context thread for every
   /// TTLOUT edge until the returned Subscription is reset or destroyed
   /// (thread-safe; any number of subscribers).
-  [[nodiscard]] fpga::Subscription subscribe_ttl_out(
+  [[nodiscard]] Subscription subscribe_ttl_out(
       std::function<void(std::size_t, bool, fpga::Tick)> fn);
   /// The engine's single legacy TTL slot (replaced by each call; empty to
   /// remove; thread-safe). Prefer subscribe_ttl_out().

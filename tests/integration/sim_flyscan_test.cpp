@@ -426,7 +426,8 @@ TEST_CASE("on one SimClock and thread the encoder follows a motor record: rests,
   sim::ca::PvDatabase db;
   motor.publish(db);
   fpga.set_motion(1, motor.encoder_motion(kCpu, kOffset));
-  motor.on_motion_change([&](sim::Tick from) { fpga.motion_changed(1, from); });
+  const auto follow =
+      motor.subscribe_motion_change([&](sim::Tick from) { fpga.motion_changed(1, from); });
   const auto dial = motor.motion();
   const auto val = fpga.engine().pos_index("INENC1.VAL");
   sim::Tick motor_now = 0;  // the record's time (the io thread's)
@@ -584,7 +585,8 @@ TEST_CASE("a motion change from another thread is posted; a held clock keeps the
   sim::ca::PvDatabase db;
   motor.publish(db);
   fpga.set_motion(1, motor.encoder_motion(kCpu, 0.0));
-  motor.on_motion_change([&](sim::Tick from) { fpga.motion_changed(1, from); });
+  const auto follow =
+      motor.subscribe_motion_change([&](sim::Tick from) { fpga.motion_changed(1, from); });
   std::thread thread([&] { io.run(); });
   auto on_io = [&](auto fn) {  // runs fn on the io thread, after everything posted before
     std::promise<decltype(fn())> result;

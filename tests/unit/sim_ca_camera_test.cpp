@@ -39,7 +39,7 @@ struct Rig : PostLog {
         if (mask & kDbeValue) log.push_back({field, number(p.value()), tick_of(p.stamp())});
       });
     }
-    camera.on_frame([this](const FrameInfo& f) { frames.push_back(f); });
+    frames_sub = camera.subscribe_frames([this](const FrameInfo& f) { frames.push_back(f); });
     camera.advance(0, wall_of(0));
   }
 
@@ -71,6 +71,7 @@ struct Rig : PostLog {
   Camera camera;
   PvDatabase db;
   std::vector<FrameInfo> frames;
+  Subscription frames_sub;
   Tick now = 0;
 };
 
@@ -542,7 +543,7 @@ TEST_CASE("camera: a frame comes at exposure end + readout; triggers meanwhile a
   CHECK(rig.camera.readout_seconds() == 0.005);
   arm_external(rig);
   std::vector<FrameInfo> read;
-  rig.camera.on_readout([&](const FrameInfo& f) { read.push_back(f); });
+  const auto sub = rig.camera.subscribe_readouts([&](const FrameInfo& f) { read.push_back(f); });
   rig.log.clear();
   // 0.1: exposes to 0.11, reads out to 0.115. 0.105 (exposing) and 0.112
   // (reading out) are missed; 0.115 (the readout's end) is taken; 0.2 too.
@@ -623,7 +624,7 @@ TEST_CASE("camera faults: drop, duplicate and swap at ZMQ1 — the published ids
   faults.swap_frames = {5};
   rig.camera.set_faults(faults);
   std::vector<FrameInfo> read;
-  rig.camera.on_readout([&](const FrameInfo& f) { read.push_back(f); });
+  const auto sub = rig.camera.subscribe_readouts([&](const FrameInfo& f) { read.push_back(f); });
   arm_external(rig);
   for (int k = 0; k < 7; ++k) rig.camera.external_trigger(ticks(0.1 * (k + 1)));
   rig.run_to(ticks(1));

@@ -746,7 +746,7 @@ TEST_CASE("motor: the encoder view follows the dial motion count by count") {
   Rig rig;
   auto enc = rig.motor.encoder_motion(10000.0, 100.0);
   Tick changed_at = -1;
-  rig.motor.on_motion_change([&](Tick t) { changed_at = t; });
+  const auto sub = rig.motor.subscribe_motion_change([&](Tick t) { changed_at = t; });
   rig.run_to(ticks(0.25));
   (void)rig.put("VAL", 5.0);
   CHECK(changed_at == ticks(0.25));
@@ -917,7 +917,7 @@ TEST_CASE("motor fault: a hard limit placed during a move cuts it; the encoder s
   // axis decelerates from there to rest on 7.5 at 1.25 s; the 0.8 s poll trips.
   Rig rig;
   Tick changed_at = -1;
-  rig.motor.on_motion_change([&](Tick t) { changed_at = t; });
+  const auto sub = rig.motor.subscribe_motion_change([&](Tick t) { changed_at = t; });
   Done done;
   (void)rig.put("VAL", 20.0, &done);
   rig.run_to(ticks(0.3));
@@ -969,7 +969,7 @@ TEST_CASE("motor fault: several jams fire one by one, each at the first move rea
 TEST_CASE("motor fault: a jam armed during a move stops it there; the encoder sees the cut") {
   Rig rig;
   Tick changed_at = -1;
-  rig.motor.on_motion_change([&](Tick t) { changed_at = t; });
+  const auto sub = rig.motor.subscribe_motion_change([&](Tick t) { changed_at = t; });
   auto enc = rig.motor.encoder_motion(1000.0, 0.0);
   Done done;
   (void)rig.put("VAL", 20.0, &done);

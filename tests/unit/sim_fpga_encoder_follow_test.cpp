@@ -60,7 +60,7 @@ struct Rig {
     inenc = &dynamic_cast<fpga::Inenc&>(*engine.behaviour("INENC1"));
     val = engine.pos_index("INENC1.VAL");
     dial = motor->motion();
-    motor->on_motion_change([this](Tick from) {
+    follow = motor->subscribe_motion_change([this](Tick from) {
       ++changes;
       inenc->motion_changed(from, engine);
     });
@@ -110,6 +110,7 @@ struct Rig {
   fpga::Inenc* inenc = nullptr;
   fpga::Signal val = 0;
   int changes = 0, completed = 0;
+  Subscription follow;
   std::uint64_t checks = 0, mismatches = 0;
   Tick first_bad = -1;
   std::int32_t first_bad_got = 0, first_bad_want = 0;
@@ -176,7 +177,7 @@ TEST_CASE("fpga TTLOUT: any number of subscribers, each until its Subscription e
   f.engine.on_ttl_out = [&](std::size_t n, bool v, Tick t) { legacy.emplace_back(n, v, t); };
   auto sub_a =
       f.engine.subscribe_ttl_out([&](std::size_t n, bool v, Tick t) { a.emplace_back(n, v, t); });
-  std::optional<fpga::Subscription> sub_b =
+  std::optional<Subscription> sub_b =
       f.engine.subscribe_ttl_out([&](std::size_t n, bool v, Tick t) { b.emplace_back(n, v, t); });
   f.write("CLOCK1.PERIOD.RAW", "10");
   f.write("CLOCK1.WIDTH.RAW", "3");
@@ -185,7 +186,7 @@ TEST_CASE("fpga TTLOUT: any number of subscribers, each until its Subscription e
   f.engine.run_until(10);
   sub_b.reset();  // b unsubscribes: sees nothing from 12 on
   f.engine.run_until(20);
-  fpga::Subscription moved = std::move(sub_a);  // a moved handle keeps subscribing
+  Subscription moved = std::move(sub_a);  // a moved handle keeps subscribing
   f.engine.run_until(24);
   const std::vector<E> all{
       {3, true, 2}, {3, false, 5}, {3, true, 12}, {3, false, 15}, {3, true, 22}};
@@ -199,9 +200,9 @@ TEST_CASE("fpga TTLOUT: any number of subscribers, each until its Subscription e
 }
 
 TEST_CASE("fpga TTLOUT: a subscriber may unsubscribe another during the notification") {
-  fpga::Subscribers<int> subs;
+  Subscribers<int> subs;
   std::vector<int> seen;
-  fpga::Subscription second;
+  Subscription second;
   auto first = subs.subscribe([&](int v) {
     seen.push_back(v);
     second.reset();

@@ -40,7 +40,7 @@
 #include <vector>
 
 #include "sim/panda/fields.hpp"
-#include "sim/panda/fpga/subscribers.hpp"
+#include "sim/subscribers.hpp"
 #include "sim/panda/fpga/ticks.hpp"
 #include "sim/panda/model.hpp"
 

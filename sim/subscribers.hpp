@@ -1,6 +1,8 @@
 #pragma once
-// Subscribers<Args...>: any number of callbacks for one kind of event (the
-// simulated PandA's TTL outputs: the camera, a logger, a test probe, ...).
+// Subscribers<Args...>: the simulators' event bus — any number of callbacks
+// for one kind of event: the PandA's TTL outputs (the camera, a logger, a test
+// probe), a motor's re-planned motion (the PandA encoder that follows it), a
+// camera's frames (its ZMQ plugin, a test probe).
 //
 // Rules
 //   * subscribe(fn) returns a Subscription; fn is called by every notify()
@@ -29,7 +31,7 @@
 #include <utility>
 #include <vector>
 
-namespace pandafly::sim::fpga {
+namespace pandafly::sim {
 
 /// Unsubscribes on destruction or reset(); move-only.
 class Subscription {
@@ -106,4 +108,4 @@ class Subscribers {
   std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
 };
 
-}  // namespace pandafly::sim::fpga
+}  // namespace pandafly::sim
