@@ -80,8 +80,7 @@ void PandaFpga::apply_motion_change(std::size_t inenc, fpga::Tick from) {
   encoder->motion_changed(from, *engine_);
 }
 
-Subscription PandaFpga::subscribe_ttl_out(
-    std::function<void(std::size_t, bool, fpga::Tick)> fn) {
+Subscription PandaFpga::subscribe_ttl_out(std::function<void(std::size_t, bool, fpga::Tick)> fn) {
   return engine_->subscribe_ttl_out(std::move(fn));
 }
 

@@ -40,9 +40,9 @@
 #include <vector>
 
 #include "sim/panda/fields.hpp"
-#include "sim/subscribers.hpp"
 #include "sim/panda/fpga/ticks.hpp"
 #include "sim/panda/model.hpp"
+#include "sim/subscribers.hpp"
 
 namespace pandafly::sim::fpga {
 
