@@ -30,6 +30,7 @@
 #include <fmt/format.h>
 
 #include "sim/ca/camera.hpp"
+#include "sim/fault_log.hpp"
 
 namespace pandafly::sim::ca {
 
@@ -157,13 +158,7 @@ bool Camera::faulted(const std::vector<std::int32_t>& frames, std::int32_t id) c
 }
 
 void Camera::log_fault(Tick at, std::string_view what) {
-  const std::string line =
-      fmt::format("fault: {} (t={:.6f} s)", what, static_cast<double>(at) * kSecondsPerTick);
-  if (log_) {
-    log_(line);
-  } else {
-    fmt::print(stderr, "{}\n", line);
-  }
+  sim::log_fault(log_, what, at);
 }
 
 void Camera::deliver(Tick at) {

@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 
 #include "sim/ca/motor_record.hpp"
+#include "sim/fault_log.hpp"
 
 namespace pandafly::sim::ca {
 namespace {
@@ -443,13 +444,7 @@ void MotorRecord::note_limit_trip(Tick t) {
 }
 
 void MotorRecord::log_fault(const std::string& what, Tick t) const {
-  const std::string line =
-      fmt::format("fault: {} (t={:.6f} s)", what, static_cast<double>(t) * kSecondsPerTick);
-  if (fault_log_) {
-    fault_log_(line);
-  } else {
-    fmt::print(stderr, "{}\n", line);
-  }
+  sim::log_fault(fault_log_, what, t);
 }
 
 }  // namespace pandafly::sim::ca

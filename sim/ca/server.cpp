@@ -29,6 +29,7 @@
 
 #include "sim/ca/circuit.hpp"
 #include "sim/ca/search.hpp"
+#include "sim/fault_log.hpp"
 
 namespace pandafly::sim::ca {
 
@@ -403,8 +404,7 @@ void serve_again(const StatePtr& s) {
   s->beacon_id = 0;
   s->beacon_period = kFirstBeaconPeriod;
   s->beacon_timer.cancel();
-  s->options.log(fmt::format("fault: CA server back after the IOC restart (t={:.6f} s)",
-                             seconds_of(s->clock->now())));
+  log_fault(s->options.log, "CA server back after the IOC restart", s->clock->now());
 }
 
 void begin_restart(const StatePtr& s, Tick downtime) {
@@ -412,9 +412,9 @@ void begin_restart(const StatePtr& s, Tick downtime) {
   const Tick now = s->clock->now();
   const std::uint64_t generation = ++s->down_generation;
   s->down = true;
-  s->options.log(
-      fmt::format("fault: CA server restart (IOC reboot), down for {:.6f} s (t={:.6f} s)",
-                  seconds_of(downtime), seconds_of(now)));
+  log_fault(s->options.log,
+            fmt::format("CA server restart (IOC reboot), down for {:.6f} s", seconds_of(downtime)),
+            now);
   boost::system::error_code ignored;
   s->acceptor.close(ignored);
   for (auto& c : s->clients) s->close_client(*c, "IOC restart");

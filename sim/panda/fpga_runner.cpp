@@ -7,6 +7,8 @@
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
+#include "sim/fault_log.hpp"
+
 namespace pandafly::sim {
 
 namespace asio = boost::asio;
@@ -204,8 +206,8 @@ void PandaFpga::forward_samples(std::vector<std::byte> samples) {
   server_.close_data_connections();
   close_fired_ = true;
   rows_ += rows;
-  log(fmt::format("fault: closed the PandA data connections after row {} (t={:.6f} s)", *at_row,
-                  static_cast<double>(engine_->now()) * fpga::kSecondsPerTick));
+  log_fault(options_.log, fmt::format("closed the PandA data connections after row {}", *at_row),
+            engine_->now());
   if (!rest.empty()) server_.send_samples(std::move(rest));
 }
 
