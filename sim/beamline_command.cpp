@@ -51,8 +51,13 @@ void print_endpoints(const BeamlineSimulator& sim) {
              sim.ca_repeater_port(), sim.pv_count());
   const std::string zmq = sim.zmq_description();
   if (!zmq.empty()) fmt::print("{}: camera ZMQ {}\n", kName, zmq);
-  fmt::print("{}: clock speed {} (simulated seconds per wall second)\n", kName,
-             sim.config().simulator.speed);
+  if (const auto speed = sim.config().simulator.speed)
+    fmt::print(
+        "{}: clock speed {} (simulated seconds per wall second; simulated time waits for "
+        "the camera renderer)\n",
+        kName, *speed);
+  else
+    fmt::print("{}: clock: real time\n", kName);
   fmt::print(
       "export EPICS_CA_ADDR_LIST=127.0.0.1:{} EPICS_CA_AUTO_ADDR_LIST=NO "
       "EPICS_CA_SERVER_PORT={} EPICS_CA_REPEATER_PORT={}\n",
@@ -72,7 +77,9 @@ CLI::App* add_beamline_command(CLI::App& app, BeamlineArgs& args) {
                   "beamline TOML (see sim/ca/beamline.toml: [simulator], [[motor]], "
                   "[[camera]]); default: the built-in one");
   cmd->add_option("--speed", args.speed,
-                  "simulated seconds per wall second (default: the file's, else 1 = real time)");
+                  "a time scale: N simulated seconds per wall second, simulated time waiting for "
+                  "the camera renderer (default: the file's [simulator] speed; none: real time, "
+                  "where a renderer that falls behind loses frames, reported as an overrun)");
   cmd->add_option("--panda-control-port", args.panda_control_port, "0: any free port");
   cmd->add_option("--panda-data-port", args.panda_data_port, "0: any free port");
   cmd->add_option("--ca-port", args.ca_port, "CA server port (TCP and UDP search); 0: any free");

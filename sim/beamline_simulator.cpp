@@ -75,12 +75,12 @@ std::function<void(bool)> BeamlineSimulator::backlog_handler() {
   // Under a time scale simulated time waits for the renderer; in real time it
   // cannot, so a renderer that falls behind is the simulator's overrun (said
   // loudly), never the camera's fault.
-  if (config_.simulator.speed != 1.0)
+  if (config_.simulator.speed)
     return [clock = clock_](bool behind) { behind ? clock->hold() : clock->release(); };
   return [log = options_.log](bool behind) {
     if (behind)
       log("SIMULATOR OVERRUN: the camera renderer is behind real time; frames it cannot queue "
-          "are lost (run with --speed below 1, a smaller frame or fewer frames per second)");
+          "are lost (run with a time scale, --speed N, where simulated time waits for it)");
   };
 }
 
@@ -98,7 +98,7 @@ BeamlineSimulator::BeamlineSimulator(boost::asio::io_context& io, ca::BeamlineCo
     : io_(io),
       config_(std::move(config)),
       options_(with_default_log(std::move(options))),
-      clock_(std::make_shared<SimClock>(config_.simulator.speed)),
+      clock_(std::make_shared<SimClock>(config_.simulator.speed.value_or(1.0))),
       beamline_(ca::build_beamline(config_)),
       db_(std::make_shared<ca::PvDatabase>()) {
   const auto& sc = config_.simulator;
@@ -152,7 +152,7 @@ BeamlineSimulator::BeamlineSimulator(boost::asio::io_context& io, ca::BeamlineCo
     // already owes (it may lag the clock by a few wall milliseconds, i.e. many
     // simulated frames) still arrive: the queue of job descriptions (no pixels)
     // must take such a burst. In real time the camera's own pool size applies.
-    if (sc.speed != 1.0) fo.publisher.queue_capacity = 4096;
+    if (sc.speed) fo.publisher.queue_capacity = 4096;
     fo.epics_seconds = [clock = clock_](Tick t) { return clock->epics_seconds(t); };
     fo.on_truth = options_.on_truth;
     camera::wire_beamline(fo, beamline_, *cam);

@@ -67,7 +67,10 @@ namespace pandafly::sim::ca {
 /// (`pandafly-sim beamline`; the `ca` subcommand ignores it). Command-line
 /// options override each key.
 struct SimulatorConfig {
-  double speed = 1.0;                       // simulated seconds per wall second
+  /// Absent: real time (the wall clock; a renderer that falls behind loses
+  /// frames, reported as a simulator overrun). Set: a time scale, simulated
+  /// seconds per wall second, and simulated time waits for the renderer.
+  std::optional<double> speed;
   std::uint16_t panda_control_port = 8888;  // 0: any free port
   std::uint16_t panda_data_port = 8889;
   std::uint16_t ca_port = 5064;  // TCP + UDP search
