@@ -1,5 +1,6 @@
 #include "sim/beamline_simulator.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <stdexcept>
@@ -136,6 +137,11 @@ BeamlineSimulator::BeamlineSimulator(boost::asio::io_context& io, ca::BeamlineCo
   fpga_options.sim_clock = clock_;
   fpga_options.faults.close_data_at_row = config_.faults.close_panda_data_at_row;
   fpga_options.log = options_.log;
+  // Under a time scale simulated time also waits for the FPGA (an encoder
+  // counting 200 000 times a simulated second can be slower than the clock):
+  // the CA devices, which catch the FPGA up before they advance, then never
+  // wait long for it.
+  if (sc.speed) fpga_options.hold_clock_when_behind = kTicksPerSecond / 100;
   fpga_ = std::make_unique<PandaFpga>(io_, *panda_, fpga_options);
   set_motor_faults();
   wire();
@@ -153,6 +159,15 @@ BeamlineSimulator::BeamlineSimulator(boost::asio::io_context& io, ca::BeamlineCo
     // simulated frames) still arrive: the queue of job descriptions (no pixels)
     // must take such a burst. In real time the camera's own pool size applies.
     if (sc.speed) fo.publisher.queue_capacity = 4096;
+    // Frames in flight in libzmq (a PUSH whose peer is slow or absent keeps
+    // them) hold their buffers; when every buffer is in flight the frame is
+    // dropped and counted ("without a buffer"), as a camera whose NDArray
+    // pool ran dry — never waited for, or a peerless PUSH would stop
+    // simulated time for good through the renderer's hold. Up to 256 MiB.
+    fo.publisher.wait_for_buffer = false;
+    const std::size_t frame_bytes = fo.publisher.format->bytes();
+    fo.publisher.buffers = std::clamp<std::size_t>(
+        (std::size_t{256} << 20) / std::max<std::size_t>(frame_bytes, 1), 8, 64);
     fo.epics_seconds = [clock = clock_](Tick t) { return clock->epics_seconds(t); };
     fo.on_truth = options_.on_truth;
     camera::wire_beamline(fo, beamline_, *cam);

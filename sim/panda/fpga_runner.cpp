@@ -41,6 +41,7 @@ PandaFpga::PandaFpga(asio::io_context& io, PandaServer& server, Options options)
 
 PandaFpga::~PandaFpga() {
   stop();
+  if (holding_clock_) clock_->release();
   server_.model().on_arm = nullptr;
   server_.model().on_disarm = nullptr;
 }
@@ -108,6 +109,18 @@ std::string PandaFpga::wall_time(fpga::Tick tick) const {
   return clock_->iso_utc(tick);
 }
 
+void PandaFpga::pace_clock() {
+  if (options_.hold_clock_when_behind <= 0) return;
+  const fpga::Tick behind = clock_->now() - engine_->now();
+  if (!holding_clock_ && behind > options_.hold_clock_when_behind) {
+    clock_->hold();
+    holding_clock_ = true;
+  } else if (holding_clock_ && behind <= 0) {
+    clock_->release();
+    holding_clock_ = false;
+  }
+}
+
 void PandaFpga::catch_up(fpga::Tick target) {
   if (options_.clock != Clock::real_time || !alive_->load()) return;
   advance_to(std::min(target, wall_tick()));
@@ -151,6 +164,7 @@ void PandaFpga::step() {
   last_step_ = std::chrono::steady_clock::now();
   if (options_.clock == Clock::real_time) {
     advance_to(wall_tick());  // never beyond the clock's now()
+    pace_clock();
   } else if (engine_->next_event() != fpga::kNever &&
              server_.data_backlog_bytes() <= options_.fast_backlog_bytes) {
     advance_to(engine_->now() + options_.fast_slice);

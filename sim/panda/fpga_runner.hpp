@@ -95,6 +95,12 @@ class PandaFpga {
     fpga::Tick fast_slice = fpga::kTicksPerSecond / 1000;  // fast: virtual time per step
     std::size_t fast_backlog_bytes = std::size_t{8} << 20;
     PandaFaults faults = {};
+    /// real_time under a time scale: when the FPGA ends a step more than this
+    /// far behind the clock (its events took longer than the simulated time
+    /// they cover), the clock is held until the FPGA has caught up, so
+    /// simulated time waits for it and whoever waits on the FPGA (the CA
+    /// devices of a joined simulator) waits a bounded time. 0: never hold.
+    fpga::Tick hold_clock_when_behind = 0;
     /// One line per fault that fires (and per late motion change); empty: stderr.
     std::function<void(std::string_view)> log = nullptr;
   };
@@ -143,6 +149,7 @@ class PandaFpga {
   void schedule();
   void step();
   void advance_to(fpga::Tick target);
+  void pace_clock();  // hold_clock_when_behind
   void apply_motion_change(std::size_t inenc, fpga::Tick from);
   void forward_capture();
   void forward_samples(std::vector<std::byte> samples);
@@ -154,6 +161,7 @@ class PandaFpga {
   PandaServer& server_;
   Options options_;
   std::shared_ptr<SimClock> clock_;
+  bool holding_clock_ = false;  // this runner holds clock_ (hold_clock_when_behind)
   std::unique_ptr<fpga::Engine> engine_;
   fpga::Pcap* pcap_ = nullptr;
   boost::asio::steady_timer timer_;

@@ -1,12 +1,14 @@
 # Shared steps of the beamline simulator's shell tests (source it after
 # harness.sh, with pandactl_bin, ca_bin, dx_bin, sim_bin, src and work set):
-# beamline_start SPEED [ARGS...]  start `pandafly-sim beamline` on beamline_test.toml
+# beamline_start SPEED [ARGS...]  start `pandafly-sim beamline` on $beamline_config
+#                                 (default beamline_test.toml)
 #                                 (free ports; the camera PUSHes to $zmq_port);
 #                                 sets sim, control, data and the EPICS_CA_* settings
 # pandactl ARGS...                pandactl against it
 # caput ARGS...                   pandafly-ca put, failing the test on an error
-# beamline_setup FRAMES           the fly-scan design with FRAMES triggers 1 deg apart
-#                                 from 0, the camera on TTLOUT1 for FRAMES frames,
+# beamline_setup FRAMES [CPD]     the fly-scan design with FRAMES triggers 1 deg apart
+#                                 from 0 (CPD encoder counts/deg, default 10 000, as the
+#                                 config has it), the camera on TTLOUT1 for FRAMES frames,
 #                                 the stage at the run-up start (-2 deg)
 # beamline_record FRAMES [ARGS...]  pandafly-dx record in the background (pid: record)
 # beamline_capture                pandactl capture --arm in the background (pid:
@@ -35,7 +37,8 @@ beamline_start() {
   # "tcp://127.0.0.1:PORT"): frames sent before the recorder binds wait in the
   # PUSH queue, so nothing depends on who starts first.
   zmq_port=$(free_port)
-  "$sim_bin" beamline --config "$src/tests/integration/beamline_test.toml" --speed "$speed" \
+  "$sim_bin" beamline --config "${beamline_config:-$src/tests/integration/beamline_test.toml}" \
+    --speed "$speed" \
     --zmq "tcp://127.0.0.1:$zmq_port" --truth-log "$work/truth.jsonl" "$@" >"$work/sim.log" 2>&1 &
   sim=$!
   pids+=("$sim")
@@ -51,13 +54,14 @@ beamline_start() {
 }
 
 pandactl() { "$pandactl_bin" --host 127.0.0.1 --control-port "$control" --data-port "$data" "$@"; }
-caput() { "$ca_bin" --timeout 10 put "$@" >/dev/null || fail "pandafly-ca put $*"; }
+caput() { "$ca_bin" --timeout 30 put "$@" >/dev/null || fail "pandafly-ca put $*"; }
 
 beamline_setup() {
-  local frames=$1
-  # The PandA: the fly-scan design, FRAMES compare points 10 000 counts (1 deg) apart from 0.
+  local frames=$1 cpd=${2:-10000}
+  # The PandA: the fly-scan design, FRAMES compare points CPD counts (1 deg) apart from 0.
   pandactl load "$src/panda/flyscan.sav" >/dev/null || fail "pandactl load"
-  pandactl put PCOMP1.STEP=10000 PCOMP1.PULSES="$frames" PCOMP1.WIDTH=5000 >/dev/null ||
+  pandactl put PCOMP1.STEP="$cpd" PCOMP1.PULSES="$frames" PCOMP1.WIDTH=$((cpd / 2)) \
+    INENC1.VAL.SCALE="$(/usr/bin/python3 -c "print(1 / $cpd)")" >/dev/null ||
     fail "pandactl put"
   # The camera: one frame per TTLOUT1 edge, FRAMES of them, ZMQ plugin on.
   caput FLIR5:cam5:TriggerMode On

@@ -25,7 +25,13 @@ work=$root
 . "$src/tests/integration/beamline_harness.sh"
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "${PANDAFLY_KEEP:-}" ] && echo "kept $root" || rm -rf "$root"' EXIT
 frames=181
-caget() { "$ca_bin" --timeout 5 get "$@" | awk '{print $2}'; }
+# A 1 000 counts/deg encoder: a tenth of the FPGA events of beamline_test.toml's,
+# so six scans stay quick on a loaded machine in a debug or ASan build.
+beamline_config=$root/beamline.toml
+sed 's/counts_per_unit = 10000.0/counts_per_unit = 1000.0/' \
+  "$src/tests/integration/beamline_test.toml" >"$beamline_config"
+grep -q 'counts_per_unit = 1000.0' "$beamline_config" || fail "could not derive the test config"
+caget() { "$ca_bin" --timeout 30 get "$@" | awk '{print $2}'; }
 rows_in() { /usr/bin/python3 -c 'import h5py,sys; print(len(h5py.File(sys.argv[1],"r")["INENC1.VAL.Value"]))' "$1"; }
 logged() { grep -q "$1" "$work/sim.log" || { cat "$work/sim.log"; fail "not logged: $1"; }; }
 scenario() {
@@ -38,7 +44,7 @@ scenario() {
 scenario camera
 beamline_start 10 --fault drop-frame=5 --fault swap-frames=10 --fault duplicate-frame=20 \
   --fault miss-trigger=30
-beamline_setup $frames
+beamline_setup $frames 1000
 beamline_record 179 --timeout 20
 beamline_capture
 beamline_go
@@ -70,7 +76,7 @@ PY
 # ---------------------------------------------------------------- camera stall
 scenario stall
 beamline_start 10 --fault stall-camera=50:1.0
-beamline_setup $frames
+beamline_setup $frames 1000
 beamline_record $frames --timeout 20
 beamline_capture
 beamline_go
@@ -96,7 +102,7 @@ PY
 # ---------------------------------------------------------------- PandA data connection
 scenario panda
 beamline_start 10 --fault close-panda-data=100
-beamline_setup $frames
+beamline_setup $frames 1000
 beamline_record $frames --timeout 20
 beamline_capture
 beamline_go
@@ -111,14 +117,14 @@ logged "closed the PandA data connections after row 100"
 # ---------------------------------------------------------------- motor stall
 scenario motor
 beamline_start 10 --fault motor-stall=90.5
-beamline_setup $frames
+beamline_setup $frames 1000
 beamline_capture
 beamline_go
 "$ca_bin" --timeout 10 put --wait --wait-timeout 300 micos:m1.VAL 182 >"$work/move.log" 2>&1 &
 move=$!
 pids+=("$move")
-# Waits on the event (MSTA SLIP_STALL); 120 s is only a guard.
-for _ in $(seq 1200); do
+# Waits on the event (MSTA SLIP_STALL); 600 s is only a guard.
+for _ in $(seq 6000); do
   msta=$(caget micos:m1.MSTA)
   (( ${msta%.*} & 64 )) && break
   sleep 0.1
@@ -141,7 +147,7 @@ logged "stalled"
 # ---------------------------------------------------------------- hard limit
 scenario limit
 beamline_start 10 --fault hard-limit=120
-beamline_setup $frames
+beamline_setup $frames 1000
 beamline_capture
 beamline_go
 caput --wait --wait-timeout 300 micos:m1.VAL 182
