@@ -464,7 +464,10 @@ TEST_CASE("on one SimClock and thread the encoder follows a motor record: rests,
       ++step;
     } else if (step == 3 && ++held_ticks == 30) {  // 30 timer ticks held, then a long move
       clock->release();
-      put("VAL", sim::ca::Doubles{200.0});
+      // Long (200 s simulated, 20 s wall at 10x), so that the STOP 1 s into it
+      // lands mid-move even when a loaded machine (an ASan build) stalls the
+      // io thread for seconds: it once reached 200 before the STOP at 200.
+      put("VAL", sim::ca::Doubles{2000.0});
       long_move_at = now;
       ++step;
     } else if (step == 4 && now >= long_move_at + at(1.0)) {  // stopped mid-move
@@ -499,10 +502,10 @@ TEST_CASE("on one SimClock and thread the encoder follows a motor record: rests,
   CHECK(held_ticks == 30);
   CHECK(fpga.late_motion_changes() == 0);
   CHECK(completed == 4);  // three moves (the last one ended by the STOP) and the STOP itself
-  // At rest between -2 and 200: the STOP cut the long move; the encoder shows where.
+  // At rest between -2 and 2000: the STOP cut the long move; the encoder shows where.
   const double rest = dial->position(fpga.now());
   CHECK(rest > 5.0);
-  CHECK(rest < 150.0);
+  CHECK(rest < 1900.0);
   CHECK(dial->position(sim::kNever - 1) == rest);
   CHECK(fpga.engine().pos(val) == static_cast<std::int32_t>(std::floor(rest * kCpu + kOffset)));
 }
