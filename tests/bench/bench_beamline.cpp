@@ -15,11 +15,27 @@
 //   BM_memcpy/<bytes>: the reference of BENCHMARKS.md in the same run: the
 //     bytes of one 512 x 512 and one 2048 x 2048 uint16 frame copied between
 //     pre-touched buffers.
+//   BM_fpga_flyscan/slice_us:{250,1000}: the joined simulator's hot path, in
+//     process and without sockets: a PandaModel with panda/flyscan.sav loaded
+//     (PCOMP1 every 10 000 counts, 181 pulses, PULSE1 -> TTLOUT1, PCAP
+//     capturing INENC1.VAL, TS_TRIG, GATE_DURATION on PULSE1.OUT) and its
+//     fpga::Engine, INENC1 following a ca::MotorMotion (EncoderMotion,
+//     10 000 counts/deg) that moves -2 -> 182 deg at 20 deg/s (100 deg/s^2),
+//     the acceptance scan of sim_beamline.sh. The engine is advanced in
+//     slices of simulated time as PandaFpga does (its min_step 250 us, its
+//     period 1 ms), PCAP's rows taken after each. One iteration = the whole
+//     scan; it must give 181 rows (else the benchmark fails). Items = encoder
+//     count changes (each one an engine event); counter `sim_s_per_wall_s` =
+//     simulated seconds per wall second (10 = the scan at --speed 10 without
+//     the FPGA lagging), `engine_events` = events the engine processed.
 // Run e.g.: build/release/tests/bench/bench_beamline --benchmark_min_time=2
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -27,8 +43,13 @@
 #include <benchmark/benchmark.h>
 #include <zmq.hpp>
 
+#include "sim/ca/motor_motion.hpp"
 #include "sim/camera/frame_source.hpp"
 #include "sim/camera/publisher.hpp"
+#include "sim/panda/design_file.hpp"
+#include "sim/panda/fpga/capture.hpp"
+#include "sim/panda/fpga/engine.hpp"
+#include "sim/panda/model.hpp"
 #include "sim/physics/projector.hpp"
 
 namespace {
@@ -160,6 +181,90 @@ BENCHMARK(BM_memcpy)
     ->Arg(static_cast<std::int64_t>(k512.bytes()))
     ->Arg(static_cast<std::int64_t>(k2048.bytes()))
     ->Unit(benchmark::kMicrosecond);
+
+// ------------------------------------------------------------ FPGA hot path
+
+namespace fpga = pandafly::sim::fpga;
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("bench_beamline: cannot read " + path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_field(pandafly::sim::PandaModel& model, pandafly::sim::Session& session,
+                 std::string_view name, std::string_view value) {
+  const auto reply = model.write(name, value, session);
+  if (reply.shape() != pandafly::sim::Reply::Shape::ok)
+    throw std::runtime_error("bench_beamline: " + std::string(name) + "=" + std::string(value) +
+                             ": " + reply.wire());
+}
+
+// One acceptance scan in simulated time; returns the PandA rows captured (and
+// the RAW bytes taken from PCAP in `bytes`).
+std::uint64_t run_flyscan(const std::string& design, fpga::Tick slice, std::uint64_t& counts,
+                          std::uint64_t& events, fpga::Tick& end, std::uint64_t& bytes) {
+  constexpr double kCountsPerDeg = 10000.0;
+  pandafly::sim::PandaModel model;
+  if (const auto s = pandafly::sim::load_design(model, design); !s.ok())
+    throw std::runtime_error("bench_beamline: flyscan.sav: " + s.error());
+  fpga::Engine engine(model);
+  auto session = model.open_session("config", "bench", "");
+  write_field(model, *session, "PCOMP1.STEP", "10000");
+  write_field(model, *session, "PCOMP1.PULSES", "181");
+  write_field(model, *session, "PCOMP1.WIDTH", "5000");
+  auto motion = std::make_shared<pandafly::sim::ca::MotorMotion>(-2.0);
+  auto& inenc = dynamic_cast<fpga::Inenc&>(*engine.behaviour("INENC1"));
+  inenc.set_motion(std::make_shared<pandafly::sim::ca::EncoderMotion>(motion, kCountsPerDeg, 0.0),
+                   engine);
+  auto& pcap = dynamic_cast<fpga::Pcap&>(*engine.behaviour("PCAP"));
+  if (!pcap.arm(engine).ok()) throw std::runtime_error("bench_beamline: PCAP did not arm");
+  write_field(model, *session, "BITS.A", "1");
+  const fpga::Tick start = engine.now() + 1;
+  end = motion->move_to(start, 182.0, 20.0, 100.0);
+  inenc.motion_changed(start, engine);
+  bytes = 0;
+  events = 0;
+  for (fpga::Tick t = engine.now(); t < end + slice; t += slice) {
+    events += engine.run_until(t);
+    for (auto& e : pcap.take_events())
+      if (e.kind == fpga::CaptureEvent::Kind::samples) bytes += e.samples.size();
+  }
+  counts = static_cast<std::uint64_t>(184.0 * kCountsPerDeg);
+  end -= start;
+  return pcap.samples();
+}
+
+void BM_fpga_flyscan(benchmark::State& state) {
+  const std::string design = read_text(PANDAFLY_SOURCE_DIR "/panda/flyscan.sav");
+  const fpga::Tick slice = state.range(0) * fpga::kTicksPerSecond / 1'000'000;
+  std::uint64_t counts = 0, events = 0, total_counts = 0, total_events = 0;
+  double simulated = 0;
+  for (auto _ : state) {
+    fpga::Tick span = 0;
+    std::uint64_t bytes = 0;
+    const std::uint64_t rows = run_flyscan(design, slice, counts, events, span, bytes);
+    if (rows != 181 || bytes % 181 != 0 || bytes == 0) {
+      state.SkipWithError("the scan did not capture 181 rows");
+      return;
+    }
+    total_counts += counts;
+    total_events += events;
+    simulated += static_cast<double>(span) * fpga::kSecondsPerTick;
+  }
+  state.counters["sim_s_per_wall_s"] = benchmark::Counter(simulated, benchmark::Counter::kIsRate);
+  state.counters["engine_events"] =
+      benchmark::Counter(static_cast<double>(total_events), benchmark::Counter::kIsRate);
+  state.SetItemsProcessed(static_cast<std::int64_t>(total_counts));
+}
+BENCHMARK(BM_fpga_flyscan)
+    ->ArgName("slice_us")
+    ->Arg(250)
+    ->Arg(1000)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 
