@@ -28,21 +28,50 @@
 //     count changes (each one an engine event); counter `sim_s_per_wall_s` =
 //     simulated seconds per wall second (10 = the scan at --speed 10 without
 //     the FPGA lagging), `engine_events` = events the engine processed.
+//   BM_beamline_scan/speed:{10,1000000}: the whole joined simulator in
+//     process: a BeamlineSimulator (tests/integration/beamline_test.toml, its
+//     camera at 512 x 512, every port 0, --speed N) on an io_context thread,
+//     panda/flyscan.sav with 181 PCOMP pulses 10 000 counts apart enabled from
+//     the start (PCOMP1.ENABLE=ONE; PCAP not armed: no data client), the
+//     camera acquiring 181 externally triggered frames (TriggerMode On,
+//     Line0), the rotation motor put straight to its record's VAL (as a CA
+//     put-callback would): run-up to -2 deg, then the timed move to 182 deg
+//     (9.4 s simulated). Counter `wall_clock_ratio` = the move's simulated
+//     duration (its motion's first tick to its end) over the wall time from
+//     the put to its put-callback (the speed when nothing lags; less when the
+//     FPGA or the renderer holds it back: the CA devices wait for the FPGA),
+//     `log_lines` = lines the simulator logged (late motion changes, overruns),
+//     `triggers`/`missed`/`frames` = the
+//     camera's triggers received, missed while busy, and frames its ZMQ1
+//     plugin counted (181, 0, 181 when nothing is lost).
+//     speed 1000000 stands for "unlimited": what the simulator can do flat out.
 // Run e.g.: build/release/tests/bench/bench_beamline --benchmark_min_time=2
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
 #include <benchmark/benchmark.h>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <unistd.h>
 #include <zmq.hpp>
 
+#include "sim/beamline_simulator.hpp"
+#include "sim/ca/config.hpp"
 #include "sim/ca/motor_motion.hpp"
 #include "sim/camera/frame_source.hpp"
 #include "sim/camera/publisher.hpp"
@@ -263,6 +292,123 @@ BENCHMARK(BM_fpga_flyscan)
     ->ArgName("slice_us")
     ->Arg(250)
     ->Arg(1000)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// ------------------------------------------------------------ joined simulator
+
+namespace ca = pandafly::sim::ca;
+
+// Runs `fn` on the io_context's thread and waits for it.
+template <class Fn>
+void on_io(boost::asio::io_context& io, Fn fn) {
+  std::promise<void> done;
+  boost::asio::post(io, [&] {
+    fn();
+    done.set_value();
+  });
+  done.get_future().get();
+}
+
+// Puts `value` to a PV on the io thread; returns a future of the put-callback's ECA status.
+std::future<std::uint32_t> put_pv(boost::asio::io_context& io, const std::shared_ptr<ca::Pv>& pv,
+                                  ca::Elements value) {
+  auto done = std::make_shared<std::promise<std::uint32_t>>();
+  auto result = done->get_future();
+  boost::asio::post(io, [pv, value = std::move(value), done] {
+    (void)pv->put(value, [done](std::uint32_t eca) { done->set_value(eca); });
+  });
+  return result;
+}
+
+void put_now(boost::asio::io_context& io, const std::shared_ptr<ca::Pv>& pv, ca::Elements value) {
+  auto f = put_pv(io, pv, std::move(value));
+  if (f.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
+    throw std::runtime_error("bench_beamline: a camera put did not complete");
+  (void)f.get();
+}
+
+void BM_beamline_scan(benchmark::State& state) {
+  const double speed = static_cast<double>(state.range(0));
+  const std::filesystem::path design = std::filesystem::temp_directory_path() /
+                                       ("bench_beamline_" + std::to_string(::getpid()) + ".sav");
+  {
+    std::ofstream out(design);
+    out << read_text(PANDAFLY_SOURCE_DIR "/panda/flyscan.sav")
+        << "PCOMP1.STEP=10000\nPCOMP1.PULSES=181\nPCOMP1.WIDTH=5000\nPCOMP1.ENABLE=ONE\n";
+  }
+  double simulated = 0, wall = 0;
+  std::uint64_t triggers = 0, frames = 0, missed = 0, log_lines = 0;
+  for (auto _ : state) {
+    ca::BeamlineConfig config =
+        ca::load_config(PANDAFLY_SOURCE_DIR "/tests/integration/beamline_test.toml");
+    config.simulator.speed = speed;
+    config.simulator.panda_design = design.string();
+    config.simulator.zmq = "tcp://127.0.0.1:0 PUB";
+    config.cameras.at(0).size_x = 512;
+    config.cameras.at(0).size_y = 512;
+    boost::asio::io_context io;
+    auto work = boost::asio::make_work_guard(io);
+    std::atomic<std::uint64_t> lines{0};
+    pandafly::sim::BeamlineSimulator sim(io, config, {.log = [&](std::string_view) { ++lines; }});
+    std::thread io_thread([&] { io.run(); });
+    const auto& motor = sim.devices().motors.at(0);
+    const auto& camera = sim.devices().cameras.at(0);
+    put_now(io, camera->pv("cam5:TriggerMode"), ca::Enums{1});    // On
+    put_now(io, camera->pv("cam5:TriggerSource"), ca::Enums{1});  // Line0
+    put_now(io, camera->pv("cam5:ImageMode"), ca::Enums{1});      // Multiple
+    put_now(io, camera->pv("cam5:NumImages"), ca::Longs{181});
+    put_now(io, camera->pv("ZMQ1:EnableCallbacks"), ca::Enums{1});
+    put_now(io, camera->pv("cam5:ArrayCallbacks"), ca::Enums{1});
+    (void)put_pv(io, camera->pv("cam5:Acquire"), ca::Enums{1});  // completes after the frames
+    put_pv(io, motor->field("VAL"), ca::Doubles{-2.0}).wait();   // run-up
+    pandafly::sim::Tick rest_end = 0;  // the run-up's end: the timed move starts later
+    on_io(io, [&] { rest_end = motor->motion()->end_tick(); });
+    const auto w0 = std::chrono::steady_clock::now();
+    auto move = put_pv(io, motor->field("VAL"), ca::Doubles{182.0});
+    if (move.wait_for(std::chrono::minutes(10)) != std::future_status::ready)
+      throw std::runtime_error("bench_beamline: the move did not complete");
+    (void)move.get();
+    const auto w1 = std::chrono::steady_clock::now();
+    pandafly::sim::Tick t0 = 0, t1 = 0;
+    on_io(io, [&] {
+      // The move itself, in simulated time: from its first tick off -2 deg to its end.
+      t0 = motor->motion()->reach_tick(rest_end, -2.0 + 1e-9);
+      t1 = motor->motion()->end_tick();
+      triggers += camera->triggers_received();
+      missed += camera->missed_triggers();
+      frames += static_cast<std::uint64_t>(std::visit(
+          [](const auto& v) {
+            if constexpr (std::is_arithmetic_v<typename std::decay_t<decltype(v)>::value_type>) {
+              return v.empty() ? 0.0 : static_cast<double>(v[0]);
+            } else {
+              return 0.0;
+            }
+          },
+          camera->pv("ZMQ1:ArrayCounter_RBV")->value()));
+    });
+    simulated += static_cast<double>(t1 - t0) * pandafly::sim::kSecondsPerTick;
+    wall += std::chrono::duration<double>(w1 - w0).count();
+    sim.stop();
+    work.reset();
+    io_thread.join();
+    log_lines += lines.load();
+  }
+  std::filesystem::remove(design);
+  const auto n = static_cast<double>(state.iterations());
+  state.counters["wall_clock_ratio"] = simulated / wall;
+  state.counters["triggers"] = static_cast<double>(triggers) / n;
+  state.counters["missed"] = static_cast<double>(missed) / n;
+  state.counters["frames"] = static_cast<double>(frames) / n;
+  state.counters["log_lines"] = static_cast<double>(log_lines) / n;
+}
+BENCHMARK(BM_beamline_scan)
+    ->ArgName("speed")
+    ->Arg(10)
+    ->Arg(100)
+    ->Arg(1000)
+    ->Arg(1'000'000)
+    ->Iterations(1)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
