@@ -134,3 +134,88 @@ TEST_CASE("scaled_step: the encoder view of a motor's motion steps exactly as it
   CHECK(scan_changes(0, last, [&](Tick u) { return encoder.count(u); }).size() > 60);
   CHECK(encoder.step(last).next == kNever);
 }
+
+TEST_CASE("scaled_step: an encoder walking change to change sees re-plans made on the way") {
+  // The encoder's pattern (Inenc): step(t) at each change it was told of, and
+  // step(now) again when the plan changes (motion_changed). Mid-walk the plan
+  // changes just ahead of the walker (a move appended, a STOP, a jam), as the
+  // motor record changes it before the FPGA passes the tick; the walk must
+  // see exactly the changes of the final plan.
+  const double scale = 9.0, offset = -0.375;
+  fpga::TrapezoidMotion axis(1.1);
+  axis.move_to(20, 4.2, 3e4, 1e8);
+  auto count = [&](Tick u) { return MotionSource::to_count(axis.position(u) * scale + offset); };
+
+  std::vector<std::pair<Tick, std::int32_t>> walked;
+  const MotionSource::Step first = axis.scaled_step(0, scale, offset);
+  walked.emplace_back(0, first.count);
+  Tick next = first.next;
+  // The engine runs up to `now`: every change due by then is taken.
+  auto run_until = [&](Tick now) {
+    while (next != kNever && next <= now) {
+      const MotionSource::Step s = axis.scaled_step(next, scale, offset);
+      walked.emplace_back(next, s.count);
+      next = s.next;
+    }
+  };
+  // The plan changed after `now`: ask again from there (the count is unchanged).
+  auto refollow = [&](Tick now) {
+    const MotionSource::Step s = axis.scaled_step(now, scale, offset);
+    CHECK(s.count == walked.back().second);
+    next = s.next;
+  };
+  Tick now = axis.end_tick() / 3;
+  run_until(now);
+  axis.move_to(axis.end_tick() + 50, -0.7, 2e4, 3e8);  // appended: nothing before it changes
+  refollow(now);
+  now = axis.end_tick() - axis.end_tick() / 4;
+  run_until(now);
+  axis.stop(now + 1, 2e8);  // just ahead of the walker
+  refollow(now);
+  now = axis.end_tick() + 1000;
+  run_until(now);
+  REQUIRE(next == kNever);                // at rest: no change ahead until the next move
+  axis.move_to(now + 10, 3.3, 4e4, 1e9);  // plans never change ticks the walker passed
+  refollow(now);
+  now = (now + axis.end_tick()) / 2;
+  run_until(now);
+  axis.halt(now + 1);  // a jam just ahead of the walker
+  refollow(now);
+  run_until(axis.end_tick() + 10);
+  CHECK(next == kNever);
+
+  const Tick last = axis.end_tick() + 10;
+  REQUIRE(last < 400'000);
+  const std::vector<Tick> changes = scan_changes(0, last, count);
+  REQUIRE(changes.size() > 50);
+  std::vector<std::pair<Tick, std::int32_t>> expected{{0, count(0)}};
+  for (const Tick u : changes) expected.emplace_back(u, count(u));
+  CHECK(walked == expected);
+}
+
+TEST_CASE("scaled_step: a re-plan the walker hears of late still shows at its next step") {
+  // The FPGA may pass `from` before a motion change reaches it (counted as
+  // late): its next step, at the change tick the old plan gave, must read the
+  // new plan there, as position() does, not what the old plan said.
+  const double scale = 10000.0, offset = 0.5;
+  for (const bool jam : {true, false}) {
+    CAPTURE(jam);
+    fpga::TrapezoidMotion axis(0.0);
+    axis.move_to(0, 1.0, 2.0, 100.0);
+    Tick t = axis.end_tick() / 2;
+    MotionSource::Step s = axis.scaled_step(t, scale, offset);
+    const Tick planned = s.next;
+    s = axis.scaled_step(planned, scale, offset);  // the walker takes this change
+    t = planned;
+    REQUIRE(s.next - t > 10);
+    if (jam) {
+      axis.halt(t + 1);  // dead stop just after the walker
+    } else {
+      axis.stop(t + 1, 1e9);  // a hard STOP: the next count is never reached
+    }
+    const MotionSource::Step late = axis.scaled_step(s.next, scale, offset);
+    CHECK(late.count == MotionSource::to_count(axis.position(s.next) * scale + offset));
+    CHECK(late.count == s.count);  // it stopped before the next count
+    CHECK(late.next == kNever);
+  }
+}
