@@ -155,7 +155,6 @@ Tick TrapezoidMotion::move_to(Tick start, double target, double velocity, double
   require_positive("velocity", velocity);
   require_positive("acceleration", acceleration);
   std::scoped_lock lock(mutex_);
-  ++generation_;  // the plan may change: scaled_step() starts afresh
   if (const Tick last = end_tick_locked(); start < last)
     throw std::invalid_argument(
         fmt::format("motion: move start tick {} is before the end of the previous move at tick {}",
@@ -190,7 +189,6 @@ Tick TrapezoidMotion::move_to(Tick start, double target, double velocity, double
 void TrapezoidMotion::stop(Tick at, double deceleration) {
   require_positive("deceleration", deceleration);
   std::scoped_lock lock(mutex_);
-  ++generation_;  // the plan may change: scaled_step() starts afresh
   const auto queued = std::partition_point(moves_.begin(), moves_.end(),
                                            [at](const Move& m) { return m.start < at; });
   if (queued != moves_.begin() && std::prev(queued)->end > at) {
@@ -215,7 +213,6 @@ void TrapezoidMotion::stop(Tick at, double deceleration) {
 
 void TrapezoidMotion::halt(Tick at) {
   std::scoped_lock lock(mutex_);
-  ++generation_;  // the plan may change: scaled_step() starts afresh
   const auto queued = std::partition_point(moves_.begin(), moves_.end(),
                                            [at](const Move& m) { return m.start < at; });
   if (queued != moves_.begin() && std::prev(queued)->end > at) {
@@ -287,27 +284,13 @@ MotionSource::Step TrapezoidMotion::scaled_step(Tick t, double scale, double off
   // The same formula as position_locked() then * scale + offset, so the counts
   // are those of the tick-by-tick evaluation.
   auto counts_of = [scale, offset](double x) { return to_count(x * scale + offset); };
-  StepCache& cache = step_cache_;
-  std::int32_t c = 0;
-  std::vector<Move>::const_iterator it;
-  if (cache.valid && cache.tick == t && cache.generation == generation_ && cache.scale == scale &&
-      cache.offset == offset) {
-    // The previous call ended at t, inside moves_[cache.move] (not at its end).
-    c = cache.count;
-    it = moves_.begin() + static_cast<std::ptrdiff_t>(cache.move);
-  } else {
-    const Move* under_way = move_at(t);
-    c = counts_of(under_way ? under_way->position(t) : start_counts_);
-    if (t == kNever) return {c, kNever};
-    // The first move that ends after t: the one under way, else a later one.
-    it = under_way != nullptr && under_way->end > t
-             ? moves_.begin() + (under_way - moves_.data())
-             : std::partition_point(moves_.begin(), moves_.end(),
-                                    [t](const Move& m) { return m.end <= t; });
-  }
-  cache.valid = false;
+  const Move* under_way = move_at(t);
+  const std::int32_t c = counts_of(under_way ? under_way->position(t) : start_counts_);
+  if (t == kNever) return {c, kNever};
   // Within a move the position is monotone, so the count changes in it iff the
   // count at its end differs; before that the count stays c (rest or no change).
+  auto it =
+      std::partition_point(moves_.begin(), moves_.end(), [t](const Move& m) { return m.end <= t; });
   for (; it != moves_.end(); ++it) {
     const Move& m = *it;
     const std::int32_t at_end = counts_of(m.to);
@@ -323,22 +306,8 @@ MotionSource::Step TrapezoidMotion::scaled_step(Tick t, double scale, double off
                            : m.start + ticks_covering(s);
     // Ticks in (lo, m.end] lie in this move (moves do not overlap; at m.end a
     // move starting there rests on m.to as this one does).
-    Tick seen_at = kNever;  // the last tick found changed, and its count
-    std::int32_t seen_count = 0;
-    auto changed = [&](Tick u) {
-      const std::int32_t k = counts_of(m.position(u));
-      if (k == c) return false;
-      seen_at = u;
-      seen_count = k;
-      return true;
-    };
-    const Tick next = first_true_tick(lo, m.end, guess, changed);
-    if (next == seen_at && next < m.end) {
-      cache = {generation_, scale,      offset,
-               next,        seen_count, static_cast<std::size_t>(it - moves_.begin()),
-               true};
-    }
-    return {c, next};
+    auto changed = [&](Tick u) { return counts_of(m.position(u)) != c; };
+    return {c, first_true_tick(lo, m.end, guess, changed)};
   }
   return {c, kNever};
 }

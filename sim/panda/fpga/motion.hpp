@@ -23,7 +23,6 @@
 //   for (Tick t = 0; t != kNever; t = axis.next_change(t))
 //     encoder.set_count(t, axis.count(t));                    // 0, 1, 2, ..., 1000
 //   // axis.count(end) == 1000, axis.next_change(end) == kNever
-#include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <vector>
@@ -122,23 +121,9 @@ class TrapezoidMotion final : public MotionSource {
   [[nodiscard]] double position_locked(Tick t) const;
   [[nodiscard]] Tick end_tick_locked() const;
 
-  // What scaled_step() found last, so that the encoder's next call (at the
-  // tick it returned) starts from the count and move it already knows. Valid
-  // for one plan: every move_to/stop/halt bumps generation_.
-  struct StepCache {
-    std::uint64_t generation = 0;
-    double scale = 0, offset = 0;
-    Tick tick = kNever;  // the count at this tick is `count`; moves_[move] is under way there
-    std::int32_t count = 0;
-    std::size_t move = 0;
-    bool valid = false;
-  };
-
   mutable std::mutex mutex_;
   double start_counts_;
   std::vector<Move> moves_;  // sorted by start, not overlapping
-  std::uint64_t generation_ = 0;
-  mutable StepCache step_cache_;
 };
 
 }  // namespace pandafly::sim::fpga
