@@ -96,26 +96,10 @@ Tick MotorMotion::reach_tick(Tick from, double x) const {
 }
 
 Tick MotorMotion::next_count_change(Tick t, double scale, double offset) const {
-  std::scoped_lock lock(mutex_);
-  if (t == kNever) return kNever;
-  auto count = [&](Tick u) {
-    return fpga::MotionSource::to_count(to_counts(dial_.position(u), scale, offset));
-  };
-  const std::int32_t c = count(t);
-  // Within a window the position is monotone and before it the count is still
-  // c, so the count changes in the window iff it differs at its end.
-  for (auto it = first_ending_after(t); it != windows_.end(); ++it) {
-    const Window& w = *it;
-    if (count(w.end) == c) continue;
-    const Tick lo = std::max(t, w.start);
-    const double p_lo = to_counts(dial_.position(lo), scale, offset);
-    const double p_hi = to_counts(dial_.position(w.end), scale, offset);
-    const double threshold = p_hi > p_lo ? static_cast<double>(c) + 1 : static_cast<double>(c);
-    const double v_lo = dial_.velocity(lo) * scale;
-    const Tick guess = guess_tick(lo, w.end, p_lo, p_hi, v_lo, threshold);
-    return first_true_tick(lo, w.end, guess, [&](Tick u) { return count(u) != c; });
-  }
-  return kNever;
+  // The dial motion's moves are the windows (a window is a move of non-zero
+  // length; one of zero length never changes the count), and it is
+  // thread-safe on its own: no need for mutex_ here.
+  return dial_.scaled_step(t, scale, offset).next;
 }
 
 EncoderMotion::EncoderMotion(std::shared_ptr<const MotorMotion> motion, double counts_per_unit,
@@ -136,6 +120,10 @@ double EncoderMotion::position(Tick t) const {
 
 Tick EncoderMotion::next_change(Tick t) const {
   return motion_->next_count_change(t, scale_, offset_);
+}
+
+fpga::MotionSource::Step EncoderMotion::step(Tick t) const {
+  return motion_->count_step(t, scale_, offset_);
 }
 
 }  // namespace pandafly::sim::ca

@@ -56,6 +56,11 @@ class MotorMotion {
   /// The first tick u > t with counts(u) != counts(t), counts(u) =
   /// floor(position(u) * scale + offset); kNever when it never changes.
   [[nodiscard]] Tick next_count_change(Tick t, double scale, double offset) const;
+  /// counts(t) and next_count_change(t) together (TrapezoidMotion::scaled_step:
+  /// one lock, the crossing solved in closed form) — the encoder's hot path.
+  [[nodiscard]] fpga::MotionSource::Step count_step(Tick t, double scale, double offset) const {
+    return dial_.scaled_step(t, scale, offset);
+  }
 
   /// The encoder count formula shared by next_count_change() and EncoderMotion.
   [[nodiscard]] static double to_counts(double dial, double scale, double offset) {
@@ -84,6 +89,7 @@ class EncoderMotion final : public fpga::MotionSource {
                 double offset_counts);
   [[nodiscard]] double position(Tick t) const override;
   [[nodiscard]] Tick next_change(Tick t) const override;
+  [[nodiscard]] Step step(Tick t) const override;
 
  private:
   std::shared_ptr<const MotorMotion> motion_;

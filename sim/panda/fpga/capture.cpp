@@ -45,8 +45,9 @@ void Inenc::follow(Engine& engine) {
     next_wake_ = kNever;
     return;
   }
-  engine.set_pos(val_, static_cast<std::int32_t>(motion_->count(now) + offset_), now);
-  next_wake_ = motion_->next_change(now);
+  const MotionSource::Step step = motion_->step(now);  // the count now and its next change
+  engine.set_pos(val_, static_cast<std::int32_t>(step.count + offset_), now);
+  next_wake_ = step.next;
   if (next_wake_ != kNever) engine.wake(*this, next_wake_);
 }
 

@@ -165,12 +165,26 @@ void Engine::push(Event e) {
   queue_.push(e);
 }
 
+void Engine::change(Event::Kind kind, Signal out, std::int32_t value, Tick at) {
+  const Event e{earliest(at), 0, kind, out, value, nullptr};
+  // A change due now, asked for during the event phase of this tick (from an
+  // on_wake()) while no other event of the tick waits, is the very next event
+  // run_until() would take from the queue: apply it straight away (the encoder
+  // does this at every count, so it saves a push and a pop per count).
+  if (applying_ && e.at == now_ && (queue_.empty() || queue_.top().at > now_)) {
+    ++processed_;
+    apply(e);
+    return;
+  }
+  push(e);
+}
+
 void Engine::set_bit(Signal out, bool value, Tick at) {
-  push({earliest(at), 0, Event::Kind::bit, out, value ? 1 : 0, nullptr});
+  change(Event::Kind::bit, out, value ? 1 : 0, at);
 }
 
 void Engine::set_pos(Signal out, std::int32_t value, Tick at) {
-  push({earliest(at), 0, Event::Kind::pos, out, value, nullptr});
+  change(Event::Kind::pos, out, value, at);
 }
 
 void Engine::wake(Behaviour& who, Tick at) {
@@ -191,36 +205,42 @@ void Engine::mark(Behaviour* who) {
   dirty_.push_back(who);
 }
 
+void Engine::apply(const Event& e) {
+  switch (e.kind) {
+    case Event::Kind::bit:
+      if (bits_[e.index] != e.value) {
+        bits_[e.index] = static_cast<std::uint8_t>(e.value);
+        for (Behaviour* b : bit_listeners_[e.index]) mark(b);
+        if (on_bit_change) on_bit_change(e.index, e.value != 0, now_);
+      }
+      break;
+    case Event::Kind::pos:
+      if (positions_[e.index] != e.value) {
+        positions_[e.index] = e.value;
+        for (Behaviour* b : pos_listeners_[e.index]) mark(b);
+      }
+      break;
+    case Event::Kind::wake:
+      e.who->on_wake(*this);
+      break;
+    case Event::Kind::poke:
+      mark(e.who);
+      break;
+  }
+}
+
 std::size_t Engine::run_until(Tick end) {
-  std::size_t processed = 0;
+  processed_ = 0;
   while (!queue_.empty() && queue_.top().at <= end) {
     now_ = queue_.top().at;
+    applying_ = true;
     while (!queue_.empty() && queue_.top().at == now_) {
       const Event e = queue_.top();
       queue_.pop();
-      ++processed;
-      switch (e.kind) {
-        case Event::Kind::bit:
-          if (bits_[e.index] != e.value) {
-            bits_[e.index] = static_cast<std::uint8_t>(e.value);
-            for (Behaviour* b : bit_listeners_[e.index]) mark(b);
-            if (on_bit_change) on_bit_change(e.index, e.value != 0, now_);
-          }
-          break;
-        case Event::Kind::pos:
-          if (positions_[e.index] != e.value) {
-            positions_[e.index] = e.value;
-            for (Behaviour* b : pos_listeners_[e.index]) mark(b);
-          }
-          break;
-        case Event::Kind::wake:
-          e.who->on_wake(*this);
-          break;
-        case Event::Kind::poke:
-          mark(e.who);
-          break;
-      }
+      ++processed_;
+      apply(e);
     }
+    applying_ = false;
     reacting_ = true;
     // on_inputs() may mark no one (its outputs land at now_ + 1 or later), so
     // the list is stable while it runs.
@@ -232,7 +252,7 @@ std::size_t Engine::run_until(Tick end) {
     reacting_ = false;
   }
   now_ = std::max(now_, end);
-  return processed;
+  return processed_;
 }
 
 void Engine::rewire() {

@@ -209,6 +209,11 @@ class Engine {
   };
 
   void push(Event e);
+  /// Schedules a bus change; applied at once when it is due now and would be
+  /// the next event taken anyway (see push_or_apply in engine.cpp).
+  void change(Event::Kind kind, Signal out, std::int32_t value, Tick at);
+  /// Applies one event (the switch of run_until()).
+  void apply(const Event& e);
   void field_written(Field& field);
   void mark(Behaviour* who);
   [[nodiscard]] Tick earliest(Tick at) const;
@@ -230,7 +235,9 @@ class Engine {
   std::vector<Behaviour*> dirty_;
   Tick now_ = 0;
   std::uint64_t seq_ = 0;
-  bool reacting_ = false;  // inside on_inputs(): outputs no earlier than now_ + 1
+  bool reacting_ = false;      // inside on_inputs(): outputs no earlier than now_ + 1
+  bool applying_ = false;      // inside run_until()'s event phase of tick now_
+  std::size_t processed_ = 0;  // events applied by run_until() (returned by it)
 };
 
 }  // namespace pandafly::sim::fpga

@@ -279,4 +279,37 @@ Tick TrapezoidMotion::next_change(Tick t) const {
   return kNever;
 }
 
+MotionSource::Step TrapezoidMotion::scaled_step(Tick t, double scale, double offset) const {
+  std::scoped_lock lock(mutex_);
+  // The same formula as position_locked() then * scale + offset, so the counts
+  // are those of the tick-by-tick evaluation.
+  auto counts_of = [scale, offset](double x) { return to_count(x * scale + offset); };
+  const Move* under_way = move_at(t);
+  const std::int32_t c = counts_of(under_way ? under_way->position(t) : start_counts_);
+  if (t == kNever) return {c, kNever};
+  // Within a move the position is monotone, so the count changes in it iff the
+  // count at its end differs; before that the count stays c (rest or no change).
+  auto it =
+      std::partition_point(moves_.begin(), moves_.end(), [t](const Move& m) { return m.end <= t; });
+  for (; it != moves_.end(); ++it) {
+    const Move& m = *it;
+    const std::int32_t at_end = counts_of(m.to);
+    if (at_end == c) continue;
+    // The counts reach c + 1 going up, drop below c going down: the dial
+    // position of that threshold, and when the move passes it.
+    const double threshold = at_end > c ? static_cast<double>(c) + 1.0 : static_cast<double>(c);
+    double s = m.crossing_time((threshold - offset) / scale);
+    if (!(s >= 0)) s = 0;  // NaN from a degenerate scale: start at the window's beginning
+    const Tick lo = std::max(t, m.start);
+    const Tick guess = s * kTicksPerSecondD >= static_cast<double>(m.end - m.start)
+                           ? m.end
+                           : m.start + ticks_covering(s);
+    // Ticks in (lo, m.end] lie in this move (moves do not overlap; at m.end a
+    // move starting there rests on m.to as this one does).
+    auto changed = [&](Tick u) { return counts_of(m.position(u)) != c; };
+    return {c, first_true_tick(lo, m.end, guess, changed)};
+  }
+  return {c, kNever};
+}
+
 }  // namespace pandafly::sim::fpga

@@ -44,6 +44,14 @@ class MotionSource {
   /// every t <= v < u; kNever when the count never changes after t.
   [[nodiscard]] virtual Tick next_change(Tick t) const = 0;
 
+  /// count(t) and next_change(t), evaluated together (the encoder asks both at
+  /// every count change; a shared motion answers them under one lock).
+  struct Step {
+    std::int32_t count;
+    Tick next;
+  };
+  [[nodiscard]] virtual Step step(Tick t) const { return {count(t), next_change(t)}; }
+
   /// floor(position) clamped to the int32 range (NaN reads as 0).
   [[nodiscard]] static std::int32_t to_count(double position);
 };
@@ -93,6 +101,13 @@ class TrapezoidMotion final : public MotionSource {
 
   [[nodiscard]] double position(Tick t) const override;
   [[nodiscard]] Tick next_change(Tick t) const override;
+  /// The encoder's step of a scaled view of this motion, counts(u) =
+  /// floor(position(u) * scale + offset) (to_count): counts(t) and the first
+  /// tick u > t with counts(u) != counts(t) (kNever when none), exactly as
+  /// evaluating counts tick by tick would find it. One lock; the crossing tick
+  /// is solved in closed form in the move under way and verified at the tick
+  /// before it (a search only when rounding put the estimate off).
+  [[nodiscard]] Step scaled_step(Tick t, double scale, double offset) const;
   /// Signed velocity in counts/s at t (0 at rest).
   [[nodiscard]] double velocity(Tick t) const;
   /// Tick from which the last move is over (at rest afterwards); the lowest Tick
