@@ -147,12 +147,8 @@ BeamlineSimulator::BeamlineSimulator(boost::asio::io_context& io, ca::BeamlineCo
   wire();
   if (!beamline_.cameras.empty() && !sc.zmq.empty()) {
     const auto& cam = beamline_.cameras.front();
-    camera::CaCameraFeed::Options fo;
-    fo.publisher.server_host = sc.zmq;
+    auto fo = camera::feed_options(beamline_, *cam, sc.zmq, clock_);
     fo.publisher.source = frame_source_options(config_);
-    fo.publisher.format = camera::FrameFormat{static_cast<std::size_t>(cam->config().size_x),
-                                              static_cast<std::size_t>(cam->config().size_y),
-                                              camera::data_type_of(cam->config().data_type)};
     fo.publisher.on_backlog = backlog_handler();
     // Under a time scale a hold stops simulated time, but frames the io thread
     // already owes (it may lag the clock by a few wall milliseconds, i.e. many
@@ -168,9 +164,7 @@ BeamlineSimulator::BeamlineSimulator(boost::asio::io_context& io, ca::BeamlineCo
     const std::size_t frame_bytes = fo.publisher.format->bytes();
     fo.publisher.buffers = std::clamp<std::size_t>(
         (std::size_t{256} << 20) / std::max<std::size_t>(frame_bytes, 1), 8, 64);
-    fo.epics_seconds = [clock = clock_](Tick t) { return clock->epics_seconds(t); };
     fo.on_truth = options_.on_truth;
-    camera::wire_beamline(fo, beamline_, *cam);
     cam->set_faults(camera_faults(config_.faults));
     cam->on_log(options_.log);
     try {

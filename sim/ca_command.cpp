@@ -75,13 +75,7 @@ std::optional<ca::Beamline> load_beamline(const CaArgs& args) {
 std::unique_ptr<camera::CaCameraFeed> make_feed(const CaArgs& args, const ca::Beamline& beamline,
                                                 const ca::CaServer& server) {
   const auto& cam = beamline.cameras.front();
-  camera::CaCameraFeed::Options options;
-  options.publisher.server_host = args.zmq;
-  options.publisher.format = camera::FrameFormat{static_cast<std::size_t>(cam->config().size_x),
-                                                 static_cast<std::size_t>(cam->config().size_y),
-                                                 camera::data_type_of(cam->config().data_type)};
-  options.epics_seconds = [clock = server.clock()](Tick t) { return clock->epics_seconds(t); };
-  camera::wire_beamline(options, beamline, *cam);  // its shutter and sample motor
+  auto options = camera::feed_options(beamline, *cam, args.zmq, server.clock());
   return std::make_unique<camera::CaCameraFeed>(cam, camera::rotation_motor(beamline),
                                                 std::move(options));
 }

@@ -179,4 +179,16 @@ void wire_beamline(CaCameraFeed::Options& options, const ca::Beamline& beamline,
     if (!c.sample_motor.empty() && m->config().name == c.sample_motor) options.sample_motor = m;
 }
 
+CaCameraFeed::Options feed_options(const ca::Beamline& beamline, const ca::Camera& camera,
+                                   std::string server_host, std::shared_ptr<const SimClock> clock) {
+  const ca::CameraConfig& c = camera.config();
+  CaCameraFeed::Options o;
+  o.publisher.server_host = std::move(server_host);
+  o.publisher.format = FrameFormat{static_cast<std::size_t>(c.size_x),
+                                   static_cast<std::size_t>(c.size_y), data_type_of(c.data_type)};
+  o.epics_seconds = [clock = std::move(clock)](Tick t) { return clock->epics_seconds(t); };
+  wire_beamline(o, beamline, camera);
+  return o;
+}
+
 }  // namespace pandafly::sim::camera

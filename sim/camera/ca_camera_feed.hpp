@@ -52,6 +52,7 @@
 #include "sim/ca/motor_record.hpp"
 #include "sim/ca/shutter.hpp"
 #include "sim/camera/publisher.hpp"
+#include "sim/sim_clock.hpp"
 
 namespace pandafly::sim::camera {
 
@@ -126,5 +127,11 @@ class CaCameraFeed {
 /// (`shutter`, `sample_motor`: names in `beamline`; unknown names: left empty).
 void wire_beamline(CaCameraFeed::Options& options, const ca::Beamline& beamline,
                    const ca::Camera& camera);
+/// The feed of `camera` as a beamline IOC's ZMQ plugin with this serverHost:
+/// frames in the camera's configured size and type, time stamps from `clock`,
+/// wired to the beamline's shutter and sample motor (wire_beamline).
+[[nodiscard]] CaCameraFeed::Options feed_options(const ca::Beamline& beamline,
+                                                 const ca::Camera& camera, std::string server_host,
+                                                 std::shared_ptr<const SimClock> clock);
 
 }  // namespace pandafly::sim::camera
