@@ -87,9 +87,9 @@ class Planner {
     }
     if (!fits_panda_position(first_counts) ||
         !fits_panda_position(first_counts + static_cast<double>(s.projections - 1) * step_counts)) {
-      refuse(fmt::format("scan: triggers at {} … {} counts lie outside the PandA's 32-bit positions",
-                         first_counts,
-                         first_counts + static_cast<double>(s.projections - 1) * step_counts));
+      refuse(fmt::format(
+          "scan: triggers at {} … {} counts lie outside the PandA's 32-bit positions", first_counts,
+          first_counts + static_cast<double>(s.projections - 1) * step_counts));
       return;
     }
     auto& g = p_.geometry;
@@ -101,12 +101,12 @@ class Planner {
     p_.first_deg = (first_counts - static_cast<double>(offset)) / cpd;
     p_.step_deg = step_counts / cpd;
     if (std::abs(step_counts - s.step_deg * cpd) > 1e-6)
-      r_.notes.push_back(fmt::format(
-          "step {}° is {} counts: snapped to {} counts = {}° (last angle {}°)", s.step_deg,
-          s.step_deg * cpd, g.step_counts, p_.step_deg, p_.last_deg()));
+      r_.notes.push_back(
+          fmt::format("step {}° is {} counts: snapped to {} counts = {}° (last angle {}°)",
+                      s.step_deg, s.step_deg * cpd, g.step_counts, p_.step_deg, p_.last_deg()));
     if (std::abs(p_.first_deg - s.start_deg) > 1e-12)
-      r_.notes.push_back(fmt::format("start {}° snapped to the nearest count: {}°", s.start_deg,
-                                     p_.first_deg));
+      r_.notes.push_back(
+          fmt::format("start {}° snapped to the nearest count: {}°", s.start_deg, p_.first_deg));
   }
 
   void kinematics() {
@@ -127,7 +127,8 @@ class Planner {
     // PCOMP must see the encoder before trigger 0 first: half a step, which
     // the stage passes at full speed (the run-up is at least d_acc + ½ step).
     p_.geometry.pre_start_counts = std::max<std::int64_t>(
-        1, static_cast<std::int64_t>(std::llround(std::abs(static_cast<double>(p_.geometry.step_counts)) / 2)));
+        1, static_cast<std::int64_t>(
+               std::llround(std::abs(static_cast<double>(p_.geometry.step_counts)) / 2)));
     p_.geometry.exposure_s = p_.exposure_s;
     p_.geometry.frame_time_s = p_.frame_time_s;
   }
@@ -140,9 +141,10 @@ class Planner {
           "{:.6g} deg/s: take a longer exposure or a smaller step",
           v, std::abs(p_.step_deg), p_.frame_time_s, m_.vmax));
     if (v < m_.vbas)
-      refuse(fmt::format("speed: {:.6g} deg/s is below the motor's VBAS {:.6g} deg/s (the record "
-                         "would run at VBAS, faster than the camera)",
-                         v, m_.vbas));
+      refuse(
+          fmt::format("speed: {:.6g} deg/s is below the motor's VBAS {:.6g} deg/s (the record "
+                      "would run at VBAS, faster than the camera)",
+                      v, m_.vbas));
     if (m_.accl <= 0)
       refuse(fmt::format("motor: ACCL {} s: the acceleration time must be > 0", m_.accl));
   }
@@ -166,16 +168,18 @@ class Planner {
     const double offset = static_cast<double>(c_.rotation.encoder_offset_counts);
     for (const double deg : {p_.run_up_start_deg, p_.run_down_end_deg})
       if (!fits_panda_position(std::round(deg * cpd) + offset))
-        refuse(fmt::format("scan: the stage passes {}° = {} counts, outside the PandA's 32-bit "
-                           "positions",
-                           deg, std::round(deg * cpd) + offset));
+        refuse(
+            fmt::format("scan: the stage passes {}° = {} counts, outside the PandA's 32-bit "
+                        "positions",
+                        deg, std::round(deg * cpd) + offset));
   }
 
   void check_units() {
     if (!egu_is_degrees(m_.egu))
-      refuse(fmt::format("motor: EGU \"{}\" is not degrees (deg, degree, degrees, °): the scan "
-                         "file's angles and counts_per_degree would be wrong",
-                         m_.egu));
+      refuse(
+          fmt::format("motor: EGU \"{}\" is not degrees (deg, degree, degrees, °): the scan "
+                      "file's angles and counts_per_degree would be wrong",
+                      m_.egu));
   }
 
   void check_encoder() {
@@ -185,13 +189,15 @@ class Planner {
     const char* name = eres ? "ERES" : "MRES";
     const double cpd = c_.rotation.counts_per_degree;
     if (res == 0)
-      refuse(fmt::format("encoder: MRES is 0: cannot check counts_per_degree {} against the "
-                         "motor (rotation.encoder_is_motor = true)",
-                         cpd));
+      refuse(
+          fmt::format("encoder: MRES is 0: cannot check counts_per_degree {} against the "
+                      "motor (rotation.encoder_is_motor = true)",
+                      cpd));
     else if (std::abs(cpd * res - 1) > 1e-6)
-      refuse(fmt::format("encoder: counts_per_degree {} but the motor's {} {} deg gives {:.10g} "
-                         "counts/degree (rotation.encoder_is_motor = true)",
-                         cpd, name, res, 1 / res));
+      refuse(
+          fmt::format("encoder: counts_per_degree {} but the motor's {} {} deg gives {:.10g} "
+                      "counts/degree (rotation.encoder_is_motor = true)",
+                      cpd, name, res, 1 / res));
     if (m_.dir_neg)
       refuse(
           "encoder: the motor's DIR is Neg: user degrees run against the encoder's (dial) counts, "
@@ -216,9 +222,8 @@ class Planner {
     d.run_up_s = p_.accel_time_s + (p_.run_up_deg - p_.accel_distance_deg) / v;
     d.projections_s = static_cast<double>(p_.projections - 1) * p_.frame_time_s;
     d.run_down_s = (p_.run_down_deg - p_.accel_distance_deg) / v + p_.accel_time_s;
-    d.return_s = c_.scan.return_to_start
-                     ? move_time(p_.run_down_end_deg, p_.first_deg, velo, m_.accl)
-                     : 0;
+    d.return_s =
+        c_.scan.return_to_start ? move_time(p_.run_down_end_deg, p_.first_deg, velo, m_.accl) : 0;
     d.total_s = d.to_start_s + d.settle_s + d.darks_s + d.flats_s + d.run_up_s + d.projections_s +
                 d.run_down_s + d.return_s;
   }
@@ -239,9 +244,8 @@ std::pair<double, std::string> readout_for(const CameraConfig& table, const Came
         (!best || e.size_y < best->size_y))
       best = &e;
   if (best)
-    return {best->readout_time_s,
-            fmt::format("camera.readout {} size_y {} (camera SizeY {})", best->data_type,
-                        best->size_y, camera.size_y)};
+    return {best->readout_time_s, fmt::format("camera.readout {} size_y {} (camera SizeY {})",
+                                              best->data_type, best->size_y, camera.size_y)};
   return {table.readout_time_s,
           fmt::format("camera.readout_time (no camera.readout row for {} with size_y ≥ {})",
                       camera.data_type, camera.size_y)};

@@ -16,20 +16,21 @@ void line(std::string& out, std::string_view label, std::string_view text) {
 }
 
 std::string seconds(double s) {
-  if (s >= 60) return fmt::format("{:.1f} s ({}:{:04.1f} min)", s, static_cast<int>(s / 60),
-                                  std::fmod(s, 60.0));
+  if (s >= 60)
+    return fmt::format("{:.1f} s ({}:{:04.1f} min)", s, static_cast<int>(s / 60),
+                       std::fmod(s, 60.0));
   return fmt::format("{:.3f} s", s);
 }
 
 void triggers(std::string& out, const FlyPlan& p) {
   const auto& g = p.geometry;
   line(out, "triggers",
-       fmt::format("{} at {} … {} counts, step {} counts ({}° … {}°, step {}°)", g.pulses,
-                   g.first_counts, p.trigger_counts(p.projections - 1), g.step_counts,
+       fmt::format("{} at {} … {} counts, step {} counts ({:.8g}° … {:.8g}°, step {:.8g}°)",
+                   g.pulses, g.first_counts, p.trigger_counts(p.projections - 1), g.step_counts,
                    p.first_deg, p.last_deg(), p.step_deg));
   line(out, "encoder",
-       fmt::format("{} counts/degree, offset {} counts; PCOMP pre-start {} counts", g.counts_per_degree,
-                   g.offset_counts, g.pre_start_counts));
+       fmt::format("{} counts/degree, offset {} counts; PCOMP pre-start {} counts",
+                   g.counts_per_degree, g.offset_counts, g.pre_start_counts));
   if (p.projections > kListAll) return;
   for (std::uint64_t k = 0; k < p.projections; ++k)
     fmt::format_to(std::back_inserter(out), "    #{:<3} {:>12} counts  {:>12.6f}°\n", k,
@@ -66,15 +67,16 @@ void durations(std::string& out, const PlanDurations& d) {
 std::string describe(const FlyPlan& p, const FlyScanConfig& c, const FieldList& panda_fields) {
   std::string out = fmt::format("fly scan plan ({})\n", c.source);
   line(out, "projections",
-       fmt::format("{} from {}° to {}° in steps of {}°", p.projections, p.first_deg, p.last_deg(),
-                   p.step_deg));
+       fmt::format("{} from {:.8g}° to {:.8g}° in steps of {:.8g}°", p.projections, p.first_deg,
+                   p.last_deg(), p.step_deg));
   line(out, "frame time",
-       fmt::format("{} s = exposure {} s + readout {} s [{}] + margin {} s ({:.4g} frames/s)",
+       fmt::format("{:.6g} s = exposure {:.6g} s + readout {:.6g} s [{}] + margin {:.6g} s ({:.4g} "
+                   "frames/s)",
                    p.frame_time_s, p.exposure_s, p.readout_s, p.readout_from,
                    c.camera.readout_margin_s, 1 / p.frame_time_s));
   line(out, "speed", fmt::format("{:.6g} deg/s on {}", p.speed_deg_s, c.rotation.motor));
   line(out, "ramp",
-       fmt::format("ACCL {} s, {:.6g} deg/s², covers {:.6g}°", p.accel_time_s,
+       fmt::format("ACCL {:.6g} s, {:.6g} deg/s², covers {:.6g}°", p.accel_time_s,
                    p.acceleration_deg_s2, p.accel_distance_deg));
   line(out, "run-up",
        fmt::format("{:.6g}° from {:.6g}° (the speed reached at least half a step before trigger "
@@ -87,7 +89,7 @@ std::string describe(const FlyPlan& p, const FlyScanConfig& c, const FieldList& 
   frames(out, "darks", p.darks_before, p.darks_after,
          fmt::format("shutter {} closed", c.shutter.command));
   frames(out, "flats", p.flats_before, p.flats_after,
-         fmt::format("{} out to {}", c.flats.sample_motor, c.flats.sample_out));
+         fmt::format("{} out to {:.8g}", c.flats.sample_motor, c.flats.sample_out));
   line(out, "output", c.output.file);
   if (!panda_fields.empty()) {
     out += "  PandA fields\n";

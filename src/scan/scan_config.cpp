@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <functional>
+#include <initializer_list>
 #include <limits>
 #include <optional>
 #include <set>
@@ -21,12 +23,17 @@ std::string at(std::string_view source, const toml::source_region& r) {
   return fmt::format("{}:{}:{}", source, r.begin.line, r.begin.column);
 }
 
-// One TOML table read key by key. Every getter records its key as known, so
-// reject_unknown() (called last) needs no second list that could drift.
+// One TOML table read key by key. Its keys are declared once, at
+// construction, where unknown ones are refused first (a typo is reported as
+// itself, not as the required key it misspells); reading an undeclared key
+// is a bug here (std::logic_error).
 class Table {
  public:
-  Table(const toml::table* t, std::string name, std::string_view source)
-      : t_(t), name_(std::move(name)), source_(source) {}
+  Table(const toml::table* t, std::string name, std::string_view source,
+        std::initializer_list<std::string_view> keys)
+      : t_(t), name_(std::move(name)), source_(source), known_(keys.begin(), keys.end()) {
+    reject_unknown();
+  }
 
   [[nodiscard]] bool present() const { return t_ != nullptr; }
 
@@ -36,16 +43,17 @@ class Table {
 
   [[noreturn]] void missing(std::string_view key, std::string_view why = "") const {
     const std::string where = t_ ? at(source_, t_->source()) : std::string(source_);
-    throw ConfigError(fmt::format("{}: {}.{}: missing{}{}", where, name_, key,
-                                  why.empty() ? "" : " ", why));
+    throw ConfigError(
+        fmt::format("{}: {}.{}: missing{}{}", where, name_, key, why.empty() ? "" : " ", why));
   }
 
-  const toml::node* get(std::string_view key) {
-    known_.insert(std::string(key));
+  const toml::node* get(std::string_view key) const {
+    if (!known_.count(key))
+      throw std::logic_error(fmt::format("scan config: {}.{} read but not declared", name_, key));
     return t_ ? t_->get(key) : nullptr;
   }
 
-  void text(std::string_view key, std::string& out, bool required = false) {
+  void text(std::string_view key, std::string& out, bool required = false) const {
     const toml::node* n = get(key);
     if (!n) {
       if (required) missing(key);
@@ -59,12 +67,12 @@ class Table {
 
   // A float; integers are taken too. `min`/`strict` bound it from below.
   bool number(std::string_view key, double& out, std::optional<double> min = std::nullopt,
-              bool strict = false) {
+              bool strict = false) const {
     const toml::node* n = get(key);
     if (!n) return false;
     if (!n->is_number()) fail(*n, key, "must be a number");
-    const double v = n->is_integer() ? static_cast<double>(*n->value<std::int64_t>())
-                                     : *n->value<double>();
+    const double v =
+        n->is_integer() ? static_cast<double>(*n->value<std::int64_t>()) : *n->value<double>();
     if (!std::isfinite(v)) fail(*n, key, "must be finite");
     if (min && (strict ? !(v > *min) : !(v >= *min)))
       fail(*n, key, fmt::format("must be {} {}", strict ? ">" : "≥", *min));
@@ -72,7 +80,7 @@ class Table {
     return true;
   }
 
-  bool integer(std::string_view key, std::int64_t& out, std::int64_t min, std::int64_t max) {
+  bool integer(std::string_view key, std::int64_t& out, std::int64_t min, std::int64_t max) const {
     const toml::node* n = get(key);
     if (!n) return false;
     if (!n->is_integer()) fail(*n, key, "must be an integer");
@@ -82,31 +90,34 @@ class Table {
     return true;
   }
 
-  void boolean(std::string_view key, bool& out) {
+  void boolean(std::string_view key, bool& out) const {
     const toml::node* n = get(key);
     if (!n) return;
     if (!n->is_boolean()) fail(*n, key, "must be true or false");
     out = *n->value<bool>();
   }
 
-  void port(std::string_view key, std::uint16_t& out) {
+  void port(std::string_view key, std::uint16_t& out) const {
     std::int64_t v = out;
     if (integer(key, v, 1, 65535)) out = static_cast<std::uint16_t>(v);
   }
 
-  void count(std::string_view key, std::uint64_t& out) {
+  void count(std::string_view key, std::uint64_t& out) const {
     std::int64_t v = 0;
     if (integer(key, v, 0, std::numeric_limits<std::int32_t>::max()))
       out = static_cast<std::uint64_t>(v);
   }
 
-  void when(std::string_view key, When& out) {
+  void when(std::string_view key, When& out) const {
     std::string s;
     const toml::node* n = get(key);
     if (!n) return;
     text(key, s);
     static constexpr std::array<std::pair<std::string_view, When>, 4> kWhen = {
-        {{"none", When::none}, {"before", When::before}, {"after", When::after}, {"both", When::both}}};
+        {{"none", When::none},
+         {"before", When::before},
+         {"after", When::after},
+         {"both", When::both}}};
     for (const auto& [name, w] : kWhen)
       if (s == name) {
         out = w;
@@ -118,7 +129,7 @@ class Table {
   void reject_unknown() const {
     if (!t_) return;
     for (const auto& [k, v] : *t_)
-      if (!known_.count(std::string(k.str())))
+      if (!known_.count(k.str()))
         throw ConfigError(
             fmt::format("{}: {}.{}: unknown key", at(source_, k.source()), name_, k.str()));
   }
@@ -130,7 +141,7 @@ class Table {
   const toml::table* t_;
   std::string name_;
   std::string_view source_;
-  std::set<std::string> known_;
+  std::set<std::string_view, std::less<>> known_;
 };
 
 // `path` relative to the folder of `source` (string work: no file system here).
@@ -141,7 +152,8 @@ std::string resolve(std::string_view source, const std::string& path) {
   return std::string(source.substr(0, slash + 1)) + path;
 }
 
-const toml::table* table_of(const toml::table& doc, std::string_view name, std::string_view source) {
+const toml::table* table_of(const toml::table& doc, std::string_view name,
+                            std::string_view source) {
   const toml::node* n = doc.get(name);
   if (!n) return nullptr;
   if (!n->is_table())
@@ -149,24 +161,22 @@ const toml::table* table_of(const toml::table& doc, std::string_view name, std::
   return n->as_table();
 }
 
-void read_panda(Table t, PandaConfig& p, std::string_view source) {
+void read_panda(const Table& t, PandaConfig& p, std::string_view source) {
   t.text("host", p.host);
   t.port("control_port", p.control_port);
   t.port("data_port", p.data_port);
   t.text("design", p.design, true);
   p.design = resolve(source, p.design);
   t.number("timeout", p.timeout_s, 0.0, true);
-  t.reject_unknown();
 }
 
-void read_rotation(Table t, RotationConfig& r) {
+void read_rotation(const Table& t, RotationConfig& r) {
   t.text("motor", r.motor);
   t.text("encoder", r.encoder);
   t.number("counts_per_degree", r.counts_per_degree, 0.0, true);
   constexpr std::int64_t kMax = std::numeric_limits<std::int32_t>::max();
   t.integer("encoder_offset_counts", r.encoder_offset_counts, -kMax - 1, kMax);
   t.boolean("encoder_is_motor", r.encoder_is_motor);
-  t.reject_unknown();
 }
 
 ReadoutEntry read_readout_row(const toml::node& n, std::size_t i, std::string_view source) {
@@ -174,24 +184,29 @@ ReadoutEntry read_readout_row(const toml::node& n, std::size_t i, std::string_vi
   if (!n.is_table())
     throw ConfigError(fmt::format("{}: {}: must be a table {{data_type, size_y, readout_time}}",
                                   at(source, n.source()), name));
-  Table t(n.as_table(), name, source);
+  const Table t(n.as_table(), name, source, {"data_type", "size_y", "readout_time"});
   ReadoutEntry e;
   t.text("data_type", e.data_type, true);
   if (std::find(kDataTypes.begin(), kDataTypes.end(), e.data_type) == kDataTypes.end())
-    t.fail(*t.get("data_type"), "data_type",
-           fmt::format("\"{}\" is not an NDDataType ({})", e.data_type, fmt::join(kDataTypes, " ")));
+    t.fail(
+        *t.get("data_type"), "data_type",
+        fmt::format("\"{}\" is not an NDDataType ({})", e.data_type, fmt::join(kDataTypes, " ")));
   if (!t.integer("size_y", e.size_y, 1, std::numeric_limits<std::int32_t>::max()))
     t.missing("size_y");
   if (!t.number("readout_time", e.readout_time_s, 0.0)) t.missing("readout_time");
-  t.reject_unknown();
   return e;
 }
 
-void read_camera(Table t, CameraConfig& c, std::string_view source) {
-  for (auto [key, field] : {std::pair{"prefix", &c.prefix}, {"cam", &c.cam}, {"image", &c.image},
-                            {"zmq_plugin", &c.zmq_plugin}, {"zmq", &c.zmq},
-                            {"ioc_host", &c.ioc_host}, {"trigger_source", &c.trigger_source},
-                            {"frame_type_pv", &c.frame_type_pv}, {"model", &c.model}})
+void read_camera(const Table& t, CameraConfig& c, std::string_view source) {
+  for (auto [key, field] : {std::pair{"prefix", &c.prefix},
+                            {"cam", &c.cam},
+                            {"image", &c.image},
+                            {"zmq_plugin", &c.zmq_plugin},
+                            {"zmq", &c.zmq},
+                            {"ioc_host", &c.ioc_host},
+                            {"trigger_source", &c.trigger_source},
+                            {"frame_type_pv", &c.frame_type_pv},
+                            {"model", &c.model}})
     t.text(key, *field);
   t.number("readout_margin", c.readout_margin_s, 0.0);
   t.number("readout_time", c.readout_time_s, 0.0);
@@ -201,15 +216,13 @@ void read_camera(Table t, CameraConfig& c, std::string_view source) {
     for (std::size_t i = 0; i < a->size(); ++i)
       c.readout.push_back(read_readout_row(*a->get(i), i, source));
   }
-  t.reject_unknown();
 }
 
 // projections or step → both (rules in the header).
-void fill_range(Table& t, ScanRange& s, std::optional<std::int64_t> projections,
+void fill_range(const Table& t, ScanRange& s, std::optional<std::int64_t> projections,
                 std::optional<double> step) {
   const double span = s.end_deg - s.start_deg;
-  if (projections && step)
-    t.fail(*t.get("step"), "step", "give projections or step, not both");
+  if (projections && step) t.fail(*t.get("step"), "step", "give projections or step, not both");
   if (!projections && !step) t.missing("projections", "(or scan.step)");
   if (projections) {
     if (span == 0) t.fail(*t.get("end"), "end", "equals scan.start: nothing to scan");
@@ -228,7 +241,7 @@ void fill_range(Table& t, ScanRange& s, std::optional<std::int64_t> projections,
   s.step_deg = *step;
 }
 
-void read_scan(Table t, ScanRange& s) {
+void read_scan(const Table& t, ScanRange& s) {
   if (!t.number("start", s.start_deg)) t.missing("start");
   if (!t.number("end", s.end_deg)) t.missing("end");
   std::int64_t n = 0;
@@ -241,16 +254,14 @@ void read_scan(Table t, ScanRange& s) {
   t.boolean("return_to_start", s.return_to_start);
   t.number("settle", s.settle_s, 0.0);
   fill_range(t, s, projections, step_given);
-  t.reject_unknown();
 }
 
-void read_darks(Table t, DarksConfig& d) {
+void read_darks(const Table& t, DarksConfig& d) {
   t.count("count", d.count);
   t.when("when", d.when);
-  t.reject_unknown();
 }
 
-void read_flats(Table t, FlatsConfig& f) {
+void read_flats(const Table& t, FlatsConfig& f) {
   t.count("count", f.count);
   t.when("when", f.when);
   t.text("sample_motor", f.sample_motor);
@@ -258,18 +269,16 @@ void read_flats(Table t, FlatsConfig& f) {
   f.has_sample_in = t.number("sample_in", f.sample_in);
   if (!has_out && f.count > 0 && f.when != When::none)
     t.missing("sample_out", "(flats are taken: where the sample goes out of the beam)");
-  t.reject_unknown();
 }
 
-void read_shutter(Table t, ShutterConfig& s) {
+void read_shutter(const Table& t, ShutterConfig& s) {
   t.text("command", s.command);
   t.text("status", s.status);
   t.text("open", s.open);
   t.text("close", s.close);
-  t.reject_unknown();
 }
 
-void read_output(Table t, OutputConfig& o, std::string_view source) {
+void read_output(const Table& t, OutputConfig& o, std::string_view source) {
   t.text("file", o.file, true);
   t.text("layout", o.layout);
   o.layout = resolve(source, o.layout);
@@ -277,13 +286,17 @@ void read_output(Table t, OutputConfig& o, std::string_view source) {
   if (const toml::node* n = t.get("compression")) {
     std::string s;
     t.text("compression", s);
-    if (s == "none") o.compression = Compression::none;
-    else if (s == "gzip") o.compression = Compression::gzip;
-    else if (s == "lz4") o.compression = Compression::lz4;
-    else if (s == "bitshuffle-lz4") o.compression = Compression::bitshuffle_lz4;
-    else t.fail(*n, "compression", fmt::format("\"{}\" is not none, gzip, lz4 or bitshuffle-lz4", s));
+    if (s == "none")
+      o.compression = Compression::none;
+    else if (s == "gzip")
+      o.compression = Compression::gzip;
+    else if (s == "lz4")
+      o.compression = Compression::lz4;
+    else if (s == "bitshuffle-lz4")
+      o.compression = Compression::bitshuffle_lz4;
+    else
+      t.fail(*n, "compression", fmt::format("\"{}\" is not none, gzip, lz4 or bitshuffle-lz4", s));
   }
-  t.reject_unknown();
 }
 
 }  // namespace
@@ -303,17 +316,25 @@ FlyScanConfig parse_fly_scan_config(std::string_view text, std::string_view sour
                                     k.str(), fmt::join(kTables, " ")));
   FlyScanConfig c;
   c.source = std::string(source);
-  const auto table = [&](std::string_view name) {
-    return Table(table_of(doc, name, source), std::string(name), source);
+  const auto table = [&](std::string_view name, std::initializer_list<std::string_view> keys) {
+    return Table(table_of(doc, name, source), std::string(name), source, keys);
   };
-  read_panda(table("panda"), c.panda, source);
-  read_rotation(table("rotation"), c.rotation);
-  read_camera(table("camera"), c.camera, source);
-  read_scan(table("scan"), c.scan);
-  read_darks(table("darks"), c.darks);
-  read_flats(table("flats"), c.flats);
-  read_shutter(table("shutter"), c.shutter);
-  read_output(table("output"), c.output, source);
+  read_panda(table("panda", {"host", "control_port", "data_port", "design", "timeout"}), c.panda,
+             source);
+  read_rotation(table("rotation", {"motor", "encoder", "counts_per_degree", "encoder_offset_counts",
+                                   "encoder_is_motor"}),
+                c.rotation);
+  read_camera(
+      table("camera", {"prefix", "cam", "image", "zmq_plugin", "zmq", "ioc_host", "trigger_source",
+                       "frame_type_pv", "model", "readout_margin", "readout_time", "readout"}),
+      c.camera, source);
+  read_scan(table("scan",
+                  {"start", "end", "projections", "step", "exposure", "return_to_start", "settle"}),
+            c.scan);
+  read_darks(table("darks", {"count", "when"}), c.darks);
+  read_flats(table("flats", {"count", "when", "sample_motor", "sample_out", "sample_in"}), c.flats);
+  read_shutter(table("shutter", {"command", "status", "open", "close"}), c.shutter);
+  read_output(table("output", {"file", "layout", "overwrite", "compression"}), c.output, source);
   try {
     c.metadata = dx::parse_metadata(text, source);
   } catch (const dx::MetadataError& e) {
@@ -332,20 +353,28 @@ std::uint64_t frames_after(std::uint64_t count, When when) {
 
 std::string_view to_string(When when) {
   switch (when) {
-    case When::none: return "none";
-    case When::before: return "before";
-    case When::after: return "after";
-    case When::both: return "both";
+    case When::none:
+      return "none";
+    case When::before:
+      return "before";
+    case When::after:
+      return "after";
+    case When::both:
+      return "both";
   }
   return "?";
 }
 
 std::string_view to_string(Compression c) {
   switch (c) {
-    case Compression::none: return "none";
-    case Compression::gzip: return "gzip";
-    case Compression::lz4: return "lz4";
-    case Compression::bitshuffle_lz4: return "bitshuffle-lz4";
+    case Compression::none:
+      return "none";
+    case Compression::gzip:
+      return "gzip";
+    case Compression::lz4:
+      return "lz4";
+    case Compression::bitshuffle_lz4:
+      return "bitshuffle-lz4";
   }
   return "?";
 }

@@ -66,19 +66,19 @@ namespace pandafly::scan {
 /// What the shell reads from the rotation motor record before planning
 /// (field names in the comments). Positions in EGU (user unless "dial").
 struct MotorFacts {
-  double velo = 0;  ///< VELO, EGU/s
-  double vmax = 0;  ///< VMAX (0: no upper bound)
-  double vbas = 0;  ///< VBAS
-  double accl = 0;  ///< ACCL, seconds from VBAS to VELO
-  double hlm = 0;   ///< HLM (user)
-  double llm = 0;   ///< LLM (user)
-  double dhlm = 0;  ///< DHLM (dial); DHLM = DLLM = 0: no soft limits
-  double dllm = 0;  ///< DLLM (dial)
-  double mres = 0;  ///< MRES, EGU per motor step
-  double eres = 0;  ///< ERES, EGU per encoder step (0: none / not read)
-  std::string egu;  ///< EGU
+  double velo = 0;       ///< VELO, EGU/s
+  double vmax = 0;       ///< VMAX (0: no upper bound)
+  double vbas = 0;       ///< VBAS
+  double accl = 0;       ///< ACCL, seconds from VBAS to VELO
+  double hlm = 0;        ///< HLM (user)
+  double llm = 0;        ///< LLM (user)
+  double dhlm = 0;       ///< DHLM (dial); DHLM = DLLM = 0: no soft limits
+  double dllm = 0;       ///< DLLM (dial)
+  double mres = 0;       ///< MRES, EGU per motor step
+  double eres = 0;       ///< ERES, EGU per encoder step (0: none / not read)
+  std::string egu;       ///< EGU
   bool dir_neg = false;  ///< DIR = Neg
-  double rbv = 0;   ///< RBV (user), where the stage is now
+  double rbv = 0;        ///< RBV (user), where the stage is now
 };
 
 /// What the shell reads from the camera (cam PVs Model_RBV, DataType_RBV,
@@ -91,7 +91,7 @@ struct CameraFacts {
 };
 
 struct PlanDurations {
-  double to_start_s = 0;     ///< from RBV to the run-up start at VELO
+  double to_start_s = 0;  ///< from RBV to the run-up start at VELO
   double settle_s = 0;
   double darks_s = 0;
   double flats_s = 0;
@@ -120,12 +120,12 @@ struct FlyPlan {
   double readout_s = 0;
   std::string readout_from;  ///< which table row (or the default) gave readout_s
   double frame_time_s = 0;
-  double speed_deg_s = 0;         ///< > 0
-  double acceleration_deg_s2 = 0; ///< (v − VBAS)/ACCL
-  double accel_time_s = 0;        ///< ACCL
-  double accel_distance_deg = 0;  ///< d_acc
-  double run_up_deg = 0;          ///< ≥ 0, before trigger 0
-  double run_down_deg = 0;        ///< ≥ 0, after the last trigger
+  double speed_deg_s = 0;          ///< > 0
+  double acceleration_deg_s2 = 0;  ///< (v − VBAS)/ACCL
+  double accel_time_s = 0;         ///< ACCL
+  double accel_distance_deg = 0;   ///< d_acc
+  double run_up_deg = 0;           ///< ≥ 0, before trigger 0
+  double run_down_deg = 0;         ///< ≥ 0, after the last trigger
   double run_up_start_deg = 0;
   double run_down_end_deg = 0;
   /// The stage's travel during one exposure (exposure·v): the measured mean
@@ -138,9 +138,9 @@ struct FlyPlan {
 };
 
 struct PlanResult {
-  std::optional<FlyPlan> plan;         ///< set iff refusals is empty
-  std::vector<std::string> refusals;   ///< every reason the scan cannot work
-  std::vector<std::string> notes;      ///< worth saying, not blocking (e.g. step snapped)
+  std::optional<FlyPlan> plan;        ///< set iff refusals is empty
+  std::vector<std::string> refusals;  ///< every reason the scan cannot work
+  std::vector<std::string> notes;     ///< worth saying, not blocking (e.g. step snapped)
 };
 
 /// The readout for `camera` from the table (Rules), and a description of

@@ -59,14 +59,14 @@ struct PandaConfig {
   std::string host = "127.0.0.1";
   std::uint16_t control_port = 8888;
   std::uint16_t data_port = 8889;
-  std::string design;     ///< required: the .sav design, resolved (see Rules: Paths)
-  double timeout_s = 5.0; ///< `timeout`: per request / connection, seconds (> 0)
+  std::string design;      ///< required: the .sav design, resolved (see Rules: Paths)
+  double timeout_s = 5.0;  ///< `timeout`: per request / connection, seconds (> 0)
 };
 
 struct RotationConfig {
-  std::string motor = "micos:m1";  ///< motor record PV prefix (no field)
-  std::string encoder = "INENC1";  ///< the PandA encoder block that follows the stage
-  double counts_per_degree = 10000;  ///< > 0: counts = degrees·this + offset
+  std::string motor = "micos:m1";          ///< motor record PV prefix (no field)
+  std::string encoder = "INENC1";          ///< the PandA encoder block that follows the stage
+  double counts_per_degree = 10000;        ///< > 0: counts = degrees·this + offset
   std::int64_t encoder_offset_counts = 0;  ///< counts at 0 degrees (user)
   /// The encoder is the motor's own (counts = the motor's steps, or its
   /// encoder steps ERES when the record has one): the plan then checks
@@ -76,8 +76,9 @@ struct RotationConfig {
 
 /// One row of the camera's readout table (camera.readout).
 struct ReadoutEntry {
-  std::string data_type;  ///< an NDDataType name: Int8 UInt8 Int16 UInt16 Int32 UInt32 Int64 UInt64 Float32 Float64
-  std::int64_t size_y = 0;  ///< > 0: rows read out
+  std::string data_type;  ///< an NDDataType name: Int8 UInt8 Int16 UInt16 Int32 UInt32 Int64 UInt64
+                          ///< Float32 Float64
+  std::int64_t size_y = 0;    ///< > 0: rows read out
   double readout_time_s = 0;  ///< ≥ 0, seconds from the exposure's end to the frame
   friend bool operator==(const ReadoutEntry&, const ReadoutEntry&) = default;
 };
@@ -93,7 +94,7 @@ struct CameraConfig {
   /// beamline simulator takes any Line0..Line3 as the external input.
   std::string trigger_source = "Line2";
   std::string frame_type_pv = "FLIR5:FrameType";  ///< tomoscan's FrameType record
-  std::string model;  ///< the model the readout table is for ("": not checked)
+  std::string model;                ///< the model the readout table is for ("": not checked)
   double readout_margin_s = 0.001;  ///< added to exposure + readout (≥ 0)
   double readout_time_s = 0.01234;  ///< when no readout row fits (≥ 0)
   std::vector<ReadoutEntry> readout;
