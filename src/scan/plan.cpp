@@ -33,8 +33,9 @@ double move_time(double from, double to, double velo, double accl) {
 
 class Planner {
  public:
-  Planner(const FlyScanConfig& c, const MotorFacts& m, const CameraFacts& cam)
-      : c_(c), m_(m), cam_(cam) {}
+  Planner(const FlyScanConfig& c, const MotorFacts& m, const CameraFacts& cam,
+          const std::optional<MotorFacts>& sample)
+      : c_(c), m_(m), cam_(cam), sample_(sample) {}
 
   PlanResult run() {
     check_camera();
@@ -49,6 +50,7 @@ class Planner {
     check_units();
     check_encoder();
     frames();
+    check_sample();
     if (p_.geometry.step_counts != 0) durations();
     p_.notes = r_.notes;
     if (r_.refusals.empty()) r_.plan = p_;
@@ -101,12 +103,15 @@ class Planner {
     p_.first_deg = (first_counts - static_cast<double>(offset)) / cpd;
     p_.step_deg = step_counts / cpd;
     if (std::abs(step_counts - s.step_deg * cpd) > 1e-6)
-      r_.notes.push_back(
-          fmt::format("step {}° is {} counts: snapped to {} counts = {}° (last angle {}°)",
-                      s.step_deg, s.step_deg * cpd, g.step_counts, p_.step_deg, p_.last_deg()));
-    if (std::abs(p_.first_deg - s.start_deg) > 1e-12)
-      r_.notes.push_back(
-          fmt::format("start {}° snapped to the nearest count: {}°", s.start_deg, p_.first_deg));
+      r_.notes.push_back(fmt::format(
+          "step {:.10g}° is {:.10g} counts: snapped to {} counts = {:.10g}° (last angle {:.10g}°)",
+          s.step_deg, s.step_deg * cpd, g.step_counts, p_.step_deg, p_.last_deg()));
+    if (std::abs(std::round(s.start_deg * cpd) - s.start_deg * cpd) > 1e-6)
+      r_.notes.push_back(fmt::format("start {:.10g}° snapped to the nearest count: {:.10g}°",
+                                     s.start_deg, p_.first_deg));
+    if (std::abs(p_.last_deg() - s.end_deg) > 0.5 / cpd)
+      r_.notes.push_back(fmt::format("the last projection is at {:.10g}°, not at end {:.10g}°",
+                                     p_.last_deg(), s.end_deg));
   }
 
   void kinematics() {
@@ -211,6 +216,31 @@ class Planner {
     p_.flats_after = frames_after(c_.flats.count, c_.flats.when);
   }
 
+  // Flats move the sample motor: its out (and in) positions must be reachable.
+  void check_sample() {
+    if (!sample_ || p_.flats_before + p_.flats_after == 0) return;
+    const MotorFacts& m = *sample_;
+    if (m.dhlm == 0 && m.dllm == 0) return;
+    const auto check = [&](std::string_view key, double pos) {
+      if (pos > m.hlm || pos < m.llm)
+        refuse(
+            fmt::format("flats: {} {} is outside {}'s soft limits [{}, {}] (a move there would "
+                        "end at once, unmoved)",
+                        key, pos, c_.flats.sample_motor, m.llm, m.hlm));
+    };
+    check("flats.sample_out", c_.flats.sample_out);
+    if (c_.flats.has_sample_in) check("flats.sample_in", c_.flats.sample_in);
+  }
+
+  // Each set of flats: the sample out and back, at the sample motor's VELO.
+  double sample_moves_s() const {
+    if (!sample_) return 0;
+    const MotorFacts& m = *sample_;
+    const double in = c_.flats.has_sample_in ? c_.flats.sample_in : m.rbv;
+    const double sets = (p_.flats_before > 0 ? 1 : 0) + (p_.flats_after > 0 ? 1 : 0);
+    return sets * 2 * move_time(in, c_.flats.sample_out, m.velo, m.accl);
+  }
+
   void durations() {
     auto& d = p_.durations;
     const double v = p_.speed_deg_s;
@@ -218,7 +248,8 @@ class Planner {
     d.to_start_s = move_time(m_.rbv, p_.run_up_start_deg, velo, m_.accl);
     d.settle_s = c_.scan.settle_s;
     d.darks_s = static_cast<double>(p_.darks_before + p_.darks_after) * p_.frame_time_s;
-    d.flats_s = static_cast<double>(p_.flats_before + p_.flats_after) * p_.frame_time_s;
+    d.flats_s =
+        static_cast<double>(p_.flats_before + p_.flats_after) * p_.frame_time_s + sample_moves_s();
     d.run_up_s = p_.accel_time_s + (p_.run_up_deg - p_.accel_distance_deg) / v;
     d.projections_s = static_cast<double>(p_.projections - 1) * p_.frame_time_s;
     d.run_down_s = (p_.run_down_deg - p_.accel_distance_deg) / v + p_.accel_time_s;
@@ -231,6 +262,7 @@ class Planner {
   const FlyScanConfig& c_;
   const MotorFacts& m_;
   const CameraFacts& cam_;
+  const std::optional<MotorFacts>& sample_;
   FlyPlan p_;
   PlanResult r_;
 };
@@ -258,9 +290,9 @@ bool egu_is_degrees(std::string_view egu) {
   return s == "deg" || s == "degree" || s == "degrees" || s == "°";
 }
 
-PlanResult plan_fly(const FlyScanConfig& config, const MotorFacts& motor,
-                    const CameraFacts& camera) {
-  return Planner(config, motor, camera).run();
+PlanResult plan_fly(const FlyScanConfig& config, const MotorFacts& motor, const CameraFacts& camera,
+                    const std::optional<MotorFacts>& sample_motor) {
+  return Planner(config, motor, camera, sample_motor).run();
 }
 
 }  // namespace pandafly::scan

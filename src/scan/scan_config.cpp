@@ -53,15 +53,19 @@ class Table {
     return t_ ? t_->get(key) : nullptr;
   }
 
-  void text(std::string_view key, std::string& out, bool required = false) const {
+  // kRequired: must be there and non-empty; kNonEmpty: may be left out (the
+  // default stays) but not given empty; kMayBeEmpty: "" means something.
+  enum Need { kRequired, kNonEmpty, kMayBeEmpty };
+
+  void text(std::string_view key, std::string& out, Need need = kNonEmpty) const {
     const toml::node* n = get(key);
     if (!n) {
-      if (required) missing(key);
+      if (need == kRequired) missing(key);
       return;
     }
     const auto v = n->value<std::string>();
     if (!v || !n->is_string()) fail(*n, key, "must be a string");
-    if (required && v->empty()) fail(*n, key, "must not be empty");
+    if (need != kMayBeEmpty && v->empty()) fail(*n, key, "must not be empty");
     out = *v;
   }
 
@@ -165,7 +169,7 @@ void read_panda(const Table& t, PandaConfig& p, std::string_view source) {
   t.text("host", p.host);
   t.port("control_port", p.control_port);
   t.port("data_port", p.data_port);
-  t.text("design", p.design, true);
+  t.text("design", p.design, Table::kRequired);
   p.design = resolve(source, p.design);
   t.number("timeout", p.timeout_s, 0.0, true);
 }
@@ -186,7 +190,7 @@ ReadoutEntry read_readout_row(const toml::node& n, std::size_t i, std::string_vi
                                   at(source, n.source()), name));
   const Table t(n.as_table(), name, source, {"data_type", "size_y", "readout_time"});
   ReadoutEntry e;
-  t.text("data_type", e.data_type, true);
+  t.text("data_type", e.data_type, Table::kRequired);
   if (std::find(kDataTypes.begin(), kDataTypes.end(), e.data_type) == kDataTypes.end())
     t.fail(
         *t.get("data_type"), "data_type",
@@ -199,15 +203,18 @@ ReadoutEntry read_readout_row(const toml::node& n, std::size_t i, std::string_vi
 
 void read_camera(const Table& t, CameraConfig& c, std::string_view source) {
   for (auto [key, field] : {std::pair{"prefix", &c.prefix},
-                            {"cam", &c.cam},
-                            {"image", &c.image},
-                            {"zmq_plugin", &c.zmq_plugin},
                             {"zmq", &c.zmq},
                             {"ioc_host", &c.ioc_host},
-                            {"trigger_source", &c.trigger_source},
+                            {"trigger_source", &c.trigger_source}})
+    t.text(key, *field);
+  // "" is meaningful: no cam/image/plugin part of the PV names, no FrameType
+  // record, the readout table not tied to a model.
+  for (auto [key, field] : {std::pair{"cam", &c.cam},
+                            {"image", &c.image},
+                            {"zmq_plugin", &c.zmq_plugin},
                             {"frame_type_pv", &c.frame_type_pv},
                             {"model", &c.model}})
-    t.text(key, *field);
+    t.text(key, *field, Table::kMayBeEmpty);
   t.number("readout_margin", c.readout_margin_s, 0.0);
   t.number("readout_time", c.readout_time_s, 0.0);
   if (const toml::node* n = t.get("readout")) {
@@ -267,8 +274,13 @@ void read_flats(const Table& t, FlatsConfig& f) {
   t.text("sample_motor", f.sample_motor);
   const bool has_out = t.number("sample_out", f.sample_out);
   f.has_sample_in = t.number("sample_in", f.sample_in);
-  if (!has_out && f.count > 0 && f.when != When::none)
+  const bool taken = f.count > 0 && f.when != When::none;
+  if (!has_out && taken)
     t.missing("sample_out", "(flats are taken: where the sample goes out of the beam)");
+  if (taken && f.has_sample_in && f.sample_in == f.sample_out)
+    t.fail(
+        *t.get("sample_out"), "sample_out",
+        fmt::format("equals flats.sample_in {}: the sample would stay in the beam", f.sample_in));
 }
 
 void read_shutter(const Table& t, ShutterConfig& s) {
@@ -279,8 +291,8 @@ void read_shutter(const Table& t, ShutterConfig& s) {
 }
 
 void read_output(const Table& t, OutputConfig& o, std::string_view source) {
-  t.text("file", o.file, true);
-  t.text("layout", o.layout);
+  t.text("file", o.file, Table::kRequired);
+  t.text("layout", o.layout, Table::kMayBeEmpty);
   o.layout = resolve(source, o.layout);
   t.boolean("overwrite", o.overwrite);
   if (const toml::node* n = t.get("compression")) {

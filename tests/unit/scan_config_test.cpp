@@ -301,6 +301,23 @@ TEST_CASE("scan config: errors name file:line:column and the key") {
     CHECK_NOTHROW(
         (void)scan::parse_fly_scan_config(kMinimal + "[flats]\ncount = 5\nwhen = \"none\"\n", "s"));
   }
+  SUBCASE("empty strings") {
+    const std::string m = kMinimal + "[rotation]\nmotor = \"\"\n";
+    CHECK(error_of(m) == where(m, "\"\"") + "rotation.motor: must not be empty");
+    const std::string d = with("design = \"flyscan.sav\"", "design = \"\"");
+    CHECK(error_of(d) == where(d, "\"\"") + "panda.design: must not be empty");
+    // "" where it means something
+    const auto c = scan::parse_fly_scan_config(
+        kMinimal + "[camera]\nframe_type_pv = \"\"\nmodel = \"\"\ncam = \"\"\n", "s");
+    CHECK(c.camera.frame_type_pv.empty());
+    CHECK(c.camera.cam.empty());
+  }
+  SUBCASE("flats out where the sample already is") {
+    const std::string f = kMinimal + "[flats]\ncount = 5\nsample_out = 3\nsample_in = 3\n";
+    CHECK(error_of(f) == where(f, "3\nsample_in") +
+                             "flats.sample_out: equals flats.sample_in 3: the sample would stay in "
+                             "the beam");
+  }
   SUBCASE("a missing table has no position") {
     const std::string t = with("[output]\nfile = \"out.h5\"\n", "");
     CHECK(error_of(t) == "scan.toml: output.file: missing");

@@ -301,6 +301,47 @@ TEST_CASE("plan: refusals") {
   }
 }
 
+TEST_CASE("plan: flats check the sample motor's soft limits and time its moves") {
+  auto c = config();  // flats: 5 before, 5 after
+  c.flats.sample_out = 12;
+  scan::MotorFacts sample;
+  sample.velo = 4;
+  sample.accl = 0.25;
+  sample.rbv = 2;  // no sample_in: the sample returns to where it is
+  sample.hlm = sample.dhlm = 10;
+  sample.llm = sample.dllm = -10;
+  auto r = scan::plan_fly(c, motor(), camera(), sample);
+  CHECK_FALSE(r.plan);
+  CHECK(mentions(r, "flats: flats.sample_out 12 is outside micos:m2's soft limits [-10, 10]"));
+  c.flats.has_sample_in = true;
+  c.flats.sample_in = -11;
+  CHECK(scan::plan_fly(c, motor(), camera(), sample).refusals.size() == 2);
+  c.flats.has_sample_in = false;
+  sample.dhlm = sample.dllm = 0;  // no soft limits
+  r = scan::plan_fly(c, motor(), camera(), sample);
+  REQUIRE(r.plan);
+  // 10 flats · 0.1 s + 2 sets · 2 moves · (|12 − 2|/4 + 2 · 0.25 = 3 s) = 1 + 12 = 13 s
+  CHECK(r.plan->durations.flats_s == Approx(13.0));
+  // No flats taken: the sample motor is not looked at.
+  c.flats.when = scan::When::none;
+  sample.dhlm = 10;
+  sample.dllm = -10;
+  r = scan::plan_fly(c, motor(), camera(), sample);
+  REQUIRE(r.plan);
+  CHECK(r.plan->durations.flats_s == 0);
+}
+
+TEST_CASE("plan: an end the step does not reach is noted") {
+  auto c = config(0, 180);
+  c.scan.step_deg = 0.7;
+  c.scan.projections = 258;  // round(180/0.7) + 1: last angle 0.7 · 257 = 179.9
+  const auto r = scan::plan_fly(c, motor(), camera());
+  REQUIRE(r.plan);
+  CHECK(r.plan->last_deg() == Approx(179.9));
+  REQUIRE(r.notes.size() == 1);
+  CHECK(r.notes[0] == "the last projection is at 179.9°, not at end 180°");
+}
+
 TEST_CASE("plan: a step that is not a whole number of counts is snapped, with a note") {
   auto c = config(0, 12.345);
   c.scan.projections = 101;
@@ -310,8 +351,9 @@ TEST_CASE("plan: a step that is not a whole number of counts is snapped, with a 
   CHECK(r.plan->geometry.step_counts == 1235);
   CHECK(r.plan->step_deg == Approx(0.1235));
   CHECK(r.plan->last_deg() == Approx(12.35));  // 100 · 0.1235
-  REQUIRE(r.notes.size() == 1);
+  REQUIRE(r.notes.size() == 2);
   CHECK(r.notes[0].find("snapped to 1235 counts") != std::string::npos);
+  CHECK(r.notes[1] == "the last projection is at 12.35°, not at end 12.345°");
 }
 
 TEST_CASE("plan: tools/examples/flyscan.toml against the beamline simulator's devices") {

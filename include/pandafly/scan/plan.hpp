@@ -38,15 +38,19 @@
 //     counts_per_degree cannot say). Off: nothing is checked against the motor.
 //   - Every trigger position must fit the PandA's 32-bit signed position
 //     fields; the camera's model must be camera.model when that is set.
+//   - Flats (when taken and the sample motor's facts are given):
+//     flats.sample_out (and sample_in when set) within that motor's soft
+//     limits, same rule (a put beyond a soft limit "completes" unmoved).
 //   - Every reason is collected: a refused plan lists them all; plan_fly never
 //     throws for a plan that cannot work.
 //   - Durations: run_up_s = ACCL + (run_up − d_acc)/v; projections_s =
 //     (n − 1)·frame_time (trigger 0 to the last trigger); run_down_s =
 //     (run_down − d_acc)/v + ACCL; darks_s/flats_s = frames × frame_time
-//     (shutter and sample moves not included); to_start_s and return_s =
+//     (shutter moves not included); to_start_s and return_s =
 //     |Δ|/VELO + 2·ACCL (moves at the record's VELO as read; 0 when Δ = 0);
 //     total = to_start + settle + darks + flats + run_up + projections +
-//     run_down + return.
+//     run_down + return. flats_s adds, per set of flats, the sample motor's
+//     move out and back (|out − in|/VELO + 2·ACCL each) when its facts are given.
 //
 // Example:
 //   const auto r = scan::plan_fly(config, motor, camera);
@@ -151,8 +155,11 @@ struct PlanResult {
 /// True for the EGU strings that name degrees (Rules).
 [[nodiscard]] bool egu_is_degrees(std::string_view egu);
 
+/// `sample_motor`: flats.sample_motor's facts when flats are taken (its soft
+/// limits are checked and its moves timed); nullopt: neither.
 [[nodiscard]] PlanResult plan_fly(const FlyScanConfig& config, const MotorFacts& motor,
-                                  const CameraFacts& camera);
+                                  const CameraFacts& camera,
+                                  const std::optional<MotorFacts>& sample_motor = std::nullopt);
 
 /// (field, value) pairs to print, e.g. scan::fly_panda_fields()'s result.
 using FieldList = std::vector<std::pair<std::string, std::string>>;

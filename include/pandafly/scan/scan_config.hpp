@@ -21,6 +21,11 @@
 //     "<source>: <table>.<key>: missing …").
 //   - Numbers: a float key takes an integer too (start = 0); an integer key
 //     takes only integers.
+//   - Strings: PV names, hosts and values are never "" (left out, the
+//     default stays); "" is meaningful only for camera.cam/image/zmq_plugin
+//     (no such part), camera.frame_type_pv (no FrameType record),
+//     camera.model (the table is not checked against a model) and
+//     output.layout (the shipped one).
 //   - scan: end is inclusive. With `projections` (≥ 2): step = (end − start) /
 //     (projections − 1). With `step`: projections = round((end − start)/step) + 1,
 //     the step's sign must be the direction from start to end, and the last
@@ -32,7 +37,8 @@
 //     output.layout empty = the shipped layouts/dxfile_fly.xml, found by the
 //     tool as `pandafly-dx` finds its layouts.
 //   - darks/flats: `count` frames at each `when` ("before", "after", "both",
-//     "none"); count 0 or "none" = none taken.
+//     "none"); count 0 or "none" = none taken. flats.sample_out must differ
+//     from flats.sample_in when both are given.
 //   - camera.readout rows are kept as tomoscan keeps its camera table: the
 //     readout of the camera's DataType with the smallest size_y ≥ its SizeY
 //     wins, else camera.readout_time (the lookup is in plan.hpp).
