@@ -283,6 +283,10 @@ std::pair<double, std::string> readout_for(const CameraConfig& table, const Came
                       camera.data_type, camera.size_y)};
 }
 
+double expected_counts(const RotationConfig& rotation, double deg) {
+  return deg * rotation.counts_per_degree + static_cast<double>(rotation.encoder_offset_counts);
+}
+
 bool egu_is_degrees(std::string_view egu) {
   std::string s;
   for (const char ch : egu)

@@ -157,6 +157,17 @@ TEST_CASE(
   CHECK(r.plan->run_up_deg == Approx(0.3));
 }
 
+TEST_CASE("plan: the encoder reading expected at an angle") {
+  const auto c = config();  // 10000 counts/degree, offset 1000
+  CHECK(scan::expected_counts(c.rotation, 0) == 1000);
+  CHECK(scan::expected_counts(c.rotation, -2.5) == -24000);  // −2.5 · 10000 + 1000
+  // The planned triggers are the expected readings at the planned angles.
+  const auto r = scan::plan_fly(c, motor(), camera());
+  REQUIRE(r.plan);
+  CHECK(scan::expected_counts(c.rotation, r.plan->angle(7)) ==
+        static_cast<double>(r.plan->trigger_counts(7)));
+}
+
 TEST_CASE("plan: the readout table: the DataType's smallest size_y ≥ SizeY, else the default") {
   auto c = config();
   c.camera.readout = {{"UInt16", 1536, 0.01234}, {"UInt16", 768, 0.00617}, {"UInt8", 768, 0.003}};

@@ -152,6 +152,12 @@ struct PlanResult {
 [[nodiscard]] std::pair<double, std::string> readout_for(const CameraConfig& table,
                                                          const CameraFacts& camera);
 
+/// The encoder reading the scan file expects at user angle `deg`:
+/// deg·counts_per_degree + encoder_offset_counts. The shell compares it with
+/// the PandA's encoder at the motor's RBV before the scan (the plan cannot:
+/// where the encoder's zero lies is not a motor record field).
+[[nodiscard]] double expected_counts(const RotationConfig& rotation, double deg);
+
 /// True for the EGU strings that name degrees (Rules).
 [[nodiscard]] bool egu_is_degrees(std::string_view egu);
 
