@@ -35,8 +35,6 @@ class Table {
     reject_unknown();
   }
 
-  [[nodiscard]] bool present() const { return t_ != nullptr; }
-
   [[noreturn]] void fail(const toml::node& n, std::string_view key, std::string_view msg) const {
     throw ConfigError(fmt::format("{}: {}.{}: {}", at(source_, n.source()), name_, key, msg));
   }
@@ -137,9 +135,6 @@ class Table {
         throw ConfigError(
             fmt::format("{}: {}.{}: unknown key", at(source_, k.source()), name_, k.str()));
   }
-
-  [[nodiscard]] const toml::table* raw() const { return t_; }
-  [[nodiscard]] const std::string& name() const { return name_; }
 
  private:
   const toml::table* t_;

@@ -347,3 +347,25 @@ TEST_CASE("scan config: a file that cannot be read") {
     CHECK(std::string(e.what()).starts_with("/nonexistent/scan.toml: cannot read: "));
   }
 }
+
+TEST_CASE(
+    "scan config: any prefix of a complete file parses or is a ConfigError, never a crash "
+    "or another exception") {
+  std::ifstream in(std::string(PANDAFLY_TEST_DATA) + "/scan/full.toml");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string text = buffer.str();
+  REQUIRE(text.size() > 1000);
+  std::size_t accepted = 0, refused = 0;
+  for (std::size_t n = 0; n <= text.size(); ++n) {
+    try {
+      (void)scan::parse_fly_scan_config(std::string_view(text).substr(0, n), "full.toml");
+      ++accepted;
+    } catch (const scan::ConfigError& e) {
+      ++refused;
+      CHECK_MESSAGE(std::string(e.what()).starts_with("full.toml"), e.what());
+    }
+  }
+  CHECK(accepted > 0);  // the whole file (and its prefixes ending in the metadata table's last key)
+  CHECK(refused > 0);
+}
