@@ -335,8 +335,9 @@ void Pcap::on_inputs(Engine& engine) {
     start(engine);
   }
   const bool ending = state_ == State::running && enable_level_ && !en;
-  if (state_ == State::running &&
-      !ending) {  // a trigger in the ending tick never leaves the pipeline
+  // A trigger in the ending tick (ENABLE falling while TRIG is high is one)
+  // never leaves the pipeline.
+  if (state_ == State::running && !ending) {
     const bool rising = !trig_level_ && trig, falling = trig_level_ && !trig;
     if ((trig_edge_ == 0 && rising) || (trig_edge_ == 1 && falling) ||
         (trig_edge_ == 2 && (rising || falling)))
