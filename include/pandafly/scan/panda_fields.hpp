@@ -26,6 +26,13 @@
 //   <pulse>.WIDTH       exposure_s                      (decimal, ns resolution)
 // Trigger k then opens exposure k when the encoder reaches first + k·step
 // (PCOMP compares with >= / <= in DIR's sense; STEP and WIDTH are magnitudes).
+// What the motion must do (the plan's run-up and run-down): pass first ∓
+// pre_start before first (PCOMP's PRE_START), keep the scan speed through the
+// last exposure (its Max/Mean measure what the stage did), and pass the last
+// trigger by WIDTH counts: PCOMP1.ACTIVE falls there, and PCAP ends by itself
+// (END n Ok) when that and the last exposure are both over. A stage stopping
+// short of last ± WIDTH leaves PCAP running with every row delivered, until a
+// disarm (END … Disarmed).
 //
 // Throws std::invalid_argument naming the field of TriggerGeometry when the
 // geometry cannot be put: step 0; pulses 0 (PULSES 0 means "unlimited") or
