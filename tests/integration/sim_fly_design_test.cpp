@@ -123,12 +123,13 @@ Rows run_scan(const scan::TriggerGeometry& g,
 /// other; Mean (of whole counts) within one count of c_k ± e/2. Degrees =
 /// (counts − offset)/counts_per_degree.
 void check_rows(const Rows& r, const scan::TriggerGeometry& g) {
-  const auto& min = r.columns.at("INENC1.VAL.Min");
-  const auto& max = r.columns.at("INENC1.VAL.Max");
-  const auto& mean = r.columns.at("INENC1.VAL.Mean");
-  const auto& ts_start = r.columns.at("PCAP.TS_START.Value");
-  const auto& ts_end = r.columns.at("PCAP.TS_END.Value");
-  const auto& ts_trig = r.columns.at("PCAP.TS_TRIG.Value");
+  const scan::FlyPandaWiring wiring;  // the design's blocks
+  const auto& min = r.columns.at(wiring.min_column());
+  const auto& max = r.columns.at(wiring.max_column());
+  const auto& mean = r.columns.at(wiring.mean_column());
+  const auto& ts_start = r.columns.at(wiring.ts_start_column());
+  const auto& ts_end = r.columns.at(wiring.ts_end_column());
+  const auto& ts_trig = r.columns.at(wiring.ts_trig_column());
   REQUIRE(min.size() == g.pulses);
   CHECK(r.end->samples == g.pulses);
   CHECK(r.end->reason == panda::EndReason::ok);

@@ -130,3 +130,16 @@ TEST_CASE("fly_panda_fields: a geometry the PandA cannot take is refused, naming
   CHECK(message_of(g).find("step_counts = 3000000000") != std::string::npos);
   CHECK(message_of(forward()) == "(accepted)");
 }
+
+TEST_CASE("FlyPandaWiring: the row's data columns, for the design and for other blocks") {
+  const FlyPandaWiring design;
+  CHECK(design.mean_column() == "INENC1.VAL.Mean");
+  CHECK(design.min_column() == "INENC1.VAL.Min");
+  CHECK(design.max_column() == "INENC1.VAL.Max");
+  CHECK(FlyPandaWiring::ts_start_column() == "PCAP.TS_START.Value");
+  CHECK(FlyPandaWiring::ts_end_column() == "PCAP.TS_END.Value");
+  CHECK(FlyPandaWiring::ts_trig_column() == "PCAP.TS_TRIG.Value");
+  const FlyPandaWiring other{"INENC2", "PCOMP2", "PULSE3"};
+  CHECK(other.mean_column() == "INENC2.VAL.Mean");
+  CHECK(other.max_column() == "INENC2.VAL.Max");
+}

@@ -59,6 +59,15 @@ struct FlyPandaWiring {
   std::string encoder = "INENC1";   ///< its VAL is compared and captured
   std::string compare = "PCOMP1";   ///< the position compare
   std::string exposure = "PULSE1";  ///< stretches each compare pulse to one exposure
+
+  /// The data columns one row (one exposure) is made of, named as the data
+  /// header's fields and capture options make them (NAME.CAPTURE).
+  [[nodiscard]] std::string mean_column() const { return encoder + ".VAL.Mean"; }
+  [[nodiscard]] std::string min_column() const { return encoder + ".VAL.Min"; }
+  [[nodiscard]] std::string max_column() const { return encoder + ".VAL.Max"; }
+  [[nodiscard]] static std::string ts_start_column() { return "PCAP.TS_START.Value"; }
+  [[nodiscard]] static std::string ts_end_column() { return "PCAP.TS_END.Value"; }
+  [[nodiscard]] static std::string ts_trig_column() { return "PCAP.TS_TRIG.Value"; }
 };
 
 /// (field, value) pairs as the control port takes them ("PCOMP1.START", "0").
