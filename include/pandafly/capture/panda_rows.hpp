@@ -68,29 +68,29 @@ struct PandaRowOptions {
   };
   /// degrees = user value · scale + offset; absent: the values are degrees
   /// already (checked by units, see Rules).
-  std::optional<Linear> to_degrees;
+  std::optional<Linear> to_degrees{};
   /// Keep every column for table(); off: rows only.
   bool keep_table = true;
 };
 
 /// One column of the acquisition as the DXfile's PandA table takes it.
 struct PandaTableColumn {
-  std::string name;   ///< "INENC1.VAL.Mean"
-  std::string units;  ///< as the header gave them ("" for bit words)
-  std::vector<double> values;
+  std::string name{};   ///< "INENC1.VAL.Mean"
+  std::string units{};  ///< as the header gave them ("" for bit words)
+  std::vector<double> values{};
 };
 
 /// What the header says about the acquisition as a whole.
 struct PandaAcquisition {
-  std::string arm_time;  ///< ISO-8601 UTC with ns as sent, "" from old servers
-  std::string start_time;
+  std::string arm_time{};  ///< ISO-8601 UTC with ns as sent, "" from old servers
+  std::string start_time{};
   /// start_time / arm_time as EPICS seconds (since 1990-01-01 00:00:00 UTC),
   /// absent when the header has none (or it does not parse).
-  std::optional<double> start_epics_s;
-  std::optional<double> arm_epics_s;
-  std::optional<std::int64_t> hw_time_offset_ns;
+  std::optional<double> start_epics_s{};
+  std::optional<double> arm_epics_s{};
+  std::optional<std::int64_t> hw_time_offset_ns{};
   std::uint64_t missed = 0;
-  std::vector<panda::ColumnSpec> columns;  ///< every column, in block order
+  std::vector<panda::ColumnSpec> columns{};  ///< every column, in block order
 };
 
 /// The header lacks columns a row needs.

@@ -80,7 +80,7 @@ class RowSink {
 class PandaHdfSink final : public RowSink {
  public:
   struct Options {
-    std::filesystem::path path;
+    std::filesystem::path path{};
     bool overwrite = false;
     std::size_t chunk_rows = 262144;  ///< PandaHdfWriter::Options::chunk_rows
     std::size_t queue_blocks = 16;
@@ -125,10 +125,10 @@ class PandaHdfSink final : public RowSink {
 class PandaRowSink final : public RowSink {
  public:
   struct Options {
-    PandaRowOptions rows;
-    std::function<void(const PandaAcquisition&)> on_start;
-    std::function<void(std::span<const PandaRow>)> on_rows;
-    std::function<void(const FinishInfo&)> on_end;
+    PandaRowOptions rows{};
+    std::function<void(const PandaAcquisition&)> on_start{};
+    std::function<void(std::span<const PandaRow>)> on_rows{};
+    std::function<void(const FinishInfo&)> on_end{};
   };
   explicit PandaRowSink(Options options);
 
