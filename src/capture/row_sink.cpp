@@ -216,7 +216,7 @@ void PandaRowSink::start(const panda::StartData& start,
   try {
     options_.on_start(rows_.acquisition());
   } catch (const std::exception& e) {
-    fail(e.what());
+    fail("row consumer failed", e.what());
   }
 }
 
@@ -224,7 +224,11 @@ void PandaRowSink::rows(panda::ColumnBlock&& block) {
   received_ += block.rows();
   if (failed()) return;  // the consumer is gone: counted, not delivered
   batch_.clear();
-  rows_.append(block, batch_);
+  try {
+    rows_.append(block, batch_);
+  } catch (const std::exception& e) {  // a block unlike the header: nothing more can follow
+    return fail("fly-scan rows failed", e.what());
+  }
   spare_ = std::move(block);
   if (!options_.on_rows) {
     delivered_ += batch_.size();
@@ -234,7 +238,7 @@ void PandaRowSink::rows(panda::ColumnBlock&& block) {
     options_.on_rows(batch_);
     delivered_ += batch_.size();
   } catch (const std::exception& e) {
-    fail(e.what());
+    fail("row consumer failed", e.what());
   }
 }
 
@@ -259,11 +263,11 @@ std::optional<panda::ColumnBlock> PandaRowSink::spare_block() {
   return b;
 }
 
-void PandaRowSink::fail(std::string_view what) noexcept {
+void PandaRowSink::fail(std::string_view who, std::string_view what) noexcept {
   try {
-    failure_ = fmt::format("row consumer failed: {}", what);
+    failure_ = fmt::format("{}: {}", who, what);
   } catch (...) {
-    failure_ = "row consumer failed";
+    failure_ = "row sink failed";
   }
 }
 

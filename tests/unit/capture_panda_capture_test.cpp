@@ -335,3 +335,25 @@ TEST_CASE("PandaCapture: a row consumer that throws stops the acquisition like a
 
 }  // namespace
 }  // namespace pandafly::capture
+
+namespace pandafly::capture {
+namespace {
+
+TEST_CASE("PandaCapture: a consumer refusing the start ends the acquisition before any row") {
+  ScriptedSource source;
+  source.push("OK\n" + fly_header() + panda::test::frames(fly_samples(0, 4), 4));
+  int row_calls = 0;
+  PandaRowSink sink({.on_start = [](const PandaAcquisition&) { throw std::runtime_error("busy"); },
+                     .on_rows = [&](std::span<const PandaRow>) { ++row_calls; }});
+  PandaCapture cap(source, small_blocks());  // no on_stop: it ends at once
+  std::atomic<bool> stop{false};
+  const auto r = cap.run_one(sink, stop);
+  CHECK(r.file_written);
+  CHECK(r.stopped_because == "row consumer failed: busy");
+  CHECK(r.end.reason == "row consumer failed: busy");
+  CHECK_FALSE(r.end.complete);
+  CHECK(row_calls == 0);
+}
+
+}  // namespace
+}  // namespace pandafly::capture

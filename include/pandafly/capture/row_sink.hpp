@@ -151,7 +151,7 @@ class PandaRowSink final : public RowSink {
   [[nodiscard]] std::uint64_t rows_received() const noexcept { return received_; }
 
  private:
-  void fail(std::string_view what) noexcept;
+  void fail(std::string_view who, std::string_view what) noexcept;
 
   Options options_;
   PandaRows rows_;
@@ -165,7 +165,14 @@ class PandaRowSink final : public RowSink {
 /// Feeds every sink the same calls, in the order given. start(): if sink i
 /// throws, sinks 0…i−1 are finished ("refused by another sink: …") and the
 /// exception passes on. rows(): the last sink gets the block, the others a
-/// copy. finish() returns the first sink's EndState. failed(): any.
+/// copy (put the sink that keeps blocks, PandaHdfSink, last). finish()
+/// returns the first sink's EndState. failed(): any; failure(): the first.
+///
+/// Example (the fly scan's rows, and the PandA's own file beside the DXfile):
+///   PandaRowSink rows({...});
+///   PandaHdfSink file({.path = "scan_0001_panda.h5"});
+///   RowSinkTee both({&rows, &file});
+///   capture.run_one(both, stop);
 class RowSinkTee final : public RowSink {
  public:
   explicit RowSinkTee(std::vector<RowSink*> sinks);
