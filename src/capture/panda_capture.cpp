@@ -122,6 +122,8 @@ class CaptureRun {
       done += n;
       if (n == to_boundary) hand_over_block();
     }
+    // A steady stream never pauses for batch_age: age the block here too.
+    if (block_.rows() > 0 && last_event_ - block_started_ >= s_.max_block_age) hand_over_block();
   }
   void on(const panda::EndData& end) {
     if (!decoder_) {  // that earlier acquisition's END: the next event is a header

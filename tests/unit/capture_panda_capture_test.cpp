@@ -357,3 +357,41 @@ TEST_CASE("PandaCapture: a consumer refusing the start ends the acquisition befo
 
 }  // namespace
 }  // namespace pandafly::capture
+
+namespace pandafly::capture {
+namespace {
+
+TEST_CASE("PandaCapture: rows of a slow steady stream reach the sink while it streams") {
+  // One sample every 2 ms, never a pause as long as batch_age: before, rows
+  // waited for a whole chunk (or END) because only an idle wait handed a
+  // block over — a fly scan's merger (or a SWMR reader) saw nothing.
+  ScriptedSource source;
+  source.push("OK\n" + fly_header());
+  Collected got;
+  PandaRowSink sink(got.options());
+  auto settings = small_blocks();
+  settings.chunk_rows = 1u << 20;
+  settings.batch_age = 60s;  // no idle hand-over in this test
+  settings.max_block_age = 20ms;
+  PandaCapture cap(source, settings);
+  std::atomic<bool> stop{false};
+  auto run = std::async(std::launch::async, [&] { return cap.run_one(sink, stop); });
+  std::uint64_t sent = 0;
+  std::size_t seen_while_streaming = 0;
+  const auto guard = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < guard) {
+    source.push(panda::test::frames({fly_sample(sent++)}, 1));
+    std::this_thread::sleep_for(2ms);  // pacing the stream, not a wait for a result
+    std::scoped_lock lock(got.mutex);
+    if ((seen_while_streaming = got.rows.size()) > 0) break;
+  }
+  source.push(fmt::format("END {} Ok\n", sent));
+  REQUIRE(run.wait_for(60s) == std::future_status::ready);
+  const auto r = run.get();
+  CHECK(seen_while_streaming > 0);
+  CHECK(r.end.complete);
+  check_rows(got.rows, 0, sent);
+}
+
+}  // namespace
+}  // namespace pandafly::capture

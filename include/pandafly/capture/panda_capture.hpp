@@ -12,7 +12,8 @@
 // straight out of its socket buffer (still in cache) into a block that ends
 // at the next multiple of chunk_rows (the HDF file's chunk boundary, so whole
 // chunks go from the block to the file without another copy), or when the
-// block is batch_age old. When the sink falls behind the reader waits in
+// block is batch_age old in a pause, or max_block_age old while frames keep
+// coming. When the sink falls behind the reader waits in
 // rows(), stops reading, and TCP flow control keeps the rest in the PandA's
 // buffer — nothing is dropped here. Blocks are recycled (spare_block()).
 //
@@ -79,8 +80,14 @@ struct CaptureSettings {
   panda::ColumnDecoder::Mode columns = panda::ColumnDecoder::Mode::scaled;
   /// PandaHdfWriter::Options::chunk_rows; blocks for any sink end at its multiples.
   std::size_t chunk_rows = 262144;
-  /// A block goes to the sink when it reaches a chunk boundary or is this old.
+  /// A block goes to the sink when it reaches a chunk boundary, or is this
+  /// old when the stream pauses (no frame within this time)…
   std::chrono::milliseconds batch_age{50};
+  /// …or is this old when the next frame comes: a slow steady stream never
+  /// pauses, and its rows must still reach the sink (the file's SWMR readers,
+  /// a merger). At high rates chunks fill sooner, so whole chunks still go to
+  /// the file without a copy; a fly scan's rows want it short (~20 ms).
+  std::chrono::milliseconds max_block_age{1000};
   /// Blocks queued between the threads at most (each up to chunk_rows rows;
   /// the HDF sink's queue).
   std::size_t queue_blocks = 16;
