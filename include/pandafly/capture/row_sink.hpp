@@ -9,9 +9,10 @@
 //   RowSinkTee    several sinks fed by the same loop (e.g. the rows and a file).
 //
 // Rules (the contract between the loop and a sink)
-//   - Calls come from the capture's thread only, in order: start() once per
-//     acquisition, rows() for every block in stream order, finish() once if
-//     start() returned. Nothing after finish() until the next start().
+//   - Calls (all of them, failed() too) come from the capture's thread only,
+//     in order: start() once per acquisition, rows() for every block in
+//     stream order, finish() once if start() returned. Nothing after
+//     finish() until the next start().
 //   - start() may throw to refuse the acquisition (file exists, a column the
 //     sink needs is missing); the capture then ends with that exception and
 //     finish() is not called for this sink.
@@ -76,7 +77,11 @@ class RowSink {
 /// std::invalid_argument when it cannot be); a writer thread owns it from
 /// there; blocks queue between the threads (at most queue_blocks: rows()
 /// waits when the writer falls behind, so nothing is dropped here); it
-/// flushes on a timer so SWMR readers follow.
+/// flushes on a timer so SWMR readers follow. One acquisition per sink.
+///
+/// Example (what PandaCapture::run_one(path, stop) does):
+///   PandaHdfSink file({.path = "scan_0001.h5", .overwrite = false});
+///   CaptureResult r = capture.run_one(file, stop);  // r.end: the file's /end
 class PandaHdfSink final : public RowSink {
  public:
   struct Options {
@@ -115,7 +120,11 @@ class PandaHdfSink final : public RowSink {
 /// A callback that throws makes the sink failed ("row consumer failed: …"):
 /// the loop stops the acquisition; rows already converted stay in table().
 /// table(), acquisition() and rows_delivered() may be read from the
-/// callbacks, or from any thread after run_one() returned.
+/// callbacks, or from any thread after run_one() returned. Reusable: each
+/// start() begins a new acquisition (indices, table and counts restart).
+/// For rows that reach the merger promptly, run the capture with a short
+/// CaptureSettings::max_block_age (e.g. 20 ms) and no BlockingDataClient
+/// min_read (pandactl's 1 MiB would hold rows until next()'s timeout).
 ///
 /// Example:
 ///   PandaRowSink rows({.rows = {.encoder = "INENC1"},
