@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cmath>
+#include <limits>
 #include <type_traits>
 #include <utility>
 
@@ -174,12 +176,16 @@ void PandaRows::append(const panda::ColumnBlock& block, std::vector<PandaRow>& o
   const std::uint64_t first = acquisition_.missed + rows_;
   out.reserve(out.size() + block.rows());
   auto deg = [&to_deg](double value) { return value * to_deg.scale + to_deg.offset; };
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
   for (std::size_t i = 0; i < block.rows(); ++i) {
+    // An exposure whose gate never opened: Mean is NaN and the PandA's Min
+    // and Max are 0 (reference §3.7), which are no angles.
+    const bool gated = !std::isnan(v[mean][i]);
     const double a = deg(v[min][i]), b = deg(v[max][i]);
     out.push_back({.index = first + i,
                    .mean_deg = deg(v[mean][i]),
-                   .min_deg = std::min(a, b),
-                   .max_deg = std::max(a, b),
+                   .min_deg = gated ? std::min(a, b) : nan,
+                   .max_deg = gated ? std::max(a, b) : nan,
                    .ts_start_s = v[ts_start][i],
                    .ts_end_s = v[ts_end][i],
                    .ts_trig_s = v[ts_trig][i]});

@@ -129,15 +129,20 @@ TEST_CASE("PandaRows: a RAW stream decoded with scaled columns, worked out by ha
   p.put(std::int32_t{12500}).put(std::int32_t{100}).put(std::int32_t{201});
   p.put(std::int64_t{125000}).put(std::int64_t{137500}).put(std::int64_t{137500});
   p.put(std::int64_t{1881250});
+  // A second exposure whose gate never opened: 0 ticks, Min = Max = 0 and a
+  // zero sum (§3.7); triggered at tick 250000.
+  p.put(std::int32_t{0}).put(std::int32_t{0}).put(std::int32_t{0});
+  p.put(std::int64_t{0}).put(std::int64_t{0}).put(std::int64_t{250000});
+  p.put(std::int64_t{0});
   const std::string stream = "OK\n" + panda::test::header_xml(fields, "Raw", 44) +
-                             panda::test::bin_frame(p.str()) + "END 1 Ok\n";
+                             panda::test::bin_frame(p.str()) + "END 2 Ok\n";
   const auto d = decode(stream);
   const auto dec = decoder_for(d.start, ColumnDecoder::Mode::scaled);
   PandaRows rows({.encoder = "INENC1"});  // a block name: its VAL
   rows.start(d.start, dec.specs(), ColumnDecoder::Mode::scaled);
   std::vector<PandaRow> out;
-  rows.append(block_of(d, dec, 0, 1), out);
-  REQUIRE(out.size() == 1);
+  rows.append(block_of(d, dec, 0, 2), out);
+  REQUIRE(out.size() == 2);
   CHECK(out[0].mean_deg == doctest::Approx(1881250 * 0.0001 / 12500));  // 0.01505°
   CHECK(out[0].mean_deg == doctest::Approx(0.01505));
   CHECK(out[0].min_deg == doctest::Approx(0.0100));
@@ -145,6 +150,13 @@ TEST_CASE("PandaRows: a RAW stream decoded with scaled columns, worked out by ha
   CHECK(out[0].ts_start_s == doctest::Approx(0.001));  // 125000 × 8 ns
   CHECK(out[0].ts_end_s == doctest::Approx(0.0011));   // 137500 × 8 ns
   CHECK(out[0].ts_trig_s == doctest::Approx(0.0011));
+  // No gate, no angles: Mean NaN (sum / 0 ticks), and Min/Max NaN rather
+  // than the PandA's 0 — an exposure never gets angle 0 by accident.
+  CHECK(out[1].index == 1);
+  CHECK(std::isnan(out[1].mean_deg));
+  CHECK(std::isnan(out[1].min_deg));
+  CHECK(std::isnan(out[1].max_deg));
+  CHECK(out[1].ts_trig_s == doctest::Approx(0.002));  // 250000 × 8 ns
   // The gate count is a column like any other (in seconds).
   REQUIRE(rows.table().size() == 7);
   CHECK(rows.table()[0].name == "PCAP.GATE_DURATION.Value");

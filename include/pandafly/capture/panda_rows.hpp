@@ -20,7 +20,9 @@
 //     naming the column and its units; with `to_degrees` the angle is
 //     value·scale + offset and units are not checked. min_deg/max_deg are
 //     the smaller/larger of the Min and Max angles (a negative scale, in the
-//     PandA or here, turns the counts' Min into the larger angle). Times are the PandA's
+//     PandA or here, turns the counts' Min into the larger angle). An
+//     exposure whose gate never opened has Mean NaN and Min/Max 0 from the
+//     PandA (reference §3.7): its min_deg/max_deg are NaN too. Times are the PandA's
 //     seconds since the acquisition started (TS scale 8e-9, units "s").
 //   - Row indices count from the acquisition's first sample: the header's
 //     `missed` (samples lost because this client joined late) comes first, so
