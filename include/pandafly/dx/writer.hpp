@@ -53,7 +53,8 @@
 //     its NDAttribute named by the layout's destination_attribute (default
 //     "HDF5FrameLocation"), else to the default detector dataset. A frame's
 //     angle (degrees; NaN when it has none) is appended to the theta dataset
-//     of the dataset it went to (see "Angles").
+//     of the dataset it went to (see "Angles"), or written at its slot in
+//     a slotted one (see "Slots").
 //   - push() blocks while the queue is full: back-pressure, never a silent
 //     drop. Upstream, the ZMQ receiver then drops the newest frames and counts
 //     them with their frame numbers — one place where loss is counted and
@@ -182,6 +183,17 @@
 //   dx::EndState end = w.finish(dx::Ending::completed({{"DateTimeEnd", iso_now()}}));
 //   // on SIGINT (from the signal-watching thread):
 //   //   w.finish(dx::Ending::interrupted_by("interrupted by SIGINT"));
+//
+// A fly scan (slots, events, tables):
+//   opts.frames_expected = {{"/exchange/data", 3600}, {"/exchange/data_dark", 20}};
+//   opts.slotted = {"/exchange/data"};
+//   dx::Writer w(opts);
+//   rec.slot = merged.slot;            // projection k → /exchange/data[k]
+//   rec.angle = merged.row->mean_deg;  // → /exchange/theta[k]
+//   w.push(std::move(rec));
+//   w.note({"/exchange/data", 17, 17, -1, "frame missing"});
+//   w.add_columns({{"/measurement/panda/TS_TRIG", ts_trig, "s", "PandA trigger time"},
+//                  {"/process/acquisition/planned_theta", planned, "degrees", ""}});
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
