@@ -176,6 +176,7 @@ void DxFile::commit_claims() {
   for (auto& d : tree_.detectors) {
     d.filled += d.claimed.size();
     d.claimed.clear();
+    d.placed.clear();
   }
 }
 

@@ -17,6 +17,12 @@ EXPECT keys (all optional but height/width):
                     attribute); a key left out is not checked}}
   absent            [path, ...]: must not exist
   dxchange          true: read_aps_32id gives the stacks and theta (radians, NaN kept)
+  nxtomo            true: /entry's virtual dataset is darks, flats, data (slots in order,
+                    empty ones zeros) and rotation_angle their theta
+  filter            a filter id ("gzip", "32008") /exchange/data uses
+  consistent        {"dataset", "status", "written", "step"}: a file cut short (full disk):
+                    exactly `written` slots have status 1, each holds pattern k = slot with
+                    angle slot × step; every other slot has status 0 and theta NaN
 
 Pixel of pattern k at (y, x): (k*131 + y*17 + x*3) mod 2**16 (dx_writer_test_util.hpp).
 Prints "FAIL: ..." per mismatch and "checked=N"; exit status 1 on any failure.
@@ -134,6 +140,33 @@ def check_dxchange(path, e):
     print("dxchange=read", flush=True)
 
 
+def check_nxtomo(f, e):
+    order = ["/exchange/data_dark", "/exchange/data_white", "/exchange/data"]
+    frames, angles = [], []
+    for d in order:
+        fr, an = want_stack(e["stacks"].get(d, []), e) if e["stacks"].get(d) else (None, [])
+        if fr is not None:
+            frames.append(fr)
+        angles += an
+    det = f["/entry/instrument/detector/data"]
+    expect(det.is_virtual and np.array_equal(det[()], np.concatenate(frames)), "NXtomo frames")
+    expect(same(f["/entry/sample/rotation_angle"][()], angles), "NXtomo rotation_angle")
+
+
+def check_consistent(f, e):
+    c = e["consistent"]
+    codes = f[c["status"]][()]
+    d, t = f[c["dataset"]], f[theta_path(c["dataset"])][()]
+    expect(int((codes == 1).sum()) == c["written"] and int((codes == 0).sum()) == len(codes) - c["written"],
+           f"status {codes.tolist()} for {c['written']} frames written")
+    for k, code in enumerate(codes):
+        if code == 1:
+            expect(np.array_equal(d[k], pixels(k, e)), f"slot {k}: pixels {d[k][0, :4]}, not pattern {k}")
+            expect(same(t[k], k * c["step"]), f"slot {k}: theta {t[k]}, expected {k * c['step']}")
+        else:
+            expect(math.isnan(t[k]), f"empty slot {k} has theta {t[k]}")
+
+
 def main():
     path, expect_path = sys.argv[1], sys.argv[2]
     e = json.load(open(expect_path))
@@ -149,6 +182,12 @@ def main():
             got = text(got) if isinstance(want, str) else np.asarray(got).tolist()
             expect(got == want, f"{key} = {got!r}, expected {want!r}")
         check_tables(f, e)
+        if e.get("nxtomo"):
+            check_nxtomo(f, e)
+        if "filter" in e:
+            expect(e["filter"] in f["/exchange/data"]._filters, f"filters {f['/exchange/data']._filters}")
+        if "consistent" in e:
+            check_consistent(f, e)
         for p in e.get("absent", []):
             expect(p not in f, f"{p} should not exist")
     if e.get("dxchange"):

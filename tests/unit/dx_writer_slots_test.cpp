@@ -5,7 +5,9 @@
 // for a slot is refused and counted lost, and tables round-trip with units.
 // Files are read back by tests/unit/dx_writer_slots_check.py (h5py, dxchange).
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <limits>
 #include <stdexcept>
@@ -13,6 +15,7 @@
 #include <thread>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "dx_writer_test_util.hpp"
@@ -22,6 +25,7 @@
 #include "pandafly/h5/dataset.hpp"
 #include "pandafly/h5/file.hpp"
 #include "temp_dir.hpp"
+#include "tiny_disk.hpp"
 
 using namespace pandafly;
 using nlohmann::json;
@@ -195,7 +199,7 @@ TEST_CASE("dx writer slots: a missing slot reads as zeros and NaN and makes the 
             "incomplete scan: /exchange/data holds 3 frames, 5 expected (missing "
             "slots: 2, 4)"));
   CHECK(has(messages(report), "incomplete scan: 1 projections have no angle"));
-  for (const auto& f : report.findings) {  // marked incomplete by the file itself: warnings
+  for (const auto& f : report.findings) {   // marked incomplete by the file itself: warnings
     if (f.path == "/implements") continue;  // test_layout() lists a group it lacks
     INFO(f.path << ": " << f.message);
     CHECK(f.severity == dx::Severity::warning);
@@ -399,4 +403,134 @@ TEST_CASE("dx writer slots: bad slotted options are refused at construction") {
                        "dx::Writer: slotted dataset /exchange/nowhere is not a detector dataset of "
                        "the layout",
                        std::invalid_argument);
+}
+
+TEST_CASE("dx writer slots: compressed frames land in their slots; the NXtomo view holds them") {
+  const std::pair<dx::Compression, const char*> cases[] = {
+      {dx::Compression::gzip, "gzip"}, {dx::Compression::bitshuffle_lz4, "32008"}};
+  for (const auto& [compression, filter] : cases) {
+    INFO(std::string(filter));
+    TempDir dir(std::string("dx_slots_compress_") + filter);
+    Plan plan;
+    const auto file = dir.path / "compressed.h5";
+    auto o = slotted(file, plan, 5);
+    o.compression = compression;
+    o.nxtomo = true;
+    {
+      dx::Writer w(o);
+      REQUIRE(w.push(plan.frame(7, test::dark, test::dark, std::nullopt)));
+      REQUIRE(w.push(plan.frame(8, test::white, test::white, 0.0)));
+      for (const std::uint64_t s : {4U, 1U, 0U, 3U}) {  // slot 2 never comes
+        REQUIRE(
+            w.push(at_slot(plan, static_cast<std::int64_t>(s), s, 10.0 * static_cast<double>(s))));
+      }
+      const auto end = w.finish(dx::Ending::completed());
+      CHECK(end.nxtomo);
+      CHECK(end.frames_written == 6);
+    }
+    json e;
+    e["stacks"] = {{test::data, {row(0, 0.0), row(1, 10.0), nullptr, row(3, 30.0), row(4, 40.0)}},
+                   {test::dark, {row(7, std::nullopt)}},
+                   {test::white, {row(8, 0.0)}}};
+    e["status"] = {{status, {1, 1, 0, 1, 1}}};
+    e["filter"] = filter;
+    e["nxtomo"] = true;
+    e["dxchange"] = true;
+    const auto r = check(file, e);
+    INFO(r.output);
+    CHECK(r.status == 0);
+  }
+}
+
+TEST_CASE("dx writer slots: a SWMR reader sees the status of each slot as frames are stored") {
+  using namespace std::chrono_literals;
+  TempDir dir("dx_slots_swmr");
+  Plan plan;
+  const auto file = dir.path / "live.h5";
+  const auto go = dir.path / "go";
+  auto o = slotted(file, plan, 4);
+  o.flush_period = 20ms;
+  dx::Writer w(o);
+  const auto wait_written = [&](std::uint64_t n) {  // a failure guard of 60 s, not a timing
+    for (int i = 0; i < 6000 && w.stats().written < n; ++i) std::this_thread::sleep_for(10ms);
+  };
+  REQUIRE(w.push(at_slot(plan, 2, 2, 20.0)));
+  wait_written(1);
+  // The reader polls (guard: 60 s) until a flush has made the wanted status visible.
+  const std::string script = std::string(
+                                 "import h5py,os,sys,time\n"
+                                 "f=h5py.File(sys.argv[1],'r',swmr=True)\n"
+                                 "s=f['") +
+                             status +
+                             "']\nt=f['/exchange/theta']\n"
+                             "def wait(want):\n"
+                             "  for _ in range(6000):\n"
+                             "    s.refresh(); t.refresh()\n"
+                             "    if s[()].tolist() == want: return\n"
+                             "    time.sleep(0.01)\n"
+                             "wait([0,0,1,0])\n"
+                             "print('first', s[()].tolist(), t[2], flush=True)\n"
+                             "while not os.path.exists(sys.argv[2]): time.sleep(0.01)\n"
+                             "wait([1,0,1,0])\n"
+                             "print('then', s[()].tolist(), t[0], flush=True)\n";
+  const auto py = dir.path / "reader.py";
+  std::ofstream(py) << script;
+  const std::string cmd =
+      "/usr/bin/python3 '" + py.string() + "' '" + file.string() + "' '" + go.string() + "' 2>&1";
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char line[512] = {};
+  REQUIRE(std::fgets(line, sizeof line, pipe) != nullptr);
+  CHECK(std::string(line) == "first [0, 0, 1, 0] 20.0\n");
+  REQUIRE(w.push(at_slot(plan, 0, 0, 0.5)));
+  wait_written(2);
+  std::ofstream(go) << "";
+  REQUIRE(std::fgets(line, sizeof line, pipe) != nullptr);
+  CHECK(std::string(line) == "then [1, 0, 1, 0] 0.5\n");
+  CHECK(::pclose(pipe) == 0);
+  CHECK_FALSE(w.finish(dx::Ending::completed()).complete);
+}
+
+TEST_CASE("dx writer slots: a full disk leaves every slot's status true to what was stored" *
+          doctest::test_suite(test::kNeedsMount)) {
+  TempDir dir("dx_slots_full");
+  test::TinyDisk disk(dir.path / "disk", "4m");
+  const auto file = disk.dir / "scan.h5";
+  Plan plan;
+  plan.height = 256;
+  plan.width = 256;  // 128 KiB frames: about 30 fit
+  auto o = slotted(file, plan, 100);
+  o.max_batch = 4;
+  dx::EndState end;
+  {
+    dx::Writer w(o);
+    for (std::uint64_t s = 0; s < 100; s += 2) {  // pairs swapped: 1, 0, 3, 2, ...
+      for (const std::uint64_t k : {s + 1, s}) {
+        auto r = plan.frame(static_cast<std::int64_t>(k), test::data, test::data,
+                            1.8 * static_cast<double>(k));
+        r.slot = k;
+        CHECK(w.push(std::move(r)));
+      }
+    }
+    end = w.finish(dx::Ending::completed());
+  }
+  CHECK(end.close_error == "");
+  CHECK_FALSE(end.complete);
+  CHECK(end.reason.rfind("disk full: ", 0) == 0);
+  CHECK(end.frames_written > 5);
+  CHECK(end.frames_written + end.frames_lost == 100);
+  json e;
+  e["height"] = plan.height;
+  e["width"] = plan.width;
+  e["consistent"] = {
+      {"dataset", test::data}, {"status", status}, {"written", end.frames_written}, {"step", 1.8}};
+  const auto path = file.string() + ".expect.json";
+  std::ofstream(path) << e.dump(1);
+  const auto r =
+      test::run_python("dx_writer_slots_check.py", "'" + file.string() + "' '" + path + "'");
+  INFO(r.output);
+  CHECK(r.status == 0);
+  // validate counts the same filled slots as the writer
+  CHECK(has(messages(dx::validate(file)),
+            fmt::format("/exchange/data holds {} frames, 100 expected", end.frames_written)));
 }
