@@ -312,6 +312,9 @@ EndState DxFile::end_state(const Ending& ending) const {
   end.frames_received = received_;
   end.frames_written = written_;
   end.frames_lost = received_ - written_;
+  for (const auto& d : tree_.detectors) {
+    if (d.slotted) end.slots_missing += d.slots - d.filled;
+  }
   end.reason = failed_ ? fmt::format("{} (scan: {})", failure_, ending.reason) : ending.reason;
   const Completeness verdict = judge_completeness(facts(ending, end.frames_lost));
   end.complete = verdict.complete;

@@ -119,6 +119,7 @@ TEST_CASE("dx writer slots: frames pushed out of slot order land where they belo
     CHECK(end.reason == "completed");
     CHECK(end.frames_written == 10);
     CHECK(end.frames_lost == 0);
+    CHECK(end.slots_missing == 0);
   }
   json stack = json::array();
   for (std::int64_t s = 0; s < 6; ++s)
@@ -174,6 +175,7 @@ TEST_CASE("dx writer slots: a missing slot reads as zeros and NaN and makes the 
     CHECK_FALSE(end.complete);
     CHECK(end.frames_written == 5);
     CHECK(end.frames_lost == 0);
+    CHECK(end.slots_missing == 2);
     CHECK(end.reason ==
           "completed; incomplete: /exchange/data holds 3 frames, 5 expected (missing slots: 2, 4); "
           "1 projections have no angle (NaN or Undefined)");

@@ -342,6 +342,7 @@ struct EndState {
   std::uint64_t frames_received = 0;
   std::uint64_t frames_written = 0;
   std::uint64_t frames_lost = 0;
+  std::uint64_t slots_missing = 0;    ///< empty slots of the slotted datasets, together
   bool nxtomo = false;                ///< the NXtomo view was added
   std::vector<std::string> warnings;  ///< things left out (never fatal)
   std::string close_error;            ///< "" when the file was closed cleanly
