@@ -235,6 +235,13 @@ TEST_CASE("dx writer slots: validate finds the missing slots of a file that clai
     CHECK(f.severity == dx::Severity::error);
   }
   CHECK(found);
+  {  // a status code the writer never writes
+    auto f = h5::File::open(file, h5::File::Access::read_write);
+    const std::vector<std::uint8_t> codes = {1, 7, 1};
+    h5::Dataset::open(f.id(), status).write_all(std::as_bytes(std::span(codes)));
+    f.close();
+  }
+  CHECK(has(messages(dx::validate(file)), "slot 1 has status 7, not 0, 1 or 2 (see its @legend)"));
   // every slot of many missing: the reason lists the first five and the count
   const auto many = dir.path / "many.h5";
   {
