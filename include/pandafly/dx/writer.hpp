@@ -6,8 +6,9 @@
 //
 // Rules:
 //   - Threads: the constructor creates the file on the caller's thread, then
-//     starts the writer thread, which owns the file from then on. push() and
-//     finish() may be called from any thread. Nothing else touches HDF5.
+//     starts the writer thread, which owns the file from then on. push(),
+//     note(), add_columns() and finish() may be called from any thread.
+//     Nothing else touches HDF5.
 //   - The tree (constructor): every group, attribute, constant dataset and
 //     OnFileOpen dataset of the layout (values from WriterOptions::open_attributes;
 //     an OnFileOpen NDAttribute with no value is left out and named in
