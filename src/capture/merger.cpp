@@ -193,29 +193,34 @@ void Merger::process() {
   emit_ready();
 }
 
-// Rules, "Time": the prior, or counting from the first frame.
+// Rules, "Time": counting pairs frame number − base with its slot's row; the
+// earliest slot's pair and those agreeing with it give D, moved by whole
+// periods to the prior when there is one.
 void Merger::try_anchor() {
-  if (options_.expected_offset_s && start_time_) {
-    offset_ = *start_time_ + *options_.expected_offset_s;
-    stats_.offset_s = *options_.expected_offset_s;
-    return;
-  }
-  // The prior waits for the start time until the first row (which the
-  // PandA sends after its header) or the end.
-  if (options_.expected_offset_s && !last_row_ && !rows_ended_) return;
-  const bool enough = pending_.size() >= options_.bootstrap_frames || rows_ended_;
   const auto b = base();
-  if (!enough || !b) return;
-  std::vector<double> offsets;
+  if (!b) return;
+  std::vector<std::pair<std::uint64_t, double>> pairs;  // slot, offset
   for (const auto& p : pending_) {
     const auto s = signed_of(p.frame.number) - *b;
     if (s < 0) continue;
     const Slot* sl = find_slot(static_cast<std::uint64_t>(s));
-    if (sl && sl->row) offsets.push_back(p.frame.timestamp - sl->row->ts_start_s);
+    if (sl && sl->row)
+      pairs.emplace_back(static_cast<std::uint64_t>(s), p.frame.timestamp - sl->row->ts_start_s);
   }
-  if (offsets.empty()) return;  // their rows have not come yet (or never will)
-  offset_ = median(std::move(offsets));
-  stats_.offset_s = *offset_ - start_time_.value_or(0);
+  if (pairs.empty() || (pairs.size() < options_.bootstrap_frames && !rows_ended_)) return;
+  // Counting holds from the first frame until the first fault: the earliest
+  // slot's pair and those agreeing with it give D.
+  std::sort(pairs.begin(), pairs.end());
+  std::vector<double> group;
+  for (const auto& other : pairs)
+    if (std::abs(other.second - pairs.front().second) <= tol()) group.push_back(other.second);
+  double d = median(std::move(group));
+  if (options_.expected_offset_s && start_time_) {
+    const double prior = *start_time_ + *options_.expected_offset_s;
+    d += static_cast<double>(std::llround((prior - d) / period())) * period();
+  }
+  offset_ = d;
+  stats_.offset_s = d - start_time_.value_or(0);
 }
 
 Merger::Placed Merger::place(const Pending& p) {
@@ -408,7 +413,8 @@ std::uint16_t Merger::gap_label(std::uint64_t s, bool final) const {
       lost = lowest_number_ ? std::min(*lowest_number_, q->second) : q->second;
       lost += count_gaps(lowest_number_.value_or(0), q->second);
     } else {
-      lost = q->second > *p_number ? count_gaps(*p_number, q->second) : 0;
+      if (q->second <= *p_number) return missing | missed;  // the counter restarted
+      lost = count_gaps(*p_number, q->second);
     }
     slots_between = q->first - p_slot - 1;
   } else if (final && last_camera_frame_ && p_number && find_slot(s) && find_slot(s)->row) {

@@ -14,33 +14,48 @@
 //
 //   Time. A frame's time stamp (EPICS s) minus its row's TS_START (PandA s)
 //   is a constant D (exposure/readout latency + the clocks' offset + the
-//   acquisition's start time). D is fitted as the median of the last
-//   `fit_window` paired offsets (robust to jitter and to a stray pair, and it
-//   follows slow drift). The tolerance is `tolerance` × frame_time_s.
-//   Before any pair D comes from the prior `expected_offset_s` (relative to
-//   set_start_time(), which must then be known), or else by counting: the
-//   first frame (`first_frame_number`, or the lowest number among the first
-//   `bootstrap_frames` frames) is slot 0, and D is the median offset of the
-//   frames paired that way. Without a prior a camera that misses slot 0's
-//   trigger looks exactly like a camera whose clock is one frame later, so
-//   only the prior can tell them apart at the start.
+//   acquisition's start time). The tolerance is `tolerance` × frame_time_s:
+//   the frames' time jitter plus the fit's error must stay below it.
+//   Anchor (once): counting pairs frame number − base with its slot (base =
+//   `first_frame_number`, else the lowest number received); over the first
+//   `bootstrap_frames` such pairs whose rows are there (fewer once rows
+//   ended), D is the median of the offsets within the tolerance of the
+//   earliest slot's pair: counting holds from the first frame until the first
+//   fault, after which pairs are off by whole periods (a missed trigger or an
+//   extra frame among them does not bend D). With a prior
+//   (`expected_offset_s`, relative to set_start_time()) D is then moved by
+//   whole periods to the one nearest the prior: the prior picks the slot
+//   shift (it may be wrong by up to half a period), the data give D. Without
+//   a prior a camera that missed slot 0's trigger looks exactly like one
+//   whose clock is a period later — counting then pairs frame j with slot j,
+//   so the shell should give the prior.
+//   Fit: after the anchor D is the median of the last `fit_window` offsets of
+//   frames placed by time (robust to jitter and to a stray pair; it follows
+//   slow drift).
 //
 //   Placing a frame (frame time x = time stamp − D, in PandA s):
 //   - its FrameSequence verdict first: a duplicate (same number and time
-//     stamp) is dropped (`duplicate`, its slot flagged duplicate_dropped);
-//     a late number is flagged `reordered` where it lands;
+//     stamp) is dropped (`duplicate`, naming the original's slot, which is
+//     flagged duplicate_dropped unless already emitted; a copy of a frame
+//     that still waits goes back when the original is placed); a late
+//     number is flagged `reordered` where it lands;
 //   - rows not yet there (x beyond the last row's TS_START + tolerance, rows
 //     not ended): the frame waits;
 //   - the slot s whose TS_START (or, for a slot without its row, the time
 //     extrapolated from the nearest row at the rows' measured period) is
-//     nearest to x. If row s is there, the time decides: |x − TS_START_s| ≤
-//     tolerance places the frame in s (its number then re-bases the number ↔
-//     slot relation), otherwise it is an extra frame without a trigger
-//     (`no_trigger`). If row s is missing, the frame number decides (s =
-//     number − base) and a disagreeing extrapolated time is flagged
-//     time_mismatch. A slot already decided → `too_late`; s ≥ projections →
-//     `beyond_plan`; a slot that has a frame keeps the one nearer in time,
-//     the other is dropped (`conflict`).
+//     nearest to x; the time decides: |x − t_s| ≤ tolerance places the frame
+//     in s (its number then re-bases the number ↔ slot relation, and the
+//     offset feeds the fit). Beyond the tolerance it is an extra frame
+//     without a trigger (`no_trigger`) when row s is there; when row s is
+//     missing nothing can tell an extra frame from drift, so the frame number
+//     decides (s = number − base) and the slot is flagged time_mismatch, as
+//     it is when an extrapolated time and the number disagree. Before any
+//     anchor, once rows ended, the number decides. A slot already decided →
+//     `too_late`; s ≥ projections → `beyond_plan`; a slot that has a frame
+//     keeps the one nearer in time, the other is dropped (`conflict`). Two
+//     frames within the tolerance of one trigger cannot both be genuine (a
+//     frame takes the camera a frame time); the first keeps the slot if it
+//     was emitted before the second came.
 //
 //   Deciding a slot (the lowest undecided one, `head`). Its row is decided
 //   when it is there, or known lost: a later row came (index jump), or rows
@@ -58,10 +73,13 @@
 //     stalled), or finish();
 //   - at the start p is the virtual slot −1 with number first_frame_number−1
 //     (unknown without it: both flags); at finish() without a q the camera's
-//     last number (if given) bounds the gap, else frame_missing.
-//   Memory: undecided slots, waiting frames and the remembered frame numbers
-//   stay below about `window` (+ reorder_window) entries; the caller holds at
-//   most that many frames.
+//     last number (if given) bounds the gap for slots with their row (a
+//     missed trigger needs a trigger), else frame_missing. A counter restart
+//     between p and q: both flags.
+//   Memory: waiting frames stay below `window` (then rows are taken as lost),
+//   undecided slots below about `window` + the rows' lead (then the head is
+//   decided), remembered frame numbers below `window`; never more slots than
+//   `projections`. The caller holds at most that many frames.
 //
 //   finish(): no more input. Waiting frames are placed (rows are over),
 //   every slot up to projections−1 is decided and emitted; later input is
@@ -94,7 +112,8 @@ struct MergerOptions {
   double frame_time_s = 0;        ///< the plan's trigger period, s; > 0
   double tolerance = 0.3;         ///< |time residual| allowed, × frame_time_s; (0, 0.5)
   /// Prior for D − start time: a frame's time stamp − (start time + its row's
-  /// TS_START), s. Only used once set_start_time() was called.
+  /// TS_START), s; within half a period. Used only if set_start_time() came
+  /// before the anchor (Rules, "Time").
   std::optional<double> expected_offset_s;
   /// The camera's first NDArray.uniqueId of the scan (ArrayCounter + 1 at arm).
   std::optional<std::uint64_t> first_frame_number;
