@@ -223,6 +223,27 @@ void Merger::try_anchor() {
   stats_.offset_s = d - start_time_.value_or(0);
 }
 
+// The row nearest in time to `x` among the undecided slots' rows and the
+// newest emitted one: O(1) — the rows' measured period points at the slot,
+// and its neighbours are looked at (rows may be missing, times jitter).
+std::optional<std::pair<std::uint64_t, double>> Merger::nearest_row(double x) const {
+  const auto origin = last_row_ ? last_row_ : ref_row_;
+  if (!origin) return std::nullopt;
+  std::optional<std::pair<std::uint64_t, double>> best;
+  const auto consider = [&](std::uint64_t k, double t) {
+    if (!best || std::abs(x - t) < std::abs(x - best->second)) best = {k, t};
+  };
+  if (ref_row_) consider(ref_row_->first, ref_row_->second);
+  if (last_row_ && last_row_->first >= head_) consider(last_row_->first, last_row_->second);
+  const auto guess = signed_of(origin->first) + std::llround((x - origin->second) / period());
+  for (auto k = guess - 2; k <= guess + 2; ++k) {
+    if (k < 0) continue;
+    if (const Slot* sl = find_slot(static_cast<std::uint64_t>(k)); sl && sl->row)
+      consider(static_cast<std::uint64_t>(k), sl->row->ts_start_s);
+  }
+  return best;
+}
+
 Merger::Placed Merger::place(const Pending& p) {
   if (!offset_) {
     if (!rows_ended_) return Placed::wait;
@@ -231,13 +252,7 @@ Merger::Placed Merger::place(const Pending& p) {
   }
   const double x = p.frame.timestamp - *offset_;
   if (!rows_ended_ && (!last_row_ || x > last_row_->second + tol())) return Placed::wait;
-  // The nearest row by time: the undecided slots' rows and the newest emitted.
-  std::optional<std::pair<std::uint64_t, double>> best = ref_row_;
-  for (std::size_t i = 0; i < slots_.size(); ++i) {
-    if (!slots_[i].row) continue;
-    const double t = slots_[i].row->ts_start_s;
-    if (!best || std::abs(x - t) < std::abs(x - best->second)) best = {head_ + i, t};
-  }
+  const auto best = nearest_row(x);
   if (!best) {
     place_by_number(p, std::nullopt);
     return Placed::placed;

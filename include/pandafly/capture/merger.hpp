@@ -99,6 +99,7 @@
 #include <map>
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -236,6 +237,7 @@ class Merger {
   void process();
   void try_anchor();
   [[nodiscard]] Placed place(const Pending& p);
+  [[nodiscard]] std::optional<std::pair<std::uint64_t, double>> nearest_row(double x) const;
   void place_by_number(const Pending& p, std::optional<std::uint64_t> time_slot);
   bool put(const Pending& p, std::uint64_t s, std::optional<double> residual,
            std::optional<double> fit_time);
