@@ -247,14 +247,14 @@ std::optional<std::pair<std::uint64_t, double>> Merger::nearest_row(double x) co
 Merger::Placed Merger::place(const Pending& p) {
   if (!offset_) {
     if (!rows_ended_) return Placed::wait;
-    place_by_number(p, std::nullopt);
+    place_by_number(p);
     return Placed::placed;
   }
   const double x = p.frame.timestamp - *offset_;
   if (!rows_ended_ && (!last_row_ || x > last_row_->second + tol())) return Placed::wait;
   const auto best = nearest_row(x);
   if (!best) {
-    place_by_number(p, std::nullopt);
+    place_by_number(p);
     return Placed::placed;
   }
   const auto steps = std::llround((x - best->second) / period());
@@ -272,10 +272,7 @@ Merger::Placed Merger::place(const Pending& p) {
   if (ref_row_ && ref_row_->first == s) t = ref_row_->second;
   const double res = x - t;
   if (std::abs(res) > tol()) {
-    if (measured || s < head_)
-      drop(p, DropReason::no_trigger, s);
-    else
-      place_by_number(p, s);  // no row to tell an extra frame from drift
+    drop(p, DropReason::no_trigger, s);
     return Placed::placed;
   }
   if (s < head_) {
@@ -289,9 +286,8 @@ Merger::Placed Merger::place(const Pending& p) {
   return Placed::placed;
 }
 
-// Rules: where no row's time can place it, the number decides; `time_slot`
-// (the extrapolated time's slot, if any) disagreeing is a time_mismatch.
-void Merger::place_by_number(const Pending& p, std::optional<std::uint64_t> time_slot) {
+// Rules: before any anchor, once rows ended, the number decides.
+void Merger::place_by_number(const Pending& p) {
   const auto b = base().value_or(signed_of(p.frame.number));
   const auto s_signed = signed_of(p.frame.number) - b;
   if (s_signed < 0 || static_cast<std::uint64_t>(s_signed) < head_) {
@@ -300,8 +296,7 @@ void Merger::place_by_number(const Pending& p, std::optional<std::uint64_t> time
     return;
   }
   const auto s = static_cast<std::uint64_t>(s_signed);
-  if (put(p, s, std::nullopt, std::nullopt) && time_slot)
-    slot(s).events |= bit(ProjectionEvent::time_mismatch);
+  (void)put(p, s, std::nullopt, std::nullopt);
 }
 
 // Puts `p` into slot `s`; `fit_time` (the slot's PandA time) when the time
@@ -314,8 +309,9 @@ bool Merger::put(const Pending& p, std::uint64_t s, std::optional<double> residu
     return false;
   }
   Slot& sl = slot(s);
-  if (sl.frame) {  // a slot has one frame: the one nearer in time stays
-    const bool nearer = residual && sl.residual_s && std::abs(*residual) < std::abs(*sl.residual_s);
+  if (sl.frame) {  // one frame a slot: the one nearer in time (or placed by time) stays
+    const bool nearer =
+        residual && (!sl.residual_s || std::abs(*residual) < std::abs(*sl.residual_s));
     if (!nearer) {
       drop(p, DropReason::conflict, s);
       return false;

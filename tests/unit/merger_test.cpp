@@ -489,6 +489,30 @@ TEST_CASE("merger: PandA rows stop and a frame is dropped after that: numbers pl
   CHECK(slots_with(run, ProjectionEvent::frame_missing) == Slots{70});
 }
 
+TEST_CASE("merger: after the rows stop, time on the extrapolated grid still tells faults apart") {
+  ScanSpec s;
+  s.n = 200;
+  s.rows_stop = 50;
+  s.jitter = 0.0005;
+  s.drift = 1e-4;
+  s.missed = {70};
+  s.extra_after = {80};
+  s.dropped = {120};
+  for (auto order : {Order::lockstep, Order::random, Order::rows_first}) {
+    CAPTURE(static_cast<int>(order));
+    const auto run = run_scan(s, options_for(s), order);
+    check_invariants(s, run);
+    CHECK(slots_with(run, ProjectionEvent::missed_trigger) == Slots{70});
+    CHECK(slots_with(run, ProjectionEvent::frame_missing) == Slots{120});
+    // Slot 71's frame carries the number counting says is 70's (the missed
+    // trigger), slot 81's the one it says is 82's (the extra frame took a
+    // number): no row confirms which is right, so both are flagged; the
+    // numbers re-base after each.
+    CHECK(slots_with(run, ProjectionEvent::time_mismatch) == Slots{71, 81});
+    CHECK(run.stats.extra_frames == 1);
+  }
+}
+
 TEST_CASE("merger: the camera stops (stall): the rest is frame_missing, decided by the window") {
   ScanSpec s;
   s.n = 400;

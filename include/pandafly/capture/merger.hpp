@@ -45,17 +45,19 @@
 //     extrapolated from the nearest row at the rows' measured period) is
 //     nearest to x; the time decides: |x − t_s| ≤ tolerance places the frame
 //     in s (its number then re-bases the number ↔ slot relation, and the
-//     offset feeds the fit). Beyond the tolerance it is an extra frame
-//     without a trigger (`no_trigger`) when row s is there; when row s is
-//     missing nothing can tell an extra frame from drift, so the frame number
-//     decides (s = number − base) and the slot is flagged time_mismatch, as
-//     it is when an extrapolated time and the number disagree. Before any
-//     anchor, once rows ended, the number decides. A slot already decided →
-//     `too_late`; s ≥ projections → `beyond_plan`; a slot that has a frame
-//     keeps the one nearer in time, the other is dropped (`conflict`). Two
-//     frames within the tolerance of one trigger cannot both be genuine (a
-//     frame takes the camera a frame time); the first keeps the slot if it
-//     was emitted before the second came.
+//     offset feeds the fit, so D follows drift beyond the last row too);
+//     beyond the tolerance it is an extra frame without a trigger
+//     (`no_trigger`). A frame placed on an extrapolated time whose number
+//     says another slot is flagged time_mismatch (no row confirms either).
+//     Before any anchor, once rows ended, the number decides (s = number −
+//     base). A slot already decided → `too_late`; s ≥ projections →
+//     `beyond_plan`; a slot keeps one frame: the one nearer in time (one
+//     placed by time beats one placed by number), the other is dropped
+//     (`conflict`). Two frames within the tolerance of one trigger cannot
+//     both be genuine (a frame takes the camera a frame time); the first
+//     keeps the slot if it was emitted before the second came.
+//   Not followed: a step in the camera's clock larger than the tolerance
+//   (later frames become no_trigger, each handed back).
 //
 //   Deciding a slot (the lowest undecided one, `head`). Its row is decided
 //   when it is there, or known lost: a later row came (index jump), or rows
@@ -139,7 +141,7 @@ enum class ProjectionEvent : std::uint16_t {
   row_missing = 1U << 2,        ///< no PandA row: angle unknown (NaN)
   duplicate_dropped = 1U << 3,  ///< a second copy of this slot's frame was dropped
   reordered = 1U << 4,          ///< the frame came after a later one and was put back
-  time_mismatch = 1U << 5,      ///< placed by number; its time disagrees with the extrapolation
+  time_mismatch = 1U << 5,      ///< placed on an extrapolated time its number disagrees with
 };
 /// "frame_missing", … — the name of one bit.
 [[nodiscard]] std::string_view to_string(ProjectionEvent e) noexcept;
@@ -238,7 +240,7 @@ class Merger {
   void try_anchor();
   [[nodiscard]] Placed place(const Pending& p);
   [[nodiscard]] std::optional<std::pair<std::uint64_t, double>> nearest_row(double x) const;
-  void place_by_number(const Pending& p, std::optional<std::uint64_t> time_slot);
+  void place_by_number(const Pending& p);
   bool put(const Pending& p, std::uint64_t s, std::optional<double> residual,
            std::optional<double> fit_time);
   void drop(const Pending& p, DropReason r, std::optional<std::uint64_t> s);
