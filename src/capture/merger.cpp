@@ -97,7 +97,7 @@ void Merger::set_start_time(double epics_s) {
 }
 
 void Merger::add_row(const PandaRow& row) {
-  if (finished_ || row.index < rows_next_ || row.index < head_ ||
+  if (finished_ || rows_closed_ || row.index < rows_next_ || row.index < head_ ||
       row.index >= options_.projections) {
     ++stats_.rows_ignored;
     return;
@@ -135,6 +135,13 @@ void Merger::add_frame(const MergerFrame& frame) {
   }
   if (!lowest_number_ || frame.number < *lowest_number_) lowest_number_ = frame.number;
   pending_.push_back({frame, verdict.kind == FrameVerdict::Kind::late, {}});
+  process();
+}
+
+void Merger::end_rows() {
+  if (rows_closed_ || finished_) return;
+  rows_closed_ = true;
+  rows_ended_ = true;
   process();
 }
 

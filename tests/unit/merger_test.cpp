@@ -479,6 +479,34 @@ TEST_CASE("merger: PandA rows stop at row K: later frames keep their slots, angl
   }
 }
 
+TEST_CASE("merger: the PandA data connection lost: end_rows() decides at once") {
+  ScanSpec s;
+  s.n = 100;
+  const auto g = generate(s);
+  Merger m(options_for(s));
+  m.set_start_time(s.epics_start);
+  for (std::uint64_t k = 0; k < 30; ++k) m.add_row(g.rows[k]);
+  for (std::uint64_t k = 0; k < 60; ++k) m.add_frame(g.frames[k]);
+  Run run;
+  collect(m, run);
+  CHECK(m.next_slot() == 30);  // frames 30… wait for their rows
+  m.end_rows();
+  collect(m, run);
+  CHECK(m.next_slot() == 60);  // placed on the extrapolated grid, decided
+  m.add_row(g.rows[30]);       // too late: the stream ended
+  CHECK(m.stats().rows_ignored == 1);
+  for (std::uint64_t k = 60; k < 100; ++k) m.add_frame(g.frames[k]);
+  m.finish(g.last_number);
+  collect(m, run);
+  REQUIRE(run.projections.size() == 100);
+  for (const auto& p : run.projections) {
+    CHECK(p.frame.value().handle == p.slot);
+    CHECK(p.has(ProjectionEvent::row_missing) == (p.slot >= 30));
+    CHECK(p.events ==
+          (p.slot >= 30 ? static_cast<std::uint16_t>(ProjectionEvent::row_missing) : 0));
+  }
+}
+
 TEST_CASE("merger: PandA rows stop and a frame is dropped after that: numbers place the rest") {
   ScanSpec s;
   s.n = 100;

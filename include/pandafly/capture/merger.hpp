@@ -61,8 +61,9 @@
 //
 //   Deciding a slot (the lowest undecided one, `head`). Its row is decided
 //   when it is there, or known lost: a later row came (index jump), or rows
-//   ended (finish(), or `window` frames wait for rows: the PandA data is taken
-//   as lost; a row arriving later still fills an undecided slot). Its frame is
+//   ended: end_rows() (the PandA stream ended or broke) or finish(), or
+//   `window` frames wait for rows (the PandA data is taken as lost; a row
+//   arriving later still fills an undecided slot). Its frame is
 //   decided when placed, or when none can come any more:
 //   - the next slot q with a frame and the previous one p bound the gap; the
 //     frame numbers between theirs that never arrived are `lost`. lost = 0:
@@ -206,6 +207,10 @@ class Merger {
   /// ignored and counted in rows_ignored).
   void add_row(const PandaRow& row);
   void add_frame(const MergerFrame& frame);
+  /// The PandA row stream is over (its END, or the data connection lost):
+  /// frames waiting for rows are placed and slots without rows decided at
+  /// once; later rows are ignored (rows_ignored). Idempotent.
+  void end_rows();
   /// No more input: decides and emits everything. `last_camera_frame` is the
   /// camera's last uniqueId of the scan, if known (tells a missed trigger at
   /// the end from a lost frame). Idempotent.
@@ -260,7 +265,8 @@ class Merger {
   std::deque<Slot> slots_;  // slots head_ … head_ + size − 1
   std::uint64_t head_ = 0;
   std::uint64_t rows_next_ = 0;  // the next row index expected
-  bool rows_ended_ = false;
+  bool rows_ended_ = false;      // no more rows expected (for now: window, or for good)
+  bool rows_closed_ = false;     // end_rows(): for good
   bool finished_ = false;
   std::optional<std::uint64_t> last_camera_frame_;
   std::deque<Pending> pending_;  // frames waiting for rows or for D
