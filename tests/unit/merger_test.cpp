@@ -16,11 +16,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
+#include <ostream>
 #include <random>
 #include <set>
 #include <stdexcept>
-#include <string>
 #include <variant>
 #include <vector>
 
@@ -230,30 +231,31 @@ void check_invariants(const ScanSpec& s, const Run& run) {
   CHECK(handed.size() == g.frames.size());
 }
 
-std::vector<std::uint64_t> slots_with(const Run& run, ProjectionEvent e) {
-  std::vector<std::uint64_t> out;
+/// A list of slots that doctest prints (internal linkage: a StringMaker
+/// specialisation for std::vector would clash with other test files').
+struct Slots {
+  std::vector<std::uint64_t> v;
+  Slots() = default;
+  Slots(std::initializer_list<std::uint64_t> l) : v(l) {}
+  template <class It>
+  Slots(It first, It last) : v(first, last) {}
+  [[nodiscard]] bool empty() const { return v.empty(); }
+  bool operator==(const Slots&) const = default;
+  friend std::ostream& operator<<(std::ostream& os, const Slots& s) {
+    os << '{';
+    for (auto k : s.v) os << ' ' << k;
+    return os << " }";
+  }
+};
+
+Slots slots_with(const Run& run, ProjectionEvent e) {
+  Slots out;
   for (const auto& p : run.projections)
-    if (p.has(e)) out.push_back(p.slot);
+    if (p.has(e)) out.v.push_back(p.slot);
   return out;
 }
 
-using Slots = std::vector<std::uint64_t>;
-
 }  // namespace
-}  // namespace pandafly::capture
-
-namespace doctest {
-template <>
-struct StringMaker<std::vector<std::uint64_t>> {
-  static String convert(const std::vector<std::uint64_t>& v) {
-    std::string s = "{";
-    for (auto x : v) s += std::to_string(x) + " ";
-    return String((s + "}").c_str());
-  }
-};
-}  // namespace doctest
-
-namespace pandafly::capture {
 
 TEST_CASE("merger: options are checked, naming the option") {
   MergerOptions o;
@@ -402,9 +404,9 @@ TEST_CASE("merger: the end of the scan: a missed trigger needs the camera's last
 
 /// Slots flagged duplicate_dropped (the copy came before the slot was
 /// emitted) together with the slots named by dropped copies (always).
-Slots duplicate_slots(const Run& run) {
+static Slots duplicate_slots(const Run& run) {
   std::set<std::uint64_t> out;
-  for (auto k : slots_with(run, ProjectionEvent::duplicate_dropped)) out.insert(k);
+  for (auto k : slots_with(run, ProjectionEvent::duplicate_dropped).v) out.insert(k);
   for (const auto& d : run.dropped) {
     if (d.reason != DropReason::duplicate) continue;
     REQUIRE(d.slot);
