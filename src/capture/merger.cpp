@@ -188,6 +188,7 @@ double Merger::period() const {
 void Merger::process() {
   for (int pass = 0; pass < 2; ++pass) {
     if (!offset_) try_anchor();
+    if (!offset_ && rows_ended_ && !first_row_) anchor_on_frames();
     for (auto it = pending_.begin(); it != pending_.end();) {
       if (place(*it) == Placed::placed)
         it = pending_.erase(it);
@@ -201,8 +202,8 @@ void Merger::process() {
 }
 
 // Rules, "Time": counting pairs frame number − base with its slot's row; the
-// earliest slot's pair and those agreeing with it give D, moved by whole
-// periods to the prior when there is one.
+// pairs' offsets folded onto one period pick the genuine frames' phase, the
+// prior (else counting from the earliest genuine frame) the whole periods.
 void Merger::try_anchor() {
   const auto b = base();
   if (!b) return;
@@ -214,32 +215,73 @@ void Merger::try_anchor() {
     if (sl && sl->row)
       pairs.emplace_back(static_cast<std::uint64_t>(s), p.frame.timestamp - sl->row->ts_start_s);
   }
-  if (pairs.empty() || (pairs.size() < options_.bootstrap_frames && !rows_ended_)) return;
-  // Counting holds from the first frame until the first fault: the earliest
-  // slot's pair and those agreeing with it give D.
+  if (pairs.empty()) return;
+  // Fewer pairs do once rows ended or ran `reorder_window` past them (the
+  // camera is not keeping up: more frames may not come soon).
+  std::uint64_t last_counted = 0;
+  for (const auto& pr : pairs) last_counted = std::max(last_counted, pr.first);
+  const bool rows_far = rows_next_ >= last_counted + options_.reorder_window;
+  if (pairs.size() < options_.bootstrap_frames && !rows_ended_ && !rows_far) return;
+  // Faults (a missed trigger, an extra frame's number) move counted pairs by
+  // whole periods; an extra frame's own pair is off by a fraction. So the
+  // offsets are first folded onto one period around the prior (else the
+  // earliest pair's), and the largest group agreeing within the tolerance
+  // is the genuine frames' (ties: the earliest slot's group).
   std::sort(pairs.begin(), pairs.end());
-  std::vector<double> group;
-  for (const auto& other : pairs)
-    if (std::abs(other.second - pairs.front().second) <= tol()) group.push_back(other.second);
-  double d = median(std::move(group));
-  if (options_.expected_offset_s && start_time_) {
-    const double prior = *start_time_ + *options_.expected_offset_s;
-    d += static_cast<double>(std::llround((prior - d) / period())) * period();
+  const double per = period();
+  const bool prior = options_.expected_offset_s && start_time_;
+  const double ref = prior ? *start_time_ + *options_.expected_offset_s : pairs.front().second;
+  const auto fold = [&](double d) {
+    return d + static_cast<double>(std::llround((ref - d) / per)) * per;
+  };
+  std::vector<std::size_t> group;
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    std::vector<std::size_t> g;
+    for (std::size_t j = 0; j < pairs.size(); ++j)
+      if (std::abs(fold(pairs[j].second) - fold(pairs[i].second)) <= tol()) g.push_back(j);
+    if (g.size() > group.size()) group = std::move(g);
   }
+  // The whole periods: the prior's, else counting from the group's earliest
+  // frame (the pairs whose raw offset agrees with it).
+  std::vector<double> offsets;
+  const double earliest = pairs[group.front()].second;
+  for (auto j : group) {
+    if (prior)
+      offsets.push_back(fold(pairs[j].second));
+    else if (std::abs(pairs[j].second - earliest) <= tol())
+      offsets.push_back(pairs[j].second);
+  }
+  const double d = median(std::move(offsets));
   offset_ = d;
   stats_.offset_s = d - start_time_.value_or(0);
+}
+
+// Rules, "Time": no row ever came, so the frames' own times make the grid:
+// the lowest-numbered waiting frame is at its counted slot, the others a
+// period apart (the plan's), in the camera's clock (D = 0).
+void Merger::anchor_on_frames() {
+  const auto b = base();
+  if (!b || pending_.empty()) return;
+  const auto lowest = std::min_element(pending_.begin(), pending_.end(), [](auto& l, auto& r) {
+    return l.frame.number < r.frame.number;
+  });
+  const auto s = signed_of(lowest->frame.number) - *b;
+  if (s < 0) return;
+  grid_origin_ = {static_cast<std::uint64_t>(s), lowest->frame.timestamp};
+  offset_ = 0;
 }
 
 // The row nearest in time to `x` among the undecided slots' rows and the
 // newest emitted one: O(1) — the rows' measured period points at the slot,
 // and its neighbours are looked at (rows may be missing, times jitter).
 std::optional<std::pair<std::uint64_t, double>> Merger::nearest_row(double x) const {
-  const auto origin = last_row_ ? last_row_ : ref_row_;
+  const auto origin = last_row_ ? last_row_ : ref_row_ ? ref_row_ : grid_origin_;
   if (!origin) return std::nullopt;
   std::optional<std::pair<std::uint64_t, double>> best;
   const auto consider = [&](std::uint64_t k, double t) {
     if (!best || std::abs(x - t) < std::abs(x - best->second)) best = {k, t};
   };
+  if (grid_origin_ && !first_row_) consider(grid_origin_->first, grid_origin_->second);
   if (ref_row_) consider(ref_row_->first, ref_row_->second);
   if (last_row_ && last_row_->first >= head_) consider(last_row_->first, last_row_->second);
   const auto guess = signed_of(origin->first) + std::llround((x - origin->second) / period());
@@ -349,7 +391,7 @@ void Merger::fit(double offset) {
   fit_.push_back(offset);
   while (fit_.size() > options_.fit_window) fit_.pop_front();
   offset_ = median({fit_.begin(), fit_.end()});
-  stats_.offset_s = *offset_ - start_time_.value_or(0);
+  if (!grid_origin_) stats_.offset_s = *offset_ - start_time_.value_or(0);
 }
 
 void Merger::drop(const Pending& p, DropReason r, std::optional<std::uint64_t> s) {
@@ -387,6 +429,7 @@ void Merger::emit_ready() {
 bool Merger::frame_decided(std::uint64_t s, std::uint16_t& label) const {
   label = gap_label(s, finished_);
   if (finished_) return true;
+  if (!offset_ && !pending_.empty()) return false;  // they may belong here: anchor first
   std::optional<std::uint64_t> next, last;
   for (std::size_t i = 0; i < slots_.size(); ++i) {
     if (!slots_[i].frame) continue;

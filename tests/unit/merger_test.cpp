@@ -898,4 +898,61 @@ TEST_CASE("merger: the start angle follows the scan direction") {
   CHECK(to_string(DropReason::no_trigger) == "no_trigger");
 }
 
+TEST_CASE("merger: adjacent faults, rows and frames stopping anywhere (seeded property)") {
+  // Faults may touch each other here, so labels can be ambiguous (a lost
+  // frame next to a missed trigger); what must hold whatever happens is
+  // check_invariants: no frame in another slot's projection, no genuine
+  // frame dropped, each slot once with its own row's angle. (Run with 6000
+  // trials while writing it: it found an extra frame first in the scan
+  // bending the anchor by half a period, frames waiting for the anchor while
+  // rows decided their slots, and number-only placement when no row came.)
+  std::mt19937_64 rng(17);
+  for (int trial = 0; trial < 150; ++trial) {
+    ScanSpec s;
+    s.n = 300 + rng() % 300;
+    s.T = 0.002;
+    s.seed = rng();
+    s.jitter = 0.0001 * static_cast<double>(rng() % 2);
+    s.drift = 1e-5 * static_cast<double>(rng() % 3);
+    s.latency = 0.004 + static_cast<double>(rng() % 100) * 0.37;
+    const auto faults = 2 + rng() % 30;
+    for (std::uint64_t i = 0; i < faults; ++i) {
+      const auto k = rng() % s.n;
+      switch (rng() % 5) {
+        case 0:
+          s.dropped.insert(k);
+          break;
+        case 1:
+          s.missed.insert(k);
+          break;
+        case 2:
+          s.duplicated.insert(k);
+          break;
+        case 3:
+          s.swapped.insert(k);
+          break;
+        default:
+          s.extra_after.insert(k);
+          break;
+      }
+    }
+    if (rng() % 3 == 0) s.rows_stop = rng() % s.n;
+    if (rng() % 4 == 0) s.frames_stop = rng() % s.n;
+    CAPTURE(trial);
+    CAPTURE(s.seed);
+    // Odd trials: the first frame number but no prior (then a missed first
+    // trigger cannot be seen: see "without a prior …" above).
+    auto o = options_for(s);
+    if (trial % 2 == 1 && !s.missed.count(0)) o.expected_offset_s.reset();
+    const auto run = run_scan(s, o, Order::random, 1 + rng() % 100);
+    check_invariants(s, run);
+    const auto g = generate(s);
+    std::uint64_t genuine = 0;
+    for (const auto& f : g.frames) genuine += f.handle < extra_handle ? 1U : 0U;
+    std::uint64_t with_frame = 0;
+    for (const auto& p : run.projections) with_frame += p.frame ? 1U : 0U;
+    CHECK(with_frame == genuine);  // every genuine frame that arrived is in its slot
+  }
+}
+
 }  // namespace pandafly::capture

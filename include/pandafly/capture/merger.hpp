@@ -17,18 +17,24 @@
 //   acquisition's start time). The tolerance is `tolerance` × frame_time_s:
 //   the frames' time jitter plus the fit's error must stay below it.
 //   Anchor (once): counting pairs frame number − base with its slot (base =
-//   `first_frame_number`, else the lowest number received); over the first
+//   `first_frame_number`, else the lowest number received), over the first
 //   `bootstrap_frames` such pairs whose rows are there (fewer once rows
-//   ended), D is the median of the offsets within the tolerance of the
-//   earliest slot's pair: counting holds from the first frame until the first
-//   fault, after which pairs are off by whole periods (a missed trigger or an
-//   extra frame among them does not bend D). With a prior
-//   (`expected_offset_s`, relative to set_start_time()) D is then moved by
-//   whole periods to the one nearest the prior: the prior picks the slot
-//   shift (it may be wrong by up to half a period), the data give D. Without
-//   a prior a camera that missed slot 0's trigger looks exactly like one
-//   whose clock is a period later — counting then pairs frame j with slot j,
-//   so the shell should give the prior.
+//   ended). Faults move counted pairs by whole periods (a missed trigger, the
+//   number an extra frame took) and an extra frame's own pair by a fraction,
+//   so the pairs' offsets are folded onto one period around the prior (else
+//   the earliest pair's) and the largest group within the tolerance of each
+//   other is taken as the genuine frames' (ties: the earliest slot's). The
+//   whole periods come from the prior (`expected_offset_s`, relative to
+//   set_start_time(); it may be off by up to half a period), else from
+//   counting: the group's earliest frame is in its counted slot. Without a
+//   prior a camera that missed slot 0's trigger — and, without
+//   first_frame_number, a first frame lost in transit — looks exactly like a
+//   camera whose clock is a period later, and every frame would go one slot
+//   early: the shell should give the prior.
+//   No row at all once rows ended: the frames' own times make the grid (the
+//   lowest-numbered frame at its counted slot, the plan's frame time apart,
+//   D = 0 in the camera's clock), so missed triggers and extra frames are
+//   still told apart by time.
 //   Fit: after the anchor D is the median of the last `fit_window` offsets of
 //   frames placed by time (robust to jitter and to a stray pair; it follows
 //   slow drift).
@@ -49,7 +55,7 @@
 //     beyond the tolerance it is an extra frame without a trigger
 //     (`no_trigger`). A frame placed on an extrapolated time whose number
 //     says another slot is flagged time_mismatch (no row confirms either).
-//     Before any anchor, once rows ended, the number decides (s = number −
+//     Without any anchor, once rows ended, the number decides (s = number −
 //     base). A slot already decided → `too_late`; s ≥ projections →
 //     `beyond_plan`; a slot keeps one frame: the one nearer in time (one
 //     placed by time beats one placed by number), the other is dropped
@@ -243,6 +249,7 @@ class Merger {
   [[nodiscard]] const Slot* find_slot(std::uint64_t s) const;
   void process();
   void try_anchor();
+  void anchor_on_frames();
   [[nodiscard]] Placed place(const Pending& p);
   [[nodiscard]] std::optional<std::pair<std::uint64_t, double>> nearest_row(double x) const;
   void place_by_number(const Pending& p);
@@ -279,6 +286,8 @@ class Merger {
   // The newest row emitted (reference for frames that belong to decided slots)
   // and the rows' period measurement (first and last row seen).
   std::optional<std::pair<std::uint64_t, double>> ref_row_;
+  // No row ever came: the first frame's slot and time stamp (camera clock).
+  std::optional<std::pair<std::uint64_t, double>> grid_origin_;
   std::optional<std::pair<std::uint64_t, double>> first_row_, last_row_;
   // The newest emitted slot with a frame, and its number (gap labels).
   std::optional<std::pair<std::uint64_t, std::uint64_t>> prev_frame_;
