@@ -19,12 +19,11 @@
 //   Anchor (once): counting pairs frame number − base with its slot (base =
 //   `first_frame_number`, else the lowest number received), over the first
 //   `bootstrap_frames` such pairs whose rows are there (fewer once rows
-//   ended). Faults move counted pairs by whole periods (a missed trigger, the
-//   number an extra frame took) and an extra frame's own pair by a fraction,
-//   so the pairs' offsets are folded onto one period around the prior (else
-//   the earliest pair's) and the largest group within the tolerance of each
-//   other is taken as the genuine frames' (ties: the earliest slot's). The
-//   whole periods come from the prior (`expected_offset_s`, relative to
+//   ended or ran `reorder_window` past them). Faults move counted pairs by whole periods (a missed
+//   trigger, the number an extra frame took) and an extra frame's own pair by a fraction, so the
+//   pairs' offsets are folded onto one period around the prior (else the earliest pair's) and the
+//   largest group within the tolerance of each other is taken as the genuine frames' (ties: the
+//   earliest slot's). The whole periods come from the prior (`expected_offset_s`, relative to
 //   set_start_time(); it may be off by up to half a period), else from
 //   counting: the group's earliest frame is in its counted slot. Without a
 //   prior a camera that missed slot 0's trigger — and, without
@@ -70,7 +69,8 @@
 //   ended: end_rows() (the PandA stream ended or broke) or finish(), or
 //   `window` frames wait for rows (the PandA data is taken as lost; a row
 //   arriving later still fills an undecided slot). Its frame is
-//   decided when placed, or when none can come any more:
+//   decided when placed, or (never while frames wait for the anchor: they
+//   may belong to it) when none can come any more:
 //   - the next slot q with a frame and the previous one p bound the gap; the
 //     frame numbers between theirs that never arrived are `lost`. lost = 0:
 //     the camera's numbers run on across the gap, so no frame exists for it —
@@ -100,8 +100,9 @@
 //   m.set_start_time(header_start_epics);
 //   m.add_row(row);                              // from the PandA row source
 //   m.add_frame({f.header.frame, f.header.timestamp, handle});
-//   for (auto& e : m.take()) std::visit(writer_visitor, e);
-//   m.finish(camera_array_counter);
+//   for (auto& e : m.take()) std::visit(writer_visitor, e);  // after each call
+//   m.end_rows();                                // the PandA stream ended/broke
+//   m.finish(camera_array_counter);               // then take() the rest
 #include <cstddef>
 #include <cstdint>
 #include <deque>
