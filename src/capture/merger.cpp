@@ -228,6 +228,8 @@ void Merger::try_anchor() {
   // earliest pair's), and the largest group agreeing within the tolerance
   // is the genuine frames' (ties: the earliest slot's group).
   std::sort(pairs.begin(), pairs.end());
+  // The earliest pairs suffice, and bound the grouping's quadratic cost.
+  pairs.resize(std::min(pairs.size(), std::max<std::size_t>(options_.bootstrap_frames, 64)));
   const double per = period();
   const bool prior = options_.expected_offset_s && start_time_;
   const double ref = prior ? *start_time_ + *options_.expected_offset_s : pairs.front().second;
