@@ -49,6 +49,16 @@ std::string_view to_string(ProjectionEvent e) noexcept {
   return "unknown";
 }
 
+std::string describe_events(std::uint16_t events) {
+  std::string out;
+  for (std::uint16_t b = 1; b != 0 && b <= events; b = static_cast<std::uint16_t>(b << 1U)) {
+    if ((events & b) == 0) continue;
+    if (!out.empty()) out += '|';
+    out += to_string(static_cast<ProjectionEvent>(b));
+  }
+  return out.empty() ? "ok" : out;
+}
+
 std::string_view to_string(DropReason r) noexcept {
   switch (r) {
     case DropReason::duplicate:

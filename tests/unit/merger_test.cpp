@@ -895,6 +895,13 @@ TEST_CASE("merger: the start angle follows the scan direction") {
     CHECK(p.angle_deg == p.row->mean_deg);
   }
   CHECK(to_string(ProjectionEvent::missed_trigger) == "missed_trigger");
+  CHECK(describe_events(0) == "ok");
+  CHECK(describe_events(static_cast<std::uint16_t>(ProjectionEvent::frame_missing) |
+                        static_cast<std::uint16_t>(ProjectionEvent::missed_trigger)) ==
+        "frame_missing|missed_trigger");
+  CHECK(describe_events(static_cast<std::uint16_t>(ProjectionEvent::time_mismatch)) ==
+        "time_mismatch");
+  CHECK(describe_events(1U << 9) == "unknown");
   CHECK(to_string(DropReason::no_trigger) == "no_trigger");
 }
 

@@ -108,6 +108,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
@@ -153,6 +154,8 @@ enum class ProjectionEvent : std::uint16_t {
 };
 /// "frame_missing", … — the name of one bit.
 [[nodiscard]] std::string_view to_string(ProjectionEvent e) noexcept;
+/// All bits of `events` by name, in bit order, joined by '|'; "ok" for none.
+[[nodiscard]] std::string describe_events(std::uint16_t events);
 
 struct MergedProjection {
   std::uint64_t slot = 0;
