@@ -116,6 +116,11 @@ void Merger::add_row(const PandaRow& row) {
   slot(row.index).row = row;
   rows_next_ = row.index + 1;
   rows_ended_ = false;
+  if (grid_origin_ && !first_row_) {  // the frames-only grid was in the camera's clock:
+    grid_origin_.reset();             // anchor again against the rows
+    offset_.reset();
+    fit_.clear();
+  }
   if (!first_row_) first_row_ = {row.index, row.ts_start_s};
   last_row_ = {row.index, row.ts_start_s};
   process();

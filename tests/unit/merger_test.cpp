@@ -805,6 +805,41 @@ TEST_CASE("merger: rows lagging more than the window are taken as lost") {
   }
 }
 
+TEST_CASE("merger: rows that come after a frames-only grid was anchored re-anchor it") {
+  ScanSpec s;
+  s.n = 100;
+  s.missed = {5, 60};
+  auto o = options_for(s);
+  o.window = 16;
+  const auto g = generate(s);
+  Merger m(o);
+  m.set_start_time(s.epics_start);
+  Run run;
+  std::size_t f = 0;
+  while (f < g.frames.size() && g.frames[f].handle < 30) m.add_frame(g.frames[f++]);
+  collect(m, run);
+  const auto decided = m.next_slot();
+  CHECK(decided >= 10);  // no row: the frames' own grid placed them, rows taken as lost
+  for (std::uint64_t k = decided; k < 100; ++k) {
+    m.add_row(g.rows[k]);
+    while (f < g.frames.size() && g.frames[f].handle <= k) m.add_frame(g.frames[f++]);
+  }
+  m.finish(g.last_number);
+  collect(m, run);
+  REQUIRE(run.projections.size() == 100);
+  CHECK(run.dropped.empty());
+  for (const auto& p : run.projections) {
+    if (p.slot == 5 || p.slot == 60) {
+      CHECK(p.has(ProjectionEvent::missed_trigger));
+      continue;
+    }
+    CHECK(p.frame.value().handle == p.slot);
+    CHECK(p.complete() == (p.slot >= decided));
+  }
+  REQUIRE(m.stats().offset_s);
+  CHECK(*m.stats().offset_s == doctest::Approx(s.latency).epsilon(1e-6));
+}
+
 TEST_CASE("merger: frames beyond the plan and before the first trigger are dropped") {
   ScanSpec s;
   s.n = 10;
