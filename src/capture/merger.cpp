@@ -114,6 +114,8 @@ void Merger::add_row(const PandaRow& row) {
   }
   for (auto k = std::max(rows_next_, head_); k < row.index; ++k) slot(k).row_lost = true;
   slot(row.index).row = row;
+  row_ts_.resize(row.index + 1, std::numeric_limits<double>::quiet_NaN());
+  row_ts_[row.index] = row.ts_start_s;
   rows_next_ = row.index + 1;
   rows_ended_ = false;
   if (grid_origin_ && !first_row_) {  // the frames-only grid was in the camera's clock:
@@ -226,9 +228,8 @@ void Merger::try_anchor() {
   for (const auto& p : pending_) {
     const auto s = signed_of(p.frame.number) - *b;
     if (s < 0) continue;
-    const Slot* sl = find_slot(static_cast<std::uint64_t>(s));
-    if (sl && sl->row)
-      pairs.emplace_back(static_cast<std::uint64_t>(s), p.frame.timestamp - sl->row->ts_start_s);
+    if (const auto t = row_time(static_cast<std::uint64_t>(s)))
+      pairs.emplace_back(static_cast<std::uint64_t>(s), p.frame.timestamp - *t);
   }
   if (pairs.empty()) return;
   // Fewer pairs do once rows ended or ran `reorder_window` past them (the
@@ -237,6 +238,20 @@ void Merger::try_anchor() {
   for (const auto& pr : pairs) last_counted = std::max(last_counted, pr.first);
   const bool rows_far = rows_next_ >= last_counted + options_.reorder_window;
   if (pairs.size() < options_.bootstrap_frames && !rows_ended_ && !rows_far) return;
+  std::optional<double> prior;
+  if (options_.expected_offset_s && start_time_) prior = *start_time_ + *options_.expected_offset_s;
+  const double d = choose_offset(std::move(pairs), prior);
+  offset_ = d;
+  stats_.offset_s = d - start_time_.value_or(0);
+}
+
+// Rules, "Time": the offset the counted (slot, offset) pairs give — their
+// offsets folded onto one period around `prior` (else the earliest pair's),
+// the largest group agreeing within the tolerance (ties: the earliest slot's),
+// its whole periods from `prior`, else from the group's earliest pair.
+// Precondition: pairs not empty.
+double Merger::choose_offset(std::vector<std::pair<std::uint64_t, double>> pairs,
+                             std::optional<double> prior) const {
   // Faults (a missed trigger, an extra frame's number) move counted pairs by
   // whole periods; an extra frame's own pair is off by a fraction. So the
   // offsets are first folded onto one period around the prior (else the
@@ -246,8 +261,7 @@ void Merger::try_anchor() {
   // The earliest pairs suffice, and bound the grouping's quadratic cost.
   pairs.resize(std::min(pairs.size(), std::max<std::size_t>(options_.bootstrap_frames, 64)));
   const double per = period();
-  const bool prior = options_.expected_offset_s && start_time_;
-  const double ref = prior ? *start_time_ + *options_.expected_offset_s : pairs.front().second;
+  const double ref = prior.value_or(pairs.front().second);
   const auto fold = [&](double d) {
     return d + static_cast<double>(std::llround((ref - d) / per)) * per;
   };
@@ -268,44 +282,48 @@ void Merger::try_anchor() {
     else if (std::abs(pairs[j].second - earliest) <= tol())
       offsets.push_back(pairs[j].second);
   }
-  const double d = median(std::move(offsets));
-  offset_ = d;
-  stats_.offset_s = d - start_time_.value_or(0);
+  return median(std::move(offsets));
 }
 
 // Rules, "Time": no row ever came, so the frames' own times make the grid:
-// the lowest-numbered waiting frame is at its counted slot, the others a
-// period apart (the plan's), in the camera's clock (D = 0).
+// virtual rows at slot × the plan's frame time, anchored by counting.
 void Merger::anchor_on_frames() {
   const auto b = base();
   if (!b || pending_.empty()) return;
-  const auto lowest = std::min_element(pending_.begin(), pending_.end(), [](auto& l, auto& r) {
-    return l.frame.number < r.frame.number;
-  });
-  const auto s = signed_of(lowest->frame.number) - *b;
-  if (s < 0) return;
-  grid_origin_ = {static_cast<std::uint64_t>(s), lowest->frame.timestamp};
-  offset_ = 0;
+  // Virtual rows at slot × frame time: counted pairs as in try_anchor.
+  std::vector<std::pair<std::uint64_t, double>> pairs;
+  for (const auto& p : pending_) {
+    const auto s = signed_of(p.frame.number) - *b;
+    if (s >= 0)
+      pairs.emplace_back(static_cast<std::uint64_t>(s),
+                         p.frame.timestamp - static_cast<double>(s) * options_.frame_time_s);
+  }
+  if (pairs.empty()) return;
+  grid_origin_ = {0, 0.0};
+  offset_ = choose_offset(std::move(pairs), std::nullopt);
 }
 
-// The row nearest in time to `x` among the undecided slots' rows and the
-// newest emitted one: O(1) — the rows' measured period points at the slot,
-// and its neighbours are looked at (rows may be missing, times jitter).
+std::optional<double> Merger::row_time(std::uint64_t s) const {
+  if (s >= row_ts_.size() || std::isnan(row_ts_[s])) return std::nullopt;
+  return row_ts_[s];
+}
+
+// The row nearest in time to `x` (or the frames-only grid's origin): O(1) —
+// the rows' measured period points at the slot, and its neighbours are looked
+// at (rows may be missing, times jitter).
 std::optional<std::pair<std::uint64_t, double>> Merger::nearest_row(double x) const {
-  const auto origin = last_row_ ? last_row_ : ref_row_ ? ref_row_ : grid_origin_;
+  const auto origin = last_row_ ? last_row_ : grid_origin_;
   if (!origin) return std::nullopt;
   std::optional<std::pair<std::uint64_t, double>> best;
   const auto consider = [&](std::uint64_t k, double t) {
     if (!best || std::abs(x - t) < std::abs(x - best->second)) best = {k, t};
   };
-  if (grid_origin_ && !first_row_) consider(grid_origin_->first, grid_origin_->second);
-  if (ref_row_) consider(ref_row_->first, ref_row_->second);
-  if (last_row_ && last_row_->first >= head_) consider(last_row_->first, last_row_->second);
+  consider(origin->first, origin->second);
   const auto guess = signed_of(origin->first) + std::llround((x - origin->second) / period());
   for (auto k = guess - 2; k <= guess + 2; ++k) {
     if (k < 0) continue;
-    if (const Slot* sl = find_slot(static_cast<std::uint64_t>(k)); sl && sl->row)
-      consider(static_cast<std::uint64_t>(k), sl->row->ts_start_s);
+    if (const auto t = row_time(static_cast<std::uint64_t>(k)))
+      consider(static_cast<std::uint64_t>(k), *t);
   }
   return best;
 }
@@ -332,10 +350,9 @@ Merger::Placed Merger::place(const Pending& p) {
   const auto s = static_cast<std::uint64_t>(s_signed);
   // The slot's time: its row's TS_START, else extrapolated from the nearest row.
   double t = best->second + static_cast<double>(steps) * period();
-  const Slot* sl = find_slot(s);
-  const bool measured = (sl && sl->row) || (ref_row_ && ref_row_->first == s);
-  if (sl && sl->row) t = sl->row->ts_start_s;
-  if (ref_row_ && ref_row_->first == s) t = ref_row_->second;
+  const auto row_t = row_time(s);
+  const bool measured = row_t.has_value();
+  if (row_t) t = *row_t;
   const double res = x - t;
   if (std::abs(res) > tol()) {
     drop(p, DropReason::no_trigger, s);
@@ -523,7 +540,6 @@ void Merger::emit_head(std::uint16_t frame_label) {
   m.residual_s = h.residual_s;
   m.row = h.row;
   m.frame = h.frame;
-  if (h.row) ref_row_ = {m.slot, h.row->ts_start_s};
   if (h.frame) prev_frame_ = {m.slot, h.frame->number};
   ++stats_.emitted;
   if (m.complete()) ++stats_.paired;

@@ -805,6 +805,41 @@ TEST_CASE("merger: rows lagging more than the window are taken as lost") {
   }
 }
 
+TEST_CASE("merger: frames after their slots were decided (camera far behind) keep their own") {
+  // All rows first with a small window: the slots are decided (frame_missing)
+  // before the frames come. Counting must still start at the first frame —
+  // before the rows' history was kept, the anchor counted from the first
+  // undecided slot, past a missed trigger and extra frames, and every later
+  // frame went two slots early.
+  ScanSpec s;
+  s.n = 300;
+  s.missed = {6, 100};
+  s.extra_after = {50, 120, 200};
+  s.jitter = 0.0002;
+  auto o = options_for(s, false);
+  o.first_frame_number = s.first_number;
+  o.window = 14;
+  const auto run = run_scan(s, o, Order::rows_first);
+  REQUIRE(run.projections.size() == s.n);
+  std::uint64_t paired = 0;
+  for (const auto& p : run.projections) {
+    CHECK(p.angle_deg == mean_of(p.slot));
+    if (p.frame) {
+      CHECK(p.frame->handle == p.slot);
+      ++paired;
+    }
+  }
+  CHECK(paired == 13);  // slots 287…299, where 300 rows < slot + window (14)
+  for (const auto& d : run.dropped) {
+    if (d.frame.handle >= extra_handle) {
+      CHECK(d.reason == DropReason::no_trigger);
+      continue;
+    }
+    CHECK(d.reason == DropReason::too_late);
+    CHECK(d.slot == d.frame.handle);  // named by its own slot
+  }
+}
+
 TEST_CASE("merger: rows that come after a frames-only grid was anchored re-anchor it") {
   ScanSpec s;
   s.n = 100;

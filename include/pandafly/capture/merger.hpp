@@ -30,10 +30,10 @@
 //   first_frame_number, a first frame lost in transit — looks exactly like a
 //   camera whose clock is a period later, and every frame would go one slot
 //   early: the shell should give the prior.
-//   No row at all once rows ended: the frames' own times make the grid (the
-//   lowest-numbered frame at its counted slot, the plan's frame time apart,
-//   D = 0 in the camera's clock), so missed triggers and extra frames are
-//   still told apart by time.
+//   No row at all once rows ended: the frames' own times make the grid
+//   (virtual rows the plan's frame time apart, anchored by counting as
+//   above, without the prior, which needs rows), so missed triggers and extra
+//   frames are still told apart by time; rows that come later re-anchor.
 //   Fit: after the anchor D is the median of the last `fit_window` offsets of
 //   frames placed by time (robust to jitter and to a stray pair; it follows
 //   slow drift).
@@ -62,7 +62,9 @@
 //     both be genuine (a frame takes the camera a frame time); the first
 //     keeps the slot if it was emitted before the second came.
 //   Not followed: a step in the camera's clock larger than the tolerance
-//   (later frames become no_trigger, each handed back).
+//   (later frames become no_trigger, each handed back); a missed first
+//   trigger while no row has come (the prior needs rows: the frames-only grid
+//   counts from the first frame, so row-less slots get the next frame).
 //
 //   Deciding a slot (the lowest undecided one, `head`). Its row is decided
 //   when it is there, or known lost: a later row came (index jump), or rows
@@ -88,7 +90,10 @@
 //   Memory: waiting frames stay below `window` (then rows are taken as lost),
 //   undecided slots below about `window` + the rows' lead (then the head is
 //   decided), remembered frame numbers below `window`; never more slots than
-//   `projections`. The caller holds at most that many frames.
+//   `projections`. The caller holds at most that many frames. Every row's
+//   TS_START is kept (8 bytes a row) so that a frame of a decided slot is
+//   still known as such (too_late, not another slot's) and the anchor always
+//   counts from the first frame.
 //
 //   finish(): no more input. Waiting frames are placed (rows are over),
 //   every slot up to projections−1 is decided and emitted; later input is
@@ -254,8 +259,11 @@ class Merger {
   void process();
   void try_anchor();
   void anchor_on_frames();
+  [[nodiscard]] double choose_offset(std::vector<std::pair<std::uint64_t, double>> pairs,
+                                     std::optional<double> prior) const;
   [[nodiscard]] Placed place(const Pending& p);
   [[nodiscard]] std::optional<std::pair<std::uint64_t, double>> nearest_row(double x) const;
+  [[nodiscard]] std::optional<double> row_time(std::uint64_t s) const;
   void place_by_number(const Pending& p);
   bool put(const Pending& p, std::uint64_t s, std::optional<double> residual,
            std::optional<double> fit_time);
@@ -287,10 +295,11 @@ class Merger {
   std::optional<std::int64_t> base_;  // frame number − slot, from the last timed pair
   std::optional<std::uint64_t> lowest_number_;
   std::map<std::uint64_t, std::uint64_t> number_slot_;  // recent frame number → slot
-  // The newest row emitted (reference for frames that belong to decided slots)
-  // and the rows' period measurement (first and last row seen).
-  std::optional<std::pair<std::uint64_t, double>> ref_row_;
-  // No row ever came: the first frame's slot and time stamp (camera clock).
+  // Every row's TS_START by index (NaN: none), for the whole scan: frames of
+  // decided slots are still placed by time, and counting always starts at
+  // the first frame. The rows' period from the first and last row seen.
+  std::vector<double> row_ts_;
+  // No row ever came: virtual rows at slot × frame time (origin slot 0 at 0).
   std::optional<std::pair<std::uint64_t, double>> grid_origin_;
   std::optional<std::pair<std::uint64_t, double>> first_row_, last_row_;
   // The newest emitted slot with a frame, and its number (gap labels).
