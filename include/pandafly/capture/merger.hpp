@@ -134,9 +134,13 @@ struct MergerOptions {
   std::optional<double> expected_offset_s;
   /// The camera's first NDArray.uniqueId of the scan (ArrayCounter + 1 at arm).
   std::optional<std::uint64_t> first_frame_number;
-  bool increasing = true;            ///< scan direction: start angle = row Min (true) or Max
-  std::size_t reorder_window = 16;   ///< slots a missing frame may still come late
-  std::size_t window = 256;          ///< bound on waiting frames / slots ahead (memory)
+  bool increasing = true;           ///< scan direction: start angle = row Min (true) or Max
+  std::size_t reorder_window = 16;  ///< slots a missing frame may still come late
+  /// Bound on frames waiting for rows and on slots ahead (memory: the caller
+  /// holds up to this many frames). More frames than this waiting for rows
+  /// means the rows are taken as lost, so it must exceed the PandA's delivery
+  /// latency in frames; end_rows() says so at once when the stream ends.
+  std::size_t window = 1024;
   std::size_t fit_window = 32;       ///< pairs in the running median of D
   std::size_t bootstrap_frames = 4;  ///< frames looked at before anchoring by count
 };
