@@ -227,7 +227,7 @@ void Merger::try_anchor() {
   std::vector<std::pair<std::uint64_t, double>> pairs;  // slot, offset
   for (const auto& p : pending_) {
     const auto s = signed_of(p.frame.number) - *b;
-    if (s < 0) continue;
+    if (s < 0 || !std::isfinite(p.frame.timestamp)) continue;
     if (const auto t = row_time(static_cast<std::uint64_t>(s)))
       pairs.emplace_back(static_cast<std::uint64_t>(s), p.frame.timestamp - *t);
   }
@@ -294,7 +294,7 @@ void Merger::anchor_on_frames() {
   std::vector<std::pair<std::uint64_t, double>> pairs;
   for (const auto& p : pending_) {
     const auto s = signed_of(p.frame.number) - *b;
-    if (s >= 0)
+    if (s >= 0 && std::isfinite(p.frame.timestamp))
       pairs.emplace_back(static_cast<std::uint64_t>(s),
                          p.frame.timestamp - static_cast<double>(s) * options_.frame_time_s);
   }
@@ -329,6 +329,11 @@ std::optional<std::pair<std::uint64_t, double>> Merger::nearest_row(double x) co
 }
 
 Merger::Placed Merger::place(const Pending& p) {
+  if (!std::isfinite(p.frame.timestamp)) {              // no time to check: the number, flagged
+    if (!offset_ && !rows_ended_) return Placed::wait;  // the base may still move
+    place_by_number(p, true);
+    return Placed::placed;
+  }
   if (!offset_) {
     if (!rows_ended_) return Placed::wait;
     place_by_number(p);
@@ -369,8 +374,9 @@ Merger::Placed Merger::place(const Pending& p) {
   return Placed::placed;
 }
 
-// Rules: before any anchor, once rows ended, the number decides.
-void Merger::place_by_number(const Pending& p) {
+// Rules: without any anchor, once rows ended (or for a frame without a time
+// stamp, flagged time_mismatch), the number decides.
+void Merger::place_by_number(const Pending& p, bool unchecked) {
   const auto b = base().value_or(signed_of(p.frame.number));
   const auto s_signed = signed_of(p.frame.number) - b;
   if (s_signed < 0 || static_cast<std::uint64_t>(s_signed) < head_) {
@@ -379,7 +385,8 @@ void Merger::place_by_number(const Pending& p) {
     return;
   }
   const auto s = static_cast<std::uint64_t>(s_signed);
-  (void)put(p, s, std::nullopt, std::nullopt);
+  if (put(p, s, std::nullopt, std::nullopt) && unchecked)
+    slot(s).events |= bit(ProjectionEvent::time_mismatch);
 }
 
 // Puts `p` into slot `s`; `fit_time` (the slot's PandA time) when the time

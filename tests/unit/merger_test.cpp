@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <map>
 #include <ostream>
 #include <random>
@@ -944,6 +945,28 @@ TEST_CASE("merger: a camera counter restart mid-scan: time still places every fr
     ++n;
   }
   CHECK(n == 30);
+}
+
+TEST_CASE("merger: a frame without a finite time stamp goes by its number, flagged") {
+  ScanSpec s;
+  s.n = 20;
+  auto g = generate(s);
+  g.frames[7].timestamp = std::numeric_limits<double>::quiet_NaN();
+  g.frames[12].timestamp = std::numeric_limits<double>::infinity();
+  Merger m(options_for(s));
+  m.set_start_time(s.epics_start);
+  for (std::size_t i = 0; i < g.frames.size(); ++i) {
+    m.add_row(g.rows[i]);
+    m.add_frame(g.frames[i]);
+  }
+  m.finish(g.last_number);
+  std::vector<MergedProjection> out;
+  for (auto& e : m.take()) out.push_back(std::get<MergedProjection>(e));
+  REQUIRE(out.size() == 20);
+  for (const auto& p : out) {
+    CHECK(p.frame.value().handle == p.slot);
+    CHECK(p.has(ProjectionEvent::time_mismatch) == (p.slot == 7 || p.slot == 12));
+  }
 }
 
 TEST_CASE("merger: the start angle follows the scan direction") {

@@ -55,7 +55,8 @@
 //     (`no_trigger`). A frame placed on an extrapolated time whose number
 //     says another slot is flagged time_mismatch (no row confirms either).
 //     Without any anchor, once rows ended, the number decides (s = number −
-//     base). A slot already decided → `too_late`; s ≥ projections →
+//     base); so it does for a frame whose time stamp is not finite (flagged
+//     time_mismatch). A slot already decided → `too_late`; s ≥ projections →
 //     `beyond_plan`; a slot keeps one frame: the one nearer in time (one
 //     placed by time beats one placed by number), the other is dropped
 //     (`conflict`). Two frames within the tolerance of one trigger cannot
@@ -159,7 +160,8 @@ enum class ProjectionEvent : std::uint16_t {
   row_missing = 1U << 2,        ///< no PandA row: angle unknown (NaN)
   duplicate_dropped = 1U << 3,  ///< a second copy of this slot's frame was dropped
   reordered = 1U << 4,          ///< the frame came after a later one and was put back
-  time_mismatch = 1U << 5,      ///< placed on an extrapolated time its number disagrees with
+  time_mismatch = 1U << 5,      ///< placed on an extrapolated time its number disagrees with, or
+                                ///< by number for want of a finite time stamp
 };
 /// "frame_missing", … — the name of one bit.
 [[nodiscard]] std::string_view to_string(ProjectionEvent e) noexcept;
@@ -268,7 +270,7 @@ class Merger {
   [[nodiscard]] Placed place(const Pending& p);
   [[nodiscard]] std::optional<std::pair<std::uint64_t, double>> nearest_row(double x) const;
   [[nodiscard]] std::optional<double> row_time(std::uint64_t s) const;
-  void place_by_number(const Pending& p);
+  void place_by_number(const Pending& p, bool unchecked = false);
   bool put(const Pending& p, std::uint64_t s, std::optional<double> residual,
            std::optional<double> fit_time);
   void drop(const Pending& p, DropReason r, std::optional<std::uint64_t> s);
