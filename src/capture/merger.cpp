@@ -114,8 +114,6 @@ void Merger::add_row(const PandaRow& row) {
   }
   for (auto k = std::max(rows_next_, head_); k < row.index; ++k) slot(k).row_lost = true;
   slot(row.index).row = row;
-  row_ts_.resize(row.index + 1, std::numeric_limits<double>::quiet_NaN());
-  row_ts_[row.index] = row.ts_start_s;
   rows_next_ = row.index + 1;
   rows_ended_ = false;
   if (grid_origin_ && !first_row_) {  // the frames-only grid was in the camera's clock:
@@ -123,8 +121,12 @@ void Merger::add_row(const PandaRow& row) {
     offset_.reset();
     fit_.clear();
   }
-  if (!first_row_) first_row_ = {row.index, row.ts_start_s};
-  last_row_ = {row.index, row.ts_start_s};
+  if (std::isfinite(row.ts_start_s)) {  // a row without a time still gives its angle
+    row_ts_.resize(row.index + 1, std::numeric_limits<double>::quiet_NaN());
+    row_ts_[row.index] = row.ts_start_s;
+    if (!first_row_) first_row_ = {row.index, row.ts_start_s};
+    last_row_ = {row.index, row.ts_start_s};
+  }
   process();
 }
 

@@ -969,6 +969,28 @@ TEST_CASE("merger: a frame without a finite time stamp goes by its number, flagg
   }
 }
 
+TEST_CASE("merger: a row without a finite TS_START gives its angle, its slot's time extrapolated") {
+  ScanSpec s;
+  s.n = 20;
+  auto g = generate(s);
+  g.rows[5].ts_start_s = std::numeric_limits<double>::quiet_NaN();
+  Merger m(options_for(s));
+  m.set_start_time(s.epics_start);
+  for (std::size_t i = 0; i < g.frames.size(); ++i) {
+    m.add_row(g.rows[i]);
+    m.add_frame(g.frames[i]);
+  }
+  m.finish(g.last_number);
+  std::vector<MergedProjection> out;
+  for (auto& e : m.take()) out.push_back(std::get<MergedProjection>(e));
+  REQUIRE(out.size() == 20);
+  for (const auto& p : out) {
+    CHECK(p.frame.value().handle == p.slot);
+    CHECK(p.angle_deg == mean_of(p.slot));
+    CHECK(p.events == 0);
+  }
+}
+
 TEST_CASE("merger: the start angle follows the scan direction") {
   ScanSpec s;
   s.n = 3;
