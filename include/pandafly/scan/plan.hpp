@@ -1,0 +1,182 @@
+#pragma once
+// plan_fly(): a fly scan's plan — frame time, stage speed, run-up and
+// run-down, trigger geometry in encoder counts, expected durations — from the
+// scan file and what the shell read from the motor record and the camera
+// before anything moves. Pure: values in, values out; any thread.
+//
+// Rules (motor record semantics: /work/shared/reference/channel-access.md §4.1,
+// §5; tomoscan's: file-formats.md §5.2)
+//   - Readout: the camera.readout row of the camera's DataType with the
+//     smallest size_y ≥ its SizeY; none fits: camera.readout_time.
+//     frame_time = exposure + readout + camera.readout_margin (seconds; the
+//     camera misses a trigger that comes during its exposure or readout).
+//   - Counts: step_counts = round(step·counts_per_degree) (≠ 0), trigger 0 at
+//     first_counts = round(start·counts_per_degree) + offset; the planned
+//     angles are the counts' angles: first_deg = (first_counts − offset)/cpd,
+//     step_deg = step_counts/cpd (a note says when snapping moved the step).
+//   - speed v = |step_deg| / frame_time (deg/s); the motor record clamps VELO
+//     into [VBAS, VMAX] silently, so v > VMAX (VMAX > 0) and v < VBAS are refused.
+//   - The record ramps from VBAS to VELO in ACCL seconds: the ramp covers
+//     d_acc = (VBAS + v)/2 · ACCL (= ½·v·ACCL when VBAS = 0).
+//   - Run-up (tomoscan's taxi): an integer number of steps covering at least
+//     d_acc + ½ step: run_up = ceil(d_acc/|step| + 0.5)·|step| before trigger 0.
+//     Run-down: the stage keeps the speed until the last exposure has ended
+//     (exposure·v after the last trigger) plus half a step, then ramps down:
+//     run_down = ceil((exposure·v + d_acc)/|step| + 0.5)·|step| after the last
+//     trigger. (tomoscan uses the run-up distance at both ends; it is short
+//     when the exposure covers more than half a step.)
+//     run_up_start = first − dir·run_up, run_down_end = last + dir·run_down,
+//     dir = sign(step); start > end scans towards lower angles and counts.
+//   - Soft limits: run_up_start and run_down_end within [LLM, HLM] (user),
+//     unless DHLM = DLLM = 0 (the record then has no soft limits).
+//   - EGU must name degrees: "deg", "degree", "degrees", "°" (any case).
+//   - ACCL must be > 0 (the record refuses ACCL 0).
+//   - rotation.encoder_is_motor: counts_per_degree must equal 1/|ERES| when
+//     the motor has an encoder resolution (ERES ≠ 0), else 1/|MRES| (relative
+//     difference ≤ 1e-6), and DIR must be Pos (the motor's encoder counts dial
+//     positions; DIR Neg makes user degrees run against them, which a positive
+//     counts_per_degree cannot say). Off: nothing is checked against the motor.
+//   - Every trigger position must fit the PandA's 32-bit signed position
+//     fields; the camera's model must be camera.model when that is set.
+//   - Flats (when taken and the sample motor's facts are given):
+//     flats.sample_out (and sample_in when set) within that motor's soft
+//     limits, same rule (a put beyond a soft limit "completes" unmoved).
+//   - Every reason is collected: a refused plan lists them all; plan_fly never
+//     throws for a plan that cannot work.
+//   - Durations: run_up_s = ACCL + (run_up − d_acc)/v; projections_s =
+//     (n − 1)·frame_time (trigger 0 to the last trigger); run_down_s =
+//     (run_down − d_acc)/v + ACCL; darks_s/flats_s = frames × frame_time
+//     (shutter moves not included); to_start_s and return_s =
+//     |Δ|/VELO + 2·ACCL (moves at the record's VELO as read; 0 when Δ = 0);
+//     total = to_start + settle + darks + flats + run_up + projections +
+//     run_down + return. flats_s adds, per set of flats, the sample motor's
+//     move out and back (|out − in|/VELO + 2·ACCL each) when its facts are given.
+//
+// Example:
+//   const auto r = scan::plan_fly(config, motor, camera);
+//   if (!r.plan) for (const auto& why : r.refusals) fmt::print("refused: {}\n", why);
+//   else fmt::print("{}", scan::describe(*r.plan, config, panda_fields));
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "pandafly/scan/scan_config.hpp"
+#include "pandafly/scan/trigger_geometry.hpp"
+
+namespace pandafly::scan {
+
+/// What the shell reads from the rotation motor record before planning
+/// (field names in the comments). Positions in EGU (user unless "dial").
+struct MotorFacts {
+  double velo = 0;       ///< VELO, EGU/s
+  double vmax = 0;       ///< VMAX (0: no upper bound)
+  double vbas = 0;       ///< VBAS
+  double accl = 0;       ///< ACCL, seconds from VBAS to VELO
+  double hlm = 0;        ///< HLM (user)
+  double llm = 0;        ///< LLM (user)
+  double dhlm = 0;       ///< DHLM (dial); DHLM = DLLM = 0: no soft limits
+  double dllm = 0;       ///< DLLM (dial)
+  double mres = 0;       ///< MRES, EGU per motor step
+  double eres = 0;       ///< ERES, EGU per encoder step (0: none / not read)
+  std::string egu;       ///< EGU
+  bool dir_neg = false;  ///< DIR = Neg
+  double rbv = 0;        ///< RBV (user), where the stage is now
+};
+
+/// What the shell reads from the camera (cam PVs Model_RBV, DataType_RBV,
+/// SizeX_RBV, SizeY_RBV).
+struct CameraFacts {
+  std::string model;
+  std::string data_type;  ///< NDDataType name, e.g. "UInt16"
+  std::int64_t size_x = 0;
+  std::int64_t size_y = 0;
+};
+
+struct PlanDurations {
+  double to_start_s = 0;  ///< from RBV to the run-up start at VELO
+  double settle_s = 0;
+  double darks_s = 0;
+  double flats_s = 0;
+  double run_up_s = 0;       ///< run-up start → trigger 0
+  double projections_s = 0;  ///< trigger 0 → last trigger
+  double run_down_s = 0;     ///< last trigger → run-down end (stopped)
+  double return_s = 0;       ///< run-down end → scan start (return_to_start)
+  double total_s = 0;
+};
+
+struct FlyPlan {
+  std::uint64_t projections = 0;
+  double first_deg = 0;  ///< planned angle of trigger 0 (snapped to counts)
+  double step_deg = 0;   ///< signed (snapped to counts)
+  [[nodiscard]] double angle(std::uint64_t k) const {
+    return first_deg + static_cast<double>(k) * step_deg;
+  }
+  [[nodiscard]] double last_deg() const { return angle(projections - 1); }
+  /// Encoder position of trigger k: geometry.first_counts + k·step_counts.
+  [[nodiscard]] std::int64_t trigger_counts(std::uint64_t k) const {
+    return geometry.first_counts + static_cast<std::int64_t>(k) * geometry.step_counts;
+  }
+
+  TriggerGeometry geometry;
+  double exposure_s = 0;
+  double readout_s = 0;
+  std::string readout_from;  ///< which table row (or the default) gave readout_s
+  double frame_time_s = 0;
+  double speed_deg_s = 0;          ///< > 0
+  double acceleration_deg_s2 = 0;  ///< (v − VBAS)/ACCL
+  double accel_time_s = 0;         ///< ACCL
+  double accel_distance_deg = 0;   ///< d_acc
+  double run_up_deg = 0;           ///< ≥ 0, before trigger 0
+  double run_down_deg = 0;         ///< ≥ 0, after the last trigger
+  double run_up_start_deg = 0;
+  double run_down_end_deg = 0;
+  /// The stage's travel during one exposure (exposure·v): the measured mean
+  /// angle of projection k is about angle(k) + dir·half of this.
+  double exposure_travel_deg = 0;
+  std::uint64_t darks_before = 0, darks_after = 0;
+  std::uint64_t flats_before = 0, flats_after = 0;
+  PlanDurations durations;
+  std::vector<std::string> notes;  ///< = PlanResult::notes (describe prints them)
+};
+
+struct PlanResult {
+  std::optional<FlyPlan> plan;        ///< set iff refusals is empty
+  std::vector<std::string> refusals;  ///< every reason the scan cannot work
+  std::vector<std::string> notes;     ///< worth saying, not blocking (e.g. step snapped)
+};
+
+/// The readout for `camera` from the table (Rules), and a description of
+/// where it came from.
+[[nodiscard]] std::pair<double, std::string> readout_for(const CameraConfig& table,
+                                                         const CameraFacts& camera);
+
+/// The encoder reading the scan file expects at user angle `deg`:
+/// deg·counts_per_degree + encoder_offset_counts. The shell compares it with
+/// the PandA's encoder at the motor's RBV before the scan (the plan cannot:
+/// where the encoder's zero lies is not a motor record field).
+[[nodiscard]] double expected_counts(const RotationConfig& rotation, double deg);
+
+/// True for the EGU strings that name degrees (Rules).
+[[nodiscard]] bool egu_is_degrees(std::string_view egu);
+
+/// `sample_motor`: flats.sample_motor's facts when flats are taken (its soft
+/// limits are checked and its moves timed); nullopt: neither.
+[[nodiscard]] PlanResult plan_fly(const FlyScanConfig& config, const MotorFacts& motor,
+                                  const CameraFacts& camera,
+                                  const std::optional<MotorFacts>& sample_motor = std::nullopt);
+
+/// (field, value) pairs to print, e.g. scan::fly_panda_fields()'s result.
+using FieldList = std::vector<std::pair<std::string, std::string>>;
+
+/// The dry-run text: speed, run-up/run-down, trigger positions in counts and
+/// degrees (first, last, step; every one when ≤ 20), the PandA fields given,
+/// expected durations. Lines end with '\n'.
+[[nodiscard]] std::string describe(const FlyPlan& plan, const FlyScanConfig& config,
+                                   const FieldList& panda_fields = {});
+
+/// The refusal text: one "  - reason" line per refusal under a heading.
+[[nodiscard]] std::string describe_refusal(const PlanResult& result);
+
+}  // namespace pandafly::scan

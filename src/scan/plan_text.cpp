@@ -1,0 +1,111 @@
+// describe(): the dry-run text of a fly scan plan (contract in
+// include/pandafly/scan/plan.hpp). Pure formatting.
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "pandafly/scan/plan.hpp"
+
+namespace pandafly::scan {
+namespace {
+
+constexpr std::uint64_t kListAll = 20;  // up to this many triggers, list each one
+
+void line(std::string& out, std::string_view label, std::string_view text) {
+  fmt::format_to(std::back_inserter(out), "  {:<13} {}\n", label, text);
+}
+
+std::string seconds(double s) {
+  if (s >= 60)
+    return fmt::format("{:.1f} s ({}:{:04.1f} min)", s, static_cast<int>(s / 60),
+                       std::fmod(s, 60.0));
+  return fmt::format("{:.3f} s", s);
+}
+
+void triggers(std::string& out, const FlyPlan& p) {
+  const auto& g = p.geometry;
+  line(out, "triggers",
+       fmt::format("{} at {} … {} counts, step {} counts ({:.8g}° … {:.8g}°, step {:.8g}°)",
+                   g.pulses, g.first_counts, p.trigger_counts(p.projections - 1), g.step_counts,
+                   p.first_deg, p.last_deg(), p.step_deg));
+  line(out, "encoder",
+       fmt::format("{} counts/degree, offset {} counts; PCOMP pre-start {} counts",
+                   g.counts_per_degree, g.offset_counts, g.pre_start_counts));
+  if (p.projections > kListAll) return;
+  for (std::uint64_t k = 0; k < p.projections; ++k)
+    fmt::format_to(std::back_inserter(out), "    #{:<3} {:>12} counts  {:>12.6f}°\n", k,
+                   p.trigger_counts(k), p.angle(k));
+}
+
+void frames(std::string& out, std::string_view what, std::uint64_t before, std::uint64_t after,
+            std::string_view how) {
+  if (before + after == 0) {
+    line(out, what, "none");
+    return;
+  }
+  line(out, what, fmt::format("{} before, {} after ({})", before, after, how));
+}
+
+void durations(std::string& out, const PlanDurations& d) {
+  out += "  expected durations\n";
+  const auto row = [&](std::string_view label, double s) {
+    fmt::format_to(std::back_inserter(out), "    {:<28} {}\n", label, seconds(s));
+  };
+  row("move to the run-up start", d.to_start_s);
+  row("settle", d.settle_s);
+  row("darks", d.darks_s);
+  row("flats", d.flats_s);
+  row("run-up", d.run_up_s);
+  row("projections (first→last)", d.projections_s);
+  row("run-down", d.run_down_s);
+  row("return to start", d.return_s);
+  row("total", d.total_s);
+}
+
+}  // namespace
+
+std::string describe(const FlyPlan& p, const FlyScanConfig& c, const FieldList& panda_fields) {
+  std::string out = fmt::format("fly scan plan ({})\n", c.source);
+  line(out, "projections",
+       fmt::format("{} from {:.8g}° to {:.8g}° in steps of {:.8g}°", p.projections, p.first_deg,
+                   p.last_deg(), p.step_deg));
+  line(out, "frame time",
+       fmt::format("{:.6g} s = exposure {:.6g} s + readout {:.6g} s [{}] + margin {:.6g} s ({:.4g} "
+                   "frames/s)",
+                   p.frame_time_s, p.exposure_s, p.readout_s, p.readout_from,
+                   c.camera.readout_margin_s, 1 / p.frame_time_s));
+  line(out, "speed", fmt::format("{:.6g} deg/s on {}", p.speed_deg_s, c.rotation.motor));
+  line(out, "ramp",
+       fmt::format("ACCL {:.6g} s, {:.6g} deg/s², covers {:.6g}°", p.accel_time_s,
+                   p.acceleration_deg_s2, p.accel_distance_deg));
+  line(out, "run-up",
+       fmt::format("{:.6g}° from {:.6g}° (the speed reached at least half a step before trigger "
+                   "0)",
+                   p.run_up_deg, p.run_up_start_deg));
+  line(out, "run-down",
+       fmt::format("{:.6g}° to {:.6g}° (the last exposure travels {:.6g}°)", p.run_down_deg,
+                   p.run_down_end_deg, p.exposure_travel_deg));
+  triggers(out, p);
+  frames(out, "darks", p.darks_before, p.darks_after,
+         fmt::format("shutter {} closed", c.shutter.command));
+  frames(out, "flats", p.flats_before, p.flats_after,
+         fmt::format("{} out to {:.8g}", c.flats.sample_motor, c.flats.sample_out));
+  line(out, "output", c.output.file);
+  if (!panda_fields.empty()) {
+    out += "  PandA fields\n";
+    for (const auto& [field, value] : panda_fields)
+      fmt::format_to(std::back_inserter(out), "    {}={}\n", field, value);
+  }
+  durations(out, p.durations);
+  for (const auto& note : p.notes) fmt::format_to(std::back_inserter(out), "  note: {}\n", note);
+  return out;
+}
+
+std::string describe_refusal(const PlanResult& result) {
+  std::string out = fmt::format("fly scan refused ({} reason{}):\n", result.refusals.size(),
+                                result.refusals.size() == 1 ? "" : "s");
+  for (const auto& why : result.refusals) fmt::format_to(std::back_inserter(out), "  - {}\n", why);
+  return out;
+}
+
+}  // namespace pandafly::scan

@@ -1,0 +1,22 @@
+// load_fly_scan_config(): the file shell over parse_fly_scan_config().
+#include "pandafly/scan/scan_config_file.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+namespace pandafly::scan {
+
+FlyScanConfig load_fly_scan_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw ConfigError(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
+  return parse_fly_scan_config(text.str(), path);
+}
+
+}  // namespace pandafly::scan
