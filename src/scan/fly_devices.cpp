@@ -1,7 +1,5 @@
 #include "pandafly/scan/fly_devices.hpp"
 
-#include <fmt/format.h>
-
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -9,6 +7,8 @@
 #include <stdexcept>
 #include <thread>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "pandafly/ca/channel.hpp"
 #include "pandafly/ca/monitor.hpp"
@@ -70,8 +70,9 @@ struct FlyDevices::Impl {
 
   [[nodiscard]] std::vector<std::string> required_pvs() const {
     std::vector<std::string> names;
-    for (const char* f : {"VAL", "RBV", "DMOV", "VELO", "VMAX", "VBAS", "ACCL", "HLM", "LLM", "DHLM",
-                          "DLLM", "MRES", "ERES", "EGU", "DIR", "STOP", "HLS", "LLS", "LVIO", "MSTA"})
+    for (const char* f :
+         {"VAL",  "RBV",  "DMOV", "VELO", "VMAX", "VBAS", "ACCL", "HLM", "LLM",  "DHLM",
+          "DLLM", "MRES", "ERES", "EGU",  "DIR",  "STOP", "HLS",  "LLS", "LVIO", "MSTA"})
       names.push_back(rot(f));
     if (has_sample)
       for (const char* f : {"VAL", "RBV", "VELO", "STOP", "HLS", "LLS", "LVIO"})
@@ -217,7 +218,9 @@ struct FlyDevices::Impl {
     (void)stop.get<std::int32_t>(kPut);
   }
   MoveDone run_move(std::uint64_t id, const Move& c) {
-    auto f = [&](std::string_view field) { return c.axis == Axis::rotation ? rot(field) : smp(field); };
+    auto f = [&](std::string_view field) {
+      return c.axis == Axis::rotation ? rot(field) : smp(field);
+    };
     pv(f("VAL")).put_wait(c.position, kMove);
     MoveDone done;
     done.id = id;
@@ -255,7 +258,9 @@ FlyDevices::FlyDevices(const FlyScanConfig& config, const ca::Context& context, 
   impl_->start_msta_monitor();
 }
 
-FlyDevices::~FlyDevices() { join(); }
+FlyDevices::~FlyDevices() {
+  join();
+}
 
 std::size_t FlyDevices::load_design(const std::string& design_text) {
   const auto wanted = panda::Design::parse(design_text);
@@ -314,7 +319,9 @@ void FlyDevices::set_panda_fields(PandaScanFields fields) {
   impl_->panda_fields = std::move(fields);
 }
 
-void FlyDevices::execute(const Command& command) { impl_->execute(command); }
+void FlyDevices::execute(const Command& command) {
+  impl_->execute(command);
+}
 
 void FlyDevices::join() {
   for (auto& t : impl_->threads)

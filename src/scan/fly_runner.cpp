@@ -1,8 +1,5 @@
 #include "pandafly/scan/fly_runner.hpp"
 
-#include <fmt/chrono.h>
-#include <fmt/format.h>
-
 #include <atomic>
 #include <cctype>
 #include <cmath>
@@ -16,6 +13,9 @@
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
 
 #include "event_queue.hpp"
 #include "pandafly/ca/context.hpp"
@@ -65,9 +65,11 @@ dx::AttributeValues to_values(const dx::NamedValues& v) {
 
 capture::DataType pixel_type(const std::string& nd_data_type) {
   std::string lower;
-  for (char c : nd_data_type) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char c : nd_data_type)
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (auto t = capture::data_type_from(lower)) return *t;
-  throw std::runtime_error(fmt::format("the camera's DataType {} is not a pixel type", nd_data_type));
+  throw std::runtime_error(
+      fmt::format("the camera's DataType {} is not a pixel type", nd_data_type));
 }
 
 /// The frame's HDF5FrameLocation NDAttribute (what the IOC's FrameType made it).
@@ -117,15 +119,18 @@ struct FlyRunner::Impl {
   // ---- prepare ----
 
   FlyPreparation prepare(bool load_design) {
-    devices = std::make_unique<FlyDevices>(config, context, [this](Event e) { queue.post(std::move(e)); });
+    devices = std::make_unique<FlyDevices>(config, context,
+                                           [this](Event e) { queue.post(std::move(e)); });
     FlyPreparation p;
-    if (load_design) p.design_lines_sent = devices->load_design(read_file(config.panda.design, "PandA design"));
+    if (load_design)
+      p.design_lines_sent = devices->load_design(read_file(config.panda.design, "PandA design"));
     p.motor = devices->read_motor_facts();
     p.camera = devices->read_camera_facts();
     p.plan = plan_fly(config, p.motor, p.camera);
     if (p.plan.plan) {
       p.panda_fields = fly_panda_fields(p.plan.plan->geometry, FlyPandaWiring{});
-      devices->set_panda_fields(PandaScanFields{p.panda_fields, fly_panda_arm_fields(FlyPandaWiring{}),
+      devices->set_panda_fields(PandaScanFields{p.panda_fields,
+                                                fly_panda_arm_fields(FlyPandaWiring{}),
                                                 fly_panda_disarm_fields(FlyPandaWiring{})});
     }
     prep = p;
@@ -178,10 +183,9 @@ struct FlyRunner::Impl {
         if (d.reason == capture::DropReason::duplicate) ++result.duplicates;
         if (d.reason == capture::DropReason::no_trigger) ++result.extra_frames;
         if (d.slot)
-          (void)writer->note(dx::SlotEvent{kProjections, *d.slot, -1,
-                                           static_cast<std::int64_t>(d.frame.number),
-                                           fmt::format("frame {} dropped: {}", d.frame.number,
-                                                       capture::to_string(d.reason))});
+          (void)writer->note(dx::SlotEvent{
+              kProjections, *d.slot, -1, static_cast<std::int64_t>(d.frame.number),
+              fmt::format("frame {} dropped: {}", d.frame.number, capture::to_string(d.reason))});
       }
     }
   }
@@ -189,10 +193,12 @@ struct FlyRunner::Impl {
   void place(const capture::MergedProjection& p) {
     const std::int64_t row = p.row ? static_cast<std::int64_t>(p.row->index) : -1;
     const std::int64_t number = p.frame ? static_cast<std::int64_t>(p.frame->number) : -1;
-    for (std::uint16_t bit = 1; bit != 0 && bit <= p.events; bit = static_cast<std::uint16_t>(bit << 1)) {
+    for (std::uint16_t bit = 1; bit != 0 && bit <= p.events;
+         bit = static_cast<std::uint16_t>(bit << 1)) {
       if ((p.events & bit) == 0) continue;
       const auto e = static_cast<capture::ProjectionEvent>(bit);
-      (void)writer->note(dx::SlotEvent{kProjections, p.slot, row, number, std::string(capture::to_string(e))});
+      (void)writer->note(
+          dx::SlotEvent{kProjections, p.slot, row, number, std::string(capture::to_string(e))});
     }
     if (p.has(capture::ProjectionEvent::frame_missing)) ++result.frames_missing;
     if (p.has(capture::ProjectionEvent::missed_trigger)) ++result.missed_triggers;
@@ -315,8 +321,9 @@ struct FlyRunner::Impl {
     }
     add_tables();
     auto close_values = to_values(dx::end_attributes(config.metadata, iso_now()));
-    const auto ending = c.interrupted ? dx::Ending::interrupted_by(c.reason, std::move(close_values))
-                                      : dx::Ending::completed(std::move(close_values));
+    const auto ending = c.interrupted
+                            ? dx::Ending::interrupted_by(c.reason, std::move(close_values))
+                            : dx::Ending::completed(std::move(close_values));
     return writer->finish(ending);
   }
 
@@ -329,8 +336,9 @@ struct FlyRunner::Impl {
                     "the planned angle of each projection (its trigger position)"});
     cols.push_back({"/process/acquisition/theta_exposure_start", start_angle, "degrees",
                     "the encoder angle at the start of each projection's exposure"});
-    cols.push_back({"/process/acquisition/time_residual", residual, "s",
-                    "frame time stamp minus the time predicted from its PandA row (fitted offset)"});
+    cols.push_back(
+        {"/process/acquisition/time_residual", residual, "s",
+         "frame time stamp minus the time predicted from its PandA row (fitted offset)"});
     if (row_sink) {
       for (auto& c : row_sink->take_table()) {
         cols.push_back({"/measurement/panda/" + c.name, std::move(c.values), c.units,
@@ -375,8 +383,9 @@ struct FlyRunner::Impl {
       }
       if (scan.finished()) break;
       const auto d = scan.deadline();
-      const auto until = d ? t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*d))
-                           : Clock::now() + 1s;
+      const auto until =
+          d ? t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*d))
+            : Clock::now() + 1s;
       auto e = queue.pop_until(until);
       scan.handle(e ? *e : Event{Tick{}}, now());
       if (options.on_progress && Clock::now() - last_progress >= options.progress_period) {
@@ -399,10 +408,16 @@ FlyRunner::FlyRunner(FlyScanConfig config, FlyRunOptions options)
 
 FlyRunner::~FlyRunner() = default;
 
-FlyPreparation FlyRunner::prepare(bool load_design) { return impl_->prepare(load_design); }
+FlyPreparation FlyRunner::prepare(bool load_design) {
+  return impl_->prepare(load_design);
+}
 
-FlyResult FlyRunner::run() { return impl_->run(); }
+FlyResult FlyRunner::run() {
+  return impl_->run();
+}
 
-void FlyRunner::interrupt(std::string why) { impl_->queue.post(Interrupted{std::move(why)}); }
+void FlyRunner::interrupt(std::string why) {
+  impl_->queue.post(Interrupted{std::move(why)});
+}
 
 }  // namespace pandafly::scan

@@ -1,13 +1,13 @@
 // pandafly: the scans. `pandafly fly SCAN.toml` runs a hardware-triggered fly
 // scan (scan::FlyRunner); this main only parses the command line, prints and
 // maps the outcome to an exit code.
+#include <cstdio>
+#include <string>
+
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <unistd.h>
-
-#include <cstdio>
 #include <nlohmann/json.hpp>
-#include <string>
+#include <unistd.h>
 
 #include "../shipped_layouts.hpp"
 #include "pandafly/scan/fly_runner.hpp"
@@ -34,9 +34,9 @@ struct FlyArgs {
 };
 
 void print_progress(const scan::Progress& p, bool terminal) {
-  const auto line =
-      fmt::format("{:<12} projections {:>5}/{} rows {:>5} | darks {} flats {} | {}",
-                  scan::phase_name(p.phase), p.frames, p.expected, p.rows, p.darks, p.flats, p.step);
+  const auto line = fmt::format("{:<12} projections {:>5}/{} rows {:>5} | darks {} flats {} | {}",
+                                scan::phase_name(p.phase), p.frames, p.expected, p.rows, p.darks,
+                                p.flats, p.step);
   if (terminal)
     fmt::print(stderr, "\r{:<100.100}", line);
   else
@@ -48,14 +48,15 @@ nlohmann::json summary(const scan::FlyResult& r) {
           {"complete", r.end.complete},
           {"reason", r.outcome.reason.empty() ? r.end.reason : r.outcome.reason},
           {"exit_code", static_cast<int>(r.exit_code)},
-          {"projections", {{"expected", r.projections_expected},
-                           {"complete", r.projections_complete},
-                           {"frames_missing", r.frames_missing},
-                           {"missed_triggers", r.missed_triggers},
-                           {"rows_missing", r.rows_missing},
-                           {"duplicates", r.duplicates},
-                           {"reorders", r.reorders},
-                           {"extra_frames", r.extra_frames}}},
+          {"projections",
+           {{"expected", r.projections_expected},
+            {"complete", r.projections_complete},
+            {"frames_missing", r.frames_missing},
+            {"missed_triggers", r.missed_triggers},
+            {"rows_missing", r.rows_missing},
+            {"duplicates", r.duplicates},
+            {"reorders", r.reorders},
+            {"extra_frames", r.extra_frames}}},
           {"darks", r.darks},
           {"flats", r.flats},
           {"angle_range", {r.first_angle, r.last_angle}},
@@ -77,7 +78,8 @@ int run_fly(const FlyArgs& a) {
                             ? (pandafly::tools::shipped_layouts_dir() / "dxfile_fly.xml").string()
                             : config.output.layout;
   const bool terminal = ::isatty(STDERR_FILENO) != 0;
-  if (!a.quiet) options.on_progress = [terminal](const scan::Progress& p) { print_progress(p, terminal); };
+  if (!a.quiet)
+    options.on_progress = [terminal](const scan::Progress& p) { print_progress(p, terminal); };
   scan::FlyRunner runner(config, options);
   scan::FlyPreparation prep;
   try {
@@ -108,10 +110,10 @@ int run_fly(const FlyArgs& a) {
   if (a.json) {
     fmt::print("{}\n", summary(r).dump());
   } else {
-    fmt::print("{}: {} of {} projections complete, {} darks, {} flats, theta {:.4f}..{:.4f} deg; {}\n",
-               r.file, r.projections_complete, r.projections_expected, r.darks, r.flats,
-               r.first_angle, r.last_angle,
-               r.end.complete ? std::string("complete") : "INCOMPLETE: " + r.end.reason);
+    fmt::print(
+        "{}: {} of {} projections complete, {} darks, {} flats, theta {:.4f}..{:.4f} deg; {}\n",
+        r.file, r.projections_complete, r.projections_expected, r.darks, r.flats, r.first_angle,
+        r.last_angle, r.end.complete ? std::string("complete") : "INCOMPLETE: " + r.end.reason);
     if (!r.outcome.reason.empty()) fmt::print(stderr, "pandafly fly: {}\n", r.outcome.reason);
     for (const auto& n : r.outcome.notes) fmt::print(stderr, "pandafly fly: note: {}\n", n);
   }
@@ -126,8 +128,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   FlyArgs fly;
   auto* f = app.add_subcommand(
-      "fly", "a fly scan: the PandA triggers the camera at encoder positions and records the "
-             "encoder over every exposure; frames and positions are merged into a DXfile");
+      "fly",
+      "a fly scan: the PandA triggers the camera at encoder positions and records the "
+      "encoder over every exposure; frames and positions are merged into a DXfile");
   f->add_option("scan", fly.scan_file, "the scan file (TOML; tools/examples/flyscan.toml)")
       ->required();
   f->add_flag("--dry-run", fly.dry_run,

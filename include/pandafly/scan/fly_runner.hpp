@@ -57,7 +57,7 @@ struct FlyPreparation {
   PlanResult plan;
   MotorFacts motor;
   CameraFacts camera;
-  FieldList panda_fields;         ///< what PutPandaFields will put
+  FieldList panda_fields;  ///< what PutPandaFields will put
   std::size_t design_lines_sent = 0;
 };
 
