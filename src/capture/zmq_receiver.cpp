@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
-#include <map>
 #include <mutex>
-#include <set>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -13,6 +11,7 @@
 #include <fmt/format.h>
 #include <zmq.hpp>
 
+#include "pandafly/capture/frame_sequence.hpp"
 #include "pandafly/util/bounded_queue.hpp"
 
 namespace pandafly::capture {
@@ -120,12 +119,9 @@ struct ZmqReceiver::Impl {
   std::atomic<bool> stop_requested{false};
   mutable std::mutex stats_mutex;
   ZmqReceiverStats stats;
-  // Frame-number bookkeeping (under stats_mutex): the numbers of the current
-  // acquisition still missing, and the recent ones received with their time
-  // stamps; both bounded to `window` entries.
-  static constexpr std::size_t window = 4096;
-  std::set<std::uint64_t> gaps;
-  std::map<std::uint64_t, double> recent;
+  // Frame-number bookkeeping (under stats_mutex); its counts are copied into
+  // `stats` after every frame (header Rules, "Frame numbers").
+  FrameSequence sequence;
   std::mutex stop_mutex;  // serialises stop() callers
   std::thread thread;
 };
@@ -224,45 +220,18 @@ void ZmqReceiver::Impl::handle(std::vector<zmq::message_t>&& parts) {
   (void)queue.push(ReceivedFrame(std::move(owned)));
 }
 
-// Header Rules, "Frame numbers". `timestamp` is nullopt for a bad message,
-// which only moves the sequence on. Returns false for a duplicate (dropped).
+// Header Rules, "Frame numbers" (FrameSequence). `timestamp` is nullopt for a
+// bad message, which only moves the sequence on. Returns false for a
+// duplicate (dropped).
 bool ZmqReceiver::Impl::note_frame(std::uint64_t f, std::optional<double> timestamp) {
-  auto& last = stats.last_frame;
-  const auto remember = [&] {
-    if (timestamp) recent[f] = *timestamp;
-    while (recent.size() > window) recent.erase(recent.begin());
-  };
-  if (!last || f > *last) {
-    if (last) {
-      stats.missing += f - *last - 1;
-      for (std::uint64_t g = std::max(*last + 1, f > window ? f - window : 0); g < f; ++g)
-        gaps.insert(g);
-      while (gaps.size() > window) gaps.erase(gaps.begin());
-    }
-    last = f;
-    remember();
-    return true;
-  }
-  if (gaps.erase(f) > 0) {  // counted missing when the gap opened: it came late
-    --stats.missing;
-    ++stats.reorders;
-    remember();
-    return true;
-  }
-  if (!timestamp) return true;  // a bad message: nothing more to learn from it
-  const auto seen = recent.find(f);
-  if (seen != recent.end() && seen->second == *timestamp) {
-    ++stats.duplicates;
-    return false;
-  }
-  // A number already used (or older than anything remembered) with a new time
-  // stamp: the camera's ArrayCounter was reset — a new acquisition.
-  ++stats.restarts;
-  gaps.clear();
-  recent.clear();
-  last = f;
-  remember();
-  return true;
+  const auto verdict = sequence.feed(f, timestamp);
+  const auto& c = sequence.counts();
+  stats.missing = c.missing;
+  stats.duplicates = c.duplicates;
+  stats.reorders = c.reorders;
+  stats.restarts = c.restarts;
+  stats.last_frame = c.last;
+  return verdict.kind != FrameVerdict::Kind::duplicate;
 }
 
 ZmqReceiver::ZmqReceiver(std::string_view server_host, ZmqReceiverOptions options)
