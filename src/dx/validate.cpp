@@ -160,9 +160,12 @@ class Checker {
       error(s.path, fmt::format("frames are {}x{} (y, x), /exchange/data's are {}x{}", d[1], d[2],
                                 (*data)[1], (*data)[2]));
     tomoscan_attributes(s);
-    guarded(s.theta, [&] { theta(s, d[0], required); });
-    frames_stored_ += d[0];
-    facts_.stored[s.path] = d[0];
+    const auto filled = slots(s.path, d[0]);
+    guarded(s.theta, [&] { theta(s, d[0], required, filled); });
+    const hsize_t stored =
+        filled ? static_cast<hsize_t>(std::count(filled->begin(), filled->end(), true)) : d[0];
+    frames_stored_ += stored;
+    facts_.stored[s.path] = stored;
     if (const auto n = p_.number_attribute(s.path, "frames_expected"))
       facts_.expected[s.path] = static_cast<std::uint64_t>(*n);
     return dims;
@@ -185,7 +188,32 @@ class Checker {
       warning(path, fmt::format("@{} is \"{}\", tomoscan writes \"{}\"", name, *value, first));
   }
 
-  void theta(const Stack& s, hsize_t frames, bool required) {
+  // A slotted stack (writer.hpp Rules, "Slots"): which slots hold a frame,
+  // from the status dataset its @slot_status names; nullopt when not slotted
+  // (every frame is stored) or the status is unusable (a finding).
+  std::optional<std::vector<bool>> slots(const std::string& stack, hsize_t frames) {
+    const auto status = p_.string_attribute(stack, "slot_status");
+    if (!status) return std::nullopt;
+    if (p_.kind(*status) != ObjectKind::dataset) {
+      error(stack, fmt::format("@slot_status names {}, which is not a dataset", *status));
+      return std::nullopt;
+    }
+    const auto codes = p_.numbers(*status);
+    if (codes.size() != frames) {
+      error(*status, fmt::format("has {} slots, {} has {} frames", codes.size(), stack, frames));
+      return std::nullopt;
+    }
+    std::vector<bool> filled(codes.size());
+    auto& missing = facts_.missing_slots[stack];
+    for (std::size_t k = 0; k < codes.size(); ++k) {
+      filled[k] = codes[k] != 0;  // SlotStatus::missing
+      if (!filled[k] && missing.size() < missing_slots_named) missing.push_back(k);
+    }
+    return filled;
+  }
+
+  void theta(const Stack& s, hsize_t frames, bool required,
+             const std::optional<std::vector<bool>>& filled) {
     const std::string path = s.theta;
     const auto kind = p_.kind(path);
     if (kind == ObjectKind::missing) {
@@ -200,8 +228,10 @@ class Checker {
     if (dims[0] != frames)
       error(path, fmt::format("has {} angles, {} has {} frames", dims[0], s.path, frames));
     if (required) {  // the projections' angles: NaN/inf means the geometry is unknown
-      for (const double a : p_.numbers(path))
-        if (!std::isfinite(a)) ++facts_.projections_without_angle;
+      const auto angles = p_.numbers(path);  // an empty slot's NaN is a missing frame, not this
+      for (std::size_t k = 0; k < angles.size(); ++k)
+        if (!std::isfinite(angles[k]) && (!filled || (k < filled->size() && (*filled)[k])))
+          ++facts_.projections_without_angle;
     }
     const auto units = p_.string_attribute(path, "units");
     if (!units) return warning(path, "no @units (theta is in degrees: say so)");

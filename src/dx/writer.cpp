@@ -3,6 +3,8 @@
 
 #include <atomic>
 #include <mutex>
+#include <set>
+#include <stdexcept>
 #include <thread>
 
 #include <fmt/format.h>
@@ -58,10 +60,14 @@ FrameFault check_frame(const FrameRecord& f, const FrameGeometry& g) noexcept {
   return FrameFault::none;
 }
 
-void FrameFaults::add(FrameFault fault, const FrameRecord& f) {
+void FrameFaults::add(FrameFault fault, const FrameRecord& f, std::string_view dataset) {
   auto& t = tally_[static_cast<std::size_t>(fault)];
   if (t.count++ > 0) return;
   t.first_id = f.unique_id;
+  if (fault >= FrameFault::slot_taken) {
+    t.detail = f.slot ? fmt::format("slot {} of {}", *f.slot, dataset) : std::string(dataset);
+    return;
+  }
   if (fault == FrameFault::attributes) t.detail = f.attribute_error;
   if (fault == FrameFault::shape) t.detail = fmt::format("{}", fmt::join(f.shape, "×"));
   if (fault == FrameFault::type && f.type) t.detail = std::string(capture::to_string(*f.type));
@@ -93,6 +99,18 @@ std::vector<std::string> FrameFaults::warnings(const FrameGeometry& g) const {
         "{} frames had unreadable NDAttributes, so no routing or angle (lost; the first, "
         "frame {}: {})",
         attrs.count, attrs.first_id, attrs.detail));
+  const std::pair<FrameFault, const char*> slot_faults[] = {
+      {FrameFault::slot_taken, "were for a slot that holds a frame already"},
+      {FrameFault::slot_beyond, "were for a slot beyond the frames expected"},
+      {FrameFault::slot_missing, "had no slot for a slotted dataset"},
+      {FrameFault::slot_unexpected, "had a slot for a dataset that is not slotted"},
+  };
+  for (const auto& [fault, what] : slot_faults) {
+    const auto& t = tally_[static_cast<std::size_t>(fault)];
+    if (t.count > 0)
+      out.push_back(fmt::format("{} frames {} (lost; the first, frame {}: {})", t.count, what,
+                                t.first_id, t.detail));
+  }
   return out;
 }
 
@@ -133,6 +151,10 @@ struct Writer::Impl {
   std::mutex finish_mutex;
   Ending ending;  // set under finish_mutex before the queue closes
   std::optional<EndState> end;
+  std::mutex late_mutex;                            // note() and add_columns() from any thread
+  detail::LateItems late;                           // handed to the file after the queue is drained
+  std::set<std::string, std::less<>> column_paths;  // added so far
+  bool late_closed = false;
 };
 
 void Writer::Impl::run() noexcept {
@@ -161,6 +183,10 @@ void Writer::Impl::run() noexcept {
       next_flush = Clock::now() + o.flush_period;
     }
   }
+  {
+    std::scoped_lock lock(late_mutex);  // late_closed: nothing more arrives
+    file.add_late(std::move(late));
+  }
   end = file.finish(ending);
   publish();
 }
@@ -181,9 +207,49 @@ bool Writer::push(FrameRecord frame) {
   return true;
 }
 
+bool Writer::note(SlotEvent event) {
+  std::scoped_lock lock(impl_->late_mutex);
+  if (impl_->late_closed) return false;
+  impl_->late.events.push_back(std::move(event));
+  return true;
+}
+
+bool Writer::add_columns(std::vector<TableColumn> columns) {
+  std::set<std::string, std::less<>> paths;
+  for (const auto& c : columns) {
+    detail::check_column_path(c);
+    impl_->file.check_free(c.path);
+    if (!paths.insert(c.path).second)
+      throw std::invalid_argument(fmt::format("table column {}: given twice", c.path));
+  }
+  std::scoped_lock lock(impl_->late_mutex);
+  if (impl_->late_closed) return false;
+  const auto nested = [](std::string_view a, std::string_view b) {  // a lies inside b
+    return a.size() > b.size() && a.starts_with(b) && a[b.size()] == '/';
+  };
+  for (const auto& p : paths) {
+    for (const auto& q : impl_->column_paths) {
+      if (p == q || nested(p, q) || nested(q, p))
+        throw std::invalid_argument(
+            fmt::format("table column {}: clashes with column {} added before", p, q));
+    }
+    for (const auto& q : paths) {
+      if (nested(p, q))
+        throw std::invalid_argument(fmt::format("table column {}: lies inside column {}", p, q));
+    }
+  }
+  impl_->column_paths.insert(paths.begin(), paths.end());
+  for (auto& c : columns) impl_->late.columns.push_back(std::move(c));
+  return true;
+}
+
 EndState Writer::finish(Ending ending) noexcept {
   std::scoped_lock lock(impl_->finish_mutex);
   if (impl_->end) return *impl_->end;
+  {
+    std::scoped_lock late(impl_->late_mutex);
+    impl_->late_closed = true;
+  }
   impl_->ending = std::move(ending);
   impl_->queue.close();  // the thread drains what is queued, then finishes the file
   if (impl_->thread.joinable()) impl_->thread.join();

@@ -1,5 +1,6 @@
 // Columns: the per-frame NDAttribute datasets — the layout's, and the
 // defaults group's (NDFileHDF5's ndattr_default) — buffered per batch.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -185,17 +186,28 @@ void Columns::add_column(hid_t file, const std::string& path, const std::string&
            kind,
            create_value_dataset(file, path, kind,
                                 kind == Kind::string ? string_chunk_rows : column_chunk_rows),
+           {},
            {}};
   for (const auto& a : attributes) {
     if (a.source == Source::constant) write_layout_attribute(c.dataset.id(), a, nullptr);
   }
   write_ndattr_attributes(c.dataset.id(), ndattribute);
-  c.buffer.reserve(size_of(kind) * 256);
+  c.tail.reserve(size_of(kind) * 256);
   frame_bytes_ += size_of(kind);
   columns_.push_back(std::move(c));
 }
 
-void Columns::add(const FrameRecord& frame, const std::string& destination) {
+std::uint64_t Columns::reserve(std::uint64_t n) {
+  const std::uint64_t first = rows_;
+  for (auto& c : columns_) {
+    for (std::uint64_t i = 0; i < n; ++i) encode(c.kind, std::nullopt, c.tail);
+  }
+  rows_ += n;
+  return first;
+}
+
+void Columns::add(const FrameRecord& frame, const std::string& destination, std::uint64_t row) {
+  std::vector<std::byte> one;
   for (auto& c : columns_) {
     std::optional<AttributeValue> v;
     if (c.ndattribute == destination_attribute_) {
@@ -207,26 +219,56 @@ void Columns::add(const FrameRecord& frame, const std::string& destination) {
     } else {
       v = builtin_value(frame, c.ndattribute);
     }
-    encode(c.kind, v, c.buffer);
+    one.clear();
+    encode(c.kind, v, one);
+    if (row >= stored_rows_) {
+      std::copy(one.begin(), one.end(),
+                c.tail.begin() + static_cast<std::ptrdiff_t>((row - stored_rows_) * one.size()));
+    } else {
+      c.patches.emplace_back(row, one);
+    }
   }
   for (const auto& a : frame.attributes) {
     if (known_.count(a.name) == 0) unwritten_.insert(a.name);
   }
 }
 
-void Columns::store() {
-  for (auto& c : columns_) {
-    if (c.buffer.empty()) continue;
-    c.dataset.append(c.buffer);
-    c.buffer.clear();
+// Rows stored earlier (a slot filled late), one write per run of rows.
+void Columns::write_patches(Column& c) {
+  std::sort(c.patches.begin(), c.patches.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::byte> run;
+  for (std::size_t i = 0; i < c.patches.size();) {
+    const std::uint64_t first = c.patches[i].first;
+    std::uint64_t n = 0;
+    run.clear();
+    while (i < c.patches.size() && c.patches[i].first == first + n) {
+      run.insert(run.end(), c.patches[i].second.begin(), c.patches[i].second.end());
+      ++n;
+      ++i;
+    }
+    c.dataset.write_rows(first, run);
   }
+  c.patches.clear();
 }
 
-void Columns::cut(std::uint64_t rows) noexcept {
+void Columns::store() {
   for (auto& c : columns_) {
-    c.buffer.clear();
+    write_patches(c);
+    if (c.tail.empty()) continue;
+    c.dataset.append(c.tail);
+    c.tail.clear();
+  }
+  stored_rows_ = rows_;
+}
+
+void Columns::cut() noexcept {
+  rows_ = stored_rows_;
+  for (auto& c : columns_) {
+    c.tail.clear();
+    c.patches.clear();
     try {
-      if (c.dataset.rows() > rows) c.dataset.set_rows(rows);
+      if (c.dataset.rows() > stored_rows_) c.dataset.set_rows(stored_rows_);
     } catch (const std::exception&) {  // the length may stay longer; frames_written says the truth
     }
   }

@@ -21,8 +21,6 @@ namespace pandafly::dx::detail {
 namespace {
 
 constexpr std::string_view in_progress = "acquisition in progress";
-constexpr std::string_view end_group = "/process/acquisition/pandafly_end";
-constexpr std::size_t no_route = std::numeric_limits<std::size_t>::max();
 
 bool is_disk_full(int err) {
   return err == ENOSPC || err == EDQUOT || err == EFBIG;
@@ -64,6 +62,8 @@ DxFile::DxFile(WriterOptions options) : o_(std::move(options)) {
       if (auto it = routes_.find(path); it != routes_.end())
         h5::write_attribute(tree_.detectors[it->second].data.id(), "frames_expected",
                             std::uint64_t{n});
+    make_slots();
+    note_paths();
     fd_ = file_.descriptor();
     write_back_ = !h5::on_memory_file_system(fd_);
     if (o_.compression == Compression::bitshuffle_lz4) {
@@ -133,17 +133,25 @@ void DxFile::write(std::vector<FrameRecord>& batch) noexcept {
   to_.clear();
   const FrameRecord* first = nullptr;
   for (const auto& f : batch) {
-    const auto fault = check_frame(f, o_.frame);
-    const bool ok = fault == FrameFault::none;
-    to_.push_back(ok ? route(f) : no_route);
-    if (!ok) faults_.add(fault, f);
-    if (ok && first == nullptr) first = &f;
+    auto fault = check_frame(f, o_.frame);
+    std::size_t to = fault == FrameFault::none ? route(f) : no_route;
+    if (to != no_route) fault = claim_slot(f, tree_.detectors[to]);
+    if (fault != FrameFault::none) {
+      faults_.add(fault, f, to == no_route ? std::string_view() : tree_.detectors[to].path);
+      refusal_event(fault, f, to);
+      to = no_route;
+    }
+    to_.push_back(to);
+    if (to != no_route && first == nullptr) first = &f;
   }
-  if (failed_ || first == nullptr) return;
+  if (failed_ || first == nullptr) return release_claims();
   try {
     if (!columns_.created()) start_frames(first, batch);
     const std::uint64_t n = batch.size();
-    const std::uint64_t bytes = n * (frame_bytes_ + columns_.bytes_per_frame() + sizeof(double));
+    std::uint64_t bytes = n * (frame_bytes_ + columns_.bytes_per_frame() + sizeof(double));
+    for (const auto& d : tree_.detectors) {  // a slotted dataset's rows of every per-frame dataset
+      if (d.slotted && !d.column_base) bytes += d.slots * columns_.bytes_per_frame();
+    }
     if (auto ec = reserve_.ensure(file_.size(), bytes)) {  // writer.hpp Rules, "Full disk"
       return fail(fmt::format("disk full: no room for {} more bytes in {}: {}", bytes,
                               o_.path.string(), ec.message()));
@@ -158,7 +166,7 @@ void DxFile::write(std::vector<FrameRecord>& batch) noexcept {
 void DxFile::store(const std::vector<FrameRecord>& batch, const std::vector<std::size_t>& to) {
   std::vector<std::uint64_t> grow(tree_.detectors.size(), 0);
   for (auto i : to) {
-    if (i != no_route) ++grow[i];
+    if (i != no_route && !tree_.detectors[i].slotted) ++grow[i];
   }
   for (std::size_t i = 0; i < grow.size(); ++i) {
     auto& d = tree_.detectors[i];
@@ -177,18 +185,31 @@ void DxFile::store(const std::vector<FrameRecord>& batch, const std::vector<std:
   for (std::size_t k = 0; k < batch.size(); ++k) {
     if (to[k] == no_route) continue;
     auto& d = tree_.detectors[to[k]];
-    store_pixels(d, batch[k], stored);
-    d.angles.push_back(angle_of(batch[k], tree_.angle_attribute));
-    if (!std::isfinite(d.angles.back()) && is_projection_stack(d.path)) ++unsure_angles;
-    columns_.add(batch[k], d.path);
+    const double angle = angle_of(batch[k], tree_.angle_attribute);
+    const std::uint64_t row = d.slotted ? *batch[k].slot : d.stored;
+    store_pixels(d, batch[k], row, stored);
+    if (d.slotted) {
+      d.placed.emplace_back(row, angle);
+      d.codes[row] =
+          static_cast<std::uint8_t>(std::isfinite(angle) ? SlotStatus::ok : SlotStatus::no_angle);
+    } else {
+      d.angles.push_back(angle);
+      ++d.stored;
+    }
+    if (!std::isfinite(angle) && is_projection_stack(d.path)) ++unsure_angles;
+    columns_.add(batch[k], d.path, column_row(batch[k], d));
     ++stored;
   }
   for (auto& d : tree_.detectors) {
     if (d.theta && !d.angles.empty()) d.theta.append(std::as_bytes(std::span(d.angles)));
     d.angles.clear();
   }
+  store_slots();
   columns_.store();
-  for (auto& d : tree_.detectors) d.committed = d.stored;
+  for (auto& d : tree_.detectors) {
+    if (!d.slotted) d.committed = d.stored;
+  }
+  commit_claims();
   written_ += stored;
   projections_without_angle_ += unsure_angles;
 }
@@ -203,23 +224,26 @@ void DxFile::start_compressing(const std::vector<FrameRecord>& batch,
   compressor_->start(to_compress_);
 }
 
-// `index`: the frame's place among the batch's stored frames (the compressor's job).
-void DxFile::store_pixels(Detector& d, const FrameRecord& frame, std::size_t index) {
+// `row`: where in `d`; `index`: the frame's place among the batch's stored
+// frames (the compressor's job).
+void DxFile::store_pixels(Detector& d, const FrameRecord& frame, std::uint64_t row,
+                          std::size_t index) {
   if (compressor_) {
-    d.data.write_filtered_chunk(d.stored, compressor_->wait(index));
+    d.data.write_filtered_chunk(row, compressor_->wait(index));
   } else if (compressed_) {
-    d.data.write_rows(d.stored, frame.pixels);  // through the filter pipeline
+    d.data.write_rows(row, frame.pixels);  // through the filter pipeline
   } else {
-    d.data.write_chunk(d.stored, frame.pixels);  // one frame = one chunk, no copy
+    d.data.write_chunk(row, frame.pixels);  // one frame = one chunk, no copy
   }
-  ++d.stored;
 }
 
 // Stops writing; cuts every dataset back to the last good batch.
 void DxFile::fail(std::string why) noexcept {
   failed_ = true;
   failure_ = std::move(why);
+  release_claims();
   for (auto& d : tree_.detectors) {
+    if (d.column_base && *d.column_base >= columns_.stored_rows()) d.column_base.reset();
     d.stored = d.committed;
     d.angles.clear();
     try {
@@ -228,7 +252,7 @@ void DxFile::fail(std::string why) noexcept {
     } catch (const std::exception&) {  // the extent may stay longer; frames_written says the truth
     }
   }
-  columns_.cut(written_);
+  columns_.cut();
 }
 
 // The disk starts writing what the batch stored while the next frames arrive,
@@ -271,6 +295,9 @@ EndState DxFile::finish(const Ending& ending) noexcept {
     end.close_error = fmt::format("recording the end state: {}", e.what());
   }
   const NxtomoInput nx = nxtomo_input();
+  for (const auto& d : tree_.detectors) {
+    if (d.slotted && d.column_base) late_.column_bases.emplace_back(d.status_path, *d.column_base);
+  }
   close(end);
   if (end.close_error.empty()) complete_file(end, ending, nx);
   if (reserved_end_ > 0) h5::SpaceReserve::release(o_.path, reserved_end_);
@@ -285,15 +312,11 @@ EndState DxFile::end_state(const Ending& ending) const {
   end.frames_received = received_;
   end.frames_written = written_;
   end.frames_lost = received_ - written_;
+  for (const auto& d : tree_.detectors) {
+    if (d.slotted) end.slots_missing += d.slots - d.filled;
+  }
   end.reason = failed_ ? fmt::format("{} (scan: {})", failure_, ending.reason) : ending.reason;
-  CompletenessFacts facts{.interrupted = ending.interrupted,
-                          .write_failed = failed_,
-                          .frames_lost = end.frames_lost,
-                          .expected = o_.frames_expected,
-                          .stored = {},
-                          .projections_without_angle = projections_without_angle_};
-  for (const auto& d : tree_.detectors) facts.stored[d.path] = d.committed;
-  const Completeness verdict = judge_completeness(facts);
+  const Completeness verdict = judge_completeness(facts(ending, end.frames_lost));
   end.complete = verdict.complete;
   if (!verdict.complete && !failed_ && !ending.interrupted)  // say why a "completed" scan is not
     end.reason = fmt::format("{}; incomplete: {}", end.reason, fmt::join(verdict.reasons, "; "));
@@ -304,6 +327,25 @@ EndState DxFile::end_state(const Ending& ending) const {
         fmt::format("NDAttribute {} first seen after frame 1: not written", name));
   }
   return end;
+}
+
+CompletenessFacts DxFile::facts(const Ending& ending, std::uint64_t lost) const {
+  CompletenessFacts f{.interrupted = ending.interrupted,
+                      .write_failed = failed_,
+                      .frames_lost = lost,
+                      .expected = o_.frames_expected,
+                      .stored = {},
+                      .projections_without_angle = projections_without_angle_,
+                      .missing_slots = {}};
+  for (const auto& d : tree_.detectors) {
+    f.stored[d.path] = d.slotted ? d.filled : d.committed;
+    if (!d.slotted) continue;
+    auto& missing = f.missing_slots[d.path];
+    for (std::uint64_t k = 0; k < d.slots && missing.size() < missing_slots_named; ++k) {
+      if (d.codes[k] == static_cast<std::uint8_t>(SlotStatus::missing)) missing.push_back(k);
+    }
+  }
+  return f;
 }
 
 void DxFile::record_end(const EndState& end) {
@@ -374,7 +416,8 @@ void DxFile::complete_file(EndState& end, const Ending& ending, const NxtomoInpu
   try {
     auto f = h5::File::open(o_.path, h5::File::Access::read_write);
     const std::uint64_t frames = nx.n_projections + nx.n_darks + nx.n_flats;
-    const std::uint64_t bytes = frames * 16 + (std::uint64_t{64} << 10);
+    const std::uint64_t bytes = frames * 16 + (std::uint64_t{64} << 10) +
+                                column_bytes(late_.columns) + late_.events.size() * 512;
     h5::SpaceReserve reserve;  // as during the scan: reserving once the disk came near full
     if (o_.reserve_space) {
       reserve = h5::SpaceReserve(
@@ -384,6 +427,8 @@ void DxFile::complete_file(EndState& end, const Ending& ending, const NxtomoInpu
     if (auto ec = reserve.ensure(f.size(), bytes)) {
       end.warnings.push_back(
           fmt::format("closing items and NXtomo view left out: {}", ec.message()));
+      if (late_.events_table || !late_.columns.empty())
+        end.warnings.push_back(fmt::format("events and table columns left out: {}", ec.message()));
       f.close();
       reserved_end_ = std::max(reserved_end_, reserve.reserved_end());
       return;
@@ -391,6 +436,7 @@ void DxFile::complete_file(EndState& end, const Ending& ending, const NxtomoInpu
     add_closing_items(f.id(), tree_.deferred, close_values(end, ending), o_.attribute_types,
                       end.warnings);
     make_hardlinks(f.id(), tree_.deferred);
+    write_late(f.id(), end.warnings);
     for (const auto& [link, target] : tree_.deferred.hardlinks) {
       end.warnings.push_back(fmt::format("hard link {}: no object {}", link, target));
     }
@@ -407,6 +453,15 @@ void DxFile::complete_file(EndState& end, const Ending& ending, const NxtomoInpu
   } catch (const std::exception& e) {
     end.close_error = fmt::format("completing the closed file: {}", e.what());
   }
+}
+
+// Events, tables and the slotted datasets' per-frame row (writer.hpp Rules).
+void DxFile::write_late(hid_t file, std::vector<std::string>& warnings) {
+  for (const auto& [status, row] : late_.column_bases)
+    h5::write_attribute(h5::Dataset::open(file, status).id(), "ndattribute_row_first", row);
+  if (late_.events_table || !late_.events.empty())
+    write_columns(file, event_columns(std::move(late_.events)), warnings);
+  write_columns(file, late_.columns, warnings);
 }
 
 }  // namespace pandafly::dx::detail

@@ -60,7 +60,31 @@ struct Detector {
   std::uint64_t committed = 0;  ///< frames in data and theta after the last good batch
   std::uint64_t stored = 0;     ///< frames in data during a batch
   std::vector<double> angles;   ///< of the current batch's stored frames
+
+  // Slotted (writer.hpp Rules, "Slots"): data, theta and status are `slots` long.
+  bool slotted = false;
+  std::uint64_t slots = 0;
+  std::string status_path;
+  h5::Dataset status;
+  std::vector<std::uint8_t> codes;      ///< SlotStatus per slot, claims of this batch included
+  std::vector<std::int64_t> frame_ids;  ///< the frame (unique id) each slot holds
+  std::vector<std::uint64_t> claimed;   ///< slots claimed by this batch
+  std::vector<std::pair<std::uint64_t, double>> placed;  ///< this batch's (slot, angle)
+  std::uint64_t filled = 0;                  ///< slots holding a frame after the last good batch
+  std::optional<std::uint64_t> column_base;  ///< per-frame row of slot 0, once taken
 };
+
+/// The status dataset's path for slotted detector dataset `path` (writer.hpp Rules).
+[[nodiscard]] std::string status_path_for(std::string_view path);
+/// Sizes a slotted detector: data and theta `slots` long (theta NaN), the
+/// status dataset (0 = missing) with its attributes. Before SWMR.
+void make_slotted(hid_t file, Detector& d, std::uint64_t slots);
+/// Writes the (row, value) pairs of a float64 dataset in runs of consecutive
+/// rows (one H5Dwrite per run); sorts `values` by row.
+void write_runs(h5::Dataset& d, std::vector<std::pair<std::uint64_t, double>>& values);
+/// Writes codes[slot] for each slot of `slots` in runs; sorts `slots`.
+void write_codes(h5::Dataset& d, const std::vector<std::uint8_t>& codes,
+                 std::vector<std::uint64_t>& slots);
 
 /// A per-frame NDAttribute dataset of the layout (or of the defaults group).
 struct ColumnSpec {
@@ -119,12 +143,19 @@ class Columns {
   void create(hid_t file, const Tree& tree, const WriterOptions& options, const FrameRecord* first,
               std::span<const FrameRecord> batch, std::vector<std::string>& warnings);
   [[nodiscard]] bool created() const noexcept { return created_; }
-  /// Buffers one value per column for `frame`, which went to `destination`.
-  void add(const FrameRecord& frame, const std::string& destination);
-  /// Appends the buffered values to the datasets. Throws h5::Error.
+  /// Rows every column will hold after the next store(), filled or not.
+  [[nodiscard]] std::uint64_t rows() const noexcept { return rows_; }
+  /// Rows the datasets hold (after the last good store()).
+  [[nodiscard]] std::uint64_t stored_rows() const noexcept { return stored_rows_; }
+  /// Adds `n` rows of "no value" (NaN, 0, "") at the end; returns the first.
+  std::uint64_t reserve(std::uint64_t n);
+  /// Buffers one value per column for `frame`, which went to `destination`,
+  /// at `row` (< rows(); a row stored earlier is rewritten).
+  void add(const FrameRecord& frame, const std::string& destination, std::uint64_t row);
+  /// Writes the buffered values to the datasets. Throws h5::Error.
   void store();
-  /// Cuts every dataset back to `rows` (after a failure); best effort.
-  void cut(std::uint64_t rows) noexcept;
+  /// Cuts every dataset back to the last good store() (after a failure); best effort.
+  void cut() noexcept;
   [[nodiscard]] std::size_t bytes_per_frame() const noexcept { return frame_bytes_; }
   /// NDAttributes that arrived but have no dataset (first seen after frame 1).
   [[nodiscard]] const std::set<std::string, std::less<>>& unwritten() const noexcept {
@@ -137,8 +168,10 @@ class Columns {
     std::string ndattribute;
     Kind kind = Kind::float64;
     h5::Dataset dataset;
-    std::vector<std::byte> buffer;
+    std::vector<std::byte> tail;  ///< rows stored_rows_ … rows_ − 1
+    std::vector<std::pair<std::uint64_t, std::vector<std::byte>>> patches;  ///< earlier rows
   };
+  void write_patches(Column& c);
   void add_column(hid_t file, const std::string& path, const std::string& ndattribute, Kind kind,
                   const std::vector<Attribute>& attributes);
   [[nodiscard]] Kind kind_for(const std::string& ndattribute, std::optional<ValueType> declared,
@@ -152,10 +185,35 @@ class Columns {
   std::set<std::string, std::less<>> known_;
   std::set<std::string, std::less<>> unwritten_;
   std::size_t frame_bytes_ = 0;
+  std::uint64_t rows_ = 0;
+  std::uint64_t stored_rows_ = 0;
   bool created_ = false;
 };
 
 // ------------------------------------------------------------------ after SWMR
+
+/// What finish() writes after SWMR besides the layout's items (writer.hpp
+/// Rules, "Events" and "Tables").
+struct LateItems {
+  std::vector<SlotEvent> events;
+  std::vector<TableColumn> columns;
+  bool events_table = false;  ///< write the events table (a dataset is slotted)
+  std::vector<std::pair<std::string, std::uint64_t>> column_bases;  ///< (status path, row)
+};
+
+inline constexpr std::string_view events_group = "/process/acquisition/projection_events";
+
+/// Throws std::invalid_argument naming the column if its path is not an
+/// absolute path of non-empty parts other than "." and "..".
+void check_column_path(const TableColumn& c);
+/// Bytes the columns take in the file (for the space reservation).
+[[nodiscard]] std::uint64_t column_bytes(const std::vector<TableColumn>& columns);
+/// The events as the events table's columns, sorted (writer.hpp Rules, "Events").
+[[nodiscard]] std::vector<TableColumn> event_columns(std::vector<SlotEvent> events);
+/// Writes the columns; one that cannot be made (an object in the way) is
+/// left out with a warning. HDF5 errors other than that throw.
+void write_columns(hid_t file, const std::vector<TableColumn>& columns,
+                   std::vector<std::string>& warnings);
 
 struct NxtomoInput {
   std::string projections, darks, flats;  ///< detector dataset paths ("" if absent)

@@ -15,6 +15,8 @@
 //     - every detector dataset with an expected count holds exactly that many
 //       frames (datasets without an expectation are not constrained; a total
 //       such as `record --frames` is a stop condition, not an expectation);
+//       a slotted dataset (dx::Writer Rules, "Slots") holds the frames of
+//       its filled slots, and the reason names its first missing slots;
 //     - every projection has a finite angle (a NaN or "Undefined" angle in
 //       /exchange/theta is a scan whose geometry is unknown).
 //   Pure; any thread. Reasons are short sentences, in the order above.
@@ -26,6 +28,9 @@
 //   auto c = judge_completeness(f);
 //   // c.complete == false
 //   // c.reasons == {"/exchange/data holds 1800 frames, 1801 expected"}
+//   f.missing_slots["/exchange/data"] = {17};   // the writer's slots
+//   // c.reasons == {"/exchange/data holds 1800 frames, 1801 expected (missing slots: 17)"}
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -40,7 +45,13 @@ struct CompletenessFacts {
   std::map<std::string, std::uint64_t> expected;  ///< detector dataset path → frames
   std::map<std::string, std::uint64_t> stored;    ///< detector dataset path → frames
   std::uint64_t projections_without_angle = 0;    ///< NaN/±inf angles of projections
+  /// Slotted datasets: the missing slots, in order (the first few suffice;
+  /// the count is expected − stored).
+  std::map<std::string, std::vector<std::uint64_t>> missing_slots;
 };
+
+/// How many missing slots a reason names before "…".
+inline constexpr std::size_t missing_slots_named = 5;
 
 struct Completeness {
   bool complete = false;

@@ -40,7 +40,13 @@
 //                          stack's @frames_expected against its frames, and
 //                          every /exchange/theta value finite (NaN or
 //                          "Undefined" angles) → error "incomplete scan: …",
-//                          a warning when complete is 0
+//                          a warning when complete is 0. A slotted stack
+//                          (dx::Writer Rules, "Slots": @slot_status names its
+//                          status dataset) holds the frames of the slots
+//                          whose status is not 0 (missing); the reason names
+//                          the first missing slots, and only filled slots'
+//                          angles must be finite. A @slot_status that names
+//                          no dataset, or a status length ≠ the frames → error
 //   - Layout checks (with a layout): every group is a group, every dataset a
 //     dataset, every hardlink names the same object as its target, every
 //     attribute exists on its object → error otherwise. Detector datasets are

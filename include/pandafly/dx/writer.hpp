@@ -53,7 +53,8 @@
 //     its NDAttribute named by the layout's destination_attribute (default
 //     "HDF5FrameLocation"), else to the default detector dataset. A frame's
 //     angle (degrees; NaN when it has none) is appended to the theta dataset
-//     of the dataset it went to (see "Angles").
+//     of the dataset it went to (see "Angles"), or written at its slot in
+//     a slotted one (see "Slots").
 //   - push() blocks while the queue is full: back-pressure, never a silent
 //     drop. Upstream, the ZMQ receiver then drops the newest frames and counts
 //     them with their frame numbers — one place where loss is counted and
@@ -113,6 +114,56 @@
 //     same rule to the file.
 //     Last, the file is fdatasync'ed: when finish() returns, what it reports
 //     is on the disk (a failure is a close_error).
+//   - Slots (the fly scan: projection k is planned slot k): each detector
+//     dataset named in WriterOptions::slotted (it needs a frames_expected
+//     entry N) is made N frames long at construction, pixels 0 (HDF5's fill
+//     value: unwritten chunks take no disk space), its theta N × NaN, and
+//     beside it a status dataset (below) of N × 0 = missing. A frame with
+//     FrameRecord::slot = k routed there is written at index k, its angle
+//     into theta[k], status[k] = 1 ok (finite angle) or 2 no_angle; its
+//     per-frame NDAttribute values go to the row b + k of every per-frame
+//     dataset, where b is the row where the dataset's first slotted frame
+//     arrived: the N rows b … b + N − 1 are taken then, "no value" (NaN, 0,
+//     "") until their frames come, and frames appended later follow them;
+//     b is kept in the status dataset's @ndattribute_row_first at finish.
+//     Refused and counted lost, with a warning naming the first and a row
+//     in the events table: a frame for a slot that already holds one (never
+//     overwritten), a slot ≥ N, a frame without a slot for a slotted dataset
+//     and a slot for a dataset that is not slotted. Frames without a slot
+//     append to the other detector datasets as always (darks, flats).
+//     Completeness counts the slots holding a frame: a missing slot makes
+//     the scan incomplete and the reason names the first missing slots;
+//     unfilled slots' NaN theta is not "a projection without an angle".
+//   - Status dataset of slotted `<g>/data<suffix>`:
+//     /process/acquisition/projection_status<suffix> when g is /exchange,
+//     else /process/acquisition/<g without the '/', '/' → '_'>_projection_status<suffix>;
+//     uint8, one per slot, written as frames are stored (SWMR readers see
+//     it): 0 missing, 1 ok, 2 no_angle (@legend says so; @detector names the
+//     dataset; the detector dataset's @slot_status names the status dataset,
+//     which is how validate finds it).
+//   - Events: /process/acquisition/projection_events, a group of equal-length
+//     columns dataset (string), slot (uint64), row (int64, the PandA row;
+//     -1 none), frame (int64, the camera frame number; -1 none), what
+//     (string): the caller's note() calls and the writer's own refusals,
+//     sorted by (dataset, slot), arrival order kept within a slot. Written
+//     at finish() (present, maybe empty, whenever a dataset is slotted).
+//   - Tables: add_columns() (any thread, before finish()) hands 1-D columns
+//     (float64, int64, uint64 or string) with @units and @description, e.g.
+//     /measurement/panda/INENC1.VAL.Mean or /process/acquisition/planned_theta.
+//     They are kept in memory and written when finish() reopens the file
+//     after SWMR, with the events. Why not live: SWMR forbids creating
+//     datasets once it has started (at the first frame), and the PandA
+//     column names and units are known only from the data header after the
+//     PandA is armed — after the darks may already be written; the tables
+//     are small (3600 rows × 10 columns ≈ 0.3 MB). The price: a writer
+//     killed before finish() leaves them out (as the OnFileClose items).
+//     add_columns throws std::invalid_argument, naming the column, for a
+//     path that is not absolute, has an empty or "."/".." part, is given
+//     twice, or lies on an object the writer makes (the layout's items,
+//     theta, status, events, pandafly_end); an object found in the way at
+//     finish (e.g. a per-frame dataset in /defaults) leaves the column out
+//     with a warning. String columns are fixed-length NUL-terminated (the
+//     longest + 1 bytes), as NDFileHDF5 writes strings.
 //   - Shutdown order: producer stops pushing (or is refused) → finish() →
 //     destructor. The destructor finishes with "writer destroyed before
 //     finish()" (an interruption) if finish() was not called.
@@ -132,6 +183,17 @@
 //   dx::EndState end = w.finish(dx::Ending::completed({{"DateTimeEnd", iso_now()}}));
 //   // on SIGINT (from the signal-watching thread):
 //   //   w.finish(dx::Ending::interrupted_by("interrupted by SIGINT"));
+//
+// A fly scan (slots, events, tables):
+//   opts.frames_expected = {{"/exchange/data", 3600}, {"/exchange/data_dark", 20}};
+//   opts.slotted = {"/exchange/data"};
+//   dx::Writer w(opts);
+//   rec.slot = merged.slot;            // projection k → /exchange/data[k]
+//   rec.angle = merged.row->mean_deg;  // → /exchange/theta[k]
+//   w.push(std::move(rec));
+//   w.note({"/exchange/data", 17, 17, -1, "frame missing"});
+//   w.add_columns({{"/measurement/panda/TS_TRIG", ts_trig, "s", "PandA trigger time"},
+//                  {"/process/acquisition/planned_theta", planned, "degrees", ""}});
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -139,6 +201,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -193,6 +256,10 @@ struct WriterOptions {
   /// While the file system has more than this much free space beyond the next
   /// batch, no blocks are reserved (0: always reserve). See Rules, "Full disk".
   std::uint64_t reserve_slack = std::uint64_t{2} << 30;
+  /// Detector datasets written by slot (Rules, "Slots"); each needs a
+  /// frames_expected entry, its number of slots. The constructor throws
+  /// std::invalid_argument otherwise.
+  std::set<std::string, std::less<>> slotted;
 };
 
 /// One camera frame: a view of pixels (height × width, C order, little
@@ -206,6 +273,8 @@ struct FrameRecord {
   /// NDArrayEpicsTSSec/nSec; derived from `timestamp` when not set.
   std::optional<std::uint32_t> epics_sec, epics_nsec;
   std::optional<double> angle;  ///< measured rotation angle, degrees
+  /// Index in its (slotted) detector dataset; nullopt: appended (Rules, "Slots").
+  std::optional<std::uint64_t> slot;
   std::vector<capture::NDAttribute> attributes;
   /// The sender's shape (slowest first) and pixel type, when known (view()
   /// sets both): a frame whose shape is not {height, width} (trailing or
@@ -234,6 +303,28 @@ struct FrameRecord {
   FrameRecord& set(std::string name, AttributeValue value);
 };
 
+/// What a slotted dataset's status dataset says of each slot (Rules, "Slots").
+enum class SlotStatus : std::uint8_t { missing = 0, ok = 1, no_angle = 2 };
+
+/// Something that happened to one slot, as the scan saw it (Rules, "Events").
+struct SlotEvent {
+  std::string dataset = "/exchange/data";
+  std::uint64_t slot = 0;
+  std::int64_t row = -1;    ///< the PandA row; -1: none
+  std::int64_t frame = -1;  ///< the camera's frame number (NDArrayUniqueId); -1: none
+  std::string what;         ///< e.g. "frame missing", "frames reordered, put back"
+};
+
+/// One 1-D column of an extra table (Rules, "Tables").
+using ColumnValues = std::variant<std::vector<double>, std::vector<std::int64_t>,
+                                  std::vector<std::uint64_t>, std::vector<std::string>>;
+struct TableColumn {
+  std::string path;  ///< absolute: "/measurement/panda/TS_TRIG"
+  ColumnValues values;
+  std::string units;        ///< @units; "" writes none
+  std::string description;  ///< @description; "" writes none
+};
+
 /// How the scan ended, as the caller saw it.
 struct Ending {
   std::string reason = "completed";
@@ -251,6 +342,7 @@ struct EndState {
   std::uint64_t frames_received = 0;
   std::uint64_t frames_written = 0;
   std::uint64_t frames_lost = 0;
+  std::uint64_t slots_missing = 0;    ///< empty slots of the slotted datasets, together
   bool nxtomo = false;                ///< the NXtomo view was added
   std::vector<std::string> warnings;  ///< things left out (never fatal)
   std::string close_error;            ///< "" when the file was closed cleanly
@@ -275,6 +367,13 @@ class Writer {
   /// Queues a frame, waiting while the queue is full. False once finish()
   /// has begun (the frame is not taken).
   bool push(FrameRecord frame);
+  /// Records what happened to a slot (any thread; Rules, "Events"). False
+  /// once finish() has begun (not recorded).
+  bool note(SlotEvent event);
+  /// Adds columns written at finish() (any thread; Rules, "Tables"). Throws
+  /// std::invalid_argument for a bad path (nothing added); false once
+  /// finish() has begun (nothing added).
+  bool add_columns(std::vector<TableColumn> columns);
   /// See Rules. Never throws.
   EndState finish(Ending ending) noexcept;
   [[nodiscard]] WriterStats stats() const;
