@@ -3,10 +3,11 @@
 # its encoder INENC1 turning (a stand-in for the rotation stage until the
 # motor simulator drives it), configure it with pandactl the way a fly scan
 # does (encoder-gated PCOMP → PULSE → TTLOUT, PCAP capturing the encoder) and
-# save the design back. Then run the hardware side of a fly scan: arm PCAP,
-# run the stage up to the start and enable PCOMP; the simulated FPGA fires one
-# trigger per 0.1° and PCAP captures the encoder at each, 1801 rows from 0° to
-# 180°, into an HDF5 file read back with h5py (and written out as an XDI
+# save the design back. Then run the hardware side of a fly scan: arm PCAP
+# (which enables PCOMP) and run the stage up to the start; the simulated FPGA
+# fires one 1 ms exposure per 0.1° and PCAP captures the encoder over each
+# (Min/Max/Mean, gate time stamps), 1801 rows from 0° to 180°, ending by
+# itself, into an HDF5 file read back with h5py (and written out as an XDI
 # position-versus-time table). Then the camera side: the
 # camera simulator publishes darks, flats and 361 projections of its 3D
 # phantom over ZMQ (ADZMQ), `pandafly-dx record` writes them into a DXfile
@@ -53,8 +54,9 @@ pandactl save "$out/flyscan-readback.sav"
 set +x
 echo "demo: the design the simulator holds now is in $out/flyscan-readback.sav"
 
-# The fly scan's hardware side: PCAP armed by the capture, the stage run up to
-# 2° before the start (INENC1.SETP stands in for the run-up), PCOMP enabled.
+# The fly scan's hardware side: PCAP armed by the capture (PCAP.ACTIVE enables
+# PCOMP1), the stage run up to 2° before the start (INENC1.SETP stands in for
+# the run-up); the acquisition ends by itself after the last exposure.
 set -x
 pandactl load panda/flyscan.sav
 pandactl capture "$out/positions.h5" --arm --force --timeout 10 &
@@ -62,7 +64,7 @@ capture=$!
 set +x
 for _ in $(seq 100); do pandactl get "*PCAP.STATUS" | grep -q Busy && break; sleep 0.1; done
 set -x
-pandactl put INENC1.SETP=-20000 BITS.A=1
+pandactl put INENC1.SETP=-20000
 wait $capture
 pandactl get PCOMP1.PRODUCED "*PCAP.CAPTURED" "*PCAP.COMPLETION"
 /usr/bin/python3 - "$out/positions.h5" <<'PY'
@@ -72,15 +74,20 @@ with h5py.File(sys.argv[1], "r") as f:
         if isinstance(d, h5py.Dataset):
             print(f"{name:28s} {d.shape[0]:8d} rows  {d.dtype}  {d.attrs.get('units', b'')!r}  first {d[0]!r} last {d[-1]!r}")
     print("end:", {k: f["end"][k][()] for k in f["end"]})
-    angle = f["INENC1.VAL.Value"][:]
+    angle = f["INENC1.VAL.Min"][:]  # each exposure's start: the encoder rises
+    mean = f["INENC1.VAL.Mean"][:]
+    exposure = f["PCAP.TS_END.Value"][:] - f["PCAP.TS_START.Value"][:]
     steps = np.diff(angle)
-    print(f"measured angles: {len(angle)} from {angle[0]:.4f} to {angle[-1]:.4f} deg, "
-          f"steps {steps.min():.4f}..{steps.max():.4f} deg")
+    print(f"exposures start at {len(angle)} angles from {angle[0]:.4f} to {angle[-1]:.4f} deg, "
+          f"steps {steps.min():.4f}..{steps.max():.4f} deg; mean over each exposure "
+          f"+{(mean - angle).min():.4f}..{(mean - angle).max():.4f} deg, exposures "
+          f"{exposure.min()*1e3:.6f}..{exposure.max()*1e3:.6f} ms")
     assert len(angle) == 1801 and abs(angle[0]) < 1e-9 and abs(angle[-1] - 180) < 1e-9, "unexpected angles"
 PY
 
 # The same positions as an XDI 1.0 position-versus-time table.
-"$bin/tools/pandafly-dx" xdi "$out/positions.h5" "$out/positions.xdi" --metadata tools/examples/flyscan.toml --force
+"$bin/tools/pandafly-dx" xdi "$out/positions.h5" "$out/positions.xdi" --metadata tools/examples/flyscan.toml --force \
+  --angle INENC1.VAL.Mean
 head -16 "$out/positions.xdi"
 
 # The camera side: frames over ZMQ into a DXfile, checked by reconstruction.

@@ -82,7 +82,7 @@ BlockSpec pcap() {
               f("TRIG", "bit_mux", "Each edge emits one sample"),
               f("TRIG_EDGE", "param enum", "Edge of TRIG that captures", kEdges),
               f("SHIFT_SUM", "param uint 8", "Right shift applied to sums and sample counts"),
-              f("ACTIVE", "bit_out", "High while an acquisition is running"),
+              f("ACTIVE", "bit_out", "High from the arm until the acquisition ends"),
               f("TS_START", "ext_out timestamp", "Time of the first gate rise of the capture"),
               f("TS_END", "ext_out timestamp", "Time of the last gate fall of the capture"),
               f("TS_TRIG", "ext_out timestamp", "Time of the capture trigger"),

@@ -8,12 +8,14 @@
 # caput ARGS...                   pandafly-ca put, failing the test on an error
 # beamline_setup FRAMES [CPD]     the fly-scan design with FRAMES triggers 1 deg apart
 #                                 from 0 (CPD encoder counts/deg, default 10 000, as the
-#                                 config has it), the camera on TTLOUT1 for FRAMES frames,
+#                                 config has it), each gating PCAP for the camera's 4 ms
+#                                 exposure, the camera on TTLOUT1 for FRAMES frames,
 #                                 the stage at the run-up start (-2 deg)
 # beamline_record FRAMES [ARGS...]  pandafly-dx record in the background (pid: record)
 # beamline_capture                pandactl capture --arm in the background (pid:
-#                                 capture), returning once PCAP is armed
-# beamline_go                     camera acquiring, PCOMP enabled (the scan's start)
+#                                 capture), returning once PCAP is armed (which
+#                                 enables PCOMP1: the stage at rest fires nothing)
+# beamline_go                     camera acquiring (the scan's start)
 # stop_sim [LINES]                SIGTERM the simulator (it prints its counters), show
 #                                 the last LINES of its log
 pids=()
@@ -60,8 +62,11 @@ beamline_setup() {
   local frames=$1 cpd=${2:-10000}
   # The PandA: the fly-scan design, FRAMES compare points CPD counts (1 deg) apart from 0.
   pandactl load "$src/panda/flyscan.sav" >/dev/null || fail "pandactl load"
+  # PULSE1 (the PandA's exposure gate) as long as the camera's exposure
+  # (beamline_test.toml: acquire_time 0.004), so each row covers one exposure.
   pandactl put PCOMP1.STEP="$cpd" PCOMP1.PULSES="$frames" PCOMP1.WIDTH=$((cpd / 2)) \
-    INENC1.VAL.SCALE="$(/usr/bin/python3 -c "print(1 / $cpd)")" >/dev/null ||
+    INENC1.VAL.SCALE="$(/usr/bin/python3 -c "print(1 / $cpd)")" \
+    PULSE1.WIDTH.UNITS=s PULSE1.WIDTH=0.004 >/dev/null ||
     fail "pandactl put"
   # The camera: one frame per TTLOUT1 edge, FRAMES of them, ZMQ plugin on.
   caput FLIR5:cam5:TriggerMode On
@@ -94,5 +99,4 @@ beamline_capture() {
 
 beamline_go() {
   caput FLIR5:cam5:Acquire 1
-  pandactl put BITS.A=1 >/dev/null || fail "enable PCOMP"
 }

@@ -51,18 +51,19 @@ start_sim --persist "$work/state.sav"
 [ "$(pc get '*METADATA.DESIGN')" = "*METADATA.DESIGN=persisted" ] || fail "metadata persisted"
 stop_sim
 
-# A fly scan through the binaries on the fast clock: 7 rows at 0, 0.1 … 0.6°.
+# A fly scan through the binaries on the fast clock: 7 rows (one per exposure)
+# whose exposures start at 0, 0.1 … 0.6° (INENC1.VAL.Min: the encoder rises).
 start_sim --clock fast --design "$src/panda/flyscan.sav" --inenc1-velocity 100000
 pc put PCOMP1.PULSES=7
 pc capture "$work/scan.h5" --arm --timeout 20 >"$work/capture.out" 2>&1 &
 capture=$!
 for _ in $(seq 100); do pc get "*PCAP.STATUS" | grep -q Busy && break; sleep 0.1; done
-pc put INENC1.SETP=-20000 BITS.A=1
+pc put INENC1.SETP=-20000  # the arm enabled PCOMP1; this re-bases the encoder before the start
 wait $capture || fail "capture exit $?"
 /usr/bin/python3 - "$work/scan.h5" <<'PY'
 import sys, h5py
 with h5py.File(sys.argv[1], "r") as f:
-    angle = f["INENC1.VAL.Value"][:]
+    angle = f["INENC1.VAL.Min"][:]
     assert len(angle) == 7 and all(abs(a - 0.1 * k) < 1e-9 for k, a in enumerate(angle)), angle
 PY
 stop_sim
@@ -74,7 +75,7 @@ stop_sim
 # SCALED, an int96 h5py could not read with --store-raw), and the values
 # agree with reference 3.7 computed here from the raw sums.
 start_sim --clock fast --design "$src/panda/flyscan.sav" --inenc1-velocity 100000
-pc put PCOMP1.PULSES=7 "INENC1.VAL.CAPTURE=Mean StdDev"
+pc put PCOMP1.PULSES=7 "INENC1.VAL.CAPTURE=Mean StdDev" PCAP.GATE_DURATION.CAPTURE=Value
 pc capture "$work/ms_scaled.h5" --scaled --timeout 20 >"$work/ms1.out" 2>&1 &
 c1=$!
 pc capture "$work/ms_sent.h5" --store-raw --timeout 20 >"$work/ms2.out" 2>&1 &
@@ -84,7 +85,7 @@ pc get "*PCAP.STATUS" | grep -q "Idle 2 " || fail "two data clients did not conn
 pc capture "$work/ms_raw.h5" --arm --timeout 20 >"$work/ms3.out" 2>&1 &
 c3=$!
 for _ in $(seq 100); do pc get "*PCAP.STATUS" | grep -q Busy && break; sleep 0.1; done
-pc put INENC1.SETP=-20000 BITS.A=1
+pc put INENC1.SETP=-20000
 wait $c3 || { cat "$work/ms3.out"; fail "capture (raw) exit $?"; }
 wait $c1 || { cat "$work/ms1.out"; fail "capture --scaled exit $?"; }
 wait $c2 || { cat "$work/ms2.out"; fail "capture --store-raw exit $?"; }
@@ -93,8 +94,9 @@ import math, sys, h5py
 w = sys.argv[1]
 raw, scaled, sent = (h5py.File(f"{w}/ms_{k}.h5", "r") for k in ("raw", "scaled", "sent"))
 cols = lambda f: sorted(k for k in f if isinstance(f[k], h5py.Dataset))
-# (the design also captures PCAP.TS_TRIG and PCAP.GATE_DURATION)
-want = ["INENC1.VAL.Mean", "INENC1.VAL.StdDev", "PCAP.GATE_DURATION.Value", "PCAP.TS_TRIG.Value"]
+# (the design also captures PCAP.TS_START/TS_END/TS_TRIG; GATE_DURATION put above)
+want = ["INENC1.VAL.Mean", "INENC1.VAL.StdDev", "PCAP.GATE_DURATION.Value", "PCAP.TS_END.Value",
+        "PCAP.TS_START.Value", "PCAP.TS_TRIG.Value"]
 assert cols(raw) == want, cols(raw)
 assert cols(scaled) == want, cols(scaled)
 assert cols(sent) == cols(raw), cols(sent)

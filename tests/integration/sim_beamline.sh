@@ -5,9 +5,11 @@
 # pandafly-ca sets the camera to external triggers and moves the stage with
 # put-callbacks (run-up to -2 deg, then through 0..180 deg), pandactl captures
 # the PandA rows and pandafly-dx records the camera's frames. Checked: PandA
-# row k holds the encoder count of trigger k (exactly k * 10 000), there are as
-# many frames as rows, in order, and each frame shows the phantom at the
-# stage's angle (against the simulator's noise-free rendering).
+# row k covers exposure k — the encoder at its start is the count of trigger k
+# (exactly k * 10 000), 800 counts on at its end (4 ms at 20 deg/s), the mean
+# half way, the gate 4 ms long and the acquisition ended by itself (END Ok) —
+# there are as many frames as rows, in order, and each frame shows the phantom
+# at its row's mean angle (against the simulator's noise-free rendering).
 # Usage: sim_beamline.sh PANDACTL PANDAFLY_CA PANDAFLY_DX PANDAFLY_SIM SOURCE_DIR RENDER_REFERENCE [SPEED]
 set -euo pipefail
 pandactl_bin=$1 ca_bin=$2 dx_bin=$3 sim_bin=$4 src=$5 render_bin=$6 speed=${7:-1}
@@ -34,8 +36,15 @@ import sys
 import h5py, numpy as np
 work, n = sys.argv[1], int(sys.argv[2])
 with h5py.File(f"{work}/positions.h5", "r") as f:
-    angle = f["INENC1.VAL.Value"][:]
-    ts = f["PCAP.TS_TRIG.Value"][:]
+    lo = f["INENC1.VAL.Min"][:]
+    hi = f["INENC1.VAL.Max"][:]
+    angle = f["INENC1.VAL.Mean"][:]
+    ts = f["PCAP.TS_START.Value"][:]  # each exposure's start (the trigger + 2 FPGA ticks)
+    gate = f["PCAP.TS_END.Value"][:] - ts
+    trig = f["PCAP.TS_TRIG.Value"][:]
+    end_ts = f["PCAP.TS_END.Value"][:]
+    reason = f["end/reason"][()]
+    reason = reason.decode() if isinstance(reason, bytes) else str(reason)
     start = f.attrs["start_time"]
     start = start.decode() if isinstance(start, bytes) else str(start)
 with h5py.File(f"{work}/scan.h5", "r") as f:
@@ -43,15 +52,28 @@ with h5py.File(f"{work}/scan.h5", "r") as f:
     frame_ts = f["/defaults/NDArrayTimeStamp"][:] if "/defaults/NDArrayTimeStamp" in f else None
 assert len(angle) == n, f"{len(angle)} PandA rows, expected {n}"
 assert frames == n, f"{frames} frames, expected {n} (rows {len(angle)})"
-counts = np.rint(angle / 0.0001).astype(np.int64)
+assert reason.startswith("Ok"), f"the acquisition must end by itself with END Ok, not {reason!r}"
+counts = np.rint(lo / 0.0001).astype(np.int64)
 expect = np.arange(n, dtype=np.int64) * 10000
-assert (counts == expect).all(), f"row k must hold count 10000 k: first differences at {np.nonzero(counts != expect)[0][:5]}"
+assert (counts == expect).all(), f"exposure k must start at count 10000 k: first differences at {np.nonzero(counts != expect)[0][:5]}"
+# 4 ms at 20 deg/s = 0.08 deg = 800 counts per exposure; the mean half way
+# (of whole counts: 399.5), each within a count — but for the first and last
+# exposures: the move (ACCL 0.2 s, 2 deg each way) reaches speed at 0 deg and
+# starts braking at 180 deg, a few counts short (100 deg/s^2 over 4 ms).
+inner = slice(1, n - 1)
+span, half = hi - lo, angle - lo
+assert np.all(np.abs(span[inner] - 0.08) <= 0.0001 + 1e-9), f"exposure spans {span[inner].min()}..{span[inner].max()} deg"
+assert np.all(np.abs(half[inner] - 0.04) <= 0.0001 + 1e-9), f"mean - start {half[inner].min()}..{half[inner].max()} deg"
+assert np.all(np.abs(span - 0.08) <= 0.002) and np.all(np.abs(half - 0.04) <= 0.001), (span[[0, -1]], half[[0, -1]])
+print(f"exposures span {span.min():.4f}..{span.max():.4f} deg, mean {half.min():.5f}..{half.max():.5f} deg on")
+assert np.all(np.abs(gate - 0.004) < 1e-8), f"the gate must be the 4 ms exposure: {gate.min()}..{gate.max()}"
+assert np.array_equal(trig, end_ts), "PCAP captures at each exposure's end"
 dt = np.diff(ts)
 print(f"rows {len(angle)}, frames {frames}; trigger interval {dt.min()*1e3:.6f}..{dt.max()*1e3:.6f} ms (simulated)")
 # 1 deg at 20 deg/s: the triggers are 50 ms apart in simulated time at any --speed.
 assert np.all(np.abs(dt - 0.05) < 1e-6), "triggers must be 50 ms apart (simulated)"
 # One clock: each frame's time stamp (EPICS epoch, the end of its exposure)
-# against its trigger's (PandA start_time + TS_TRIG).
+# against its trigger's (PandA start_time + TS_START, 16 ns after the trigger).
 import datetime
 day, frac = start.rstrip("Z").split(".")
 t0 = datetime.datetime.fromisoformat(day).replace(tzinfo=datetime.timezone.utc).timestamp() + float("0." + frac)

@@ -32,7 +32,7 @@ sed 's/counts_per_unit = 10000.0/counts_per_unit = 1000.0/' \
   "$src/tests/integration/beamline_test.toml" >"$beamline_config"
 grep -q 'counts_per_unit = 1000.0' "$beamline_config" || fail "could not derive the test config"
 caget() { "$ca_bin" --timeout 30 get "$@" | awk '{print $2}'; }
-rows_in() { /usr/bin/python3 -c 'import h5py,sys; print(len(h5py.File(sys.argv[1],"r")["INENC1.VAL.Value"]))' "$1"; }
+rows_in() { /usr/bin/python3 -c 'import h5py,sys; print(len(h5py.File(sys.argv[1],"r")["INENC1.VAL.Mean"]))' "$1"; }
 logged() { grep -q "$1" "$work/sim.log" || { cat "$work/sim.log"; fail "not logged: $1"; }; }
 scenario() {
   work="$root/$1"
@@ -60,7 +60,7 @@ r = json.load(open(f"{work}/record.json"))
 rx = r["receiver"]
 print("record:", r["frames_received"], "frames;", rx)
 with h5py.File(f"{work}/positions.h5") as f:
-    assert len(f["INENC1.VAL.Value"]) == 181, "the PandA still captures every trigger"
+    assert len(f["INENC1.VAL.Mean"]) == 181, "the PandA still captures every trigger"
 with h5py.File(f"{work}/scan.h5") as f:
     ids = list(f["/defaults/NDArrayUniqueId"][:])
 # Trigger 30 started no exposure: the camera made 180 frames; 5 was dropped,
@@ -92,7 +92,7 @@ work = sys.argv[1]
 r = json.load(open(f"{work}/record.json"))
 missed = int(re.search(r"(\d+) missed while busy", open(f"{work}/summary").read()).group(1))
 with h5py.File(f"{work}/positions.h5") as f:
-    rows = len(f["INENC1.VAL.Value"])
+    rows = len(f["INENC1.VAL.Mean"])
 print(f"rows {rows}, frames {r['frames_received']}, triggers missed while stalled {missed}")
 # 1 s of stall at 20 triggers/s: ~20 triggers missed, one frame fewer each.
 assert rows == 181 and 18 <= missed <= 21, (rows, missed)

@@ -163,7 +163,7 @@ Acquisition read_acquisition(panda::BlockingDataClient& data) {
 
 }  // namespace
 
-TEST_CASE("fly scan design on a turning encoder: one row per PCOMP position, at that exact count") {
+TEST_CASE("fly scan design on a turning encoder: one row per exposure, the encoder over it") {
   Box box("flyscan.sav");
   std::atomic<int> camera_triggers{0};  // TTLOUT1 rising edges, as the camera simulator sees them
   std::atomic<int> logged_triggers{0};  // a second subscriber (a trigger log)
@@ -179,25 +179,36 @@ TEST_CASE("fly scan design on a turning encoder: one row per PCOMP position, at 
   });
   auto data = box.data_client();
   box.put("PCOMP1.PULSES", "50");
-  auto armed = box.control.call(panda::Arm{}, 5s);
+  auto armed = box.control.call(panda::Arm{}, 5s);  // PCAP.ACTIVE enables PCOMP1
   REQUIRE(armed.ok());
-  box.put("BITS.A", "1");            // PCOMP1.ENABLE
   box.move(-5000, 60'000, 100'000);  // 10 deg/s with the design's 0.0001 deg/count
 
-  const Acquisition a = read_acquisition(*data);
+  const Acquisition a = read_acquisition(*data);  // ends by itself: no disarm
   REQUIRE(a.ended);
   CHECK(a.end.reason == panda::EndReason::ok);
   CHECK(a.end.samples == 50);
-  const auto& angle = a.columns.at("INENC1.VAL.Value");
+  const auto& min = a.columns.at("INENC1.VAL.Min");
+  const auto& max = a.columns.at("INENC1.VAL.Max");
+  const auto& mean = a.columns.at("INENC1.VAL.Mean");
+  const auto& ts_start = a.columns.at("PCAP.TS_START.Value");
+  const auto& ts_end = a.columns.at("PCAP.TS_END.Value");
   const auto& trig = a.columns.at("PCAP.TS_TRIG.Value");
-  REQUIRE(angle.size() == 50);
-  for (std::size_t k = 0; k < angle.size(); ++k) {
+  REQUIRE(min.size() == 50);
+  const double count = 0.0001;  // degrees
+  for (std::size_t k = 0; k < min.size(); ++k) {
     INFO("row ", k);
-    // START 0, STEP 1000 counts: the encoder is read in the very tick the
-    // trigger reaches PCAP, a few ticks after the compare — long before the
-    // next count (1250 ticks apart at 100 000 counts/s).
-    CHECK(angle[k] == doctest::Approx(0.1 * static_cast<double>(k)));
-    // 1000 counts at 100 000 counts/s: 10 ms between triggers.
+    // START 0, STEP 1000 counts: each 1 ms exposure (PULSE1.WIDTH) opens two
+    // ticks after the encoder reaches 1000·k (PCOMP, PULSE1: one register
+    // each), long before the next count (1250 ticks apart at 100 000 counts/s),
+    // and covers 100 counts: Min = 1000·k, Max = 1000·k + 100 within a count,
+    // Mean (of the floored counts) = 1000·k + 49.5 within a count.
+    CHECK(min[k] == doctest::Approx(0.1 * static_cast<double>(k)).epsilon(1e-12));
+    CHECK(std::abs(max[k] - (0.1 * static_cast<double>(k) + 100 * count)) <= count * 1.001);
+    CHECK(std::abs(mean[k] - (0.1 * static_cast<double>(k) + 49.5 * count)) <= count * 1.001);
+    // The gate is the exposure: TS_END − TS_START = 1 ms; the capture is its end.
+    CHECK(ts_end[k] - ts_start[k] == doctest::Approx(0.001).epsilon(1e-9));
+    CHECK(trig[k] == ts_end[k]);
+    // 1000 counts at 100 000 counts/s: 10 ms between exposures.
     if (k > 0) CHECK(trig[k] - trig[k - 1] == doctest::Approx(0.01).epsilon(1e-6));
   }
   auto done = box.control.call(panda::GetPcapCompletion{}, 5s);

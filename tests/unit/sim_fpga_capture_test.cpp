@@ -124,8 +124,11 @@ TEST_CASE(
   CHECK(raw<std::int64_t>(l, bytes, 1, "PCAP.TS_START", "Value") == -1);
   CHECK(std::isnan(scaled_value(1, "Mean")));
 
-  // ACTIVE a tick after the start and after the end; the model shows the completion.
-  CHECK(c.f.edges_of("PCAP.ACTIVE", true) == std::vector<Tick>{1001});
+  // ACTIVE from the arm (tick 10, so 11) to a tick after the end, before and
+  // regardless of ENABLE (PandABlocks-FPGA pcap.timing.ini "Arming and hard
+  // disarm": ARM -> ACTIVE=1 two ticks before ENABLE=1; pcap_core.vhd drives
+  // ACTIVE from pcap_armed); the model shows the completion.
+  CHECK(c.f.edges_of("PCAP.ACTIVE", true) == std::vector<Tick>{11});
   CHECK(c.f.edges_of("PCAP.ACTIVE", false) == std::vector<Tick>{7001});
   CHECK_FALSE(c.pcap.armed());
   CHECK(c.f.model.pcap().completion == "Ok");
@@ -165,4 +168,86 @@ TEST_CASE(
   CHECK(events[0].start_tick == 500);
   CHECK(events[1].reason == "Disarmed");
   CHECK(c.f.model.pcap().completion == "Disarmed");
+}
+
+namespace {
+
+// Arms a capture of `captures` (INENC1.VAL captures, plus TS_TRIG when `ts`),
+// ENABLE high from tick 100 to `enable_off`, TRIG (TTLIN3) pulses as given, and
+// returns the TS_TRIG values (or INENC1.VAL values) of the samples that came, with
+// the END reason.
+struct Outcome {
+  std::vector<std::int64_t> ticks;  // sample trigger ticks (TS_TRIG + start) or values
+  std::string reason;
+};
+
+Outcome run_end_case(const char* trig_edge, bool ts, Tick enable_off,
+                     const std::vector<std::pair<Tick, bool>>& trig) {
+  Capture c;
+  c.f.write("PCAP.TRIG_EDGE", trig_edge);
+  c.f.write("INENC1.VAL.CAPTURE", "Value");
+  if (ts) c.f.write("PCAP.TS_TRIG.CAPTURE", "Value");
+  REQUIRE(c.pcap.arm(c.f.engine).ok());
+  c.f.play("TTLIN1", {{100, true}, {enable_off, false}});
+  c.f.play("TTLIN3", trig);
+  c.f.run(enable_off + 100);
+  Outcome out;
+  std::shared_ptr<const CaptureLayout> layout;
+  for (const auto& e : c.pcap.take_events()) {
+    if (e.kind == fpga::CaptureEvent::Kind::start) layout = e.layout;
+    if (e.kind == fpga::CaptureEvent::Kind::end) out.reason = e.reason;
+    if (e.kind != fpga::CaptureEvent::Kind::samples) continue;
+    for (std::size_t k = 0; k < e.samples.size() / layout->raw_sample_bytes(); ++k)
+      out.ticks.push_back(ts ? raw<std::int64_t>(*layout, e.samples, k, "PCAP.TS_TRIG", "Value") +
+                                   100
+                             : raw<std::int32_t>(*layout, e.samples, k, "INENC1.VAL", "Value"));
+  }
+  CHECK(c.pcap.samples() == out.ticks.size());
+  return out;
+}
+
+}  // namespace
+
+// PandABlocks-FPGA pcap_core.vhd/pcap_arming.vhd/pcap_frame.vhd/pcap_buffer.vhd:
+// a trigger's sample passes 3 register stages in pcap_frame and one in
+// pcap_buffer before pcap_dat_valid rises 5 ticks after the trigger; ENABLE's
+// fall ends the acquisition at once unless pcap_dat_valid is already high
+// (WAIT_ONGOING_WRITE), and the pipeline is reset with "armed". So a trigger at
+// t is written when ENABLE falls at t+5 or later, lost before; a one-word sample
+// (no "ongoing" phase) is out when ENABLE falls at t+4 (the timing diagrams
+// "Capture pos bus entry 3 Sum", "test disable min": one word, ENABLE 4 ticks
+// after the last trigger, the value out).
+TEST_CASE("PCAP: a trigger too close before ENABLE falls is lost in the capture pipeline") {
+  // Triggers (rising) at 500 and 1000; two-word+one-word samples (3 words).
+  const std::vector<std::pair<Tick, bool>> trig{
+      {500, true}, {520, false}, {1000, true}, {1020, false}};
+  auto kept = run_end_case("Rising", true, 1005, trig);
+  CHECK(kept.ticks == std::vector<std::int64_t>{500, 1000});
+  CHECK(kept.reason == "Ok");
+  auto lost = run_end_case("Rising", true, 1004, trig);
+  CHECK(lost.ticks == std::vector<std::int64_t>{500});
+  CHECK(lost.reason == "Ok");
+  // One word (INENC1.VAL Value = t/100): out with ENABLE falling 4 ticks later, not 3.
+  CHECK(run_end_case("Rising", false, 1004, trig).ticks == std::vector<std::int64_t>{5, 10});
+  CHECK(run_end_case("Rising", false, 1003, trig).ticks == std::vector<std::int64_t>{5});
+  // The same when the trigger is ENABLE's own fall: TRIG is masked by ENABLE
+  // (trig_en = TRIG and ENABLE), so ENABLE falling while TRIG is high is a
+  // falling edge at the very tick the acquisition ends — never a sample.
+  auto masked = run_end_case("Falling", true, 1010, {{500, true}, {520, false}, {1000, true}});
+  CHECK(masked.ticks == std::vector<std::int64_t>{520});
+  CHECK(masked.reason == "Ok");
+}
+
+TEST_CASE("PCAP: ENABLE rising while TRIG is high is a rising trigger edge (TRIG and ENABLE)") {
+  Capture c;
+  c.f.write("PCAP.TS_TRIG.CAPTURE", "Value");
+  REQUIRE(c.pcap.arm(c.f.engine).ok());
+  c.f.play("TTLIN3", {{50, true}});  // TRIG high before the acquisition starts
+  c.f.play("TTLIN1", {{100, true}, {300, false}});
+  c.f.run(400);
+  const auto events = c.pcap.take_events();
+  REQUIRE(events.size() == 3);
+  REQUIRE(events[1].kind == fpga::CaptureEvent::Kind::samples);
+  REQUIRE(events[1].samples.size() == events[0].layout->raw_sample_bytes());
+  CHECK(raw<std::int64_t>(*events[0].layout, events[1].samples, 0, "PCAP.TS_TRIG", "Value") == 0);
 }

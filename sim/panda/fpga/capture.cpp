@@ -155,6 +155,9 @@ Status Pcap::arm(Engine& engine) {
   arm_tick_ = engine.now();
   produced_ = 0;
   health_ = 0;
+  pending_.clear();
+  pending_ticks_.clear();
+  engine.set_bit(active_, true, engine.now() + 1);
   engine.rewire();
   engine.poke(*this);  // ENABLE already high starts at the next tick
   return Done{};
@@ -202,10 +205,9 @@ void Pcap::start(Engine& engine) {
   state_ = State::running;
   start_tick_ = last_tick_ = engine.now();
   any_trigger_ = false;
-  gate_level_ = engine.bit(gate_);
+  gate_level_ = engine.bit(gate_) && engine.bit(enable_);
   for (auto& a : accs_) a.value = engine.pos(a.signal);
   reset_period();
-  engine.set_bit(active_, true, engine.now() + 1);
   CaptureEvent e{CaptureEvent::Kind::start, layout_, arm_tick_, start_tick_, {}, {}};
   events_.push_back(std::move(e));
 }
@@ -214,14 +216,18 @@ void Pcap::trigger(Engine& engine) {
   const Tick t = engine.now();
   if (any_trigger_ && t - last_trigger_ < static_cast<Tick>(words_)) {
     health_ = 1;
+    // Firmware flags this in pcap_buffer once the too-close trigger reaches it,
+    // ~4 ticks on, after the earlier samples' words went out (pcap.timing.ini
+    // "Capture too close together": both earlier samples whole, then HEALTH=1).
+    commit(t);
     finish(engine, "Framing error");
     return;
   }
   any_trigger_ = true;
   last_trigger_ = t;
-  if (events_.empty() || events_.back().kind != CaptureEvent::Kind::samples)
-    events_.push_back({CaptureEvent::Kind::samples, nullptr, 0, 0, {}, {}});
-  auto& bytes = events_.back().samples;
+  auto& bytes = pending_;  // the sample leaves the pipeline kCaptureLatency later
+  pending_ticks_.push_back(t);
+  engine.wake(*this, t + latency());
   const std::size_t at = bytes.size();
   bytes.resize(at + layout_->raw_sample_bytes());
   std::byte* sample = bytes.data() + at;
@@ -265,11 +271,41 @@ void Pcap::trigger(Engine& engine) {
         break;
     }
   }
-  ++produced_;
   reset_period();
 }
 
+Tick Pcap::latency() const {
+  return words_ == 1 ? kCaptureLatency - 1 : kCaptureLatency;
+}
+
+void Pcap::commit(Tick tick, bool drop_rest) {
+  const std::size_t size = layout_->raw_sample_bytes();
+  std::size_t n = 0;
+  while (n < pending_ticks_.size() && pending_ticks_[n] <= tick) ++n;
+  if (n > 0) {
+    if (events_.empty() || events_.back().kind != CaptureEvent::Kind::samples)
+      events_.push_back({CaptureEvent::Kind::samples, nullptr, 0, 0, {}, {}});
+    auto& out = events_.back().samples;
+    const auto end = pending_.begin() + static_cast<std::ptrdiff_t>(n * size);
+    out.insert(out.end(), pending_.begin(), end);
+    pending_.erase(pending_.begin(), end);
+    pending_ticks_.erase(pending_ticks_.begin(),
+                         pending_ticks_.begin() + static_cast<std::ptrdiff_t>(n));
+    produced_ += n;
+  }
+  if (drop_rest) {
+    pending_.clear();
+    pending_ticks_.clear();
+  }
+}
+
+void Pcap::on_wake(Engine& engine) {
+  if (state_ == State::running) commit(engine.now() - latency());
+}
+
 void Pcap::finish(Engine& engine, const std::string& reason) {
+  // Samples still in the pipeline are lost with the reset that ends it.
+  commit(engine.now() - latency(), true);
   state_ = State::idle;
   engine.set_bit(active_, false, engine.now() + 1);
   events_.push_back({CaptureEvent::Kind::end, nullptr, 0, 0, {}, reason});
@@ -283,8 +319,8 @@ void Pcap::finish(Engine& engine, const std::string& reason) {
 void Pcap::on_inputs(Engine& engine) {
   const Tick t = engine.now();
   const bool en = engine.bit(enable_);
-  const bool gate = engine.bit(gate_);
-  const bool trig = engine.bit(trig_);
+  const bool gate = engine.bit(gate_) && en;  // firmware: GATE and TRIG are masked by ENABLE
+  const bool trig = engine.bit(trig_) && en;
   if (state_ == State::running) {
     integrate(t);
     for (auto& a : accs_) {
@@ -298,13 +334,16 @@ void Pcap::on_inputs(Engine& engine) {
   } else if (state_ == State::armed && en) {
     start(engine);
   }
-  if (state_ == State::running) {
+  const bool ending = state_ == State::running && enable_level_ && !en;
+  // A trigger in the ending tick (ENABLE falling while TRIG is high is one)
+  // never leaves the pipeline.
+  if (state_ == State::running && !ending) {
     const bool rising = !trig_level_ && trig, falling = trig_level_ && !trig;
     if ((trig_edge_ == 0 && rising) || (trig_edge_ == 1 && falling) ||
         (trig_edge_ == 2 && (rising || falling)))
       trigger(engine);
   }
-  if (state_ == State::running && enable_level_ && !en) finish(engine, "Ok");
+  if (ending) finish(engine, "Ok");
   trig_level_ = trig;
   enable_level_ = en;
   if (state_ != State::running) gate_level_ = gate;

@@ -9,11 +9,19 @@
 // motor move commanded, cut short, stopped) the owner calls motion_changed()
 // so that the encoder asks again — also after a rest that had "no next change".
 //
-// PCAP, per reference §3.7:
+// PCAP, per reference §3.7 and PandABlocks-FPGA modules/pcap (pcap_core.vhd,
+// pcap_arming.vhd, pcap_frame.vhd, pcap_buffer.vhd, pcap.timing.ini):
 //   arm()            *PCAP.ARM: plans the sample from the model's CAPTURE settings
 //                    (an error when nothing is captured or the sample is too big);
-//   ENABLE high      while armed: the acquisition starts (ACTIVE high a tick
-//                    later, a Start event with the arm and start ticks);
+//                    ACTIVE goes high a tick later and stays high until the
+//                    acquisition ends (firmware: ACTIVE = armed, "ARM -> ACTIVE=1"
+//                    before any ENABLE in the timing diagrams);
+//   ENABLE high      while armed: the acquisition starts (a Start event with the
+//                    arm and start ticks);
+//   ENABLE masks     TRIG and GATE (firmware: trig_en = TRIG and ENABLE, gate =
+//                    GATE and ENABLE), so ENABLE rising while TRIG is high is a
+//                    rising TRIG edge, and ENABLE falling while TRIG is high a
+//                    falling one;
 //   TRIG edge        (TRIG_EDGE) while running: one sample. It covers the ticks
 //                    from the previous trigger (or the start) up to but not
 //                    including this one: Value is the position at the trigger
@@ -29,6 +37,20 @@
 //                    with "Framing error". A disarm before the start still gives
 //                    a Start (start = disarm tick) and END 0 Disarmed, so a data
 //                    client waiting for the acquisition is never left hanging.
+//   the pipeline     a sample reaches the data only kCaptureLatency ticks after
+//                    its trigger (firmware: the trigger passes pcap_frame's 3
+//                    register stages and pcap_buffer's output register before
+//                    pcap_dat_valid, which is what keeps the arming state
+//                    machine waiting at ENABLE's fall). An acquisition that ends
+//                    earlier than that after a trigger (ENABLE falling, disarm,
+//                    framing error) resets the pipeline and loses the sample: a
+//                    trigger at t is kept only if the end comes at t + 5 or
+//                    later (t + 4 for a one-word sample, whose single word is
+//                    out in that tick); a framing error keeps every earlier
+//                    sample (firmware finds it ~4 ticks on, in pcap_buffer). A design must keep
+//                    ENABLE high a few ticks past its last trigger. (Deviation: a disarm cutting a
+//                    multi-word sample's write short is not modelled; the sample is kept whole once
+//                    its write started.)
 // Samples are little-endian RAW as CaptureLayout::raw_header() lays them out.
 // take_events() hands them to the owner (the server's runner), in order.
 #include <cstddef>
@@ -87,6 +109,10 @@ struct CaptureEvent {
 
 class Pcap final : public Behaviour {
  public:
+  /// Ticks from a trigger to its sample's first word leaving PCAP (see the
+  /// file comment): an acquisition must still run at trigger + this.
+  static constexpr Tick kCaptureLatency = 5;
+
   /// *PCAP.ARM. Fails with the server's message when nothing is captured,
   /// the sample is too big or an acquisition is running.
   [[nodiscard]] Status arm(Engine& engine);
@@ -101,6 +127,7 @@ class Pcap final : public Behaviour {
   void configure(const InstanceConfig& config, Engine& engine) override;
   void inputs(std::vector<Signal>& bits, std::vector<Signal>& positions) const override;
   void on_inputs(Engine& engine) override;
+  void on_wake(Engine& engine) override;
   void publish(const InstanceConfig& config) const override;
 
   using Int128 = panda::Int128;
@@ -143,6 +170,11 @@ class Pcap final : public Behaviour {
   void start(Engine& engine);
   void trigger(Engine& engine);
   void finish(Engine& engine, const std::string& reason);
+  // Moves the pending samples whose trigger came at or before `tick` into the
+  // events; drop_rest: forgets the others (the pipeline reset at the end).
+  void commit(Tick tick, bool drop_rest = false);
+  // kCaptureLatency, one tick less for a one-word sample.
+  [[nodiscard]] Tick latency() const;
   void reset_period();
   [[nodiscard]] std::vector<CapturedField> captured_fields(Engine& engine) const;
   void plan(const CaptureLayout& layout, Engine& engine);
@@ -162,7 +194,9 @@ class Pcap final : public Behaviour {
   std::int64_t gate_ticks_ = 0, ts_start_ = -1, ts_end_ = -1;
   bool enable_level_ = false, gate_level_ = false, trig_level_ = false;
   std::uint64_t produced_ = 0;
-  std::int64_t health_ = 0;  // HEALTH enum: OK, Capture events too close together
+  std::vector<std::byte> pending_;   // samples triggered but still in the pipeline
+  std::vector<Tick> pending_ticks_;  // their trigger ticks, oldest first
+  std::int64_t health_ = 0;          // HEALTH enum: OK, Capture events too close together
   std::vector<CaptureEvent> events_;
 };
 
