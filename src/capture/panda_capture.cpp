@@ -1,15 +1,10 @@
 #include "pandafly/capture/panda_capture.hpp"
 
-#include <future>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
-#include <thread>
 #include <variant>
 
 #include <fmt/format.h>
-
-#include "pandafly/util/bounded_queue.hpp"
 
 namespace pandafly::capture {
 namespace {
@@ -17,141 +12,48 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-struct StartMessage {
-  panda::StartData start;
-  std::vector<panda::ColumnSpec> columns;
-};
-using Message = std::variant<StartMessage, panda::ColumnBlock, FinishInfo>;
-
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-/// The writer thread: owns the file from Start to Finish.
-class WriterThread {
+/// The BlockingDataClient as an event source.
+class ClientSource final : public DataEventSource {
  public:
-  WriterThread(const std::filesystem::path& path, const CaptureSettings& s)
-      : writer_({.path = path, .overwrite = s.overwrite, .chunk_rows = s.chunk_rows}),
-        queue_(s.queue_blocks),
-        flush_period_(s.flush_period),
-        thread_([this] { run(); }) {}
-  ~WriterThread() { stop(); }
-  WriterThread(const WriterThread&) = delete;
-  WriterThread& operator=(const WriterThread&) = delete;
-
-  /// Hands over the Start and waits until the file exists; throws why not.
-  void start(panda::StartData start, std::vector<panda::ColumnSpec> columns) {
-    queue_.push(StartMessage{std::move(start), std::move(columns)});
-    started_.get_future().get();
+  explicit ClientSource(panda::BlockingDataClient& client) : client_(client) {}
+  panda::DataEvent next(std::chrono::milliseconds timeout) override {
+    return client_.next(timeout);
   }
-  void rows(panda::ColumnBlock block) { (void)queue_.push(std::move(block)); }
-  /// A block the writer has finished with, emptied, if there is one: blocks
-  /// are reused so that memory the process has touched serves again (fresh
-  /// buffers cost a page fault per 4 KiB).
-  [[nodiscard]] std::optional<panda::ColumnBlock> spare_block() {
-    std::scoped_lock lock(mutex_);
-    if (spare_.empty()) return std::nullopt;
-    auto b = std::move(spare_.back());
-    spare_.pop_back();
-    b.clear();
-    return b;
+  bool reconnect(std::chrono::milliseconds timeout) override {
+    try {
+      client_.reconnect(timeout);
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
   }
-  /// Records the end, closes the file, joins the thread.
-  EndState finish(FinishInfo info) {
-    (void)queue_.push(std::move(info));
-    stop();
-    return end_;
-  }
-  [[nodiscard]] bool failed() const noexcept { return failed_.load(); }
-  [[nodiscard]] std::string failure() const {
-    std::scoped_lock lock(mutex_);
-    return failure_;
-  }
-  [[nodiscard]] std::uint64_t full_waits() const { return queue_.full_waits(); }
 
  private:
-  void stop() {
-    queue_.close();
-    if (thread_.joinable()) thread_.join();
-  }
-
-  void run() {
-    auto last_flush = Clock::now();
-    while (auto m = next_message()) {
-      if (Clock::now() - last_flush >= flush_period_) {
-        note(writer_.flush());
-        last_flush = Clock::now();
-      }
-      if (!*m) continue;  // only a flush tick
-      if (auto* st = std::get_if<StartMessage>(&**m)) on_start(*st);
-      if (auto* rows = std::get_if<panda::ColumnBlock>(&**m)) on_rows(std::move(*rows));
-      if (auto* fin = std::get_if<FinishInfo>(&**m)) return on_finish(*fin);
-    }
-    on_finish(FinishInfo::stopped("capture ended without a finish message"));
-  }
-
-  /// A message, an empty optional at a flush tick, nullopt when closed and drained.
-  std::optional<std::optional<Message>> next_message() {
-    auto m = queue_.pop_for(flush_period_);
-    if (m) return std::optional<Message>{std::move(*m)};
-    if (queue_.closed() && queue_.size() == 0) return std::nullopt;
-    return std::optional<Message>{};
-  }
-
-  void on_start(const StartMessage& m) {
-    try {
-      writer_.start(m.start, m.columns);
-      started_.set_value();
-    } catch (...) {
-      failed_ = true;
-      started_.set_exception(std::current_exception());
-    }
-  }
-
-  void on_rows(panda::ColumnBlock block) {
-    if (writer_.state() == PandaHdfWriter::State::idle) return;
-    note(writer_.write(block));
-    std::scoped_lock lock(mutex_);
-    if (spare_.size() < 4) spare_.push_back(std::move(block));
-  }
-
-  void on_finish(const FinishInfo& info) {
-    if (writer_.state() == PandaHdfWriter::State::idle) return;  // no file was created
-    end_ = writer_.finish(info);
-  }
-
-  void note(bool ok) {
-    if (ok || failed_) return;
-    std::scoped_lock lock(mutex_);
-    failure_ = writer_.failure();
-    failed_ = true;
-  }
-
-  PandaHdfWriter writer_;
-  util::BoundedQueue<Message> queue_;
-  std::chrono::milliseconds flush_period_;
-  std::promise<void> started_;
-  EndState end_;
-  std::atomic<bool> failed_{false};
-  mutable std::mutex mutex_;  // guards failure_ and spare_
-  std::string failure_;
-  std::vector<panda::ColumnBlock> spare_;  // blocks to reuse
-  std::thread thread_;                     // last: starts after everything above exists
+  panda::BlockingDataClient& client_;
 };
 
 }  // namespace
 
 PandaCapture::PandaCapture(panda::BlockingDataClient& data, CaptureSettings settings)
-    : data_(data), settings_(std::move(settings)) {}
+    : owned_(std::make_unique<ClientSource>(data)),
+      data_(*owned_),
+      settings_(std::move(settings)) {}
+
+PandaCapture::PandaCapture(DataEventSource& source, CaptureSettings settings)
+    : data_(source), settings_(std::move(settings)) {}
+
+PandaCapture::~PandaCapture() = default;
 
 /// One acquisition's reader loop; see run_one().
 class CaptureRun {
  public:
-  CaptureRun(panda::BlockingDataClient& data, const CaptureSettings& s,
-             const std::filesystem::path& path, const std::atomic<bool>& stop)
-      : data_(data), s_(s), stop_(stop) {
-    result_.path = path;
-  }
+  CaptureRun(DataEventSource& data, const CaptureSettings& s, RowSink& sink,
+             const std::atomic<bool>& stop)
+      : data_(data), s_(s), sink_(sink), stop_(stop) {}
 
   CaptureResult run() {
     while (!done_) {
@@ -162,9 +64,9 @@ class CaptureRun {
       report_progress();
     }
     hand_over_block();
-    if (writer_) {
-      result_.end = writer_->finish(finish_);
-      result_.queue_full_waits = writer_->full_waits();
+    if (started_) {
+      result_.end = sink_.finish(finish_);
+      result_.queue_full_waits = sink_.full_waits();
     }
     result_.stopped_because = finish_.stopped_because;
     result_.seconds = started_ ? seconds_since(*started_) : 0.0;
@@ -173,13 +75,13 @@ class CaptureRun {
 
  private:
   void check_stop() {
-    const bool writer_failed = writer_ && writer_->failed();
-    if ((stop_.load() || writer_failed) && !stopping_) {
+    const bool sink_failed = started_ && sink_.failed();
+    if ((stop_.load() || sink_failed) && !stopping_) {
       stopping_ = true;
-      why_stop_ = writer_failed      ? "writer failed: " + writer_->failure()
+      why_stop_ = sink_failed        ? sink_.failure()
                   : s_.describe_stop ? s_.describe_stop()
                                      : s_.stop_reason;
-      if (!s_.on_stop || !writer_) return end_with(FinishInfo::stopped(why_stop_));
+      if (!s_.on_stop || !started_) return end_with(FinishInfo::stopped(why_stop_));
       s_.on_stop();
       grace_ = Clock::now() + s_.stop_grace;
     }
@@ -197,14 +99,13 @@ class CaptureRun {
     if (auto* err = std::get_if<panda::DataError>(&made)) throw std::runtime_error(err->message);
     decoder_.emplace(std::get<panda::ColumnDecoder>(std::move(made)));
     block_ = decoder_->make_block();
-    writer_.emplace(result_.path, s_);
-    writer_->start(start, decoder_->specs());  // throws when the file cannot be created
+    sink_.start(start, decoder_->specs(), s_.columns);  // throws when the sink refuses
     result_.file_written = true;
     started_ = Clock::now();
     last_event_ = *started_;
   }
   // Frames are decoded here, on the socket's thread, straight into blocks
-  // that end at the writer's chunk boundaries, so whole chunks go from the
+  // that end at the HDF writer's chunk boundaries, so whole chunks go from the
   // block to the file without another copy.
   void on(const panda::FrameData& f) {
     last_event_ = Clock::now();
@@ -221,6 +122,8 @@ class CaptureRun {
       done += n;
       if (n == to_boundary) hand_over_block();
     }
+    // A steady stream never pauses for batch_age: age the block here too.
+    if (block_.rows() > 0 && last_event_ - block_started_ >= s_.max_block_age) hand_over_block();
   }
   void on(const panda::EndData& end) {
     if (!decoder_) {  // that earlier acquisition's END: the next event is a header
@@ -240,12 +143,7 @@ class CaptureRun {
                  ? FinishInfo::stopped(fmt::format("connection lost after {} rows: {}",
                                                    rows_ + block_.rows(), err.message))
                  : FinishInfo::stopped(err.message));
-    try {
-      data_.reconnect(5s);
-      result_.reconnected = true;
-    } catch (const std::exception&) {
-      result_.reconnected = false;
-    }
+    result_.reconnected = data_.reconnect(5s);
   }
   void on_idle() {
     if (block_.rows() > 0 && Clock::now() - block_started_ >= s_.batch_age) hand_over_block();
@@ -261,10 +159,10 @@ class CaptureRun {
   }
 
   void hand_over_block() {
-    if (block_.rows() == 0 || !writer_) return;
+    if (block_.rows() == 0 || !started_) return;
     rows_ += block_.rows();
-    writer_->rows(std::move(block_));
-    auto spare = writer_->spare_block();
+    sink_.rows(std::move(block_));
+    auto spare = sink_.spare_block();
     block_ = spare ? std::move(*spare) : decoder_->make_block();
   }
   void end_with(FinishInfo info) {
@@ -278,25 +176,25 @@ class CaptureRun {
     const double dt = std::chrono::duration<double>(now - last_report_).count();
     const std::uint64_t rows = rows_ + block_.rows();
     s_.on_progress({rows, seconds_since(*started_), static_cast<double>(rows - reported_rows_) / dt,
-                    writer_ ? writer_->full_waits() : 0});
+                    sink_.full_waits()});
     last_report_ = now;
     reported_rows_ = rows;
   }
 
-  panda::BlockingDataClient& data_;
+  DataEventSource& data_;
   const CaptureSettings& s_;
+  RowSink& sink_;
   const std::atomic<bool>& stop_;
   CaptureResult result_;
-  std::optional<WriterThread> writer_;
   std::optional<panda::ColumnDecoder> decoder_;
-  panda::ColumnBlock block_;  // rows decoded, not yet handed to the writer
+  panda::ColumnBlock block_;  // rows decoded, not yet handed to the sink
   FinishInfo finish_;
-  std::optional<Clock::time_point> started_;
+  std::optional<Clock::time_point> started_;  // set once the sink accepted the header
   Clock::time_point last_event_ = Clock::now();
   Clock::time_point block_started_;
   Clock::time_point grace_;
   Clock::time_point last_report_ = Clock::now();
-  std::uint64_t rows_ = 0;  // rows handed to the writer
+  std::uint64_t rows_ = 0;  // rows handed to the sink
   std::uint64_t reported_rows_ = 0;
   std::string why_stop_;
   bool stopping_ = false;
@@ -305,7 +203,18 @@ class CaptureRun {
 
 CaptureResult PandaCapture::run_one(const std::filesystem::path& path,
                                     const std::atomic<bool>& stop) {
-  return CaptureRun(data_, settings_, path, stop).run();
+  PandaHdfSink file({.path = path,
+                     .overwrite = settings_.overwrite,
+                     .chunk_rows = settings_.chunk_rows,
+                     .queue_blocks = settings_.queue_blocks,
+                     .flush_period = settings_.flush_period});
+  auto result = run_one(file, stop);
+  result.path = path;
+  return result;
+}
+
+CaptureResult PandaCapture::run_one(RowSink& sink, const std::atomic<bool>& stop) {
+  return CaptureRun(data_, settings_, sink, stop).run();
 }
 
 }  // namespace pandafly::capture
