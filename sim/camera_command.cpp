@@ -70,7 +70,7 @@ camera::AcquisitionConfig acquisition_config(const CameraArgs& a) {
 camera::PublisherOptions publisher_options(const CameraArgs& a, const FrameFormat& format) {
   camera::PublisherOptions o;
   o.server_host = a.server_host;
-  o.header = a.legacy_header ? camera::HeaderStyle::legacy : camera::HeaderStyle::current;
+  o.header = a.legacy_header ? capture::HeaderStyle::legacy : capture::HeaderStyle::current;
   o.source = {.pixel_mm = a.pixel_mm, .noise = a.noise, .seed = a.seed};
   o.format = format;
   o.lossless = a.lossless;

@@ -33,7 +33,7 @@ capture::DataType data_type_of(ca::CameraDataType type) {
 }
 
 FrameJob job_for(const ca::FrameInfo& frame, FrameKind kind, double angle_deg, double epics_seconds,
-                 std::vector<Attribute> attributes) {
+                 std::vector<capture::Attribute> attributes) {
   return {.kind = kind,
           .angle_deg = angle_deg,
           .timestamp = epics_seconds,
@@ -151,7 +151,7 @@ void CaCameraFeed::on_readout(const ca::FrameInfo& frame) {
     const double rbv = motor_ ? first_number(motor_->field("RBV"), 0.0) : 0.0;
     const auto frame_type = camera_->pv("FrameType");
     const auto type_index = static_cast<std::uint16_t>(first_number(frame_type, 0.0));
-    std::vector<Attribute> attributes{
+    std::vector<capture::Attribute> attributes{
         {"ColorMode", std::int64_t{0}},
         {"HDF5FrameLocation", std::string(frame_location_of_frame_type(type_index))},
         {"theta_readout", rbv},

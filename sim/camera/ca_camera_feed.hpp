@@ -60,7 +60,7 @@ namespace pandafly::sim::camera {
 [[nodiscard]] capture::DataType data_type_of(ca::CameraDataType type);
 /// The job for one delivered frame: rendered at `angle_deg`, carrying `attributes`.
 [[nodiscard]] FrameJob job_for(const ca::FrameInfo& frame, FrameKind kind, double angle_deg,
-                               double epics_seconds, std::vector<Attribute> attributes);
+                               double epics_seconds, std::vector<capture::Attribute> attributes);
 /// The beamline's rotation stage: the motor named "rotation", else the first in
 /// degrees, else the first; nullptr without motors.
 [[nodiscard]] std::shared_ptr<ca::MotorRecord> rotation_motor(const ca::Beamline& beamline);
@@ -109,7 +109,7 @@ class CaCameraFeed {
     FrameKind kind;
     double angle_deg;
     double stamp;
-    std::vector<Attribute> attributes;
+    std::vector<capture::Attribute> attributes;
   };
   void on_readout(const ca::FrameInfo& frame);
   void on_frame(const ca::FrameInfo& frame);

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "pandafly/capture/adzmq.hpp"
-#include "sim/camera/adzmq_encoder.hpp"
+#include "pandafly/capture/adzmq_encoder.hpp"
 #include "sim/ticks.hpp"
 
 namespace pandafly::sim::camera {
@@ -53,7 +53,7 @@ struct FrameJob {
   /// The NDAttributes to send; empty: frame_attributes(kind, angle_deg)
   /// (the standalone camera simulator's ColorMode, HDF5FrameLocation,
   /// theta_readout = angle_deg).
-  std::optional<std::vector<Attribute>> attributes{};
+  std::optional<std::vector<capture::Attribute>> attributes{};
 };
 
 /// Seconds from the Unix epoch to the EPICS epoch (1990-01-01 UTC).

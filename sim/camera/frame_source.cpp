@@ -33,7 +33,7 @@ std::string_view hdf5_frame_location(FrameKind kind) {
   return "/exchange/data";
 }
 
-std::vector<Attribute> frame_attributes(FrameKind kind, double angle_deg) {
+std::vector<capture::Attribute> frame_attributes(FrameKind kind, double angle_deg) {
   return {{"ColorMode", std::int64_t{0}},
           {"HDF5FrameLocation", std::string(hdf5_frame_location(kind))},
           {"theta_readout", angle_deg}};

@@ -33,7 +33,7 @@
 #include <span>
 #include <vector>
 
-#include "sim/camera/adzmq_encoder.hpp"
+#include "pandafly/capture/adzmq_encoder.hpp"
 #include "sim/camera/frame_job.hpp"
 #include "sim/physics/phantom.hpp"
 #include "sim/physics/projector.hpp"
@@ -84,6 +84,6 @@ class FrameSource {
 /// The NDAttributes a beamline IOC attaches to a frame, in order: ColorMode 0
 /// (mono), HDF5FrameLocation (hdf5_frame_location(kind)), theta_readout (the
 /// stage angle in degrees, float64).
-[[nodiscard]] std::vector<Attribute> frame_attributes(FrameKind kind, double angle_deg);
+[[nodiscard]] std::vector<capture::Attribute> frame_attributes(FrameKind kind, double angle_deg);
 
 }  // namespace pandafly::sim::camera

@@ -170,13 +170,13 @@ BufferPool::Buffer* Publisher::Impl::frame_buffer(const FrameJob& job, std::uint
 /// The two-part message, as NDPluginZMQ::sendNDArray sends it. False when
 /// libzmq would have blocked (the frame is dropped, the buffer freed).
 bool Publisher::Impl::send(const FrameJob& job, std::uint64_t id, BufferPool::Buffer* buffer) {
-  const ArrayHeader header{
+  const capture::ArrayHeader header{
       .frame = id,
       .timestamp = job.timestamp,
       .type = job.format.type,
       .shape = {job.format.height, job.format.width},
       .attributes = job.attributes ? *job.attributes : frame_attributes(job.kind, job.angle_deg)};
-  encode_adzmq_header(header, options.header, header_text);
+  capture::encode_adzmq_header(header, options.header, header_text);
   zmq::message_t head(header_text.data(), header_text.size());
   // lossless: blocking sends with a 200 ms timeout, retried until stop().
   const auto flags = options.lossless ? zmq::send_flags::none : zmq::send_flags::dontwait;

@@ -47,7 +47,7 @@
 #include <optional>
 #include <string>
 
-#include "sim/camera/adzmq_encoder.hpp"
+#include "pandafly/capture/adzmq_encoder.hpp"
 #include "sim/camera/frame_job.hpp"
 #include "sim/camera/frame_source.hpp"
 #include "sim/camera/server_host.hpp"
@@ -56,7 +56,7 @@ namespace pandafly::sim::camera {
 
 struct PublisherOptions {
   std::string server_host = "tcp://127.0.0.1:1234 PUB";
-  HeaderStyle header = HeaderStyle::current;
+  capture::HeaderStyle header = capture::HeaderStyle::current;
   FrameSourceOptions source{};
   /// Allocate and touch the buffers (and build the FrameSource) for this format
   /// up front; another format is allocated on its first frame.

@@ -185,12 +185,21 @@ std::shared_ptr<Request> submit(ChannelState& s, std::string_view op, Call&& cal
   return req;
 }
 
-// Waits for the callback of `req`; returns its result or throws.
+[[noreturn]] void throw_cancelled(const ChannelState& s, std::string_view op) {
+  throw Error(util::cancelled_error(), s.name, fmt::format("{}: cancelled", op));
+}
+
+// Waits for the callback of `req` until `t` passes or `stop` is requested;
+// returns its result or throws. A request left behind stays in `pending`
+// until libca calls back (or the channel is cleared), as after a timeout.
 Request wait_reply(ChannelState& s, const std::shared_ptr<Request>& req, Timeout t,
-                   std::string_view op) {
+                   std::string_view op, const util::StopToken& stop) {
+  const util::WakeOnStop wake(stop, s.mutex, s.changed);  // before the lock: see util/stop.hpp
   std::unique_lock lock(s.mutex);
-  if (!s.changed.wait_until(lock, detail::deadline_after(t), [&] { return req->done; })) {
+  if (!util::wait_until(s.changed, lock, detail::deadline_after(t), stop,
+                        [&] { return req->done; })) {
     lock.unlock();
+    if (stop.stop_requested()) throw_cancelled(s, op);
     throw Error(make_error_code(Errc::timeout), s.name,
                 fmt::format("{}: no reply within {:g} s", op, t.count()));
   }
@@ -211,11 +220,12 @@ auto decode(const ChannelState& s, F&& f) {
 }
 
 Request get_request(ChannelState& s, libca::chtype type, std::size_t count, Timeout t,
-                    std::string_view op) {
+                    std::string_view op, const util::StopToken& stop) {
+  if (stop.stop_requested()) throw_cancelled(s, op);
   auto req = submit(s, op, [&](libca::chid id, Request* r) {
     return libca::ca_array_get_callback(type, count, id, detail::on_request_done, r);
   });
-  return wait_reply(s, req, t, op);
+  return wait_reply(s, req, t, op, stop);
 }
 
 }  // namespace
@@ -284,15 +294,17 @@ void Channel::throw_empty() const {
               "get: the server returned no elements (empty array)");
 }
 
-void Channel::wait_connected(Timeout timeout) const {
+void Channel::wait_connected(Timeout timeout, util::StopToken stop) const {
   auto& s = state_ref();
+  const util::WakeOnStop wake(stop, s.mutex, s.changed);
   std::unique_lock lock(s.mutex);
-  s.changed.wait_until(lock, detail::deadline_after(timeout), [&] {
+  (void)util::wait_until(s.changed, lock, detail::deadline_after(timeout), stop, [&] {
     return s.state == ConnectionState::connected || s.state == ConnectionState::closed;
   });
   const auto state = s.state;
   lock.unlock();
   if (state == ConnectionState::connected) return;
+  if (stop.stop_requested()) throw_cancelled(s, "connect");
   if (state == ConnectionState::closed) {
     throw Error(make_error_code(Errc::channel_destroyed), s.name, "channel closed");
   }
@@ -354,24 +366,25 @@ void Channel::on_state_change(StateCallback cb) {
   s.on_state = std::move(cb);
 }
 
-Value Channel::get_value(std::optional<FieldType> type, std::size_t count, Timeout timeout) const {
+Value Channel::get_value(std::optional<FieldType> type, std::size_t count, Timeout timeout,
+                         util::StopToken stop) const {
   auto& s = state_ref();
   const FieldType t = type ? *type : native_type();
-  auto r = get_request(s, dbr::type_of(dbr::Class::plain, t), count, timeout, "get");
+  auto r = get_request(s, dbr::type_of(dbr::Class::plain, t), count, timeout, "get", stop);
   return decode(s, [&] { return dbr::decode_value(r.type, r.count, r.data); });
 }
 
 Timed<Value> Channel::get_time_value(std::optional<FieldType> type, std::size_t count,
-                                     Timeout timeout) const {
+                                     Timeout timeout, util::StopToken stop) const {
   auto& s = state_ref();
   const FieldType t = type ? *type : native_type();
-  auto r = get_request(s, dbr::type_of(dbr::Class::time, t), count, timeout, "get");
+  auto r = get_request(s, dbr::type_of(dbr::Class::time, t), count, timeout, "get", stop);
   return decode(s, [&] { return dbr::decode_time(r.type, r.count, r.data); });
 }
 
-Control Channel::get_control(Timeout timeout) const {
+Control Channel::get_control(Timeout timeout, util::StopToken stop) const {
   auto& s = state_ref();
-  auto r = get_request(s, dbr::type_of(dbr::Class::ctrl, native_type()), 1, timeout, "get");
+  auto r = get_request(s, dbr::type_of(dbr::Class::ctrl, native_type()), 1, timeout, "get", stop);
   return decode(s, [&] { return dbr::decode_control(r.type, r.data); });
 }
 
@@ -388,14 +401,15 @@ void Channel::put_value(const Value& value) const {
   });
 }
 
-void Channel::put_value_wait(const Value& value, Timeout timeout) const {
+void Channel::put_value_wait(const Value& value, Timeout timeout, util::StopToken stop) const {
   auto& s = state_ref();
   const auto enc = dbr::encode(value, s.name);
+  if (stop.stop_requested()) throw_cancelled(s, "put-callback");  // nothing written
   auto req = submit(s, "put-callback", [&](libca::chid id, Request* r) {
     return libca::ca_array_put_callback(enc.type, enc.count, id, enc.bytes.data(),
                                         detail::on_request_done, r);
   });
-  (void)wait_reply(s, req, timeout, "put-callback");
+  (void)wait_reply(s, req, timeout, "put-callback", stop);
 }
 
 std::optional<Error> Channel::take_async_error() {

@@ -78,9 +78,9 @@
 #include <unistd.h>
 #include <zmq.hpp>
 
+#include "pandafly/capture/adzmq_encoder.hpp"
 #include "pandafly/capture/zmq_receiver.hpp"
 #include "pandafly/dx/writer.hpp"
-#include "sim/camera/adzmq_encoder.hpp"
 
 namespace {
 
@@ -417,7 +417,7 @@ class ZmqSender {
   void send(const std::vector<Frame>& pool, std::size_t count, std::uint64_t first_id,
             std::chrono::nanoseconds period) {
     const std::size_t n = frame_side(pool);
-    sim::camera::ArrayHeader h;
+    capture::ArrayHeader h;
     h.type = capture::DataType::uint16;
     h.shape = {n, n};
     std::string text;
@@ -428,7 +428,7 @@ class ZmqSender {
         std::this_thread::sleep_until(next);
       }
       h.frame = first_id + i;
-      sim::camera::encode_adzmq_header(h, sim::camera::HeaderStyle::current, text);
+      capture::encode_adzmq_header(h, capture::HeaderStyle::current, text);
       const auto& f = *pool[i % pool.size()];
       socket_.send(zmq::buffer(text), zmq::send_flags::sndmore);
       zmq::message_t data(const_cast<std::uint16_t*>(f.data()), f.size() * 2,

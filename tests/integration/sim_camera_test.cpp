@@ -180,7 +180,7 @@ TEST_CASE("camera publisher: without wait_for_buffer, a dry buffer pool drops an
 TEST_CASE("camera publisher: the legacy header reaches the receiver as shape fastest first") {
   capture::ZmqReceiver rx("tcp://127.0.0.1:0");
   auto o = options_for(rx.endpoint());
-  o.header = HeaderStyle::legacy;
+  o.header = capture::HeaderStyle::legacy;
   Publisher pub(o);
   REQUIRE(pub.submit(job(3)));
   const auto f = pop_one(rx);

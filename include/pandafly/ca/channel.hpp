@@ -17,6 +17,14 @@
 //     processed (a motor: move done; a camera's Acquire: acquisition done);
 //     it throws ca::Error with the server's status otherwise. If it times out
 //     the write still goes on in the server.
+//   - Stopping (util/stop.hpp): wait_connected(), the gets and put_wait()
+//     take an optional util::StopToken. When stop is requested while they
+//     wait (or before they start), they throw ca::Error with the code
+//     std::errc::operation_canceled ("<pv>: put-callback: cancelled") within
+//     a scheduler wake-up, not after the timeout. A reply that is already
+//     there wins over the stop. As after a timeout, a cancelled put-callback
+//     goes on in the server (a motor keeps moving: put its .STOP).
+//     The token may be requested from any thread, a signal watch included.
 //   - Element types and conversions: see value.hpp. An enum can be read as
 //     std::string (state name) or std::uint16_t (index) and written either way.
 //   - The StateCallback runs on a libca thread: it may record or enqueue, and
@@ -30,6 +38,7 @@
 //   auto m1 = ca::Channel::connect(ctx, "micos:m1.VAL", 2s);   // "…: not found within 2 s"
 //   double pos = m1.get<double>();
 //   m1.put_wait(5.0, 30s);                                    // returns when DMOV = 1
+//   m1.put_wait(90.0, 60s, stop.get_token());                 // or throws operation_canceled
 //   auto mode = ca::Channel::connect(ctx, "cam1:ImageMode", 2s);
 //   mode.put(std::string("Multiple"));                        // enum by name
 //   auto img = ca::Channel::connect(ctx, "cam1:image1:ArrayData", 2s)
@@ -47,6 +56,7 @@
 #include "pandafly/ca/context.hpp"
 #include "pandafly/ca/error.hpp"
 #include "pandafly/ca/value.hpp"
+#include "pandafly/util/stop.hpp"
 
 namespace pandafly::ca {
 
@@ -96,7 +106,8 @@ class Channel {
 
   /// Waits until connected. Throws Errc::timeout with "<pv>: not found within
   /// <t> s" (never connected) or "<pv>: disconnected, not reconnected within <t> s".
-  void wait_connected(Timeout timeout) const;
+  /// With `stop` requested: Error(operation_canceled).
+  void wait_connected(Timeout timeout, util::StopToken stop = {}) const;
 
   [[nodiscard]] const std::string& name() const;
   [[nodiscard]] ConnectionState state() const;
@@ -112,41 +123,44 @@ class Channel {
   /// One value, or (T = std::vector<E>) all valid elements of an array
   /// (count 0: the server's current length, which may be 0).
   template <Readable T>
-  [[nodiscard]] T get(Timeout timeout = default_timeout) const {
+  [[nodiscard]] T get(Timeout timeout = default_timeout, util::StopToken stop = {}) const {
     if constexpr (Element<T>) {
-      return first<T>(get_value(field_type_of<T>, 1, timeout));
+      return first<T>(get_value(field_type_of<T>, 1, timeout, std::move(stop)));
     } else {
       using E = typename T::value_type;
-      return std::get<T>(get_value(field_type_of<E>, 0, timeout));
+      return std::get<T>(get_value(field_type_of<E>, 0, timeout, std::move(stop)));
     }
   }
   /// `count` elements (0: all valid ones); more than element_count() fails with Errc::bad_count.
   template <Element T>
-  [[nodiscard]] std::vector<T> get_array(std::size_t count,
-                                         Timeout timeout = default_timeout) const {
-    return std::get<std::vector<T>>(get_value(field_type_of<T>, count, timeout));
+  [[nodiscard]] std::vector<T> get_array(std::size_t count, Timeout timeout = default_timeout,
+                                         util::StopToken stop = {}) const {
+    return std::get<std::vector<T>>(get_value(field_type_of<T>, count, timeout, std::move(stop)));
   }
   /// get() with the server's time stamp and alarm state (DBR_TIME_*).
   template <Readable T>
-  [[nodiscard]] Timed<T> get_time(Timeout timeout = default_timeout) const {
+  [[nodiscard]] Timed<T> get_time(Timeout timeout = default_timeout,
+                                  util::StopToken stop = {}) const {
     if constexpr (Element<T>) {
-      auto t = get_time_value(field_type_of<T>, 1, timeout);
+      auto t = get_time_value(field_type_of<T>, 1, timeout, std::move(stop));
       return {first<T>(std::move(t.value)), t.stamp, t.alarm};
     } else {
       using E = typename T::value_type;
-      auto t = get_time_value(field_type_of<E>, 0, timeout);
+      auto t = get_time_value(field_type_of<E>, 0, timeout, std::move(stop));
       return {std::get<T>(std::move(t.value)), t.stamp, t.alarm};
     }
   }
   /// Dynamically typed reads; `type` nullopt = the native type (needs a
   /// connection), `count` 0 = all valid elements.
   [[nodiscard]] Value get_value(std::optional<FieldType> type = {}, std::size_t count = 0,
-                                Timeout timeout = default_timeout) const;
+                                Timeout timeout = default_timeout, util::StopToken stop = {}) const;
   [[nodiscard]] Timed<Value> get_time_value(std::optional<FieldType> type = {},
                                             std::size_t count = 0,
-                                            Timeout timeout = default_timeout) const;
+                                            Timeout timeout = default_timeout,
+                                            util::StopToken stop = {}) const;
   /// Units, precision, limits, enum strings (DBR_CTRL_* of the native type).
-  [[nodiscard]] Control get_control(Timeout timeout = default_timeout) const;
+  [[nodiscard]] Control get_control(Timeout timeout = default_timeout,
+                                    util::StopToken stop = {}) const;
 
   /// Writes without waiting for the server (see Rules).
   template <Element T>
@@ -160,17 +174,20 @@ class Channel {
   void put(const char* text) const { put(std::string(text)); }
   void put_value(const Value& value) const;
 
-  /// Writes and waits until the server reports completion (see Rules).
+  /// Writes and waits until the server reports completion, `timeout` passes
+  /// or `stop` is requested (see Rules).
   template <Element T>
-  void put_wait(const T& value, Timeout timeout) const {
-    put_value_wait(std::vector<T>{value}, timeout);
+  void put_wait(const T& value, Timeout timeout, util::StopToken stop = {}) const {
+    put_value_wait(std::vector<T>{value}, timeout, std::move(stop));
   }
   template <Element T>
-  void put_wait(const std::vector<T>& values, Timeout timeout) const {
-    put_value_wait(values, timeout);
+  void put_wait(const std::vector<T>& values, Timeout timeout, util::StopToken stop = {}) const {
+    put_value_wait(values, timeout, std::move(stop));
   }
-  void put_wait(const char* text, Timeout timeout) const { put_wait(std::string(text), timeout); }
-  void put_value_wait(const Value& value, Timeout timeout) const;
+  void put_wait(const char* text, Timeout timeout, util::StopToken stop = {}) const {
+    put_wait(std::string(text), timeout, std::move(stop));
+  }
+  void put_value_wait(const Value& value, Timeout timeout, util::StopToken stop = {}) const;
 
   /// The last asynchronous error libca reported for this channel (e.g. a
   /// plain put the server refused), cleared by the call.

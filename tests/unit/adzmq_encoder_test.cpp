@@ -1,8 +1,10 @@
-// The camera simulator's sender side of ADZMQ: header text byte for byte as
+// The sender side of ADZMQ (capture/adzmq_encoder.hpp; used by the camera
+// simulator and LivePublisher): header text byte for byte as
 // NDPluginZMQ writes it (golden texts written by hand from file-formats.md
-// §3.3 and the plugin's concatenation order), the round trip through the
-// project's own decoder for every data type and both header styles, and the
-// plugin's serverHost rules seen from the sender (§3.2).
+// §3.3 and the plugin's concatenation order), and the round trip through the
+// project's own decoder for every data type and both header styles.
+#include "pandafly/capture/adzmq_encoder.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -13,13 +15,9 @@
 #include <doctest/doctest.h>
 
 #include "pandafly/capture/adzmq.hpp"
-#include "sim/camera/adzmq_encoder.hpp"
-#include "sim/camera/server_host.hpp"
 
-namespace pandafly::sim::camera {
+namespace pandafly::capture {
 namespace {
-
-using capture::DataType;
 
 std::span<const std::byte> bytes(const std::string& s) {
   return std::as_bytes(std::span<const char>(s.data(), s.size()));
@@ -42,7 +40,7 @@ constexpr DataType kAllTypes[] = {
 
 }  // namespace
 
-TEST_CASE("camera encoder: the reference's example header, byte for byte (ADZMQ >= 1.4)") {
+TEST_CASE("adzmq encoder: the reference's example header, byte for byte (ADZMQ >= 1.4)") {
   // file-formats.md §3.3, typed in by hand.
   const std::string want =
       R"({"htype":"array-1.0", "type":"uint16", "shape":[2048,2448], "frame":17, )"
@@ -51,7 +49,7 @@ TEST_CASE("camera encoder: the reference's example header, byte for byte (ADZMQ 
   CHECK(encode_adzmq_header(example()) == want);
 }
 
-TEST_CASE("camera encoder: the legacy (< 1.4) header: htype array, shape fastest first") {
+TEST_CASE("adzmq encoder: the legacy (< 1.4) header: htype array, shape fastest first") {
   const std::string want =
       R"({"htype":["array-1.0"], "type":"uint16", "shape":[2448,2048], "frame":17, )"
       R"("timeStamp":1136214245.5, "encoding":"", )"
@@ -59,7 +57,7 @@ TEST_CASE("camera encoder: the legacy (< 1.4) header: htype array, shape fastest
   CHECK(encode_adzmq_header(example(), HeaderStyle::legacy) == want);
 }
 
-TEST_CASE("camera encoder: numbers as the plugin's ostream writes them") {
+TEST_CASE("adzmq encoder: numbers as the plugin's ostream writes them") {
   ArrayHeader h = example();
   h.timestamp = 0.1;  // %.17g shows the double's full value
   h.with_encoding = false;
@@ -81,10 +79,10 @@ TEST_CASE("camera encoder: numbers as the plugin's ostream writes them") {
   CHECK(format_number(1e-7, 17) == "9.9999999999999995e-08");
 }
 
-TEST_CASE("camera encoder: round trip through capture::decode_adzmq, every type, both styles") {
+TEST_CASE("adzmq encoder: round trip through decode_adzmq, every type, both styles") {
   for (const HeaderStyle style : {HeaderStyle::current, HeaderStyle::legacy}) {
     for (const DataType type : kAllTypes) {
-      INFO(capture::to_string(type), " legacy=", style == HeaderStyle::legacy);
+      INFO(to_string(type), " legacy=", style == HeaderStyle::legacy);
       ArrayHeader h;
       h.frame = 123456789012ULL;
       h.timestamp = 1164304547.0158327;
@@ -96,16 +94,16 @@ TEST_CASE("camera encoder: round trip through capture::decode_adzmq, every type,
                       {"gain", 2.5F},
                       {"counter", std::uint64_t{99}}};
       const std::string text = encode_adzmq_header(h, style);
-      const std::string data(3 * 5 * 7 * capture::element_size(type), '\x5a');
-      auto r = capture::decode_adzmq(bytes(text), bytes(data));
-      REQUIRE_MESSAGE(std::holds_alternative<capture::Frame>(r), text);
-      const auto& got = std::get<capture::Frame>(r).header;
+      const std::string data(3 * 5 * 7 * element_size(type), '\x5a');
+      auto r = decode_adzmq(bytes(text), bytes(data));
+      REQUIRE_MESSAGE(std::holds_alternative<Frame>(r), text);
+      const auto& got = std::get<Frame>(r).header;
       CHECK(got.frame == h.frame);
       CHECK(got.timestamp == h.timestamp);  // 17 digits: exact
       CHECK(got.type == type);
       CHECK(got.shape == std::vector<std::size_t>{3, 5, 7});
-      CHECK(got.wire_order == (style == HeaderStyle::current ? capture::ShapeOrder::slowest_first
-                                                             : capture::ShapeOrder::fastest_first));
+      CHECK(got.wire_order == (style == HeaderStyle::current ? ShapeOrder::slowest_first
+                                                             : ShapeOrder::fastest_first));
       CHECK(got.attribute_warning.empty());
       REQUIRE(got.attributes.size() == 5);
       CHECK(got.attributes[0].name == "ColorMode");
@@ -119,7 +117,7 @@ TEST_CASE("camera encoder: round trip through capture::decode_adzmq, every type,
   }
 }
 
-TEST_CASE("camera encoder: the text buffer is reused, not appended to") {
+TEST_CASE("adzmq encoder: the text buffer is reused, not appended to") {
   std::string out = "left over";
   encode_adzmq_header(example(), HeaderStyle::current, out);
   CHECK(out == encode_adzmq_header(example()));
@@ -127,25 +125,4 @@ TEST_CASE("camera encoder: the text buffer is reused, not appended to") {
   CHECK(out == encode_adzmq_header(example()));
 }
 
-TEST_CASE("camera serverHost: the plugin's rules (§3.2), wildcards bind 127.0.0.1 only") {
-  using P = SocketPattern;
-  CHECK(sender_socket_for("tcp://*:1234") == SenderSocket{P::pub, true, "tcp://127.0.0.1:1234"});
-  CHECK(sender_socket_for("tcp://0.0.0.0:1234 PUB") ==
-        SenderSocket{P::pub, true, "tcp://127.0.0.1:1234"});
-  CHECK(sender_socket_for("tcp://127.0.0.1:1234 PUB") ==
-        SenderSocket{P::pub, true, "tcp://127.0.0.1:1234"});
-  CHECK(sender_socket_for("tcp://127.0.0.1:1234 SUB CONNECT") ==
-        SenderSocket{P::pub, false, "tcp://127.0.0.1:1234"});
-  CHECK(sender_socket_for("tcp://127.0.0.1:1234") ==
-        SenderSocket{P::push, false, "tcp://127.0.0.1:1234"});
-  CHECK(sender_socket_for("tcp://127.0.0.1:1234 PUSH BIND") ==
-        SenderSocket{P::push, true, "tcp://127.0.0.1:1234"});
-  CHECK(sender_socket_for("  tcp://127.0.0.1:1234   PULL ") ==
-        SenderSocket{P::push, true, "tcp://127.0.0.1:1234"});
-  CHECK(describe(sender_socket_for("tcp://*:1234")) == "PUB bind tcp://127.0.0.1:1234");
-  CHECK_THROWS_AS((void)sender_socket_for(""), std::invalid_argument);
-  CHECK_THROWS_WITH_AS((void)sender_socket_for("tcp://127.0.0.1:1 XPUB"),
-                       doctest::Contains("unknown word 'XPUB'"), std::invalid_argument);
-}
-
-}  // namespace pandafly::sim::camera
+}  // namespace pandafly::capture

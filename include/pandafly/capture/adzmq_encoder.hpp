@@ -1,6 +1,8 @@
 #pragma once
 // encode_adzmq_header: the sender's half of the ADZMQ wire format (file-formats.md
-// §3.3): the JSON header text NDPluginZMQ builds for one NDArray.
+// §3.3): the JSON header text NDPluginZMQ builds for one NDArray. One encoder
+// for the project: the camera simulator (sim/camera/publisher) and
+// capture::LivePublisher both send with it.
 //
 // Rules
 //   * Pure (no I/O, threads or clocks); any thread may call it. The output
@@ -21,7 +23,7 @@
 //   * `shape` is always given slowest first (C order: {SizeY, SizeX}).
 //
 // Example:
-//   ArrayHeader h{.frame = 17, .timestamp = 1136214245.5, .type = capture::DataType::uint16,
+//   ArrayHeader h{.frame = 17, .timestamp = 1136214245.5, .type = DataType::uint16,
 //                 .shape = {1536, 2048}, .attributes = {{"ColorMode", std::int64_t{0}}}};
 //   std::string text;
 //   encode_adzmq_header(h, HeaderStyle::current, text);   // reuses text's capacity
@@ -32,7 +34,7 @@
 
 #include "pandafly/capture/adzmq.hpp"
 
-namespace pandafly::sim::camera {
+namespace pandafly::capture {
 
 /// An NDAttribute whose value is undefined: written as "Undefined".
 struct Undefined {
@@ -59,7 +61,7 @@ enum class HeaderStyle {
 struct ArrayHeader {
   std::uint64_t frame = 0;  ///< NDArray.uniqueId
   double timestamp = 0;     ///< NDArray.timeStamp (s since the EPICS epoch)
-  capture::DataType type = capture::DataType::uint16;
+  DataType type = DataType::uint16;
   std::vector<std::size_t> shape{};  ///< slowest first: {SizeY, SizeX}
   std::string encoding{};            ///< "" = uncompressed
   bool with_encoding = true;         ///< false: no "encoding" key (ADCore < 3)
@@ -75,4 +77,4 @@ void encode_adzmq_header(const ArrayHeader& header, HeaderStyle style, std::stri
 /// `value` as the plugin's ostream writes it with setprecision(`digits`) (%.{digits}g).
 [[nodiscard]] std::string format_number(double value, int digits);
 
-}  // namespace pandafly::sim::camera
+}  // namespace pandafly::capture

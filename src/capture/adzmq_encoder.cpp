@@ -1,11 +1,11 @@
-#include "sim/camera/adzmq_encoder.hpp"
+#include "pandafly/capture/adzmq_encoder.hpp"
 
 #include <iterator>
 #include <type_traits>
 
 #include <fmt/format.h>
 
-namespace pandafly::sim::camera {
+namespace pandafly::capture {
 
 namespace {
 
@@ -65,7 +65,7 @@ void encode_adzmq_header(const ArrayHeader& header, HeaderStyle style, std::stri
   out +=
       style == HeaderStyle::current ? R"({"htype":"array-1.0", )" : R"({"htype":["array-1.0"], )";
   out += R"("type":")";
-  out += capture::to_string(header.type);
+  out += to_string(header.type);
   out += R"(", "shape":)";
   append_shape(out, header.shape, style);
   fmt::format_to(std::back_inserter(out), R"(, "frame":{}, "timeStamp":)", header.frame);
@@ -93,4 +93,4 @@ std::string format_number(double value, int digits) {
   return out;
 }
 
-}  // namespace pandafly::sim::camera
+}  // namespace pandafly::capture
