@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -48,8 +49,9 @@ struct FlyDevices::Impl {
   panda::BlockingClient panda;
   std::mutex panda_mutex;
   std::vector<std::jthread> threads;
-  ca::Monitor msta;
-  std::jthread msta_thread;
+  std::vector<std::unique_ptr<ca::Monitor>> monitors;
+  std::vector<std::jthread> watchers;
+  std::atomic<double> last_rotation{0};
   bool has_sample = false;
 
   Impl(const FlyScanConfig& c, const ca::Context& ctx, Post p)
@@ -121,31 +123,42 @@ struct FlyDevices::Impl {
     return it->second;
   }
 
-  void start_msta_monitor() {
-    msta = ca::Monitor(pv(rot("MSTA")), ca::MonitorOptions{.type = ca::FieldType::float64});
-    msta_thread = std::jthread([this](std::stop_token stop) {
-      bool was_stalled = false;
-      while (!stop.stop_requested()) {
-        auto u = msta.pop(ca::Timeout{0.1});
-        if (!u) {
-          if (msta.closed()) return;
-          continue;
-        }
-        const auto& v = std::get<std::vector<double>>(u->value);
-        if (v.empty()) continue;
-        const auto bits = static_cast<unsigned>(v.front());
-        const bool stalled = (bits & (kSlipStall | kProblem)) != 0;
-        if (stalled && !was_stalled) {
-          double where = 0;
-          try {
-            where = pv(rot("RBV")).get<double>(ca::Timeout{1.0});
-          } catch (const ca::Error&) {
+  /// Pops `monitor`'s updates on a thread of its own and hands each value
+  /// (as double) to `on_value`, until join().
+  void watch(const std::string& name, std::function<void(double)> on_value) {
+    auto& m = monitors.emplace_back(std::make_unique<ca::Monitor>(
+        pv(name), ca::MonitorOptions{.type = ca::FieldType::float64}));
+    watchers.emplace_back(
+        [monitor = m.get(), on_value = std::move(on_value)](std::stop_token stop) {
+          while (!stop.stop_requested()) {
+            auto u = monitor->pop(ca::Timeout{0.1});
+            if (!u) {
+              if (monitor->closed()) return;
+              continue;
+            }
+            const auto& v = std::get<std::vector<double>>(u->value);
+            if (!v.empty()) on_value(v.front());
           }
-          post(MotorStatus{Axis::rotation, where, true});
-        }
-        was_stalled = stalled;
-      }
+        });
+  }
+
+  void start_monitors() {
+    // Stall: MSTA SLIP_STALL or PROBLEM, reported once per occurrence.
+    auto stalled_before = std::make_shared<bool>(false);
+    watch(rot("MSTA"), [this, stalled_before](double value) {
+      const auto bits = static_cast<unsigned>(value);
+      const bool stalled = (bits & (kSlipStall | kProblem)) != 0;
+      if (stalled && !*stalled_before)
+        post(MotorStatus{Axis::rotation, last_rotation.load(), true});
+      *stalled_before = stalled;
     });
+    // Progress: the positions the record posts while it moves.
+    watch(rot("RBV"), [this](double value) {
+      last_rotation = value;
+      post(MotorStatus{Axis::rotation, value, false});
+    });
+    if (has_sample)
+      watch(smp("RBV"), [this](double value) { post(MotorStatus{Axis::sample, value, false}); });
   }
 
   // ---- commands ----
@@ -255,7 +268,7 @@ FlyDevices::FlyDevices(const FlyScanConfig& config, const ca::Context& context, 
   const bool flats = config.flats.count > 0 && config.flats.when != When::none;
   impl_->has_sample = flats;
   impl_->connect_all();
-  impl_->start_msta_monitor();
+  impl_->start_monitors();
 }
 
 FlyDevices::~FlyDevices() {
@@ -327,9 +340,11 @@ void FlyDevices::join() {
   for (auto& t : impl_->threads)
     if (t.joinable()) t.join();
   impl_->threads.clear();
-  impl_->msta_thread.request_stop();
-  if (impl_->msta_thread.joinable()) impl_->msta_thread.join();
-  impl_->msta.close();
+  for (auto& w : impl_->watchers) w.request_stop();
+  for (auto& w : impl_->watchers)
+    if (w.joinable()) w.join();
+  impl_->watchers.clear();
+  for (auto& m : impl_->monitors) m->close();
 }
 
 }  // namespace pandafly::scan

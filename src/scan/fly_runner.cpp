@@ -128,10 +128,11 @@ struct FlyRunner::Impl {
     p.camera = devices->read_camera_facts();
     p.plan = plan_fly(config, p.motor, p.camera);
     if (p.plan.plan) {
-      p.panda_fields = fly_panda_fields(p.plan.plan->geometry, FlyPandaWiring{});
-      devices->set_panda_fields(PandaScanFields{p.panda_fields,
-                                                fly_panda_arm_fields(FlyPandaWiring{}),
-                                                fly_panda_disarm_fields(FlyPandaWiring{})});
+      FlyPandaWiring wiring;
+      wiring.encoder = config.rotation.encoder;
+      p.panda_fields = fly_panda_fields(p.plan.plan->geometry, wiring);
+      // The design starts the compare with the arm (PCOMP1.ENABLE = PCAP.ACTIVE).
+      devices->set_panda_fields(PandaScanFields{p.panda_fields, {}, {}});
     }
     prep = p;
     return p;
@@ -156,7 +157,21 @@ struct FlyRunner::Impl {
     if (const auto n = plan.flats_before + plan.flats_after) w.frames_expected[kFlats] = n;
     w.slotted.insert(kProjections);
     w.open_attributes = to_values(dx::start_attributes(config.metadata, iso_now()));
-    w.open_attributes.try_emplace("AcquireTime", plan.exposure_s);
+    // What the scan itself knows of the layout's OnFileOpen NDAttributes
+    // (those it does not know, e.g. the energy or the pixel size, are named
+    // in the end state's warnings, never invented).
+    auto& a = w.open_attributes;
+    a.try_emplace("ExposureTime", plan.exposure_s);
+    a.try_emplace("FrameRate", 1.0 / plan.frame_time_s);
+    a.try_emplace("DetectorSizeX", static_cast<std::int64_t>(prep->camera.size_x));
+    a.try_emplace("DetectorSizeY", static_cast<std::int64_t>(prep->camera.size_y));
+    if (!prep->camera.model.empty()) a.try_emplace("DetectorModel", prep->camera.model);
+    a.try_emplace("RotationStart", plan.first_deg);
+    a.try_emplace("RotationStep", plan.step_deg);
+    a.try_emplace("RotationSpeed", plan.speed_deg_s);
+    a.try_emplace("NumAngles", static_cast<std::int64_t>(plan.projections));
+    a.try_emplace("NumDarkFields", static_cast<std::int64_t>(plan.darks_before + plan.darks_after));
+    a.try_emplace("NumFlatFields", static_cast<std::int64_t>(plan.flats_before + plan.flats_after));
     writer = std::make_unique<dx::Writer>(std::move(w));
   }
 

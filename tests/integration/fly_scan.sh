@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Acceptance of `pandafly fly` against the joined beamline simulator
-# (fly_beamline.toml: 256 x 256 frames, 2 ms readout): a fly scan of 181
-# projections over 0..180 deg with 5 darks and 5 flats before and after.
+# (fly_beamline.toml: 256 x 256 frames, 2 ms readout): a fly scan of 361
+# projections (0.5 deg apart, 71 deg/s) over 0..180 deg with 5 darks and 5 flats before and after.
 # Checked: the file is complete and read by dxchange.read_aps_32id; the
 # theta of every projection equals the stage's true mid-exposure angle (the
 # simulator's --truth-log) within one encoder count (1e-4 deg); the PandA's
@@ -18,7 +18,7 @@ beamline_config="$src/tests/integration/fly_beamline.toml"
 
 beamline_start "$speed"
 
-n=181
+n=361
 cat >"$work/scan.toml" <<TOML
 [panda]
 host = "127.0.0.1"
@@ -88,7 +88,7 @@ assert len(mid) == n, f"{len(mid)} projections exposed, {n} planned"
 err = t - mid
 print(f"theta - true mid-exposure angle: {err.min()*1e4:+.3f}..{err.max()*1e4:+.3f} counts")
 assert np.all(np.abs(err) <= 1e-4 + 1e-9), "theta must be within one encoder count of the true angle"
-assert np.allclose(planned, np.arange(n) * 1.0), "planned angles"
+assert np.allclose(planned, np.arange(n) * 0.5), "planned angles"
 pos = start - planned
 print(f"exposure start - planned trigger position: {pos.min()*1e4:+.3f}..{pos.max()*1e4:+.3f} counts")
 assert np.all(np.abs(pos) <= 1e-4 + 1e-9), "the triggers must fire at the planned positions"

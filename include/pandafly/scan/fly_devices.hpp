@@ -20,9 +20,10 @@
 //     put-callback (that would complete only when the acquisition ends).
 //     A Move is a put-callback on .VAL; when it completes the position (RBV),
 //     HLS, LLS and LVIO are read and reported in MoveDone.
-//   - The rotation motor's MSTA is monitored from construction: an update
-//     with SLIP_STALL (bit 6, 64) or PROBLEM (bit 9, 512) posts MotorStatus
-//     {stalled}.
+//   - Monitored from construction: the rotation's MSTA (an update with
+//     SLIP_STALL, bit 6 = 64, or PROBLEM, bit 9 = 512, posts MotorStatus
+//     {stalled}) and the RBV of both motors (each update posts MotorStatus
+//     {position}: the state machine's sign of progress).
 //   - The PandA control client is used by one command at a time (a mutex).
 //   - join() (and the destructor) waits for every command thread and stops
 //     the monitor. Threads: construct, read_* and join on one thread;
