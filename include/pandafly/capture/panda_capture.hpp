@@ -13,9 +13,9 @@
 // at the next multiple of chunk_rows (the HDF file's chunk boundary, so whole
 // chunks go from the block to the file without another copy), or when the
 // block is batch_age old in a pause, or max_block_age old while frames keep
-// coming. When the sink falls behind the reader waits in
-// rows(), stops reading, and TCP flow control keeps the rest in the PandA's
-// buffer — nothing is dropped here. Blocks are recycled (spare_block()).
+// coming. When the sink falls behind the reader waits in rows(), stops
+// reading, and TCP flow control keeps the rest in the PandA's buffer —
+// nothing is dropped here. Blocks are recycled (spare_block()).
 //
 // run_one() returns when the acquisition ends: END (any reason), the
 // connection failing or closing (then `reconnected` tells whether the client
@@ -29,8 +29,9 @@
 //
 // Every acquisition starts at a header. When an earlier run_one() ended
 // before its END (a timeout, a stop, a sink failure or refusal) the stream is
-// still inside that acquisition: the next run_one() skips its remaining frames and
-// END (counted in CaptureResult::skipped_rows) and waits for the next header.
+// still inside that acquisition: the next run_one() skips its remaining
+// frames and END (counted in CaptureResult::skipped_rows) and waits for the
+// next header.
 // If no header comes (the timeout passes without any event) it returns with
 // no file and `stopped_because` saying so.
 //
