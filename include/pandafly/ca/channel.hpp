@@ -24,7 +24,8 @@
 //     a scheduler wake-up, not after the timeout. A reply that is already
 //     there wins over the stop. As after a timeout, a cancelled put-callback
 //     goes on in the server (a motor keeps moving: put its .STOP).
-//     The token may be requested from any thread, a signal watch included.
+//     Stop may be requested from any thread (a SignalWatch callback
+//     included; not from inside a signal handler: callbacks take locks).
 //   - Element types and conversions: see value.hpp. An enum can be read as
 //     std::string (state name) or std::uint16_t (index) and written either way.
 //   - The StateCallback runs on a libca thread: it may record or enqueue, and

@@ -53,8 +53,13 @@
 //   for (auto& m : merged) {                        // a merged projection
 //     auto frame = std::make_shared<capture::ReceivedFrame>(std::move(m.frame));
 //     const auto& f = frame->frame();
-//     live.publish({.slot = m.slot, .angle = m.angle, .frame = &f.header,
-//                   .data = f.data, .owner = frame});
+//     capture::LiveProjection p;
+//     p.slot = m.slot;
+//     p.angle = m.angle;
+//     p.frame = &f.header;
+//     p.data = f.data;
+//     p.owner = frame;                              // zero copy
+//     if (!live.publish(p)) ...                     // dropped or failed: counted
 //   }
 //   log("live: {} published, {} dropped", live.stats().published, live.stats().dropped);
 #include <chrono>

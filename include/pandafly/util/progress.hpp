@@ -22,8 +22,10 @@
 // Example:
 //   util::ProgressWriter progress(stderr, quiet ? util::ProgressMode::quiet
 //                                               : util::ProgressMode::automatic);
-//   for (...) progress.update({.done = k + 1, .total = n, .angle = theta, .drops = lost});
-//   progress.finish({.done = n, .total = n, .angle = theta, .drops = lost});
+//   util::ProgressSnapshot s;
+//   s.total = n;
+//   for (...) { s.done = k + 1; s.angle = theta; s.drops = lost; progress.update(s); }
+//   progress.finish(s);
 #include <chrono>
 #include <cstdint>
 #include <cstdio>

@@ -1,6 +1,6 @@
 #pragma once
 // One way to stop: C++20's std::stop_source / std::stop_token /
-// std::stop_callback, named here, plus the two adapters the rest of pandafly
+// std::stop_callback, named here, plus the adapters the rest of pandafly
 // needs to honour a token while it waits.
 //
 // Rules
@@ -23,19 +23,23 @@
 //     be lost between the waiter's predicate check and its sleep. The callback
 //     may run on the requesting thread, or (if stop was already requested) in
 //     the WakeOnStop's constructor: never construct it with the mutex held.
-//   - Components with their own stop mechanism (they keep it; these map a
-//     token onto it, each a std::stop_callback that must be destroyed before
-//     the component):
-//       capture::ZmqReceiver          util::StopCallback on_stop(token, [&] { rx.stop(); });
-//       capture::PandaCapture         util::StopFlag flag(token); cap.run_one(path, flag.flag());
-//       panda::AsioClient (executor)  util::StopCallback c(token, [&] { post(ex, [&] {
-//       sig.cancel(); }); }); dx::Writer                    not interrupted: the shell calls
-//       finish() with the reason once
-//                                     the producers have stopped (a file is closed, never
-//                                     abandoned).
-//       ca::Channel                   put_wait(value, timeout, token), get<T>(timeout, token).
-//       util::SignalWatch             util::SignalWatch w([&](int, int n) { if (n == 1)
-//       src.request_stop(); });
+//   - Components with their own stop mechanism keep it; a token is mapped
+//     onto it by an adapter that must be destroyed before the component:
+//       capture::ZmqReceiver:
+//         util::StopCallback on_stop(token, [&] { rx.stop(); });
+//       capture::PandaCapture:
+//         util::StopFlag flag(token);  cap.run_one(path, flag.flag());
+//       panda::AsioClient (on its executor's thread only):
+//         util::StopCallback c(token, [&] { post(ex, [&] { signal.cancel(); }); });
+//       panda::BlockingClient: not interrupted. Its calls are short (their own
+//         timeouts) and a stop is answered by SENDING Disarm on it.
+//       dx::Writer: not interrupted. The shell calls finish() with the reason
+//         once the producers have stopped (a file is closed, never abandoned).
+//       ca::Channel: takes the token itself:
+//         put_wait(value, timeout, token), get<T>(timeout, token).
+//       util::SignalWatch (Ctrl-C):
+//         util::SignalWatch w([&](int, int n) { if (n == 1) source.request_stop(); });
+//     (tests/integration/stop_mapping_test.cpp runs the first two.)
 //
 // Example:
 //   util::StopSource stop;
