@@ -301,6 +301,7 @@ struct FlyRunner::Impl {
       s.timeout = 0ms;  // the PandA is armed later; the stop flag ends the wait
       s.chunk_rows = 64;
       s.batch_age = 20ms;
+      s.max_block_age = 20ms;  // rows reach the merger while the stream flows
       capture::PandaCapture cap(*data, s);
       try {
         auto r = cap.run_one(*row_sink, rows_stop);
