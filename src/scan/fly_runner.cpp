@@ -95,7 +95,9 @@ struct FlyRunner::Impl {
   std::unique_ptr<dx::Writer> writer;
   std::unique_ptr<capture::ZmqReceiver> receiver;
   std::jthread frame_thread;
-  std::atomic<bool> frames_stop{false};
+  std::atomic<int> interrupts{0};
+  std::atomic<Clock::rep> last_frame_at{0};  ///< steady time of the last frame
+  std::atomic<bool> hurried{false};           ///< a second interruption: no more waiting
   std::unique_ptr<panda::BlockingDataClient> data;
   std::unique_ptr<capture::PandaRowSink> row_sink;
   std::jthread row_thread;
@@ -251,9 +253,22 @@ struct FlyRunner::Impl {
           if (receiver->stopped()) return;
           continue;
         }
+        last_frame_at = Clock::now().time_since_epoch().count();
         on_frame(std::make_shared<capture::ReceivedFrame>(std::move(*f)));
       }
     });
+  }
+
+  /// Waits until no frame came for `quiet` (at most `limit`): frames exposed
+  /// before the camera was stopped are still in its pipeline (readout, the
+  /// plugins, ZMQ) and belong in the file.
+  void drain_frames(Clock::duration quiet, Clock::duration limit) {
+    const auto until = Clock::now() + limit;
+    while (Clock::now() < until) {
+      const auto last = Clock::time_point(Clock::duration(last_frame_at.load()));
+      if (Clock::now() - last >= quiet) return;
+      std::this_thread::sleep_for(quiet / 4);
+    }
   }
 
   void on_frame(std::shared_ptr<capture::ReceivedFrame> f) {
@@ -324,6 +339,7 @@ struct FlyRunner::Impl {
 
   dx::EndState close(const CloseFile& c) {
     // Frames still in flight reach the merger; then no more.
+    drain_frames(300ms, c.interrupted && hurried ? 0s : 3s);
     if (receiver) receiver->stop();
     if (frame_thread.joinable()) frame_thread.join();
     rows_stop = true;

@@ -6,8 +6,8 @@
 # 11 + k when nothing is lost. Each scan must leave a readable file that says
 # exactly what happened (fly_check.py: every stored projection keeps its own
 # frame's true angle within one count), and the exit code that says so:
-#   camera   drop frame 20 (slot 9: frame_missing), swap frames 30/31 (slots
-#            19/20: reordered, put back), frame 40 twice (slot 29:
+#   camera   drop frame 20 (slot 9: frame_missing), swap frames 30/31 (slot
+#            19's frame arrives late: reordered, put back), frame 40 twice (slot 29:
 #            duplicate_dropped), trigger 50 missed (slot 49: missed_trigger):
 #            incomplete, exit 5
 #   stall    the camera stalls 0.2 s at frame 41 (slot 30): the triggers
@@ -47,7 +47,7 @@ scenario camera --fault drop-frame=20 --fault swap-frames=30 --fault duplicate-f
 fly_run
 stop_sim 1
 check --rc 5 --incomplete --missing 9 49 --event 9:frame_missing --event 49:missed_trigger \
-  --event 29:duplicate_dropped --event 20:reordered --darks 10 --flats 10
+  --event 29:duplicate_dropped --event 19:reordered --darks 10 --flats 10
 
 scenario stall --fault stall-camera=41:0.2
 fly_run
@@ -61,16 +61,16 @@ fly_run
 stop_sim 1
 check --rc 5 --incomplete --no-angle-from 60 --ok-before 60 --event 60:row_missing
 
-scenario motor --fault motor-stall=micos:m1:60.5
+scenario motor --fault motor-stall=60.5
 fly_run
 stop_sim 1
 grep -q "stalled" "$work/fly.err" || fail "no stall reported"
-check --rc 6 --incomplete --reason "stalled" --ok-before 55
+check --rc 6 --incomplete --reason "stalled" --ok-before 61
 
-scenario limit --fault hard-limit=micos:m1:80.5
+scenario limit --fault hard-limit=80.5
 fly_run
 stop_sim 1
-check --rc 6 --incomplete --reason "high limit switch" --ok-before 75
+check --rc 6 --incomplete --reason "high limit switch" --ok-before 81
 
 scenario sigint
 "$fly_bin" fly "$work/scan.toml" --json --quiet >"$work/result.json" 2>"$work/fly.err" &

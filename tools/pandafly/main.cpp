@@ -114,9 +114,10 @@ int run_fly(const FlyArgs& a) {
         "{}: {} of {} projections complete, {} darks, {} flats, theta {:.4f}..{:.4f} deg; {}\n",
         r.file, r.projections_complete, r.projections_expected, r.darks, r.flats, r.first_angle,
         r.last_angle, r.end.complete ? std::string("complete") : "INCOMPLETE: " + r.end.reason);
-    if (!r.outcome.reason.empty()) fmt::print(stderr, "pandafly fly: {}\n", r.outcome.reason);
-    for (const auto& n : r.outcome.notes) fmt::print(stderr, "pandafly fly: note: {}\n", n);
   }
+  // Why it stopped, and what it noticed, go to stderr in every mode.
+  if (!r.outcome.reason.empty()) fmt::print(stderr, "pandafly fly: {}\n", r.outcome.reason);
+  for (const auto& n : r.outcome.notes) fmt::print(stderr, "pandafly fly: note: {}\n", n);
   return static_cast<int>(r.exit_code);
 }
 
