@@ -148,8 +148,14 @@ struct FlyDevices::Impl {
     watch(rot("MSTA"), [this, stalled_before](double value) {
       const auto bits = static_cast<unsigned>(value);
       const bool stalled = (bits & (kSlipStall | kProblem)) != 0;
-      if (stalled && !*stalled_before)
-        post(MotorStatus{Axis::rotation, last_rotation.load(), true});
+      if (stalled && !*stalled_before) {
+        double where = last_rotation.load();
+        try {  // the RBV monitor may be up to a poll behind: read where it stands
+          where = pv(rot("RBV")).get<double>(ca::Timeout{1.0});
+        } catch (const ca::Error&) {
+        }
+        post(MotorStatus{Axis::rotation, where, true});
+      }
       *stalled_before = stalled;
     });
     // Progress: the positions the record posts while it moves.
