@@ -386,6 +386,18 @@ struct FlyRunner::Impl {
 
   // ---- the loop ----
 
+  util::ProgressSnapshot snapshot(const FlyScan& scan) {
+    const auto p = scan.progress();
+    util::ProgressSnapshot s;
+    s.total = p.expected;
+    s.phase = phase_name(p.phase);
+    std::scoped_lock lock(merge_mutex);
+    s.done = result.projections_complete;
+    if (result.projections_complete > 0) s.angle = result.last_angle;
+    s.drops = result.frames_missing + result.missed_triggers + result.rows_missing;
+    return s;
+  }
+
   void dispatch(FlyScan& scan, const Command& c) {
     if (const auto* close_cmd = std::get_if<CloseFile>(&c.body)) {
       result.end = close(*close_cmd);
@@ -422,9 +434,10 @@ struct FlyRunner::Impl {
       scan.handle(e ? *e : Event{Tick{}}, now());
       if (options.on_progress && Clock::now() - last_progress >= options.progress_period) {
         last_progress = Clock::now();
-        options.on_progress(scan.progress());
+        options.on_progress(snapshot(scan));
       }
     }
+    if (options.on_progress) options.on_progress(snapshot(scan));
     devices->join();
     result.file = config.output.file;
     result.outcome = scan.outcome();

@@ -7,7 +7,6 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 #include "../shipped_layouts.hpp"
 #include "pandafly/scan/fly_runner.hpp"
@@ -32,16 +31,6 @@ struct FlyArgs {
   bool json = false;
   bool quiet = false;
 };
-
-void print_progress(const scan::Progress& p, bool terminal) {
-  const auto line = fmt::format("{:<12} projections {:>5}/{} rows {:>5} | darks {} flats {} | {}",
-                                scan::phase_name(p.phase), p.frames, p.expected, p.rows, p.darks,
-                                p.flats, p.step);
-  if (terminal)
-    fmt::print(stderr, "\r{:<100.100}", line);
-  else
-    fmt::print(stderr, "{}\n", line);
-}
 
 nlohmann::json summary(const scan::FlyResult& r) {
   return {{"file", r.file},
@@ -77,9 +66,14 @@ int run_fly(const FlyArgs& a) {
   options.layout_path = config.output.layout.empty()
                             ? (pandafly::tools::shipped_layouts_dir() / "dxfile_fly.xml").string()
                             : config.output.layout;
-  const bool terminal = ::isatty(STDERR_FILENO) != 0;
-  if (!a.quiet)
-    options.on_progress = [terminal](const scan::Progress& p) { print_progress(p, terminal); };
+  // A bar redrawn in place on a terminal, a line every 5 s otherwise.
+  pandafly::util::ProgressWriter progress(
+      stderr, a.quiet ? pandafly::util::ProgressMode::quiet : pandafly::util::ProgressMode::automatic);
+  pandafly::util::ProgressSnapshot last;
+  options.on_progress = [&](const pandafly::util::ProgressSnapshot& s) {
+    last = s;
+    progress.update(s);
+  };
   scan::FlyRunner runner(config, options);
   scan::FlyPreparation prep;
   try {
@@ -106,7 +100,7 @@ int run_fly(const FlyArgs& a) {
     fmt::print(stderr, "pandafly fly: {}\n", e.what());
     return static_cast<int>(scan::ExitCode::failed);
   }
-  if (!a.quiet && terminal) fmt::print(stderr, "\n");
+  progress.finish(last);
   if (a.json) {
     fmt::print("{}\n", summary(r).dump());
   } else {

@@ -42,15 +42,18 @@
 #include "pandafly/scan/fly_scan.hpp"
 #include "pandafly/scan/plan.hpp"
 #include "pandafly/scan/scan_config.hpp"
+#include "pandafly/util/progress.hpp"
 
 namespace pandafly::scan {
 
 struct FlyRunOptions {
   /// The layout file's text source: a path ("" = config.output.layout).
   std::string layout_path;
-  /// Called from the run() thread after events, at most every `progress_period`.
-  std::function<void(const Progress&)> on_progress;
-  std::chrono::milliseconds progress_period{250};
+  /// Called from the run() thread after events, at most every `progress_period`:
+  /// projections stored (with their frame), the last measured angle, drops
+  /// (projections missing a frame or a row so far) and the phase.
+  std::function<void(const util::ProgressSnapshot&)> on_progress;
+  std::chrono::milliseconds progress_period{100};
 };
 
 struct FlyPreparation {
