@@ -205,6 +205,10 @@ class Checker {
     }
     std::vector<bool> filled(codes.size());
     auto& missing = facts_.missing_slots[stack];
+    const auto odd = std::find_if(codes.begin(), codes.end(), [](double c) { return c > 2; });
+    if (odd != codes.end())  // SlotStatus: 0 missing, 1 ok, 2 no_angle
+      error(*status, fmt::format("slot {} has status {}, not 0, 1 or 2 (see its @legend)",
+                                 odd - codes.begin(), *odd));
     for (std::size_t k = 0; k < codes.size(); ++k) {
       filled[k] = codes[k] != 0;  // SlotStatus::missing
       if (!filled[k] && missing.size() < missing_slots_named) missing.push_back(k);

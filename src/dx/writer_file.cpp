@@ -134,12 +134,13 @@ void DxFile::write(std::vector<FrameRecord>& batch) noexcept {
   const FrameRecord* first = nullptr;
   for (const auto& f : batch) {
     auto fault = check_frame(f, o_.frame);
-    std::size_t to = fault == FrameFault::none ? route(f) : no_route;
-    if (to != no_route) fault = claim_slot(f, tree_.detectors[to]);
+    // Where it would go (unknown when its NDAttributes are): lost frames' events name it.
+    const std::size_t routed = fault == FrameFault::attributes ? no_route : route(f);
+    if (fault == FrameFault::none) fault = claim_slot(f, tree_.detectors[routed]);
+    const std::size_t to = fault == FrameFault::none ? routed : no_route;
     if (fault != FrameFault::none) {
-      faults_.add(fault, f, to == no_route ? std::string_view() : tree_.detectors[to].path);
-      refusal_event(fault, f, to);
-      to = no_route;
+      faults_.add(fault, f, routed == no_route ? std::string_view() : tree_.detectors[routed].path);
+      refusal_event(fault, f, routed);
     }
     to_.push_back(to);
     if (to != no_route && first == nullptr) first = &f;
@@ -435,8 +436,8 @@ void DxFile::complete_file(EndState& end, const Ending& ending, const NxtomoInpu
     }
     add_closing_items(f.id(), tree_.deferred, close_values(end, ending), o_.attribute_types,
                       end.warnings);
+    write_late(f.id(), end.warnings);  // first: a layout hard link may point at a table
     make_hardlinks(f.id(), tree_.deferred);
-    write_late(f.id(), end.warnings);
     for (const auto& [link, target] : tree_.deferred.hardlinks) {
       end.warnings.push_back(fmt::format("hard link {}: no object {}", link, target));
     }

@@ -180,6 +180,7 @@ void DxFile::commit_claims() {
   }
 }
 
+// `to`: where the frame would have gone (no_route: unknown, unreadable NDAttributes).
 void DxFile::refusal_event(FrameFault fault, const FrameRecord& f, std::size_t to) {
   if (!f.slot) return;
   const std::string dataset = to == no_route ? std::string() : tree_.detectors[to].path;

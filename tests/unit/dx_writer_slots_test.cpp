@@ -235,6 +235,13 @@ TEST_CASE("dx writer slots: validate finds the missing slots of a file that clai
     CHECK(f.severity == dx::Severity::error);
   }
   CHECK(found);
+  {  // a status code the writer never writes
+    auto f = h5::File::open(file, h5::File::Access::read_write);
+    const std::vector<std::uint8_t> codes = {1, 7, 1};
+    h5::Dataset::open(f.id(), status).write_all(std::as_bytes(std::span(codes)));
+    f.close();
+  }
+  CHECK(has(messages(dx::validate(file)), "slot 1 has status 7, not 0, 1 or 2 (see its @legend)"));
   // every slot of many missing: the reason lists the first five and the count
   const auto many = dir.path / "many.h5";
   {
@@ -262,16 +269,19 @@ TEST_CASE(
     auto dark = plan.frame(8, test::dark, test::dark, std::nullopt);
     dark.slot = 0;  // a slot for a dataset that is not slotted
     REQUIRE(w.push(std::move(dark)));
+    auto cut = at_slot(plan, 9, 2, 20.0);  // a frame cut short in transit: lost, its slot free
+    cut.pixels = cut.pixels.first(10);
+    REQUIRE(w.push(std::move(cut)));
     REQUIRE(w.push(at_slot(plan, 0, 0, 0.0)));
     REQUIRE(w.push(at_slot(plan, 2, 2, 20.0)));
     REQUIRE(w.note({test::data, 2, 7, 102, "frames reordered, put back"}));
     const auto end = w.finish(dx::Ending::completed());
     CHECK_FALSE(w.note({test::data, 0, 0, 100, "too late"}));
     CHECK_FALSE(end.complete);
-    CHECK(end.frames_received == 7);
+    CHECK(end.frames_received == 8);
     CHECK(end.frames_written == 3);
-    CHECK(end.frames_lost == 4);
-    CHECK(end.reason == "completed; incomplete: 4 frames lost");
+    CHECK(end.frames_lost == 5);
+    CHECK(end.reason == "completed; incomplete: 5 frames lost");
     CHECK(has(end.warnings,
               "1 frames were for a slot that holds a frame already (lost; the first, "
               "frame 105: slot 1 of /exchange/data)"));
@@ -293,15 +303,16 @@ TEST_CASE(
   };
   e["tables"] = {
       {std::string(events) + "/dataset",
-       table({test::data, test::data, test::data, "/exchange/data_dark"}, "S")},
-      {std::string(events) + "/slot", table({1, 2, 3, 0}, "u8")},
-      {std::string(events) + "/row", table({-1, 7, -1, -1}, "i8")},
-      {std::string(events) + "/frame", table({105, 102, 106, 108}, "i8")},
+       table({test::data, test::data, test::data, test::data, "/exchange/data_dark"}, "S")},
+      {std::string(events) + "/slot", table({1, 2, 2, 3, 0}, "u8")},
+      {std::string(events) + "/row", table({-1, -1, 7, -1, -1}, "i8")},
+      {std::string(events) + "/frame", table({105, 109, 102, 106, 108}, "i8")},
       {std::string(events) + "/what",
-       table({"frame 105 refused: the slot holds frame 101", "frames reordered, put back",
-              "frame 106 refused: /exchange/data has 3 slots",
-              "frame 108 refused: /exchange/data_dark is not slotted"},
-             "S")}};
+       table(
+           {"frame 105 refused: the slot holds frame 101", "frame 109 lost: not a 6×8 uint16 frame",
+            "frames reordered, put back", "frame 106 refused: /exchange/data has 3 slots",
+            "frame 108 refused: /exchange/data_dark is not slotted"},
+           "S")}};
   const auto r = check(file, e);
   INFO(r.output);
   CHECK(r.status == 0);

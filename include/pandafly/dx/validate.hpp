@@ -46,7 +46,8 @@
 //                          whose status is not 0 (missing); the reason names
 //                          the first missing slots, and only filled slots'
 //                          angles must be finite. A @slot_status that names
-//                          no dataset, or a status length ≠ the frames → error
+//                          no dataset, a status length ≠ the frames or a
+//                          status code other than 0, 1, 2 → error
 //   - Layout checks (with a layout): every group is a group, every dataset a
 //     dataset, every hardlink names the same object as its target, every
 //     attribute exists on its object → error otherwise. Detector datasets are

@@ -6,8 +6,9 @@
 //
 // Rules:
 //   - Threads: the constructor creates the file on the caller's thread, then
-//     starts the writer thread, which owns the file from then on. push() and
-//     finish() may be called from any thread. Nothing else touches HDF5.
+//     starts the writer thread, which owns the file from then on. push(),
+//     note(), add_columns() and finish() may be called from any thread.
+//     Nothing else touches HDF5.
 //   - The tree (constructor): every group, attribute, constant dataset and
 //     OnFileOpen dataset of the layout (values from WriterOptions::open_attributes;
 //     an OnFileOpen NDAttribute with no value is left out and named in
@@ -144,9 +145,12 @@
 //   - Events: /process/acquisition/projection_events, a group of equal-length
 //     columns dataset (string), slot (uint64), row (int64, the PandA row;
 //     -1 none), frame (int64, the camera frame number; -1 none), what
-//     (string): the caller's note() calls and the writer's own refusals,
-//     sorted by (dataset, slot), arrival order kept within a slot. Written
-//     at finish() (present, maybe empty, whenever a dataset is slotted).
+//     (string): the caller's note() calls and the writer's own refusals and
+//     losses of frames that carried a slot (dataset "" when the frame's
+//     NDAttributes could not be read), sorted by (dataset, slot); within a
+//     slot the writer's own first, then the caller's in the order noted.
+//     Written at finish() (present, maybe empty, whenever a dataset is
+//     slotted).
 //   - Tables: add_columns() (any thread, before finish()) hands 1-D columns
 //     (float64, int64, uint64 or string) with @units and @description, e.g.
 //     /measurement/panda/INENC1.VAL.Mean or /process/acquisition/planned_theta.
