@@ -19,6 +19,7 @@
 
 #include "event_queue.hpp"
 #include "pandafly/ca/context.hpp"
+#include "pandafly/capture/live_publisher.hpp"
 #include "pandafly/capture/merger.hpp"
 #include "pandafly/capture/panda_capture.hpp"
 #include "pandafly/capture/row_sink.hpp"
@@ -94,10 +95,11 @@ struct FlyRunner::Impl {
   // The data path (run()).
   std::unique_ptr<dx::Writer> writer;
   std::unique_ptr<capture::ZmqReceiver> receiver;
+  std::unique_ptr<capture::LivePublisher> live;  ///< used under merge_mutex
   std::jthread frame_thread;
   std::atomic<int> interrupts{0};
   std::atomic<Clock::rep> last_frame_at{0};  ///< steady time of the last frame
-  std::atomic<bool> hurried{false};           ///< a second interruption: no more waiting
+  std::atomic<bool> hurried{false};          ///< a second interruption: no more waiting
   std::unique_ptr<panda::BlockingDataClient> data;
   std::unique_ptr<capture::PandaRowSink> row_sink;
   std::jthread row_thread;
@@ -230,6 +232,18 @@ struct FlyRunner::Impl {
     if (it == waiting.end()) return;
     auto owner = std::move(it->second);
     waiting.erase(it);
+    if (live) {
+      capture::LiveProjection lp;
+      lp.slot = p.slot;
+      if (p.row) {
+        lp.angle = p.angle_deg;
+        lp.angle_start = p.start_angle_deg;
+      }
+      lp.frame = &owner->frame().header;
+      lp.data = owner->frame().data;
+      lp.owner = owner;
+      (void)live->publish(lp);
+    }
     auto rec = dx::FrameRecord::view(owner->frame(), owner);
     rec.slot = p.slot;
     rec.angle = p.angle_deg;
@@ -411,6 +425,8 @@ struct FlyRunner::Impl {
     if (!prep || !prep->plan.plan) throw std::logic_error("FlyRunner::run() without a plan");
     const auto& plan = *prep->plan.plan;
     const auto started = Clock::now();
+    if (!options.live_endpoint.empty())  // before the file: a bad endpoint leaves nothing behind
+      live = std::make_unique<capture::LivePublisher>(options.live_endpoint);
     open_writer();
     open_merger();
     start_frames();
@@ -443,6 +459,11 @@ struct FlyRunner::Impl {
     result.outcome = scan.outcome();
     result.exit_code = exit_code(result.outcome, result.end.complete);
     result.projections_expected = plan.projections;
+    if (live) {
+      const auto st = live->stats();
+      result.live_published = st.published;
+      result.live_dropped = st.dropped;
+    }
     result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
     return result;
   }

@@ -30,6 +30,7 @@ struct FlyArgs {
   bool dry_run = false;
   bool json = false;
   bool quiet = false;
+  std::string live;
 };
 
 nlohmann::json summary(const scan::FlyResult& r) {
@@ -47,6 +48,7 @@ nlohmann::json summary(const scan::FlyResult& r) {
             {"reorders", r.reorders},
             {"extra_frames", r.extra_frames}}},
           {"darks", r.darks},
+          {"live", {{"published", r.live_published}, {"dropped", r.live_dropped}}},
           {"flats", r.flats},
           {"angle_range", {r.first_angle, r.last_angle}},
           {"notes", r.outcome.notes},
@@ -63,12 +65,14 @@ int run_fly(const FlyArgs& a) {
     return 2;
   }
   scan::FlyRunOptions options;
+  options.live_endpoint = a.live;
   options.layout_path = config.output.layout.empty()
                             ? (pandafly::tools::shipped_layouts_dir() / "dxfile_fly.xml").string()
                             : config.output.layout;
   // A bar redrawn in place on a terminal, a line every 5 s otherwise.
-  pandafly::util::ProgressWriter progress(
-      stderr, a.quiet ? pandafly::util::ProgressMode::quiet : pandafly::util::ProgressMode::automatic);
+  pandafly::util::ProgressWriter progress(stderr, a.quiet
+                                                      ? pandafly::util::ProgressMode::quiet
+                                                      : pandafly::util::ProgressMode::automatic);
   pandafly::util::ProgressSnapshot last;
   options.on_progress = [&](const pandafly::util::ProgressSnapshot& s) {
     last = s;
@@ -133,6 +137,10 @@ int main(int argc, char** argv) {
               "PVs, writes nothing");
   f->add_flag("--json", fly.json, "print a summary object at the end");
   f->add_flag("--quiet", fly.quiet, "no progress on stderr");
+  f->add_option("--live", fly.live,
+                "republish every stored projection with its measured angle (PandaTheta) as "
+                "NDPluginZMQ messages on a PUB socket bound here, e.g. tcp://*:5600, for an online "
+                "reconstruction; never slows the scan (a slow subscriber loses messages, counted)");
   CLI11_PARSE(app, argc, argv);
   if (f->parsed()) return run_fly(fly);
   return 2;

@@ -54,6 +54,10 @@ struct FlyRunOptions {
   /// (projections missing a frame or a row so far) and the phase.
   std::function<void(const util::ProgressSnapshot&)> on_progress;
   std::chrono::milliseconds progress_period{100};
+  /// "": none; else a ZMQ endpoint to bind (e.g. "tcp://*:5600"): every
+  /// projection stored is republished there as an NDPluginZMQ message with
+  /// its measured angle (capture::LivePublisher), never slowing the scan.
+  std::string live_endpoint;
 };
 
 struct FlyPreparation {
@@ -74,6 +78,7 @@ struct FlyResult {
   std::uint64_t frames_missing = 0, missed_triggers = 0, rows_missing = 0;
   std::uint64_t duplicates = 0, reorders = 0, extra_frames = 0;
   std::uint64_t darks = 0, flats = 0;
+  std::uint64_t live_published = 0, live_dropped = 0;
   double first_angle = 0, last_angle = 0;  ///< measured, of the first/last complete projection
   double seconds = 0;                      ///< run() wall time
 };
