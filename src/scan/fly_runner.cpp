@@ -98,6 +98,7 @@ struct FlyRunner::Impl {
   std::unique_ptr<capture::LivePublisher> live;  ///< used under merge_mutex
   std::jthread frame_thread;
   std::atomic<int> interrupts{0};
+  bool writer_failed = false;
   std::atomic<Clock::rep> last_frame_at{0};  ///< steady time of the last frame
   std::atomic<bool> hurried{false};          ///< a second interruption: no more waiting
   std::unique_ptr<panda::BlockingDataClient> data;
@@ -446,8 +447,16 @@ struct FlyRunner::Impl {
       const auto until =
           d ? t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*d))
             : Clock::now() + 1s;
-      auto e = queue.pop_until(until);
+      // Look at the writer at least every 100 ms: a full disk or a write
+      // error stops the scan (what is stored stays; later frames are lost).
+      auto e = queue.pop_until(std::min(until, Clock::now() + 100ms));
       scan.handle(e ? *e : Event{Tick{}}, now());
+      if (!writer_failed && writer->stats().failed) {
+        writer_failed = true;
+        scan.handle(Failure{"the DXfile writer failed (disk full or a write error): the frames "
+                            "stored so far are kept, later ones would be lost"},
+                    now());
+      }
       if (options.on_progress && Clock::now() - last_progress >= options.progress_period) {
         last_progress = Clock::now();
         options.on_progress(snapshot(scan));

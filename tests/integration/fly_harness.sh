@@ -3,7 +3,7 @@
 # fly_scan_file N STEP EXPOSURE CPD [EXTRA]  writes $work/scan.toml: N projections
 #                         from 0 deg STEP apart against the running simulator
 #                         (beamline_start), 5 darks and 5 flats before and after,
-#                         the file $work/scan.h5; CPD encoder counts/deg; EXTRA
+#                         the file ${fly_out:-$work/scan.h5}; CPD encoder counts/deg; EXTRA
 #                         lines appended to [scan]
 # fly_run [ARGS...]       pandafly fly $work/scan.toml --json --quiet ARGS; sets rc,
 #                         the summary in $work/result.json, stderr in $work/fly.err
@@ -40,7 +40,7 @@ when = "both"
 sample_motor = "micos:m2"
 sample_out = 10.0
 [output]
-file = "$work/scan.h5"
+file = "${fly_out:-$work/scan.h5}"
 [metadata]
 proposal_id = "20261042"
 principal_investigator = "R. Haddad"

@@ -19,9 +19,18 @@
 #            the reason; exit 6
 #   limit    a hard limit at 80.5 deg: the same, naming the switch; exit 6
 #   sigint   Ctrl-C mid-scan: exit 7, the file closed, "interrupted by SIGINT"
-# Usage: fly_scan_faults.sh PANDAFLY PANDAFLY_SIM PANDAFLY_CA SOURCE_DIR
+# With the argument disk-full, only this (root, or an unprivileged user+mount
+# namespace; exit 77 = skipped where neither works):
+#   disk     the file on a 6 MiB tmpfs that fills after about 25 projections:
+#            the scan stops (exit 6), the file is readable, says why, and every
+#            projection stored keeps its true angle
+# Usage: fly_scan_faults.sh PANDAFLY PANDAFLY_SIM PANDAFLY_CA SOURCE_DIR [disk-full]
 set -euo pipefail
-fly_bin=$1 sim_bin=$2 ca_bin=$3 src=$4
+fly_bin=$1 sim_bin=$2 ca_bin=$3 src=$4 mode=${5:-}
+if [ "$mode" = disk-full ] && [ "$(id -u)" != 0 ]; then
+  unshare -Urm true 2>/dev/null || { echo "SKIPPED: full disk needs root or unshare -Urm"; exit 77; }
+  exec unshare -Urm /bin/bash "$0" "$@"
+fi
 . "$src/tests/integration/harness.sh"
 root=$(mktemp -d)
 work=$root
@@ -42,6 +51,21 @@ scenario() {
   fly_scan_file $n 1.0 0.01 1000
 }
 check() { fly_check --cpd 1000 --projections $n "$@" || { tail -5 "$work/sim.log"; fail "$(basename "$work")"; }; }
+
+if [ "$mode" = disk-full ]; then
+  work="$root/disk"
+  mkdir -p "$work/tiny"
+  mount -t tmpfs -o size=6m tmpfs "$work/tiny" || fail "cannot mount a tmpfs (uid $(id -u))"
+  echo "== disk"
+  beamline_start 10
+  fly_out="$work/tiny/scan.h5" fly_scan_file $n 1.0 0.01 1000
+  fly_run
+  stop_sim 1
+  cp "$work/tiny/scan.h5" "$work/scan.h5"
+  check --rc 6 --incomplete --reason "disk full" --darks 5 --flats 5 --ok-before 10
+  echo PASS
+  exit 0
+fi
 
 scenario camera --fault drop-frame=20 --fault swap-frames=30 --fault duplicate-frame=40 --fault miss-trigger=50
 fly_run
