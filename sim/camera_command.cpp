@@ -17,6 +17,7 @@
 #include "sim/camera/acquisition.hpp"
 #include "sim/camera/frame_source.hpp"
 #include "sim/camera/publisher.hpp"
+#include "sim/text_file.hpp"
 
 namespace pandafly::sim {
 
@@ -100,10 +101,7 @@ void run_free(camera::Acquisition& acq, camera::Publisher& pub) {
 bool write_truth_slice(const CameraArgs& a, const FrameFormat& format) {
   const camera::FrameSource source(format, {.pixel_mm = a.pixel_mm, .noise = false});
   const auto slice = source.truth_slice(format.height / 2);
-  std::FILE* f = std::fopen(a.truth_slice.c_str(), "wb");
-  const bool ok = f && std::fwrite(slice.data(), sizeof(float), slice.size(), f) == slice.size();
-  if (f && std::fclose(f) != 0) return false;
-  return ok;
+  return write_floats(a.truth_slice, slice);
 }
 
 }  // namespace

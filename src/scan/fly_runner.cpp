@@ -162,21 +162,25 @@ struct FlyRunner::Impl {
     if (const auto n = plan.flats_before + plan.flats_after) w.frames_expected[kFlats] = n;
     w.slotted.insert(kProjections);
     w.open_attributes = to_values(dx::start_attributes(config.metadata, iso_now()));
+    for (const auto& [name, value] : config.attributes)
+      std::visit([&, n = name](const auto& v) { w.open_attributes.insert_or_assign(n, v); }, value);
     // What the scan itself knows of the layout's OnFileOpen NDAttributes
     // (those it does not know, e.g. the energy or the pixel size, are named
     // in the end state's warnings, never invented).
     auto& a = w.open_attributes;
-    a.try_emplace("ExposureTime", plan.exposure_s);
-    a.try_emplace("FrameRate", 1.0 / plan.frame_time_s);
-    a.try_emplace("DetectorSizeX", static_cast<std::int64_t>(prep->camera.size_x));
-    a.try_emplace("DetectorSizeY", static_cast<std::int64_t>(prep->camera.size_y));
-    if (!prep->camera.model.empty()) a.try_emplace("DetectorModel", prep->camera.model);
-    a.try_emplace("RotationStart", plan.first_deg);
-    a.try_emplace("RotationStep", plan.step_deg);
-    a.try_emplace("RotationSpeed", plan.speed_deg_s);
-    a.try_emplace("NumAngles", static_cast<std::int64_t>(plan.projections));
-    a.try_emplace("NumDarkFields", static_cast<std::int64_t>(plan.darks_before + plan.darks_after));
-    a.try_emplace("NumFlatFields", static_cast<std::int64_t>(plan.flats_before + plan.flats_after));
+    a.insert_or_assign("ExposureTime", plan.exposure_s);
+    a.insert_or_assign("FrameRate", 1.0 / plan.frame_time_s);
+    a.insert_or_assign("DetectorSizeX", static_cast<std::int64_t>(prep->camera.size_x));
+    a.insert_or_assign("DetectorSizeY", static_cast<std::int64_t>(prep->camera.size_y));
+    if (!prep->camera.model.empty()) a.insert_or_assign("DetectorModel", prep->camera.model);
+    a.insert_or_assign("RotationStart", plan.first_deg);
+    a.insert_or_assign("RotationStep", plan.step_deg);
+    a.insert_or_assign("RotationSpeed", plan.speed_deg_s);
+    a.insert_or_assign("NumAngles", static_cast<std::int64_t>(plan.projections));
+    a.insert_or_assign("NumDarkFields",
+                       static_cast<std::int64_t>(plan.darks_before + plan.darks_after));
+    a.insert_or_assign("NumFlatFields",
+                       static_cast<std::int64_t>(plan.flats_before + plan.flats_after));
     writer = std::make_unique<dx::Writer>(std::move(w));
   }
 

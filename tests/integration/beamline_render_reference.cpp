@@ -20,6 +20,7 @@
 #include "sim/ca/config.hpp"
 #include "sim/camera/ca_camera_feed.hpp"
 #include "sim/camera/frame_source.hpp"
+#include "sim/text_file.hpp"
 
 namespace sim = pandafly::sim;
 using sim::camera::FrameKind;
@@ -87,10 +88,8 @@ int main(int argc, char** argv) {
     }
     if (!truth_path.empty()) {
       const auto slice = source.truth_slice(static_cast<std::size_t>(cam.size_y) / 2);
-      std::ofstream t(truth_path, std::ios::binary | std::ios::trunc);
-      t.write(reinterpret_cast<const char*>(slice.data()),
-              static_cast<std::streamsize>(slice.size() * sizeof(float)));
-      if (!t) throw std::runtime_error("cannot write " + truth_path);
+      if (!sim::write_floats(truth_path, slice))
+        throw std::runtime_error("cannot write " + truth_path);
     }
   } catch (const std::exception& e) {
     fmt::print(stderr, "beamline_render_reference: {}\n", e.what());
