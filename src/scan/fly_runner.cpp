@@ -99,6 +99,7 @@ struct FlyRunner::Impl {
   std::jthread frame_thread;
   std::atomic<int> interrupts{0};
   bool writer_failed = false;
+  Clock::time_point run_started;
   std::atomic<Clock::rep> last_frame_at{0};  ///< steady time of the last frame
   std::atomic<bool> hurried{false};          ///< a second interruption: no more waiting
   std::unique_ptr<panda::BlockingDataClient> data;
@@ -324,6 +325,8 @@ struct FlyRunner::Impl {
     o.on_rows = [this](std::span<const capture::PandaRow> rows) {
       {
         std::scoped_lock lock(merge_mutex);
+        if (!result.first_row_s)
+          result.first_row_s = std::chrono::duration<double>(Clock::now() - run_started).count();
         for (const auto& r : rows) merger->add_row(r);
         drain_merger();
       }
@@ -375,7 +378,12 @@ struct FlyRunner::Impl {
     const auto ending = c.interrupted
                             ? dx::Ending::interrupted_by(c.reason, std::move(close_values))
                             : dx::Ending::completed(std::move(close_values));
-    return writer->finish(ending);
+    auto end = writer->finish(ending);
+    if (last_frame_at.load() != 0) {
+      const auto last = Clock::time_point(Clock::duration(last_frame_at.load()));
+      result.last_frame_to_closed_s = std::chrono::duration<double>(Clock::now() - last).count();
+    }
+    return end;
   }
 
   void add_tables() {
@@ -430,6 +438,7 @@ struct FlyRunner::Impl {
     if (!prep || !prep->plan.plan) throw std::logic_error("FlyRunner::run() without a plan");
     const auto& plan = *prep->plan.plan;
     const auto started = Clock::now();
+    run_started = started;
     if (!options.live_endpoint.empty())  // before the file: a bad endpoint leaves nothing behind
       live = std::make_unique<capture::LivePublisher>(options.live_endpoint);
     open_writer();

@@ -279,7 +279,7 @@ void read_flats(const Table& t, FlatsConfig& f) {
 }
 
 void read_shutter(const Table& t, ShutterConfig& s) {
-  t.text("command", s.command);
+  t.text("command", s.command, Table::kMayBeEmpty);  // "": the beamline has none
   t.text("status", s.status);
   t.text("open", s.open);
   t.text("close", s.close);

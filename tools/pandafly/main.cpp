@@ -53,7 +53,10 @@ nlohmann::json summary(const scan::FlyResult& r) {
           {"angle_range", {r.first_angle, r.last_angle}},
           {"notes", r.outcome.notes},
           {"warnings", r.end.warnings},
-          {"seconds", r.seconds}};
+          {"seconds", r.seconds},
+          {"first_row_s", r.first_row_s ? nlohmann::json(*r.first_row_s) : nlohmann::json()},
+          {"last_frame_to_closed_s",
+           r.last_frame_to_closed_s ? nlohmann::json(*r.last_frame_to_closed_s) : nlohmann::json()}};
 }
 
 int run_fly(const FlyArgs& a) {

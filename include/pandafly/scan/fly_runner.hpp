@@ -36,6 +36,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "pandafly/dx/writer.hpp"
@@ -81,6 +82,11 @@ struct FlyResult {
   std::uint64_t live_published = 0, live_dropped = 0;
   double first_angle = 0, last_angle = 0;  ///< measured, of the first/last complete projection
   double seconds = 0;                      ///< run() wall time
+  /// Wall seconds from run() to the first PandA row (the first exposure's
+  /// end): the motion to it (plan) plus everything the scan does before.
+  std::optional<double> first_row_s;
+  /// Wall seconds from the last frame received to the file closed.
+  std::optional<double> last_frame_to_closed_s;
 };
 
 class FlyRunner {

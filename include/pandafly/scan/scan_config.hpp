@@ -135,6 +135,7 @@ struct FlatsConfig {
 };
 
 struct ShutterConfig {
+  /// "": no shutter (then no darks can be taken: the plan refuses them).
   std::string command = "BEATS:shutter:Cmd";
   std::string status = "BEATS:shutter:Status";
   std::string open = "Open";    ///< value written to `command` to open
