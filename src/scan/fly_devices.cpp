@@ -16,6 +16,7 @@
 #include "pandafly/panda/commands.hpp"
 #include "pandafly/panda/design.hpp"
 #include "pandafly/panda/io/blocking_client.hpp"
+#include "pandafly/util/stop.hpp"
 
 namespace pandafly::scan {
 
@@ -49,6 +50,7 @@ struct FlyDevices::Impl {
   panda::BlockingClient panda;
   std::mutex panda_mutex;
   std::vector<std::jthread> threads;
+  util::StopSource stop_source;  ///< abandons every CA wait (join(), stop())
   std::vector<std::unique_ptr<ca::Monitor>> monitors;
   std::vector<std::jthread> watchers;
   std::atomic<double> last_rotation{0};
@@ -185,36 +187,38 @@ struct FlyDevices::Impl {
     return std::chrono::milliseconds(static_cast<long>(config.panda.timeout_s * 1000));
   }
 
+  [[nodiscard]] util::StopToken tok() const { return stop_source.get_token(); }
+
   void run(const SetShutter& c) {
     pv(config.shutter.command)
-        .put_wait(c.open ? config.shutter.open : config.shutter.close, ca::Timeout{60.0});
+        .put_wait(c.open ? config.shutter.open : config.shutter.close, ca::Timeout{60.0}, tok());
   }
   void run(const SetFrameType& c) {
-    pv(config.camera.frame_type_pv).put_wait(static_cast<std::uint16_t>(c.kind), kPut);
+    pv(config.camera.frame_type_pv).put_wait(static_cast<std::uint16_t>(c.kind), kPut, tok());
   }
   void run(const ConfigureCamera& c) {
-    pv(cam("Acquire")).put_wait(std::int32_t{0}, kPut);
-    pv(cam("ImageMode")).put_wait("Multiple", kPut);
-    pv(cam("NumImages")).put_wait(static_cast<std::int32_t>(c.images), kPut);
-    pv(cam("AcquireTime")).put_wait(c.exposure, kPut);
-    pv(cam("AcquirePeriod")).put_wait(c.trigger == Trigger::internal ? c.period : 0.0, kPut);
+    pv(cam("Acquire")).put_wait(std::int32_t{0}, kPut, tok());
+    pv(cam("ImageMode")).put_wait("Multiple", kPut, tok());
+    pv(cam("NumImages")).put_wait(static_cast<std::int32_t>(c.images), kPut, tok());
+    pv(cam("AcquireTime")).put_wait(c.exposure, kPut, tok());
+    pv(cam("AcquirePeriod")).put_wait(c.trigger == Trigger::internal ? c.period : 0.0, kPut, tok());
     if (c.trigger == Trigger::external) {
-      pv(cam("TriggerMode")).put_wait("On", kPut);
-      pv(cam("TriggerSource")).put_wait(config.camera.trigger_source.c_str(), kPut);
+      pv(cam("TriggerMode")).put_wait("On", kPut, tok());
+      pv(cam("TriggerSource")).put_wait(config.camera.trigger_source.c_str(), kPut, tok());
     } else {
-      pv(cam("TriggerMode")).put_wait("Off", kPut);
+      pv(cam("TriggerMode")).put_wait("Off", kPut, tok());
     }
-    pv(cam("ArrayCallbacks")).put_wait("Enable", kPut);
-    pv(zmq("EnableCallbacks")).put_wait("Enable", kPut);
+    pv(cam("ArrayCallbacks")).put_wait("Enable", kPut, tok());
+    pv(zmq("EnableCallbacks")).put_wait("Enable", kPut, tok());
   }
   void run(const StartCamera&) {
     // Not a put-callback: it would complete only when the acquisition ends.
     // A read of the same PV on the same circuit is answered after the put.
     auto& acquire = pv(cam("Acquire"));
     acquire.put(std::int32_t{1});
-    (void)acquire.get<std::int32_t>(kPut);
+    (void)acquire.get<std::int32_t>(kPut, tok());
   }
-  void run(const StopCamera&) { pv(cam("Acquire")).put_wait(std::int32_t{0}, kPut); }
+  void run(const StopCamera&) { pv(cam("Acquire")).put_wait(std::int32_t{0}, kPut, tok()); }
   void run(const PutPandaFields&) { panda_puts(panda_fields.fields); }
   void run(const ArmPanda&) {
     {
@@ -229,24 +233,24 @@ struct FlyDevices::Impl {
     panda.run(panda::Disarm{}, timeout());
   }
   void run(const SetSpeed& c) {
-    pv(c.axis == Axis::rotation ? rot("VELO") : smp("VELO")).put_wait(c.speed, kPut);
+    pv(c.axis == Axis::rotation ? rot("VELO") : smp("VELO")).put_wait(c.speed, kPut, tok());
   }
   void run(const StopMotor& c) {
     auto& stop = pv(c.axis == Axis::rotation ? rot("STOP") : smp("STOP"));
     stop.put(std::int32_t{1});
-    (void)stop.get<std::int32_t>(kPut);
+    (void)stop.get<std::int32_t>(kPut, tok());
   }
   MoveDone run_move(std::uint64_t id, const Move& c) {
     auto f = [&](std::string_view field) {
       return c.axis == Axis::rotation ? rot(field) : smp(field);
     };
-    pv(f("VAL")).put_wait(c.position, kMove);
+    pv(f("VAL")).put_wait(c.position, kMove, tok());
     MoveDone done;
     done.id = id;
-    done.position = pv(f("RBV")).get<double>(kPut);
-    done.high_limit = pv(f("HLS")).get<std::int32_t>(kPut) != 0;
-    done.low_limit = pv(f("LLS")).get<std::int32_t>(kPut) != 0;
-    done.soft_limit = pv(f("LVIO")).get<std::int32_t>(kPut) != 0;
+    done.position = pv(f("RBV")).get<double>(kPut, tok());
+    done.high_limit = pv(f("HLS")).get<std::int32_t>(kPut, tok()) != 0;
+    done.low_limit = pv(f("LLS")).get<std::int32_t>(kPut, tok()) != 0;
+    done.soft_limit = pv(f("LVIO")).get<std::int32_t>(kPut, tok()) != 0;
     return done;
   }
 
@@ -342,7 +346,11 @@ void FlyDevices::execute(const Command& command) {
   impl_->execute(command);
 }
 
+void FlyDevices::stop() { impl_->stop_source.request_stop(); }
+
 void FlyDevices::join() {
+  // Commands still waiting (a put-callback the IOC never completes) give up.
+  impl_->stop_source.request_stop();
   for (auto& t : impl_->threads)
     if (t.joinable()) t.join();
   impl_->threads.clear();

@@ -25,8 +25,10 @@
 //     {stalled}) and the RBV of both motors (each update posts MotorStatus
 //     {position}: the state machine's sign of progress).
 //   - The PandA control client is used by one command at a time (a mutex).
-//   - join() (and the destructor) waits for every command thread and stops
-//     the monitor. Threads: construct, read_* and join on one thread;
+//   - One way to stop (util/stop.hpp): every Channel Access wait of a command
+//     takes the devices' stop token; stop() abandons them all at once.
+//     join() (and the destructor) stops, then waits for every command thread
+//     and the monitors. Threads: construct, read_* and join on one thread;
 //     execute from the same thread.
 //
 // Example:
@@ -76,6 +78,11 @@ class FlyDevices {
   void set_panda_fields(PandaScanFields fields);
 
   void execute(const Command& command);
+  /// Any thread: every command still waiting on Channel Access (a move's
+  /// put-callback, a get) gives up at once with "cancelled" (the device side
+  /// goes on: a motor keeps moving until STOP).
+  void stop();
+  /// stop(), then waits for every command thread and the monitors.
   void join();
 
  private:
