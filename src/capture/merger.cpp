@@ -49,6 +49,16 @@ std::string_view to_string(ProjectionEvent e) noexcept {
   return "unknown";
 }
 
+std::string describe_events(std::uint16_t events) {
+  std::string out;
+  for (std::uint16_t b = 1; b != 0 && b <= events; b = static_cast<std::uint16_t>(b << 1U)) {
+    if ((events & b) == 0) continue;
+    if (!out.empty()) out += '|';
+    out += to_string(static_cast<ProjectionEvent>(b));
+  }
+  return out.empty() ? "ok" : out;
+}
+
 std::string_view to_string(DropReason r) noexcept {
   switch (r) {
     case DropReason::duplicate:
@@ -106,8 +116,17 @@ void Merger::add_row(const PandaRow& row) {
   slot(row.index).row = row;
   rows_next_ = row.index + 1;
   rows_ended_ = false;
-  if (!first_row_) first_row_ = {row.index, row.ts_start_s};
-  last_row_ = {row.index, row.ts_start_s};
+  if (grid_origin_ && !first_row_) {  // the frames-only grid was in the camera's clock:
+    grid_origin_.reset();             // anchor again against the rows
+    offset_.reset();
+    fit_.clear();
+  }
+  if (std::isfinite(row.ts_start_s)) {  // a row without a time still gives its angle
+    row_ts_.resize(row.index + 1, std::numeric_limits<double>::quiet_NaN());
+    row_ts_[row.index] = row.ts_start_s;
+    if (!first_row_) first_row_ = {row.index, row.ts_start_s};
+    last_row_ = {row.index, row.ts_start_s};
+  }
   process();
 }
 
@@ -188,6 +207,7 @@ double Merger::period() const {
 void Merger::process() {
   for (int pass = 0; pass < 2; ++pass) {
     if (!offset_) try_anchor();
+    if (!offset_ && rows_ended_ && !first_row_) anchor_on_frames();
     for (auto it = pending_.begin(); it != pending_.end();) {
       if (place(*it) == Placed::placed)
         it = pending_.erase(it);
@@ -201,57 +221,121 @@ void Merger::process() {
 }
 
 // Rules, "Time": counting pairs frame number − base with its slot's row; the
-// earliest slot's pair and those agreeing with it give D, moved by whole
-// periods to the prior when there is one.
+// pairs' offsets folded onto one period pick the genuine frames' phase, the
+// prior (else counting from the earliest genuine frame) the whole periods.
 void Merger::try_anchor() {
   const auto b = base();
   if (!b) return;
   std::vector<std::pair<std::uint64_t, double>> pairs;  // slot, offset
   for (const auto& p : pending_) {
     const auto s = signed_of(p.frame.number) - *b;
-    if (s < 0) continue;
-    const Slot* sl = find_slot(static_cast<std::uint64_t>(s));
-    if (sl && sl->row)
-      pairs.emplace_back(static_cast<std::uint64_t>(s), p.frame.timestamp - sl->row->ts_start_s);
+    if (s < 0 || !std::isfinite(p.frame.timestamp)) continue;
+    if (const auto t = row_time(static_cast<std::uint64_t>(s)))
+      pairs.emplace_back(static_cast<std::uint64_t>(s), p.frame.timestamp - *t);
   }
-  if (pairs.empty() || (pairs.size() < options_.bootstrap_frames && !rows_ended_)) return;
-  // Counting holds from the first frame until the first fault: the earliest
-  // slot's pair and those agreeing with it give D.
-  std::sort(pairs.begin(), pairs.end());
-  std::vector<double> group;
-  for (const auto& other : pairs)
-    if (std::abs(other.second - pairs.front().second) <= tol()) group.push_back(other.second);
-  double d = median(std::move(group));
-  if (options_.expected_offset_s && start_time_) {
-    const double prior = *start_time_ + *options_.expected_offset_s;
-    d += static_cast<double>(std::llround((prior - d) / period())) * period();
-  }
+  if (pairs.empty()) return;
+  // Fewer pairs do once rows ended or ran `reorder_window` past them (the
+  // camera is not keeping up: more frames may not come soon).
+  std::uint64_t last_counted = 0;
+  for (const auto& pr : pairs) last_counted = std::max(last_counted, pr.first);
+  const bool rows_far = rows_next_ >= last_counted + options_.reorder_window;
+  if (pairs.size() < options_.bootstrap_frames && !rows_ended_ && !rows_far) return;
+  std::optional<double> prior;
+  if (options_.expected_offset_s && start_time_) prior = *start_time_ + *options_.expected_offset_s;
+  const double d = choose_offset(std::move(pairs), prior);
   offset_ = d;
   stats_.offset_s = d - start_time_.value_or(0);
 }
 
-// The row nearest in time to `x` among the undecided slots' rows and the
-// newest emitted one: O(1) — the rows' measured period points at the slot,
-// and its neighbours are looked at (rows may be missing, times jitter).
+// Rules, "Time": the offset the counted (slot, offset) pairs give — their
+// offsets folded onto one period around `prior` (else the earliest pair's),
+// the largest group agreeing within the tolerance (ties: the earliest slot's),
+// its whole periods from `prior`, else from the group's earliest pair.
+// Precondition: pairs not empty.
+double Merger::choose_offset(std::vector<std::pair<std::uint64_t, double>> pairs,
+                             std::optional<double> prior) const {
+  // Faults (a missed trigger, an extra frame's number) move counted pairs by
+  // whole periods; an extra frame's own pair is off by a fraction. So the
+  // offsets are first folded onto one period around the prior (else the
+  // earliest pair's), and the largest group agreeing within the tolerance
+  // is the genuine frames' (ties: the earliest slot's group).
+  std::sort(pairs.begin(), pairs.end());
+  // The earliest pairs suffice, and bound the grouping's quadratic cost.
+  pairs.resize(std::min(pairs.size(), std::max<std::size_t>(options_.bootstrap_frames, 64)));
+  const double per = period();
+  const double ref = prior.value_or(pairs.front().second);
+  const auto fold = [&](double d) {
+    return d + static_cast<double>(std::llround((ref - d) / per)) * per;
+  };
+  std::vector<std::size_t> group;
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    std::vector<std::size_t> g;
+    for (std::size_t j = 0; j < pairs.size(); ++j)
+      if (std::abs(fold(pairs[j].second) - fold(pairs[i].second)) <= tol()) g.push_back(j);
+    if (g.size() > group.size()) group = std::move(g);
+  }
+  // The whole periods: the prior's, else counting from the group's earliest
+  // frame (the pairs whose raw offset agrees with it).
+  std::vector<double> offsets;
+  const double earliest = pairs[group.front()].second;
+  for (auto j : group) {
+    if (prior)
+      offsets.push_back(fold(pairs[j].second));
+    else if (std::abs(pairs[j].second - earliest) <= tol())
+      offsets.push_back(pairs[j].second);
+  }
+  return median(std::move(offsets));
+}
+
+// Rules, "Time": no row ever came, so the frames' own times make the grid:
+// virtual rows at slot × the plan's frame time, anchored by counting.
+void Merger::anchor_on_frames() {
+  const auto b = base();
+  if (!b || pending_.empty()) return;
+  // Virtual rows at slot × frame time: counted pairs as in try_anchor.
+  std::vector<std::pair<std::uint64_t, double>> pairs;
+  for (const auto& p : pending_) {
+    const auto s = signed_of(p.frame.number) - *b;
+    if (s >= 0 && std::isfinite(p.frame.timestamp))
+      pairs.emplace_back(static_cast<std::uint64_t>(s),
+                         p.frame.timestamp - static_cast<double>(s) * options_.frame_time_s);
+  }
+  if (pairs.empty()) return;
+  grid_origin_ = {0, 0.0};
+  offset_ = choose_offset(std::move(pairs), std::nullopt);
+}
+
+std::optional<double> Merger::row_time(std::uint64_t s) const {
+  if (s >= row_ts_.size() || std::isnan(row_ts_[s])) return std::nullopt;
+  return row_ts_[s];
+}
+
+// The row nearest in time to `x` (or the frames-only grid's origin): O(1) —
+// the rows' measured period points at the slot, and its neighbours are looked
+// at (rows may be missing, times jitter).
 std::optional<std::pair<std::uint64_t, double>> Merger::nearest_row(double x) const {
-  const auto origin = last_row_ ? last_row_ : ref_row_;
+  const auto origin = last_row_ ? last_row_ : grid_origin_;
   if (!origin) return std::nullopt;
   std::optional<std::pair<std::uint64_t, double>> best;
   const auto consider = [&](std::uint64_t k, double t) {
     if (!best || std::abs(x - t) < std::abs(x - best->second)) best = {k, t};
   };
-  if (ref_row_) consider(ref_row_->first, ref_row_->second);
-  if (last_row_ && last_row_->first >= head_) consider(last_row_->first, last_row_->second);
+  consider(origin->first, origin->second);
   const auto guess = signed_of(origin->first) + std::llround((x - origin->second) / period());
   for (auto k = guess - 2; k <= guess + 2; ++k) {
     if (k < 0) continue;
-    if (const Slot* sl = find_slot(static_cast<std::uint64_t>(k)); sl && sl->row)
-      consider(static_cast<std::uint64_t>(k), sl->row->ts_start_s);
+    if (const auto t = row_time(static_cast<std::uint64_t>(k)))
+      consider(static_cast<std::uint64_t>(k), *t);
   }
   return best;
 }
 
 Merger::Placed Merger::place(const Pending& p) {
+  if (!std::isfinite(p.frame.timestamp)) {              // no time to check: the number, flagged
+    if (!offset_ && !rows_ended_) return Placed::wait;  // the base may still move
+    place_by_number(p, true);
+    return Placed::placed;
+  }
   if (!offset_) {
     if (!rows_ended_) return Placed::wait;
     place_by_number(p);
@@ -273,10 +357,9 @@ Merger::Placed Merger::place(const Pending& p) {
   const auto s = static_cast<std::uint64_t>(s_signed);
   // The slot's time: its row's TS_START, else extrapolated from the nearest row.
   double t = best->second + static_cast<double>(steps) * period();
-  const Slot* sl = find_slot(s);
-  const bool measured = (sl && sl->row) || (ref_row_ && ref_row_->first == s);
-  if (sl && sl->row) t = sl->row->ts_start_s;
-  if (ref_row_ && ref_row_->first == s) t = ref_row_->second;
+  const auto row_t = row_time(s);
+  const bool measured = row_t.has_value();
+  if (row_t) t = *row_t;
   const double res = x - t;
   if (std::abs(res) > tol()) {
     drop(p, DropReason::no_trigger, s);
@@ -293,8 +376,9 @@ Merger::Placed Merger::place(const Pending& p) {
   return Placed::placed;
 }
 
-// Rules: before any anchor, once rows ended, the number decides.
-void Merger::place_by_number(const Pending& p) {
+// Rules: without any anchor, once rows ended (or for a frame without a time
+// stamp, flagged time_mismatch), the number decides.
+void Merger::place_by_number(const Pending& p, bool unchecked) {
   const auto b = base().value_or(signed_of(p.frame.number));
   const auto s_signed = signed_of(p.frame.number) - b;
   if (s_signed < 0 || static_cast<std::uint64_t>(s_signed) < head_) {
@@ -303,7 +387,8 @@ void Merger::place_by_number(const Pending& p) {
     return;
   }
   const auto s = static_cast<std::uint64_t>(s_signed);
-  (void)put(p, s, std::nullopt, std::nullopt);
+  if (put(p, s, std::nullopt, std::nullopt) && unchecked)
+    slot(s).events |= bit(ProjectionEvent::time_mismatch);
 }
 
 // Puts `p` into slot `s`; `fit_time` (the slot's PandA time) when the time
@@ -349,7 +434,7 @@ void Merger::fit(double offset) {
   fit_.push_back(offset);
   while (fit_.size() > options_.fit_window) fit_.pop_front();
   offset_ = median({fit_.begin(), fit_.end()});
-  stats_.offset_s = *offset_ - start_time_.value_or(0);
+  if (!grid_origin_) stats_.offset_s = *offset_ - start_time_.value_or(0);
 }
 
 void Merger::drop(const Pending& p, DropReason r, std::optional<std::uint64_t> s) {
@@ -387,6 +472,7 @@ void Merger::emit_ready() {
 bool Merger::frame_decided(std::uint64_t s, std::uint16_t& label) const {
   label = gap_label(s, finished_);
   if (finished_) return true;
+  if (!offset_ && !pending_.empty()) return false;  // they may belong here: anchor first
   std::optional<std::uint64_t> next, last;
   for (std::size_t i = 0; i < slots_.size(); ++i) {
     if (!slots_[i].frame) continue;
@@ -463,7 +549,6 @@ void Merger::emit_head(std::uint16_t frame_label) {
   m.residual_s = h.residual_s;
   m.row = h.row;
   m.frame = h.frame;
-  if (h.row) ref_row_ = {m.slot, h.row->ts_start_s};
   if (h.frame) prev_frame_ = {m.slot, h.frame->number};
   ++stats_.emitted;
   if (m.complete()) ++stats_.paired;

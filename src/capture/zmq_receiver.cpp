@@ -149,10 +149,15 @@ ZmqReceiver::Impl::Impl(std::string_view server_host, ZmqReceiverOptions opts)
 }
 
 void ZmqReceiver::Impl::run() noexcept {
+  // The header promises stopped() once `failure` is set: the queue closes in
+  // the same critical section (lock order stats → queue, as in handle()), so
+  // no thread sees the failure without stopped(), or stopped() and then a
+  // stats() without the failure.
   const auto ended = [&](const char* what) {
     std::scoped_lock lock(stats_mutex);
     stats.failure = fmt::format("receive thread ended: {}", what);
     stats.last_error = stats.failure;
+    queue.close();
   };
   while (!stop_requested.load(std::memory_order_relaxed)) {
     try {

@@ -17,18 +17,23 @@
 //   acquisition's start time). The tolerance is `tolerance` × frame_time_s:
 //   the frames' time jitter plus the fit's error must stay below it.
 //   Anchor (once): counting pairs frame number − base with its slot (base =
-//   `first_frame_number`, else the lowest number received); over the first
+//   `first_frame_number`, else the lowest number received), over the first
 //   `bootstrap_frames` such pairs whose rows are there (fewer once rows
-//   ended), D is the median of the offsets within the tolerance of the
-//   earliest slot's pair: counting holds from the first frame until the first
-//   fault, after which pairs are off by whole periods (a missed trigger or an
-//   extra frame among them does not bend D). With a prior
-//   (`expected_offset_s`, relative to set_start_time()) D is then moved by
-//   whole periods to the one nearest the prior: the prior picks the slot
-//   shift (it may be wrong by up to half a period), the data give D. Without
-//   a prior a camera that missed slot 0's trigger looks exactly like one
-//   whose clock is a period later — counting then pairs frame j with slot j,
-//   so the shell should give the prior.
+//   ended or ran `reorder_window` past them). Faults move counted pairs by whole periods (a missed
+//   trigger, the number an extra frame took) and an extra frame's own pair by a fraction, so the
+//   pairs' offsets are folded onto one period around the prior (else the earliest pair's) and the
+//   largest group within the tolerance of each other is taken as the genuine frames' (ties: the
+//   earliest slot's). The whole periods come from the prior (`expected_offset_s`, relative to
+//   set_start_time(); it may be off by up to half a period), else from
+//   counting: the group's earliest frame is in its counted slot. Without a
+//   prior a camera that missed slot 0's trigger — and, without
+//   first_frame_number, a first frame lost in transit — looks exactly like a
+//   camera whose clock is a period later, and every frame would go one slot
+//   early: the shell should give the prior.
+//   No row at all once rows ended: the frames' own times make the grid
+//   (virtual rows the plan's frame time apart, anchored by counting as
+//   above, without the prior, which needs rows), so missed triggers and extra
+//   frames are still told apart by time; rows that come later re-anchor.
 //   Fit: after the anchor D is the median of the last `fit_window` offsets of
 //   frames placed by time (robust to jitter and to a stray pair; it follows
 //   slow drift).
@@ -49,22 +54,26 @@
 //     beyond the tolerance it is an extra frame without a trigger
 //     (`no_trigger`). A frame placed on an extrapolated time whose number
 //     says another slot is flagged time_mismatch (no row confirms either).
-//     Before any anchor, once rows ended, the number decides (s = number −
-//     base). A slot already decided → `too_late`; s ≥ projections →
+//     Without any anchor, once rows ended, the number decides (s = number −
+//     base); so it does for a frame whose time stamp is not finite (flagged
+//     time_mismatch). A slot already decided → `too_late`; s ≥ projections →
 //     `beyond_plan`; a slot keeps one frame: the one nearer in time (one
 //     placed by time beats one placed by number), the other is dropped
 //     (`conflict`). Two frames within the tolerance of one trigger cannot
 //     both be genuine (a frame takes the camera a frame time); the first
 //     keeps the slot if it was emitted before the second came.
 //   Not followed: a step in the camera's clock larger than the tolerance
-//   (later frames become no_trigger, each handed back).
+//   (later frames become no_trigger, each handed back); a missed first
+//   trigger while no row has come (the prior needs rows: the frames-only grid
+//   counts from the first frame, so row-less slots get the next frame).
 //
 //   Deciding a slot (the lowest undecided one, `head`). Its row is decided
 //   when it is there, or known lost: a later row came (index jump), or rows
 //   ended: end_rows() (the PandA stream ended or broke) or finish(), or
 //   `window` frames wait for rows (the PandA data is taken as lost; a row
 //   arriving later still fills an undecided slot). Its frame is
-//   decided when placed, or when none can come any more:
+//   decided when placed, or (never while frames wait for the anchor: they
+//   may belong to it) when none can come any more:
 //   - the next slot q with a frame and the previous one p bound the gap; the
 //     frame numbers between theirs that never arrived are `lost`. lost = 0:
 //     the camera's numbers run on across the gap, so no frame exists for it —
@@ -82,7 +91,10 @@
 //   Memory: waiting frames stay below `window` (then rows are taken as lost),
 //   undecided slots below about `window` + the rows' lead (then the head is
 //   decided), remembered frame numbers below `window`; never more slots than
-//   `projections`. The caller holds at most that many frames.
+//   `projections`. The caller holds at most that many frames. Every row's
+//   TS_START is kept (8 bytes a row) so that a frame of a decided slot is
+//   still known as such (too_late, not another slot's) and the anchor always
+//   counts from the first frame.
 //
 //   finish(): no more input. Waiting frames are placed (rows are over),
 //   every slot up to projections−1 is decided and emitted; later input is
@@ -94,13 +106,15 @@
 //   m.set_start_time(header_start_epics);
 //   m.add_row(row);                              // from the PandA row source
 //   m.add_frame({f.header.frame, f.header.timestamp, handle});
-//   for (auto& e : m.take()) std::visit(writer_visitor, e);
-//   m.finish(camera_array_counter);
+//   for (auto& e : m.take()) std::visit(writer_visitor, e);  // after each call
+//   m.end_rows();                                // the PandA stream ended/broke
+//   m.finish(camera_array_counter);               // then take() the rest
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
@@ -121,9 +135,13 @@ struct MergerOptions {
   std::optional<double> expected_offset_s;
   /// The camera's first NDArray.uniqueId of the scan (ArrayCounter + 1 at arm).
   std::optional<std::uint64_t> first_frame_number;
-  bool increasing = true;            ///< scan direction: start angle = row Min (true) or Max
-  std::size_t reorder_window = 16;   ///< slots a missing frame may still come late
-  std::size_t window = 256;          ///< bound on waiting frames / slots ahead (memory)
+  bool increasing = true;           ///< scan direction: start angle = row Min (true) or Max
+  std::size_t reorder_window = 16;  ///< slots a missing frame may still come late
+  /// Bound on frames waiting for rows and on slots ahead (memory: the caller
+  /// holds up to this many frames). More frames than this waiting for rows
+  /// means the rows are taken as lost, so it must exceed the PandA's delivery
+  /// latency in frames; end_rows() says so at once when the stream ends.
+  std::size_t window = 1024;
   std::size_t fit_window = 32;       ///< pairs in the running median of D
   std::size_t bootstrap_frames = 4;  ///< frames looked at before anchoring by count
 };
@@ -142,10 +160,13 @@ enum class ProjectionEvent : std::uint16_t {
   row_missing = 1U << 2,        ///< no PandA row: angle unknown (NaN)
   duplicate_dropped = 1U << 3,  ///< a second copy of this slot's frame was dropped
   reordered = 1U << 4,          ///< the frame came after a later one and was put back
-  time_mismatch = 1U << 5,      ///< placed on an extrapolated time its number disagrees with
+  time_mismatch = 1U << 5,      ///< placed on an extrapolated time its number disagrees with, or
+                                ///< by number for want of a finite time stamp
 };
 /// "frame_missing", … — the name of one bit.
 [[nodiscard]] std::string_view to_string(ProjectionEvent e) noexcept;
+/// All bits of `events` by name, in bit order, joined by '|'; "ok" for none.
+[[nodiscard]] std::string describe_events(std::uint16_t events);
 
 struct MergedProjection {
   std::uint64_t slot = 0;
@@ -243,9 +264,13 @@ class Merger {
   [[nodiscard]] const Slot* find_slot(std::uint64_t s) const;
   void process();
   void try_anchor();
+  void anchor_on_frames();
+  [[nodiscard]] double choose_offset(std::vector<std::pair<std::uint64_t, double>> pairs,
+                                     std::optional<double> prior) const;
   [[nodiscard]] Placed place(const Pending& p);
   [[nodiscard]] std::optional<std::pair<std::uint64_t, double>> nearest_row(double x) const;
-  void place_by_number(const Pending& p);
+  [[nodiscard]] std::optional<double> row_time(std::uint64_t s) const;
+  void place_by_number(const Pending& p, bool unchecked = false);
   bool put(const Pending& p, std::uint64_t s, std::optional<double> residual,
            std::optional<double> fit_time);
   void drop(const Pending& p, DropReason r, std::optional<std::uint64_t> s);
@@ -276,9 +301,12 @@ class Merger {
   std::optional<std::int64_t> base_;  // frame number − slot, from the last timed pair
   std::optional<std::uint64_t> lowest_number_;
   std::map<std::uint64_t, std::uint64_t> number_slot_;  // recent frame number → slot
-  // The newest row emitted (reference for frames that belong to decided slots)
-  // and the rows' period measurement (first and last row seen).
-  std::optional<std::pair<std::uint64_t, double>> ref_row_;
+  // Every row's TS_START by index (NaN: none), for the whole scan: frames of
+  // decided slots are still placed by time, and counting always starts at
+  // the first frame. The rows' period from the first and last row seen.
+  std::vector<double> row_ts_;
+  // No row ever came: virtual rows at slot × frame time (origin slot 0 at 0).
+  std::optional<std::pair<std::uint64_t, double>> grid_origin_;
   std::optional<std::pair<std::uint64_t, double>> first_row_, last_row_;
   // The newest emitted slot with a frame, and its number (gap labels).
   std::optional<std::pair<std::uint64_t, std::uint64_t>> prev_frame_;
