@@ -81,9 +81,9 @@ struct FlyDevices::Impl {
     if (has_sample)
       for (const char* f : {"VAL", "RBV", "VELO", "STOP", "HLS", "LLS", "LVIO"})
         names.push_back(smp(f));
-    for (const char* f :
-         {"TriggerMode", "TriggerSource", "ImageMode", "NumImages", "AcquireTime", "AcquirePeriod",
-          "Acquire", "ArrayCallbacks", "DataType_RBV", "SizeX_RBV", "SizeY_RBV"})
+    for (const char* f : {"TriggerMode", "TriggerSource", "ImageMode", "NumImages", "AcquireTime",
+                          "AcquirePeriod", "Acquire", "ArrayCallbacks", "ArrayCounter_RBV",
+                          "DataType_RBV", "SizeX_RBV", "SizeY_RBV"})
       names.push_back(cam(f));
     names.push_back(zmq("EnableCallbacks"));
     if (!config.camera.frame_type_pv.empty()) names.push_back(config.camera.frame_type_pv);
@@ -346,7 +346,18 @@ void FlyDevices::execute(const Command& command) {
   impl_->execute(command);
 }
 
-void FlyDevices::stop() { impl_->stop_source.request_stop(); }
+std::optional<std::uint64_t> FlyDevices::camera_frame_counter() const {
+  try {
+    const auto n = impl_->pv(impl_->cam("ArrayCounter_RBV")).get<std::int32_t>(kPut);
+    return n < 0 ? std::nullopt : std::optional<std::uint64_t>(static_cast<std::uint64_t>(n));
+  } catch (const ca::Error&) {
+    return std::nullopt;
+  }
+}
+
+void FlyDevices::stop() {
+  impl_->stop_source.request_stop();
+}
 
 void FlyDevices::join() {
   // Commands still waiting (a put-callback the IOC never completes) give up.

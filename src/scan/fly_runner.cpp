@@ -185,16 +185,19 @@ struct FlyRunner::Impl {
     writer = std::make_unique<dx::Writer>(std::move(w));
   }
 
-  void open_merger() {
+  /// The merger, made when the PandA is about to be armed (its header, then
+  /// its rows, follow): the camera is idle then, so its ArrayCounter names the
+  /// frame before the first projection. Caller holds merge_mutex.
+  void open_merger(std::optional<std::uint64_t> camera_counter) {
     const auto& plan = *prep->plan.plan;
     capture::MergerOptions m;
     m.projections = plan.projections;
     m.frame_time_s = plan.frame_time_s;
+    // A frame is time-stamped when its readout ends, after its exposure's start.
     m.expected_offset_s = plan.exposure_s + plan.readout_s;
     m.increasing = plan.step_deg > 0;
+    if (camera_counter) m.first_frame_number = *camera_counter + 1;
     merger = std::make_unique<capture::Merger>(m);
-    start_angle.assign(plan.projections, kNaN);
-    residual.assign(plan.projections, kNaN);
   }
 
   /// Hands what the merger decided to the writer. Caller holds merge_mutex.
@@ -265,6 +268,7 @@ struct FlyRunner::Impl {
     capture::ZmqReceiverOptions o;
     o.ioc_host = config.camera.ioc_host;
     o.queue_capacity = 1024;
+    o.hand_out_duplicates = true;  // the merger drops them and records the slot
     receiver = std::make_unique<capture::ZmqReceiver>(config.camera.zmq, o);
     frame_thread = std::jthread([this] {
       while (true) {
@@ -302,6 +306,10 @@ struct FlyRunner::Impl {
     }
     {
       std::scoped_lock lock(merge_mutex);
+      if (!merger) {  // a projection before the PandA was armed: no trigger made it
+        ++result.extra_frames;
+        return;
+      }
       const auto handle = next_handle++;
       waiting.emplace(handle, f);
       merger->add_frame(capture::MergerFrame{frame.header.frame, frame.header.timestamp, handle});
@@ -320,13 +328,14 @@ struct FlyRunner::Impl {
     o.rows.encoder = config.rotation.encoder;
     o.on_start = [this](const capture::PandaAcquisition& a) {
       std::scoped_lock lock(merge_mutex);
-      if (a.start_epics_s) merger->set_start_time(*a.start_epics_s);
+      if (merger && a.start_epics_s) merger->set_start_time(*a.start_epics_s);
     };
     o.on_rows = [this](std::span<const capture::PandaRow> rows) {
       {
         std::scoped_lock lock(merge_mutex);
         if (!result.first_row_s)
           result.first_row_s = std::chrono::duration<double>(Clock::now() - run_started).count();
+        if (!merger) return;  // rows of an acquisition armed by someone else
         for (const auto& r : rows) merger->add_row(r);
         drain_merger();
       }
@@ -351,10 +360,20 @@ struct FlyRunner::Impl {
           queue.post(PandaEnded{true, ""});
         }
         capture_result = std::move(r);
+        end_rows();
       } catch (const std::exception& e) {
         queue.post(PandaDataLost{e.what()});
+        end_rows();
       }
     });
+  }
+
+  /// No more rows will come: the merger decides the slots waiting for them.
+  void end_rows() {
+    std::scoped_lock lock(merge_mutex);
+    if (!merger) return;
+    merger->end_rows();
+    drain_merger();
   }
 
   // ---- closing ----
@@ -366,9 +385,11 @@ struct FlyRunner::Impl {
     if (frame_thread.joinable()) frame_thread.join();
     rows_stop = true;
     if (row_thread.joinable()) row_thread.join();
+    const auto last_frame = devices->camera_frame_counter();
     {
       std::scoped_lock lock(merge_mutex);
-      merger->finish(std::nullopt);
+      if (!merger) open_merger(std::nullopt);  // never armed: every slot is decided missing
+      merger->finish(last_frame);
       drain_merger();
       for (auto& [h, f] : waiting) (void)f;  // frames the merger never placed are not stored
       waiting.clear();
@@ -426,6 +447,11 @@ struct FlyRunner::Impl {
   }
 
   void dispatch(FlyScan& scan, const Command& c) {
+    if (std::holds_alternative<ArmPanda>(c.body)) {
+      const auto counter = devices->camera_frame_counter();
+      std::scoped_lock lock(merge_mutex);
+      if (!merger) open_merger(counter);
+    }
     if (const auto* close_cmd = std::get_if<CloseFile>(&c.body)) {
       result.end = close(*close_cmd);
       scan.handle(StepDone{c.id}, now());
@@ -442,7 +468,8 @@ struct FlyRunner::Impl {
     if (!options.live_endpoint.empty())  // before the file: a bad endpoint leaves nothing behind
       live = std::make_unique<capture::LivePublisher>(options.live_endpoint);
     open_writer();
-    open_merger();
+    start_angle.assign(plan.projections, kNaN);
+    residual.assign(plan.projections, kNaN);
     start_frames();
     start_rows();
     auto sequence = make_fly_sequence(plan, config, prep->motor, devices->sample_position(),

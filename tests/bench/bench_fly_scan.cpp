@@ -27,17 +27,6 @@
 // 25 deg/s; no darks, flats or return (the timings above are the
 // projections'); the camera's readout in tests/bench/fly_bench_beamline.toml.
 // Run: build/release/tests/bench/bench_fly_scan
-#include <benchmark/benchmark.h>
-#include <fmt/format.h>
-#include <hdf5.h>
-#include <nlohmann/json.hpp>
-#include <spawn.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -48,6 +37,17 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <benchmark/benchmark.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <hdf5.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "pandafly/scan/fly_runner.hpp"
 #include "pandafly/scan/scan_config.hpp"
@@ -65,7 +65,9 @@ constexpr std::uint64_t kProjections = 3600;
 double cpu_seconds() {
   rusage u{};
   ::getrusage(RUSAGE_SELF, &u);
-  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
+  auto s = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec);
+  };
   return s(u.ru_utime) + s(u.ru_stime);
 }
 
@@ -81,9 +83,10 @@ class Simulator {
  public:
   Simulator(const fs::path& config, const fs::path& log, const fs::path& truth) {
     const std::string cfg = config.string(), tl = truth.string();
-    std::vector<std::string> args = {PANDAFLY_SIM_PATH, "beamline", "--config", cfg,
-                                     "--panda-design", PANDAFLY_SOURCE_DIR "/panda/flyscan.sav",
-                                     "--truth-log", tl};
+    std::vector<std::string> args = {PANDAFLY_SIM_PATH, "beamline",
+                                     "--config",        cfg,
+                                     "--panda-design",  PANDAFLY_SOURCE_DIR "/panda/flyscan.sav",
+                                     "--truth-log",     tl};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -178,13 +181,15 @@ Check check_angles(const fs::path& file, const fs::path& truth_log) {
 
 void BM_fly_scan(benchmark::State& state) {
   const char* dir_env = std::getenv("PANDAFLY_BENCH_DIR");
-  const fs::path dir = fs::path(dir_env ? dir_env : "/dev/shm") / fmt::format("bench_fly_{}", ::getpid());
+  const fs::path dir =
+      fs::path(dir_env ? dir_env : "/dev/shm") / fmt::format("bench_fly_{}", ::getpid());
   fs::create_directories(dir);
   for (auto _ : state) {
     Simulator sim(PANDAFLY_SOURCE_DIR "/tests/bench/fly_bench_beamline.toml", dir / "sim.log",
                   dir / "truth.jsonl");
     sim.export_ca();
-    const auto text = fmt::format(R"([panda]
+    const auto text = fmt::format(
+        R"([panda]
 host = "127.0.0.1"
 control_port = {}
 data_port = {}
@@ -212,9 +217,8 @@ overwrite = true
 proposal_id = "bench"
 principal_investigator = "bench"
 )",
-                                  sim.after("PandA control 127.0.0.1:"), sim.after(" data 127.0.0.1:"),
-                                  PANDAFLY_SOURCE_DIR, sim.after("camera ZMQ PUB bind "), kProjections,
-                                  (dir / "fly.h5").string());
+        sim.after("PandA control 127.0.0.1:"), sim.after(" data 127.0.0.1:"), PANDAFLY_SOURCE_DIR,
+        sim.after("camera ZMQ PUB bind "), kProjections, (dir / "fly.h5").string());
     auto config = scan::parse_fly_scan_config(text, (dir / "scan.toml").string());
     scan::FlyRunOptions options;
     options.layout_path = PANDAFLY_SOURCE_DIR "/layouts/dxfile_fly.xml";
@@ -233,19 +237,23 @@ principal_investigator = "bench"
     const auto check = check_angles(dir / "fly.h5", dir / "truth.jsonl");
     state.SetIterationTime(wall);
     state.counters["projections"] = static_cast<double>(r.projections_complete);
-    state.counters["drops"] = static_cast<double>(r.frames_missing + r.missed_triggers + r.rows_missing);
+    state.counters["drops"] =
+        static_cast<double>(r.frames_missing + r.missed_triggers + r.rows_missing);
     state.counters["misassigned"] = static_cast<double>(check.misassigned);
     state.counters["cpu_share"] = cpu / wall;
     state.counters["scan_wall_s"] = wall;
     if (r.first_row_s)
       state.counters["overhead_to_first_trigger_s"] =
           *r.first_row_s - plan.durations.to_start_s - plan.durations.run_up_s - plan.exposure_s;
-    if (r.last_frame_to_closed_s) state.counters["last_frame_to_closed_s"] = *r.last_frame_to_closed_s;
+    if (r.last_frame_to_closed_s)
+      state.counters["last_frame_to_closed_s"] = *r.last_frame_to_closed_s;
     state.counters["complete"] = r.end.complete ? 1 : 0;
-    if (!r.end.complete) fmt::print(stderr, "bench_fly_scan: the file is incomplete: {}\n", r.end.reason);
+    if (!r.end.complete)
+      fmt::print(stderr, "bench_fly_scan: the file is incomplete: {}\n", r.end.reason);
     if (const auto log = read_all(dir / "sim.log"); log.find("OVERRUN") != std::string::npos)
-      fmt::print(stderr, "bench_fly_scan: the simulator's renderer fell behind (SIMULATOR OVERRUN): "
-                         "its lost frames are not pandafly's drops\n");
+      fmt::print(stderr,
+                 "bench_fly_scan: the simulator's renderer fell behind (SIMULATOR OVERRUN): "
+                 "its lost frames are not pandafly's drops\n");
   }
   fs::remove_all(dir);
 }

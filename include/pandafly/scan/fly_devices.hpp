@@ -37,6 +37,7 @@
 //   dev.execute(command);
 #include <functional>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "pandafly/ca/context.hpp"
@@ -74,6 +75,9 @@ class FlyDevices {
   /// The sample motor's VELO (EGU/s); 1 when there is none.
   [[nodiscard]] double sample_speed() const;
 
+  /// The camera driver's ArrayCounter_RBV (the number of its last frame, which
+  /// the next frame's NDArray uniqueId follows); nullopt when it cannot be read.
+  [[nodiscard]] std::optional<std::uint64_t> camera_frame_counter() const;
   /// What PutPandaFields, ArmPanda and DisarmPanda put (set before execute()).
   void set_panda_fields(PandaScanFields fields);
 
