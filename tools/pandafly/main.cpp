@@ -34,29 +34,30 @@ struct FlyArgs {
 };
 
 nlohmann::json summary(const scan::FlyResult& r) {
-  return {{"file", r.file},
-          {"complete", r.end.complete},
-          {"reason", r.outcome.reason.empty() ? r.end.reason : r.outcome.reason},
-          {"exit_code", static_cast<int>(r.exit_code)},
-          {"projections",
-           {{"expected", r.projections_expected},
-            {"complete", r.projections_complete},
-            {"frames_missing", r.frames_missing},
-            {"missed_triggers", r.missed_triggers},
-            {"rows_missing", r.rows_missing},
-            {"duplicates", r.duplicates},
-            {"reorders", r.reorders},
-            {"extra_frames", r.extra_frames}}},
-          {"darks", r.darks},
-          {"live", {{"published", r.live_published}, {"dropped", r.live_dropped}}},
-          {"flats", r.flats},
-          {"angle_range", {r.first_angle, r.last_angle}},
-          {"notes", r.outcome.notes},
-          {"warnings", r.end.warnings},
-          {"seconds", r.seconds},
-          {"first_row_s", r.first_row_s ? nlohmann::json(*r.first_row_s) : nlohmann::json()},
-          {"last_frame_to_closed_s",
-           r.last_frame_to_closed_s ? nlohmann::json(*r.last_frame_to_closed_s) : nlohmann::json()}};
+  return {
+      {"file", r.file},
+      {"complete", r.end.complete},
+      {"reason", r.outcome.reason.empty() ? r.end.reason : r.outcome.reason},
+      {"exit_code", static_cast<int>(r.exit_code)},
+      {"projections",
+       {{"expected", r.projections_expected},
+        {"complete", r.projections_complete},
+        {"frames_missing", r.frames_missing},
+        {"missed_triggers", r.missed_triggers},
+        {"rows_missing", r.rows_missing},
+        {"duplicates", r.duplicates},
+        {"reorders", r.reorders},
+        {"extra_frames", r.extra_frames}}},
+      {"darks", r.darks},
+      {"live", {{"published", r.live_published}, {"dropped", r.live_dropped}}},
+      {"flats", r.flats},
+      {"angle_range", {r.first_angle, r.last_angle}},
+      {"notes", r.outcome.notes},
+      {"warnings", r.end.warnings},
+      {"seconds", r.seconds},
+      {"first_row_s", r.first_row_s ? nlohmann::json(*r.first_row_s) : nlohmann::json()},
+      {"last_frame_to_closed_s",
+       r.last_frame_to_closed_s ? nlohmann::json(*r.last_frame_to_closed_s) : nlohmann::json()}};
 }
 
 int run_fly(const FlyArgs& a) {
