@@ -100,6 +100,9 @@ struct FlyRunner::Impl {
   std::atomic<int> interrupts{0};
   bool writer_failed = false;
   Clock::time_point run_started;
+  // What the scan spends before the first trigger besides moving (FlyResult).
+  std::optional<std::uint64_t> run_up_move;
+  std::optional<Clock::time_point> run_up_issued, run_up_done, scan_move_issued;
   std::atomic<Clock::rep> last_frame_at{0};  ///< steady time of the last frame
   std::atomic<bool> hurried{false};          ///< a second interruption: no more waiting
   std::unique_ptr<panda::BlockingDataClient> data;
@@ -283,6 +286,15 @@ struct FlyRunner::Impl {
     });
   }
 
+  /// Every frame the plan expects came (nothing to drain).
+  bool all_frames_in() {
+    const auto& plan = *prep->plan.plan;
+    std::scoped_lock lock(merge_mutex);
+    return result.projections_complete == plan.projections &&
+           result.darks == plan.darks_before + plan.darks_after &&
+           result.flats == plan.flats_before + plan.flats_after;
+  }
+
   /// Waits until no frame came for `quiet` (at most `limit`): frames exposed
   /// before the camera was stopped are still in its pipeline (readout, the
   /// plugins, ZMQ) and belong in the file.
@@ -380,7 +392,7 @@ struct FlyRunner::Impl {
 
   dx::EndState close(const CloseFile& c) {
     // Frames still in flight reach the merger; then no more.
-    drain_frames(300ms, c.interrupted && hurried ? 0s : 3s);
+    if (!all_frames_in()) drain_frames(300ms, c.interrupted && hurried ? 0s : 3s);
     if (receiver) receiver->stop();
     if (frame_thread.joinable()) frame_thread.join();
     rows_stop = true;
@@ -457,6 +469,18 @@ struct FlyRunner::Impl {
       scan.handle(StepDone{c.id}, now());
       return;
     }
+    if (const auto* m = std::get_if<Move>(&c.body); m && m->axis == Axis::rotation) {
+      const auto& seq_plan = *prep->plan.plan;
+      if (m->position == seq_plan.run_up_start_deg && !run_up_move) {
+        run_up_move = c.id;
+        run_up_issued = Clock::now();
+      } else if (m->position == seq_plan.run_down_end_deg && run_up_done && !scan_move_issued) {
+        scan_move_issued = Clock::now();
+        result.overhead_before_first_trigger_s =
+            std::chrono::duration<double>(*run_up_issued - run_started).count() +
+            std::chrono::duration<double>(*scan_move_issued - *run_up_done).count();
+      }
+    }
     devices->execute(c);
   }
 
@@ -490,6 +514,9 @@ struct FlyRunner::Impl {
       // Look at the writer at least every 100 ms: a full disk or a write
       // error stops the scan (what is stored stays; later frames are lost).
       auto e = queue.pop_until(std::min(until, Clock::now() + 100ms));
+      if (const auto* done = e ? std::get_if<MoveDone>(&*e) : nullptr;
+          done && run_up_move && done->id == *run_up_move)
+        run_up_done = Clock::now();
       scan.handle(e ? *e : Event{Tick{}}, now());
       if (!writer_failed && writer->stats().failed) {
         writer_failed = true;

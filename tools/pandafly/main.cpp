@@ -56,6 +56,9 @@ nlohmann::json summary(const scan::FlyResult& r) {
       {"warnings", r.end.warnings},
       {"seconds", r.seconds},
       {"first_row_s", r.first_row_s ? nlohmann::json(*r.first_row_s) : nlohmann::json()},
+      {"overhead_before_first_trigger_s", r.overhead_before_first_trigger_s
+                                              ? nlohmann::json(*r.overhead_before_first_trigger_s)
+                                              : nlohmann::json()},
       {"last_frame_to_closed_s",
        r.last_frame_to_closed_s ? nlohmann::json(*r.last_frame_to_closed_s) : nlohmann::json()}};
 }

@@ -82,6 +82,10 @@ struct FlyResult {
   std::uint64_t live_published = 0, live_dropped = 0;
   double first_angle = 0, last_angle = 0;  ///< measured, of the first/last complete projection
   double seconds = 0;                      ///< run() wall time
+  /// Wall seconds before the first trigger not spent moving the stage: from
+  /// run() to the run-up move, and from its end to the scan move (camera and
+  /// PandA set-up, arming, speed; darks and flats when taken before).
+  std::optional<double> overhead_before_first_trigger_s;
   /// Wall seconds from run() to the first PandA row (the first exposure's
   /// end): the motion to it (plan) plus everything the scan does before.
   std::optional<double> first_row_s;
