@@ -16,7 +16,9 @@
 #include "pandafly/util/signal_watch.hpp"
 #include "sim/beamline_simulator.hpp"
 #include "sim/ca/config.hpp"
+#include "sim/camera/frame_source.hpp"
 #include "sim/fault_plan.hpp"
+#include "sim/text_file.hpp"
 
 namespace pandafly::sim {
 
@@ -95,8 +97,26 @@ CLI::App* add_beamline_command(CLI::App& app, BeamlineArgs& args) {
                   "in simulated seconds; see sim/fault_plan.hpp)");
   cmd->add_option("--truth-log", args.truth_log,
                   "tests: write the true stage angle of every exposure here (JSON lines)");
+  cmd->add_option("--truth-slice", args.truth_slice,
+                  "write the phantom's true slice at the camera's middle row here (width x width "
+                  "float32, 1/mm, centred on the rotation axis): what a reconstruction must show");
   return cmd;
 }
+
+namespace {
+
+bool write_truth_slice(const ca::BeamlineConfig& config, const std::string& path) {
+  if (config.cameras.empty()) return false;
+  const auto& cam = config.cameras.front();
+  const camera::FrameSource source(
+      {static_cast<std::size_t>(cam.size_x), static_cast<std::size_t>(cam.size_y),
+       camera::data_type_of(cam.data_type)},
+      BeamlineSimulator::frame_source_options(config));
+  const auto slice = source.truth_slice(static_cast<std::size_t>(cam.size_y) / 2);
+  return write_floats(path, slice);
+}
+
+}  // namespace
 
 int run_beamline(const BeamlineArgs& args) {
   ca::BeamlineConfig config;
@@ -104,6 +124,10 @@ int run_beamline(const BeamlineArgs& args) {
     config = load(args);
   } catch (const std::exception& e) {
     fmt::print(stderr, "{}: {}\n", kName, e.what());
+    return 1;
+  }
+  if (!args.truth_slice.empty() && !write_truth_slice(config, args.truth_slice)) {
+    fmt::print(stderr, "{}: --truth-slice {}: cannot write the file\n", kName, args.truth_slice);
     return 1;
   }
   std::FILE* truth = nullptr;

@@ -28,6 +28,7 @@ struct BeamlineArgs {
   std::optional<std::string> panda_design;
   std::vector<std::string> faults;  // --fault KIND=VALUE, added to the file's [faults]
   std::string truth_log;            // tests: the true stage angle of every exposure (JSON lines)
+  std::string truth_slice;          ///< the phantom's slice at the camera's middle row (float32)
 };
 
 /// Adds the `beamline` subcommand with its options.

@@ -17,6 +17,7 @@
 #include "sim/camera/acquisition.hpp"
 #include "sim/camera/frame_source.hpp"
 #include "sim/camera/publisher.hpp"
+#include "sim/text_file.hpp"
 
 namespace pandafly::sim {
 
@@ -98,22 +99,9 @@ void run_free(camera::Acquisition& acq, camera::Publisher& pub) {
 /// (the projector's geometry: pixel u looks along x = (u - u0) * pixel, row v
 /// at z = ((H - 1) / 2 - v) * pixel).
 bool write_truth_slice(const CameraArgs& a, const FrameFormat& format) {
-  camera::FrameSource source(format, {.pixel_mm = a.pixel_mm, .noise = false});
-  const std::size_t w = format.width;
-  const double u0 = source.projector().axis_u0();
-  const double z =
-      ((static_cast<double>(format.height) - 1) / 2 - static_cast<double>(format.height / 2)) *
-      a.pixel_mm;
-  std::vector<float> slice(w * w);
-  for (std::size_t j = 0; j < w; ++j)
-    for (std::size_t i = 0; i < w; ++i)
-      slice[j * w + i] = static_cast<float>(
-          source.phantom().attenuation_at({(static_cast<double>(i) - u0) * a.pixel_mm,
-                                           (static_cast<double>(j) - u0) * a.pixel_mm, z}));
-  std::FILE* f = std::fopen(a.truth_slice.c_str(), "wb");
-  const bool ok = f && std::fwrite(slice.data(), sizeof(float), slice.size(), f) == slice.size();
-  if (f && std::fclose(f) != 0) return false;
-  return ok;
+  const camera::FrameSource source(format, {.pixel_mm = a.pixel_mm, .noise = false});
+  const auto slice = source.truth_slice(format.height / 2);
+  return write_floats(a.truth_slice, slice);
 }
 
 }  // namespace

@@ -163,4 +163,19 @@ std::span<const std::byte> FrameSource::render(FrameKind kind, double angle_deg,
   return own_;
 }
 
+std::vector<float> FrameSource::truth_slice(std::size_t row) const {
+  const std::size_t w = format_.width;
+  const double pixel = projector_.config().pixel_mm;
+  const double u0 = projector_.axis_u0();
+  // The projector's geometry: z = ((height - 1) / 2 - v) * pixel_mm.
+  const double z =
+      ((static_cast<double>(format_.height) - 1) / 2 - static_cast<double>(row)) * pixel;
+  std::vector<float> slice(w * w);
+  for (std::size_t j = 0; j < w; ++j)
+    for (std::size_t i = 0; i < w; ++i)
+      slice[j * w + i] = static_cast<float>(phantom_.attenuation_at(
+          {(static_cast<double>(i) - u0) * pixel, (static_cast<double>(j) - u0) * pixel, z}));
+  return slice;
+}
+
 }  // namespace pandafly::sim::camera

@@ -61,6 +61,10 @@ class FrameSource {
   [[nodiscard]] const FrameFormat& format() const { return format_; }
   [[nodiscard]] const physics::Projector& projector() const { return projector_; }
   [[nodiscard]] const physics::Phantom& phantom() const { return phantom_; }
+  /// The phantom's attenuation (1/mm) in the plane of detector row `row`, on
+  /// a width × width grid of detector pixels centred on the rotation axis
+  /// (row-major, y then x): the slice a reconstruction of that row must show.
+  [[nodiscard]] std::vector<float> truth_slice(std::size_t row) const;
 
   /// Renders one frame into `out`, which must be exactly format().bytes() long
   /// and aligned for the pixel type (std::invalid_argument otherwise, `out`

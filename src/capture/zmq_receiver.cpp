@@ -215,7 +215,8 @@ void ZmqReceiver::Impl::handle(std::vector<zmq::message_t>&& parts) {
   }
   owned->frame = std::move(std::get<Frame>(decoded));
   ++stats.received;
-  if (!note_frame(owned->frame.header.frame, owned->frame.header.timestamp)) return;  // duplicate
+  const bool first_copy = note_frame(owned->frame.header.frame, owned->frame.header.timestamp);
+  if (!first_copy && !options.hand_out_duplicates) return;  // a duplicate, counted and dropped
   // Single producer: only this thread pushes, so a queue with room now still
   // has room at push() — push never blocks here.
   if (queue.size() >= queue.capacity()) {

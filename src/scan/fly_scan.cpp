@@ -264,10 +264,17 @@ void FlyScan::handle(const Event& event, double now) {
             on_data(now);
           },
           [&](const MotorStatus& e) {
-            if (!e.stalled || phase_ == Phase::cleanup || !current_) return;
+            if (phase_ == Phase::cleanup || !current_) return;
             const auto* move = steps_[*current_].second.body
                                    ? std::get_if<Move>(&*steps_[*current_].second.body)
                                    : nullptr;
+            auto& reported = e.axis == Axis::rotation ? reported_rotation_ : reported_sample_;
+            const bool moved = !reported || *reported != e.position;
+            reported = e.position;
+            if (!e.stalled) {
+              if (move && move->axis == e.axis && awaiting_ && moved) on_progress(now);
+              return;
+            }
             if (move && move->axis == e.axis && awaiting_) {
               fail(fmt::format("{} motor stalled at {} (MSTA: slip/stall or problem)",
                                axis_name(e.axis), e.position),
@@ -348,10 +355,15 @@ void FlyScan::on_move_done(const MoveDone& done, double now) {
   issue_next(now);
 }
 
+void FlyScan::on_progress(double now) {
+  step_deadline_ = std::max(step_deadline_, now + seq_.progress_timeout);
+}
+
 void FlyScan::on_data(double now) {
   last_data_ = now;
   if (phase_ == Phase::cleanup || !current_) return;
   const auto& step = steps_[*current_].second;
+  if (step.wait == Wait::frames || (step.wait == Wait::collect && !move_done_)) on_progress(now);
   if (step.wait == Wait::frames) check_acquisition_done(now);
   if (step.wait == Wait::collect && move_done_) check_collection_done(now, false);
 }

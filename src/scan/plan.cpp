@@ -61,6 +61,10 @@ class Planner {
   void refuse(std::string why) { r_.refusals.push_back(std::move(why)); }
 
   void check_camera() {
+    if (c_.shutter.command.empty() && c_.darks.count > 0 && c_.darks.when != When::none)
+      refuse(
+          "darks: no shutter to close (shutter.command is \"\"): take no darks, or name the "
+          "shutter");
     if (!c_.camera.model.empty() && cam_.model != c_.camera.model)
       refuse(fmt::format(
           "camera: the readout table is for model \"{}\" (camera.model) but the camera is \"{}\"",

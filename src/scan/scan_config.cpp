@@ -279,7 +279,7 @@ void read_flats(const Table& t, FlatsConfig& f) {
 }
 
 void read_shutter(const Table& t, ShutterConfig& s) {
-  t.text("command", s.command);
+  t.text("command", s.command, Table::kMayBeEmpty);  // "": the beamline has none
   t.text("status", s.status);
   t.text("open", s.open);
   t.text("close", s.close);
@@ -306,6 +306,23 @@ void read_output(const Table& t, OutputConfig& o, std::string_view source) {
   }
 }
 
+// [attributes]: NAME = value (string, integer or float), by name (toml++ keeps
+// a table's keys sorted).
+void read_attributes(const toml::table* t, std::vector<NamedValue>& out, std::string_view source) {
+  if (!t) return;
+  for (const auto& [k, v] : *t) {
+    if (const auto* i = v.as_integer())
+      out.push_back({std::string(k.str()), i->get()});
+    else if (const auto* f = v.as_floating_point())
+      out.push_back({std::string(k.str()), f->get()});
+    else if (const auto* str = v.as_string())
+      out.push_back({std::string(k.str()), str->get()});
+    else
+      throw ConfigError(fmt::format("{}: attributes.{}: must be a string or a number",
+                                    at(source, v.source()), k.str()));
+  }
+}
+
 }  // namespace
 
 FlyScanConfig parse_fly_scan_config(std::string_view text, std::string_view source) {
@@ -315,8 +332,9 @@ FlyScanConfig parse_fly_scan_config(std::string_view text, std::string_view sour
   } catch (const toml::parse_error& e) {
     throw ConfigError(fmt::format("{}: {}", at(source, e.source()), e.description()));
   }
-  static constexpr std::array<std::string_view, 9> kTables = {
-      "panda", "rotation", "camera", "scan", "darks", "flats", "shutter", "output", "metadata"};
+  static constexpr std::array<std::string_view, 10> kTables = {
+      "panda", "rotation", "camera", "scan",     "darks",
+      "flats", "shutter",  "output", "metadata", "attributes"};
   for (const auto& [k, v] : doc)
     if (std::find(kTables.begin(), kTables.end(), k.str()) == kTables.end())
       throw ConfigError(fmt::format("{}: {}: unknown table (known: {})", at(source, k.source()),
@@ -342,6 +360,7 @@ FlyScanConfig parse_fly_scan_config(std::string_view text, std::string_view sour
   read_flats(table("flats", {"count", "when", "sample_motor", "sample_out", "sample_in"}), c.flats);
   read_shutter(table("shutter", {"command", "status", "open", "close"}), c.shutter);
   read_output(table("output", {"file", "layout", "overwrite", "compression"}), c.output, source);
+  read_attributes(table_of(doc, "attributes", source), c.attributes, source);
   try {
     c.metadata = dx::parse_metadata(text, source);
   } catch (const dx::MetadataError& e) {

@@ -397,3 +397,41 @@ TEST_CASE("fly scan: a sequence that cannot work is refused at construction") {
   s.scan_speed = 0;
   CHECK_THROWS_AS(FlyScan{s}, std::invalid_argument);
 }
+
+TEST_CASE("fly scan: hardware slower than planned is not failed while it makes progress") {
+  // A stage 4x slower than commanded: every rotation move overruns its
+  // planned deadline (1.5 x the planned travel + 5 s).
+  Faults slow;
+  slow.slow = 4;
+  slow.rbv_period = 0.1;  // the motor record posts RBV at 10 Hz while it moves
+  FlyScan scan(standard(0, 0));
+  FlyWorld w(scan.sequence(), kGeometry, slow);
+  w.run(scan);
+  CHECK(scan.outcome().sequence_completed);
+  CHECK(scan.progress().frames == 181);
+
+  // The same without position updates: the run-up move (30 deg -> -1.5 deg
+  // at 10/4 deg/s = 12.6 s against a 10.7 s deadline) is failed.
+  slow.rbv_period = 0;
+  FlyScan silent(standard(0, 0));
+  FlyWorld w2(silent.sequence(), kGeometry, slow);
+  w2.run(silent);
+  CHECK_FALSE(silent.outcome().sequence_completed);
+  CHECK(silent.outcome().reason.find("move rotation to the run-up start -1.5: no completion") == 0);
+}
+
+TEST_CASE("fly scan: a motor that stops reporting new positions is failed progress_timeout later") {
+  // Position updates, but the stage stalls silently (no MSTA bit) at 90.25:
+  // the last update that moved it is the last progress.
+  Faults f;
+  f.rbv_period = 0.1;
+  f.slow = 4;
+  f.motor_stall_at = 90.25;
+  auto s = standard(0, 0);
+  s.progress_timeout = 5;
+  FlyScan scan(s);
+  FlyWorld w(scan.sequence(), kGeometry, f);
+  w.run(scan);
+  // The world reports the stall by MSTA 0.1 s after it stops: that fails it first.
+  CHECK(scan.outcome().reason.find("rotation motor stalled at 90.25") != std::string::npos);
+}

@@ -35,6 +35,8 @@ struct Faults {
   std::string hang;          ///< a command kind that never completes ("ArmPanda", …)
   std::string refuse;        ///< a command kind that fails ("PutPandaFields", …)
   std::string cleanup_hang;  ///< a command kind that never completes once cleanup began
+  double slow = 1;           ///< the rotation moves this many times slower than commanded
+  double rbv_period = 0;     ///< > 0: MotorStatus position updates this often while moving
 };
 
 /// A scan of n projections from a0 in steps of `step` degrees.
@@ -234,7 +236,12 @@ class FlyWorld {
     move_from_ = from;
     move_to_ = to;
     move_t0_ = now_;
-    move_t1_ = now_ + std::abs(to - from) / speed_;
+    const double v = speed_ / f_.slow;
+    move_t1_ = now_ + std::abs(to - from) / v;
+    if (f_.rbv_period > 0) {
+      for (double t = now_ + f_.rbv_period; t < move_t1_; t += f_.rbv_period)
+        at(t, MotorStatus{Axis::rotation, from + dir * v * (t - now_), false}, c.id, t);
+    }
     if (armed_ && acquiring_ && trigger_ == Trigger::external) {
       scan_triggers(c.id, from, to, dir);
       scan_move_end_ = move_t1_;
@@ -252,7 +259,7 @@ class FlyWorld {
     for (std::uint64_t k = 0; k < g_.n; ++k) {
       const double a = g_.a0 + static_cast<double>(k) * g_.step;
       if (dir * (a - from) < 0 || dir * (to - a) < 0) continue;
-      const double t = now_ + std::abs(a - from) / speed_;
+      const double t = now_ + std::abs(a - from) / (speed_ / f_.slow);
       trigger_angles_.push_back(a);
       if (!f_.panda_lost_after_row || k < *f_.panda_lost_after_row) {
         at(t + seq_.exposure, RowArrived{}, move, t);

@@ -294,5 +294,18 @@ TEST_CASE("zmq receiver: libzmq's refusal is an exception at construction") {
   CHECK_THROWS_AS(ZmqReceiver{"nonsense://x:1 CONNECT"}, std::runtime_error);
 }
 
+TEST_CASE("zmq receiver: hand_out_duplicates passes a duplicate on, still counted") {
+  ZmqReceiverOptions options;
+  options.hand_out_duplicates = true;
+  ZmqReceiver rx("tcp://127.0.0.1:0", options);
+  Sender push(zmq::socket_type::push, rx.endpoint(), false);
+  for (std::uint64_t i : std::initializer_list<std::uint64_t>{1, 2, 2, 3}) push.send_frame(i);
+  for (std::uint64_t i : std::initializer_list<std::uint64_t>{1, 2, 2, 3})
+    check_frame(pop_one(rx), i);  // the second 2 (same number and time stamp) too
+  const auto s = rx.stats();
+  CHECK(s.duplicates == 1);
+  CHECK(s.received == 4);
+}
+
 }  // namespace
 }  // namespace pandafly::capture

@@ -369,3 +369,16 @@ TEST_CASE(
   CHECK(accepted > 0);  // the whole file (and its prefixes ending in the metadata table's last key)
   CHECK(refused > 0);
 }
+
+TEST_CASE("scan config: [attributes] carries NDAttribute values only the beamline knows") {
+  const auto c = scan::parse_fly_scan_config(
+      kMinimal + "[attributes]\nEnergy = 20.5\nBinX = 2\nDetectorManufacturer = \"FLIR\"\n",
+      "s.toml");
+  REQUIRE(c.attributes.size() == 3);  // by name, typed as written
+  CHECK(c.attributes[0] == scan::NamedValue{"BinX", std::int64_t{2}});
+  CHECK(c.attributes[1] == scan::NamedValue{"DetectorManufacturer", std::string("FLIR")});
+  CHECK(c.attributes[2] == scan::NamedValue{"Energy", 20.5});
+  CHECK(scan::parse_fly_scan_config(kMinimal, "s.toml").attributes.empty());
+  const std::string bad = kMinimal + "[attributes]\nEnergy = [1, 2]\n";
+  CHECK(error_of(bad) == where(bad, "[1, 2]") + "attributes.Energy: must be a string or a number");
+}

@@ -422,3 +422,26 @@ TEST_CASE("plan: describe() prints the dry run") {
   CHECK(long_text.find("PandA fields") == std::string::npos);
   CHECK(long_text.find("total                        32.670 s") != std::string::npos);
 }
+
+TEST_CASE("plan: darks need a shutter") {
+  auto c = scan::parse_fly_scan_config(
+      "[panda]\ndesign = \"d.sav\"\n[scan]\nstart = 0.0\nend = 10.0\nprojections = 11\n"
+      "exposure = 0.01\n[darks]\ncount = 5\n[shutter]\ncommand = \"\"\n[output]\nfile = "
+      "\"f.h5\"\n[metadata]\nproposal_id = \"p\"\nprincipal_investigator = \"pi\"\n",
+      "s.toml");
+  CHECK(c.shutter.command.empty());
+  scan::MotorFacts m;
+  m.velo = 10;
+  m.accl = 0.5;
+  m.mres = 0.0001;
+  m.egu = "deg";
+  scan::CameraFacts cam{"", "UInt16", 256, 256};
+  auto r = scan::plan_fly(c, m, cam);
+  REQUIRE_FALSE(r.plan);
+  CHECK(std::find(r.refusals.begin(), r.refusals.end(),
+                  "darks: no shutter to close (shutter.command is \"\"): take no darks, or name "
+                  "the shutter") != r.refusals.end());
+  c.darks.count = 0;
+  r = scan::plan_fly(c, m, cam);
+  CHECK(r.plan);
+}

@@ -21,12 +21,11 @@
 //   below the highest (`last_frame`) is, in this order: one of those skipped
 //   numbers arriving late → `reorders`, `missing` − 1, handed out; a number
 //   received before with the same time stamp → `duplicates`, dropped (never
-//   handed out); otherwise (a number seen before with another time stamp, or
-//   older than the last 4096 remembered) the camera's ArrayCounter was reset
-//   → `restarts`, and the sequence starts again from it without counting
-//   duplicates or gaps against the old one (`missing` keeps what the earlier
-//   acquisition lost). A bad message whose header named its frame number
-//   still advances the sequence (it arrived; it is not missing). The
+//   handed out, unless options.hand_out_duplicates); otherwise (a number seen before with another
+//   time stamp, or older than the last 4096 remembered) the camera's ArrayCounter was reset →
+//   `restarts`, and the sequence starts again from it without counting duplicates or gaps against
+//   the old one (`missing` keeps what the earlier acquisition lost). A bad message whose header
+//   named its frame number still advances the sequence (it arrived; it is not missing). The
 //   consumer therefore sees gaps = missing + overruns + bad-with-number.
 //   Shutdown: stop() (or the destructor) ends the receive thread within about
 //   one poll_interval, joins it, then closes the queue: a pop() blocked in any
@@ -83,6 +82,10 @@ struct ZmqReceiverOptions {
   std::size_t queue_capacity = 64;              ///< frames between the receive thread and pop()
   std::chrono::milliseconds poll_interval{20};  ///< bounds how long stop() waits
   int receive_hwm = 0;                          ///< ZMQ_RCVHWM; 0 keeps libzmq's 1000
+  /// Duplicates (same number and time stamp as a frame received before) are
+  /// counted either way; true hands them out too, for a consumer that records
+  /// them per frame (the fly scan's merger drops them itself and says where).
+  bool hand_out_duplicates = false;
   /// Testing only: called on the receive thread before each poll; an
   /// exception it throws ends the thread as a receive error would.
   std::function<void()> fault_injection;

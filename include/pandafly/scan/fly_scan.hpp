@@ -32,8 +32,13 @@
 //     makes a put-callback complete at once without moving; a hard limit
 //     completes it at the trip). Every step has a deadline (moves: distance /
 //     speed + accelerations + margin; others: step_timeout); missing it fails
-//     the scan naming the step. A motor reporting a stall (MSTA SLIP_STALL or
-//     PROBLEM) while it should move fails at once.
+//     the scan naming the step. A step still making progress is not failed
+//     by its deadline: while the motor being moved reports new positions
+//     (MotorStatus), or frames come during an acquisition, or rows and frames
+//     during the scan move, the deadline is at least `progress_timeout` after
+//     the last progress (hardware slower than planned, a simulator whose
+//     clock waits for its renderer). A motor reporting a stall (MSTA
+//     SLIP_STALL or PROBLEM) while it should move fails at once.
 //   - Failure or interruption (Ctrl-C, a fault, a failed step, the writer
 //     failing): the motors are stopped, the PandA disarmed, the camera
 //     stopped, the rotation speed restored, the shutter left as it is, and
@@ -94,6 +99,7 @@ struct FlySequence {
   double step_timeout = 10;     ///< s, for steps other than moves and acquisitions
   double move_margin = 5;       ///< s added to every move's expected duration (×1.5)
   double collect_grace = 2;     ///< s without new rows/frames after the move ends
+  double progress_timeout = 5;  ///< s a progressing step is given past its last progress
   double cleanup_timeout = 10;  ///< s for each cleanup step
 };
 
@@ -280,6 +286,7 @@ class FlyScan {
   void on_move_done(const MoveDone& done, double now);
   void on_tick(double now);
   void on_data(double now);
+  void on_progress(double now);
   void check_acquisition_done(double now);
   void check_collection_done(double now, bool by_grace);
   void fail(std::string reason, double now, bool interrupted = false);
@@ -295,7 +302,8 @@ class FlyScan {
   std::uint64_t awaited_id_ = 0;
   bool awaiting_ = false;
   double step_deadline_ = 0;
-  double rotation_at_ = 0, sample_at_ = 0;  ///< last known positions
+  double rotation_at_ = 0, sample_at_ = 0;                     ///< last known positions
+  std::optional<double> reported_rotation_, reported_sample_;  ///< last MotorStatus positions
   Phase phase_ = Phase::idle;
   std::vector<Command> out_;
   std::uint64_t next_id_ = 1;

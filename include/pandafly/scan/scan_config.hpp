@@ -6,7 +6,7 @@
 //
 // Rules
 //   - Tables: [panda] [rotation] [camera] (+ [[camera.readout]] rows) [scan]
-//     [darks] [flats] [shutter] [output] [metadata]. Every key but those named
+//     [darks] [flats] [shutter] [output] [metadata] [attributes]. Every key but those named
 //     "required" has the default shown in the struct below, chosen for
 //     `pandafly-sim beamline` with sim/ca/beamline.toml. Required: panda.design,
 //     scan.start, scan.end, scan.exposure, one of scan.projections /
@@ -50,6 +50,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "pandafly/dx/metadata.hpp"
@@ -134,6 +135,7 @@ struct FlatsConfig {
 };
 
 struct ShutterConfig {
+  /// "": no shutter (then no darks can be taken: the plan refuses them).
   std::string command = "BEATS:shutter:Cmd";
   std::string status = "BEATS:shutter:Status";
   std::string open = "Open";    ///< value written to `command` to open
@@ -149,6 +151,13 @@ struct OutputConfig {
   Compression compression = Compression::none;  ///< "none" "gzip" "lz4" "bitshuffle-lz4"
 };
 
+/// One [attributes] entry: an NDAttribute value only the beamline knows.
+struct NamedValue {
+  std::string name;
+  std::variant<std::int64_t, double, std::string> value;
+  friend bool operator==(const NamedValue&, const NamedValue&) = default;
+};
+
 struct FlyScanConfig {
   std::string source;  ///< the name the text was parsed under (the file's path)
   PandaConfig panda;
@@ -160,6 +169,11 @@ struct FlyScanConfig {
   ShutterConfig shutter;
   OutputConfig output;
   dx::ScanMetadata metadata;
+  /// [attributes]: values of the layout's OnFileOpen NDAttributes that only
+  /// the beamline knows (Energy, DetectorPixelSize, CameraDistance, BinX, …),
+  /// written into the DXfile as an IOC's NDAttributes would be. Values the
+  /// scan measures or plans itself (ExposureTime, RotationStart, …) win.
+  std::vector<NamedValue> attributes;
 };
 
 /// Parses a scan file's text; `source` names it in messages and is the base

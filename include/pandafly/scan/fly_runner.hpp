@@ -1,0 +1,116 @@
+#pragma once
+// scan::FlyRunner: the fly scan's I/O shell. It connects the sans-IO sequence
+// (scan::FlyScan) to the hardware (scan::FlyDevices: Channel Access and the
+// PandA's control port), the PandA's data port (capture::PandaCapture with a
+// PandaRowSink), the camera's ZMQ stream (capture::ZmqReceiver), the merger
+// (capture::Merger) and the DXfile (dx::Writer), and runs one scan.
+//
+// Rules
+//   - prepare(): connects everything the scan file names, loads the PandA
+//     design, reads the motor record and the camera, and plans; nothing moves
+//     and nothing is written but the design (which the dry run leaves out).
+//     A plan that cannot work is returned with its refusals.
+//   - run(): one scan, after a successful prepare(). Threads: the caller's
+//     runs the state machine and owns it; one thread reads the PandA's data
+//     port (rows → merger); one takes frames off the ZMQ receiver (darks and
+//     flats → writer, projections → merger); the merger (one mutex) hands
+//     each decided projection to the writer with its slot and measured
+//     angle; device commands run on FlyDevices' threads; the writer's thread
+//     owns the file. Everything reports to the state machine through one
+//     event queue.
+//   - interrupt(why): any thread (a signal watcher): the scan stops as the
+//     state machine's cleanup says; a second call hurries the cleanup.
+//   - The file is closed by CloseFile: the ZMQ receiver is stopped and
+//     drained, the PandA capture ended (it has its END by then, or is
+//     stopped), the merger finished; every projection goes to its slot, the
+//     per-projection events, the PandA's columns (/measurement/panda/…) and
+//     the planned angles (/process/acquisition/planned_theta) are added, and
+//     the writer judges completeness.
+//
+// Example:
+//   scan::FlyRunner runner(config, {});
+//   auto prep = runner.prepare();
+//   if (!prep.plan) { print(describe_refusal(prep)); return 2; }
+//   scan::FlyResult r = runner.run();
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "pandafly/dx/writer.hpp"
+#include "pandafly/scan/fly_scan.hpp"
+#include "pandafly/scan/plan.hpp"
+#include "pandafly/scan/scan_config.hpp"
+#include "pandafly/util/progress.hpp"
+
+namespace pandafly::scan {
+
+struct FlyRunOptions {
+  /// The layout file's text source: a path ("" = config.output.layout).
+  std::string layout_path;
+  /// Called from the run() thread after events, at most every `progress_period`:
+  /// projections stored (with their frame), the last measured angle, drops
+  /// (projections missing a frame or a row so far) and the phase.
+  std::function<void(const util::ProgressSnapshot&)> on_progress;
+  std::chrono::milliseconds progress_period{100};
+  /// "": none; else a ZMQ endpoint to bind (e.g. "tcp://*:5600"): every
+  /// projection stored is republished there as an NDPluginZMQ message with
+  /// its measured angle (capture::LivePublisher), never slowing the scan.
+  std::string live_endpoint;
+};
+
+struct FlyPreparation {
+  PlanResult plan;
+  MotorFacts motor;
+  CameraFacts camera;
+  FieldList panda_fields;  ///< what PutPandaFields will put
+  std::size_t design_lines_sent = 0;
+};
+
+struct FlyResult {
+  std::string file;
+  Outcome outcome;
+  dx::EndState end;  ///< what the writer recorded
+  ExitCode exit_code = ExitCode::failed;
+  std::uint64_t projections_expected = 0;
+  std::uint64_t projections_complete = 0;  ///< row and frame
+  std::uint64_t frames_missing = 0, missed_triggers = 0, rows_missing = 0;
+  std::uint64_t duplicates = 0, reorders = 0, extra_frames = 0;
+  std::uint64_t darks = 0, flats = 0;
+  std::uint64_t live_published = 0, live_dropped = 0;
+  double first_angle = 0, last_angle = 0;  ///< measured, of the first/last complete projection
+  double seconds = 0;                      ///< run() wall time
+  /// Wall seconds before the first trigger not spent moving the stage: from
+  /// run() to the run-up move, and from its end to the scan move (camera and
+  /// PandA set-up, arming, speed; darks and flats when taken before).
+  std::optional<double> overhead_before_first_trigger_s;
+  /// Wall seconds from run() to the first PandA row (the first exposure's
+  /// end): the motion to it (plan) plus everything the scan does before.
+  std::optional<double> first_row_s;
+  /// Wall seconds from the last frame received to the file closed.
+  std::optional<double> last_frame_to_closed_s;
+};
+
+class FlyRunner {
+ public:
+  FlyRunner(FlyScanConfig config, FlyRunOptions options);
+  ~FlyRunner();
+  FlyRunner(const FlyRunner&) = delete;
+  FlyRunner& operator=(const FlyRunner&) = delete;
+
+  /// See Rules. Throws std::runtime_error when something cannot be reached
+  /// (naming every PV that did not connect) or read.
+  [[nodiscard]] FlyPreparation prepare(bool load_design = true);
+  /// See Rules. Precondition: prepare() returned a plan.
+  [[nodiscard]] FlyResult run();
+  /// Any thread; see Rules.
+  void interrupt(std::string why);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pandafly::scan

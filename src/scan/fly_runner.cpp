@@ -1,0 +1,565 @@
+#include "pandafly/scan/fly_runner.hpp"
+
+#include <atomic>
+#include <cctype>
+#include <cmath>
+#include <ctime>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include "event_queue.hpp"
+#include "pandafly/ca/context.hpp"
+#include "pandafly/capture/live_publisher.hpp"
+#include "pandafly/capture/merger.hpp"
+#include "pandafly/capture/panda_capture.hpp"
+#include "pandafly/capture/row_sink.hpp"
+#include "pandafly/capture/zmq_receiver.hpp"
+#include "pandafly/dx/layout.hpp"
+#include "pandafly/dx/metadata.hpp"
+#include "pandafly/panda/io/blocking_data_client.hpp"
+#include "pandafly/scan/fly_devices.hpp"
+#include "pandafly/scan/fly_sequence.hpp"
+#include "pandafly/scan/panda_fields.hpp"
+
+namespace pandafly::scan {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr const char* kProjections = "/exchange/data";
+constexpr const char* kDarks = "/exchange/data_dark";
+constexpr const char* kFlats = "/exchange/data_white";
+
+std::string read_file(const std::string& path, const char* what) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw std::runtime_error(fmt::format("{} {}: cannot read the file", what, path));
+  std::ostringstream out;
+  out << f.rdbuf();
+  return out.str();
+}
+
+std::string iso_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm local{};
+  ::localtime_r(&t, &local);
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S%z}", local);
+}
+
+dx::AttributeValues to_values(const dx::NamedValues& v) {
+  dx::AttributeValues out;
+  for (const auto& [name, value] : v) out[name] = value;
+  return out;
+}
+
+capture::DataType pixel_type(const std::string& nd_data_type) {
+  std::string lower;
+  for (char c : nd_data_type)
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (auto t = capture::data_type_from(lower)) return *t;
+  throw std::runtime_error(
+      fmt::format("the camera's DataType {} is not a pixel type", nd_data_type));
+}
+
+/// The frame's HDF5FrameLocation NDAttribute (what the IOC's FrameType made it).
+std::string frame_location(const capture::Frame& f) {
+  for (const auto& a : f.header.attributes)
+    if (a.name == "HDF5FrameLocation")
+      if (const auto* s = std::get_if<std::string>(&a.value)) return *s;
+  return kProjections;
+}
+
+}  // namespace
+
+struct FlyRunner::Impl {
+  FlyScanConfig config;
+  FlyRunOptions options;
+  ca::Context context;
+  detail::EventQueue queue;
+  std::unique_ptr<FlyDevices> devices;
+  std::optional<FlyPreparation> prep;
+  Clock::time_point t0 = Clock::now();
+
+  // The data path (run()).
+  std::unique_ptr<dx::Writer> writer;
+  std::unique_ptr<capture::ZmqReceiver> receiver;
+  std::unique_ptr<capture::LivePublisher> live;  ///< used under merge_mutex
+  std::jthread frame_thread;
+  std::atomic<int> interrupts{0};
+  bool writer_failed = false;
+  Clock::time_point run_started;
+  // What the scan spends before the first trigger besides moving (FlyResult).
+  std::optional<std::uint64_t> run_up_move;
+  std::optional<Clock::time_point> run_up_issued, run_up_done, scan_move_issued;
+  std::atomic<Clock::rep> last_frame_at{0};  ///< steady time of the last frame
+  std::atomic<bool> hurried{false};          ///< a second interruption: no more waiting
+  std::unique_ptr<panda::BlockingDataClient> data;
+  std::unique_ptr<capture::PandaRowSink> row_sink;
+  std::jthread row_thread;
+  std::atomic<bool> rows_stop{false};
+  std::optional<capture::CaptureResult> capture_result;
+
+  // The merger and what is kept per slot (one mutex).
+  std::mutex merge_mutex;
+  std::unique_ptr<capture::Merger> merger;
+  std::unordered_map<std::uint64_t, std::shared_ptr<capture::ReceivedFrame>> waiting;
+  std::uint64_t next_handle = 1;
+  std::vector<double> start_angle, residual;
+  FlyResult result;
+
+  Impl(FlyScanConfig c, FlyRunOptions o) : config(std::move(c)), options(std::move(o)) {}
+
+  [[nodiscard]] double now() const {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+  }
+
+  // ---- prepare ----
+
+  FlyPreparation prepare(bool load_design) {
+    devices = std::make_unique<FlyDevices>(config, context,
+                                           [this](Event e) { queue.post(std::move(e)); });
+    FlyPreparation p;
+    if (load_design)
+      p.design_lines_sent = devices->load_design(read_file(config.panda.design, "PandA design"));
+    p.motor = devices->read_motor_facts();
+    p.camera = devices->read_camera_facts();
+    p.plan = plan_fly(config, p.motor, p.camera);
+    if (p.plan.plan) {
+      FlyPandaWiring wiring;
+      wiring.encoder = config.rotation.encoder;
+      p.panda_fields = fly_panda_fields(p.plan.plan->geometry, wiring);
+      // The design starts the compare with the arm (PCOMP1.ENABLE = PCAP.ACTIVE).
+      devices->set_panda_fields(PandaScanFields{p.panda_fields, {}, {}});
+    }
+    prep = p;
+    return p;
+  }
+
+  // ---- the data path ----
+
+  void open_writer() {
+    const auto& plan = *prep->plan.plan;
+    dx::WriterOptions w;
+    w.path = config.output.file;
+    w.overwrite = config.output.overwrite;
+    auto layout = dx::parse_layout(read_file(options.layout_path, "layout"));
+    if (auto* e = std::get_if<dx::LayoutError>(&layout))
+      throw std::runtime_error(fmt::format("layout {}: {}", options.layout_path, e->message));
+    w.layout = std::get<dx::Layout>(std::move(layout));
+    w.frame.height = static_cast<std::size_t>(prep->camera.size_y);
+    w.frame.width = static_cast<std::size_t>(prep->camera.size_x);
+    w.frame.type = pixel_type(prep->camera.data_type);
+    w.frames_expected[kProjections] = plan.projections;
+    if (const auto n = plan.darks_before + plan.darks_after) w.frames_expected[kDarks] = n;
+    if (const auto n = plan.flats_before + plan.flats_after) w.frames_expected[kFlats] = n;
+    w.slotted.insert(kProjections);
+    w.open_attributes = to_values(dx::start_attributes(config.metadata, iso_now()));
+    for (const auto& [name, value] : config.attributes)
+      std::visit([&, n = name](const auto& v) { w.open_attributes.insert_or_assign(n, v); }, value);
+    // What the scan itself knows of the layout's OnFileOpen NDAttributes
+    // (those it does not know, e.g. the energy or the pixel size, are named
+    // in the end state's warnings, never invented).
+    auto& a = w.open_attributes;
+    a.insert_or_assign("ExposureTime", plan.exposure_s);
+    a.insert_or_assign("FrameRate", 1.0 / plan.frame_time_s);
+    a.insert_or_assign("DetectorSizeX", static_cast<std::int64_t>(prep->camera.size_x));
+    a.insert_or_assign("DetectorSizeY", static_cast<std::int64_t>(prep->camera.size_y));
+    if (!prep->camera.model.empty()) a.insert_or_assign("DetectorModel", prep->camera.model);
+    a.insert_or_assign("RotationStart", plan.first_deg);
+    a.insert_or_assign("RotationStep", plan.step_deg);
+    a.insert_or_assign("RotationSpeed", plan.speed_deg_s);
+    a.insert_or_assign("NumAngles", static_cast<std::int64_t>(plan.projections));
+    a.insert_or_assign("NumDarkFields",
+                       static_cast<std::int64_t>(plan.darks_before + plan.darks_after));
+    a.insert_or_assign("NumFlatFields",
+                       static_cast<std::int64_t>(plan.flats_before + plan.flats_after));
+    writer = std::make_unique<dx::Writer>(std::move(w));
+  }
+
+  /// The merger, made when the PandA is about to be armed (its header, then
+  /// its rows, follow): the camera is idle then, so its ArrayCounter names the
+  /// frame before the first projection. Caller holds merge_mutex.
+  void open_merger(std::optional<std::uint64_t> camera_counter) {
+    const auto& plan = *prep->plan.plan;
+    capture::MergerOptions m;
+    m.projections = plan.projections;
+    m.frame_time_s = plan.frame_time_s;
+    // A frame is time-stamped when its readout ends, after its exposure's start.
+    m.expected_offset_s = plan.exposure_s + plan.readout_s;
+    m.increasing = plan.step_deg > 0;
+    if (camera_counter) m.first_frame_number = *camera_counter + 1;
+    merger = std::make_unique<capture::Merger>(m);
+  }
+
+  /// Hands what the merger decided to the writer. Caller holds merge_mutex.
+  void drain_merger() {
+    for (auto& event : merger->take()) {
+      if (auto* p = std::get_if<capture::MergedProjection>(&event)) {
+        place(*p);
+      } else {
+        const auto& d = std::get<capture::DroppedFrame>(event);
+        waiting.erase(d.frame.handle);
+        if (d.reason == capture::DropReason::duplicate) ++result.duplicates;
+        if (d.reason == capture::DropReason::no_trigger) ++result.extra_frames;
+        if (d.slot)
+          (void)writer->note(dx::SlotEvent{
+              kProjections, *d.slot, -1, static_cast<std::int64_t>(d.frame.number),
+              fmt::format("frame {} dropped: {}", d.frame.number, capture::to_string(d.reason))});
+      }
+    }
+  }
+
+  void place(const capture::MergedProjection& p) {
+    const std::int64_t row = p.row ? static_cast<std::int64_t>(p.row->index) : -1;
+    const std::int64_t number = p.frame ? static_cast<std::int64_t>(p.frame->number) : -1;
+    for (std::uint16_t bit = 1; bit != 0 && bit <= p.events;
+         bit = static_cast<std::uint16_t>(bit << 1)) {
+      if ((p.events & bit) == 0) continue;
+      const auto e = static_cast<capture::ProjectionEvent>(bit);
+      (void)writer->note(
+          dx::SlotEvent{kProjections, p.slot, row, number, std::string(capture::to_string(e))});
+    }
+    if (p.has(capture::ProjectionEvent::frame_missing)) ++result.frames_missing;
+    if (p.has(capture::ProjectionEvent::missed_trigger)) ++result.missed_triggers;
+    if (p.has(capture::ProjectionEvent::row_missing)) ++result.rows_missing;
+    if (p.has(capture::ProjectionEvent::reordered)) ++result.reorders;
+    if (p.slot < start_angle.size()) {
+      start_angle[p.slot] = p.start_angle_deg;
+      if (p.residual_s) residual[p.slot] = *p.residual_s;
+    }
+    if (!p.frame) return;
+    auto it = waiting.find(p.frame->handle);
+    if (it == waiting.end()) return;
+    auto owner = std::move(it->second);
+    waiting.erase(it);
+    if (live) {
+      capture::LiveProjection lp;
+      lp.slot = p.slot;
+      if (p.row) {
+        lp.angle = p.angle_deg;
+        lp.angle_start = p.start_angle_deg;
+      }
+      lp.frame = &owner->frame().header;
+      lp.data = owner->frame().data;
+      lp.owner = owner;
+      (void)live->publish(lp);
+    }
+    auto rec = dx::FrameRecord::view(owner->frame(), owner);
+    rec.slot = p.slot;
+    rec.angle = p.angle_deg;
+    if (p.complete()) {
+      if (result.projections_complete == 0) result.first_angle = p.angle_deg;
+      result.last_angle = p.angle_deg;
+      ++result.projections_complete;
+    }
+    (void)writer->push(std::move(rec));
+  }
+
+  void start_frames() {
+    capture::ZmqReceiverOptions o;
+    o.ioc_host = config.camera.ioc_host;
+    o.queue_capacity = 1024;
+    o.hand_out_duplicates = true;  // the merger drops them and records the slot
+    receiver = std::make_unique<capture::ZmqReceiver>(config.camera.zmq, o);
+    frame_thread = std::jthread([this] {
+      while (true) {
+        auto f = receiver->pop(100ms);
+        if (!f) {
+          if (receiver->stopped()) return;
+          continue;
+        }
+        last_frame_at = Clock::now().time_since_epoch().count();
+        on_frame(std::make_shared<capture::ReceivedFrame>(std::move(*f)));
+      }
+    });
+  }
+
+  /// Every frame the plan expects came (nothing to drain).
+  bool all_frames_in() {
+    const auto& plan = *prep->plan.plan;
+    std::scoped_lock lock(merge_mutex);
+    return result.projections_complete == plan.projections &&
+           result.darks == plan.darks_before + plan.darks_after &&
+           result.flats == plan.flats_before + plan.flats_after;
+  }
+
+  /// Waits until no frame came for `quiet` (at most `limit`): frames exposed
+  /// before the camera was stopped are still in its pipeline (readout, the
+  /// plugins, ZMQ) and belong in the file.
+  void drain_frames(Clock::duration quiet, Clock::duration limit) {
+    const auto until = Clock::now() + limit;
+    while (Clock::now() < until) {
+      const auto last = Clock::time_point(Clock::duration(last_frame_at.load()));
+      if (Clock::now() - last >= quiet) return;
+      std::this_thread::sleep_for(quiet / 4);
+    }
+  }
+
+  void on_frame(std::shared_ptr<capture::ReceivedFrame> f) {
+    const auto& frame = f->frame();
+    const auto where = frame_location(frame);
+    if (where == kDarks || where == kFlats) {
+      (void)writer->push(dx::FrameRecord::view(frame, f));
+      queue.post(FrameArrived{where == kDarks ? FrameKind::dark : FrameKind::flat});
+      (where == kDarks ? result.darks : result.flats) += 1;
+      return;
+    }
+    {
+      std::scoped_lock lock(merge_mutex);
+      if (!merger) {  // a projection before the PandA was armed: no trigger made it
+        ++result.extra_frames;
+        return;
+      }
+      const auto handle = next_handle++;
+      waiting.emplace(handle, f);
+      merger->add_frame(capture::MergerFrame{frame.header.frame, frame.header.timestamp, handle});
+      drain_merger();
+    }
+    queue.post(FrameArrived{FrameKind::projection});
+  }
+
+  void start_rows() {
+    panda::DataOptions opts;
+    opts.processing = panda::Processing::scaled;
+    data = std::make_unique<panda::BlockingDataClient>(opts);
+    data->connect(config.panda.host, config.panda.data_port,
+                  std::chrono::milliseconds(static_cast<long>(config.panda.timeout_s * 1000)));
+    capture::PandaRowSink::Options o;
+    o.rows.encoder = config.rotation.encoder;
+    o.on_start = [this](const capture::PandaAcquisition& a) {
+      std::scoped_lock lock(merge_mutex);
+      if (merger && a.start_epics_s) merger->set_start_time(*a.start_epics_s);
+    };
+    o.on_rows = [this](std::span<const capture::PandaRow> rows) {
+      {
+        std::scoped_lock lock(merge_mutex);
+        if (!result.first_row_s)
+          result.first_row_s = std::chrono::duration<double>(Clock::now() - run_started).count();
+        if (!merger) return;  // rows of an acquisition armed by someone else
+        for (const auto& r : rows) merger->add_row(r);
+        drain_merger();
+      }
+      for (std::size_t i = 0; i < rows.size(); ++i) queue.post(RowArrived{});
+    };
+    row_sink = std::make_unique<capture::PandaRowSink>(std::move(o));
+    row_thread = std::jthread([this] {
+      capture::CaptureSettings s;
+      s.timeout = 0ms;  // the PandA is armed later; the stop flag ends the wait
+      s.chunk_rows = 64;
+      s.batch_age = 20ms;
+      s.max_block_age = 20ms;  // rows reach the merger while the stream flows
+      capture::PandaCapture cap(*data, s);
+      try {
+        auto r = cap.run_one(*row_sink, rows_stop);
+        const bool ended = r.stopped_because.empty();
+        if (!ended && !rows_stop) {
+          queue.post(PandaDataLost{r.stopped_because});
+        } else if (ended && !r.end.complete) {
+          queue.post(PandaEnded{false, r.end.reason});
+        } else {
+          queue.post(PandaEnded{true, ""});
+        }
+        capture_result = std::move(r);
+        end_rows();
+      } catch (const std::exception& e) {
+        queue.post(PandaDataLost{e.what()});
+        end_rows();
+      }
+    });
+  }
+
+  /// No more rows will come: the merger decides the slots waiting for them.
+  void end_rows() {
+    std::scoped_lock lock(merge_mutex);
+    if (!merger) return;
+    merger->end_rows();
+    drain_merger();
+  }
+
+  // ---- closing ----
+
+  dx::EndState close(const CloseFile& c) {
+    // Frames still in flight reach the merger; then no more.
+    if (!all_frames_in()) drain_frames(300ms, c.interrupted && hurried ? 0s : 3s);
+    if (receiver) receiver->stop();
+    if (frame_thread.joinable()) frame_thread.join();
+    rows_stop = true;
+    if (row_thread.joinable()) row_thread.join();
+    const auto last_frame = devices->camera_frame_counter();
+    {
+      std::scoped_lock lock(merge_mutex);
+      if (!merger) open_merger(std::nullopt);  // never armed: every slot is decided missing
+      merger->finish(last_frame);
+      drain_merger();
+      for (auto& [h, f] : waiting) (void)f;  // frames the merger never placed are not stored
+      waiting.clear();
+    }
+    add_tables();
+    auto close_values = to_values(dx::end_attributes(config.metadata, iso_now()));
+    const auto ending = c.interrupted
+                            ? dx::Ending::interrupted_by(c.reason, std::move(close_values))
+                            : dx::Ending::completed(std::move(close_values));
+    auto end = writer->finish(ending);
+    if (last_frame_at.load() != 0) {
+      const auto last = Clock::time_point(Clock::duration(last_frame_at.load()));
+      result.last_frame_to_closed_s = std::chrono::duration<double>(Clock::now() - last).count();
+    }
+    return end;
+  }
+
+  void add_tables() {
+    const auto& plan = *prep->plan.plan;
+    std::vector<dx::TableColumn> cols;
+    std::vector<double> planned(plan.projections);
+    for (std::uint64_t k = 0; k < plan.projections; ++k) planned[k] = plan.angle(k);
+    cols.push_back({"/process/acquisition/planned_theta", planned, "degrees",
+                    "the planned angle of each projection (its trigger position)"});
+    cols.push_back({"/process/acquisition/theta_exposure_start", start_angle, "degrees",
+                    "the encoder angle at the start of each projection's exposure"});
+    cols.push_back(
+        {"/process/acquisition/time_residual", residual, "s",
+         "frame time stamp minus the time predicted from its PandA row (fitted offset)"});
+    if (row_sink) {
+      for (auto& c : row_sink->take_table()) {
+        cols.push_back({"/measurement/panda/" + c.name, std::move(c.values), c.units,
+                        "PandA capture column, one row per exposure"});
+      }
+    }
+    try {
+      (void)writer->add_columns(std::move(cols));
+    } catch (const std::exception& e) {
+      queue.post(Failure{fmt::format("tables: {}", e.what())});
+    }
+  }
+
+  // ---- the loop ----
+
+  util::ProgressSnapshot snapshot(const FlyScan& scan) {
+    const auto p = scan.progress();
+    util::ProgressSnapshot s;
+    s.total = p.expected;
+    s.phase = phase_name(p.phase);
+    std::scoped_lock lock(merge_mutex);
+    s.done = result.projections_complete;
+    if (result.projections_complete > 0) s.angle = result.last_angle;
+    s.drops = result.frames_missing + result.missed_triggers + result.rows_missing;
+    return s;
+  }
+
+  void dispatch(FlyScan& scan, const Command& c) {
+    if (std::holds_alternative<ArmPanda>(c.body)) {
+      const auto counter = devices->camera_frame_counter();
+      std::scoped_lock lock(merge_mutex);
+      if (!merger) open_merger(counter);
+    }
+    if (const auto* close_cmd = std::get_if<CloseFile>(&c.body)) {
+      result.end = close(*close_cmd);
+      scan.handle(StepDone{c.id}, now());
+      return;
+    }
+    if (const auto* m = std::get_if<Move>(&c.body); m && m->axis == Axis::rotation) {
+      const auto& seq_plan = *prep->plan.plan;
+      if (m->position == seq_plan.run_up_start_deg && !run_up_move) {
+        run_up_move = c.id;
+        run_up_issued = Clock::now();
+      } else if (m->position == seq_plan.run_down_end_deg && run_up_done && !scan_move_issued) {
+        scan_move_issued = Clock::now();
+        result.overhead_before_first_trigger_s =
+            std::chrono::duration<double>(*run_up_issued - run_started).count() +
+            std::chrono::duration<double>(*scan_move_issued - *run_up_done).count();
+      }
+    }
+    devices->execute(c);
+  }
+
+  FlyResult run() {
+    if (!prep || !prep->plan.plan) throw std::logic_error("FlyRunner::run() without a plan");
+    const auto& plan = *prep->plan.plan;
+    const auto started = Clock::now();
+    run_started = started;
+    if (!options.live_endpoint.empty())  // before the file: a bad endpoint leaves nothing behind
+      live = std::make_unique<capture::LivePublisher>(options.live_endpoint);
+    open_writer();
+    start_angle.assign(plan.projections, kNaN);
+    residual.assign(plan.projections, kNaN);
+    start_frames();
+    start_rows();
+    auto sequence = make_fly_sequence(plan, config, prep->motor, devices->sample_position(),
+                                      devices->sample_speed());
+    FlyScan scan(sequence);
+    scan.start(now());
+    auto last_progress = Clock::time_point{};
+    while (!scan.finished()) {
+      for (const auto& c : scan.take_commands()) {
+        dispatch(scan, c);
+        if (scan.finished()) break;
+      }
+      if (scan.finished()) break;
+      const auto d = scan.deadline();
+      const auto until =
+          d ? t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*d))
+            : Clock::now() + 1s;
+      // Look at the writer at least every 100 ms: a full disk or a write
+      // error stops the scan (what is stored stays; later frames are lost).
+      auto e = queue.pop_until(std::min(until, Clock::now() + 100ms));
+      if (const auto* done = e ? std::get_if<MoveDone>(&*e) : nullptr;
+          done && run_up_move && done->id == *run_up_move)
+        run_up_done = Clock::now();
+      scan.handle(e ? *e : Event{Tick{}}, now());
+      if (!writer_failed && writer->stats().failed) {
+        writer_failed = true;
+        scan.handle(Failure{"the DXfile writer failed (disk full or a write error): the frames "
+                            "stored so far are kept, later ones would be lost"},
+                    now());
+      }
+      if (options.on_progress && Clock::now() - last_progress >= options.progress_period) {
+        last_progress = Clock::now();
+        options.on_progress(snapshot(scan));
+      }
+    }
+    if (options.on_progress) options.on_progress(snapshot(scan));
+    devices->join();
+    result.file = config.output.file;
+    result.outcome = scan.outcome();
+    result.exit_code = exit_code(result.outcome, result.end.complete);
+    result.projections_expected = plan.projections;
+    if (live) {
+      const auto st = live->stats();
+      result.live_published = st.published;
+      result.live_dropped = st.dropped;
+    }
+    result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    return result;
+  }
+};
+
+FlyRunner::FlyRunner(FlyScanConfig config, FlyRunOptions options)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(options))) {}
+
+FlyRunner::~FlyRunner() = default;
+
+FlyPreparation FlyRunner::prepare(bool load_design) {
+  return impl_->prepare(load_design);
+}
+
+FlyResult FlyRunner::run() {
+  return impl_->run();
+}
+
+void FlyRunner::interrupt(std::string why) {
+  impl_->queue.post(Interrupted{std::move(why)});
+}
+
+}  // namespace pandafly::scan

@@ -1,0 +1,37 @@
+#include "pandafly/scan/fly_sequence.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace pandafly::scan {
+
+FlySequence make_fly_sequence(const FlyPlan& plan, const FlyScanConfig& config,
+                              const MotorFacts& motor, std::optional<double> sample_position,
+                              double sample_speed) {
+  FlySequence s;
+  s.projections = plan.projections;
+  s.run_up_start = plan.run_up_start_deg;
+  s.run_down_end = plan.run_down_end_deg;
+  s.scan_speed = plan.speed_deg_s;
+  s.normal_speed = motor.velo;
+  s.acceleration_time = plan.accel_time_s;
+  s.start_position = motor.rbv;
+  if (config.scan.return_to_start) s.return_position = config.scan.start_deg;
+  s.exposure = plan.exposure_s;
+  s.frame_time = plan.frame_time_s;
+  s.darks_before = plan.darks_before;
+  s.darks_after = plan.darks_after;
+  s.flats_before = plan.flats_before;
+  s.flats_after = plan.flats_after;
+  s.has_shutter = !config.shutter.command.empty();
+  if (plan.flats_before + plan.flats_after > 0) {
+    s.sample_out = config.flats.sample_out;
+    s.sample_in = config.flats.has_sample_in ? config.flats.sample_in : sample_position.value_or(0);
+    s.sample_speed = sample_speed > 0 ? sample_speed : 1.0;
+  }
+  s.rotation_tolerance = std::max(0.01, 10 * std::abs(motor.mres));
+  s.collect_grace = std::max(2.0, 10 * plan.frame_time_s);
+  return s;
+}
+
+}  // namespace pandafly::scan

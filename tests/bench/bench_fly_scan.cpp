@@ -1,0 +1,265 @@
+// The fly scan at full rate (issue "the fly scan", benchmark): 3600
+// projections of 512 x 512 uint16 at 500 frames/s, `scan::FlyRunner` (what
+// `pandafly fly` runs) in this process against `pandafly-sim beamline` in its
+// own process at --speed 1 (the real-time rate, but simulated time waits for
+// the camera's renderer instead of losing frames when it falls behind at the
+// start: the simulator's losses would otherwise count as drops), the file on
+// /dev/shm (tmpfs: the disk of this VM is not what is measured;
+// PANDAFLY_BENCH_DIR overrides; PANDAFLY_BENCH_KEEP keeps the files).
+//   BM_fly_scan: one iteration = one whole scan. Counters:
+//     drops        projections without their frame or row (goal 0)
+//     misassigned  stored projections whose theta is not the stage's true
+//                  mid-exposure angle of the very frame stored there within one
+//                  encoder count (the simulator's --truth-log; goal 0)
+//     cpu_share    this process's CPU time (user + system, every thread:
+//                  pandafly's) over the wall time of the scan, as a share of
+//                  one core (goal <= 0.30)
+//     overhead_to_first_trigger_s  wall time before the first trigger not
+//                  spent moving the stage: from run() to the run-up move, and
+//                  from its end to the scan move (camera and PandA set-up,
+//                  arming, speed)
+//     last_frame_to_closed_s       from the last frame received to the file
+//                  closed (goal <= 1 s)
+//     projections  projections stored with frame and angle (3600)
+//     complete     1 when the file is complete
+// Should the simulator still lose frames (SIMULATOR OVERRUN in its log), it
+// is reported on stderr: those drops are the simulator's, not pandafly's.
+// The scan: 0 .. 179.95 deg in 0.05 deg steps (500 counts at 10 000
+// counts/deg), 1 ms exposure + 0.9 ms readout + 0.1 ms margin = 2 ms a frame,
+// 25 deg/s; no darks, flats or return (the timings above are the
+// projections'); the camera's readout in tests/bench/fly_bench_beamline.toml.
+// Run: build/release/tests/bench/bench_fly_scan
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <hdf5.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pandafly/scan/fly_runner.hpp"
+#include "pandafly/scan/scan_config.hpp"
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace scan = pandafly::scan;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::uint64_t kProjections = 3600;
+
+double cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto s = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec);
+  };
+  return s(u.ru_utime) + s(u.ru_stime);
+}
+
+std::string read_all(const fs::path& p) {
+  std::ifstream in(p);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+/// pandafly-sim beamline in its own process, stdout/stderr into `log`.
+class Simulator {
+ public:
+  Simulator(const fs::path& config, const fs::path& log, const fs::path& truth) {
+    const std::string cfg = config.string(), tl = truth.string();
+    std::vector<std::string> args = {PANDAFLY_SIM_PATH, "beamline",
+                                     "--config",        cfg,
+                                     "--panda-design",  PANDAFLY_SOURCE_DIR "/panda/flyscan.sav",
+                                     "--truth-log",     tl,
+                                     "--speed",         "1"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ) != 0)
+      throw std::runtime_error("cannot start pandafly-sim");
+    posix_spawn_file_actions_destroy(&fa);
+    for (int i = 0; i < 600 && read_all(log).find("export EPICS_CA") == std::string::npos; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    text_ = read_all(log);
+    if (text_.find("export EPICS_CA") == std::string::npos)
+      throw std::runtime_error("pandafly-sim did not start: " + text_);
+  }
+  ~Simulator() {
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+  /// The number after `key` in the simulator's start-up lines.
+  [[nodiscard]] std::string after(const std::string& key) const {
+    const auto at = text_.find(key);
+    if (at == std::string::npos) throw std::runtime_error("no '" + key + "' in: " + text_);
+    const auto start = at + key.size();
+    return text_.substr(start, text_.find_first_of(" \n", start) - start);
+  }
+  /// Exports the EPICS_CA_* settings it printed.
+  void export_ca() const {
+    std::istringstream line(text_.substr(text_.find("export EPICS_CA") + 7));
+    std::string kv;
+    while (line >> kv) {
+      const auto eq = kv.find('=');
+      if (eq == std::string::npos) break;
+      ::setenv(kv.substr(0, eq).c_str(), kv.substr(eq + 1).c_str(), 1);
+    }
+  }
+
+ private:
+  pid_t pid_ = 0;
+  std::string text_;
+};
+
+struct Check {
+  std::uint64_t misassigned = 0;
+  std::uint64_t checked = 0;
+};
+
+/// Every stored projection's theta against the truth of the frame stored in its slot.
+Check check_angles(const fs::path& file, const fs::path& truth_log) {
+  std::map<std::int64_t, double> mid;
+  std::ifstream in(truth_log);
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line);
+    if (j["kind"] == "projection") mid[j["unique_id"].get<std::int64_t>()] = j["angle_mid_deg"];
+  }
+  const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0) throw std::runtime_error("cannot open " + file.string());
+  auto read = [&](const char* path, hid_t type, void* out) {
+    const hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
+    if (d < 0 || H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
+      throw std::runtime_error(std::string("cannot read ") + path);
+    H5Dclose(d);
+  };
+  std::vector<double> theta(kProjections);
+  std::vector<std::uint8_t> status(kProjections);
+  read("/exchange/theta", H5T_NATIVE_DOUBLE, theta.data());
+  read("/process/acquisition/projection_status", H5T_NATIVE_UINT8, status.data());
+  const hid_t sd = H5Dopen2(f, "/process/acquisition/projection_status", H5P_DEFAULT);
+  const hid_t a = H5Aopen(sd, "ndattribute_row_first", H5P_DEFAULT);
+  std::int64_t first = 0;
+  H5Aread(a, H5T_NATIVE_INT64, &first);
+  H5Aclose(a);
+  H5Dclose(sd);
+  const hid_t ud = H5Dopen2(f, "/defaults/NDArrayUniqueId", H5P_DEFAULT);
+  const hid_t space = H5Dget_space(ud);
+  std::vector<std::int64_t> uid(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+  H5Dread(ud, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, uid.data());
+  H5Sclose(space);
+  H5Dclose(ud);
+  H5Fclose(f);
+  Check c;
+  for (std::size_t k = 0; k < kProjections; ++k) {
+    if (status[k] != 1) continue;
+    ++c.checked;
+    const auto it = mid.find(uid.at(static_cast<std::size_t>(first) + k));
+    if (it == mid.end() || std::abs(theta[k] - it->second) > 1e-4 + 1e-9) ++c.misassigned;
+  }
+  return c;
+}
+
+void BM_fly_scan(benchmark::State& state) {
+  const char* dir_env = std::getenv("PANDAFLY_BENCH_DIR");
+  const fs::path dir =
+      fs::path(dir_env ? dir_env : "/dev/shm") / fmt::format("bench_fly_{}", ::getpid());
+  fs::create_directories(dir);
+  for (auto _ : state) {
+    Simulator sim(PANDAFLY_SOURCE_DIR "/tests/bench/fly_bench_beamline.toml", dir / "sim.log",
+                  dir / "truth.jsonl");
+    sim.export_ca();
+    const auto text = fmt::format(
+        R"([panda]
+host = "127.0.0.1"
+control_port = {}
+data_port = {}
+design = "{}/panda/flyscan.sav"
+[camera]
+zmq = "{} PUB"
+readout_time = 0.0009
+readout_margin = 0.0001
+[scan]
+start = 0.0
+end = 179.95
+projections = {}
+exposure = 0.001
+return_to_start = false
+[darks]
+count = 0
+[flats]
+count = 0
+[shutter]
+command = ""
+[output]
+file = "{}"
+overwrite = true
+[metadata]
+proposal_id = "bench"
+principal_investigator = "bench"
+)",
+        sim.after("PandA control 127.0.0.1:"), sim.after(" data 127.0.0.1:"), PANDAFLY_SOURCE_DIR,
+        sim.after("camera ZMQ PUB bind "), kProjections, (dir / "fly.h5").string());
+    auto config = scan::parse_fly_scan_config(text, (dir / "scan.toml").string());
+    scan::FlyRunOptions options;
+    options.layout_path = PANDAFLY_SOURCE_DIR "/layouts/dxfile_fly.xml";
+    scan::FlyRunner runner(config, options);
+    const auto prep = runner.prepare(false);
+    if (!prep.plan.plan) {
+      state.SkipWithError(("plan refused: " + scan::describe_refusal(prep.plan)).c_str());
+      return;
+    }
+    const double cpu0 = cpu_seconds();
+    const auto t0 = Clock::now();
+    const auto r = runner.run();
+    const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+    const double cpu = cpu_seconds() - cpu0;
+    const auto check = check_angles(dir / "fly.h5", dir / "truth.jsonl");
+    state.SetIterationTime(wall);
+    state.counters["projections"] = static_cast<double>(r.projections_complete);
+    state.counters["drops"] =
+        static_cast<double>(r.frames_missing + r.missed_triggers + r.rows_missing);
+    state.counters["misassigned"] = static_cast<double>(check.misassigned);
+    state.counters["cpu_share"] = cpu / wall;
+    state.counters["scan_wall_s"] = wall;
+    if (r.overhead_before_first_trigger_s)
+      state.counters["overhead_to_first_trigger_s"] = *r.overhead_before_first_trigger_s;
+    if (r.last_frame_to_closed_s)
+      state.counters["last_frame_to_closed_s"] = *r.last_frame_to_closed_s;
+    state.counters["complete"] = r.end.complete ? 1 : 0;
+    if (!r.end.complete)
+      fmt::print(stderr, "bench_fly_scan: the file is incomplete: {}\n", r.end.reason);
+    if (const auto log = read_all(dir / "sim.log"); log.find("OVERRUN") != std::string::npos)
+      fmt::print(stderr,
+                 "bench_fly_scan: the simulator's renderer fell behind (SIMULATOR OVERRUN): "
+                 "its lost frames are not pandafly's drops\n");
+  }
+  if (!std::getenv("PANDAFLY_BENCH_KEEP")) fs::remove_all(dir);
+}
+BENCHMARK(BM_fly_scan)->Iterations(1)->UseManualTime()->Unit(benchmark::kSecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

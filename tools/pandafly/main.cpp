@@ -1,0 +1,154 @@
+// pandafly: the scans. `pandafly fly SCAN.toml` runs a hardware-triggered fly
+// scan (scan::FlyRunner); this main only parses the command line, prints and
+// maps the outcome to an exit code.
+#include <cstdio>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "../shipped_layouts.hpp"
+#include "pandafly/scan/fly_runner.hpp"
+#include "pandafly/scan/scan_config_file.hpp"
+#include "pandafly/util/signal_watch.hpp"
+
+namespace {
+
+namespace scan = pandafly::scan;
+using pandafly::util::SignalWatch;
+
+constexpr const char* kExitCodes =
+    "Exit codes: 0 the file is complete; 2 bad usage or scan file; 3 a device cannot be reached "
+    "(every missing PV is named); 4 the plan cannot work (every reason is named); 5 the scan ran "
+    "to its end but the file is incomplete (projections missing: the file says which); 6 a "
+    "device or step failed (motion stopped, file closed and marked incomplete); 7 interrupted "
+    "(Ctrl-C, SIGTERM, SIGHUP).";
+
+struct FlyArgs {
+  std::string scan_file;
+  bool dry_run = false;
+  bool json = false;
+  bool quiet = false;
+  std::string live;
+};
+
+nlohmann::json summary(const scan::FlyResult& r) {
+  return {
+      {"file", r.file},
+      {"complete", r.end.complete},
+      {"reason", r.outcome.reason.empty() ? r.end.reason : r.outcome.reason},
+      {"exit_code", static_cast<int>(r.exit_code)},
+      {"projections",
+       {{"expected", r.projections_expected},
+        {"complete", r.projections_complete},
+        {"frames_missing", r.frames_missing},
+        {"missed_triggers", r.missed_triggers},
+        {"rows_missing", r.rows_missing},
+        {"duplicates", r.duplicates},
+        {"reorders", r.reorders},
+        {"extra_frames", r.extra_frames}}},
+      {"darks", r.darks},
+      {"live", {{"published", r.live_published}, {"dropped", r.live_dropped}}},
+      {"flats", r.flats},
+      {"angle_range", {r.first_angle, r.last_angle}},
+      {"notes", r.outcome.notes},
+      {"warnings", r.end.warnings},
+      {"seconds", r.seconds},
+      {"first_row_s", r.first_row_s ? nlohmann::json(*r.first_row_s) : nlohmann::json()},
+      {"overhead_before_first_trigger_s", r.overhead_before_first_trigger_s
+                                              ? nlohmann::json(*r.overhead_before_first_trigger_s)
+                                              : nlohmann::json()},
+      {"last_frame_to_closed_s",
+       r.last_frame_to_closed_s ? nlohmann::json(*r.last_frame_to_closed_s) : nlohmann::json()}};
+}
+
+int run_fly(const FlyArgs& a) {
+  scan::FlyScanConfig config;
+  try {
+    config = scan::load_fly_scan_config(a.scan_file);
+  } catch (const scan::ConfigError& e) {
+    fmt::print(stderr, "pandafly fly: {}\n", e.what());
+    return 2;
+  }
+  scan::FlyRunOptions options;
+  options.live_endpoint = a.live;
+  options.layout_path = config.output.layout.empty()
+                            ? (pandafly::tools::shipped_layouts_dir() / "dxfile_fly.xml").string()
+                            : config.output.layout;
+  // A bar redrawn in place on a terminal, a line every 5 s otherwise.
+  pandafly::util::ProgressWriter progress(stderr, a.quiet
+                                                      ? pandafly::util::ProgressMode::quiet
+                                                      : pandafly::util::ProgressMode::automatic);
+  pandafly::util::ProgressSnapshot last;
+  options.on_progress = [&](const pandafly::util::ProgressSnapshot& s) {
+    last = s;
+    progress.update(s);
+  };
+  scan::FlyRunner runner(config, options);
+  scan::FlyPreparation prep;
+  try {
+    prep = runner.prepare(!a.dry_run);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "pandafly fly: {}\n", e.what());
+    return 3;
+  }
+  if (!prep.plan.plan) {
+    fmt::print(stderr, "{}", scan::describe_refusal(prep.plan));
+    return 4;
+  }
+  if (a.dry_run) {
+    fmt::print("{}", scan::describe(*prep.plan.plan, config, prep.panda_fields));
+    return 0;
+  }
+  SignalWatch signals([&runner](int signal, int) {
+    runner.interrupt(fmt::format("interrupted by {}", SignalWatch::name(signal)));
+  });
+  scan::FlyResult r;
+  try {
+    r = runner.run();
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "pandafly fly: {}\n", e.what());
+    return static_cast<int>(scan::ExitCode::failed);
+  }
+  progress.finish(last);
+  if (a.json) {
+    fmt::print("{}\n", summary(r).dump());
+  } else {
+    fmt::print(
+        "{}: {} of {} projections complete, {} darks, {} flats, theta {:.4f}..{:.4f} deg; {}\n",
+        r.file, r.projections_complete, r.projections_expected, r.darks, r.flats, r.first_angle,
+        r.last_angle, r.end.complete ? std::string("complete") : "INCOMPLETE: " + r.end.reason);
+  }
+  // Why it stopped, and what it noticed, go to stderr in every mode.
+  if (!r.outcome.reason.empty()) fmt::print(stderr, "pandafly fly: {}\n", r.outcome.reason);
+  for (const auto& n : r.outcome.notes) fmt::print(stderr, "pandafly fly: note: {}\n", n);
+  return static_cast<int>(r.exit_code);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"pandafly: hardware-triggered tomography scans"};
+  app.footer(kExitCodes);
+  app.require_subcommand(1);
+  FlyArgs fly;
+  auto* f = app.add_subcommand(
+      "fly",
+      "a fly scan: the PandA triggers the camera at encoder positions and records the "
+      "encoder over every exposure; frames and positions are merged into a DXfile");
+  f->add_option("scan", fly.scan_file, "the scan file (TOML; tools/examples/flyscan.toml)")
+      ->required();
+  f->add_flag("--dry-run", fly.dry_run,
+              "print the plan (speed, run-up, trigger positions, PandA fields, durations); reads "
+              "PVs, writes nothing");
+  f->add_flag("--json", fly.json, "print a summary object at the end");
+  f->add_flag("--quiet", fly.quiet, "no progress on stderr");
+  f->add_option("--live", fly.live,
+                "republish every stored projection with its measured angle (PandaTheta) as "
+                "NDPluginZMQ messages on a PUB socket bound here, e.g. tcp://*:5600, for an online "
+                "reconstruction; never slows the scan (a slow subscriber loses messages, counted)");
+  CLI11_PARSE(app, argc, argv);
+  if (f->parsed()) return run_fly(fly);
+  return 2;
+}
