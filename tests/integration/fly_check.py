@@ -5,6 +5,7 @@ Usage: fly_check.py WORK --rc RC [--complete | --incomplete] [--reason TEXT]
          [--projections N] [--cpd COUNTS_PER_DEG] [--missing K ...]
          [--no-angle-from K] [--missing-count N] [--ok-before K]
          [--event K:WHAT ...] [--darks N] [--flats N]
+(--event K:WHAT: an event at slot K whose text contains WHAT)
 
 WORK holds scan.h5, truth.jsonl (pandafly-sim beamline --truth-log) and
 result.json (pandafly fly --json). Always checked: the file opens with plain
@@ -63,11 +64,21 @@ with h5py.File(f"{a.work}/scan.h5", "r") as f:
     theta = f["/exchange/theta"][:]
     status_ds = f["/process/acquisition/projection_status"]
     status = status_ds[:]
-    first_row = int(status_ds.attrs["ndattribute_row_first"])
     uid = f["/defaults/NDArrayUniqueId"][:] if "/defaults/NDArrayUniqueId" in f else f["/NDArrayUniqueId"][:]
-    ev = f["/process/acquisition/projection_events"]
-    events = [(int(s), (w.decode() if isinstance(w, bytes) else str(w)))
-              for s, w in zip(ev["slot"][:], ev["what"][:])]
+    if "ndattribute_row_first" in status_ds.attrs:
+        first_row = int(status_ds.attrs["ndattribute_row_first"])
+    else:
+        # Written when the file is closed: a full disk can leave it (with the
+        # events and tables) out. The slots' block of per-frame rows starts
+        # after the darks and flats appended before the first projection.
+        where = [x.decode() if isinstance(x, bytes) else str(x) for x in f["/defaults/HDF5FrameLocation"][:]]
+        first_row = next(i for i, w in enumerate(where) if w not in ("/exchange/data_dark", "/exchange/data_white"))
+        print(f"(the close-time items are missing; the slots' per-frame rows start at {first_row})")
+    events = []
+    if "/process/acquisition/projection_events" in f:
+        ev = f["/process/acquisition/projection_events"]
+        events = [(int(s), (w.decode() if isinstance(w, bytes) else str(w)))
+                  for s, w in zip(ev["slot"][:], ev["what"][:])]
     darks = f["/exchange/data_dark"].shape[0] if "/exchange/data_dark" in f else 0
     flats = f["/exchange/data_white"].shape[0] if "/exchange/data_white" in f else 0
 print(f"complete {complete} ({reason}); status counts {dict(zip(*np.unique(status, return_counts=True)))}; "
@@ -126,6 +137,6 @@ if a.no_angle_from is not None:
         fail("slots without a PandA row must have theta NaN")
 for e in a.event:
     k, what = e.split(":", 1)
-    if (int(k), what) not in events:
+    if not any(slot == int(k) and what in text for slot, text in events):
         fail(f"no event {what!r} at slot {k}; events near it: {[x for x in events if abs(x[0] - int(k)) <= 2]}")
 print("ok")
