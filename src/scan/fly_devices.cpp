@@ -16,6 +16,7 @@
 #include "pandafly/panda/commands.hpp"
 #include "pandafly/panda/design.hpp"
 #include "pandafly/panda/io/blocking_client.hpp"
+#include "pandafly/util/overloaded.hpp"
 #include "pandafly/util/stop.hpp"
 
 namespace pandafly::scan {
@@ -31,13 +32,6 @@ constexpr ca::Timeout kPut{10.0};
 constexpr ca::Timeout kMove{24.0 * 3600};
 constexpr unsigned kSlipStall = 1u << 6;
 constexpr unsigned kProblem = 1u << 9;
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 }  // namespace
 
@@ -257,14 +251,14 @@ struct FlyDevices::Impl {
   void execute(const Command& command) {
     threads.emplace_back([this, command] {
       try {
-        std::visit(Overloaded{[&](const Move& m) { post(run_move(command.id, m)); },
-                              [&](const CloseFile&) {
-                                throw std::logic_error("CloseFile is not a device command");
-                              },
-                              [&](const auto& c) {
-                                run(c);
-                                post(StepDone{command.id});
-                              }},
+        std::visit(util::Overloaded{[&](const Move& m) { post(run_move(command.id, m)); },
+                                    [&](const CloseFile&) {
+                                      throw std::logic_error("CloseFile is not a device command");
+                                    },
+                                    [&](const auto& c) {
+                                      run(c);
+                                      post(StepDone{command.id});
+                                    }},
                    command.body);
       } catch (const std::exception& e) {
         post(StepFailed{command.id, e.what()});

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "pandafly/util/overloaded.hpp"
+
 namespace pandafly::scan {
 
 namespace {
@@ -26,13 +28,6 @@ const char* kind_name(FrameKind kind) {
   }
   return "?";
 }
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 }  // namespace
 
@@ -223,7 +218,7 @@ void FlyScan::issue(const Step& step, double now) {
 void FlyScan::handle(const Event& event, double now) {
   if (!started_ || outcome_.finished) return;
   std::visit(
-      Overloaded{
+      util::Overloaded{
           [&](const StepDone& e) { on_completion(e.id, now); },
           [&](const StepFailed& e) {
             if (phase_ == Phase::cleanup) {

@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "../shipped_layouts.hpp"
 #include "commands.hpp"
 #include "record.hpp"
 #include "xdi.hpp"
@@ -26,18 +27,7 @@ constexpr const char* exit_codes =
     "incomplete (interrupted, timed out, frames lost); xdi: 0 written, 1 a column is missing\n"
     "or not in degrees, 2 a file cannot be read or written. Bad usage: 2.";
 
-// Where the shipped layouts are: installed next to this executable
-// (<prefix>/bin/../share/pandafly/layouts) when they are there, else the
-// source tree this build came from (running from the build tree).
-std::filesystem::path shipped_layouts_dir() {
-  std::error_code ec;
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const auto installed = (exe.parent_path() / PANDAFLY_BIN_TO_LAYOUTS).lexically_normal();
-    if (std::filesystem::exists(installed / "dxfile_fly.xml", ec)) return installed;
-  }
-  return PANDAFLY_SOURCE_LAYOUTS_DIR;
-}
+using pandafly::tools::shipped_layouts_dir;
 
 }  // namespace
 
