@@ -1,5 +1,6 @@
 #include "pandafly/scan/fly_devices.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -89,9 +90,14 @@ struct FlyDevices::Impl {
     const auto names = required_pvs();
     for (const auto& n : names) pvs.emplace(n, ca::Channel(context, n));
     std::vector<std::string> missing;
+    // One deadline for all: the searches went out together, so a missing PV
+    // must not cost the timeout again for every other one.
+    const auto deadline = std::chrono::steady_clock::now() + kConnect;
     for (auto& [name, ch] : pvs) {
       try {
-        ch.wait_connected(kConnect);
+        const auto left =
+            std::max(ca::Timeout{0.0}, ca::Timeout(deadline - std::chrono::steady_clock::now()));
+        ch.wait_connected(left);
       } catch (const ca::Error&) {
         missing.push_back(name);
       }

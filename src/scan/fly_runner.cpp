@@ -5,6 +5,7 @@
 #include <cmath>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -30,6 +31,7 @@
 #include "pandafly/scan/fly_devices.hpp"
 #include "pandafly/scan/fly_sequence.hpp"
 #include "pandafly/scan/panda_fields.hpp"
+#include "pandafly/util/stop.hpp"
 
 namespace pandafly::scan {
 
@@ -108,7 +110,11 @@ struct FlyRunner::Impl {
   std::unique_ptr<panda::BlockingDataClient> data;
   std::unique_ptr<capture::PandaRowSink> row_sink;
   std::jthread row_thread;
-  std::atomic<bool> rows_stop{false};
+  // One way to stop the data paths (util/stop.hpp): close() requests it; the
+  // PandA capture sees it as its flag, the ZMQ receiver through a callback.
+  util::StopSource data_stop;
+  util::StopFlag rows_stop{data_stop.get_token()};
+  std::optional<std::stop_callback<std::function<void()>>> receiver_stop;
   std::optional<capture::CaptureResult> capture_result;
 
   // The merger and what is kept per slot (one mutex).
@@ -120,6 +126,17 @@ struct FlyRunner::Impl {
   FlyResult result;
 
   Impl(FlyScanConfig c, FlyRunOptions o) : config(std::move(c)), options(std::move(o)) {}
+  // Shutdown order when run() did not get to close the file (it threw):
+  // stop the data paths and join their threads before any member they use
+  // goes; the writer's own destructor then closes the file as interrupted.
+  ~Impl() {
+    data_stop.request_stop();
+    if (frame_thread.joinable()) frame_thread.join();
+    if (row_thread.joinable()) row_thread.join();
+    if (devices) devices->join();
+  }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
 
   [[nodiscard]] double now() const {
     return std::chrono::duration<double>(Clock::now() - t0).count();
@@ -273,6 +290,8 @@ struct FlyRunner::Impl {
     o.queue_capacity = 1024;
     o.hand_out_duplicates = true;  // the merger drops them and records the slot
     receiver = std::make_unique<capture::ZmqReceiver>(config.camera.zmq, o);
+    receiver_stop.emplace(data_stop.get_token(),
+                          std::function<void()>([this] { receiver->stop(); }));
     frame_thread = std::jthread([this] {
       while (true) {
         auto f = receiver->pop(100ms);
@@ -362,9 +381,9 @@ struct FlyRunner::Impl {
       s.max_block_age = 20ms;  // rows reach the merger while the stream flows
       capture::PandaCapture cap(*data, s);
       try {
-        auto r = cap.run_one(*row_sink, rows_stop);
+        auto r = cap.run_one(*row_sink, rows_stop.flag());
         const bool ended = r.stopped_because.empty();
-        if (!ended && !rows_stop) {
+        if (!ended && !data_stop.stop_requested()) {
           queue.post(PandaDataLost{r.stopped_because});
         } else if (ended && !r.end.complete) {
           queue.post(PandaEnded{false, r.end.reason});
@@ -393,9 +412,8 @@ struct FlyRunner::Impl {
   dx::EndState close(const CloseFile& c) {
     // Frames still in flight reach the merger; then no more.
     if (!all_frames_in()) drain_frames(300ms, c.interrupted && hurried ? 0s : 3s);
-    if (receiver) receiver->stop();
+    data_stop.request_stop();  // the receiver stops, the PandA capture ends
     if (frame_thread.joinable()) frame_thread.join();
-    rows_stop = true;
     if (row_thread.joinable()) row_thread.join();
     const auto last_frame = devices->camera_frame_counter();
     {

@@ -140,6 +140,9 @@ void FlyScan::add_projections() {
   add_step(p, Move{Axis::rotation, seq_.run_up_start},
            fmt::format("move rotation to the run-up start {}", seq_.run_up_start),
            move_timeout(seq_.start_position, seq_.run_up_start, seq_.normal_speed));
+  if (seq_.settle > 0)
+    add_step(p, std::nullopt, fmt::format("settle {} s at the run-up start", seq_.settle),
+             seq_.settle, Wait::pause);
   add_step(p, ArmPanda{}, "arm the PandA", t);
   add_step(p, SetSpeed{Axis::rotation, seq_.scan_speed},
            fmt::format("rotation speed {} deg/s", seq_.scan_speed), t);
@@ -212,7 +215,7 @@ void FlyScan::issue(const Step& step, double now) {
     awaited_id_ = emit(*step.body);
     return;
   }
-  check_acquisition_done(now);  // a frames wait may be satisfied already
+  if (step.wait == Wait::frames) check_acquisition_done(now);  // may be satisfied already
 }
 
 void FlyScan::handle(const Event& event, double now) {
@@ -397,6 +400,10 @@ void FlyScan::on_tick(double now) {
     return;
   }
   if (now >= step_deadline_) {
+    if (step.wait == Wait::pause) {
+      issue_next(now);
+      return;
+    }
     if (step.wait == Wait::close) {
       outcome_.notes.push_back("closing the file did not complete in time");
       phase_ = Phase::done;

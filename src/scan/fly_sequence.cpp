@@ -17,6 +17,7 @@ FlySequence make_fly_sequence(const FlyPlan& plan, const FlyScanConfig& config,
   s.acceleration_time = plan.accel_time_s;
   s.start_position = motor.rbv;
   if (config.scan.return_to_start) s.return_position = config.scan.start_deg;
+  s.settle = config.scan.settle_s;
   s.exposure = plan.exposure_s;
   s.frame_time = plan.frame_time_s;
   s.darks_before = plan.darks_before;

@@ -435,3 +435,18 @@ TEST_CASE("fly scan: a motor that stops reporting new positions is failed progre
   // The world reports the stall by MSTA 0.1 s after it stops: that fails it first.
   CHECK(scan.outcome().reason.find("rotation motor stalled at 90.25") != std::string::npos);
 }
+
+TEST_CASE("fly scan: settle waits at the run-up start before the PandA is armed") {
+  auto s = standard(0, 0);
+  s.settle = 1.5;
+  FlyScan scan(s);
+  FlyWorld w(scan.sequence(), kGeometry);
+  w.run(scan);
+  CHECK(scan.outcome().sequence_completed);
+  // The run-up move (30 -> -1.5 deg at 10 deg/s) ends at 3.15 s (+ the puts
+  // before it); the arm comes settle = 1.5 s after that move's completion.
+  const auto k = w.kinds();
+  REQUIRE(index_of(k, "ArmPanda") < k.size());
+  CHECK(w.first_issue("ArmPanda") - w.first_issue("Move") ==
+        doctest::Approx(31.5 / 10 + 1.5).epsilon(1e-6));
+}

@@ -45,6 +45,21 @@ for _ in range(n):
 PY
 live=$!
 pids+=("$live")
+# A scan that cannot start: every missing PV named at once (exit 3), and a
+# plan that cannot work, with its reason (exit 4); nothing moves.
+sed 's/^motor = "micos:m1"/motor = "micos:m9"/' "$work/scan.toml" >"$work/bad_motor.toml"
+set +e
+"$fly_bin" fly "$work/bad_motor.toml" --dry-run >/dev/null 2>"$work/bad_motor.err"
+bad_rc=$?
+sed 's/^exposure = 0.004/exposure = 0.0001/' "$work/scan.toml" >"$work/bad_plan.toml"
+"$fly_bin" fly "$work/bad_plan.toml" --dry-run >/dev/null 2>"$work/bad_plan.err"
+plan_rc=$?
+set -e
+cat "$work/bad_motor.err" "$work/bad_plan.err"
+[ "$bad_rc" = 3 ] && grep -q "micos:m9.VAL" "$work/bad_motor.err" && grep -q "micos:m9.MSTA" "$work/bad_motor.err" ||
+  fail "a missing motor must be named (exit 3, got $bad_rc)"
+[ "$plan_rc" = 4 ] && grep -q "exceeds the motor's VMAX" "$work/bad_plan.err" ||
+  fail "a plan above VMAX must be refused with its reason (exit 4, got $plan_rc)"
 fly_run --live "tcp://127.0.0.1:$live_port"
 cat "$work/result.json"
 [ "$rc" = 0 ] || { stop_sim 30; fail "pandafly fly exited $rc"; }

@@ -19,14 +19,12 @@
 //     Projections: FrameType projection, shutter open, the PandA fields put,
 //     the stage to the run-up start at its normal speed, the PandA armed
 //     there (so no trigger can fire while the stage travels to the run-up,
-//     whatever PCOMP's direction guess), the scan speed set, the camera
-//     started in external trigger Multiple N, then the move through the range
-//     to the run-down end. Collection ends when the move is done and either
-//     every row and frame came or nothing new came for `collect_grace`
-//     (a camera that stalled or a PandA whose data connection dropped leaves
-//     projections missing: the merger records which; the scan is incomplete,
-//     not aborted). Then the PandA is disarmed, the camera stopped and the
-//     stage's speed restored.
+//     whatever PCOMP's direction guess), `settle` seconds of rest there, the scan speed set, the
+//     camera started in external trigger Multiple N, then the move through the range to the
+//     run-down end. Collection ends when the move is done and either every row and frame came or
+//     nothing new came for `collect_grace` (a camera that stalled or a PandA whose data connection
+//     dropped leaves projections missing: the merger records which; the scan is incomplete, not
+//     aborted). Then the PandA is disarmed, the camera stopped and the stage's speed restored.
 //   - A move is done when its completion event says so; it must end within
 //     `position_tolerance` of its target, else the scan fails (a soft limit
 //     makes a put-callback complete at once without moving; a hard limit
@@ -86,6 +84,7 @@ struct FlySequence {
   double acceleration_time = 0;           ///< ACCL, s
   double start_position = 0;              ///< rotation position before the scan (degrees)
   std::optional<double> return_position;  ///< where to go at the end; nullopt: stay
+  double settle = 0;                      ///< s at the run-up start before the scan move
   double exposure = 0;                    ///< s
   double frame_time = 0;                  ///< s between triggers
   std::uint64_t darks_before = 0, darks_after = 0;
@@ -262,7 +261,7 @@ class FlyScan {
   [[nodiscard]] const FlySequence& sequence() const noexcept { return seq_; }
 
  private:
-  enum class Wait { step, frames, collect, close };
+  enum class Wait { step, frames, collect, close, pause };
   struct Step {
     std::optional<CommandBody> body;  ///< nullopt: a wait without a command
     std::string label;
