@@ -332,6 +332,7 @@ struct FlyRunner::Impl {
     if (where == kDarks || where == kFlats) {
       (void)writer->push(dx::FrameRecord::view(frame, f));
       queue.post(FrameArrived{where == kDarks ? FrameKind::dark : FrameKind::flat});
+      std::scoped_lock lock(merge_mutex);  // result is read by the loop's progress
       (where == kDarks ? result.darks : result.flats) += 1;
       return;
     }
