@@ -64,8 +64,16 @@ SignalWatch::SignalWatch(std::initializer_list<int> signals, Callback on_signal)
 }
 
 SignalWatch::~SignalWatch() {
+  // After a signal the program is stopping because of it: a repeat that
+  // arrives during the rest of its teardown (the sender's second Ctrl-C or
+  // TERM, delayed on a loaded machine) is ignored rather than given the
+  // default action, which would kill it with its files half closed.
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigemptyset(&ignore.sa_mask);
+  const bool stopping = count_.load() > 0;
   for (std::size_t i = 0; i < signals_.size(); ++i)
-    (void)::sigaction(signals_[i], &previous_[i], nullptr);
+    (void)::sigaction(signals_[i], stopping ? &ignore : &previous_[i], nullptr);
   const unsigned char quit = 0;  // no signal is numbered 0
   while (::write(pipe_[1], &quit, 1) < 0 && (errno == EINTR || errno == EAGAIN)) {
   }

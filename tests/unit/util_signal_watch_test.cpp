@@ -95,3 +95,22 @@ TEST_CASE("SignalWatch: one at a time; the previous dispositions come back") {
   SignalWatch again;  // the slot is free again
   CHECK(again.count() == 0);
 }
+
+TEST_CASE("SignalWatch: after a caught signal the watched signals stay ignored") {
+  // The program is stopping because of the signal: a repeat during the rest
+  // of its teardown must not take the default action (this process would die).
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  struct sigaction before {};
+  REQUIRE(::sigaction(SIGTERM, &dfl, &before) == 0);
+  {
+    SignalWatch w;
+    REQUIRE(::raise(SIGTERM) == 0);
+    REQUIRE(wait_for_count(w, 1));
+  }
+  struct sigaction after {};
+  REQUIRE(::sigaction(SIGTERM, nullptr, &after) == 0);
+  CHECK((after.sa_handler == SIG_IGN));
+  CHECK(::raise(SIGTERM) == 0);  // ignored: still here
+  REQUIRE(::sigaction(SIGTERM, &before, nullptr) == 0);
+}

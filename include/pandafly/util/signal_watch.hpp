@@ -9,7 +9,10 @@
 // program before its files are closed (SIGKILL still can).
 //
 // Rules: at most one SignalWatch exists at a time (a second one throws). The
-// destructor restores the previous dispositions and joins the thread.
+// destructor joins the thread and restores the previous dispositions — unless
+// a signal was caught: the program is then stopping because of it, and the
+// watched signals are left ignored, so a repeat that arrives during the rest
+// of its teardown cannot kill it with its files half closed.
 //
 // Example:
 //   util::SignalWatch signals([&](int sig, int count) {
