@@ -412,7 +412,7 @@ struct FlyRunner::Impl {
 
   dx::EndState close(const CloseFile& c) {
     // Frames still in flight reach the merger; then no more.
-    if (!all_frames_in()) drain_frames(300ms, c.interrupted && hurried ? 0s : 3s);
+    if (!all_frames_in()) drain_frames(1s, c.interrupted && hurried ? 0s : 5s);
     data_stop.request_stop();  // the receiver stops, the PandA capture ends
     if (frame_thread.joinable()) frame_thread.join();
     if (row_thread.joinable()) row_thread.join();
