@@ -123,7 +123,12 @@ void PandaFpga::pace_clock() {
 
 void PandaFpga::catch_up(fpga::Tick target) {
   if (options_.clock != Clock::real_time || !alive_->load()) return;
+  // Hold before the work, not only after it: a catch-up that runs while the
+  // clock runs on leaves a larger one for the next call (a runaway that froze
+  // an ASan build's io thread for 20 s mid-scan).
+  pace_clock();
   advance_to(std::min(target, wall_tick()));
+  pace_clock();
   forward_capture();
 }
 
@@ -163,6 +168,7 @@ void PandaFpga::schedule() {
 void PandaFpga::step() {
   last_step_ = std::chrono::steady_clock::now();
   if (options_.clock == Clock::real_time) {
+    pace_clock();             // held while behind: the step covers a bounded time
     advance_to(wall_tick());  // never beyond the clock's now()
     pace_clock();
   } else if (engine_->next_event() != fpga::kNever &&

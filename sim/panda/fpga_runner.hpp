@@ -95,11 +95,15 @@ class PandaFpga {
     fpga::Tick fast_slice = fpga::kTicksPerSecond / 1000;  // fast: virtual time per step
     std::size_t fast_backlog_bytes = std::size_t{8} << 20;
     PandaFaults faults = {};
-    /// real_time under a time scale: when the FPGA ends a step more than this
-    /// far behind the clock (its events took longer than the simulated time
-    /// they cover), the clock is held until the FPGA has caught up, so
-    /// simulated time waits for it and whoever waits on the FPGA (the CA
-    /// devices of a joined simulator) waits a bounded time. 0: never hold.
+    /// real_time under a time scale: when the FPGA is more than this far
+    /// behind the clock before or after a step or a catch_up() (its events
+    /// took longer than the simulated time they cover), the clock is held
+    /// until the FPGA has caught up, so simulated time waits for it and
+    /// whoever waits on the FPGA (the CA devices of a joined simulator) waits
+    /// a bounded time. Held before the work too: otherwise the clock runs on
+    /// while the FPGA computes and every step is longer than the last. After
+    /// a step or catch_up() the clock is held or the FPGA at most this far
+    /// behind. 0: never hold.
     fpga::Tick hold_clock_when_behind = 0;
     /// One line per fault that fires (and per late motion change); empty: stderr.
     std::function<void(std::string_view)> log = nullptr;
@@ -134,7 +138,7 @@ class PandaFpga {
   /// Advances the FPGA to `target` now (real_time only; never beyond the
   /// clock's now()) and forwards what PCAP captured: for a joined simulator
   /// whose devices consume the FPGA's outputs and must not run ahead of them.
-  /// io_context thread only.
+  /// Holds the clock as hold_clock_when_behind says. io_context thread only.
   void catch_up(fpga::Tick target);
   /// Stops advancing time (thread-safe; also done by the destructor).
   void stop();

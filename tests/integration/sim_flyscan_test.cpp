@@ -625,3 +625,48 @@ TEST_CASE("a motion change from another thread is posted; a held clock keeps the
   thread.join();
   fpga.stop();
 }
+
+TEST_CASE("catch_up holds a clock it is behind: afterwards the clock is held or the FPGA close") {
+  // An encoder counting 1 M/s (simulated) on a clock at 100 simulated s per
+  // wall s: 2 ms of wall time leave the FPGA ~200 ms and ~200 k count events
+  // behind, more than a wall millisecond of work. A catch_up that let the
+  // clock run while it computed would leave it seconds behind, each call
+  // longer than the last (an ASan beamline's io thread froze for 20 s so).
+  class Fast final : public sim::fpga::MotionSource {
+   public:
+    [[nodiscard]] double position(sim::Tick t) const override {
+      return static_cast<double>(t) / 125.0;
+    }
+    [[nodiscard]] sim::Tick next_change(sim::Tick t) const override { return (t / 125 + 1) * 125; }
+  };
+  const sim::Tick threshold = kTicksPerSecond / 100;
+  auto clock = std::make_shared<sim::SimClock>(100.0);
+  boost::asio::io_context io;
+  sim::PandaServer::Options so;
+  so.control_port = 0;
+  so.data_port = 0;
+  sim::PandaServer server(io, so);
+  sim::PandaFpga::Options fo;
+  fo.sim_clock = clock;
+  fo.hold_clock_when_behind = threshold;
+  sim::PandaFpga fpga(io, server, fo);
+  fpga.set_motion(1, std::make_shared<Fast>());
+  io.poll();  // the motion reaches INENC1; from here on only this thread runs the FPGA
+  const auto val = fpga.engine().pos_index("INENC1.VAL");
+  int behind_unheld = 0, held_after = 0;
+  for (int k = 0; k < 20; ++k) {
+    std::this_thread::sleep_for(2ms);
+    fpga.catch_up(clock->now());
+    if (clock->held()) {
+      ++held_after;
+    } else if (clock->now() - fpga.now() > threshold) {
+      ++behind_unheld;
+      break;  // the next call would take seconds, and the one after it minutes
+    }
+  }
+  CHECK(behind_unheld == 0);
+  CHECK(held_after > 0);  // the clock ran ahead by more than the threshold at least once
+  CHECK(fpga.now() > kTicksPerSecond / 10);
+  CHECK(fpga.engine().pos(val) == static_cast<std::int32_t>(fpga.now() / 125));
+  fpga.stop();
+}
