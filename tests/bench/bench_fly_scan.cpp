@@ -22,6 +22,15 @@
 //                  closed (goal <= 1 s)
 //     projections  projections stored with frame and angle (3600)
 //     complete     1 when the file is complete
+//     cpu_ms_per_frame  cpu_share's CPU time per projection
+//     cpu_vs_reference  cpu_ms_per_frame over BM_recv_write_reference's
+//   BM_recv_write_reference (runs first, same frames): the least any program
+//     must do with this stream: `pandafly-sim camera` (its own process) sends
+//     3600 ADZMQ frames of 512 x 512 uint16 over a PUSH socket; this process
+//     receives them (libzmq PULL) and write()s each frame's pixels to one file
+//     in the same directory. No HDF5, no PandA, no merge. Counters:
+//     cpu_ms_per_frame and cpu_share (this process's CPU over the wall time
+//     from the first frame to the last).
 // Should the simulator still lose frames (SIMULATOR OVERRUN in its log), it
 // is reported on stderr: those drops are the simulator's, not pandafly's.
 // The scan: 0 .. 179.95 deg in 0.05 deg steps (500 counts at 10 000
@@ -50,6 +59,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zmq.hpp>
 
 #include "pandafly/scan/fly_runner.hpp"
 #include "pandafly/scan/scan_config.hpp"
@@ -80,16 +90,12 @@ std::string read_all(const fs::path& p) {
   return s.str();
 }
 
-/// pandafly-sim beamline in its own process, stdout/stderr into `log`.
+/// pandafly-sim (`args` after the program) in its own process, stdout and
+/// stderr into `log`, until it printed `ready`.
 class Simulator {
  public:
-  Simulator(const fs::path& config, const fs::path& log, const fs::path& truth) {
-    const std::string cfg = config.string(), tl = truth.string();
-    std::vector<std::string> args = {PANDAFLY_SIM_PATH, "beamline",
-                                     "--config",        cfg,
-                                     "--panda-design",  PANDAFLY_SOURCE_DIR "/panda/flyscan.sav",
-                                     "--truth-log",     tl,
-                                     "--speed",         "1"};
+  Simulator(std::vector<std::string> args, const fs::path& log, const std::string& ready) {
+    args.insert(args.begin(), PANDAFLY_SIM_PATH);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -100,12 +106,21 @@ class Simulator {
     if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ) != 0)
       throw std::runtime_error("cannot start pandafly-sim");
     posix_spawn_file_actions_destroy(&fa);
-    for (int i = 0; i < 600 && read_all(log).find("export EPICS_CA") == std::string::npos; ++i)
+    for (int i = 0; i < 600 && read_all(log).find(ready) == std::string::npos; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     text_ = read_all(log);
-    if (text_.find("export EPICS_CA") == std::string::npos)
+    if (text_.find(ready) == std::string::npos)
       throw std::runtime_error("pandafly-sim did not start: " + text_);
   }
+  /// The beamline of the fly scan: config, truth log, real-time rate.
+  static Simulator beamline(const fs::path& config, const fs::path& log, const fs::path& truth) {
+    return Simulator(
+        {"beamline", "--config", config.string(), "--panda-design",
+         PANDAFLY_SOURCE_DIR "/panda/flyscan.sav", "--truth-log", truth.string(), "--speed", "1"},
+        log, "export EPICS_CA");
+  }
+  Simulator(const Simulator&) = delete;
+  Simulator& operator=(const Simulator&) = delete;
   ~Simulator() {
     ::kill(pid_, SIGTERM);
     int status = 0;
@@ -182,14 +197,90 @@ Check check_angles(const fs::path& file, const fs::path& truth_log) {
   return c;
 }
 
-void BM_fly_scan(benchmark::State& state) {
+/// BM_recv_write_reference's CPU ms per frame, for BM_fly_scan's ratio (0: not run).
+double g_reference_cpu_ms_per_frame = 0;
+
+fs::path bench_dir() {
   const char* dir_env = std::getenv("PANDAFLY_BENCH_DIR");
-  const fs::path dir =
-      fs::path(dir_env ? dir_env : "/dev/shm") / fmt::format("bench_fly_{}", ::getpid());
+  return fs::path(dir_env ? dir_env : "/dev/shm") / fmt::format("bench_fly_{}", ::getpid());
+}
+
+void BM_recv_write_reference(benchmark::State& state) {
+  const fs::path dir = bench_dir();
   fs::create_directories(dir);
   for (auto _ : state) {
-    Simulator sim(PANDAFLY_SOURCE_DIR "/tests/bench/fly_bench_beamline.toml", dir / "sim.log",
-                  dir / "truth.jsonl");
+    Simulator camera({"camera", "--server-host", "tcp://127.0.0.1:0 PUSH BIND", "--size", "512x512",
+                      "--type", "uint16", "--rate", "500", "--frames", std::to_string(kProjections),
+                      "--lossless", "--no-noise"},
+                     dir / "camera.log", "pandafly-sim camera: PUSH bind ");
+    auto endpoint = camera.after("PUSH bind ");
+    if (!endpoint.empty() && endpoint.back() == ',') endpoint.pop_back();
+    zmq::context_t context(1);
+    zmq::socket_t pull(context, zmq::socket_type::pull);
+    pull.set(zmq::sockopt::rcvtimeo, 10000);
+    pull.connect(endpoint);
+    const fs::path out = dir / "reference.raw";
+    const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+      state.SkipWithError(("cannot create " + out.string()).c_str());
+      return;
+    }
+    std::uint64_t frames = 0;
+    double cpu0 = 0;
+    auto t0 = Clock::now();
+    std::string error;
+    while (frames < kProjections && error.empty()) {
+      zmq::message_t header, pixels;
+      if (!pull.recv(header)) {
+        error = fmt::format("no frame for 10 s after {} frames", frames);
+        break;
+      }
+      if (frames == 0) {
+        cpu0 = cpu_seconds();
+        t0 = Clock::now();
+      }
+      if (!header.more() || !pull.recv(pixels)) {
+        error = "a message without its pixels";
+        break;
+      }
+      const auto* p = static_cast<const char*>(pixels.data());
+      for (std::size_t left = pixels.size(); left > 0;) {
+        const auto n = ::write(fd, p, left);
+        if (n <= 0) {
+          error = "write failed: " + out.string();
+          break;
+        }
+        p += n;
+        left -= static_cast<std::size_t>(n);
+      }
+      ++frames;
+    }
+    const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+    const double cpu = cpu_seconds() - cpu0;
+    ::close(fd);
+    fs::remove(out);
+    if (!error.empty()) {
+      state.SkipWithError(error.c_str());
+      return;
+    }
+    state.SetIterationTime(wall);
+    g_reference_cpu_ms_per_frame = 1e3 * cpu / static_cast<double>(frames);
+    state.counters["frames"] = static_cast<double>(frames);
+    state.counters["fps"] = static_cast<double>(frames) / wall;
+    state.counters["cpu_share"] = cpu / wall;
+    state.counters["cpu_ms_per_frame"] = g_reference_cpu_ms_per_frame;
+    state.SetBytesProcessed(static_cast<std::int64_t>(frames) * 512 * 512 * 2);
+  }
+  if (!std::getenv("PANDAFLY_BENCH_KEEP")) fs::remove_all(dir);
+}
+BENCHMARK(BM_recv_write_reference)->Iterations(1)->UseManualTime()->Unit(benchmark::kSecond);
+
+void BM_fly_scan(benchmark::State& state) {
+  const fs::path dir = bench_dir();
+  fs::create_directories(dir);
+  for (auto _ : state) {
+    auto sim = Simulator::beamline(PANDAFLY_SOURCE_DIR "/tests/bench/fly_bench_beamline.toml",
+                                   dir / "sim.log", dir / "truth.jsonl");
     sim.export_ca();
     const auto text = fmt::format(
         R"([panda]
@@ -244,6 +335,12 @@ principal_investigator = "bench"
     state.counters["misassigned"] = static_cast<double>(check.misassigned);
     state.counters["cpu_share"] = cpu / wall;
     state.counters["scan_wall_s"] = wall;
+    if (r.projections_complete > 0) {
+      const double per_frame = 1e3 * cpu / static_cast<double>(r.projections_complete);
+      state.counters["cpu_ms_per_frame"] = per_frame;
+      if (g_reference_cpu_ms_per_frame > 0)
+        state.counters["cpu_vs_reference"] = per_frame / g_reference_cpu_ms_per_frame;
+    }
     if (r.overhead_before_first_trigger_s)
       state.counters["overhead_to_first_trigger_s"] = *r.overhead_before_first_trigger_s;
     if (r.last_frame_to_closed_s)
