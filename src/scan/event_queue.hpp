@@ -10,7 +10,7 @@
 #include <mutex>
 #include <optional>
 
-#include "pandafly/scan/fly_scan.hpp"
+#include "pandafly/scan/scan_machine.hpp"
 
 namespace pandafly::scan::detail {
 

@@ -50,9 +50,10 @@ struct FlyDevices::Impl {
   std::vector<std::jthread> watchers;
   std::atomic<double> last_rotation{0};
   bool has_sample = false;
+  ScanKind kind = ScanKind::fly;  ///< step: no PandA; the camera's TriggerSoftware
 
-  Impl(const FlyScanConfig& c, const ca::Context& ctx, Post p)
-      : config(c), context(ctx), post(std::move(p)) {}
+  Impl(const FlyScanConfig& c, const ca::Context& ctx, Post p, ScanKind k)
+      : config(c), context(ctx), post(std::move(p)), kind(k) {}
 
   [[nodiscard]] std::string rot(std::string_view field) const {
     return fmt::format("{}.{}", config.rotation.motor, field);
@@ -80,6 +81,7 @@ struct FlyDevices::Impl {
                           "AcquirePeriod", "Acquire", "ArrayCallbacks", "ArrayCounter_RBV",
                           "DataType_RBV", "SizeX_RBV", "SizeY_RBV"})
       names.push_back(cam(f));
+    if (kind == ScanKind::step) names.push_back(cam("TriggerSoftware"));
     names.push_back(zmq("EnableCallbacks"));
     if (!config.camera.frame_type_pv.empty()) names.push_back(config.camera.frame_type_pv);
     if (!config.shutter.command.empty()) names.push_back(config.shutter.command);
@@ -104,8 +106,9 @@ struct FlyDevices::Impl {
     }
     std::string panda_error;
     try {
-      panda.connect(config.panda.host, config.panda.control_port,
-                    std::chrono::milliseconds(static_cast<long>(config.panda.timeout_s * 1000)));
+      if (kind == ScanKind::fly)
+        panda.connect(config.panda.host, config.panda.control_port,
+                      std::chrono::milliseconds(static_cast<long>(config.panda.timeout_s * 1000)));
     } catch (const std::exception& e) {
       panda_error = e.what();
     }
@@ -205,6 +208,9 @@ struct FlyDevices::Impl {
     if (c.trigger == Trigger::external) {
       pv(cam("TriggerMode")).put_wait("On", kPut, tok());
       pv(cam("TriggerSource")).put_wait(config.camera.trigger_source.c_str(), kPut, tok());
+    } else if (c.trigger == Trigger::software) {
+      pv(cam("TriggerMode")).put_wait("On", kPut, tok());
+      pv(cam("TriggerSource")).put_wait("Software", kPut, tok());
     } else {
       pv(cam("TriggerMode")).put_wait("Off", kPut, tok());
     }
@@ -217,6 +223,12 @@ struct FlyDevices::Impl {
     auto& acquire = pv(cam("Acquire"));
     acquire.put(std::int32_t{1});
     (void)acquire.get<std::int32_t>(kPut, tok());
+  }
+  /// TriggerSoftware = 1 as a put-callback: GenICam's TriggerSoftware is a
+  /// command the driver completes when the camera accepted it (not when the
+  /// frame is out: the scan waits on the frame itself).
+  void run(const TriggerCamera&) {
+    pv(cam("TriggerSoftware")).put_wait(std::int32_t{1}, kPut, tok());
   }
   void run(const StopCamera&) { pv(cam("Acquire")).put_wait(std::int32_t{0}, kPut, tok()); }
   void run(const PutPandaFields&) { panda_puts(panda_fields.fields); }
@@ -273,8 +285,9 @@ struct FlyDevices::Impl {
   }
 };
 
-FlyDevices::FlyDevices(const FlyScanConfig& config, const ca::Context& context, Post post)
-    : impl_(std::make_unique<Impl>(config, context, std::move(post))) {
+FlyDevices::FlyDevices(const FlyScanConfig& config, const ca::Context& context, Post post,
+                       ScanKind kind)
+    : impl_(std::make_unique<Impl>(config, context, std::move(post), kind)) {
   const bool flats = config.flats.count > 0 && config.flats.when != When::none;
   impl_->has_sample = flats;
   impl_->connect_all();

@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -124,6 +125,16 @@ struct FlyRunner::Impl {
   std::uint64_t next_handle = 1;
   std::vector<double> start_angle, residual;
   FlyResult result;
+  /// Step scans: the point triggered whose frame has not come yet, and the
+  /// rotation's RBV at its trigger (under merge_mutex).
+  struct PendingPoint {
+    std::uint64_t point = 0;
+    double angle = 0;
+  };
+  std::optional<PendingPoint> pending_point;
+  std::set<std::uint64_t> rotation_moves;  ///< ids of the rotation's Move commands
+  double rotation_done = kNaN;             ///< RBV in the last rotation MoveDone
+  [[nodiscard]] bool step() const { return options.kind == ScanKind::step; }
 
   Impl(FlyScanConfig c, FlyRunOptions o) : config(std::move(c)), options(std::move(o)) {}
   // Shutdown order when run() did not get to close the file (it threw):
@@ -145,15 +156,15 @@ struct FlyRunner::Impl {
   // ---- prepare ----
 
   FlyPreparation prepare(bool load_design) {
-    devices = std::make_unique<FlyDevices>(config, context,
-                                           [this](Event e) { queue.post(std::move(e)); });
+    devices = std::make_unique<FlyDevices>(
+        config, context, [this](Event e) { queue.post(std::move(e)); }, options.kind);
     FlyPreparation p;
-    if (load_design)
+    if (load_design && !step())
       p.design_lines_sent = devices->load_design(read_file(config.panda.design, "PandA design"));
     p.motor = devices->read_motor_facts();
     p.camera = devices->read_camera_facts();
-    p.plan = plan_fly(config, p.motor, p.camera);
-    if (p.plan.plan) {
+    p.plan = step() ? plan_step(config, p.motor, p.camera) : plan_fly(config, p.motor, p.camera);
+    if (p.plan.plan && !step()) {
       FlyPandaWiring wiring;
       wiring.encoder = config.rotation.encoder;
       p.panda_fields = fly_panda_fields(p.plan.plan->geometry, wiring);
@@ -336,7 +347,11 @@ struct FlyRunner::Impl {
       (where == kDarks ? result.darks : result.flats) += 1;
       return;
     }
-    {
+    if (step()) {
+      std::scoped_lock lock(merge_mutex);
+      // A frame no trigger asked for must not complete a point's wait.
+      if (!place_point(std::move(f))) return;
+    } else {
       std::scoped_lock lock(merge_mutex);
       if (!merger) {  // a projection before the PandA was armed: no trigger made it
         ++result.extra_frames;
@@ -348,6 +363,34 @@ struct FlyRunner::Impl {
       drain_merger();
     }
     queue.post(FrameArrived{FrameKind::projection});
+  }
+
+  /// A step scan's projection frame: into the slot of the point triggered
+  /// last, with the RBV at its trigger. Caller holds merge_mutex.
+  bool place_point(std::shared_ptr<capture::ReceivedFrame> f) {
+    if (!pending_point) {  // no trigger outstanding: not a frame of this scan's points
+      ++result.extra_frames;
+      return false;
+    }
+    const auto [point, angle] = *pending_point;
+    pending_point.reset();
+    if (live) {
+      capture::LiveProjection lp;
+      lp.slot = point;
+      lp.angle = angle;
+      lp.frame = &f->frame().header;
+      lp.data = f->frame().data;
+      lp.owner = f;
+      (void)live->publish(lp);
+    }
+    auto rec = dx::FrameRecord::view(f->frame(), f);
+    rec.slot = point;
+    rec.angle = angle;
+    if (result.projections_complete == 0) result.first_angle = angle;
+    result.last_angle = angle;
+    ++result.projections_complete;
+    (void)writer->push(std::move(rec));
+    return true;
   }
 
   void start_rows() {
@@ -416,8 +459,8 @@ struct FlyRunner::Impl {
     data_stop.request_stop();  // the receiver stops, the PandA capture ends
     if (frame_thread.joinable()) frame_thread.join();
     if (row_thread.joinable()) row_thread.join();
-    const auto last_frame = devices->camera_frame_counter();
-    {
+    if (!step()) {
+      const auto last_frame = devices->camera_frame_counter();
       std::scoped_lock lock(merge_mutex);
       if (!merger) open_merger(std::nullopt);  // never armed: every slot is decided missing
       merger->finish(last_frame);
@@ -444,7 +487,17 @@ struct FlyRunner::Impl {
     std::vector<double> planned(plan.projections);
     for (std::uint64_t k = 0; k < plan.projections; ++k) planned[k] = plan.angle(k);
     cols.push_back({"/process/acquisition/planned_theta", planned, "degrees",
-                    "the planned angle of each projection (its trigger position)"});
+                    step() ? "the planned angle of each projection (its point)"
+                           : "the planned angle of each projection (its trigger position)"});
+    if (!step()) add_fly_tables(cols);
+    try {
+      (void)writer->add_columns(std::move(cols));
+    } catch (const std::exception& e) {
+      queue.post(Failure{fmt::format("tables: {}", e.what())});
+    }
+  }
+
+  void add_fly_tables(std::vector<dx::TableColumn>& cols) {
     cols.push_back({"/process/acquisition/theta_exposure_start", start_angle, "degrees",
                     "the encoder angle at the start of each projection's exposure"});
     cols.push_back(
@@ -456,16 +509,11 @@ struct FlyRunner::Impl {
                         "PandA capture column, one row per exposure"});
       }
     }
-    try {
-      (void)writer->add_columns(std::move(cols));
-    } catch (const std::exception& e) {
-      queue.post(Failure{fmt::format("tables: {}", e.what())});
-    }
   }
 
   // ---- the loop ----
 
-  util::ProgressSnapshot snapshot(const FlyScan& scan) {
+  util::ProgressSnapshot snapshot(const ScanMachine& scan) {
     const auto p = scan.progress();
     util::ProgressSnapshot s;
     s.total = p.expected;
@@ -477,7 +525,13 @@ struct FlyRunner::Impl {
     return s;
   }
 
-  void dispatch(FlyScan& scan, const Command& c) {
+  void dispatch(ScanMachine& scan, const Command& c) {
+    if (const auto* t = std::get_if<TriggerCamera>(&c.body)) {
+      // The stage is at rest on the point: the RBV its move completed with
+      // (read after the put-callback) is the point's measured angle.
+      std::scoped_lock lock(merge_mutex);
+      pending_point = PendingPoint{t->point, rotation_done};
+    }
     if (std::holds_alternative<ArmPanda>(c.body)) {
       const auto counter = devices->camera_frame_counter();
       std::scoped_lock lock(merge_mutex);
@@ -488,7 +542,9 @@ struct FlyRunner::Impl {
       scan.handle(StepDone{c.id}, now());
       return;
     }
-    if (const auto* m = std::get_if<Move>(&c.body); m && m->axis == Axis::rotation) {
+    if (const auto* m = std::get_if<Move>(&c.body); m && m->axis == Axis::rotation)
+      rotation_moves.insert(c.id);
+    if (const auto* m = std::get_if<Move>(&c.body); m && m->axis == Axis::rotation && !step()) {
       const auto& seq_plan = *prep->plan.plan;
       if (m->position == seq_plan.run_up_start_deg && !run_up_move) {
         run_up_move = c.id;
@@ -514,10 +570,10 @@ struct FlyRunner::Impl {
     start_angle.assign(plan.projections, kNaN);
     residual.assign(plan.projections, kNaN);
     start_frames();
-    start_rows();
-    auto sequence = make_fly_sequence(plan, config, prep->motor, devices->sample_position(),
-                                      devices->sample_speed());
-    FlyScan scan(sequence);
+    if (!step()) start_rows();
+    auto sequence = make_sequence(plan, config, prep->motor, devices->sample_position(),
+                                  devices->sample_speed());
+    ScanMachine scan(sequence);
     scan.start(now());
     auto last_progress = Clock::time_point{};
     while (!scan.finished()) {
@@ -536,6 +592,9 @@ struct FlyRunner::Impl {
       if (const auto* done = e ? std::get_if<MoveDone>(&*e) : nullptr;
           done && run_up_move && done->id == *run_up_move)
         run_up_done = Clock::now();
+      if (const auto* done = e ? std::get_if<MoveDone>(&*e) : nullptr;
+          done && rotation_moves.count(done->id))
+        rotation_done = done->position;
       scan.handle(e ? *e : Event{Tick{}}, now());
       if (!writer_failed && writer->stats().failed) {
         writer_failed = true;

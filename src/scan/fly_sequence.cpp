@@ -5,11 +5,16 @@
 
 namespace pandafly::scan {
 
-FlySequence make_fly_sequence(const FlyPlan& plan, const FlyScanConfig& config,
-                              const MotorFacts& motor, std::optional<double> sample_position,
-                              double sample_speed) {
-  FlySequence s;
+ScanSequence make_sequence(const FlyPlan& plan, const FlyScanConfig& config,
+                           const MotorFacts& motor, std::optional<double> sample_position,
+                           double sample_speed) {
+  ScanSequence s;
+  s.kind = plan.kind;
   s.projections = plan.projections;
+  if (plan.kind == ScanKind::step) {
+    for (std::uint64_t k = 0; k < plan.projections; ++k) s.points.push_back(plan.angle(k));
+    s.point_settle = config.scan.settle_s;
+  }
   s.run_up_start = plan.run_up_start_deg;
   s.run_down_end = plan.run_down_end_deg;
   s.scan_speed = plan.speed_deg_s;
@@ -17,7 +22,7 @@ FlySequence make_fly_sequence(const FlyPlan& plan, const FlyScanConfig& config,
   s.acceleration_time = plan.accel_time_s;
   s.start_position = motor.rbv;
   if (config.scan.return_to_start) s.return_position = config.scan.start_deg;
-  s.settle = config.scan.settle_s;
+  if (plan.kind == ScanKind::fly) s.settle = config.scan.settle_s;
   s.exposure = plan.exposure_s;
   s.frame_time = plan.frame_time_s;
   s.darks_before = plan.darks_before;

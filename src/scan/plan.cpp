@@ -37,6 +37,41 @@ class Planner {
           const std::optional<MotorFacts>& sample)
       : c_(c), m_(m), cam_(cam), sample_(sample) {}
 
+  PlanResult run_step() {
+    p_.kind = ScanKind::step;
+    check_camera();
+    frame_time();
+    const auto& s = c_.scan;
+    p_.projections = s.projections;
+    p_.first_deg = s.start_deg;
+    p_.step_deg = s.step_deg;
+    p_.speed_deg_s = m_.velo;
+    p_.accel_time_s = std::max(m_.accl, 0.0);
+    p_.run_up_start_deg = p_.first_deg;
+    p_.run_down_end_deg = p_.last_deg();
+    if (!(m_.velo > 0))
+      refuse(
+          fmt::format("motor: VELO {} deg/s: the moves between points need a speed > 0", m_.velo));
+    check_limits("first point", "last point");
+    check_units();
+    frames();
+    check_sample();
+    auto& d = p_.durations;
+    const double velo = m_.velo > 0 ? m_.velo : 1;
+    d.to_start_s = move_time(m_.rbv, p_.first_deg, velo, m_.accl);
+    d.darks_s = static_cast<double>(p_.darks_before + p_.darks_after) * p_.frame_time_s;
+    d.flats_s =
+        static_cast<double>(p_.flats_before + p_.flats_after) * p_.frame_time_s + sample_moves_s();
+    const double per_move = move_time(0, p_.step_deg, velo, m_.accl) + s.settle_s;
+    d.projections_s = static_cast<double>(p_.projections - 1) * per_move +
+                      static_cast<double>(p_.projections) * p_.frame_time_s;
+    d.return_s = s.return_to_start ? move_time(p_.last_deg(), p_.first_deg, velo, m_.accl) : 0;
+    d.total_s = d.to_start_s + d.darks_s + d.flats_s + d.projections_s + d.return_s;
+    p_.notes = r_.notes;
+    if (r_.refusals.empty()) r_.plan = p_;
+    return std::move(r_);
+  }
+
   PlanResult run() {
     check_camera();
     frame_time();
@@ -158,7 +193,8 @@ class Planner {
       refuse(fmt::format("motor: ACCL {} s: the acceleration time must be > 0", m_.accl));
   }
 
-  void check_limits() {
+  void check_limits(std::string_view first = "run-up start",
+                    std::string_view last = "run-down end") {
     if (m_.dhlm == 0 && m_.dllm == 0) return;  // the record's "no soft limits"
     const auto check = [&](std::string_view what, double pos) {
       if (pos > m_.hlm)
@@ -168,8 +204,8 @@ class Planner {
         refuse(fmt::format("limits: the {} {:.6g}° is below the low soft limit LLM {:.6g}°", what,
                            pos, m_.llm));
     };
-    check("run-up start", p_.run_up_start_deg);
-    check("run-down end", p_.run_down_end_deg);
+    check(first, p_.run_up_start_deg);
+    check(last, p_.run_down_end_deg);
   }
 
   void check_positions_fit() {
@@ -301,6 +337,11 @@ bool egu_is_degrees(std::string_view egu) {
 PlanResult plan_fly(const FlyScanConfig& config, const MotorFacts& motor, const CameraFacts& camera,
                     const std::optional<MotorFacts>& sample_motor) {
   return Planner(config, motor, camera, sample_motor).run();
+}
+
+PlanResult plan_step(const FlyScanConfig& config, const MotorFacts& motor,
+                     const CameraFacts& camera, const std::optional<MotorFacts>& sample_motor) {
+  return Planner(config, motor, camera, sample_motor).run_step();
 }
 
 }  // namespace pandafly::scan

@@ -62,9 +62,46 @@ void durations(std::string& out, const PlanDurations& d) {
   row("total", d.total_s);
 }
 
+std::string describe_step(const FlyPlan& p, const FlyScanConfig& c) {
+  std::string out = fmt::format("step scan plan ({})\n", c.source);
+  line(out, "projections",
+       fmt::format("{} from {:.8g}° to {:.8g}° in steps of {:.8g}°", p.projections, p.first_deg,
+                   p.last_deg(), p.step_deg));
+  line(out, "frame time",
+       fmt::format("{:.6g} s = exposure {:.6g} s + readout {:.6g} s [{}] + margin {:.6g} s",
+                   p.frame_time_s, p.exposure_s, p.readout_s, p.readout_from,
+                   c.camera.readout_margin_s));
+  line(out, "per point",
+       fmt::format("move at {:.6g} deg/s (ACCL {:.6g} s) on {}, settle {:.6g} s, software "
+                   "trigger, wait for the frame",
+                   p.speed_deg_s, p.accel_time_s, c.rotation.motor, c.scan.settle_s));
+  if (p.projections <= kListAll)
+    for (std::uint64_t k = 0; k < p.projections; ++k)
+      fmt::format_to(std::back_inserter(out), "    #{:<3} {:>12.6f}°\n", k, p.angle(k));
+  frames(out, "darks", p.darks_before, p.darks_after,
+         fmt::format("shutter {} closed", c.shutter.command));
+  frames(out, "flats", p.flats_before, p.flats_after,
+         fmt::format("{} out to {:.8g}", c.flats.sample_motor, c.flats.sample_out));
+  line(out, "output", c.output.file);
+  const auto& d = p.durations;
+  out += "  expected durations\n";
+  const auto row = [&](std::string_view label, double s) {
+    fmt::format_to(std::back_inserter(out), "    {:<28} {}\n", label, seconds(s));
+  };
+  row("move to the first point", d.to_start_s);
+  row("darks", d.darks_s);
+  row("flats", d.flats_s);
+  row("points (moves and frames)", d.projections_s);
+  row("return to start", d.return_s);
+  row("total", d.total_s);
+  for (const auto& note : p.notes) fmt::format_to(std::back_inserter(out), "  note: {}\n", note);
+  return out;
+}
+
 }  // namespace
 
 std::string describe(const FlyPlan& p, const FlyScanConfig& c, const FieldList& panda_fields) {
+  if (p.kind == ScanKind::step) return describe_step(p, c);
   std::string out = fmt::format("fly scan plan ({})\n", c.source);
   line(out, "projections",
        fmt::format("{} from {:.8g}° to {:.8g}° in steps of {:.8g}°", p.projections, p.first_deg,
@@ -101,9 +138,10 @@ std::string describe(const FlyPlan& p, const FlyScanConfig& c, const FieldList& 
   return out;
 }
 
-std::string describe_refusal(const PlanResult& result) {
-  std::string out = fmt::format("fly scan refused ({} reason{}):\n", result.refusals.size(),
-                                result.refusals.size() == 1 ? "" : "s");
+std::string describe_refusal(const PlanResult& result, ScanKind kind) {
+  std::string out =
+      fmt::format("{} scan refused ({} reason{}):\n", kind == ScanKind::step ? "step" : "fly",
+                  result.refusals.size(), result.refusals.size() == 1 ? "" : "s");
   for (const auto& why : result.refusals) fmt::format_to(std::back_inserter(out), "  - {}\n", why);
   return out;
 }

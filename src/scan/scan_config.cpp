@@ -160,12 +160,12 @@ const toml::table* table_of(const toml::table& doc, std::string_view name,
   return n->as_table();
 }
 
-void read_panda(const Table& t, PandaConfig& p, std::string_view source) {
+void read_panda(const Table& t, PandaConfig& p, std::string_view source, bool required) {
   t.text("host", p.host);
   t.port("control_port", p.control_port);
   t.port("data_port", p.data_port);
-  t.text("design", p.design, Table::kRequired);
-  p.design = resolve(source, p.design);
+  t.text("design", p.design, required ? Table::kRequired : Table::kNonEmpty);
+  if (!p.design.empty()) p.design = resolve(source, p.design);
   t.number("timeout", p.timeout_s, 0.0, true);
 }
 
@@ -325,7 +325,7 @@ void read_attributes(const toml::table* t, std::vector<NamedValue>& out, std::st
 
 }  // namespace
 
-FlyScanConfig parse_fly_scan_config(std::string_view text, std::string_view source) {
+FlyScanConfig parse_fly_scan_config(std::string_view text, std::string_view source, ScanKind kind) {
   toml::table doc;
   try {
     doc = toml::parse(text, source);
@@ -345,7 +345,7 @@ FlyScanConfig parse_fly_scan_config(std::string_view text, std::string_view sour
     return Table(table_of(doc, name, source), std::string(name), source, keys);
   };
   read_panda(table("panda", {"host", "control_port", "data_port", "design", "timeout"}), c.panda,
-             source);
+             source, kind == ScanKind::fly);
   read_rotation(table("rotation", {"motor", "encoder", "counts_per_degree", "encoder_offset_counts",
                                    "encoder_is_motor"}),
                 c.rotation);

@@ -10,13 +10,13 @@
 
 namespace pandafly::scan {
 
-FlyScanConfig load_fly_scan_config(const std::string& path) {
+FlyScanConfig load_fly_scan_config(const std::string& path, ScanKind kind) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw ConfigError(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
-  return parse_fly_scan_config(text.str(), path);
+  return parse_fly_scan_config(text.str(), path, kind);
 }
 
 }  // namespace pandafly::scan

@@ -1,4 +1,4 @@
-#include "pandafly/scan/fly_scan.hpp"
+#include "pandafly/scan/scan_machine.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -57,12 +57,14 @@ const char* phase_name(Phase p) noexcept {
   return "?";
 }
 
-FlyScan::FlyScan(FlySequence sequence) : seq_(std::move(sequence)) {
-  if (seq_.projections == 0) throw std::invalid_argument("fly scan: no projections planned");
-  if (!(seq_.scan_speed > 0) || !(seq_.normal_speed > 0))
-    throw std::invalid_argument("fly scan: the scan and normal speeds must be > 0");
+ScanMachine::ScanMachine(ScanSequence sequence) : seq_(std::move(sequence)) {
+  if (seq_.projections == 0) throw std::invalid_argument("scan: no projections planned");
+  if (!(seq_.normal_speed > 0) || (seq_.kind == ScanKind::fly && !(seq_.scan_speed > 0)))
+    throw std::invalid_argument("scan: the scan and normal speeds must be > 0");
   if (!(seq_.frame_time > 0) || !(seq_.exposure > 0))
-    throw std::invalid_argument("fly scan: exposure and frame time must be > 0");
+    throw std::invalid_argument("scan: exposure and frame time must be > 0");
+  if (seq_.kind == ScanKind::step && seq_.points.size() != seq_.projections)
+    throw std::invalid_argument("step scan: one point per projection");
   rotation_at_ = seq_.start_position;
   sample_at_ = seq_.sample_in;
   build_phases();
@@ -70,8 +72,8 @@ FlyScan::FlyScan(FlySequence sequence) : seq_(std::move(sequence)) {
 
 // ---- the sequence ----
 
-void FlyScan::add_step(Phase phase, std::optional<CommandBody> body, std::string label,
-                       double timeout, Wait wait) {
+void ScanMachine::add_step(Phase phase, std::optional<CommandBody> body, std::string label,
+                           double timeout, Wait wait) {
   Step s;
   s.body = std::move(body);
   s.label = std::move(label);
@@ -80,7 +82,7 @@ void FlyScan::add_step(Phase phase, std::optional<CommandBody> body, std::string
   steps_.emplace_back(phase, std::move(s));
 }
 
-void FlyScan::add_frames_wait(Phase phase, FrameKind kind, std::uint64_t n) {
+void ScanMachine::add_frames_wait(Phase phase, FrameKind kind, std::uint64_t n) {
   // N frames at the free-running rate, twice over, plus the usual margin.
   const double t = 2.0 * static_cast<double>(n) * seq_.frame_time + seq_.step_timeout;
   add_step(phase, std::nullopt, fmt::format("wait for {} {} frames", n, kind_name(kind)), t,
@@ -89,12 +91,12 @@ void FlyScan::add_frames_wait(Phase phase, FrameKind kind, std::uint64_t n) {
   steps_.back().second.kind = kind;
 }
 
-double FlyScan::move_timeout(double from, double to, double speed) const {
+double ScanMachine::move_timeout(double from, double to, double speed) const {
   const double travel = std::abs(to - from) / speed + 2 * seq_.acceleration_time;
   return 1.5 * travel + seq_.move_margin;
 }
 
-void FlyScan::add_darks(Phase phase, std::uint64_t n) {
+void ScanMachine::add_darks(Phase phase, std::uint64_t n) {
   if (n == 0) return;
   const double t = seq_.step_timeout;
   if (seq_.has_shutter) add_step(phase, SetShutter{false}, "close the shutter", t);
@@ -106,7 +108,7 @@ void FlyScan::add_darks(Phase phase, std::uint64_t n) {
   add_step(phase, StopCamera{}, "stop the camera", t);
 }
 
-void FlyScan::add_flats(Phase phase, std::uint64_t n) {
+void ScanMachine::add_flats(Phase phase, std::uint64_t n) {
   if (n == 0) return;
   const double t = seq_.step_timeout;
   if (seq_.has_shutter) add_step(phase, SetShutter{true}, "open the shutter", t);
@@ -128,7 +130,7 @@ void FlyScan::add_flats(Phase phase, std::uint64_t n) {
   }
 }
 
-void FlyScan::add_projections() {
+void ScanMachine::add_projections() {
   const Phase p = Phase::projections;
   const double t = seq_.step_timeout;
   const auto n = seq_.projections;
@@ -156,36 +158,68 @@ void FlyScan::add_projections() {
            fmt::format("rotation speed back to {} deg/s", seq_.normal_speed), t);
 }
 
-void FlyScan::build_phases() {
+void ScanMachine::add_points() {
+  const Phase p = Phase::projections;
+  const double t = seq_.step_timeout;
+  const auto n = seq_.projections;
+  if (seq_.has_shutter) add_step(p, SetShutter{true}, "open the shutter", t);
+  add_step(p, SetFrameType{FrameKind::projection}, "FrameType projection", t);
+  add_step(p, ConfigureCamera{Trigger::software, n, seq_.exposure, seq_.frame_time},
+           fmt::format("camera: software trigger, {} images", n), t);
+  add_step(p, StartCamera{}, "start the camera (projections)", t);
+  double from = seq_.start_position;
+  for (std::uint64_t k = 0; k < n; ++k) {
+    const double to = seq_.points[k];
+    add_step(p, Move{Axis::rotation, to}, fmt::format("point {}: move rotation to {}", k, to),
+             move_timeout(from, to, seq_.normal_speed));
+    from = to;
+    if (seq_.point_settle > 0)
+      add_step(p, std::nullopt, fmt::format("point {}: settle {} s", k, seq_.point_settle),
+               seq_.point_settle, Wait::pause);
+    add_step(p, TriggerCamera{k}, fmt::format("point {}: trigger the camera", k), t);
+    add_step(p, std::nullopt, fmt::format("point {}: the frame", k),
+             seq_.exposure + seq_.frame_time + t, Wait::frames);
+    steps_.back().second.frames = 1;
+    steps_.back().second.kind = FrameKind::projection;
+  }
+  add_step(p, StopCamera{}, "stop the camera", t);
+}
+
+void ScanMachine::build_phases() {
   add_darks(Phase::darks_before, seq_.darks_before);
   add_flats(Phase::flats_before, seq_.flats_before);
-  add_projections();
+  if (seq_.kind == ScanKind::step) {
+    add_points();
+  } else {
+    add_projections();
+  }
   add_flats(Phase::flats_after, seq_.flats_after);
   add_darks(Phase::darks_after, seq_.darks_after);
   if (seq_.return_position) {
     add_step(Phase::returning, Move{Axis::rotation, *seq_.return_position},
              fmt::format("return rotation to {}", *seq_.return_position),
-             move_timeout(seq_.run_down_end, *seq_.return_position, seq_.normal_speed));
+             move_timeout(seq_.kind == ScanKind::step ? seq_.points.back() : seq_.run_down_end,
+                          *seq_.return_position, seq_.normal_speed));
   }
   add_step(Phase::closing, CloseFile{}, "close the file", seq_.cleanup_timeout, Wait::close);
 }
 
 // ---- driving ----
 
-std::uint64_t FlyScan::emit(CommandBody body) {
+std::uint64_t ScanMachine::emit(CommandBody body) {
   const auto id = next_id_++;
   out_.push_back(Command{id, std::move(body)});
   return id;
 }
 
-void FlyScan::start(double now) {
+void ScanMachine::start(double now) {
   if (started_) throw std::logic_error("fly scan: start() called twice");
   started_ = true;
   last_data_ = now;
   issue_next(now);
 }
 
-void FlyScan::issue_next(double now) {
+void ScanMachine::issue_next(double now) {
   if (next_ >= steps_.size()) {
     phase_ = Phase::done;
     current_.reset();
@@ -199,7 +233,7 @@ void FlyScan::issue_next(double now) {
   issue(step, now);
 }
 
-void FlyScan::issue(const Step& step, double now) {
+void ScanMachine::issue(const Step& step, double now) {
   step_deadline_ = now + step.timeout;
   awaiting_ = step.body.has_value();
   if (step.wait == Wait::collect) {
@@ -212,13 +246,14 @@ void FlyScan::issue(const Step& step, double now) {
       phase_frames_start_ =
           phase_ == Phase::darks_before || phase_ == Phase::darks_after ? darks_ : flats_;
     }
+    if (std::holds_alternative<TriggerCamera>(*step.body)) phase_frames_start_ = frames_;
     awaited_id_ = emit(*step.body);
     return;
   }
   if (step.wait == Wait::frames) check_acquisition_done(now);  // may be satisfied already
 }
 
-void FlyScan::handle(const Event& event, double now) {
+void ScanMachine::handle(const Event& event, double now) {
   if (!started_ || outcome_.finished) return;
   std::visit(
       util::Overloaded{
@@ -300,7 +335,7 @@ void FlyScan::handle(const Event& event, double now) {
       event);
 }
 
-void FlyScan::on_completion(std::uint64_t id, double now) {
+void ScanMachine::on_completion(std::uint64_t id, double now) {
   if (!awaiting_ || id != awaited_id_) return;  // late or unknown: ignored
   awaiting_ = false;
   if (phase_ == Phase::cleanup) {
@@ -322,7 +357,7 @@ void FlyScan::on_completion(std::uint64_t id, double now) {
   issue_next(now);
 }
 
-void FlyScan::on_move_done(const MoveDone& done, double now) {
+void ScanMachine::on_move_done(const MoveDone& done, double now) {
   if (!awaiting_ || done.id != awaited_id_ || !current_) return;
   const auto& step = steps_[*current_].second;
   const auto* move = step.body ? std::get_if<Move>(&*step.body) : nullptr;
@@ -353,11 +388,11 @@ void FlyScan::on_move_done(const MoveDone& done, double now) {
   issue_next(now);
 }
 
-void FlyScan::on_progress(double now) {
+void ScanMachine::on_progress(double now) {
   step_deadline_ = std::max(step_deadline_, now + seq_.progress_timeout);
 }
 
-void FlyScan::on_data(double now) {
+void ScanMachine::on_data(double now) {
   last_data_ = now;
   if (phase_ == Phase::cleanup || !current_) return;
   const auto& step = steps_[*current_].second;
@@ -366,13 +401,17 @@ void FlyScan::on_data(double now) {
   if (step.wait == Wait::collect && move_done_) check_collection_done(now, false);
 }
 
-void FlyScan::check_acquisition_done(double now) {
+std::uint64_t ScanMachine::count_of(FrameKind kind) const {
+  return kind == FrameKind::dark ? darks_ : kind == FrameKind::flat ? flats_ : frames_;
+}
+
+void ScanMachine::check_acquisition_done(double now) {
   const auto& step = steps_[*current_].second;
-  const auto have = step.kind == FrameKind::dark ? darks_ : flats_;
+  const auto have = count_of(step.kind);
   if (have - phase_frames_start_ >= step.frames) issue_next(now);
 }
 
-void FlyScan::check_collection_done(double now, bool by_grace) {
+void ScanMachine::check_collection_done(double now, bool by_grace) {
   const auto n = seq_.projections;
   const bool all = frames_ >= n && (rows_ >= n || panda_lost_);
   if (!all && !by_grace) return;
@@ -384,7 +423,7 @@ void FlyScan::check_collection_done(double now, bool by_grace) {
   issue_next(now);
 }
 
-void FlyScan::on_tick(double now) {
+void ScanMachine::on_tick(double now) {
   if (phase_ == Phase::cleanup) {
     if (awaiting_ && now >= step_deadline_) {
       outcome_.notes.push_back("cleanup: a step did not complete in time");
@@ -411,7 +450,7 @@ void FlyScan::on_tick(double now) {
       return;
     }
     if (step.wait == Wait::frames) {
-      const auto have = (step.kind == FrameKind::dark ? darks_ : flats_) - phase_frames_start_;
+      const auto have = count_of(step.kind) - phase_frames_start_;
       fail(fmt::format("{}: {} of {} came within {:.1f} s", step.label, have, step.frames,
                        step.timeout),
            now);
@@ -423,7 +462,7 @@ void FlyScan::on_tick(double now) {
 
 // ---- failure and cleanup ----
 
-void FlyScan::fail(std::string reason, double now, bool interrupted) {
+void ScanMachine::fail(std::string reason, double now, bool interrupted) {
   if (phase_ == Phase::cleanup || outcome_.finished) return;
   outcome_.reason = std::move(reason);
   outcome_.interrupted = interrupted;
@@ -432,22 +471,22 @@ void FlyScan::fail(std::string reason, double now, bool interrupted) {
   start_cleanup(now);
 }
 
-void FlyScan::start_cleanup(double now) {
+void ScanMachine::start_cleanup(double now) {
   phase_ = Phase::cleanup;
   awaiting_ = false;
   current_.reset();
   cleanup_.clear();
   cleanup_.push_back(StopMotor{Axis::rotation});
   if (seq_.sample_out) cleanup_.push_back(StopMotor{Axis::sample});
-  cleanup_.push_back(DisarmPanda{});
+  if (seq_.kind == ScanKind::fly) cleanup_.push_back(DisarmPanda{});
   cleanup_.push_back(StopCamera{});
-  cleanup_.push_back(SetSpeed{Axis::rotation, seq_.normal_speed});
+  if (seq_.kind == ScanKind::fly) cleanup_.push_back(SetSpeed{Axis::rotation, seq_.normal_speed});
   cleanup_.push_back(CloseFile{true, close_reason_});
   cleanup_next_ = 0;
   issue_cleanup(now);
 }
 
-void FlyScan::issue_cleanup(double now) {
+void ScanMachine::issue_cleanup(double now) {
   // In a hurry every remaining command goes out at once; only the close is awaited.
   while (cleanup_next_ < cleanup_.size()) {
     if (awaiting_ && !hurry_) return;
@@ -464,7 +503,7 @@ void FlyScan::issue_cleanup(double now) {
   if (!awaiting_) finish_cleanup(now);
 }
 
-void FlyScan::finish_cleanup(double) {
+void ScanMachine::finish_cleanup(double) {
   phase_ = Phase::done;
   outcome_.finished = true;
   outcome_.sequence_completed = false;
@@ -478,11 +517,11 @@ ExitCode exit_code(const Outcome& outcome, bool file_complete) noexcept {
   return file_complete ? ExitCode::complete : ExitCode::incomplete;
 }
 
-std::vector<Command> FlyScan::take_commands() {
+std::vector<Command> ScanMachine::take_commands() {
   return std::exchange(out_, {});
 }
 
-std::optional<double> FlyScan::deadline() const {
+std::optional<double> ScanMachine::deadline() const {
   if (outcome_.finished || !started_) return std::nullopt;
   if (phase_ != Phase::cleanup && current_) {
     const auto& step = steps_[*current_].second;
@@ -491,15 +530,15 @@ std::optional<double> FlyScan::deadline() const {
   return step_deadline_;
 }
 
-bool FlyScan::finished() const noexcept {
+bool ScanMachine::finished() const noexcept {
   return outcome_.finished;
 }
 
-const Outcome& FlyScan::outcome() const noexcept {
+const Outcome& ScanMachine::outcome() const noexcept {
   return outcome_;
 }
 
-Progress FlyScan::progress() const {
+Progress ScanMachine::progress() const {
   Progress p;
   p.phase = phase_;
   if (current_) p.step = steps_[*current_].second.label;

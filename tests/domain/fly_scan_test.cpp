@@ -1,8 +1,6 @@
-// The fly scan's sequence (scan::FlyScan) driven through whole scans and every
+// The fly scan's sequence (scan::ScanMachine) driven through whole scans and every
 // fault in simulated time by FlyWorld (fly_world.hpp): what it commands, in
 // which order, when it gives up, and how it leaves the beamline.
-#include "pandafly/scan/fly_scan.hpp"
-
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -10,6 +8,7 @@
 #include <doctest/doctest.h>
 
 #include "fly_world.hpp"
+#include "pandafly/scan/scan_machine.hpp"
 
 using namespace pandafly::scan;
 using pandafly::scan::testing::Faults;
@@ -21,8 +20,8 @@ namespace {
 // 181 projections 1° apart at 20 °/s (frame time 50 ms: 4 ms exposure, the
 // rest readout and margin), from a run-up start at −1.5° to a run-down end at
 // 181.5°; the stage starts at 30° at 10 °/s and returns there.
-FlySequence standard(std::uint64_t darks = 5, std::uint64_t flats = 5) {
-  FlySequence s;
+ScanSequence standard(std::uint64_t darks = 5, std::uint64_t flats = 5) {
+  ScanSequence s;
   s.projections = 181;
   s.run_up_start = -1.5;
   s.run_down_end = 181.5;
@@ -60,7 +59,7 @@ std::size_t index_of(const std::vector<std::string>& k, const std::string& what,
 }  // namespace
 
 TEST_CASE("fly scan: a whole scan with darks and flats before and after, in order") {
-  FlyScan scan(standard());
+  ScanMachine scan(standard());
   FlyWorld w(scan.sequence(), kGeometry);
   w.run(scan);
 
@@ -131,7 +130,7 @@ TEST_CASE("fly scan: no darks, no flats, no shutter, no return: the projections 
   s.has_shutter = false;
   s.sample_out.reset();
   s.return_position.reset();
-  FlyScan scan(s);
+  ScanMachine scan(s);
   FlyWorld w(scan.sequence(), kGeometry);
   w.run(scan);
   CHECK(scan.outcome().sequence_completed);
@@ -144,7 +143,7 @@ TEST_CASE("fly scan: no darks, no flats, no shutter, no return: the projections 
 }
 
 TEST_CASE("fly scan: the PandA is armed only at the run-up start, after the stage got there") {
-  FlyScan scan(standard(0, 0));
+  ScanMachine scan(standard(0, 0));
   FlyWorld w(scan.sequence(), kGeometry);
   w.run(scan);
   const auto k = w.kinds();
@@ -175,7 +174,7 @@ TEST_CASE(
   stall.camera_stall = std::pair{0.0, 1e9};
   for (auto& c : {Case{"drop", drop, 180}, Case{"missed", missed, 179}, Case{"stall", stall, 0}}) {
     CAPTURE(c.name);
-    FlyScan scan(standard(0, 0));
+    ScanMachine scan(standard(0, 0));
     FlyWorld w(scan.sequence(), kGeometry, c.faults);
     w.run(scan);
     const auto& o = scan.outcome();
@@ -196,7 +195,7 @@ TEST_CASE(
     "fly scan: PandA data lost mid-scan: the frames are still collected, then it ends at once") {
   Faults f;
   f.panda_lost_after_row = 100;
-  FlyScan scan(standard(0, 0));
+  ScanMachine scan(standard(0, 0));
   FlyWorld w(scan.sequence(), kGeometry, f);
   w.run(scan);
   const auto& o = scan.outcome();
@@ -213,7 +212,7 @@ TEST_CASE(
 TEST_CASE("fly scan: a motor stall fails the scan and stops everything") {
   Faults f;
   f.motor_stall_at = 90.25;
-  FlyScan scan(standard());
+  ScanMachine scan(standard());
   FlyWorld w(scan.sequence(), kGeometry, f);
   w.run(scan);
   const auto& o = scan.outcome();
@@ -237,7 +236,7 @@ TEST_CASE("fly scan: a motor stall fails the scan and stops everything") {
 TEST_CASE("fly scan: a hard limit during the scan move fails it, naming the switch") {
   Faults f;
   f.hard_limit_at = 120;
-  FlyScan scan(standard(0, 0));
+  ScanMachine scan(standard(0, 0));
   FlyWorld w(scan.sequence(), kGeometry, f);
   w.run(scan);
   const auto& o = scan.outcome();
@@ -250,7 +249,7 @@ TEST_CASE("fly scan: a hard limit during the scan move fails it, naming the swit
 TEST_CASE("fly scan: a run-up beyond a soft limit fails before the PandA is armed") {
   Faults f;
   f.soft_limit_run_up = true;
-  FlyScan scan(standard(0, 0));
+  ScanMachine scan(standard(0, 0));
   FlyWorld w(scan.sequence(), kGeometry, f);
   w.run(scan);
   const auto& o = scan.outcome();
@@ -264,7 +263,7 @@ TEST_CASE("fly scan: a run-up beyond a soft limit fails before the PandA is arme
 TEST_CASE("fly scan: Ctrl-C mid-scan stops the motor, disarms, stops the camera, closes the file") {
   Faults f;
   f.interrupt_at = 20.0;
-  FlyScan scan(standard());
+  ScanMachine scan(standard());
   FlyWorld w(scan.sequence(), kGeometry, f);
   w.run(scan);
   const auto& o = scan.outcome();
@@ -288,7 +287,7 @@ TEST_CASE(
   f.interrupt_at = 20.0;
   f.interrupt2_at = 20.001;
   f.cleanup_hang = "StopMotor";  // the first stop never completes
-  FlyScan scan(standard());
+  ScanMachine scan(standard());
   FlyWorld w(scan.sequence(), kGeometry, f);
   w.run(scan);
   CHECK(scan.outcome().interrupted);
@@ -303,7 +302,7 @@ TEST_CASE("fly scan: a cleanup step that never completes is given up after clean
   Faults f;
   f.interrupt_at = 20.0;
   f.cleanup_hang = "DisarmPanda";
-  FlyScan scan(standard(0, 0));
+  ScanMachine scan(standard(0, 0));
   FlyWorld w(scan.sequence(), kGeometry, f);
   w.run(scan);
   const auto& o = scan.outcome();
@@ -317,7 +316,7 @@ TEST_CASE("fly scan: a cleanup step that never completes is given up after clean
 TEST_CASE("fly scan: the writer failing (disk full) fails the scan") {
   Faults f;
   f.writer_failure_at = 15.0;
-  FlyScan scan(standard());
+  ScanMachine scan(standard());
   FlyWorld w(scan.sequence(), kGeometry, f);
   w.run(scan);
   CHECK(scan.outcome().reason == "writer: disk full");
@@ -328,7 +327,7 @@ TEST_CASE("fly scan: the writer failing (disk full) fails the scan") {
 TEST_CASE("fly scan: a step that never completes fails after step_timeout, naming it") {
   Faults f;
   f.hang = "ArmPanda";
-  FlyScan scan(standard(0, 0));
+  ScanMachine scan(standard(0, 0));
   FlyWorld w(scan.sequence(), kGeometry, f);
   w.run(scan);
   CHECK(scan.outcome().reason == "arm the PandA: no completion within 10.0 s");
@@ -338,7 +337,7 @@ TEST_CASE("fly scan: a step that never completes fails after step_timeout, namin
 TEST_CASE("fly scan: a refused step fails the scan with the device's error") {
   Faults f;
   f.refuse = "PutPandaFields";
-  FlyScan scan(standard(0, 0));
+  ScanMachine scan(standard(0, 0));
   FlyWorld w(scan.sequence(), kGeometry, f);
   w.run(scan);
   CHECK(scan.outcome().reason == "put the PandA fields failed: refused by the device");
@@ -348,7 +347,7 @@ TEST_CASE("fly scan: a refused step fails the scan with the device's error") {
 TEST_CASE("fly scan: darks that do not all come fail the scan after their time") {
   // A camera that never delivers (stalled for good) during the darks.
   auto s = standard(5, 0);
-  FlyScan scan(s);
+  ScanMachine scan(s);
   Faults f;
   f.hang = "StartCamera";  // the Acquire put never completes: no darks either
   FlyWorld w(scan.sequence(), kGeometry, f);
@@ -357,7 +356,7 @@ TEST_CASE("fly scan: darks that do not all come fail the scan after their time")
 }
 
 TEST_CASE("fly scan: late and unknown completions are ignored") {
-  FlyScan scan(standard(0, 0));
+  ScanMachine scan(standard(0, 0));
   scan.start(0);
   auto first = scan.take_commands();
   REQUIRE(first.size() == 1);
@@ -374,7 +373,7 @@ TEST_CASE("fly scan: late and unknown completions are ignored") {
 TEST_CASE("fly scan: a move completed without its position is an error, not a guess") {
   auto s = standard(0, 0);
   s.has_shutter = false;
-  FlyScan scan(s);
+  ScanMachine scan(s);
   scan.start(0);
   double t = 0;
   for (int i = 0; i < 3; ++i) {  // FrameType, camera, PandA fields
@@ -392,10 +391,10 @@ TEST_CASE("fly scan: a move completed without its position is an error, not a gu
 TEST_CASE("fly scan: a sequence that cannot work is refused at construction") {
   auto s = standard();
   s.projections = 0;
-  CHECK_THROWS_AS(FlyScan{s}, std::invalid_argument);
+  CHECK_THROWS_AS(ScanMachine{s}, std::invalid_argument);
   s = standard();
   s.scan_speed = 0;
-  CHECK_THROWS_AS(FlyScan{s}, std::invalid_argument);
+  CHECK_THROWS_AS(ScanMachine{s}, std::invalid_argument);
 }
 
 TEST_CASE("fly scan: hardware slower than planned is not failed while it makes progress") {
@@ -404,7 +403,7 @@ TEST_CASE("fly scan: hardware slower than planned is not failed while it makes p
   Faults slow;
   slow.slow = 4;
   slow.rbv_period = 0.1;  // the motor record posts RBV at 10 Hz while it moves
-  FlyScan scan(standard(0, 0));
+  ScanMachine scan(standard(0, 0));
   FlyWorld w(scan.sequence(), kGeometry, slow);
   w.run(scan);
   CHECK(scan.outcome().sequence_completed);
@@ -413,7 +412,7 @@ TEST_CASE("fly scan: hardware slower than planned is not failed while it makes p
   // The same without position updates: the run-up move (30 deg -> -1.5 deg
   // at 10/4 deg/s = 12.6 s against a 10.7 s deadline) is failed.
   slow.rbv_period = 0;
-  FlyScan silent(standard(0, 0));
+  ScanMachine silent(standard(0, 0));
   FlyWorld w2(silent.sequence(), kGeometry, slow);
   w2.run(silent);
   CHECK_FALSE(silent.outcome().sequence_completed);
@@ -429,7 +428,7 @@ TEST_CASE("fly scan: a motor that stops reporting new positions is failed progre
   f.motor_stall_at = 90.25;
   auto s = standard(0, 0);
   s.progress_timeout = 5;
-  FlyScan scan(s);
+  ScanMachine scan(s);
   FlyWorld w(scan.sequence(), kGeometry, f);
   w.run(scan);
   // The world reports the stall by MSTA 0.1 s after it stops: that fails it first.
@@ -439,7 +438,7 @@ TEST_CASE("fly scan: a motor that stops reporting new positions is failed progre
 TEST_CASE("fly scan: settle waits at the run-up start before the PandA is armed") {
   auto s = standard(0, 0);
   s.settle = 1.5;
-  FlyScan scan(s);
+  ScanMachine scan(s);
   FlyWorld w(scan.sequence(), kGeometry);
   w.run(scan);
   CHECK(scan.outcome().sequence_completed);

@@ -1,4 +1,4 @@
-// make_fly_sequence(): the plan made concrete for the state machine, checked
+// make_sequence(): the plan made concrete for the state machine, checked
 // field by field against the plan and the scan file it came from; and the
 // sequence then runs as a whole scan in simulated time.
 #include "pandafly/scan/fly_sequence.hpp"
@@ -50,7 +50,7 @@ TEST_CASE("fly sequence: positions, speeds and counts come from the plan and the
   m.velo = 30;
   m.rbv = 42.5;
   m.mres = 0.0001;
-  const auto s = make_fly_sequence(plan_for_test(), config_for_test(), m, 3.0, 20.0);
+  const auto s = make_sequence(plan_for_test(), config_for_test(), m, 3.0, 20.0);
   CHECK(s.projections == 181);
   CHECK(s.run_up_start == -15);
   CHECK(s.run_down_end == 196);
@@ -81,14 +81,14 @@ TEST_CASE("fly sequence: no return, a given sample_in, no shutter, no flats") {
   MotorFacts m;
   m.velo = 30;
   m.mres = 0.01;
-  auto s = make_fly_sequence(plan_for_test(), c, m, 3.0, 20.0);
+  auto s = make_sequence(plan_for_test(), c, m, 3.0, 20.0);
   CHECK_FALSE(s.return_position);
   CHECK_FALSE(s.has_shutter);
   CHECK(s.sample_in == -1.5);
   CHECK(s.rotation_tolerance == doctest::Approx(0.1));  // 10 MRES
   auto p = plan_for_test();
   p.flats_before = 0;
-  s = make_fly_sequence(p, c, m, 3.0, 20.0);
+  s = make_sequence(p, c, m, 3.0, 20.0);
   CHECK_FALSE(s.sample_out);  // no flats: the sample never moves
 }
 
@@ -97,7 +97,7 @@ TEST_CASE("fly sequence: the made sequence runs a whole scan") {
   m.velo = 30;
   m.rbv = 42.5;
   m.mres = 0.0001;
-  FlyScan scan(make_fly_sequence(plan_for_test(), config_for_test(), m, 3.0, 20.0));
+  ScanMachine scan(make_sequence(plan_for_test(), config_for_test(), m, 3.0, 20.0));
   testing::FlyWorld w(scan.sequence(), {181, 0.0, 1.0});
   w.run(scan);
   CHECK(scan.outcome().sequence_completed);

@@ -1,6 +1,6 @@
 #pragma once
 // FlyWorld: the beamline as the fly-scan state machine sees it, in simulated
-// time, for domain tests. It carries out scan::FlyScan's commands with
+// time, for domain tests. It carries out scan::ScanMachine's commands with
 // plausible timing (a motor at constant speed, a camera that delivers a frame
 // `exposure + readout` after each trigger, a PandA row at each exposure's end)
 // and injects faults. It knows nothing of sockets or files; it is the
@@ -9,14 +9,16 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <variant>
 #include <vector>
 
-#include "pandafly/scan/fly_scan.hpp"
+#include "pandafly/scan/scan_machine.hpp"
 
 namespace pandafly::scan::testing {
 
@@ -32,11 +34,12 @@ struct Faults {
   std::optional<double> interrupt_at;    ///< Ctrl-C at this time
   std::optional<double> interrupt2_at;   ///< a second one
   std::optional<double> writer_failure_at;
-  std::string hang;          ///< a command kind that never completes ("ArmPanda", …)
-  std::string refuse;        ///< a command kind that fails ("PutPandaFields", …)
-  std::string cleanup_hang;  ///< a command kind that never completes once cleanup began
-  double slow = 1;           ///< the rotation moves this many times slower than commanded
-  double rbv_period = 0;     ///< > 0: MotorStatus position updates this often while moving
+  std::string hang;                ///< a command kind that never completes ("ArmPanda", …)
+  std::string refuse;              ///< a command kind that fails ("PutPandaFields", …)
+  std::string cleanup_hang;        ///< a command kind that never completes once cleanup began
+  double slow = 1;                 ///< the rotation moves this many times slower than commanded
+  double rbv_period = 0;           ///< > 0: MotorStatus position updates this often while moving
+  double trigger_latency = 0.002;  ///< s from TriggerCamera to its completion
 };
 
 /// A scan of n projections from a0 in steps of `step` degrees.
@@ -48,7 +51,7 @@ struct Geometry {
 
 class FlyWorld {
  public:
-  FlyWorld(FlySequence seq, Geometry g, Faults f = {})
+  FlyWorld(ScanSequence seq, Geometry g, Faults f = {})
       : seq_(std::move(seq)),
         g_(g),
         f_(std::move(f)),
@@ -60,7 +63,7 @@ class FlyWorld {
   }
 
   /// Runs the scan to its end (or throws after `max_steps` events).
-  void run(FlyScan& scan, std::size_t max_steps = 1000000) {
+  void run(ScanMachine& scan, std::size_t max_steps = 1000000) {
     scan.start(now_);
     for (std::size_t i = 0; !scan.finished(); ++i) {
       if (i == max_steps) throw std::runtime_error("the scan did not finish");
@@ -84,6 +87,8 @@ class FlyWorld {
 
   [[nodiscard]] double now() const { return now_; }
   [[nodiscard]] const std::vector<Command>& log() const { return log_; }
+  /// When log()[i] was issued.
+  [[nodiscard]] const std::vector<double>& issue_times() const { return issued_at_; }
   [[nodiscard]] std::vector<std::string> kinds() const {
     std::vector<std::string> k;
     for (auto& c : log_) k.push_back(kind(c.body));
@@ -112,9 +117,11 @@ class FlyWorld {
   [[nodiscard]] double scan_move_end() const { return scan_move_end_; }
 
   static std::string kind(const CommandBody& b) {
-    static const char* names[] = {"SetShutter", "SetFrameType",   "ConfigureCamera", "StartCamera",
-                                  "StopCamera", "PutPandaFields", "ArmPanda",        "DisarmPanda",
-                                  "SetSpeed",   "Move",           "StopMotor",       "CloseFile"};
+    static const char* names[] = {
+        "SetShutter", "SetFrameType",   "ConfigureCamera", "StartCamera", "TriggerCamera",
+        "StopCamera", "PutPandaFields", "ArmPanda",        "DisarmPanda", "SetSpeed",
+        "Move",       "StopMotor",      "CloseFile"};
+    static_assert(std::size(names) == std::variant_size_v<CommandBody>);
     return names[b.index()];
   }
 
@@ -166,6 +173,19 @@ class FlyWorld {
         at(now_ + static_cast<double>(i + 1) * seq_.frame_time, FrameArrived{frame_type_});
       frames_sent_ += images_;
     }
+  }
+  /// A step scan's software trigger: the frame comes exposure + 2 ms later
+  /// (before the trigger's completion when trigger_latency says so); the
+  /// stage's position at the trigger is noted as a trigger angle.
+  void apply(const Command& c, const TriggerCamera& t) {
+    done(c, f_.trigger_latency);
+    if (!acquiring_ || trigger_ != Trigger::software) return;
+    trigger_angles_.push_back(now_ < move_t1_ ? HUGE_VAL : pos_);  // while moving: a defect
+    const bool stalled =
+        f_.camera_stall && now_ >= f_.camera_stall->first && now_ < f_.camera_stall->second;
+    if (f_.drop_frames.count(t.point) || stalled) return;
+    at(now_ + seq_.exposure + 0.002, FrameArrived{FrameKind::projection});
+    ++frames_sent_;
   }
   void apply(const Command& c, const StopCamera&) {
     acquiring_ = false;
@@ -275,7 +295,7 @@ class FlyWorld {
     }
   }
 
-  FlySequence seq_;
+  ScanSequence seq_;
   Geometry g_;
   Faults f_;
   double now_ = 0;

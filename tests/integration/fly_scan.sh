@@ -101,35 +101,5 @@ assert len(mn) == n and np.allclose(mn, start), "the PandA's own columns are in 
 PY
 "$render_bin" "$beamline_config" "$work/ref.raw" --noise --fields 10 --truth-slice "$work/truth.raw" \
   $(/usr/bin/python3 -c "print(' '.join(str(k * 0.5) for k in range($n)))") || fail "render the reference"
-/usr/bin/python3 - "$work" $n <<'PY'
-import sys, logging, warnings
-import numpy as np
-work, n = sys.argv[1], int(sys.argv[2])
-logging.disable(logging.WARNING); warnings.simplefilter("ignore")
-import dxchange
-from skimage.transform import iradon
-pixel_mm = 0.0065  # fly_beamline.toml: the [phantom] default
-w = h = 256
-
-def recon(proj, flat, dark, theta_deg):
-    row = h // 2
-    d = dark.mean(axis=0).astype(float)[row]
-    f = flat.mean(axis=0).astype(float)[row]
-    p = -np.log(np.clip((proj[:, row, :].astype(float) - d) / np.maximum(f - d, 1e-6), 1e-6, None))
-    return iradon(p.T, theta=theta_deg, filter_name="ramp", circle=True) / pixel_mm
-
-truth = np.fromfile(f"{work}/truth.raw", dtype="<f4").reshape(w, w)
-yy, xx = np.mgrid[:w, :w]
-c = (w - 1) / 2
-inside = (xx - c) ** 2 + (yy - c) ** 2 < (0.93 * w / 2) ** 2
-rms = lambda img: float(np.sqrt(np.mean((img - truth)[inside] ** 2)))
-proj, flat, dark, theta = dxchange.read_aps_32id(f"{work}/scan.h5")
-got = rms(recon(proj, flat, dark, np.rad2deg(theta)))
-raw = lambda name, k: np.fromfile(f"{work}/{name}", dtype="<u2").reshape(k, h, w)
-planned = np.arange(n) * 0.5
-ref = rms(recon(raw("ref.raw", n), raw("ref.raw.flat", 10), raw("ref.raw.dark", 10), planned))
-print(f"reconstruction RMS error {got:.4f}/mm, reference {ref:.4f}/mm (ratio {got / ref:.3f}; "
-      f"truth max {truth.max():.3f}/mm)")
-assert got <= 1.2 * ref, f"the fly scan reconstructs worse than the reference: {got:.4f} > 1.2 x {ref:.4f}"
-PY
+/usr/bin/python3 "$src/tests/integration/recon_check.py" "$work" $n 0.5 1.2 || fail "reconstruction"
 echo PASS

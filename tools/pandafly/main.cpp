@@ -1,6 +1,7 @@
 // pandafly: the scans. `pandafly fly SCAN.toml` runs a hardware-triggered fly
-// scan (scan::FlyRunner); this main only parses the command line, prints and
-// maps the outcome to an exit code.
+// scan, `pandafly step SCAN.toml` a software step scan (both scan::FlyRunner);
+// this main only parses the command line, prints and maps the outcome to an
+// exit code.
 #include <cstdio>
 #include <string>
 
@@ -25,7 +26,7 @@ constexpr const char* kExitCodes =
     "device or step failed (motion stopped, file closed and marked incomplete); 7 interrupted "
     "(Ctrl-C, SIGTERM, SIGHUP).";
 
-struct FlyArgs {
+struct ScanArgs {
   std::string scan_file;
   bool dry_run = false;
   bool json = false;
@@ -63,19 +64,24 @@ nlohmann::json summary(const scan::FlyResult& r) {
        r.last_frame_to_closed_s ? nlohmann::json(*r.last_frame_to_closed_s) : nlohmann::json()}};
 }
 
-int run_fly(const FlyArgs& a) {
+int run_scan(scan::ScanKind kind, const ScanArgs& a) {
+  const bool step = kind == scan::ScanKind::step;
+  const char* who = step ? "pandafly step" : "pandafly fly";
   scan::FlyScanConfig config;
   try {
-    config = scan::load_fly_scan_config(a.scan_file);
+    config = scan::load_fly_scan_config(a.scan_file, kind);
   } catch (const scan::ConfigError& e) {
-    fmt::print(stderr, "pandafly fly: {}\n", e.what());
+    fmt::print(stderr, "{}: {}\n", who, e.what());
     return 2;
   }
   scan::FlyRunOptions options;
+  options.kind = kind;
   options.live_endpoint = a.live;
-  options.layout_path = config.output.layout.empty()
-                            ? (pandafly::tools::shipped_layouts_dir() / "dxfile_fly.xml").string()
-                            : config.output.layout;
+  options.layout_path =
+      config.output.layout.empty()
+          ? (pandafly::tools::shipped_layouts_dir() / (step ? "dxfile_step.xml" : "dxfile_fly.xml"))
+                .string()
+          : config.output.layout;
   // A bar redrawn in place on a terminal, a line every 5 s otherwise.
   pandafly::util::ProgressWriter progress(stderr, a.quiet
                                                       ? pandafly::util::ProgressMode::quiet
@@ -90,11 +96,11 @@ int run_fly(const FlyArgs& a) {
   try {
     prep = runner.prepare(!a.dry_run);
   } catch (const std::exception& e) {
-    fmt::print(stderr, "pandafly fly: {}\n", e.what());
+    fmt::print(stderr, "{}: {}\n", who, e.what());
     return 3;
   }
   if (!prep.plan.plan) {
-    fmt::print(stderr, "{}", scan::describe_refusal(prep.plan));
+    fmt::print(stderr, "{}", scan::describe_refusal(prep.plan, kind));
     return 4;
   }
   if (a.dry_run) {
@@ -108,7 +114,7 @@ int run_fly(const FlyArgs& a) {
   try {
     r = runner.run();
   } catch (const std::exception& e) {
-    fmt::print(stderr, "pandafly fly: {}\n", e.what());
+    fmt::print(stderr, "{}: {}\n", who, e.what());
     return static_cast<int>(scan::ExitCode::failed);
   }
   progress.finish(last);
@@ -121,8 +127,8 @@ int run_fly(const FlyArgs& a) {
         r.last_angle, r.end.complete ? std::string("complete") : "INCOMPLETE: " + r.end.reason);
   }
   // Why it stopped, and what it noticed, go to stderr in every mode.
-  if (!r.outcome.reason.empty()) fmt::print(stderr, "pandafly fly: {}\n", r.outcome.reason);
-  for (const auto& n : r.outcome.notes) fmt::print(stderr, "pandafly fly: note: {}\n", n);
+  if (!r.outcome.reason.empty()) fmt::print(stderr, "{}: {}\n", who, r.outcome.reason);
+  for (const auto& n : r.outcome.notes) fmt::print(stderr, "{}: note: {}\n", who, n);
   return static_cast<int>(r.exit_code);
 }
 
@@ -132,7 +138,7 @@ int main(int argc, char** argv) {
   CLI::App app{"pandafly: hardware-triggered tomography scans"};
   app.footer(kExitCodes);
   app.require_subcommand(1);
-  FlyArgs fly;
+  ScanArgs fly;
   auto* f = app.add_subcommand(
       "fly",
       "a fly scan: the PandA triggers the camera at encoder positions and records the "
@@ -148,7 +154,23 @@ int main(int argc, char** argv) {
                 "republish every stored projection with its measured angle (PandaTheta) as "
                 "NDPluginZMQ messages on a PUB socket bound here, e.g. tcp://*:5600, for an online "
                 "reconstruction; never slows the scan (a slow subscriber loses messages, counted)");
+  ScanArgs step;
+  auto* st = app.add_subcommand(
+      "step",
+      "a software step scan (no PandA): per angle the stage moves (put-callback, arrival "
+      "checked), the camera is software-triggered and that frame is stored with the motor's "
+      "readback as its angle; the same scan file as fly ([panda] is not used)");
+  st->add_option("scan", step.scan_file, "the scan file (TOML; tools/examples/stepscan.toml)")
+      ->required();
+  st->add_flag("--dry-run", step.dry_run,
+               "print the plan (points, per-point timing, durations); reads PVs, writes nothing");
+  st->add_flag("--json", step.json, "print a summary object at the end");
+  st->add_flag("--quiet", step.quiet, "no progress on stderr");
+  st->add_option("--live", step.live,
+                 "republish every stored projection with its angle as NDPluginZMQ messages on a "
+                 "PUB socket bound here (as fly --live)");
   CLI11_PARSE(app, argc, argv);
-  if (f->parsed()) return run_fly(fly);
+  if (f->parsed()) return run_scan(scan::ScanKind::fly, fly);
+  if (st->parsed()) return run_scan(scan::ScanKind::step, step);
   return 2;
 }

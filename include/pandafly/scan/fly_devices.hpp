@@ -1,7 +1,7 @@
 #pragma once
 // scan::FlyDevices: the fly scan's hardware — the rotation and sample motor
 // records, the camera (cam, ZMQ plugin, FrameType), the shutter over Channel
-// Access, and the PandA's control port — carrying out scan::FlyScan's device
+// Access, and the PandA's control port — carrying out scan::ScanMachine's device
 // commands and reporting back as scan::Events.
 //
 // Rules
@@ -41,9 +41,9 @@
 #include <utility>
 
 #include "pandafly/ca/context.hpp"
-#include "pandafly/scan/fly_scan.hpp"
 #include "pandafly/scan/plan.hpp"
 #include "pandafly/scan/scan_config.hpp"
+#include "pandafly/scan/scan_machine.hpp"
 
 namespace pandafly::scan {
 
@@ -60,7 +60,10 @@ class FlyDevices {
  public:
   using Post = std::function<void(Event)>;
 
-  FlyDevices(const FlyScanConfig& config, const ca::Context& context, Post post);
+  /// kind step: no PandA (its control port is not connected; PandA commands
+  /// are not to be given), and the camera's TriggerSoftware is required.
+  FlyDevices(const FlyScanConfig& config, const ca::Context& context, Post post,
+             ScanKind kind = ScanKind::fly);
   ~FlyDevices();
   FlyDevices(const FlyDevices&) = delete;
   FlyDevices& operator=(const FlyDevices&) = delete;

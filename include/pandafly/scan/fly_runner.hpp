@@ -1,6 +1,6 @@
 #pragma once
-// scan::FlyRunner: the fly scan's I/O shell. It connects the sans-IO sequence
-// (scan::FlyScan) to the hardware (scan::FlyDevices: Channel Access and the
+// scan::FlyRunner: the scans' I/O shell (fly and step). It connects the sans-IO sequence
+// (scan::ScanMachine) to the hardware (scan::FlyDevices: Channel Access and the
 // PandA's control port), the PandA's data port (capture::PandaCapture with a
 // PandaRowSink), the camera's ZMQ stream (capture::ZmqReceiver), the merger
 // (capture::Merger) and the DXfile (dx::Writer), and runs one scan.
@@ -20,6 +20,10 @@
 //     event queue.
 //   - interrupt(why): any thread (a signal watcher): the scan stops as the
 //     state machine's cleanup says; a second call hurries the cleanup.
+//   - A step scan (options.kind step): no PandA and no merger. The frame
+//     that comes after TriggerCamera{k} goes to slot k with the rotation's
+//     RBV at the trigger (the stage at rest there) as its angle; a projection
+//     frame with no trigger outstanding is an extra frame, not stored.
 //   - The file is closed by CloseFile: the ZMQ receiver is stopped and
 //     drained, the PandA capture ended (it has its END by then, or is
 //     stopped), the merger finished; every projection goes to its slot, the
@@ -40,14 +44,17 @@
 #include <string>
 
 #include "pandafly/dx/writer.hpp"
-#include "pandafly/scan/fly_scan.hpp"
 #include "pandafly/scan/plan.hpp"
 #include "pandafly/scan/scan_config.hpp"
+#include "pandafly/scan/scan_machine.hpp"
 #include "pandafly/util/progress.hpp"
 
 namespace pandafly::scan {
 
 struct FlyRunOptions {
+  /// step: a step scan (no PandA: plan_step, software trigger per point, each
+  /// frame stored in its point's slot with the rotation's RBV at its trigger).
+  ScanKind kind = ScanKind::fly;
   /// The layout file's text source: a path ("" = config.output.layout).
   std::string layout_path;
   /// Called from the run() thread after events, at most every `progress_period`:

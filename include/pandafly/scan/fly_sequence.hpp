@@ -1,10 +1,13 @@
 #pragma once
-// make_fly_sequence(): the plan (scan::plan_fly) made concrete for the fly
-// scan's state machine (scan::FlyScan): positions, speeds, counts of darks
-// and flats, the shutter and the sample's moves, and the time allowances.
-// Pure; any thread.
+// make_sequence(): the plan (scan::plan_fly or scan::plan_step) made concrete
+// for the scan's state machine (scan::ScanMachine): positions, speeds, counts
+// of darks and flats, the shutter and the sample's moves, and the time
+// allowances. Pure; any thread.
 //
 // Rules
+//   - A step plan: the points are the plan's angles; scan.settle is each
+//     point's rest before its trigger (a fly scan's is the rest at the
+//     run-up start).
 //   - The stage returns to the scan's start angle when scan.return_to_start.
 //   - The sample goes back to flats.sample_in when given, else to where it
 //     was before the scan (`sample_position`).
@@ -15,15 +18,15 @@
 //     move ends before it gives up on missing rows or frames.
 #include <optional>
 
-#include "pandafly/scan/fly_scan.hpp"
 #include "pandafly/scan/plan.hpp"
 #include "pandafly/scan/scan_config.hpp"
+#include "pandafly/scan/scan_machine.hpp"
 
 namespace pandafly::scan {
 
-[[nodiscard]] FlySequence make_fly_sequence(const FlyPlan& plan, const FlyScanConfig& config,
-                                            const MotorFacts& motor,
-                                            std::optional<double> sample_position,
-                                            double sample_speed);
+[[nodiscard]] ScanSequence make_sequence(const FlyPlan& plan, const FlyScanConfig& config,
+                                         const MotorFacts& motor,
+                                         std::optional<double> sample_position,
+                                         double sample_speed);
 
 }  // namespace pandafly::scan

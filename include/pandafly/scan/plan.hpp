@@ -52,6 +52,18 @@
 //     run_down + return. flats_s adds, per set of flats, the sample motor's
 //     move out and back (|out − in|/VELO + 2·ACCL each) when its facts are given.
 //
+//   - plan_step() (a step scan: no PandA, no encoder): the points are
+//     start + k·step as the scan file says (no snapping to counts); the
+//     camera is software-triggered at rest, so frame_time only bounds how
+//     fast a point can be (no VMAX/VBAS check: every move is at VELO); the
+//     first and last points within the soft limits (same rule); EGU degrees;
+//     flats as above. speed_deg_s = VELO; no run-up or run-down
+//     (run_up_start = first point, run_down_end = last). Durations:
+//     projections_s = (n − 1)·(|step|/VELO + 2·ACCL + scan.settle) +
+//     n·frame_time (settle is each point's rest before its trigger there);
+//     to_start and return as above; settle_s 0 (it is in projections_s).
+//     Counts, the encoder and the PandA are not checked.
+//
 // Example:
 //   const auto r = scan::plan_fly(config, motor, camera);
 //   if (!r.plan) for (const auto& why : r.refusals) fmt::print("refused: {}\n", why);
@@ -63,6 +75,7 @@
 #include <vector>
 
 #include "pandafly/scan/scan_config.hpp"
+#include "pandafly/scan/scan_machine.hpp"
 #include "pandafly/scan/trigger_geometry.hpp"
 
 namespace pandafly::scan {
@@ -107,6 +120,7 @@ struct PlanDurations {
 };
 
 struct FlyPlan {
+  ScanKind kind = ScanKind::fly;  ///< step: plan_step() (no geometry, run-up or PandA)
   std::uint64_t projections = 0;
   double first_deg = 0;  ///< planned angle of trigger 0 (snapped to counts)
   double step_deg = 0;   ///< signed (snapped to counts)
@@ -167,6 +181,11 @@ struct PlanResult {
                                   const CameraFacts& camera,
                                   const std::optional<MotorFacts>& sample_motor = std::nullopt);
 
+/// A step scan's plan (Rules: plan_step).
+[[nodiscard]] PlanResult plan_step(const FlyScanConfig& config, const MotorFacts& motor,
+                                   const CameraFacts& camera,
+                                   const std::optional<MotorFacts>& sample_motor = std::nullopt);
+
 /// (field, value) pairs to print, e.g. scan::fly_panda_fields()'s result.
 using FieldList = std::vector<std::pair<std::string, std::string>>;
 
@@ -177,6 +196,6 @@ using FieldList = std::vector<std::pair<std::string, std::string>>;
                                    const FieldList& panda_fields = {});
 
 /// The refusal text: one "  - reason" line per refusal under a heading.
-[[nodiscard]] std::string describe_refusal(const PlanResult& result);
+[[nodiscard]] std::string describe_refusal(const PlanResult& result, ScanKind kind = ScanKind::fly);
 
 }  // namespace pandafly::scan

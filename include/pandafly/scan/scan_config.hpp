@@ -8,7 +8,8 @@
 //   - Tables: [panda] [rotation] [camera] (+ [[camera.readout]] rows) [scan]
 //     [darks] [flats] [shutter] [output] [metadata] [attributes]. Every key but those named
 //     "required" has the default shown in the struct below, chosen for
-//     `pandafly-sim beamline` with sim/ca/beamline.toml. Required: panda.design,
+//     `pandafly-sim beamline` with sim/ca/beamline.toml. Required: panda.design
+//     (fly scans),
 //     scan.start, scan.end, scan.exposure, one of scan.projections /
 //     scan.step, output.file, flats.sample_out when flats are taken, and the
 //     [metadata] table (read by dx::parse_metadata, the same reader
@@ -56,6 +57,10 @@
 #include "pandafly/dx/metadata.hpp"
 
 namespace pandafly::scan {
+
+/// Which scan a scan file is read for (and a sequence runs): fly (the PandA
+/// triggers at encoder positions) or step (software: move, trigger, frame).
+enum class ScanKind { fly, step };
 
 class ConfigError : public std::runtime_error {
  public:
@@ -178,7 +183,10 @@ struct FlyScanConfig {
 
 /// Parses a scan file's text; `source` names it in messages and is the base
 /// of relative paths. Throws ConfigError (rules above).
-[[nodiscard]] FlyScanConfig parse_fly_scan_config(std::string_view text, std::string_view source);
+/// `kind` step: [panda] may be left out or lack its design (a step scan does
+/// not use the PandA; a file written for both kinds still reads).
+[[nodiscard]] FlyScanConfig parse_fly_scan_config(std::string_view text, std::string_view source,
+                                                  ScanKind kind = ScanKind::fly);
 
 /// How many of `count` frames are taken before / after the projections.
 [[nodiscard]] std::uint64_t frames_before(std::uint64_t count, When when);

@@ -12,6 +12,7 @@ namespace pandafly::scan {
 
 /// Throws ConfigError: "<path>: cannot read: <reason>" when the file cannot
 /// be read, else what parse_fly_scan_config() throws.
-[[nodiscard]] FlyScanConfig load_fly_scan_config(const std::string& path);
+[[nodiscard]] FlyScanConfig load_fly_scan_config(const std::string& path,
+                                                 ScanKind kind = ScanKind::fly);
 
 }  // namespace pandafly::scan

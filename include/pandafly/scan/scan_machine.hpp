@@ -1,5 +1,5 @@
 #pragma once
-// scan::FlyScan: the fly scan's sequence as a sans-IO state machine. It is fed
+// scan::ScanMachine: a scan's sequence (fly or step) as a sans-IO state machine. It is fed
 // events (step completions, PandA rows and camera frames as counts, motor
 // status, time, Ctrl-C, failures) and emits commands (move, arm, acquire, …);
 // the I/O shell carries the commands out on the PandA, Channel Access, the
@@ -7,7 +7,7 @@
 // clocks here: the time is an argument of every call.
 //
 // Rules
-//   - The sequence is fixed at construction from a FlySequence (the plan
+//   - The sequence is fixed at construction from a ScanSequence (the plan
 //     made concrete): [darks before] [flats before] projections [flats after]
 //     [darks after] return, close. Each phase is a list of steps; a step is
 //     one command and what completes it. One step runs at a time, except that
@@ -25,6 +25,17 @@
 //     nothing new came for `collect_grace` (a camera that stalled or a PandA whose data connection
 //     dropped leaves projections missing: the merger records which; the scan is incomplete, not
 //     aborted). Then the PandA is disarmed, the camera stopped and the stage's speed restored.
+//   - A step scan (kind step: no PandA) has the same phases; its
+//     projections: shutter open, FrameType projection, the camera in
+//     software trigger Multiple N and started, then per point k: the stage
+//     moved to points[k] (put-callback; checked as every move is),
+//     `point_settle` seconds of rest when > 0, the camera triggered
+//     (TriggerCamera{k}) and its frame awaited: a point is done when a
+//     projection frame came after its trigger (counted from the trigger's
+//     issue, so a frame that beats the trigger's completion counts); none
+//     within the frame deadline (exposure + frame time + step_timeout) fails
+//     the scan naming the point. Then the camera is stopped. No speed change,
+//     no PandA: cleanup neither disarms nor restores a speed.
 //   - A move is done when its completion event says so; it must end within
 //     `position_tolerance` of its target, else the scan fails (a soft limit
 //     makes a put-callback complete at once without moving; a hard limit
@@ -53,7 +64,7 @@
 //     (dx::judge_completeness) over what was stored; the shell combines both.
 //
 // Example (the shell's loop):
-//   FlyScan scan(sequence);
+//   ScanMachine scan(sequence);
 //   scan.start(now());
 //   while (!scan.finished()) {
 //     for (auto& c : scan.take_commands()) execute(c);   // async; reports back
@@ -66,17 +77,23 @@
 #include <variant>
 #include <vector>
 
+#include "pandafly/scan/scan_config.hpp"
+
 namespace pandafly::scan {
 
 /// Which motor a command moves.
 enum class Axis { rotation, sample };
 /// What the camera's frames are (tomoscan's FrameType: DarkField, FlatField, Projection).
 enum class FrameKind { dark = 0, flat = 1, projection = 2 };
-enum class Trigger { internal, external };
+enum class Trigger { internal, external, software };
 
-/// The fly scan's plan made concrete: everything the sequence needs.
-struct FlySequence {
-  std::uint64_t projections = 0;          ///< triggers = rows = frames expected
+/// A scan's plan made concrete: everything the sequence needs.
+struct ScanSequence {
+  ScanKind kind = ScanKind::fly;
+  std::uint64_t projections = 0;  ///< triggers = rows = frames expected
+  /// kind step: the rotation's target of each projection, in order (size = projections).
+  std::vector<double> points;
+  double point_settle = 0;                ///< kind step: s at rest before each trigger
   double run_up_start = 0;                ///< degrees: where the scan move starts
   double run_down_end = 0;                ///< degrees: where it ends
   double scan_speed = 0;                  ///< degrees/s through the range
@@ -117,7 +134,12 @@ struct ConfigureCamera {
   double period = 0;
 };
 struct StartCamera {};  ///< Acquire = 1 (done when the camera accepted it, not when it finished)
-struct StopCamera {};   ///< Acquire = 0
+/// Software trigger (TriggerSoftware = 1) for step scan point `point`; done
+/// when the camera accepted it (the frame is awaited separately).
+struct TriggerCamera {
+  std::uint64_t point = 0;
+};
+struct StopCamera {};  ///< Acquire = 0
 struct PutPandaFields {};
 struct ArmPanda {};
 struct DisarmPanda {};
@@ -140,8 +162,8 @@ struct CloseFile {
   std::string reason;
 };
 using CommandBody =
-    std::variant<SetShutter, SetFrameType, ConfigureCamera, StartCamera, StopCamera, PutPandaFields,
-                 ArmPanda, DisarmPanda, SetSpeed, Move, StopMotor, CloseFile>;
+    std::variant<SetShutter, SetFrameType, ConfigureCamera, StartCamera, TriggerCamera, StopCamera,
+                 PutPandaFields, ArmPanda, DisarmPanda, SetSpeed, Move, StopMotor, CloseFile>;
 struct Command {
   std::uint64_t id = 0;
   CommandBody body;
@@ -243,9 +265,9 @@ struct Progress {
   std::uint64_t darks = 0, flats = 0;
 };
 
-class FlyScan {
+class ScanMachine {
  public:
-  explicit FlyScan(FlySequence sequence);
+  explicit ScanMachine(ScanSequence sequence);
 
   /// Begins the sequence at time `now` (s, any epoch, monotonic).
   void start(double now);
@@ -258,7 +280,7 @@ class FlyScan {
   [[nodiscard]] bool finished() const noexcept;
   [[nodiscard]] const Outcome& outcome() const noexcept;
   [[nodiscard]] Progress progress() const;
-  [[nodiscard]] const FlySequence& sequence() const noexcept { return seq_; }
+  [[nodiscard]] const ScanSequence& sequence() const noexcept { return seq_; }
 
  private:
   enum class Wait { step, frames, collect, close, pause };
@@ -275,6 +297,7 @@ class FlyScan {
   void add_darks(Phase phase, std::uint64_t n);
   void add_flats(Phase phase, std::uint64_t n);
   void add_projections();
+  void add_points();
   void add_step(Phase phase, std::optional<CommandBody> body, std::string label, double timeout,
                 Wait wait = Wait::step);
   void add_frames_wait(Phase phase, FrameKind kind, std::uint64_t n);
@@ -287,6 +310,7 @@ class FlyScan {
   void on_data(double now);
   void on_progress(double now);
   void check_acquisition_done(double now);
+  [[nodiscard]] std::uint64_t count_of(FrameKind kind) const;
   void check_collection_done(double now, bool by_grace);
   void fail(std::string reason, double now, bool interrupted = false);
   void start_cleanup(double now);
@@ -294,7 +318,7 @@ class FlyScan {
   void finish_cleanup(double now);
   [[nodiscard]] std::uint64_t emit(CommandBody body);
 
-  FlySequence seq_;
+  ScanSequence seq_;
   std::vector<std::pair<Phase, Step>> steps_;
   std::size_t next_ = 0;  ///< index of the next step to issue
   std::optional<std::size_t> current_;
