@@ -27,7 +27,8 @@
 //     `after_last`; the angle is extrapolated with the speed of the nearest
 //     interval but no bound can be given (the motor may have stopped or
 //     changed speed): uncertainty = +inf. A shell waits for an update past T
-//     (covers(T)) before it asks. No update at all: `no_data`, angle NaN.
+//     (covers(T)) before it asks. No update at all (or T is NaN): `no_data`,
+//     angle NaN.
 //   - Otherwise the bracketing updates a = (t_a, p_a) ≤ T ≤ b = (t_b, p_b)
 //     give h = t_b − t_a, w = (T − t_a)/h, the speed v = (p_b − p_a)/h and
 //     angle = p_a + w·(p_b − p_a) (linear interpolation, constant speed).
