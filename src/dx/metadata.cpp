@@ -128,7 +128,7 @@ ScanMetadata parse_metadata(std::string_view toml_text, std::string_view source)
     throw MetadataError(fmt::format(
         "{}: no [metadata] table (proposal_id and principal_investigator are required)", source));
   const Reader r(*t, source);
-  r.no_unknown_keys({"proposal_id", "principal_investigator", "facility", "beamline",
+  r.no_unknown_keys({"proposal_id", "principal_investigator", "facility", "beamline", "xray_source",
                      "persistent_identifier", "embargo_years", "embargo_end", "license", "title",
                      "sample_name", "sample_description", "sample_uuid", "experimenters",
                      "experimenter_affiliation", "experimenter_email"});
@@ -137,6 +137,7 @@ ScanMetadata parse_metadata(std::string_view toml_text, std::string_view source)
   r.string("principal_investigator", m.principal_investigator, true);
   r.string("facility", m.facility);
   r.string("beamline", m.beamline);
+  r.string("xray_source", m.xray_source);
   r.string("persistent_identifier", m.persistent_identifier);
   r.years("embargo_years", m.embargo_years);
   r.date("embargo_end", m.embargo_end);

@@ -1,9 +1,11 @@
 #include "pandafly/scan/fly_runner.hpp"
 
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <cmath>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -28,6 +30,7 @@
 #include "pandafly/capture/zmq_receiver.hpp"
 #include "pandafly/dx/layout.hpp"
 #include "pandafly/dx/metadata.hpp"
+#include "pandafly/dx/xdi_writer.hpp"
 #include "pandafly/panda/io/blocking_data_client.hpp"
 #include "pandafly/scan/fly_devices.hpp"
 #include "pandafly/scan/fly_sequence.hpp"
@@ -132,6 +135,11 @@ struct FlyRunner::Impl {
     double angle = 0;
   };
   std::optional<PendingPoint> pending_point;
+  /// Step scans: the position-versus-time file next to the DXfile, a row per
+  /// stored projection (frame thread; closed by close() after it joined).
+  std::unique_ptr<dx::XdiWriter> xdi;
+  bool xdi_failed = false;
+  std::vector<std::string> close_notes;    ///< added to the outcome's notes
   std::set<std::uint64_t> rotation_moves;  ///< ids of the rotation's Move commands
   double rotation_done = kNaN;             ///< RBV in the last rotation MoveDone
   [[nodiscard]] bool step() const { return options.kind == ScanKind::step; }
@@ -389,8 +397,52 @@ struct FlyRunner::Impl {
     if (result.projections_complete == 0) result.first_angle = angle;
     result.last_angle = angle;
     ++result.projections_complete;
+    const double stamp = f->frame().header.timestamp;
     (void)writer->push(std::move(rec));
+    append_xdi(angle, stamp);
     return true;
+  }
+
+  /// The step scan's .xdi: the DXfile's name with .xdi, XDI 1.0 by the
+  /// reference's rules (file-formats.md §4.5): the rotation readback,
+  /// seconds since run(), the frame's EPICS time stamp.
+  void open_xdi() {
+    dx::XdiHeader h;
+    h.columns = {{std::string(dx::xdi_rotation_column), "degrees"},
+                 {"elapsed_time", "seconds"},
+                 {"epics_timestamp", "seconds"}};
+    const auto& m = config.metadata;
+    h.fields = {
+        {"Facility", "name", m.facility},
+        {"Facility", "xray_source", m.xray_source},
+        {"Beamline", "name", m.beamline},
+        {"Scan", "start_time", iso_now()},
+        {"pandafly", "motor", config.rotation.motor},
+        {"pandafly", "num_angles", std::to_string(prep->plan.plan->projections)},
+        {"pandafly", "proposal", m.proposal_id},
+        {"pandafly", "data_file", std::filesystem::path(config.output.file).filename().string()}};
+    h.comments = {
+        "software step scan, the rotation's readback at each point, one row per "
+        "stored projection"};
+    xdi = std::make_unique<dx::XdiWriter>(xdi_path(), std::move(h),
+                                          dx::XdiWriter::Options{config.output.overwrite});
+  }
+
+  [[nodiscard]] std::filesystem::path xdi_path() const {
+    return std::filesystem::path(config.output.file).replace_extension(".xdi");
+  }
+
+  /// Caller holds merge_mutex. A failed append stops the scan (as a failed
+  /// writer does); the rows before it stay in the file.
+  void append_xdi(double angle, double stamp) {
+    if (!xdi || xdi_failed) return;
+    try {
+      const double elapsed = std::chrono::duration<double>(Clock::now() - run_started).count();
+      xdi->append(std::array{angle, elapsed, stamp});
+    } catch (const std::exception& e) {
+      xdi_failed = true;
+      queue.post(Failure{fmt::format("the position file failed: {}", e.what())});
+    }
   }
 
   void start_rows() {
@@ -469,6 +521,13 @@ struct FlyRunner::Impl {
       waiting.clear();
     }
     add_tables();
+    if (xdi) {
+      try {
+        xdi->close({{"Scan", "end_time", iso_now()}});
+      } catch (const std::exception& e) {
+        close_notes.push_back(fmt::format("the position file: {}", e.what()));
+      }
+    }
     auto close_values = to_values(dx::end_attributes(config.metadata, iso_now()));
     const auto ending = c.interrupted
                             ? dx::Ending::interrupted_by(c.reason, std::move(close_values))
@@ -566,6 +625,7 @@ struct FlyRunner::Impl {
     run_started = started;
     if (!options.live_endpoint.empty())  // before the file: a bad endpoint leaves nothing behind
       live = std::make_unique<capture::LivePublisher>(options.live_endpoint);
+    if (step()) open_xdi();  // before the DXfile: an existing .xdi stops the scan first
     open_writer();
     start_angle.assign(plan.projections, kNaN);
     residual.assign(plan.projections, kNaN);
@@ -611,6 +671,7 @@ struct FlyRunner::Impl {
     devices->join();
     result.file = config.output.file;
     result.outcome = scan.outcome();
+    for (auto& n : close_notes) result.outcome.notes.push_back(std::move(n));
     result.exit_code = exit_code(result.outcome, result.end.complete);
     result.projections_expected = plan.projections;
     if (live) {

@@ -7,7 +7,8 @@
 # frame is stored with the motor's readback. Checked (fly_check.py): the file
 # is complete; every projection's theta is the stage's true angle during its
 # own frame's exposure (the simulator's --truth-log) within one motor step;
-# the stage is back at the start; dxchange.read_aps_32id reads the file; its
+# the stage is back at the start; dxchange.read_aps_32id reads the file; the
+# position-versus-time scan.xdi passes libxdifile's rules (xdi_check.py); its
 # reconstruction is within 1.2 x the reference's RMS error (recon_check.py).
 # Also: the dry run, a missing motor (exit 3), a point beyond a soft limit
 # (exit 4).
@@ -74,6 +75,22 @@ assert np.allclose(planned, np.arange(n) * 2.0), "planned angles"
 d = np.rad2deg(theta) - planned
 print(f"readback - planned: {d.min():+.5f}..{d.max():+.5f} deg")
 assert np.all(np.abs(d) <= 0.01), "every point within the move's tolerance of its target"
+PY
+# The position-versus-time file next to it: libxdifile's rules (file-formats.md
+# §4) give only warning 105 (Column.1 is a rotation, not energy or angle); its
+# rows are the file's angles in order, their time stamps those of the frames.
+/usr/bin/python3 "$src/tests/integration/xdi_check.py" "$work/scan.xdi" --expect-warning 105 ||
+  { cat "$work/scan.xdi"; fail "scan.xdi"; }
+/usr/bin/python3 - "$work" $n <<'PY'
+import sys, h5py, numpy as np
+work, n = sys.argv[1], int(sys.argv[2])
+rows = np.array([[float(x) for x in l.split()] for l in open(f"{work}/scan.xdi") if l.strip() and not l.startswith("#")])
+with h5py.File(f"{work}/scan.h5", "r") as f:
+    theta = f["/exchange/theta"][:]  # degrees (dxchange converts to radians)
+assert rows.shape == (n, 3), rows.shape
+assert np.allclose(rows[:, 0], theta, atol=5e-7), "xdi angles = the file's theta (6 decimals)"
+assert np.all(np.diff(rows[:, 1]) > 0) and np.all(np.diff(rows[:, 2]) > 0), "time runs forward"
+print(f"scan.xdi: {n} rows, angles = the file's theta")
 PY
 "$render_bin" "$beamline_config" "$work/ref.raw" --noise --fields 10 --truth-slice "$work/truth.raw" \
   $(/usr/bin/python3 -c "print(' '.join(str(k * 2.0) for k in range($n)))") || fail "render the reference"

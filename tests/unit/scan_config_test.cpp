@@ -189,6 +189,23 @@ TEST_CASE(
   CHECK(dx::parse_metadata(text.str(), path) == c.metadata);
 }
 
+TEST_CASE("scan config: tools/examples/stepscan.toml is a step scan (no [panda]), not a fly scan") {
+  const std::string path = std::string(PANDAFLY_SOURCE_DIR) + "/tools/examples/stepscan.toml";
+  const auto c = scan::load_fly_scan_config(path, scan::ScanKind::step);
+  CHECK(c.panda.design.empty());
+  CHECK(c.scan.projections == 181);
+  CHECK(c.scan.step_deg == doctest::Approx(1.0));
+  CHECK(c.output.file == "stepscan.h5");
+  CHECK(c.metadata.xray_source == "3-pole wiggler");
+  // Read for a fly scan, the missing design is named.
+  try {
+    (void)scan::load_fly_scan_config(path);
+    FAIL("a fly scan needs panda.design");
+  } catch (const scan::ConfigError& e) {
+    CHECK(std::string(e.what()).find("panda.design: missing") != std::string::npos);
+  }
+}
+
 TEST_CASE("scan config: paths relative to the scan file; absolute ones as written") {
   CHECK(scan::parse_fly_scan_config(kMinimal, "scan.toml").panda.design == "flyscan.sav");
   CHECK(scan::parse_fly_scan_config(kMinimal, "/a/b/scan.toml").panda.design == "/a/b/flyscan.sav");

@@ -69,7 +69,9 @@ std::optional<Capture> read_capture(const XdiOptions& o, int& rc) {
 dx::XdiHeader header_for(const XdiOptions& o, const Capture& c, const dx::ScanMetadata& m) {
   dx::XdiHeader h;
   h.columns = {{std::string(dx::xdi_rotation_column), "degrees"}, {"elapsed_time", "seconds"}};
-  h.fields = {{"Facility", "name", m.facility}, {"Beamline", "name", m.beamline}};
+  h.fields = {{"Facility", "name", m.facility},
+              {"Facility", "xray_source", m.xray_source},
+              {"Beamline", "name", m.beamline}};
   if (!c.start_time.empty()) h.fields.push_back({"Scan", "start_time", c.start_time});
   if (!m.proposal_id.empty()) h.fields.push_back({"pandafly", "proposal", m.proposal_id});
   h.fields.push_back({"pandafly", "source", std::filesystem::path(o.capture).filename().string()});

@@ -13,6 +13,8 @@
 //       principal_investigator required, non-empty
 //       facility               default "SESAME"
 //       beamline               default "ID10-BEATS"
+//       xray_source            default "3-pole wiggler" (BEATS's source; XDI's
+//                              recommended Facility.xray_source)
 //       persistent_identifier  default "" (not minted yet; recorded empty)
 //       embargo_years          default 3 (the policy's embargo), 0..100
 //       embargo_end            "YYYY-MM-DD" (a TOML date or string); when
@@ -49,6 +51,7 @@ struct ScanMetadata {
   std::string principal_investigator;
   std::string facility = "SESAME";
   std::string beamline = "ID10-BEATS";
+  std::string xray_source = "3-pole wiggler";
   std::string persistent_identifier;
   int embargo_years = 3;
   std::string embargo_end;  ///< "YYYY-MM-DD" when set explicitly, else ""
