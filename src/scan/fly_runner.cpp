@@ -139,7 +139,12 @@ struct FlyRunner::Impl {
   /// stored projection (frame thread; closed by close() after it joined).
   std::unique_ptr<dx::XdiWriter> xdi;
   bool xdi_failed = false;
-  std::vector<std::string> close_notes;    ///< added to the outcome's notes
+  std::vector<std::string> close_notes;  ///< added to the outcome's notes
+  // Step scans: what a point costs beyond its move and its exposure + readout
+  // (FlyResult::point_overhead_s): from the move's completion to the next
+  // point's move (or the camera's stop after the last point).
+  std::optional<Clock::time_point> point_move_done;
+  bool point_triggered = false;
   std::set<std::uint64_t> rotation_moves;  ///< ids of the rotation's Move commands
   double rotation_done = kNaN;             ///< RBV in the last rotation MoveDone
   [[nodiscard]] bool step() const { return options.kind == ScanKind::step; }
@@ -585,7 +590,9 @@ struct FlyRunner::Impl {
   }
 
   void dispatch(ScanMachine& scan, const Command& c) {
+    if (step()) note_point_end(c);
     if (const auto* t = std::get_if<TriggerCamera>(&c.body)) {
+      point_triggered = true;
       // The stage is at rest on the point: the RBV its move completed with
       // (read after the put-callback) is the point's measured angle.
       std::scoped_lock lock(merge_mutex);
@@ -616,6 +623,20 @@ struct FlyRunner::Impl {
       }
     }
     devices->execute(c);
+  }
+
+  /// A step scan's point ends when the next rotation move or the camera's
+  /// stop goes out after its trigger.
+  void note_point_end(const Command& c) {
+    const auto* m = std::get_if<Move>(&c.body);
+    const bool next =
+        (m && m->axis == Axis::rotation) || std::holds_alternative<StopCamera>(c.body);
+    if (!next || !point_triggered || !point_move_done) return;
+    const auto& plan = *prep->plan.plan;
+    result.point_overhead_s.push_back(
+        std::chrono::duration<double>(Clock::now() - *point_move_done).count() - plan.exposure_s -
+        plan.readout_s);
+    point_triggered = false;
   }
 
   FlyResult run() {
@@ -653,8 +674,10 @@ struct FlyRunner::Impl {
           done && run_up_move && done->id == *run_up_move)
         run_up_done = Clock::now();
       if (const auto* done = e ? std::get_if<MoveDone>(&*e) : nullptr;
-          done && rotation_moves.count(done->id))
+          done && rotation_moves.count(done->id)) {
         rotation_done = done->position;
+        point_move_done = Clock::now();
+      }
       scan.handle(e ? *e : Event{Tick{}}, now());
       if (!writer_failed && writer->stats().failed) {
         writer_failed = true;

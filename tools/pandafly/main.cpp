@@ -2,8 +2,10 @@
 // scan, `pandafly step SCAN.toml` a software step scan (both scan::FlyRunner);
 // this main only parses the command line, prints and maps the outcome to an
 // exit code.
+#include <algorithm>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -34,8 +36,19 @@ struct ScanArgs {
   std::string live;
 };
 
+/// A step scan's per-point overhead (ms): median, 95th percentile, largest.
+nlohmann::json point_overhead(std::vector<double> s) {
+  if (s.empty()) return nullptr;
+  std::sort(s.begin(), s.end());
+  const auto at = [&](double q) {
+    return 1e3 * s[static_cast<std::size_t>(q * static_cast<double>(s.size() - 1))];
+  };
+  return {{"points", s.size()}, {"median", at(0.5)}, {"p95", at(0.95)}, {"max", 1e3 * s.back()}};
+}
+
 nlohmann::json summary(const scan::FlyResult& r) {
   return {
+      {"point_overhead_ms", point_overhead(r.point_overhead_s)},
       {"file", r.file},
       {"complete", r.end.complete},
       {"reason", r.outcome.reason.empty() ? r.end.reason : r.outcome.reason},

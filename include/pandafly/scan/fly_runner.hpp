@@ -42,6 +42,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "pandafly/dx/writer.hpp"
 #include "pandafly/scan/plan.hpp"
@@ -96,6 +97,10 @@ struct FlyResult {
   /// Wall seconds from run() to the first PandA row (the first exposure's
   /// end): the motion to it (plan) plus everything the scan does before.
   std::optional<double> first_row_s;
+  /// Step scans, per point: wall seconds from its move's completion to the
+  /// next point's move (the camera's stop after the last), less exposure and
+  /// readout: the trigger, the frame's way to the file, the loop.
+  std::vector<double> point_overhead_s;
   /// Wall seconds from the last frame received to the file closed.
   std::optional<double> last_frame_to_closed_s;
 };
