@@ -122,6 +122,28 @@ std::optional<std::vector<std::byte>> convert_all(const std::vector<S>& in, std:
   if constexpr (std::is_same_v<S, D> ||
                 (std::is_integral_v<S> && std::is_integral_v<D> && sizeof(S) == sizeof(D))) {
     if (!in.empty()) std::memcpy(out.data(), in.data(), out.size());
+  } else if constexpr (std::is_integral_v<S> && std::is_integral_v<D>) {
+    // The hot case (USHORT pixels on a LONG waveform): a plain range check,
+    // through a small typed buffer (one memcpy per chunk, no aliasing tricks).
+    // S and D are at most 32 bits wide here (carries()): int64 holds both ranges.
+    constexpr auto lo = static_cast<std::int64_t>(std::numeric_limits<D>::min());
+    constexpr auto hi = static_cast<std::int64_t>(std::numeric_limits<D>::max());
+    constexpr std::size_t kChunk = 4096;
+    std::array<D, kChunk> buffer{};
+    for (std::size_t base = 0; base < in.size(); base += kChunk) {
+      const std::size_t m = std::min(kChunk, in.size() - base);
+      const S* src = in.data() + base;
+      for (std::size_t j = 0; j < m; ++j) {
+        const auto v = static_cast<std::int64_t>(src[j]);
+        if (v < lo || v > hi) {
+          error = fmt::format("{} element {} = {} does not fit {} pixels", pv, base + j, src[j],
+                              to_string(type));
+          return std::nullopt;
+        }
+        buffer[j] = static_cast<D>(src[j]);
+      }
+      std::memcpy(out.data() + base * sizeof(D), buffer.data(), m * sizeof(D));
+    }
   } else {
     for (std::size_t i = 0; i < in.size(); ++i) {
       const auto d = exact<S, D>(in[i]);
@@ -272,9 +294,9 @@ CaImageSource::Impl::Impl(const ca::Context& context, CaImageSourceOptions opts)
   // there yet, and a frame posted meanwhile would become the baseline.
   const auto baseline = ids.pop(options.connect_timeout);
   if (!baseline)
-    throw ca::Error(ca::make_error_code(ca::Errc::timeout), unique_id.name(),
-                    fmt::format("no first monitor update within {:g} s",
-                                options.connect_timeout.count()));
+    throw ca::Error(
+        ca::make_error_code(ca::Errc::timeout), unique_id.name(),
+        fmt::format("no first monitor update within {:g} s", options.connect_timeout.count()));
   (void)take(*baseline, {});
 }
 
