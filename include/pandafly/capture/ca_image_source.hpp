@@ -46,18 +46,19 @@
 //   Frame numbers: the monitor's first update is the value before this source
 //   existed (a baseline, never handed out); the constructor waits for it, so
 //   every frame the plugin posts after the constructor returns is seen:
-//   construct the source before the acquisition or trigger. An update equal to the last number with the
-//   same stamp (a reconnect) is ignored; a jump of more than 1 adds the
-//   numbers skipped to stats().missing (their arrays were never seen); a
-//   number not above the last one starts the sequence again (ArrayCounter
-//   reset: stats().restarts).
+//   construct the source before the acquisition or trigger. An update equal
+//   to the last number with the same stamp (a reconnect) is ignored; a jump
+//   of more than 1 adds the numbers skipped to stats().missing (their arrays
+//   were never seen); a number not above the last one starts the sequence
+//   again (ArrayCounter reset: stats().restarts).
 //   Threads: one consumer thread calls next() (and stats()); libca's threads
-//   only enqueue monitor updates. Errors: the constructor throws ca::Error
-//   (Errc::timeout) naming every PV not found within options.connect_timeout;
-//   next() throws ca::Error for a failed read (timeout, disconnect) and
-//   ca::Error(std::errc::operation_canceled) when `stop` is requested while
-//   it waits — within about 10 ms (the update queue is polled in 10 ms
-//   slices while a token can stop it). A frame already read wins over a stop.
+//   only enqueue monitor updates.
+//   Errors: the constructor throws ca::Error (Errc::timeout) naming every PV
+//   not found within options.connect_timeout; next() throws ca::Error for a
+//   failed read (timeout, disconnect) and ca::Error(std::errc::operation_canceled)
+//   when `stop` is requested while it waits — within about 10 ms (the update
+//   queue is polled in 10 ms slices while a token can stop it: ca::Monitor::pop
+//   takes no token). An update already queued wins over a stop.
 //
 // Example:
 //   ca::Context ctx;
