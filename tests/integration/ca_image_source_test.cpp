@@ -109,8 +109,11 @@ class Rig {
   std::unique_ptr<pandafly::test::CaLoopback> loopback_;
 };
 
+// Failure guards only (a loaded 2-core machine can take seconds to answer).
+constexpr auto kWait = 30s;
+
 ca::Channel open(const ca::Context& ctx, const std::string& name) {
-  return ca::Channel::connect(ctx, name, 5s);
+  return ca::Channel::connect(ctx, name, kWait);
 }
 
 /// Pixel (x, y) of a frame `width` wide as uint16 (the bytes are little-endian).
@@ -174,12 +177,12 @@ std::vector<std::uint16_t> expected_uint16(std::int32_t base) {
 TEST_CASE("software triggers: each frame once, numbered by UniqueId_RBV, pixels as rendered") {
   Rig::instance();
   ca::Context ctx;
-  open(ctx, "ist:image1:EnableCallbacks").put_wait(std::string("Enable"), 5s);
-  open(ctx, "ist:cam5:ImageMode").put_wait(std::string("Continuous"), 5s);
-  open(ctx, "ist:cam5:TriggerMode").put_wait(std::string("On"), 5s);
-  open(ctx, "ist:cam5:TriggerSource").put_wait(std::string("Software"), 5s);
+  open(ctx, "ist:image1:EnableCallbacks").put_wait(std::string("Enable"), kWait);
+  open(ctx, "ist:cam5:ImageMode").put_wait(std::string("Continuous"), kWait);
+  open(ctx, "ist:cam5:TriggerMode").put_wait(std::string("On"), kWait);
+  open(ctx, "ist:cam5:TriggerSource").put_wait(std::string("Software"), kWait);
   const auto counter = open(ctx, "ist:cam5:ArrayCounter_RBV").get<std::int32_t>();
-  capture::CaImageSource images(ctx, {.prefix = "ist:image1:"});
+  capture::CaImageSource images(ctx, {.prefix = "ist:image1:", .connect_timeout = kWait});
   open(ctx, "ist:cam5:Acquire").put(std::string("Acquire"));  // no callback: ends at Acquire 0
   // One circuit: the server handles the Acquire put before the first trigger.
   const auto trigger = open(ctx, "ist:cam5:TriggerSoftware");
@@ -187,8 +190,8 @@ TEST_CASE("software triggers: each frame once, numbered by UniqueId_RBV, pixels 
   double last_stamp = 0;
   for (std::uint64_t k = 1; k <= 5; ++k) {
     CAPTURE(k);
-    trigger.put_wait(std::string("Trigger"), 5s);
-    const auto e = images.next(10s);
+    trigger.put_wait(std::string("Trigger"), kWait);
+    const auto e = images.next(kWait);
     const auto& f = frame_of(e).frame();
     const std::uint64_t id = static_cast<std::uint64_t>(counter) + k;
     CHECK(f.header.frame == id);
@@ -207,35 +210,35 @@ TEST_CASE("software triggers: each frame once, numbered by UniqueId_RBV, pixels 
   CHECK(s.skipped == 0);
   CHECK(s.missing == 0);
   CHECK(s.reads == 5);
-  open(ctx, "ist:cam5:Acquire").put_wait(std::string("Done"), 5s);
+  open(ctx, "ist:cam5:Acquire").put_wait(std::string("Done"), kWait);
 }
 
 TEST_CASE("full-size frames (2048 x 1536 UInt16): correct, and the time per frame reported") {
   Rig::instance();
   ca::Context ctx;
-  open(ctx, "big:image1:EnableCallbacks").put_wait(std::string("Enable"), 5s);
-  open(ctx, "big:cam5:ImageMode").put_wait(std::string("Continuous"), 5s);
-  open(ctx, "big:cam5:TriggerMode").put_wait(std::string("On"), 5s);
-  open(ctx, "big:cam5:TriggerSource").put_wait(std::string("Software"), 5s);
-  capture::CaImageSource images(ctx, {.prefix = "big:image1:"});
+  open(ctx, "big:image1:EnableCallbacks").put_wait(std::string("Enable"), kWait);
+  open(ctx, "big:cam5:ImageMode").put_wait(std::string("Continuous"), kWait);
+  open(ctx, "big:cam5:TriggerMode").put_wait(std::string("On"), kWait);
+  open(ctx, "big:cam5:TriggerSource").put_wait(std::string("Software"), kWait);
+  capture::CaImageSource images(ctx, {.prefix = "big:image1:", .connect_timeout = kWait});
   open(ctx, "big:cam5:Acquire").put(std::string("Acquire"));
   const auto trigger = open(ctx, "big:cam5:TriggerSoftware");
   std::vector<double> ms;
-  for (int k = 0; k < 5; ++k) {
+  for (int k = 0; k < 3; ++k) {
     const auto t0 = std::chrono::steady_clock::now();
-    trigger.put_wait(std::string("Trigger"), 5s);
-    const auto e = images.next(20s);
+    trigger.put_wait(std::string("Trigger"), kWait);
+    const auto e = images.next(kWait);
     ms.push_back(seconds_since(t0) * 1e3);
     const auto& f = frame_of(e).frame();
     check_rendering(f, f.header.frame, 2048, 1536);
   }
-  CHECK(images.stats().frames == 5);
+  CHECK(images.stats().frames == 3);
   // The CA read alone (libca + the simulator's encoding), for comparison.
   const auto data = open(ctx, "big:image1:ArrayData");
   std::vector<double> get_ms;
-  for (int k = 0; k < 5; ++k) {
+  for (int k = 0; k < 3; ++k) {
     const auto t0 = std::chrono::steady_clock::now();
-    CHECK(ca::size(data.get_time_value(std::nullopt, 0, 20s).value) == 2048u * 1536u);
+    CHECK(ca::size(data.get_time_value(std::nullopt, 0, kWait).value) == 2048u * 1536u);
     get_ms.push_back(seconds_since(t0) * 1e3);
   }
   std::sort(get_ms.begin(), get_ms.end());
@@ -243,35 +246,35 @@ TEST_CASE("full-size frames (2048 x 1536 UInt16): correct, and the time per fram
   std::string error;
   CHECK(capture::convert_pixels(ca::Value{std::vector<std::int32_t>(2048u * 1536u, 7)},
                                 capture::DataType::uint16, "p", error));
-  MESSAGE("a plain ArrayData get: median " << get_ms[2] << " ms; LONG -> uint16 conversion (with "
+  MESSAGE("a plain ArrayData get: median " << get_ms[1] << " ms; LONG -> uint16 conversion (with "
                                            << "the vector's making) " << seconds_since(t0) * 1e3
                                            << " ms");
   std::sort(ms.begin(), ms.end());
   // Includes the simulated 1 ms exposure and 2 ms plugin delay; not asserted (a benchmark's job).
-  MESSAGE("trigger -> 2048 x 1536 frame in hand: median " << ms[2] << " ms, max " << ms[4]
+  MESSAGE("trigger -> 2048 x 1536 frame in hand: median " << ms[1] << " ms, max " << ms[2]
                                                           << " ms (12.6 MB LONG waveform)");
-  open(ctx, "big:cam5:Acquire").put_wait(std::string("Done"), 5s);
+  open(ctx, "big:cam5:Acquire").put_wait(std::string("Done"), kWait);
 }
 
 TEST_CASE("internal trigger faster than the reads: every number once, never mislabelled") {
   Rig::instance();
   ca::Context ctx;
-  open(ctx, "ist:image1:EnableCallbacks").put_wait(std::string("Enable"), 5s);
-  open(ctx, "ist:image1:ArrayCallbacks").put_wait(std::string("Enable"), 5s);
-  open(ctx, "ist:cam5:TriggerMode").put_wait(std::string("Off"), 5s);
-  open(ctx, "ist:cam5:ImageMode").put_wait(std::string("Multiple"), 5s);
-  open(ctx, "ist:cam5:NumImages").put_wait(std::int32_t{40}, 5s);
-  open(ctx, "ist:cam5:AcquireTime").put_wait(0.001, 5s);
-  open(ctx, "ist:cam5:AcquirePeriod").put_wait(0.001, 5s);
+  open(ctx, "ist:image1:EnableCallbacks").put_wait(std::string("Enable"), kWait);
+  open(ctx, "ist:image1:ArrayCallbacks").put_wait(std::string("Enable"), kWait);
+  open(ctx, "ist:cam5:TriggerMode").put_wait(std::string("Off"), kWait);
+  open(ctx, "ist:cam5:ImageMode").put_wait(std::string("Multiple"), kWait);
+  open(ctx, "ist:cam5:NumImages").put_wait(std::int32_t{40}, kWait);
+  open(ctx, "ist:cam5:AcquireTime").put_wait(0.001, kWait);
+  open(ctx, "ist:cam5:AcquirePeriod").put_wait(0.001, kWait);
   const auto counter = open(ctx, "ist:cam5:ArrayCounter_RBV").get<std::int32_t>();
-  capture::CaImageSource images(ctx, {.prefix = "ist:image1:"});
-  open(ctx, "ist:cam5:Acquire").put_wait(std::string("Acquire"), 10s);  // returns after 40 frames
+  capture::CaImageSource images(ctx, {.prefix = "ist:image1:", .connect_timeout = kWait});
+  open(ctx, "ist:cam5:Acquire").put_wait(std::string("Acquire"), kWait);  // returns after 40 frames
 
   const auto last = static_cast<std::uint64_t>(counter) + 40;
   std::map<std::uint64_t, int> seen;
   std::uint64_t frames = 0;
   while (seen.empty() || seen.rbegin()->first < last) {
-    const auto e = images.next(10s);
+    const auto e = images.next(kWait);
     REQUIRE(e.has_value());
     if (const auto* f = std::get_if<capture::ReceivedFrame>(&*e)) {
       ++frames;
@@ -291,29 +294,29 @@ TEST_CASE("internal trigger faster than the reads: every number once, never misl
   CHECK(frames >= 1);  // the last array stays: at least the last frame is handed out
   MESSAGE(frames << " of 40 frames at 1 kHz handed out, " << images.stats().skipped
                  << " skipped as overwritten, " << images.stats().reads << " reads");
-  open(ctx, "ist:cam5:AcquireTime").put_wait(0.01, 5s);
-  open(ctx, "ist:cam5:AcquirePeriod").put_wait(0.01, 5s);
+  open(ctx, "ist:cam5:AcquireTime").put_wait(0.01, kWait);
+  open(ctx, "ist:cam5:AcquirePeriod").put_wait(0.01, kWait);
 }
 
 TEST_CASE("image1:ArrayCallbacks Disable: the frame is reported stale, not the old image") {
   Rig::instance();
   ca::Context ctx;
-  open(ctx, "ist:image1:EnableCallbacks").put_wait(std::string("Enable"), 5s);
-  open(ctx, "ist:cam5:TriggerMode").put_wait(std::string("Off"), 5s);
-  open(ctx, "ist:cam5:ImageMode").put_wait(std::string("Single"), 5s);
-  capture::CaImageSource images(ctx, {.prefix = "ist:image1:"});
-  open(ctx, "ist:cam5:Acquire").put_wait(std::string("Acquire"), 10s);
-  const auto first = frame_of(images.next(10s)).frame().header.frame;
-  open(ctx, "ist:image1:ArrayCallbacks").put_wait(std::string("Disable"), 5s);
-  open(ctx, "ist:cam5:Acquire").put_wait(std::string("Acquire"), 10s);
-  const auto e_s = images.next(10s);
+  open(ctx, "ist:image1:EnableCallbacks").put_wait(std::string("Enable"), kWait);
+  open(ctx, "ist:cam5:TriggerMode").put_wait(std::string("Off"), kWait);
+  open(ctx, "ist:cam5:ImageMode").put_wait(std::string("Single"), kWait);
+  capture::CaImageSource images(ctx, {.prefix = "ist:image1:", .connect_timeout = kWait});
+  open(ctx, "ist:cam5:Acquire").put_wait(std::string("Acquire"), kWait);
+  const auto first = frame_of(images.next(kWait)).frame().header.frame;
+  open(ctx, "ist:image1:ArrayCallbacks").put_wait(std::string("Disable"), kWait);
+  open(ctx, "ist:cam5:Acquire").put_wait(std::string("Acquire"), kWait);
+  const auto e_s = images.next(kWait);
   const auto& s = skipped_of(e_s);
   CHECK(s.frame == first + 1);
   CHECK(s.reason == capture::SkipReason::stale);
   CHECK(s.message.find("ist:image1:ArrayCallbacks") != std::string::npos);
-  open(ctx, "ist:image1:ArrayCallbacks").put_wait(std::string("Enable"), 5s);
-  open(ctx, "ist:cam5:Acquire").put_wait(std::string("Acquire"), 10s);
-  const auto e_f = images.next(10s);
+  open(ctx, "ist:image1:ArrayCallbacks").put_wait(std::string("Enable"), kWait);
+  open(ctx, "ist:cam5:Acquire").put_wait(std::string("Acquire"), kWait);
+  const auto e_f = images.next(kWait);
   const auto& f = frame_of(e_f).frame();
   CHECK(f.header.frame == first + 2);
   check_rendering(f, first + 2);
@@ -329,7 +332,7 @@ TEST_CASE("the race: a later frame in ArrayData is reported, then used for its o
     CAPTURE(offset);
     base += 100;
     rig.post(0, at(base));  // a known baseline
-    capture::CaImageSource images(ctx, {.prefix = "fake:image1:"});
+    capture::CaImageSource images(ctx, {.prefix = "fake:image1:", .connect_timeout = kWait});
     // Frames 1 and 2 both done before the client can read frame 1's array.
     rig.server().on_server([&] {
       auto& f = rig.fake();
@@ -339,12 +342,12 @@ TEST_CASE("the race: a later frame in ArrayData is reported, then used for its o
       f.unique_id->set(sim::Longs{2}, at(base + 2, offset), true);
       return 0;
     });
-    const auto e_s = images.next(5s);
+    const auto e_s = images.next(kWait);
     const auto& s = skipped_of(e_s);
     CHECK(s.frame == 1);
     CHECK(s.reason == capture::SkipReason::overwritten);
     CHECK(s.message.find("fake:image1:ArrayData") != std::string::npos);
-    const auto e_f = images.next(5s);
+    const auto e_f = images.next(kWait);
     const auto& f = frame_of(e_f).frame();
     CHECK(f.header.frame == 2);
     CHECK(as_uint16(f) == expected_uint16(2000));
@@ -354,7 +357,7 @@ TEST_CASE("the race: a later frame in ArrayData is reported, then used for its o
 
     // A plain frame after it.
     rig.post(3, at(base + 3, offset), pixels_from(3000), at(base + 3));
-    const auto e_f3 = images.next(5s);
+    const auto e_f3 = images.next(kWait);
     const auto& f3 = frame_of(e_f3).frame();
     CHECK(f3.header.frame == 3);
     CHECK(as_uint16(f3) == expected_uint16(3000));
@@ -365,20 +368,20 @@ TEST_CASE("frames that cannot be told right are skipped with the reason") {
   auto& rig = Rig::instance();
   ca::Context ctx;
   rig.post(0, at(10));
-  capture::CaImageSource images(ctx, {.prefix = "fake:image1:"});
+  capture::CaImageSource images(ctx, {.prefix = "fake:image1:", .connect_timeout = kWait});
   rig.post(1, at(11), pixels_from(100), at(11));
-  CHECK(frame_of(images.next(5s)).frame().header.frame == 1);
+  CHECK(frame_of(images.next(kWait)).frame().header.frame == 1);
 
   // UniqueId_RBV moved, ArrayData did not (its callbacks off).
   rig.post(2, at(12));
-  const auto e_s = images.next(5s);
+  const auto e_s = images.next(kWait);
   auto s = skipped_of(e_s);
   CHECK(s.frame == 2);
   CHECK(s.reason == capture::SkipReason::stale);
 
   // Two updates with one stamp: the array cannot be attributed.
   rig.post(3, at(12), pixels_from(300), at(12));
-  s = skipped_of(images.next(5s));
+  s = skipped_of(images.next(kWait));
   CHECK(s.frame == 3);
   CHECK(s.reason == capture::SkipReason::ambiguous);
 
@@ -386,7 +389,7 @@ TEST_CASE("frames that cannot be told right are skipped with the reason") {
   auto short_array = pixels_from(400);
   short_array.resize(30);
   rig.post(4, at(14), short_array, at(14));
-  s = skipped_of(images.next(5s));
+  s = skipped_of(images.next(kWait));
   CHECK(s.frame == 4);
   CHECK(s.reason == capture::SkipReason::shape);
   CHECK(s.message.find("has 30 elements") != std::string::npos);
@@ -400,12 +403,12 @@ TEST_CASE("frames that cannot be told right are skipped with the reason") {
   auto big = pixels_from(0);
   big[5] = 40000;
   rig.post(5, at(15), big, at(15));
-  s = skipped_of(images.next(5s));
+  s = skipped_of(images.next(kWait));
   CHECK(s.frame == 5);
   CHECK(s.reason == capture::SkipReason::conversion);
   CHECK(s.message.find("element 5 = 40000 does not fit int16") != std::string::npos);
   rig.post(6, at(16), pixels_from(-3), at(16));
-  const auto e_f6 = images.next(5s);
+  const auto e_f6 = images.next(kWait);
   const auto& f6 = frame_of(e_f6).frame();
   CHECK(f6.header.type == capture::DataType::int16);
   std::int16_t first = 0;
@@ -418,7 +421,7 @@ TEST_CASE("frames that cannot be told right are skipped with the reason") {
 
   // ArrayCounter reset: the numbers start again; the frame is still a frame.
   rig.post(1, at(18), pixels_from(700), at(18));
-  const auto e_f = images.next(5s);
+  const auto e_f = images.next(kWait);
   const auto& f = frame_of(e_f).frame();
   CHECK(f.header.frame == 1);
   CHECK(as_uint16(f) == expected_uint16(700));
@@ -426,7 +429,7 @@ TEST_CASE("frames that cannot be told right are skipped with the reason") {
 
   // A jump: numbers 2..4 never seen.
   rig.post(5, at(19), pixels_from(800), at(19));
-  CHECK(frame_of(images.next(5s)).frame().header.frame == 5);
+  CHECK(frame_of(images.next(kWait)).frame().header.frame == 5);
   CHECK(images.stats().missing == 3);
 }
 
@@ -452,7 +455,7 @@ TEST_CASE("missing PVs are named, all of them") {
 TEST_CASE("a stop request ends a wait promptly") {
   Rig::instance();
   ca::Context ctx;
-  capture::CaImageSource images(ctx, {.prefix = "fake:image1:"});
+  capture::CaImageSource images(ctx, {.prefix = "fake:image1:", .connect_timeout = kWait});
   pandafly::util::StopSource stop;
   std::optional<ca::Error> error;
   std::chrono::steady_clock::time_point returned;
