@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <type_traits>
 #include <utility>
 
@@ -235,7 +236,13 @@ struct CaImageSource::Impl {
   std::optional<ca::Timed<ca::Value>> array;  // the last ArrayData read, not yet handed out
   std::int32_t cols = 0, rows = 0;            // ArraySize0_RBV, ArraySize1_RBV
   std::string type_name;                      // DataType_RBV
-  CaImageSourceStats stats;
+  CaImageSourceStats stats;                   // the consumer's working copy
+  mutable std::mutex snapshot_mutex;          // stats() may be called from any thread
+  CaImageSourceStats snapshot;
+  void publish() {
+    std::scoped_lock lock(snapshot_mutex);
+    snapshot = stats;
+  }
 };
 
 namespace {
@@ -298,6 +305,7 @@ CaImageSource::Impl::Impl(const ca::Context& context, CaImageSourceOptions opts)
         ca::make_error_code(ca::Errc::timeout), unique_id.name(),
         fmt::format("no first monitor update within {:g} s", options.connect_timeout.count()));
   (void)take(*baseline, {});
+  publish();
 }
 
 SkippedFrame CaImageSource::Impl::skip(std::uint64_t k, SkipReason reason, std::string message) {
@@ -339,7 +347,11 @@ std::optional<CaImageEvent> CaImageSource::Impl::take(const ca::Update& u,
                     stamp_text(u.stamp)));
   // The array kept from an earlier read may already be this frame's, or later.
   if (!array || !later(array->stamp, previous)) {
-    array = data.get_time_value(std::nullopt, 0, options.read_timeout, stop);
+    try {
+      array = data.get_time_value(std::nullopt, 0, options.read_timeout, stop);
+    } catch (const ca::Error& e) {  // the frame is lost: say which
+      throw ca::Error(e.code(), e.pv(), fmt::format("{} (reading frame {})", e.detail(), k));
+    }
     ++stats.reads;
   }
   if (later(array->stamp, u.stamp))
@@ -423,12 +435,21 @@ std::optional<CaImageEvent> CaImageSource::next(std::chrono::milliseconds timeou
         continue;
       }
     }
-    if (auto e = impl_->take(*u, stop)) return e;
+    std::optional<CaImageEvent> e;
+    try {
+      e = impl_->take(*u, stop);
+    } catch (...) {
+      impl_->publish();  // the update was taken: stats() says so
+      throw;
+    }
+    impl_->publish();
+    if (e) return e;
   }
 }
 
 CaImageSourceStats CaImageSource::stats() const {
-  return impl_->stats;
+  std::scoped_lock lock(impl_->snapshot_mutex);
+  return impl_->snapshot;
 }
 
 const std::string& CaImageSource::prefix() const noexcept {

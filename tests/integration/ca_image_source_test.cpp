@@ -28,6 +28,7 @@
 #include "ca_test_helpers.hpp"
 #include "pandafly/ca/channel.hpp"
 #include "pandafly/ca/context.hpp"
+#include "pandafly/ca/monitor.hpp"
 #include "sim/ca/camera.hpp"
 #include "sim/ca/pv.hpp"
 
@@ -450,6 +451,31 @@ TEST_CASE("missing PVs are named, all of them") {
       [&] { capture::CaImageSource s(ctx, {.prefix = "partial:image1:", .connect_timeout = 1s}); });
   CHECK(std::string(e.what()).find("partial:image1:DataType_RBV: not found within 1 s") == 0);
   CHECK(std::string(e.what()).find("UniqueId_RBV") == std::string::npos);
+}
+
+TEST_CASE("a queued update wins over a stop; the read it starts is cancelled, naming the frame") {
+  auto& rig = Rig::instance();
+  ca::Context ctx;
+  rig.post(0, at(500));
+  capture::CaImageSource images(ctx, {.prefix = "fake:image1:", .connect_timeout = kWait});
+  // Subscribed after the source's: the server sends this monitor's update
+  // after the source's, and libca hands them over in order.
+  ca::Monitor seen(open(ctx, "fake:image1:UniqueId_RBV"));
+  REQUIRE(seen.pop(kWait));  // its current value
+  rig.post(1, at(501), pixels_from(10), at(501));
+  REQUIRE(seen.pop(kWait));  // frame 1's update is queued in the source too
+  pandafly::util::StopSource stop;
+  stop.request_stop();
+  const auto e = ca_test::error_of([&] { (void)images.next(kWait, stop.get_token()); });
+  CHECK(e.code() == std::errc::operation_canceled);
+  CHECK(e.pv() == "fake:image1:ArrayData");
+  CHECK(std::string(e.what()).find("(reading frame 1)") != std::string::npos);
+  CHECK(images.stats().last_frame == 1u);  // taken (a snapshot even when next() throws)
+  CHECK(images.stats().frames == 0);
+  // Without a stop the source goes on with the next update.
+  rig.post(2, at(502), pixels_from(20), at(502));
+  const auto e2 = images.next(kWait);
+  CHECK(frame_of(e2).frame().header.frame == 2);
 }
 
 TEST_CASE("a stop request ends a wait promptly") {

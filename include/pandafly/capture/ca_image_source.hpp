@@ -51,14 +51,17 @@
 //   of more than 1 adds the numbers skipped to stats().missing (their arrays
 //   were never seen); a number not above the last one starts the sequence
 //   again (ArrayCounter reset: stats().restarts).
-//   Threads: one consumer thread calls next() (and stats()); libca's threads
-//   only enqueue monitor updates.
+//   Threads: one consumer thread calls next(); stats() may be called from
+//   any thread (a snapshot as of the last update next() took); libca's
+//   threads only enqueue monitor updates.
 //   Errors: the constructor throws ca::Error (Errc::timeout) naming every PV
-//   not found within options.connect_timeout; next() throws ca::Error for a
-//   failed read (timeout, disconnect) and ca::Error(std::errc::operation_canceled)
-//   when `stop` is requested while it waits — within about 10 ms (the update
-//   queue is polled in 10 ms slices while a token can stop it: ca::Monitor::pop
-//   takes no token). An update already queued wins over a stop.
+//   not found within options.connect_timeout. next() throws ca::Error for a
+//   failed read (timeout, disconnect; "… (reading frame k)": that frame is
+//   lost, the next call goes on with the next update), and
+//   ca::Error(std::errc::operation_canceled) when `stop` is requested while
+//   it waits — within about 10 ms (the update queue is polled in 10 ms
+//   slices while a token can stop it: ca::Monitor::pop takes no token). An
+//   update already queued wins over a stop.
 //
 // Example:
 //   ca::Context ctx;
