@@ -114,6 +114,10 @@ void Camera::make_pvs() {
   add(i + "ArrayCallbacks", Enums{1}, true, states(kDisableEnable));
   add(i + "ArraySize0_RBV", Longs{0}, false);
   add(i + "ArraySize1_RBV", Longs{0}, false);
+  // NDArrayBase.template's DataType_RBV: the type of the plugin's last array
+  // (it tells UInt16 from Int16 pixels on a SHORT waveform).
+  add(i + "DataType_RBV", Enums{static_cast<std::uint16_t>(config_.data_type)}, false,
+      states(Strings(kDataTypes.begin(), kDataTypes.end())));
   auto data = std::make_shared<Pv>(
       config_.prefix + i + "ArrayData", array_of(config_.data_type), Metadata{}, false,
       static_cast<std::size_t>(config_.size_x) * static_cast<std::size_t>(config_.size_y));

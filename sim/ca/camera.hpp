@@ -55,7 +55,7 @@
 //     EnableCallbacks is Enable (checked then): cam NumQueuedArrays and the
 //     plugin's QueueFree count it. `plugin_delay` seconds later each plugin
 //     processes it: image1 posts ArrayData (if its ArrayCallbacks is Enable;
-//     then .NORD and .STAT/.SEVR NO_ALARM), ArraySize0/1_RBV, UniqueId_RBV,
+//     then .NORD and .STAT/.SEVR NO_ALARM), ArraySize0/1_RBV, DataType_RBV, UniqueId_RBV,
 //     ArrayCounter_RBV; ZMQ1 notifies its frame subscribers, then posts UniqueId_RBV
 //     and ArrayCounter_RBV. So a client must wait on image1 (or ZMQ1), not on
 //     cam5, for the array. UniqueId = ArrayCounter after the increment

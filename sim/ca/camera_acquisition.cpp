@@ -219,6 +219,7 @@ void Camera::run_plugins() {
     if (get_enum(i + "ArrayCallbacks") == 1) fill_array(q.frame);
     post(i + "ArraySize0_RBV", Longs{q.frame.width});
     post(i + "ArraySize1_RBV", Longs{q.frame.height});
+    post(i + "DataType_RBV", Enums{static_cast<std::uint16_t>(q.frame.data_type)});
     post(i + "UniqueId_RBV", Longs{q.frame.unique_id}, true);
     post(i + "ArrayCounter_RBV", Longs{get_long(i + "ArrayCounter_RBV") + 1});
   }

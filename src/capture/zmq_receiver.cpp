@@ -82,10 +82,17 @@ ReceiverSocket receiver_socket_for(std::string_view server_host, std::string_vie
 struct ReceivedFrame::Parts {
   zmq::message_t header;
   zmq::message_t data;
+  std::vector<std::byte> owned;  // pixels not from ZMQ (empty for a ZMQ frame)
   Frame frame;
 };
 
 ReceivedFrame::ReceivedFrame(std::unique_ptr<Parts> parts) noexcept : parts_(std::move(parts)) {}
+ReceivedFrame::ReceivedFrame(FrameHeader header, std::vector<std::byte> pixels)
+    : parts_(std::make_unique<Parts>()) {
+  parts_->owned = std::move(pixels);
+  parts_->frame.header = std::move(header);
+  parts_->frame.data = parts_->owned;
+}
 ReceivedFrame::ReceivedFrame(ReceivedFrame&&) noexcept = default;
 ReceivedFrame& ReceivedFrame::operator=(ReceivedFrame&&) noexcept = default;
 ReceivedFrame::~ReceivedFrame() = default;

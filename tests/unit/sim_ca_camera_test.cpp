@@ -85,7 +85,7 @@ std::vector<Tick> tick_list(std::initializer_list<double> seconds) {
 
 TEST_CASE("camera: PVs, types and defaults") {
   Rig rig;
-  CHECK(rig.db.size() == 59);  // with FLIR5:FrameType
+  CHECK(rig.db.size() == 60);  // with FLIR5:FrameType and image1:DataType_RBV
   CHECK(rig.db.find("FLIR5:cam5:Acquire")->native_type() == DbrType::enum_);
   CHECK(rig.db.find("FLIR5:cam5:ImageMode")->metadata().enum_strings ==
         Strings{"Single", "Multiple", "Continuous"});
@@ -294,6 +294,7 @@ TEST_CASE("camera: image1 gets the array only with its callbacks enabled") {
   CHECK(data[31] == 7 + 3);  // x 7 + y 3
   CHECK(rig.get("image1:UniqueId_RBV") == 2);
   CHECK(rig.get("image1:ArrayCounter_RBV") == 1);
+  CHECK(rig.get("image1:DataType_RBV") == 3);  // UInt16: the array's NDDataType
   // The plugin posts the array before its own counter a client waits on.
   std::size_t data_at = rig.log.size(), counter_at = rig.log.size();
   for (std::size_t i = 0; i < rig.log.size(); ++i) {

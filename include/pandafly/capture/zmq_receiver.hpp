@@ -48,6 +48,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pandafly/capture/adzmq.hpp"
 
@@ -110,11 +111,15 @@ struct ZmqReceiverStats {
 
 /// One decoded message. Owns the two ZMQ messages, so frame().data (a view of
 /// the data message, zero copy) stays valid as long as this object; moving it
-/// moves a pointer, never the bytes.
+/// moves a pointer, never the bytes. A frame from another source (e.g.
+/// CaImageSource, over Channel Access) owns its pixel bytes instead.
 class ReceivedFrame {
  public:
-  struct Parts;  // the ZMQ messages and the Frame that views them
+  struct Parts;  // the ZMQ messages (or owned pixels) and the Frame that views them
   explicit ReceivedFrame(std::unique_ptr<Parts> parts) noexcept;
+  /// A frame owning `pixels` (header.byte_size() bytes, little-endian);
+  /// frame().data views them.
+  ReceivedFrame(FrameHeader header, std::vector<std::byte> pixels);
   ReceivedFrame(ReceivedFrame&&) noexcept;
   ReceivedFrame& operator=(ReceivedFrame&&) noexcept;
   ~ReceivedFrame();
