@@ -352,3 +352,18 @@ TEST_CASE("cont scan: a stage slower than planned is not failed while it progres
   const double launched = world.issue_times()[scan_move_index(world)];
   CHECK(world.scan_move_end() - launched > 1.5 * (191.5 / 10 + 1) + 5);
 }
+
+TEST_CASE("cont scan: a high limit switch during the scan move fails, cleaned up") {
+  const auto seq = cont_scan();
+  ScanMachine scan(seq);
+  FlyWorld world(seq, kNoTriggers, ramping([&](Faults& f) { f.hard_limit_at = 100; }));
+  world.run(scan);
+  const auto& out = scan.outcome();
+  CHECK_FALSE(out.sequence_completed);
+  CHECK(mentions(out.reason,
+                 "scan: move rotation to 188.5: rotation motor stopped at 100 "
+                 "instead of 188.5 (high limit switch)"));
+  check_cleaned_up(world, "high limit switch");
+  CHECK(world.issue_times()[index_of(world, "StopMotor")] ==
+        doctest::Approx(world.scan_move_end()));
+}

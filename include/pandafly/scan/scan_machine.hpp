@@ -12,7 +12,8 @@
 //     [darks after] return, close. Each phase is a list of steps; a step is
 //     one command and what completes it. One step runs at a time, except that
 //     the projection phase also collects PandA rows and frames while the
-//     stage moves.
+//     stage moves, and a continuous scan's move runs in the background while
+//     the steps after its launch run.
 //   - Darks: shutter closed, FrameType dark, the camera in internal trigger
 //     Multiple N; done when N dark frames came. Flats: shutter open, the
 //     sample out, FrameType flat, internal Multiple N; then the sample back.
@@ -44,8 +45,9 @@
 //     background move, issued and not awaited, so the next steps run while
 //     it is in flight. Next: wait until a rotation MotorStatus shows the
 //     stage past `camera_start` in the scan's direction (the stage at speed:
-//     plan_cont's Rules); then the camera started; then collection: done
-//     when N projection frames came and the scan move completed, or, once it
+//     plan_cont's Rules; only statuses that came after the launch count, the
+//     direction is that from run_up_start to run_down_end); then the camera started; then
+//     collection: done when N projection frames came and the scan move completed, or, once it
 //     completed, nothing new came for `collect_grace` (incomplete, not
 //     failed: as the fly scan's). Then the camera stopped and the speed
 //     restored. The background move is checked as every move is (its
