@@ -367,3 +367,25 @@ TEST_CASE("cont scan: a high limit switch during the scan move fails, cleaned up
   CHECK(world.issue_times()[index_of(world, "StopMotor")] ==
         doctest::Approx(world.scan_move_end()));
 }
+
+TEST_CASE("cont scan: towards lower angles the camera starts once the stage is below the start") {
+  // 180° → 0° in −0.5° steps: run-up start 183°, camera start 183 − 2.75 = 180.25°,
+  // run-down end −8.5° (the positive scan mirrored).
+  auto seq = cont_scan();
+  seq.run_up_start = 183;
+  seq.camera_start = 180.25;
+  seq.run_down_end = -8.5;
+  ScanMachine scan(seq);
+  FlyWorld world(seq, kNoTriggers, ramping());
+  world.run(scan);
+  INFO(scan.outcome().reason);
+  CHECK(scan.outcome().sequence_completed);
+  REQUIRE(world.camera_started_at());
+  CHECK(world.camera_started_at()->first <= 180.25);
+  CHECK(world.camera_started_at()->first >= 180.25 - 1.0 - 1e-9);
+  CHECK(world.camera_started_at()->second);
+  const auto& e = world.exposures();
+  REQUIRE(e.size() == 361);
+  CHECK(std::all_of(e.begin(), e.end(), [](const auto& x) { return x.at_speed; }));
+  CHECK(e.front().from > e.back().to);
+}

@@ -71,7 +71,10 @@
 //     finite, or when faster than 1/exposure (the camera cannot expose
 //     `exposure` that often: its AcquireTime was not applied); frame_time =
 //     1/rate, and a note when it differs by more than 1 % from exposure +
-//     readout + margin (the camera's rate wins). The projections' nominal
+//     readout + margin (the camera's rate wins: slower is possible, e.g. a
+//     bandwidth limit; faster than 1/(exposure + readout) is possible on a
+//     camera that overlaps readout with the next exposure; only faster than
+//     1/exposure is not). The projections' nominal
 //     angles are start + k·step as written (no snapping); speed v = |step|·rate,
 //     refused above VMAX (VMAX > 0) or below VBAS; ACCL > 0; d_acc as above.
 //     Run-up as the fly scan's: run_up = ceil(d_acc/|step| + 0.5)·|step|.
