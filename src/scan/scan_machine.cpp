@@ -531,8 +531,7 @@ void ScanMachine::check_collection_done(double now, bool by_grace) {
                     seq_.collect_grace, rows_, n, frames_, n));
   } else if (!all) {
     outcome_.notes.push_back(
-        fmt::format("collection ended {:.1f} s after the last data: {} of {} "
-                    "frames",
+        fmt::format("collection ended {:.1f} s after the last data: {} of {} frames",
                     seq_.collect_grace, frames_, n));
   }
   issue_next(now);
