@@ -22,7 +22,8 @@ ScanSequence make_sequence(const FlyPlan& plan, const FlyScanConfig& config,
   s.acceleration_time = plan.accel_time_s;
   s.start_position = motor.rbv;
   if (config.scan.return_to_start) s.return_position = config.scan.start_deg;
-  if (plan.kind == ScanKind::fly) s.settle = config.scan.settle_s;
+  if (plan.kind != ScanKind::step) s.settle = config.scan.settle_s;
+  if (plan.kind == ScanKind::cont) s.camera_start = plan.camera_start_deg;
   s.exposure = plan.exposure_s;
   s.frame_time = plan.frame_time_s;
   s.darks_before = plan.darks_before;

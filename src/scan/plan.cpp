@@ -72,6 +72,50 @@ class Planner {
     return std::move(r_);
   }
 
+  PlanResult run_cont(double rate) {
+    p_.kind = ScanKind::cont;
+    check_camera();
+    frame_time();
+    const auto& s = c_.scan;
+    p_.projections = s.projections;
+    p_.first_deg = s.start_deg;
+    p_.step_deg = s.step_deg;
+    p_.frame_rate_hz = rate;
+    if (s.step_deg == 0) refuse("scan: step 0°: a continuous scan needs the stage to move");
+    const bool rate_ok = std::isfinite(rate) && rate > 0;
+    if (!rate_ok) {
+      refuse(fmt::format(
+          "camera: frame rate {} frames/s (GC_AcqResFrameRate_RBV): a continuous scan needs the "
+          "camera's rate > 0",
+          rate));
+    } else if (rate * p_.exposure_s > 1 + 1e-9) {
+      refuse(fmt::format(
+          "camera: frame rate {:.6g} frames/s is faster than 1/exposure = {:.6g} frames/s: the "
+          "camera cannot expose {:.6g} s that often (AcquireTime not applied?)",
+          rate, 1 / p_.exposure_s, p_.exposure_s));
+    } else {
+      const double planned = p_.frame_time_s;
+      p_.frame_time_s = 1 / rate;
+      if (std::abs(p_.frame_time_s - planned) > 0.01 * planned)
+        r_.notes.push_back(fmt::format(
+            "the camera runs at {:.6g} frames/s (frame time {:.6g} s), not 1/(exposure + readout "
+            "+ margin) = {:.6g} frames/s: its rate is used",
+            rate, p_.frame_time_s, 1 / planned));
+    }
+    if (rate_ok && s.step_deg != 0 && p_.exposure_s * rate <= 1 + 1e-9) {
+      cont_kinematics();
+      check_motor_speed();
+      check_limits();
+    }
+    check_units();
+    frames();
+    check_sample();
+    if (r_.refusals.empty()) cont_durations();
+    p_.notes = r_.notes;
+    if (r_.refusals.empty()) r_.plan = p_;
+    return std::move(r_);
+  }
+
   PlanResult run() {
     check_camera();
     frame_time();
@@ -175,6 +219,34 @@ class Planner {
                std::llround(std::abs(static_cast<double>(p_.geometry.step_counts)) / 2)));
     p_.geometry.exposure_s = p_.exposure_s;
     p_.geometry.frame_time_s = p_.frame_time_s;
+  }
+
+  // The fly scan's ramp and run-up at v = |step|·rate, the camera's start
+  // point and a run-down that covers the start allowance (Rules: plan_cont).
+  void cont_kinematics() {
+    const double step = std::abs(p_.step_deg);
+    const double dir = p_.step_deg > 0 ? 1.0 : -1.0;
+    const double accl = std::max(m_.accl, 0.0);
+    p_.speed_deg_s = step / p_.frame_time_s;
+    const double v = p_.speed_deg_s;
+    p_.accel_time_s = accl;
+    p_.acceleration_deg_s2 = accl > 0 ? (v - m_.vbas) / accl : 0;
+    p_.accel_distance_deg = (m_.vbas + v) / 2 * accl;
+    p_.exposure_travel_deg = p_.exposure_s * v;
+    p_.run_up_deg = ceil_steps(p_.accel_distance_deg / step + 0.5) * step;
+    p_.run_down_deg =
+        ceil_steps((kContStartAllowanceS * v + p_.accel_distance_deg) / step + 1.5) * step;
+    p_.run_up_start_deg = p_.first_deg - dir * p_.run_up_deg;
+    p_.run_down_end_deg = p_.last_deg() + dir * p_.run_down_deg;
+    p_.camera_start_deg = p_.run_up_start_deg + dir * (p_.accel_distance_deg + step / 2);
+  }
+
+  void cont_durations() {
+    durations();
+    p_.durations.projections_s = static_cast<double>(p_.projections) * p_.frame_time_s;
+    auto& d = p_.durations;
+    d.total_s = d.to_start_s + d.settle_s + d.darks_s + d.flats_s + d.run_up_s + d.projections_s +
+                d.run_down_s + d.return_s;
   }
 
   void check_motor_speed() {
@@ -342,6 +414,12 @@ PlanResult plan_fly(const FlyScanConfig& config, const MotorFacts& motor, const 
 PlanResult plan_step(const FlyScanConfig& config, const MotorFacts& motor,
                      const CameraFacts& camera, const std::optional<MotorFacts>& sample_motor) {
   return Planner(config, motor, camera, sample_motor).run_step();
+}
+
+PlanResult plan_cont(const FlyScanConfig& config, const MotorFacts& motor,
+                     const CameraFacts& camera, const std::optional<MotorFacts>& sample_motor,
+                     double frame_rate_hz) {
+  return Planner(config, motor, camera, sample_motor).run_cont(frame_rate_hz);
 }
 
 }  // namespace pandafly::scan

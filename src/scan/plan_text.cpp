@@ -98,10 +98,59 @@ std::string describe_step(const FlyPlan& p, const FlyScanConfig& c) {
   return out;
 }
 
+std::string describe_cont(const FlyPlan& p, const FlyScanConfig& c) {
+  std::string out = fmt::format("continuous scan plan ({})\n", c.source);
+  line(out, "projections",
+       fmt::format("{} nominally from {:.8g}° to {:.8g}° in steps of {:.8g}°", p.projections,
+                   p.first_deg, p.last_deg(), p.step_deg));
+  line(out, "frame rate",
+       fmt::format("{:.6g} frames/s from the camera (GC_AcqResFrameRate_RBV): frame time {:.6g} "
+                   "s, exposure {:.6g} s, internal trigger, free-running",
+                   p.frame_rate_hz, p.frame_time_s, p.exposure_s));
+  line(out, "speed",
+       fmt::format("{:.6g} deg/s on {} (step × frame rate)", p.speed_deg_s, c.rotation.motor));
+  line(out, "ramp",
+       fmt::format("ACCL {:.6g} s, {:.6g} deg/s², covers {:.6g}°", p.accel_time_s,
+                   p.acceleration_deg_s2, p.accel_distance_deg));
+  line(out, "run-up", fmt::format("{:.6g}° from {:.6g}°", p.run_up_deg, p.run_up_start_deg));
+  line(out, "camera start",
+       fmt::format("once the stage's RBV has passed {:.6g}° (the ramp's end + ½ step)",
+                   p.camera_start_deg));
+  line(out, "run-down",
+       fmt::format("{:.6g}° to {:.6g}° (covers a {:.3g} s camera start allowance)", p.run_down_deg,
+                   p.run_down_end_deg, kContStartAllowanceS));
+  line(out, "angles",
+       "software-synchronised: each frame's angle is interpolated from the time-stamped RBV "
+       "updates at the frame's time stamp (EPICS clock), with its estimated uncertainty "
+       "(from the RBV update interval and the speed); never from the frame index");
+  frames(out, "darks", p.darks_before, p.darks_after,
+         fmt::format("shutter {} closed", c.shutter.command));
+  frames(out, "flats", p.flats_before, p.flats_after,
+         fmt::format("{} out to {:.8g}", c.flats.sample_motor, c.flats.sample_out));
+  line(out, "output", c.output.file);
+  const auto& d = p.durations;
+  out += "  expected durations\n";
+  const auto row = [&](std::string_view label, double s) {
+    fmt::format_to(std::back_inserter(out), "    {:<28} {}\n", label, seconds(s));
+  };
+  row("move to the run-up start", d.to_start_s);
+  row("settle", d.settle_s);
+  row("darks", d.darks_s);
+  row("flats", d.flats_s);
+  row("run-up", d.run_up_s);
+  row("projections (N frames)", d.projections_s);
+  row("run-down", d.run_down_s);
+  row("return to start", d.return_s);
+  row("total", d.total_s);
+  for (const auto& note : p.notes) fmt::format_to(std::back_inserter(out), "  note: {}\n", note);
+  return out;
+}
+
 }  // namespace
 
 std::string describe(const FlyPlan& p, const FlyScanConfig& c, const FieldList& panda_fields) {
   if (p.kind == ScanKind::step) return describe_step(p, c);
+  if (p.kind == ScanKind::cont) return describe_cont(p, c);
   std::string out = fmt::format("fly scan plan ({})\n", c.source);
   line(out, "projections",
        fmt::format("{} from {:.8g}° to {:.8g}° in steps of {:.8g}°", p.projections, p.first_deg,
@@ -139,9 +188,11 @@ std::string describe(const FlyPlan& p, const FlyScanConfig& c, const FieldList& 
 }
 
 std::string describe_refusal(const PlanResult& result, ScanKind kind) {
-  std::string out =
-      fmt::format("{} scan refused ({} reason{}):\n", kind == ScanKind::step ? "step" : "fly",
-                  result.refusals.size(), result.refusals.size() == 1 ? "" : "s");
+  std::string out = fmt::format("{} scan refused ({} reason{}):\n",
+                                kind == ScanKind::step   ? "step"
+                                : kind == ScanKind::cont ? "continuous"
+                                                         : "fly",
+                                result.refusals.size(), result.refusals.size() == 1 ? "" : "s");
   for (const auto& why : result.refusals) fmt::format_to(std::back_inserter(out), "  - {}\n", why);
   return out;
 }

@@ -59,7 +59,7 @@ const char* phase_name(Phase p) noexcept {
 
 ScanMachine::ScanMachine(ScanSequence sequence) : seq_(std::move(sequence)) {
   if (seq_.projections == 0) throw std::invalid_argument("scan: no projections planned");
-  if (!(seq_.normal_speed > 0) || (seq_.kind == ScanKind::fly && !(seq_.scan_speed > 0)))
+  if (!(seq_.normal_speed > 0) || (seq_.kind != ScanKind::step && !(seq_.scan_speed > 0)))
     throw std::invalid_argument("scan: the scan and normal speeds must be > 0");
   if (!(seq_.frame_time > 0) || !(seq_.exposure > 0))
     throw std::invalid_argument("scan: exposure and frame time must be > 0");
@@ -185,11 +185,46 @@ void ScanMachine::add_points() {
   add_step(p, StopCamera{}, "stop the camera", t);
 }
 
+void ScanMachine::add_continuous() {
+  const Phase p = Phase::projections;
+  const double t = seq_.step_timeout;
+  const auto n = seq_.projections;
+  if (seq_.has_shutter) add_step(p, SetShutter{true}, "open the shutter", t);
+  add_step(p, SetFrameType{FrameKind::projection}, "FrameType projection", t);
+  add_step(p, ConfigureCamera{Trigger::internal, n, seq_.exposure, seq_.frame_time},
+           fmt::format("camera: internal trigger, {} images", n), t);
+  add_step(p, Move{Axis::rotation, seq_.run_up_start},
+           fmt::format("move rotation to the run-up start {}", seq_.run_up_start),
+           move_timeout(seq_.start_position, seq_.run_up_start, seq_.normal_speed));
+  if (seq_.settle > 0)
+    add_step(p, std::nullopt, fmt::format("settle {} s at the run-up start", seq_.settle),
+             seq_.settle, Wait::pause);
+  add_step(p, SetSpeed{Axis::rotation, seq_.scan_speed},
+           fmt::format("rotation speed {} deg/s", seq_.scan_speed), t);
+  add_step(p, Move{Axis::rotation, seq_.run_down_end},
+           fmt::format("scan: move rotation to {}", seq_.run_down_end),
+           move_timeout(seq_.run_up_start, seq_.run_down_end, seq_.scan_speed), Wait::launch);
+  // The stage from rest to camera_start: the ramp and the rest at the scan speed.
+  add_step(
+      p, std::nullopt,
+      fmt::format("wait for rotation past {} (at speed) to start the camera", seq_.camera_start),
+      move_timeout(seq_.run_up_start, seq_.camera_start, seq_.scan_speed), Wait::position);
+  add_step(p, StartCamera{}, "start the camera (projections)", t);
+  add_step(p, std::nullopt,
+           fmt::format("collect {} frames while rotation moves to {}", n, seq_.run_down_end),
+           move_timeout(seq_.camera_start, seq_.run_down_end, seq_.scan_speed), Wait::collect);
+  add_step(p, StopCamera{}, "stop the camera", t);
+  add_step(p, SetSpeed{Axis::rotation, seq_.normal_speed},
+           fmt::format("rotation speed back to {} deg/s", seq_.normal_speed), t);
+}
+
 void ScanMachine::build_phases() {
   add_darks(Phase::darks_before, seq_.darks_before);
   add_flats(Phase::flats_before, seq_.flats_before);
   if (seq_.kind == ScanKind::step) {
     add_points();
+  } else if (seq_.kind == ScanKind::cont) {
+    add_continuous();
   } else {
     add_projections();
   }
@@ -235,10 +270,21 @@ void ScanMachine::issue_next(double now) {
 
 void ScanMachine::issue(const Step& step, double now) {
   step_deadline_ = now + step.timeout;
-  awaiting_ = step.body.has_value();
+  awaiting_ = step.body.has_value() && step.wait != Wait::launch;
   if (step.wait == Wait::collect) {
-    move_done_ = false;
+    if (step.body) move_done_ = false;  // kind cont: the background move's, kept
     last_data_ = now;
+  }
+  if (step.wait == Wait::launch) {
+    // Only positions reported from now on can show the stage past camera_start.
+    reported_rotation_.reset();
+    move_done_ = false;
+    background_id_ = emit(*step.body);
+    background_deadline_ = now + step.timeout;
+    background_timeout_ = step.timeout;
+    background_label_ = step.label;
+    issue_next(now);
+    return;
   }
   if (step.body) {
     // The frames a wait counts are those that come after the camera starts.
@@ -251,14 +297,31 @@ void ScanMachine::issue(const Step& step, double now) {
     return;
   }
   if (step.wait == Wait::frames) check_acquisition_done(now);  // may be satisfied already
+  if (step.wait == Wait::collect && move_done_) check_collection_done(now, false);
+}
+
+bool ScanMachine::passed_camera_start(double position) const {
+  const double dir = seq_.run_down_end >= seq_.run_up_start ? 1.0 : -1.0;
+  return dir * (position - seq_.camera_start) >= 0;
 }
 
 void ScanMachine::handle(const Event& event, double now) {
   if (!started_ || outcome_.finished) return;
   std::visit(
       util::Overloaded{
-          [&](const StepDone& e) { on_completion(e.id, now); },
+          [&](const StepDone& e) {
+            if (background_id_ && e.id == *background_id_ && phase_ != Phase::cleanup) {
+              fail(fmt::format("{}: completion without the motor's position", background_label_),
+                   now);
+              return;
+            }
+            on_completion(e.id, now);
+          },
           [&](const StepFailed& e) {
+            if (background_id_ && e.id == *background_id_ && phase_ != Phase::cleanup) {
+              fail(fmt::format("{} failed: {}", background_label_, e.what), now);
+              return;
+            }
             if (phase_ == Phase::cleanup) {
               if (awaiting_ && e.id == awaited_id_) {
                 outcome_.notes.push_back(fmt::format("cleanup: {}", e.what));
@@ -304,6 +367,10 @@ void ScanMachine::handle(const Event& event, double now) {
             auto& reported = e.axis == Axis::rotation ? reported_rotation_ : reported_sample_;
             const bool moved = !reported || *reported != e.position;
             reported = e.position;
+            if (e.axis == Axis::rotation && background_id_) {
+              on_rotation_status(e, moved, now);
+              return;
+            }
             if (!e.stalled) {
               if (move && move->axis == e.axis && awaiting_ && moved) on_progress(now);
               return;
@@ -357,7 +424,23 @@ void ScanMachine::on_completion(std::uint64_t id, double now) {
   issue_next(now);
 }
 
+std::optional<std::string> ScanMachine::move_error(const Move& move, const MoveDone& done) const {
+  const double tolerance =
+      move.axis == Axis::rotation ? seq_.rotation_tolerance : seq_.sample_tolerance;
+  if (!done.soft_limit && std::abs(done.position - move.position) <= tolerance) return std::nullopt;
+  const char* why = done.soft_limit   ? " (target beyond a soft limit: LVIO)"
+                    : done.high_limit ? " (high limit switch)"
+                    : done.low_limit  ? " (low limit switch)"
+                                      : "";
+  return fmt::format("{} motor stopped at {} instead of {}{}", axis_name(move.axis), done.position,
+                     move.position, why);
+}
+
 void ScanMachine::on_move_done(const MoveDone& done, double now) {
+  if (background_id_ && done.id == *background_id_ && phase_ != Phase::cleanup) {
+    on_background_done(done, now);
+    return;
+  }
   if (!awaiting_ || done.id != awaited_id_ || !current_) return;
   const auto& step = steps_[*current_].second;
   const auto* move = step.body ? std::get_if<Move>(&*step.body) : nullptr;
@@ -367,16 +450,8 @@ void ScanMachine::on_move_done(const MoveDone& done, double now) {
   }
   awaiting_ = false;
   (move->axis == Axis::rotation ? rotation_at_ : sample_at_) = done.position;
-  const double tolerance =
-      move->axis == Axis::rotation ? seq_.rotation_tolerance : seq_.sample_tolerance;
-  if (done.soft_limit || std::abs(done.position - move->position) > tolerance) {
-    std::string why = done.soft_limit   ? " (target beyond a soft limit: LVIO)"
-                      : done.high_limit ? " (high limit switch)"
-                      : done.low_limit  ? " (low limit switch)"
-                                        : "";
-    fail(fmt::format("{} motor stopped at {} instead of {}{}", axis_name(move->axis), done.position,
-                     move->position, why),
-         now);
+  if (auto error = move_error(*move, done)) {
+    fail(std::move(*error), now);
     return;
   }
   if (step.wait == Wait::collect) {
@@ -386,6 +461,40 @@ void ScanMachine::on_move_done(const MoveDone& done, double now) {
     return;
   }
   issue_next(now);
+}
+
+void ScanMachine::on_background_done(const MoveDone& done, double now) {
+  background_id_.reset();
+  rotation_at_ = done.position;
+  if (auto error = move_error(Move{Axis::rotation, seq_.run_down_end}, done)) {
+    fail(fmt::format("{}: {}", background_label_, *error), now);
+    return;
+  }
+  const auto& step = steps_[*current_].second;
+  if (step.wait == Wait::position) {
+    fail(fmt::format("{} ended at {} before a motor status showed the stage past {}: the camera "
+                     "was not started at speed",
+                     background_label_, done.position, seq_.camera_start),
+         now);
+    return;
+  }
+  move_done_ = true;
+  last_data_ = std::max(last_data_, now);
+  if (step.wait == Wait::collect) check_collection_done(now, false);
+}
+
+void ScanMachine::on_rotation_status(const MotorStatus& status, bool moved, double now) {
+  if (status.stalled) {
+    fail(fmt::format("{}: rotation motor stalled at {} (MSTA: slip/stall or problem)",
+                     background_label_, status.position),
+         now);
+    return;
+  }
+  if (!moved) return;
+  background_deadline_ = std::max(background_deadline_, now + seq_.progress_timeout);
+  const auto wait = steps_[*current_].second.wait;
+  if (wait == Wait::position || (wait == Wait::collect && !move_done_)) on_progress(now);
+  if (wait == Wait::position && passed_camera_start(status.position)) issue_next(now);
 }
 
 void ScanMachine::on_progress(double now) {
@@ -413,12 +522,17 @@ void ScanMachine::check_acquisition_done(double now) {
 
 void ScanMachine::check_collection_done(double now, bool by_grace) {
   const auto n = seq_.projections;
-  const bool all = frames_ >= n && (rows_ >= n || panda_lost_);
+  const bool fly = seq_.kind == ScanKind::fly;
+  const bool all = frames_ >= n && (!fly || rows_ >= n || panda_lost_);
   if (!all && !by_grace) return;
-  if (!all) {
+  if (!all && fly) {
     outcome_.notes.push_back(
         fmt::format("collection ended {:.1f} s after the last data: {} of {} rows, {} of {} frames",
                     seq_.collect_grace, rows_, n, frames_, n));
+  } else if (!all) {
+    outcome_.notes.push_back(
+        fmt::format("collection ended {:.1f} s after the last data: {} of {} frames",
+                    seq_.collect_grace, frames_, n));
   }
   issue_next(now);
 }
@@ -433,6 +547,11 @@ void ScanMachine::on_tick(double now) {
     return;
   }
   if (!current_) return;
+  if (background_id_ && now >= background_deadline_) {
+    fail(fmt::format("{}: no completion within {:.1f} s", background_label_, background_timeout_),
+         now);
+    return;
+  }
   const auto& step = steps_[*current_].second;
   if (step.wait == Wait::collect && move_done_) {
     if (now >= last_data_ + seq_.collect_grace) check_collection_done(now, true);
@@ -447,6 +566,14 @@ void ScanMachine::on_tick(double now) {
       outcome_.notes.push_back("closing the file did not complete in time");
       phase_ = Phase::done;
       outcome_.finished = true;
+      return;
+    }
+    if (step.wait == Wait::position) {
+      fail(fmt::format("{}: not reached in time (planned {:.1f} s; last position reported: {})",
+                       step.label, step.timeout,
+                       reported_rotation_ ? fmt::format("{}", *reported_rotation_)
+                                          : std::string("none since the scan move began")),
+           now);
       return;
     }
     if (step.wait == Wait::frames) {
@@ -475,12 +602,13 @@ void ScanMachine::start_cleanup(double now) {
   phase_ = Phase::cleanup;
   awaiting_ = false;
   current_.reset();
+  background_id_.reset();
   cleanup_.clear();
   cleanup_.push_back(StopMotor{Axis::rotation});
   if (seq_.sample_out) cleanup_.push_back(StopMotor{Axis::sample});
   if (seq_.kind == ScanKind::fly) cleanup_.push_back(DisarmPanda{});
   cleanup_.push_back(StopCamera{});
-  if (seq_.kind == ScanKind::fly) cleanup_.push_back(SetSpeed{Axis::rotation, seq_.normal_speed});
+  if (seq_.kind != ScanKind::step) cleanup_.push_back(SetSpeed{Axis::rotation, seq_.normal_speed});
   cleanup_.push_back(CloseFile{true, close_reason_});
   cleanup_next_ = 0;
   issue_cleanup(now);
@@ -526,6 +654,7 @@ std::optional<double> ScanMachine::deadline() const {
   if (phase_ != Phase::cleanup && current_) {
     const auto& step = steps_[*current_].second;
     if (step.wait == Wait::collect && move_done_) return last_data_ + seq_.collect_grace;
+    if (background_id_) return std::min(step_deadline_, background_deadline_);
   }
   return step_deadline_;
 }

@@ -106,3 +106,35 @@ TEST_CASE("fly sequence: the made sequence runs a whole scan") {
   CHECK(scan.progress().flats == 4);
   CHECK(w.position() == 0);
 }
+
+TEST_CASE("cont sequence: the camera start, the settle at the run-up and the scan speed") {
+  auto c = config_for_test();
+  c.scan.settle_s = 0.3;
+  FlyPlan p = plan_for_test();
+  p.kind = ScanKind::cont;
+  p.camera_start_deg = -2.5;
+  MotorFacts m;
+  m.velo = 30;
+  m.rbv = 42.5;
+  m.mres = 0.0001;
+  const auto s = make_sequence(p, c, m, 3.0, 20.0);
+  CHECK(s.kind == ScanKind::cont);
+  CHECK(s.camera_start == -2.5);
+  CHECK(s.settle == 0.3);  // the rest at the run-up start, as a fly scan's
+  CHECK(s.points.empty());
+  CHECK(s.point_settle == 0);
+  CHECK(s.scan_speed == doctest::Approx(142.857142857));
+  CHECK(s.run_up_start == -15);
+  CHECK(s.run_down_end == 196);
+  CHECK(s.normal_speed == 30);
+  // The made sequence runs a whole continuous scan.
+  ScanMachine scan(s);
+  testing::Faults f;
+  f.ramp = true;
+  f.rbv_period = 0.05;
+  testing::FlyWorld world(s, {0, 0.0, 0.0}, f);
+  world.run(scan);
+  INFO(scan.outcome().reason);
+  CHECK(scan.outcome().sequence_completed);
+  CHECK(world.exposures().size() == 181);
+}

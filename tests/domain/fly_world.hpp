@@ -3,9 +3,12 @@
 // time, for domain tests. It carries out scan::ScanMachine's commands with
 // plausible timing (a motor at constant speed, a camera that delivers a frame
 // `exposure + readout` after each trigger, a PandA row at each exposure's end)
-// and injects faults. It knows nothing of sockets or files; it is the
-// environment model, not a second implementation of the scan: the scan's
-// decisions are checked against what the world was told to do.
+// and injects faults. For a continuous scan (kind cont) the camera
+// free-runs once started (a frame every frame time), rotation moves can
+// follow the motor record's trapezoid (Faults::ramp) and each projection's
+// exposure is recorded with the stage's position and speed. It knows nothing of sockets or files;
+// it is the environment model, not a second implementation of the scan: the scan's decisions are
+// checked against what the world was told to do.
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -40,6 +43,19 @@ struct Faults {
   double slow = 1;                 ///< the rotation moves this many times slower than commanded
   double rbv_period = 0;           ///< > 0: MotorStatus position updates this often while moving
   double trigger_latency = 0.002;  ///< s from TriggerCamera to its completion
+  /// Rotation moves ramp from 0 to the speed in ACCL (seq.acceleration_time)
+  /// and back down (the motor record's trapezoid with VBAS 0), instead of
+  /// running at full speed from the start.
+  bool ramp = false;
+  bool soft_limit_scan_move = false;  ///< kind cont: the scan move is refused (LVIO)
+  bool frozen_scan_move = false;      ///< kind cont: the scan move is accepted, never moves
+};
+
+/// A continuous scan's projection exposure as the world made it.
+struct Exposure {
+  double t0 = 0, t1 = 0;    ///< s
+  double from = 0, to = 0;  ///< the stage's position at t0 and t1
+  bool at_speed = false;    ///< at the scan speed (constant) from t0 to t1
 };
 
 /// A scan of n projections from a0 in steps of `step` degrees.
@@ -115,6 +131,13 @@ class FlyWorld {
   [[nodiscard]] std::optional<CloseFile> closed() const { return closed_; }
   [[nodiscard]] double closed_at() const { return closed_at_; }
   [[nodiscard]] double scan_move_end() const { return scan_move_end_; }
+  /// kind cont: each projection frame's exposure, in order.
+  [[nodiscard]] const std::vector<Exposure>& exposures() const { return exposures_; }
+  /// kind cont: where the stage was, and whether at the scan speed, when the
+  /// projections' StartCamera was issued.
+  [[nodiscard]] std::optional<std::pair<double, bool>> camera_started_at() const {
+    return camera_started_at_;
+  }
 
   static std::string kind(const CommandBody& b) {
     static const char* names[] = {
@@ -130,10 +153,12 @@ class FlyWorld {
     Event event;
     std::uint64_t move = 0;  ///< the move whose triggers made it (0: none)
     double trigger_time = 0;
+    bool free_run = false;  ///< a free-running camera's frame (StopCamera cancels it)
   };
 
-  void at(double t, Event e, std::uint64_t move = 0, double trigger_time = 0) {
-    pending_.emplace(t, Pending{std::move(e), move, trigger_time});
+  void at(double t, Event e, std::uint64_t move = 0, double trigger_time = 0,
+          bool free_run = false) {
+    pending_.emplace(t, Pending{std::move(e), move, trigger_time, free_run});
   }
   void done(const Command& c, double latency = 0.002) { at(now_ + latency, StepDone{c.id}); }
 
@@ -168,11 +193,64 @@ class FlyWorld {
   void apply(const Command& c, const StartCamera&) {
     acquiring_ = true;
     done(c);
+    if (trigger_ == Trigger::internal && seq_.kind == ScanKind::cont &&
+        frame_type_ == FrameKind::projection) {
+      free_run();
+      return;
+    }
     if (trigger_ == Trigger::internal) {
       for (std::uint64_t i = 0; i < images_; ++i)
         at(now_ + static_cast<double>(i + 1) * seq_.frame_time, FrameArrived{frame_type_});
       frames_sent_ += images_;
     }
+  }
+  /// kind cont's projections: frame i exposed over [i·ft, i·ft + exposure]
+  /// after the start, delivered at (i + 1)·ft; the stage's motion then noted.
+  void free_run() {
+    const double v = speed_ / f_.slow;
+    camera_started_at_ = {move_pos(now_), std::abs(move_speed(now_) - v) < 1e-9};
+    for (std::uint64_t i = 0; i < images_; ++i) {
+      const double t0 = now_ + static_cast<double>(i) * seq_.frame_time;
+      const double t1 = t0 + seq_.exposure;
+      const bool at_speed = std::abs(move_speed(t0) - v) < 1e-9 &&
+                            std::abs(move_speed(t1) - v) < 1e-9 &&
+                            t1 <= move_t1_ - (f_.ramp ? ramp_time_ : 0);
+      exposures_.push_back({t0, t1, move_pos(t0), move_pos(t1), at_speed});
+      if (f_.drop_frames.count(i)) continue;
+      at(now_ + static_cast<double>(i + 1) * seq_.frame_time, FrameArrived{frame_type_}, 0, 0,
+         true);
+      ++frames_sent_;
+    }
+  }
+  /// The rotation's position at time t on the current (or last) move.
+  [[nodiscard]] double move_pos(double t) const {
+    if (!moving_ && !f_.ramp) return pos_;
+    if (t <= move_t0_) return move_from_;
+    if (t >= move_t1_) return move_to_;
+    const double dir = move_to_ >= move_from_ ? 1.0 : -1.0;
+    const double tt = t - move_t0_, total = move_t1_ - move_t0_;
+    if (!f_.ramp) return move_from_ + dir * move_v_ * tt;
+    const double a = move_v_ / ramp_time_;  // the peak speed over the ramp time
+    double d = 0;
+    if (tt < ramp_time_) {
+      d = 0.5 * a * tt * tt;
+    } else if (tt <= total - ramp_time_) {
+      d = 0.5 * a * ramp_time_ * ramp_time_ + move_v_ * (tt - ramp_time_);
+    } else {
+      const double r = total - tt;
+      d = std::abs(move_to_ - move_from_) - 0.5 * a * r * r;
+    }
+    return move_from_ + dir * d;
+  }
+  /// The rotation's speed (≥ 0) at time t on the current (or last) move.
+  [[nodiscard]] double move_speed(double t) const {
+    if (t <= move_t0_ || t >= move_t1_) return 0;
+    const double tt = t - move_t0_, total = move_t1_ - move_t0_;
+    if (!f_.ramp) return move_v_;
+    const double a = move_v_ / ramp_time_;
+    if (tt < ramp_time_) return a * tt;
+    if (tt <= total - ramp_time_) return move_v_;
+    return a * (total - tt);
   }
   /// A step scan's software trigger: the frame comes exposure + 2 ms later
   /// (before the trigger's completion when trigger_latency says so); the
@@ -189,6 +267,14 @@ class FlyWorld {
   }
   void apply(const Command& c, const StopCamera&) {
     acquiring_ = false;
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (it->second.free_run && it->first > now_) {
+        --frames_sent_;
+        it = pending_.erase(it);
+      } else {
+        ++it;
+      }
+    }
     done(c);
   }
   void apply(const Command& c, const PutPandaFields&) { done(c, 0.01); }
@@ -213,9 +299,10 @@ class FlyWorld {
             it->second.trigger_time > now_ || std::holds_alternative<MoveDone>(it->second.event);
         it = of_move && later ? pending_.erase(it) : std::next(it);
       }
-      pos_ =
-          move_from_ + (move_to_ - move_from_) *
-                           std::min(1.0, (now_ - move_t0_) / std::max(1e-9, move_t1_ - move_t0_));
+      pos_ = f_.ramp ? move_pos(now_)
+                     : move_from_ + (move_to_ - move_from_) *
+                                        std::min(1.0, (now_ - move_t0_) /
+                                                          std::max(1e-9, move_t1_ - move_t0_));
       if (stall_pos_) pos_ = *stall_pos_;
       moving_ = 0;
     }
@@ -238,6 +325,14 @@ class FlyWorld {
       at(now_ + 0.001, MoveDone{c.id, pos_, false, false, true});
       return;
     }
+    const bool scan_move = seq_.kind == ScanKind::cont &&
+                           std::abs(m.position - seq_.run_down_end) < 1e-12 &&
+                           std::abs(speed_ - seq_.scan_speed) < 1e-12;
+    if (scan_move && f_.soft_limit_scan_move) {
+      at(now_ + 0.001, MoveDone{c.id, pos_, false, false, true});
+      return;
+    }
+    if (scan_move && f_.frozen_scan_move) return;
     const double from = pos_, dir = m.position >= from ? 1.0 : -1.0;
     double to = m.position;
     std::optional<double> stop_at;
@@ -258,10 +353,26 @@ class FlyWorld {
     move_t0_ = now_;
     const double v = speed_ / f_.slow;
     move_t1_ = now_ + std::abs(to - from) / v;
+    move_v_ = v;
+    if (f_.ramp) {
+      // The trapezoid: d_acc = v·ACCL/2 at each end; too short a move: a triangle.
+      const double accl = seq_.acceleration_time, dist = std::abs(to - from);
+      ramp_time_ = accl;
+      if (dist < v * accl) {
+        ramp_time_ = std::sqrt(dist * accl / v);
+        move_v_ = v * ramp_time_ / accl;
+        move_t1_ = now_ + 2 * ramp_time_;
+      } else {
+        move_t1_ = now_ + 2 * accl + (dist - v * accl) / v;
+      }
+    }
     if (f_.rbv_period > 0) {
       for (double t = now_ + f_.rbv_period; t < move_t1_; t += f_.rbv_period)
-        at(t, MotorStatus{Axis::rotation, from + dir * v * (t - now_), false}, c.id, t);
+        at(t,
+           MotorStatus{Axis::rotation, f_.ramp ? move_pos(t) : from + dir * v * (t - now_), false},
+           c.id, t);
     }
+    if (scan_move) scan_move_end_ = move_t1_;
     if (armed_ && acquiring_ && trigger_ == Trigger::external) {
       scan_triggers(c.id, from, to, dir);
       scan_move_end_ = move_t1_;
@@ -312,6 +423,10 @@ class FlyWorld {
   bool acquiring_ = false, armed_ = false, cleaning_ = false;
   std::uint64_t moving_ = 0;
   double move_from_ = 0, move_to_ = 0, move_t0_ = 0, move_t1_ = 0;
+  double move_v_ = 0;     ///< the move's (peak) speed
+  double ramp_time_ = 0;  ///< Faults::ramp: the move's ramp time at each end
+  std::vector<Exposure> exposures_;
+  std::optional<std::pair<double, bool>> camera_started_at_;
   std::optional<double> stall_pos_;
   std::uint64_t rows_sent_ = 0, frames_sent_ = 0;
   std::vector<double> trigger_angles_;

@@ -2,6 +2,7 @@
 // tomoscan's formulas (shared/reference/channel-access.md §5,
 // file-formats.md §5.2), the arithmetic in the comments.
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include <doctest/doctest.h>
@@ -444,4 +445,152 @@ TEST_CASE("plan: darks need a shutter") {
   c.darks.count = 0;
   r = scan::plan_fly(c, m, cam);
   CHECK(r.plan);
+}
+
+// ---- plan_cont: the continuous scan (the camera free-runs at its own rate) ----
+
+TEST_CASE("plan_cont: a positive scan, every value by hand") {
+  // The camera's rate 10 frames/s = 1/(0.08 + 0.015 + 0.005): no note.
+  const auto r = scan::plan_cont(config(), motor(), camera(), std::nullopt, 10);
+  REQUIRE(r.refusals.empty());
+  REQUIRE(r.plan);
+  const auto& p = *r.plan;
+  CHECK(p.kind == scan::ScanKind::cont);
+  CHECK(r.notes.empty());
+  CHECK(p.frame_rate_hz == 10);
+  CHECK(p.frame_time_s == Approx(0.1));  // 1 / 10
+  CHECK(p.projections == 181);
+  CHECK(p.first_deg == 10);
+  CHECK(p.step_deg == 0.5);
+  CHECK(p.speed_deg_s == Approx(5));            // 0.5 · 10
+  CHECK(p.acceleration_deg_s2 == Approx(10));   // (5 − VBAS 1) / 0.4
+  CHECK(p.accel_distance_deg == Approx(1.2));   // (1 + 5)/2 · 0.4
+  CHECK(p.run_up_deg == Approx(1.5));           // ceil(1.2/0.5 + 0.5) = ceil(2.9) = 3 steps
+  CHECK(p.run_up_start_deg == Approx(8.5));     // 10 − 1.5
+  CHECK(p.camera_start_deg == Approx(9.95));    // 8.5 + 1.2 + 0.25
+  CHECK(p.run_down_deg == Approx(4.5));         // ceil((0.5 s · 5 + 1.2)/0.5 + 1.5) = 9 steps
+  CHECK(p.run_down_end_deg == Approx(104.5));   // 100 + 4.5
+  CHECK(p.exposure_travel_deg == Approx(0.4));  // 0.08 · 5
+  CHECK(p.geometry.pulses == 0);                // no PandA
+  const auto& d = p.durations;
+  CHECK(d.to_start_s == Approx(1.65));     // |8.5 − RBV 0| / VELO 10 + 2 · 0.4
+  CHECK(d.darks_s == Approx(1.0));         // 10 · 0.1
+  CHECK(d.flats_s == Approx(1.0));         // (5 + 5) · 0.1
+  CHECK(d.run_up_s == Approx(0.46));       // 0.4 + (1.5 − 1.2)/5
+  CHECK(d.projections_s == Approx(18.1));  // 181 frames · 0.1
+  CHECK(d.run_down_s == Approx(1.06));     // (4.5 − 1.2)/5 + 0.4
+  CHECK(d.return_s == Approx(10.25));      // |10 − 104.5| / 10 + 2 · 0.4
+  CHECK(d.total_s == Approx(33.52));       // 1.65 + 1 + 1 + 0.46 + 18.1 + 1.06 + 10.25
+}
+
+TEST_CASE("plan_cont: a negative scan starts the camera above the first angle") {
+  const auto r = scan::plan_cont(config(100, 10), motor(), camera(), std::nullopt, 10);
+  REQUIRE(r.plan);
+  const auto& p = *r.plan;
+  CHECK(p.run_up_start_deg == Approx(101.5));   // 100 + 1.5
+  CHECK(p.camera_start_deg == Approx(100.05));  // 101.5 − (1.2 + 0.25)
+  CHECK(p.run_down_end_deg == Approx(5.5));     // 10 − 4.5
+}
+
+TEST_CASE("plan_cont: the camera's rate wins over exposure + readout, with a note") {
+  const auto r = scan::plan_cont(config(), motor(), camera(), std::nullopt, 8);
+  REQUIRE(r.plan);
+  CHECK(r.plan->frame_time_s == Approx(0.125));  // 1/8
+  CHECK(r.plan->speed_deg_s == Approx(4));       // 0.5 · 8
+  REQUIRE(r.notes.size() == 1);
+  CHECK(r.notes[0].find("8 frames/s") != std::string::npos);
+  CHECK(r.notes[0].find("10 frames/s") != std::string::npos);
+  // Within 1 %: no note. 1/exposure exactly is possible (12.5 frames/s for 0.08 s).
+  CHECK(scan::plan_cont(config(), motor(), camera(), std::nullopt, 10.05).notes.empty());
+  CHECK(scan::plan_cont(config(), motor(), camera(), std::nullopt, 12.5).plan);
+}
+
+TEST_CASE("plan_cont: refusals") {
+  const auto refused = [](const scan::PlanResult& r, std::string_view text) {
+    CHECK_FALSE(r.plan);
+    return mentions(r, text);
+  };
+  for (const double rate : {0.0, -1.0, std::nan(""), HUGE_VAL})
+    CHECK(refused(scan::plan_cont(config(), motor(), camera(), std::nullopt, rate),
+                  "GC_AcqResFrameRate_RBV"));
+  // 20 frames/s > 1/0.08 s = 12.5: the camera cannot expose 0.08 s that often.
+  CHECK(refused(scan::plan_cont(config(), motor(), camera(), std::nullopt, 20),
+                "faster than 1/exposure"));
+  auto m = motor();
+  m.vmax = 4;  // v = 5
+  CHECK(refused(scan::plan_cont(config(), m, camera(), std::nullopt, 10), "VMAX"));
+  m = motor();
+  m.vbas = 6;
+  CHECK(refused(scan::plan_cont(config(), m, camera(), std::nullopt, 10), "VBAS"));
+  m = motor();
+  m.accl = 0;
+  CHECK(refused(scan::plan_cont(config(), m, camera(), std::nullopt, 10), "ACCL"));
+  m = motor();
+  m.egu = "mm";
+  CHECK(refused(scan::plan_cont(config(), m, camera(), std::nullopt, 10), "EGU"));
+  m = motor();
+  m.hlm = 104;  // the run-down end is 104.5
+  m.llm = 0;
+  m.dhlm = 104;
+  m.dllm = 0;
+  CHECK(refused(scan::plan_cont(config(), m, camera(), std::nullopt, 10),
+                "run-down end 104.5° is above the high soft limit"));
+  m.hlm = 105;
+  m.llm = 9;  // the run-up start is 8.5
+  CHECK(refused(scan::plan_cont(config(), m, camera(), std::nullopt, 10),
+                "run-up start 8.5° is below the low soft limit"));
+  auto c = config();
+  c.scan.step_deg = 0;
+  CHECK(refused(scan::plan_cont(c, motor(), camera(), std::nullopt, 10), "step 0°"));
+  // Every reason at once.
+  m = motor();
+  m.vmax = 1;
+  m.accl = 0;
+  m.egu = "mm";
+  const auto r = scan::plan_cont(config(), m, camera(), std::nullopt, 10);
+  CHECK(r.refusals.size() == 3);
+  CHECK(scan::describe_refusal(r, scan::ScanKind::cont).rfind("continuous scan refused", 0) == 0);
+}
+
+TEST_CASE("plan_cont: no PandA, counts or encoder checks") {
+  auto c = config();
+  c.rotation.counts_per_degree = 3;  // a fly scan: encoder_is_motor refuses it against MRES
+  c.rotation.encoder_is_motor = true;
+  c.scan.step_deg = 0.50001;  // not a whole number of counts: not snapped
+  const auto r = scan::plan_cont(c, motor(), camera(), std::nullopt, 10);
+  REQUIRE(r.plan);
+  CHECK(r.plan->step_deg == 0.50001);
+  CHECK(r.notes.empty());
+  CHECK_FALSE(scan::plan_fly(c, motor(), camera()).plan);
+}
+
+TEST_CASE("plan_cont: flats check the sample motor's soft limits") {
+  scan::MotorFacts sample;
+  sample.velo = 2;
+  sample.accl = 0.5;
+  sample.hlm = 20;
+  sample.llm = -20;
+  sample.dhlm = 20;
+  sample.dllm = -20;
+  auto c = config();
+  c.flats.sample_motor = "sim:m2";
+  c.flats.sample_out = 25;
+  const auto r = scan::plan_cont(c, motor(), camera(), sample, 10);
+  CHECK_FALSE(r.plan);
+  CHECK(mentions(r, "flats.sample_out 25"));
+}
+
+TEST_CASE("plan_cont: describe() says the angles are software-synchronised") {
+  const auto r = scan::plan_cont(config(), motor(), camera(), std::nullopt, 8);
+  REQUIRE(r.plan);
+  const auto text = scan::describe(*r.plan, config());
+  INFO(text);
+  CHECK(text.rfind("continuous scan plan (plan.toml)", 0) == 0);
+  CHECK(text.find("8 frames/s from the camera (GC_AcqResFrameRate_RBV)") != std::string::npos);
+  CHECK(text.find("software-synchronised") != std::string::npos);
+  CHECK(text.find("uncertainty") != std::string::npos);
+  CHECK(text.find("never from the frame index") != std::string::npos);
+  CHECK(text.find("camera start") != std::string::npos);
+  CHECK(text.find("note: the camera runs at 8 frames/s") != std::string::npos);
+  CHECK(text.find("counts") == std::string::npos);  // no triggers, no encoder
 }

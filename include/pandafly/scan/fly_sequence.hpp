@@ -1,5 +1,5 @@
 #pragma once
-// make_sequence(): the plan (scan::plan_fly or scan::plan_step) made concrete
+// make_sequence(): the plan (scan::plan_fly, plan_step or plan_cont) made concrete
 // for the scan's state machine (scan::ScanMachine): positions, speeds, counts
 // of darks and flats, the shutter and the sample's moves, and the time
 // allowances. Pure; any thread.
@@ -8,6 +8,8 @@
 //   - A step plan: the points are the plan's angles; scan.settle is each
 //     point's rest before its trigger (a fly scan's is the rest at the
 //     run-up start).
+//   - A cont plan: scan.settle is the rest at the run-up start (as the fly
+//     scan's); the camera starts past the plan's camera_start_deg.
 //   - The stage returns to the scan's start angle when scan.return_to_start.
 //   - The sample goes back to flats.sample_in when given, else to where it
 //     was before the scan (`sample_position`).

@@ -64,6 +64,42 @@
 //     to_start and return as above; settle_s 0 (it is in projections_s).
 //     Counts, the encoder and the PandA are not checked.
 //
+//   - plan_cont() (a continuous scan: no PandA, no encoder; the camera
+//     free-runs in internal trigger while the stage moves at constant speed):
+//     the frame rate is the camera's own (GC_AcqResFrameRate_RBV, read by the
+//     shell after AcquireTime/AcquirePeriod are set): refused when ≤ 0 or not
+//     finite, or when faster than 1/exposure (the camera cannot expose
+//     `exposure` that often: its AcquireTime was not applied); frame_time =
+//     1/rate, and a note when it differs by more than 1 % from exposure +
+//     readout + margin (the camera's rate wins: slower is possible, e.g. a
+//     bandwidth limit; faster than 1/(exposure + readout) is possible on a
+//     camera that overlaps readout with the next exposure; only faster than
+//     1/exposure is not). The projections' nominal
+//     angles are start + k·step as written (no snapping); speed v = |step|·rate,
+//     refused above VMAX (VMAX > 0) or below VBAS; ACCL > 0; d_acc as above.
+//     Run-up as the fly scan's: run_up = ceil(d_acc/|step| + 0.5)·|step|.
+//     camera_start = run_up_start + dir·(d_acc + ½|step|): the sequence starts
+//     the camera once a MotorStatus shows the stage past it. The ramp ends at
+//     d_acc; the ½ step margin is the fly scan's (trigger 0 is ≥ ½ step past
+//     the ramp) and absorbs a real controller's ramp being a little longer
+//     than the record's trapezoid; camera_start ≤ first by construction. The
+//     RBV lags the true position (it is read at the poll), so the stage is
+//     further on when the crossing is seen: the margin is never eaten.
+//     The camera starts up to kContStartAllowanceS after the stage passed
+//     camera_start (RBV poll interval while moving, the crossing's monitor,
+//     Acquire's put, the camera's start), then takes N frames in N·frame_time
+//     (N·|step| of travel) at constant speed; so the run-down, after the last
+//     nominal angle, keeps the speed for that allowance plus one step and
+//     then ramps: run_down = ceil((allowance·v + d_acc)/|step| + 1.5)·|step|.
+//     So the N frames span N·|step| (the nominal range plus one step) at
+//     constant speed, beginning between camera_start (½ step before the
+//     first nominal angle) and allowance·v after it; their angles are the
+//     interpolated RBV's, not the nominal ones (which only size the scan).
+//     Soft limits of run_up_start and run_down_end, EGU degrees, flats as
+//     above. Durations: run_up_s and run_down_s as the fly scan's;
+//     projections_s = N·frame_time (the camera's N frames); the rest as the
+//     fly scan's. The PandA, counts and the encoder are not checked.
+//
 // Example:
 //   const auto r = scan::plan_fly(config, motor, camera);
 //   if (!r.plan) for (const auto& why : r.refusals) fmt::print("refused: {}\n", why);
@@ -146,6 +182,10 @@ struct FlyPlan {
   double run_down_deg = 0;         ///< ≥ 0, after the last trigger
   double run_up_start_deg = 0;
   double run_down_end_deg = 0;
+  /// kind cont: the camera starts once the stage has passed this (Rules: plan_cont).
+  double camera_start_deg = 0;
+  /// kind cont: the camera's frame rate as read (GC_AcqResFrameRate_RBV); 0 otherwise.
+  double frame_rate_hz = 0;
   /// The stage's travel during one exposure (exposure·v): the measured mean
   /// angle of projection k is about angle(k) + dir·half of this.
   double exposure_travel_deg = 0;
@@ -185,6 +225,17 @@ struct PlanResult {
 [[nodiscard]] PlanResult plan_step(const FlyScanConfig& config, const MotorFacts& motor,
                                    const CameraFacts& camera,
                                    const std::optional<MotorFacts>& sample_motor = std::nullopt);
+
+/// plan_cont's allowance (s) from the stage passing camera_start to the
+/// camera's first exposure (Rules: plan_cont).
+inline constexpr double kContStartAllowanceS = 0.5;
+
+/// A continuous scan's plan (Rules: plan_cont); `frame_rate_hz` is the
+/// camera's GC_AcqResFrameRate_RBV read after the exposure was set.
+[[nodiscard]] PlanResult plan_cont(const FlyScanConfig& config, const MotorFacts& motor,
+                                   const CameraFacts& camera,
+                                   const std::optional<MotorFacts>& sample_motor,
+                                   double frame_rate_hz);
 
 /// (field, value) pairs to print, e.g. scan::fly_panda_fields()'s result.
 using FieldList = std::vector<std::pair<std::string, std::string>>;

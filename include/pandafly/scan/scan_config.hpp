@@ -59,8 +59,10 @@
 namespace pandafly::scan {
 
 /// Which scan a scan file is read for (and a sequence runs): fly (the PandA
-/// triggers at encoder positions) or step (software: move, trigger, frame).
-enum class ScanKind { fly, step };
+/// triggers at encoder positions), step (software: move, trigger, frame) or
+/// cont (software-synchronised continuous: the camera free-runs while the
+/// stage moves at constant speed; angles from time-stamped RBV updates).
+enum class ScanKind { fly, step, cont };
 
 class ConfigError : public std::runtime_error {
  public:

@@ -1,5 +1,5 @@
 #pragma once
-// scan::ScanMachine: a scan's sequence (fly or step) as a sans-IO state machine. It is fed
+// scan::ScanMachine: a scan's sequence (fly, step or cont) as a sans-IO state machine. It is fed
 // events (step completions, PandA rows and camera frames as counts, motor
 // status, time, Ctrl-C, failures) and emits commands (move, arm, acquire, …);
 // the I/O shell carries the commands out on the PandA, Channel Access, the
@@ -12,7 +12,8 @@
 //     [darks after] return, close. Each phase is a list of steps; a step is
 //     one command and what completes it. One step runs at a time, except that
 //     the projection phase also collects PandA rows and frames while the
-//     stage moves.
+//     stage moves, and a continuous scan's move runs in the background while
+//     the steps after its launch run.
 //   - Darks: shutter closed, FrameType dark, the camera in internal trigger
 //     Multiple N; done when N dark frames came. Flats: shutter open, the
 //     sample out, FrameType flat, internal Multiple N; then the sample back.
@@ -36,6 +37,29 @@
 //     within the frame deadline (exposure + frame time + step_timeout) fails
 //     the scan naming the point. Then the camera is stopped. No speed change,
 //     no PandA: cleanup neither disarms nor restores a speed.
+//   - A continuous scan (kind cont: no PandA; the camera free-runs) has the
+//     same phases; its projections: shutter open, FrameType projection, the
+//     camera in internal trigger Multiple N at the frame time, the stage to
+//     the run-up start at its normal speed, `settle` s of rest, the scan
+//     speed set, then the scan move to the run-down end is *launched*: a
+//     background move, issued and not awaited, so the next steps run while
+//     it is in flight. Next: wait until a rotation MotorStatus shows the
+//     stage past `camera_start` in the scan's direction (the stage at speed:
+//     plan_cont's Rules; only statuses that came after the launch count, the
+//     direction is that from run_up_start to run_down_end); then the camera started; then
+//     collection: done when N projection frames came and the scan move completed, or, once it
+//     completed, nothing new came for `collect_grace` (incomplete, not
+//     failed: as the fly scan's). Then the camera stopped and the speed
+//     restored. The background move is checked as every move is (its
+//     MoveDone within tolerance of the run-down end, LVIO, limits); its
+//     StepFailed, a stall reported while it is in flight, or its deadline
+//     (distance/speed + ramps, ×1.5 + margin, extended by MotorStatus
+//     progress) fails the scan at once, whatever step is running. Its
+//     completion before the camera-start position was seen fails the scan
+//     (the frames would not be at speed). The camera-start wait's deadline
+//     is the move time from the run-up start to camera_start at the scan
+//     speed, extended by the rotation's progress; the collection's is the
+//     move's remaining time, extended by frames and progress.
 //   - A move is done when its completion event says so; it must end within
 //     `position_tolerance` of its target, else the scan fails (a soft limit
 //     makes a put-callback complete at once without moving; a hard limit
@@ -52,7 +76,8 @@
 //     failing): the motors are stopped, the PandA disarmed, the camera
 //     stopped, the rotation speed restored, the shutter left as it is, and
 //     the file closed as interrupted with the reason; each of those cleanup
-//     commands is issued once and its completion (or failure: cleanup goes on
+//     commands is issued once (kind step: no disarm, no speed; kind cont:
+//     no disarm) and its completion (or failure: cleanup goes on
 //     regardless) awaited until `cleanup_timeout`. A second interruption
 //     during cleanup skips the waits. Nothing acquired is dropped: the shell
 //     keeps writing what it receives until CloseFile.
@@ -102,8 +127,11 @@ struct ScanSequence {
   double start_position = 0;              ///< rotation position before the scan (degrees)
   std::optional<double> return_position;  ///< where to go at the end; nullopt: stay
   double settle = 0;                      ///< s at the run-up start before the scan move
-  double exposure = 0;                    ///< s
-  double frame_time = 0;                  ///< s between triggers
+  /// kind cont: degrees the stage must have passed (MotorStatus, in the scan's
+  /// direction) before the camera is started.
+  double camera_start = 0;
+  double exposure = 0;    ///< s
+  double frame_time = 0;  ///< s between triggers
   std::uint64_t darks_before = 0, darks_after = 0;
   std::uint64_t flats_before = 0, flats_after = 0;
   bool has_shutter = false;
@@ -283,7 +311,10 @@ class ScanMachine {
   [[nodiscard]] const ScanSequence& sequence() const noexcept { return seq_; }
 
  private:
-  enum class Wait { step, frames, collect, close, pause };
+  /// launch: the command is issued as the background move and the next step
+  /// follows at once; position: no command, done when the rotation passed
+  /// seq_.camera_start.
+  enum class Wait { step, frames, collect, close, pause, launch, position };
   struct Step {
     std::optional<CommandBody> body;  ///< nullopt: a wait without a command
     std::string label;
@@ -298,6 +329,10 @@ class ScanMachine {
   void add_flats(Phase phase, std::uint64_t n);
   void add_projections();
   void add_points();
+  void add_continuous();
+  [[nodiscard]] bool passed_camera_start(double position) const;
+  void on_background_done(const MoveDone& done, double now);
+  void on_rotation_status(const MotorStatus& status, bool moved, double now);
   void add_step(Phase phase, std::optional<CommandBody> body, std::string label, double timeout,
                 Wait wait = Wait::step);
   void add_frames_wait(Phase phase, FrameKind kind, std::uint64_t n);
@@ -306,6 +341,7 @@ class ScanMachine {
   void issue(const Step& step, double now);
   void on_completion(std::uint64_t id, double now);
   void on_move_done(const MoveDone& done, double now);
+  [[nodiscard]] std::optional<std::string> move_error(const Move& move, const MoveDone& done) const;
   void on_tick(double now);
   void on_data(double now);
   void on_progress(double now);
@@ -335,6 +371,11 @@ class ScanMachine {
   std::uint64_t phase_frames_start_ = 0;  ///< frames of the waited kind when the wait began
   bool move_done_ = false;                ///< the scan move finished (projection phase)
   bool panda_lost_ = false;
+  // kind cont: the scan move in flight while other steps run.
+  std::optional<std::uint64_t> background_id_;  ///< set while it is in flight
+  double background_deadline_ = 0;
+  double background_timeout_ = 0;  ///< its allowance, for the message
+  std::string background_label_;
   double last_data_ = 0;
   bool started_ = false;
   // Cleanup.
