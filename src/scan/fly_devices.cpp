@@ -82,6 +82,7 @@ struct FlyDevices::Impl {
                           "DataType_RBV", "SizeX_RBV", "SizeY_RBV"})
       names.push_back(cam(f));
     if (kind == ScanKind::step) names.push_back(cam("TriggerSoftware"));
+    if (kind == ScanKind::cont) names.push_back(cam("GC_AcqResFrameRate_RBV"));
     names.push_back(zmq("EnableCallbacks"));
     if (!config.camera.frame_type_pv.empty()) names.push_back(config.camera.frame_type_pv);
     if (!config.shutter.command.empty()) names.push_back(config.shutter.command);
@@ -344,6 +345,13 @@ CameraFacts FlyDevices::read_camera_facts() const {
 std::optional<double> FlyDevices::sample_position() const {
   if (!impl_->has_sample) return std::nullopt;
   return impl_->pv(impl_->smp("RBV")).get<double>(kPut);
+}
+
+double FlyDevices::configure_frame_rate(double exposure, double period) {
+  auto& i = *impl_;
+  i.pv(i.cam("AcquireTime")).put_wait(exposure, kPut, i.tok());
+  i.pv(i.cam("AcquirePeriod")).put_wait(period, kPut, i.tok());
+  return i.pv(i.cam("GC_AcqResFrameRate_RBV")).get<double>(kPut, i.tok());
 }
 
 double FlyDevices::sample_speed() const {

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cmath>
 #include <ctime>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -22,7 +23,10 @@
 #include <fmt/format.h>
 
 #include "event_queue.hpp"
+#include "pandafly/ca/channel.hpp"
 #include "pandafly/ca/context.hpp"
+#include "pandafly/ca/monitor.hpp"
+#include "pandafly/capture/angle_track.hpp"
 #include "pandafly/capture/live_publisher.hpp"
 #include "pandafly/capture/merger.hpp"
 #include "pandafly/capture/panda_capture.hpp"
@@ -48,6 +52,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr const char* kProjections = "/exchange/data";
 constexpr const char* kDarks = "/exchange/data_dark";
 constexpr const char* kFlats = "/exchange/data_white";
+constexpr double kEpicsEpochUnix = 631152000;  // 1990-01-01 in Unix seconds
 
 std::string read_file(const std::string& path, const char* what) {
   std::ifstream f(path, std::ios::binary);
@@ -145,6 +150,23 @@ struct FlyRunner::Impl {
   // point's move (or the camera's stop after the last point).
   std::optional<Clock::time_point> point_move_done;
   bool point_triggered = false;
+  // Continuous scans: the rotation's time-stamped RBV updates (their own
+  // monitor and thread) give each frame's angle (capture::AngleTrack); a
+  // frame waits in cont_pending until updates bracket its mid-exposure time.
+  struct PendingFrame {
+    std::uint64_t slot = 0;
+    double t = 0;  ///< mid-exposure, Unix seconds (the RBV stamps' clock)
+    std::shared_ptr<capture::ReceivedFrame> frame;
+  };
+  std::unique_ptr<ca::Channel> rbv_channel;
+  std::unique_ptr<ca::Monitor> rbv_monitor;
+  std::jthread rbv_thread;
+  std::optional<capture::AngleTrack> track;      ///< under merge_mutex
+  std::deque<PendingFrame> cont_pending;         ///< under merge_mutex
+  std::optional<std::uint64_t> cont_first;       ///< first projection's frame number
+  FrameKind frame_type = FrameKind::projection;  ///< the last SetFrameType (loop thread)
+  std::vector<double> theta_uncertainty, theta_status;
+  [[nodiscard]] bool cont() const { return options.kind == ScanKind::cont; }
   std::set<std::uint64_t> rotation_moves;  ///< ids of the rotation's Move commands
   double rotation_done = kNaN;             ///< RBV in the last rotation MoveDone
   [[nodiscard]] bool step() const { return options.kind == ScanKind::step; }
@@ -157,6 +179,7 @@ struct FlyRunner::Impl {
     data_stop.request_stop();
     if (frame_thread.joinable()) frame_thread.join();
     if (row_thread.joinable()) row_thread.join();
+    if (rbv_thread.joinable()) rbv_thread.join();
     if (devices) devices->join();
   }
   Impl(const Impl&) = delete;
@@ -172,12 +195,26 @@ struct FlyRunner::Impl {
     devices = std::make_unique<FlyDevices>(
         config, context, [this](Event e) { queue.post(std::move(e)); }, options.kind);
     FlyPreparation p;
-    if (load_design && !step())
+    if (load_design && options.kind == ScanKind::fly)
       p.design_lines_sent = devices->load_design(read_file(config.panda.design, "PandA design"));
     p.motor = devices->read_motor_facts();
     p.camera = devices->read_camera_facts();
-    p.plan = step() ? plan_step(config, p.motor, p.camera) : plan_fly(config, p.motor, p.camera);
-    if (p.plan.plan && !step()) {
+    if (step()) {
+      p.plan = plan_step(config, p.motor, p.camera);
+    } else if (cont()) {
+      // The rate the camera will really run at: set, then read back (a dry
+      // run writes nothing: it plans at the nominal rate).
+      const double frame_time = config.scan.exposure_s +
+                                readout_for(config.camera, p.camera).first +
+                                config.camera.readout_margin_s;
+      const double rate = load_design
+                              ? devices->configure_frame_rate(config.scan.exposure_s, frame_time)
+                              : 1.0 / frame_time;
+      p.plan = plan_cont(config, p.motor, p.camera, std::nullopt, rate);
+    } else {
+      p.plan = plan_fly(config, p.motor, p.camera);
+    }
+    if (p.plan.plan && options.kind == ScanKind::fly) {
       FlyPandaWiring wiring;
       wiring.encoder = config.rotation.encoder;
       p.panda_fields = fly_panda_fields(p.plan.plan->geometry, wiring);
@@ -364,6 +401,9 @@ struct FlyRunner::Impl {
       std::scoped_lock lock(merge_mutex);
       // A frame no trigger asked for must not complete a point's wait.
       if (!place_point(std::move(f))) return;
+    } else if (cont()) {
+      std::scoped_lock lock(merge_mutex);
+      if (!queue_cont(std::move(f))) return;
     } else {
       std::scoped_lock lock(merge_mutex);
       if (!merger) {  // a projection before the PandA was armed: no trigger made it
@@ -406,6 +446,89 @@ struct FlyRunner::Impl {
     (void)writer->push(std::move(rec));
     append_xdi(angle, stamp);
     return true;
+  }
+
+  /// A continuous scan's projection frame: its slot by frame number from the
+  /// first one the camera made after its start; its angle once the RBV
+  /// updates bracket its mid-exposure time (exposure start = the frame's
+  /// time stamp − readout − exposure, as the camera stamps a frame when its
+  /// readout ends). Caller holds merge_mutex. False: not one of the scan's.
+  bool queue_cont(std::shared_ptr<capture::ReceivedFrame> f) {
+    const auto& plan = *prep->plan.plan;
+    const std::uint64_t number = f->frame().header.frame;
+    if (!cont_first || number < *cont_first || number - *cont_first >= plan.projections) {
+      ++result.extra_frames;
+      return false;
+    }
+    const double t =
+        f->frame().header.timestamp + kEpicsEpochUnix - plan.readout_s - plan.exposure_s / 2;
+    cont_pending.push_back(PendingFrame{number - *cont_first, t, std::move(f)});
+    flush_cont(false);
+    return true;
+  }
+
+  /// Places the frames whose angle is known (all of them when `final`: the
+  /// last ones then get the track's extrapolation, their uncertainty +inf
+  /// and an event). Caller holds merge_mutex.
+  void flush_cont(bool final) {
+    while (!cont_pending.empty()) {
+      auto& p = cont_pending.front();
+      if (!final && !track->covers(p.t)) return;
+      const auto est = track->angle_at(p.t);
+      // The frame's time stamp reaches us as float64 seconds (ADZMQ's
+      // timeStamp), and so do the RBV stamps: each is good to its last bit
+      // (2.4e-7 s in 2026), which the stage turns through at its speed.
+      const double stamp_error = 2 * (std::nextafter(p.t, HUGE_VAL) - p.t);
+      theta_uncertainty[p.slot] = est.uncertainty + std::abs(est.speed) * stamp_error;
+      theta_status[p.slot] = static_cast<double>(est.status);
+      const auto number = static_cast<std::int64_t>(p.frame->frame().header.frame);
+      if (est.status != capture::AngleStatus::interpolated)
+        (void)writer->note(
+            dx::SlotEvent{kProjections, p.slot, -1, number,
+                          fmt::format("angle {} (uncertainty {} deg)",
+                                      capture::to_string(est.status), est.uncertainty)});
+      if (live) {
+        capture::LiveProjection lp;
+        lp.slot = p.slot;
+        lp.angle = est.angle;
+        lp.frame = &p.frame->frame().header;
+        lp.data = p.frame->frame().data;
+        lp.owner = p.frame;
+        (void)live->publish(lp);
+      }
+      auto rec = dx::FrameRecord::view(p.frame->frame(), p.frame);
+      rec.slot = p.slot;
+      rec.angle = est.angle;
+      if (result.projections_complete == 0) result.first_angle = est.angle;
+      result.last_angle = est.angle;
+      ++result.projections_complete;
+      (void)writer->push(std::move(rec));
+      cont_pending.pop_front();
+    }
+  }
+
+  /// The rotation's RBV with its time stamps, for a continuous scan's angles.
+  void start_rbv_track() {
+    capture::AngleTrackConfig tc;
+    tc.resolution = std::abs(prep->motor.mres);
+    track.emplace(tc);
+    rbv_channel = std::make_unique<ca::Channel>(context, config.rotation.motor + ".RBV");
+    rbv_channel->wait_connected(ca::Timeout{5.0});
+    ca::MonitorOptions mo;
+    mo.type = ca::FieldType::float64;
+    mo.capacity = 4096;
+    rbv_monitor = std::make_unique<ca::Monitor>(*rbv_channel, mo);
+    rbv_thread = std::jthread([this, stop = data_stop.get_token()] {
+      while (!stop.stop_requested()) {
+        auto u = rbv_monitor->pop(ca::Timeout{0.1});
+        if (!u) continue;
+        const auto* v = std::get_if<std::vector<double>>(&u->value);
+        if (!v || v->empty()) continue;
+        std::scoped_lock lock(merge_mutex);
+        (void)track->add(u->stamp.unix_seconds(), v->front());
+        flush_cont(false);
+      }
+    });
   }
 
   /// The step scan's .xdi: the DXfile's name with .xdi, XDI 1.0 by the
@@ -516,7 +639,11 @@ struct FlyRunner::Impl {
     data_stop.request_stop();  // the receiver stops, the PandA capture ends
     if (frame_thread.joinable()) frame_thread.join();
     if (row_thread.joinable()) row_thread.join();
-    if (!step()) {
+    if (rbv_thread.joinable()) rbv_thread.join();
+    if (cont()) {
+      std::scoped_lock lock(merge_mutex);
+      flush_cont(true);
+    } else if (!step()) {
       const auto last_frame = devices->camera_frame_counter();
       std::scoped_lock lock(merge_mutex);
       if (!merger) open_merger(std::nullopt);  // never armed: every slot is decided missing
@@ -553,7 +680,16 @@ struct FlyRunner::Impl {
     cols.push_back({"/process/acquisition/planned_theta", planned, "degrees",
                     step() ? "the planned angle of each projection (its point)"
                            : "the planned angle of each projection (its trigger position)"});
-    if (!step()) add_fly_tables(cols);
+    if (cont()) {
+      cols.push_back({"/process/acquisition/theta_uncertainty", theta_uncertainty, "degrees",
+                      "software-synchronised angles: a bound on |true angle - theta|, from the "
+                      "RBV updates around the frame's mid-exposure time (capture::AngleTrack)"});
+      cols.push_back({"/process/acquisition/theta_status", theta_status, "",
+                      "0 interpolated, 1 at_rest, 2 gap, 3 not_constant_speed, 4 before_first, "
+                      "5 after_last, 6 no_data (capture::AngleStatus)"});
+    } else if (!step()) {
+      add_fly_tables(cols);
+    }
     try {
       (void)writer->add_columns(std::move(cols));
     } catch (const std::exception& e) {
@@ -591,6 +727,14 @@ struct FlyRunner::Impl {
 
   void dispatch(ScanMachine& scan, const Command& c) {
     if (step()) note_point_end(c);
+    if (const auto* ft = std::get_if<SetFrameType>(&c.body)) frame_type = ft->kind;
+    if (cont() && std::holds_alternative<StartCamera>(c.body) &&
+        frame_type == FrameKind::projection) {
+      // The camera is idle: its counter names the frame before the first projection.
+      const auto counter = devices->camera_frame_counter();
+      std::scoped_lock lock(merge_mutex);
+      cont_first = counter.value_or(0) + 1;
+    }
     if (const auto* t = std::get_if<TriggerCamera>(&c.body)) {
       point_triggered = true;
       // The stage is at rest on the point: the RBV its move completed with
@@ -650,8 +794,13 @@ struct FlyRunner::Impl {
     open_writer();
     start_angle.assign(plan.projections, kNaN);
     residual.assign(plan.projections, kNaN);
+    if (cont()) {
+      theta_uncertainty.assign(plan.projections, kNaN);
+      theta_status.assign(plan.projections, kNaN);
+      start_rbv_track();
+    }
     start_frames();
-    if (!step()) start_rows();
+    if (!step() && !cont()) start_rows();
     auto sequence = make_sequence(plan, config, prep->motor, devices->sample_position(),
                                   devices->sample_speed());
     ScanMachine scan(sequence);

@@ -79,7 +79,9 @@ nlohmann::json summary(const scan::FlyResult& r) {
 
 int run_scan(scan::ScanKind kind, const ScanArgs& a) {
   const bool step = kind == scan::ScanKind::step;
-  const char* who = step ? "pandafly step" : "pandafly fly";
+  const char* who = step                           ? "pandafly step"
+                    : kind == scan::ScanKind::cont ? "pandafly cont"
+                                                   : "pandafly fly";
   scan::FlyScanConfig config;
   try {
     config = scan::load_fly_scan_config(a.scan_file, kind);
@@ -182,8 +184,26 @@ int main(int argc, char** argv) {
   st->add_option("--live", step.live,
                  "republish every stored projection with its angle as NDPluginZMQ messages on a "
                  "PUB socket bound here (as fly --live)");
+  ScanArgs cont;
+  auto* ct = app.add_subcommand(
+      "cont",
+      "a software-synchronised continuous scan (no PandA): the camera free-runs at the rate it "
+      "reports while the stage turns at step x rate; each frame's angle is interpolated from the "
+      "rotation's time-stamped RBV updates at its mid-exposure time, with a bound on its error "
+      "(/process/acquisition/theta_uncertainty); the same scan file as fly");
+  ct->add_option("scan", cont.scan_file, "the scan file (TOML; tools/examples/flyscan.toml)")
+      ->required();
+  ct->add_flag("--dry-run", cont.dry_run,
+               "print the plan (rate, speed, ramp, camera start, durations) at the nominal frame "
+               "rate; reads PVs, writes nothing");
+  ct->add_flag("--json", cont.json, "print a summary object at the end");
+  ct->add_flag("--quiet", cont.quiet, "no progress on stderr");
+  ct->add_option("--live", cont.live,
+                 "republish every stored projection with its angle as NDPluginZMQ messages on a "
+                 "PUB socket bound here (as fly --live)");
   CLI11_PARSE(app, argc, argv);
   if (f->parsed()) return run_scan(scan::ScanKind::fly, fly);
   if (st->parsed()) return run_scan(scan::ScanKind::step, step);
+  if (ct->parsed()) return run_scan(scan::ScanKind::cont, cont);
   return 2;
 }

@@ -60,8 +60,9 @@ class FlyDevices {
  public:
   using Post = std::function<void(Event)>;
 
-  /// kind step: no PandA (its control port is not connected; PandA commands
-  /// are not to be given), and the camera's TriggerSoftware is required.
+  /// kind step/cont: no PandA (its control port is not connected; PandA
+  /// commands are not to be given); step requires the camera's
+  /// TriggerSoftware, cont its GC_AcqResFrameRate_RBV.
   FlyDevices(const FlyScanConfig& config, const ca::Context& context, Post post,
              ScanKind kind = ScanKind::fly);
   ~FlyDevices();
@@ -75,6 +76,9 @@ class FlyDevices {
   [[nodiscard]] CameraFacts read_camera_facts() const;
   /// The sample motor's position (RBV); nullopt when the scan takes no flats.
   [[nodiscard]] std::optional<double> sample_position() const;
+  /// kind cont: sets the camera's AcquireTime and AcquirePeriod and reads the
+  /// rate it will really run at (GC_AcqResFrameRate_RBV, Hz).
+  double configure_frame_rate(double exposure, double period);
   /// The sample motor's VELO (EGU/s); 1 when there is none.
   [[nodiscard]] double sample_speed() const;
 
