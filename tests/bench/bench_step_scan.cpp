@@ -26,6 +26,7 @@
 
 #include "pandafly/scan/fly_runner.hpp"
 #include "pandafly/scan/scan_config.hpp"
+#include "pandafly/util/frame_memory.hpp"
 #include "sim_process.hpp"
 
 namespace {
@@ -107,4 +108,11 @@ BENCHMARK(BM_step_scan)->Iterations(1)->UseManualTime()->Unit(benchmark::kSecond
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  pandafly::util::keep_frame_memory();  // as the pandafly tool does
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

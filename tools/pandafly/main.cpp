@@ -14,6 +14,7 @@
 #include "../shipped_layouts.hpp"
 #include "pandafly/scan/fly_runner.hpp"
 #include "pandafly/scan/scan_config_file.hpp"
+#include "pandafly/util/frame_memory.hpp"
 #include "pandafly/util/signal_watch.hpp"
 
 namespace {
@@ -150,6 +151,7 @@ int run_scan(scan::ScanKind kind, const ScanArgs& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  pandafly::util::keep_frame_memory();  // frames over ZMQ: see frame_memory.hpp
   CLI::App app{"pandafly: hardware-triggered tomography scans"};
   app.footer(kExitCodes);
   app.require_subcommand(1);
