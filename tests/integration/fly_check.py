@@ -12,7 +12,8 @@ result.json (pandafly fly --json). Always checked: the file opens with plain
 h5py (closed, not only SWMR-readable); the summary's exit code is RC; every
 projection whose status is ok (1) has the theta of the stage's true
 mid-exposure angle of the very frame stored in its slot (found by the frame's
-NDArrayUniqueId in the truth log) within one encoder count; a slot without a
+NDArrayUniqueId in the truth log) within one encoder count (or, in a
+continuous scan's file, within the bound it records for that angle); a slot without a
 frame (status 0) has theta NaN. (A frame exposed while the stage jammed or
 hit a switch has a mean angle that is not the mid-exposure one: its theta
 must lie between the exposure's end angles.) The options add what a fault
@@ -98,7 +99,18 @@ if a.flats is not None and flats != a.flats:
 count = 1.0 / a.cpd
 worst = 0.0
 nonuniform = 0
+# A continuous scan records a bound on each angle's error (software-
+# synchronised angles): the tolerance is then that bound, where it exceeds a count.
+bounds = None
+with h5py.File(f"{a.work}/scan.h5", "r") as f:
+    if "/process/acquisition/theta_uncertainty" in f:
+        bounds = f["/process/acquisition/theta_uncertainty"][:]
+unbounded = 0
 for k in range(len(status)):
+    if status[k] == 1 and bounds is not None and not np.isfinite(bounds[k]):
+        unbounded += 1  # extrapolated past the RBV updates: no bound to check against
+        continue
+    tol = count if bounds is None else max(count, float(bounds[k]))
     if status[k] == 1:
         u = int(uid[first_row + k])
         if u not in truth:
@@ -111,17 +123,19 @@ for k in range(len(status)):
             # exposure, is then not the mid-exposure angle, but it lies
             # between the exposure's ends.
             nonuniform += 1
-            if not (min(a0, a1) - count <= theta[k] <= max(a0, a1) + count):
+            if not (min(a0, a1) - tol <= theta[k] <= max(a0, a1) + tol):
                 fail(f"slot {k} (frame {u}): theta {theta[k]:.6f} outside its exposure {a0:.6f}..{a1:.6f}")
             continue
         err = theta[k] - mid
         worst = max(worst, abs(err))
-        if abs(err) > count + 1e-9:
+        if abs(err) > tol + 1e-9:
             fail(f"slot {k} (frame {u}): theta {theta[k]:.6f}, the stage was at {mid:.6f}")
     elif status[k] == 0 and not np.isnan(theta[k]):
         fail(f"slot {k} has no frame but theta {theta[k]}")
 print(f"every ok projection within {worst / count:.3f} counts of its frame's true mid-exposure angle"
-      + (f" ({nonuniform} exposed while the stage did not move uniformly: theta within the exposure)" if nonuniform else ""))
+      + (" (or its recorded bound)" if bounds is not None else "")
+      + (f" ({nonuniform} exposed while the stage did not move uniformly: theta within the exposure)" if nonuniform else "")
+      + (f"; {unbounded} extrapolated angles without a bound" if unbounded else ""))
 if a.missing is not None:
     got = [int(k) for k in np.nonzero(status == 0)[0]]
     if got != sorted(a.missing):
