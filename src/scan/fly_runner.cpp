@@ -161,9 +161,10 @@ struct FlyRunner::Impl {
   std::unique_ptr<ca::Channel> rbv_channel;
   std::unique_ptr<ca::Monitor> rbv_monitor;
   std::jthread rbv_thread;
-  std::optional<capture::AngleTrack> track;      ///< under merge_mutex
-  std::deque<PendingFrame> cont_pending;         ///< under merge_mutex
-  std::optional<std::uint64_t> cont_first;       ///< first projection's frame number
+  std::optional<capture::AngleTrack> track;                  ///< under merge_mutex
+  double rbv_last = -HUGE_VAL, rbv_before_last = -HUGE_VAL;  ///< the two latest stamps
+  std::deque<PendingFrame> cont_pending;                     ///< under merge_mutex
+  std::optional<std::uint64_t> cont_first;                   ///< first projection's frame number
   FrameKind frame_type = FrameKind::projection;  ///< the last SetFrameType (loop thread)
   std::vector<double> theta_uncertainty, theta_status;
   [[nodiscard]] bool cont() const { return options.kind == ScanKind::cont; }
@@ -473,7 +474,10 @@ struct FlyRunner::Impl {
   void flush_cont(bool final) {
     while (!cont_pending.empty()) {
       auto& p = cont_pending.front();
-      if (!final && !track->covers(p.t)) return;
+      // Not before an update follows the one after the frame: the track then
+      // knows the speed after the frame's interval too, and bounds a speed
+      // change within it (a stop right after the frame) from both sides.
+      if (!final && !(track->covers(p.t) && p.t < rbv_before_last)) return;
       const auto est = track->angle_at(p.t);
       // The frame's time stamp reaches us as float64 seconds (ADZMQ's
       // timeStamp), and so do the RBV stamps: each is good to its last bit
@@ -507,6 +511,28 @@ struct FlyRunner::Impl {
     }
   }
 
+  /// Caller holds merge_mutex.
+  void add_rbv(double stamp, double position) {
+    if (track->add(stamp, position) != capture::UpdateVerdict::added || stamp <= rbv_last) return;
+    rbv_before_last = rbv_last;
+    rbv_last = stamp;
+  }
+
+  /// At the close: the stage at rest (DMOV 1) where RBV says, stamped when
+  /// the motion ended, so the last interval has one after it too. Caller
+  /// holds merge_mutex.
+  void add_rest_position() {
+    try {
+      ca::Channel dmov(context, config.rotation.motor + ".DMOV");
+      dmov.wait_connected(ca::Timeout{2.0});
+      const auto done = dmov.get_time<std::int32_t>(ca::Timeout{2.0});
+      if (done.value != 1) return;  // still moving: no rest to add
+      add_rbv(done.stamp.unix_seconds(), rbv_channel->get<double>(ca::Timeout{2.0}));
+    } catch (const std::exception& e) {
+      close_notes.push_back(fmt::format("the rotation's rest position: {}", e.what()));
+    }
+  }
+
   /// The rotation's RBV with its time stamps, for a continuous scan's angles.
   void start_rbv_track() {
     capture::AngleTrackConfig tc;
@@ -525,7 +551,7 @@ struct FlyRunner::Impl {
         const auto* v = std::get_if<std::vector<double>>(&u->value);
         if (!v || v->empty()) continue;
         std::scoped_lock lock(merge_mutex);
-        (void)track->add(u->stamp.unix_seconds(), v->front());
+        add_rbv(u->stamp.unix_seconds(), v->front());
         flush_cont(false);
       }
     });
@@ -642,6 +668,7 @@ struct FlyRunner::Impl {
     if (rbv_thread.joinable()) rbv_thread.join();
     if (cont()) {
       std::scoped_lock lock(merge_mutex);
+      add_rest_position();
       flush_cont(true);
     } else if (!step()) {
       const auto last_frame = devices->camera_frame_counter();

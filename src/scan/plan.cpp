@@ -197,7 +197,10 @@ class Planner {
                                      p_.last_deg(), s.end_deg));
   }
 
-  void kinematics() {
+  // The speed |step|/frame time, the record's ramp and the run-up before the
+  // first angle (shared by the fly and the continuous scan); run-down after
+  // the last: `extra_deg` at speed beyond the ramp, rounded up to steps + `margin_steps`.
+  void ramp(double extra_deg, double margin_steps) {
     const double step = std::abs(p_.step_deg);
     const double dir = p_.step_deg > 0 ? 1.0 : -1.0;
     const double accl = std::max(m_.accl, 0.0);
@@ -208,10 +211,13 @@ class Planner {
     p_.accel_distance_deg = (m_.vbas + v) / 2 * accl;
     p_.exposure_travel_deg = p_.exposure_s * v;
     p_.run_up_deg = ceil_steps(p_.accel_distance_deg / step + 0.5) * step;
-    p_.run_down_deg =
-        ceil_steps((p_.exposure_travel_deg + p_.accel_distance_deg) / step + 0.5) * step;
+    p_.run_down_deg = ceil_steps((extra_deg + p_.accel_distance_deg) / step + margin_steps) * step;
     p_.run_up_start_deg = p_.first_deg - dir * p_.run_up_deg;
     p_.run_down_end_deg = p_.last_deg() + dir * p_.run_down_deg;
+  }
+
+  void kinematics() {
+    ramp(p_.exposure_s * std::abs(p_.step_deg) / p_.frame_time_s, 0.5);
     // PCOMP must see the encoder before trigger 0 first: half a step, which
     // the stage passes at full speed (the run-up is at least d_acc + ½ step).
     p_.geometry.pre_start_counts = std::max<std::int64_t>(
@@ -226,18 +232,7 @@ class Planner {
   void cont_kinematics() {
     const double step = std::abs(p_.step_deg);
     const double dir = p_.step_deg > 0 ? 1.0 : -1.0;
-    const double accl = std::max(m_.accl, 0.0);
-    p_.speed_deg_s = step / p_.frame_time_s;
-    const double v = p_.speed_deg_s;
-    p_.accel_time_s = accl;
-    p_.acceleration_deg_s2 = accl > 0 ? (v - m_.vbas) / accl : 0;
-    p_.accel_distance_deg = (m_.vbas + v) / 2 * accl;
-    p_.exposure_travel_deg = p_.exposure_s * v;
-    p_.run_up_deg = ceil_steps(p_.accel_distance_deg / step + 0.5) * step;
-    p_.run_down_deg =
-        ceil_steps((kContStartAllowanceS * v + p_.accel_distance_deg) / step + 1.5) * step;
-    p_.run_up_start_deg = p_.first_deg - dir * p_.run_up_deg;
-    p_.run_down_end_deg = p_.last_deg() + dir * p_.run_down_deg;
+    ramp(kContStartAllowanceS * step / p_.frame_time_s, 1.5);
     p_.camera_start_deg = p_.run_up_start_deg + dir * (p_.accel_distance_deg + step / 2);
   }
 

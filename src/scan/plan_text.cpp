@@ -1,6 +1,9 @@
 // describe(): the dry-run text of a fly scan plan (contract in
 // include/pandafly/scan/plan.hpp). Pure formatting.
 #include <cmath>
+#include <initializer_list>
+#include <string_view>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -46,20 +49,22 @@ void frames(std::string& out, std::string_view what, std::uint64_t before, std::
   line(out, what, fmt::format("{} before, {} after ({})", before, after, how));
 }
 
-void durations(std::string& out, const PlanDurations& d) {
+void fields_and_output(std::string& out, const FlyPlan& p, const FlyScanConfig& c) {
+  frames(out, "darks", p.darks_before, p.darks_after,
+         fmt::format("shutter {} closed", c.shutter.command));
+  frames(out, "flats", p.flats_before, p.flats_after,
+         fmt::format("{} out to {:.8g}", c.flats.sample_motor, c.flats.sample_out));
+  line(out, "output", c.output.file);
+}
+
+/// "expected durations" and one row per (label, seconds), then the notes.
+void durations_and_notes(std::string& out,
+                         std::initializer_list<std::pair<std::string_view, double>> rows,
+                         const FlyPlan& p) {
   out += "  expected durations\n";
-  const auto row = [&](std::string_view label, double s) {
+  for (const auto& [label, s] : rows)
     fmt::format_to(std::back_inserter(out), "    {:<28} {}\n", label, seconds(s));
-  };
-  row("move to the run-up start", d.to_start_s);
-  row("settle", d.settle_s);
-  row("darks", d.darks_s);
-  row("flats", d.flats_s);
-  row("run-up", d.run_up_s);
-  row("projections (first→last)", d.projections_s);
-  row("run-down", d.run_down_s);
-  row("return to start", d.return_s);
-  row("total", d.total_s);
+  for (const auto& note : p.notes) fmt::format_to(std::back_inserter(out), "  note: {}\n", note);
 }
 
 std::string describe_step(const FlyPlan& p, const FlyScanConfig& c) {
@@ -78,23 +83,16 @@ std::string describe_step(const FlyPlan& p, const FlyScanConfig& c) {
   if (p.projections <= kListAll)
     for (std::uint64_t k = 0; k < p.projections; ++k)
       fmt::format_to(std::back_inserter(out), "    #{:<3} {:>12.6f}°\n", k, p.angle(k));
-  frames(out, "darks", p.darks_before, p.darks_after,
-         fmt::format("shutter {} closed", c.shutter.command));
-  frames(out, "flats", p.flats_before, p.flats_after,
-         fmt::format("{} out to {:.8g}", c.flats.sample_motor, c.flats.sample_out));
-  line(out, "output", c.output.file);
+  fields_and_output(out, p, c);
   const auto& d = p.durations;
-  out += "  expected durations\n";
-  const auto row = [&](std::string_view label, double s) {
-    fmt::format_to(std::back_inserter(out), "    {:<28} {}\n", label, seconds(s));
-  };
-  row("move to the first point", d.to_start_s);
-  row("darks", d.darks_s);
-  row("flats", d.flats_s);
-  row("points (moves and frames)", d.projections_s);
-  row("return to start", d.return_s);
-  row("total", d.total_s);
-  for (const auto& note : p.notes) fmt::format_to(std::back_inserter(out), "  note: {}\n", note);
+  durations_and_notes(out,
+                      {{"move to the first point", d.to_start_s},
+                       {"darks", d.darks_s},
+                       {"flats", d.flats_s},
+                       {"points (moves and frames)", d.projections_s},
+                       {"return to start", d.return_s},
+                       {"total", d.total_s}},
+                      p);
   return out;
 }
 
@@ -123,26 +121,19 @@ std::string describe_cont(const FlyPlan& p, const FlyScanConfig& c) {
        "software-synchronised: each frame's angle is interpolated from the time-stamped RBV "
        "updates at the frame's time stamp (EPICS clock), with its estimated uncertainty "
        "(from the RBV update interval and the speed); never from the frame index");
-  frames(out, "darks", p.darks_before, p.darks_after,
-         fmt::format("shutter {} closed", c.shutter.command));
-  frames(out, "flats", p.flats_before, p.flats_after,
-         fmt::format("{} out to {:.8g}", c.flats.sample_motor, c.flats.sample_out));
-  line(out, "output", c.output.file);
+  fields_and_output(out, p, c);
   const auto& d = p.durations;
-  out += "  expected durations\n";
-  const auto row = [&](std::string_view label, double s) {
-    fmt::format_to(std::back_inserter(out), "    {:<28} {}\n", label, seconds(s));
-  };
-  row("move to the run-up start", d.to_start_s);
-  row("settle", d.settle_s);
-  row("darks", d.darks_s);
-  row("flats", d.flats_s);
-  row("run-up", d.run_up_s);
-  row("projections (N frames)", d.projections_s);
-  row("run-down", d.run_down_s);
-  row("return to start", d.return_s);
-  row("total", d.total_s);
-  for (const auto& note : p.notes) fmt::format_to(std::back_inserter(out), "  note: {}\n", note);
+  durations_and_notes(out,
+                      {{"move to the run-up start", d.to_start_s},
+                       {"settle", d.settle_s},
+                       {"darks", d.darks_s},
+                       {"flats", d.flats_s},
+                       {"run-up", d.run_up_s},
+                       {"projections (N frames)", d.projections_s},
+                       {"run-down", d.run_down_s},
+                       {"return to start", d.return_s},
+                       {"total", d.total_s}},
+                      p);
   return out;
 }
 
@@ -172,18 +163,24 @@ std::string describe(const FlyPlan& p, const FlyScanConfig& c, const FieldList& 
        fmt::format("{:.6g}° to {:.6g}° (the last exposure travels {:.6g}°)", p.run_down_deg,
                    p.run_down_end_deg, p.exposure_travel_deg));
   triggers(out, p);
-  frames(out, "darks", p.darks_before, p.darks_after,
-         fmt::format("shutter {} closed", c.shutter.command));
-  frames(out, "flats", p.flats_before, p.flats_after,
-         fmt::format("{} out to {:.8g}", c.flats.sample_motor, c.flats.sample_out));
-  line(out, "output", c.output.file);
+  fields_and_output(out, p, c);
   if (!panda_fields.empty()) {
     out += "  PandA fields\n";
     for (const auto& [field, value] : panda_fields)
       fmt::format_to(std::back_inserter(out), "    {}={}\n", field, value);
   }
-  durations(out, p.durations);
-  for (const auto& note : p.notes) fmt::format_to(std::back_inserter(out), "  note: {}\n", note);
+  const auto& d = p.durations;
+  durations_and_notes(out,
+                      {{"move to the run-up start", d.to_start_s},
+                       {"settle", d.settle_s},
+                       {"darks", d.darks_s},
+                       {"flats", d.flats_s},
+                       {"run-up", d.run_up_s},
+                       {"projections (first→last)", d.projections_s},
+                       {"run-down", d.run_down_s},
+                       {"return to start", d.return_s},
+                       {"total", d.total_s}},
+                      p);
   return out;
 }
 

@@ -130,21 +130,35 @@ void ScanMachine::add_flats(Phase phase, std::uint64_t n) {
   }
 }
 
-void ScanMachine::add_projections() {
+void ScanMachine::add_projection_camera(Trigger trigger) {
   const Phase p = Phase::projections;
   const double t = seq_.step_timeout;
   const auto n = seq_.projections;
+  const char* how = trigger == Trigger::external   ? "external"
+                    : trigger == Trigger::software ? "software"
+                                                   : "internal";
   if (seq_.has_shutter) add_step(p, SetShutter{true}, "open the shutter", t);
   add_step(p, SetFrameType{FrameKind::projection}, "FrameType projection", t);
-  add_step(p, ConfigureCamera{Trigger::external, n, seq_.exposure, seq_.frame_time},
-           fmt::format("camera: external trigger, {} images", n), t);
-  add_step(p, PutPandaFields{}, "put the PandA fields", t);
+  add_step(p, ConfigureCamera{trigger, n, seq_.exposure, seq_.frame_time},
+           fmt::format("camera: {} trigger, {} images", how, n), t);
+}
+
+void ScanMachine::add_run_up() {
+  const Phase p = Phase::projections;
   add_step(p, Move{Axis::rotation, seq_.run_up_start},
            fmt::format("move rotation to the run-up start {}", seq_.run_up_start),
            move_timeout(seq_.start_position, seq_.run_up_start, seq_.normal_speed));
   if (seq_.settle > 0)
     add_step(p, std::nullopt, fmt::format("settle {} s at the run-up start", seq_.settle),
              seq_.settle, Wait::pause);
+}
+
+void ScanMachine::add_projections() {
+  const Phase p = Phase::projections;
+  const double t = seq_.step_timeout;
+  add_projection_camera(Trigger::external);
+  add_step(p, PutPandaFields{}, "put the PandA fields", t);
+  add_run_up();
   add_step(p, ArmPanda{}, "arm the PandA", t);
   add_step(p, SetSpeed{Axis::rotation, seq_.scan_speed},
            fmt::format("rotation speed {} deg/s", seq_.scan_speed), t);
@@ -162,10 +176,7 @@ void ScanMachine::add_points() {
   const Phase p = Phase::projections;
   const double t = seq_.step_timeout;
   const auto n = seq_.projections;
-  if (seq_.has_shutter) add_step(p, SetShutter{true}, "open the shutter", t);
-  add_step(p, SetFrameType{FrameKind::projection}, "FrameType projection", t);
-  add_step(p, ConfigureCamera{Trigger::software, n, seq_.exposure, seq_.frame_time},
-           fmt::format("camera: software trigger, {} images", n), t);
+  add_projection_camera(Trigger::software);
   add_step(p, StartCamera{}, "start the camera (projections)", t);
   double from = seq_.start_position;
   for (std::uint64_t k = 0; k < n; ++k) {
@@ -189,16 +200,8 @@ void ScanMachine::add_continuous() {
   const Phase p = Phase::projections;
   const double t = seq_.step_timeout;
   const auto n = seq_.projections;
-  if (seq_.has_shutter) add_step(p, SetShutter{true}, "open the shutter", t);
-  add_step(p, SetFrameType{FrameKind::projection}, "FrameType projection", t);
-  add_step(p, ConfigureCamera{Trigger::internal, n, seq_.exposure, seq_.frame_time},
-           fmt::format("camera: internal trigger, {} images", n), t);
-  add_step(p, Move{Axis::rotation, seq_.run_up_start},
-           fmt::format("move rotation to the run-up start {}", seq_.run_up_start),
-           move_timeout(seq_.start_position, seq_.run_up_start, seq_.normal_speed));
-  if (seq_.settle > 0)
-    add_step(p, std::nullopt, fmt::format("settle {} s at the run-up start", seq_.settle),
-             seq_.settle, Wait::pause);
+  add_projection_camera(Trigger::internal);
+  add_run_up();
   add_step(p, SetSpeed{Axis::rotation, seq_.scan_speed},
            fmt::format("rotation speed {} deg/s", seq_.scan_speed), t);
   add_step(p, Move{Axis::rotation, seq_.run_down_end},

@@ -56,3 +56,58 @@ fly_run() {
 }
 
 fly_check() { /usr/bin/python3 "$src/tests/integration/fly_check.py" "$work" "$@"; }
+
+# The fault scans (fly_scan_faults.sh, soft_scan_faults.sh): after
+# `fault_scans KIND` ($root set; beamline_config=$root/beamline.toml), the
+# beamline runs on a 1 000 counts/deg encoder and
+#   scenario NAME [--fault ...]  starts it in $root/NAME with a 121-projection scan file
+#   run_kind [ARGS...]           pandafly KIND on it (rc, result.json, fly.err)
+#   check ARGS...                fly_check.py with the scan's size and scale
+#   stopped                      fails unless the stage is at rest (DMOV 1)
+#   disk_full_scan [CHECK...]    the scan with its file on a 6 MiB tmpfs (root or
+#                                a private mount namespace): exit 6, "disk full",
+#                                the stage at rest, and what CHECK adds
+fault_scans() {
+  kind=$1
+  trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "${PANDAFLY_KEEP:-}" ] && echo "kept $root" || rm -rf "$root"' EXIT
+  sed 's/counts_per_unit = 10000.0/counts_per_unit = 1000.0/' \
+    "$src/tests/integration/fly_beamline.toml" >"$beamline_config"
+  grep -q 'counts_per_unit = 1000.0' "$beamline_config" || fail "could not derive the test config"
+  n=121
+}
+scenario() {
+  work="$root/$1"
+  mkdir -p "$work"
+  echo "== $kind $1"
+  shift
+  beamline_start 10 "$@"
+  fly_scan_file $n 1.0 0.01 1000
+}
+run_kind() {
+  set +e
+  "$fly_bin" "$kind" "$work/scan.toml" --json --quiet "$@" >"$work/result.json" 2>"$work/fly.err"
+  rc=$?
+  set -e
+  cat "$work/fly.err"
+}
+check() { fly_check --cpd 1000 --projections $n "$@" || { tail -5 "$work/sim.log"; fail "$kind $(basename "$work")"; }; }
+stopped() {
+  local dmov
+  dmov=$("$ca_bin" get micos:m1.DMOV | awk '{print $2}')
+  [ "$dmov" = 1 ] || fail "$kind $(basename "$work"): the stage still moves (DMOV $dmov)"
+}
+disk_full_scan() {
+  work="$root/disk"
+  mkdir -p "$work/tiny"
+  mount -t tmpfs -o size=6m tmpfs "$work/tiny" || fail "cannot mount a tmpfs (uid $(id -u))"
+  # As root there is no private namespace: unmount before the work dir goes.
+  trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; umount "$work/tiny" 2>/dev/null || true; [ -n "${PANDAFLY_KEEP:-}" ] && echo "kept $root" || rm -rf "$root"' EXIT
+  echo "== $kind disk"
+  beamline_start 10
+  fly_out="$work/tiny/scan.h5" fly_scan_file $n 1.0 0.01 1000
+  run_kind
+  stopped
+  stop_sim 1
+  cp "$work/tiny/scan.h5" "$work/scan.h5"
+  check --rc 6 --incomplete --reason "disk full" --darks 5 --flats 5 "$@"
+}

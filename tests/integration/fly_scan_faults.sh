@@ -41,34 +41,10 @@ work=$root
 beamline_config=$root/beamline.toml
 . "$src/tests/integration/beamline_harness.sh"
 . "$src/tests/integration/fly_harness.sh"
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "${PANDAFLY_KEEP:-}" ] && echo "kept $root" || rm -rf "$root"' EXIT
-sed 's/counts_per_unit = 10000.0/counts_per_unit = 1000.0/' \
-  "$src/tests/integration/fly_beamline.toml" >"$beamline_config"
-grep -q 'counts_per_unit = 1000.0' "$beamline_config" || fail "could not derive the test config"
-n=121
-scenario() {
-  work="$root/$1"
-  mkdir -p "$work"
-  echo "== $1"
-  shift
-  beamline_start 10 "$@"
-  fly_scan_file $n 1.0 0.01 1000
-}
-check() { fly_check --cpd 1000 --projections $n "$@" || { tail -5 "$work/sim.log"; fail "$(basename "$work")"; }; }
+fault_scans fly
 
 if [ "$mode" = disk-full ]; then
-  work="$root/disk"
-  mkdir -p "$work/tiny"
-  mount -t tmpfs -o size=6m tmpfs "$work/tiny" || fail "cannot mount a tmpfs (uid $(id -u))"
-  # As root there is no private namespace: unmount before the work dir goes.
-  trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; umount "$work/tiny" 2>/dev/null || true; [ -n "${PANDAFLY_KEEP:-}" ] && echo "kept $root" || rm -rf "$root"' EXIT
-  echo "== disk"
-  beamline_start 10
-  fly_out="$work/tiny/scan.h5" fly_scan_file $n 1.0 0.01 1000
-  fly_run
-  stop_sim 1
-  cp "$work/tiny/scan.h5" "$work/scan.h5"
-  check --rc 6 --incomplete --reason "disk full" --darks 5 --flats 5 --ok-before 10
+  disk_full_scan --ok-before 10
   echo PASS
   exit 0
 fi

@@ -327,6 +327,8 @@ class ScanMachine {
   void build_phases();
   void add_darks(Phase phase, std::uint64_t n);
   void add_flats(Phase phase, std::uint64_t n);
+  void add_projection_camera(Trigger trigger);  ///< shutter open, FrameType, camera set
+  void add_run_up();                            ///< to the run-up start, settle
   void add_projections();
   void add_points();
   void add_continuous();
