@@ -167,6 +167,7 @@ struct FlyRunner::Impl {
   std::optional<std::uint64_t> cont_first;                   ///< first projection's frame number
   FrameKind frame_type = FrameKind::projection;  ///< the last SetFrameType (loop thread)
   std::vector<double> theta_uncertainty, theta_status;
+  std::vector<bool> cont_seen;  ///< slots whose frame came (under merge_mutex)
   [[nodiscard]] bool cont() const { return options.kind == ScanKind::cont; }
   std::set<std::uint64_t> rotation_moves;  ///< ids of the rotation's Move commands
   double rotation_done = kNaN;             ///< RBV in the last rotation MoveDone
@@ -461,9 +462,17 @@ struct FlyRunner::Impl {
       ++result.extra_frames;
       return false;
     }
+    const std::uint64_t slot = number - *cont_first;
+    if (cont_seen[slot]) {  // the same frame number again: the first one stays
+      ++result.duplicates;
+      (void)writer->note(dx::SlotEvent{kProjections, slot, -1, static_cast<std::int64_t>(number),
+                                       fmt::format("frame {} dropped: duplicate", number)});
+      return false;
+    }
+    cont_seen[slot] = true;
     const double t =
         f->frame().header.timestamp + kEpicsEpochUnix - plan.readout_s - plan.exposure_s / 2;
-    cont_pending.push_back(PendingFrame{number - *cont_first, t, std::move(f)});
+    cont_pending.push_back(PendingFrame{slot, t, std::move(f)});
     flush_cont(false);
     return true;
   }
@@ -824,6 +833,7 @@ struct FlyRunner::Impl {
     if (cont()) {
       theta_uncertainty.assign(plan.projections, kNaN);
       theta_status.assign(plan.projections, kNaN);
+      cont_seen.assign(plan.projections, false);
       start_rbv_track();
     }
     start_frames();

@@ -10,6 +10,8 @@
 #   motor    the stage jams at 60.5 deg: exit 6, "stalled"
 #   limit    a hard limit at 80.5 deg: exit 6, "high limit switch"
 #   sigint   Ctrl-C mid-scan: exit 7, "interrupted by SIGINT"
+#   duplicate (cont) frame 40 (slot 29) sent twice: the copy dropped and noted
+#            at slot 29, the file complete, exit 0
 #   stall    (step) the camera stalls 120 s (simulated: 12 s at --speed 10)
 #            at frame 41 (point 30): the point's frame does not come within
 #            its deadline (exposure + frame time + 10 s): exit 6, the point
@@ -71,6 +73,13 @@ stopped
 stop_sim 1
 check --rc 7 --incomplete --reason "interrupted by SIGINT"
 [ "$rc" = 7 ] || fail "exit $rc after SIGINT"
+
+if [ "$kind" = cont ]; then
+  scenario duplicate --fault duplicate-frame=40
+  run_kind
+  stop_sim 1
+  check --rc 0 --complete --event 29:duplicate --darks 10 --flats 10
+fi
 
 if [ "$kind" = step ]; then
   scenario stall --fault stall-camera=41:120
