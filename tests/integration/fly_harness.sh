@@ -62,6 +62,7 @@ fly_check() { /usr/bin/python3 "$src/tests/integration/fly_check.py" "$work" "$@
 # beamline runs on a 1 000 counts/deg encoder and
 #   scenario NAME [--fault ...]  starts it in $root/NAME with a 121-projection scan file
 #   run_kind [ARGS...]           pandafly KIND on it (rc, result.json, fly.err)
+#   run_kind_interrupted         the same, SIGINT once 40 projections were exposed
 #   check ARGS...                fly_check.py with the scan's size and scale
 #   stopped                      fails unless the stage is at rest (DMOV 1)
 #   disk_full_scan [CHECK...]    the scan with its file on a 6 MiB tmpfs (root or
@@ -89,6 +90,23 @@ run_kind() {
   rc=$?
   set -e
   cat "$work/fly.err"
+}
+# run_kind, interrupted by SIGINT once 40 projections were exposed (the truth
+# log says the scan is under way); rc = its exit code.
+run_kind_interrupted() {
+  "$fly_bin" "$kind" "$work/scan.toml" --json --quiet >"$work/result.json" 2>"$work/fly.err" &
+  local fly=$!
+  pids+=("$fly")
+  for _ in $(seq 600); do
+    [ "$(grep -c '"kind":"projection"' "$work/truth.jsonl" 2>/dev/null || true)" -ge 40 ] && break
+    kill -0 "$fly" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -INT "$fly"
+  set +e
+  wait "$fly"
+  rc=$?
+  set -e
 }
 check() { fly_check --cpd 1000 --projections $n "$@" || { tail -5 "$work/sim.log"; fail "$kind $(basename "$work")"; }; }
 stopped() {

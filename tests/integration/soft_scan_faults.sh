@@ -55,20 +55,7 @@ stop_sim 1
 check --rc 6 --incomplete --reason "high limit switch"
 
 scenario sigint
-"$fly_bin" "$kind" "$work/scan.toml" --json --quiet >"$work/result.json" 2>"$work/fly.err" &
-fly=$!
-pids+=("$fly")
-# The scan is under way once projections are being exposed (the truth log).
-for _ in $(seq 600); do
-  [ "$(grep -c '"kind":"projection"' "$work/truth.jsonl" 2>/dev/null || true)" -ge 40 ] && break
-  kill -0 "$fly" 2>/dev/null || break
-  sleep 0.05
-done
-kill -INT "$fly"
-set +e
-wait "$fly"
-rc=$?
-set -e
+run_kind_interrupted
 stopped
 stop_sim 1
 check --rc 7 --incomplete --reason "interrupted by SIGINT"
