@@ -64,6 +64,9 @@ struct FlyDevices::Impl {
   [[nodiscard]] std::string cam(std::string_view pv) const {
     return config.camera.prefix + config.camera.cam + std::string(pv);
   }
+  [[nodiscard]] std::string image(std::string_view pv) const {
+    return config.camera.prefix + config.camera.image + std::string(pv);
+  }
   [[nodiscard]] std::string zmq(std::string_view pv) const {
     return config.camera.prefix + config.camera.zmq_plugin + std::string(pv);
   }
@@ -83,7 +86,12 @@ struct FlyDevices::Impl {
       names.push_back(cam(f));
     if (kind == ScanKind::step) names.push_back(cam("TriggerSoftware"));
     if (kind == ScanKind::cont) names.push_back(cam("GC_AcqResFrameRate_RBV"));
-    names.push_back(zmq("EnableCallbacks"));
+    if (config.camera.frames == FrameSource::ca) {
+      names.push_back(image("EnableCallbacks"));
+      names.push_back(image("ArrayCallbacks"));
+    } else {
+      names.push_back(zmq("EnableCallbacks"));
+    }
     if (!config.camera.frame_type_pv.empty()) names.push_back(config.camera.frame_type_pv);
     if (!config.shutter.command.empty()) names.push_back(config.shutter.command);
     return names;
@@ -216,7 +224,12 @@ struct FlyDevices::Impl {
       pv(cam("TriggerMode")).put_wait("Off", kPut, tok());
     }
     pv(cam("ArrayCallbacks")).put_wait("Enable", kPut, tok());
-    pv(zmq("EnableCallbacks")).put_wait("Enable", kPut, tok());
+    if (config.camera.frames == FrameSource::ca) {
+      pv(image("EnableCallbacks")).put_wait("Enable", kPut, tok());
+      pv(image("ArrayCallbacks")).put_wait("Enable", kPut, tok());
+    } else {
+      pv(zmq("EnableCallbacks")).put_wait("Enable", kPut, tok());
+    }
   }
   void run(const StartCamera&) {
     // Not a put-callback: it would complete only when the acquisition ends.

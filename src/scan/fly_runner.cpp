@@ -27,6 +27,7 @@
 #include "pandafly/ca/context.hpp"
 #include "pandafly/ca/monitor.hpp"
 #include "pandafly/capture/angle_track.hpp"
+#include "pandafly/capture/ca_image_source.hpp"
 #include "pandafly/capture/live_publisher.hpp"
 #include "pandafly/capture/merger.hpp"
 #include "pandafly/capture/panda_capture.hpp"
@@ -165,7 +166,10 @@ struct FlyRunner::Impl {
   double rbv_last = -HUGE_VAL, rbv_before_last = -HUGE_VAL;  ///< the two latest stamps
   std::deque<PendingFrame> cont_pending;                     ///< under merge_mutex
   std::optional<std::uint64_t> cont_first;                   ///< first projection's frame number
-  FrameKind frame_type = FrameKind::projection;  ///< the last SetFrameType (loop thread)
+  /// The last SetFrameType: where a frame over Channel Access goes (such a
+  /// frame carries no HDF5FrameLocation).
+  std::atomic<FrameKind> frame_type{FrameKind::projection};
+  std::unique_ptr<capture::CaImageSource> ca_images;  ///< camera.frames = "ca"
   std::vector<double> theta_uncertainty, theta_status;
   std::vector<bool> cont_seen;  ///< slots whose frame came (under merge_mutex)
   [[nodiscard]] bool cont() const { return options.kind == ScanKind::cont; }
@@ -368,6 +372,43 @@ struct FlyRunner::Impl {
     });
   }
 
+  /// Frames over Channel Access (camera.frames = "ca", step scans): the
+  /// standard-arrays plugin's frame after each UniqueId_RBV update
+  /// (capture::CaImageSource), into the dataset of the frame type set last.
+  void start_ca_frames() {
+    capture::CaImageSourceOptions o;
+    o.prefix = config.camera.prefix + config.camera.image;
+    ca_images = std::make_unique<capture::CaImageSource>(context, o);  // before any trigger
+    frame_thread = std::jthread([this, stop = data_stop.get_token()] {
+      while (!stop.stop_requested()) {
+        std::optional<capture::CaImageEvent> e;
+        try {
+          e = ca_images->next(100ms, stop);
+        } catch (const std::exception& err) {
+          if (stop.stop_requested()) return;
+          std::scoped_lock lock(merge_mutex);
+          close_notes.push_back(fmt::format("frames over Channel Access: {}", err.what()));
+          continue;
+        }
+        if (!e) continue;
+        if (auto* f = std::get_if<capture::ReceivedFrame>(&*e)) {
+          last_frame_at = Clock::now().time_since_epoch().count();
+          const auto kind = frame_type.load();
+          on_frame(std::make_shared<capture::ReceivedFrame>(std::move(*f)),
+                   kind == FrameKind::dark   ? kDarks
+                   : kind == FrameKind::flat ? kFlats
+                                             : kProjections);
+        } else {
+          const auto& skipped = std::get<capture::SkippedFrame>(*e);
+          std::scoped_lock lock(merge_mutex);
+          ++result.extra_frames;
+          close_notes.push_back(fmt::format("frame {} over Channel Access skipped: {}",
+                                            skipped.frame, skipped.message));
+        }
+      }
+    });
+  }
+
   /// Every frame the plan expects came (nothing to drain).
   bool all_frames_in() {
     const auto& plan = *prep->plan.plan;
@@ -389,11 +430,16 @@ struct FlyRunner::Impl {
     }
   }
 
-  void on_frame(std::shared_ptr<capture::ReceivedFrame> f) {
+  /// `where`: the frame's dataset when the frame does not say (frames over CA).
+  void on_frame(std::shared_ptr<capture::ReceivedFrame> f,
+                std::optional<std::string> where_known = std::nullopt) {
     const auto& frame = f->frame();
-    const auto where = frame_location(frame);
+    const auto where = where_known ? *where_known : frame_location(frame);
     if (where == kDarks || where == kFlats) {
-      (void)writer->push(dx::FrameRecord::view(frame, f));
+      auto rec = dx::FrameRecord::view(frame, f);
+      // A frame over Channel Access carries no NDAttributes: say where it goes.
+      if (where_known) rec.set("HDF5FrameLocation", where);
+      (void)writer->push(std::move(rec));
       queue.post(FrameArrived{where == kDarks ? FrameKind::dark : FrameKind::flat});
       std::scoped_lock lock(merge_mutex);  // result is read by the loop's progress
       (where == kDarks ? result.darks : result.flats) += 1;
@@ -771,7 +817,8 @@ struct FlyRunner::Impl {
       std::scoped_lock lock(merge_mutex);
       cont_first = counter.value_or(0) + 1;
     }
-    if (const auto* t = std::get_if<TriggerCamera>(&c.body)) {
+    if (const auto* t = std::get_if<TriggerCamera>(&c.body);
+        t && t->kind == FrameKind::projection) {
       point_triggered = true;
       // The stage is at rest on the point: the RBV its move completed with
       // (read after the put-callback) is the point's measured angle.
@@ -836,7 +883,11 @@ struct FlyRunner::Impl {
       cont_seen.assign(plan.projections, false);
       start_rbv_track();
     }
-    start_frames();
+    if (config.camera.frames == FrameSource::ca) {
+      start_ca_frames();
+    } else {
+      start_frames();
+    }
     if (!step() && !cont()) start_rows();
     auto sequence = make_sequence(plan, config, prep->motor, devices->sample_position(),
                                   devices->sample_speed());

@@ -14,6 +14,9 @@ ScanSequence make_sequence(const FlyPlan& plan, const FlyScanConfig& config,
   if (plan.kind == ScanKind::step) {
     for (std::uint64_t k = 0; k < plan.projections; ++k) s.points.push_back(plan.angle(k));
     s.point_settle = config.scan.settle_s;
+    // Frames read over Channel Access one at a time cannot follow a
+    // free-running camera: each dark and flat is triggered and awaited.
+    s.triggered_fields = config.camera.frames == FrameSource::ca;
   }
   s.run_up_start = plan.run_up_start_deg;
   s.run_down_end = plan.run_down_end_deg;

@@ -75,6 +75,7 @@ class Planner {
   PlanResult run_cont(double rate) {
     p_.kind = ScanKind::cont;
     check_camera();
+    check_frames_over_zmq("a continuous scan");
     frame_time();
     const auto& s = c_.scan;
     p_.projections = s.projections;
@@ -118,6 +119,7 @@ class Planner {
 
   PlanResult run() {
     check_camera();
+    check_frames_over_zmq("a fly scan");
     frame_time();
     counts();
     if (p_.geometry.step_counts != 0) {
@@ -138,6 +140,16 @@ class Planner {
 
  private:
   void refuse(std::string why) { r_.refusals.push_back(std::move(why)); }
+
+  // Frames over Channel Access cost a read per frame (hundreds of ms for a
+  // full one): a free-running or triggered stream must come over ZMQ.
+  void check_frames_over_zmq(std::string_view scan) {
+    if (c_.camera.frames == FrameSource::ca)
+      refuse(
+          fmt::format("camera.frames = \"ca\": {} takes its frames over ZMQ (camera.zmq); "
+                      "frames over Channel Access are for step scans",
+                      scan));
+  }
 
   void check_camera() {
     if (c_.shutter.command.empty() && c_.darks.count > 0 && c_.darks.when != When::none)

@@ -80,6 +80,12 @@ std::string describe_step(const FlyPlan& p, const FlyScanConfig& c) {
        fmt::format("move at {:.6g} deg/s (ACCL {:.6g} s) on {}, settle {:.6g} s, software "
                    "trigger, wait for the frame",
                    p.speed_deg_s, p.accel_time_s, c.rotation.motor, c.scan.settle_s));
+  line(out, "frames",
+       c.camera.frames == FrameSource::ca
+           ? fmt::format("over Channel Access from {}{}ArrayData (each after its UniqueId_RBV); "
+                         "darks and flats triggered one at a time",
+                         c.camera.prefix, c.camera.image)
+           : fmt::format("over ZMQ from {}", c.camera.zmq));
   if (p.projections <= kListAll)
     for (std::uint64_t k = 0; k < p.projections; ++k)
       fmt::format_to(std::back_inserter(out), "    #{:<3} {:>12.6f}°\n", k, p.angle(k));

@@ -210,6 +210,16 @@ void read_camera(const Table& t, CameraConfig& c, std::string_view source) {
                             {"frame_type_pv", &c.frame_type_pv},
                             {"model", &c.model}})
     t.text(key, *field, Table::kMayBeEmpty);
+  if (const toml::node* n = t.get("frames")) {
+    std::string s;
+    t.text("frames", s);
+    if (s == "zmq")
+      c.frames = FrameSource::zmq;
+    else if (s == "ca")
+      c.frames = FrameSource::ca;
+    else
+      t.fail(*n, "frames", fmt::format("\"{}\" is not zmq or ca", s));
+  }
   t.number("readout_margin", c.readout_margin_s, 0.0);
   t.number("readout_time", c.readout_time_s, 0.0);
   if (const toml::node* n = t.get("readout")) {
@@ -349,10 +359,10 @@ FlyScanConfig parse_fly_scan_config(std::string_view text, std::string_view sour
   read_rotation(table("rotation", {"motor", "encoder", "counts_per_degree", "encoder_offset_counts",
                                    "encoder_is_motor"}),
                 c.rotation);
-  read_camera(
-      table("camera", {"prefix", "cam", "image", "zmq_plugin", "zmq", "ioc_host", "trigger_source",
-                       "frame_type_pv", "model", "readout_margin", "readout_time", "readout"}),
-      c.camera, source);
+  read_camera(table("camera", {"prefix", "cam", "image", "zmq_plugin", "zmq", "ioc_host",
+                               "trigger_source", "frame_type_pv", "model", "frames",
+                               "readout_margin", "readout_time", "readout"}),
+              c.camera, source);
   read_scan(table("scan",
                   {"start", "end", "projections", "step", "exposure", "return_to_start", "settle"}),
             c.scan);

@@ -96,16 +96,39 @@ double ScanMachine::move_timeout(double from, double to, double speed) const {
   return 1.5 * travel + seq_.move_margin;
 }
 
+void ScanMachine::add_field_frames(Phase phase, FrameKind kind, std::uint64_t n) {
+  const double t = seq_.step_timeout;
+  const Trigger trigger = seq_.triggered_fields ? Trigger::software : Trigger::internal;
+  add_step(phase, ConfigureCamera{trigger, n, seq_.exposure, seq_.frame_time},
+           fmt::format("camera: {} trigger, {} images",
+                       seq_.triggered_fields ? "software" : "internal", n),
+           t);
+  add_step(phase, StartCamera{}, fmt::format("start the camera ({}s)", kind_name(kind)), t);
+  if (seq_.triggered_fields) {
+    for (std::uint64_t i = 0; i < n; ++i) {
+      add_step(phase, TriggerCamera{i, kind},
+               fmt::format("{} {}: trigger the camera", kind_name(kind), i), t);
+      add_one_frame_wait(phase, kind, fmt::format("{} {}: the frame", kind_name(kind), i));
+    }
+  } else {
+    add_frames_wait(phase, kind, n);
+  }
+  add_step(phase, StopCamera{}, "stop the camera", t);
+}
+
+void ScanMachine::add_one_frame_wait(Phase phase, FrameKind kind, std::string label) {
+  add_step(phase, std::nullopt, std::move(label),
+           seq_.exposure + seq_.frame_time + seq_.step_timeout, Wait::frames);
+  steps_.back().second.frames = 1;
+  steps_.back().second.kind = kind;
+}
+
 void ScanMachine::add_darks(Phase phase, std::uint64_t n) {
   if (n == 0) return;
   const double t = seq_.step_timeout;
   if (seq_.has_shutter) add_step(phase, SetShutter{false}, "close the shutter", t);
   add_step(phase, SetFrameType{FrameKind::dark}, "FrameType dark", t);
-  add_step(phase, ConfigureCamera{Trigger::internal, n, seq_.exposure, seq_.frame_time},
-           fmt::format("camera: internal trigger, {} images", n), t);
-  add_step(phase, StartCamera{}, "start the camera (darks)", t);
-  add_frames_wait(phase, FrameKind::dark, n);
-  add_step(phase, StopCamera{}, "stop the camera", t);
+  add_field_frames(phase, FrameKind::dark, n);
 }
 
 void ScanMachine::add_flats(Phase phase, std::uint64_t n) {
@@ -118,11 +141,7 @@ void ScanMachine::add_flats(Phase phase, std::uint64_t n) {
              move_timeout(seq_.sample_in, *seq_.sample_out, seq_.sample_speed));
   }
   add_step(phase, SetFrameType{FrameKind::flat}, "FrameType flat", t);
-  add_step(phase, ConfigureCamera{Trigger::internal, n, seq_.exposure, seq_.frame_time},
-           fmt::format("camera: internal trigger, {} images", n), t);
-  add_step(phase, StartCamera{}, "start the camera (flats)", t);
-  add_frames_wait(phase, FrameKind::flat, n);
-  add_step(phase, StopCamera{}, "stop the camera", t);
+  add_field_frames(phase, FrameKind::flat, n);
   if (seq_.sample_out) {
     add_step(phase, Move{Axis::sample, seq_.sample_in},
              fmt::format("move the sample back in to {}", seq_.sample_in),
@@ -188,10 +207,7 @@ void ScanMachine::add_points() {
       add_step(p, std::nullopt, fmt::format("point {}: settle {} s", k, seq_.point_settle),
                seq_.point_settle, Wait::pause);
     add_step(p, TriggerCamera{k}, fmt::format("point {}: trigger the camera", k), t);
-    add_step(p, std::nullopt, fmt::format("point {}: the frame", k),
-             seq_.exposure + seq_.frame_time + t, Wait::frames);
-    steps_.back().second.frames = 1;
-    steps_.back().second.kind = FrameKind::projection;
+    add_one_frame_wait(p, FrameKind::projection, fmt::format("point {}: the frame", k));
   }
   add_step(p, StopCamera{}, "stop the camera", t);
 }
@@ -295,7 +311,8 @@ void ScanMachine::issue(const Step& step, double now) {
       phase_frames_start_ =
           phase_ == Phase::darks_before || phase_ == Phase::darks_after ? darks_ : flats_;
     }
-    if (std::holds_alternative<TriggerCamera>(*step.body)) phase_frames_start_ = frames_;
+    if (const auto* trigger = std::get_if<TriggerCamera>(&*step.body))
+      phase_frames_start_ = count_of(trigger->kind);
     awaited_id_ = emit(*step.body);
     return;
   }

@@ -128,6 +128,9 @@ class FlyWorld {
   [[nodiscard]] std::uint64_t rows() const { return rows_sent_; }
   [[nodiscard]] std::uint64_t frames() const { return frames_sent_; }
   [[nodiscard]] const std::vector<double>& trigger_angles() const { return trigger_angles_; }
+  [[nodiscard]] const std::vector<std::pair<FrameKind, FrameKind>>& field_triggers() const {
+    return field_triggers_;
+  }
   [[nodiscard]] std::optional<CloseFile> closed() const { return closed_; }
   [[nodiscard]] double closed_at() const { return closed_at_; }
   [[nodiscard]] double scan_move_end() const { return scan_move_end_; }
@@ -255,14 +258,21 @@ class FlyWorld {
   /// A step scan's software trigger: the frame comes exposure + 2 ms later
   /// (before the trigger's completion when trigger_latency says so); the
   /// stage's position at the trigger is noted as a trigger angle.
+  /// A dark or flat trigger (ScanSequence::triggered_fields) makes a frame of
+  /// the camera's frame type likewise; drop_frames and trigger_angles are
+  /// about projections only.
   void apply(const Command& c, const TriggerCamera& t) {
     done(c, f_.trigger_latency);
     if (!acquiring_ || trigger_ != Trigger::software) return;
-    trigger_angles_.push_back(now_ < move_t1_ ? HUGE_VAL : pos_);  // while moving: a defect
+    const bool projection = frame_type_ == FrameKind::projection;
+    if (projection)
+      trigger_angles_.push_back(now_ < move_t1_ ? HUGE_VAL : pos_);  // while moving: a defect
+    else
+      field_triggers_.push_back({t.kind, frame_type_});
     const bool stalled =
         f_.camera_stall && now_ >= f_.camera_stall->first && now_ < f_.camera_stall->second;
-    if (f_.drop_frames.count(t.point) || stalled) return;
-    at(now_ + seq_.exposure + 0.002, FrameArrived{FrameKind::projection});
+    if ((projection && f_.drop_frames.count(t.point)) || stalled) return;
+    at(now_ + seq_.exposure + 0.002, FrameArrived{frame_type_});
     ++frames_sent_;
   }
   void apply(const Command& c, const StopCamera&) {
@@ -418,6 +428,8 @@ class FlyWorld {
   double sample_ = 0;
   bool shutter_open_ = false;
   FrameKind frame_type_ = FrameKind::projection;
+  /// Each dark/flat TriggerCamera: the kind it named and the camera's frame type then.
+  std::vector<std::pair<FrameKind, FrameKind>> field_triggers_;
   Trigger trigger_ = Trigger::internal;
   std::uint64_t images_ = 0;
   bool acquiring_ = false, armed_ = false, cleaning_ = false;

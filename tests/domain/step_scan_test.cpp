@@ -3,6 +3,7 @@
 // move, then a software trigger, then that point's frame; no PandA.
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,55 @@ TEST_CASE(
   }
   CHECK(world.position() == doctest::Approx(30.0));  // returned
   CHECK(k.back() == "CloseFile");
+}
+
+TEST_CASE(
+    "step scan, triggered fields: each dark and flat is one software trigger whose frame is "
+    "awaited before the next") {
+  auto seq = step_scan(5);
+  seq.darks_after = 2;
+  seq.flats_after = 2;
+  seq.triggered_fields = true;
+  ScanMachine scan(seq);
+  FlyWorld world(seq, kNoTriggers);
+  world.run(scan);
+  const auto& out = scan.outcome();
+  INFO(out.reason);
+  CHECK(out.sequence_completed);
+  CHECK(world.frames() == 5 + 3 + 3 + 2 + 2);  // no field frame beyond those asked for
+  CHECK(world.count("TriggerCamera") == 5 + 10);
+  // Every field trigger named the frame type the camera had then.
+  REQUIRE(world.field_triggers().size() == 10);
+  for (const auto& [named, type] : world.field_triggers()) CHECK(named == type);
+  // The fields' camera is in software trigger, never internal (free-running).
+  for (const auto& c : world.log())
+    if (const auto* cc = std::get_if<ConfigureCamera>(&c.body))
+      CHECK(cc->trigger == Trigger::software);
+  // A trigger's frame (exposure + 2 ms in the world) came before the next
+  // trigger: consecutive triggers are at least that far apart.
+  const auto k = world.kinds();
+  const auto& t = world.issue_times();
+  std::optional<double> last;
+  for (std::size_t i = 0; i < k.size(); ++i) {
+    if (k[i] == "StartCamera") last.reset();
+    if (k[i] != "TriggerCamera") continue;
+    if (last) CHECK(t[i] - *last >= seq.exposure + 0.002 - 1e-9);
+    last = t[i];
+  }
+}
+
+TEST_CASE("step scan, triggered fields: a dark frame that never comes fails naming it") {
+  auto seq = step_scan(5);
+  seq.triggered_fields = true;
+  Faults f;
+  f.camera_stall = {0.0, 1e6};
+  ScanMachine scan(seq);
+  FlyWorld world(seq, kNoTriggers, f);
+  world.run(scan);
+  const auto& out = scan.outcome();
+  CHECK_FALSE(out.sequence_completed);
+  CHECK(out.reason.find("dark 0: the frame") != std::string::npos);
+  CHECK(world.count("TriggerCamera") == 1);
 }
 
 TEST_CASE("step scan: a frame that arrives before the trigger's completion still counts") {

@@ -96,4 +96,25 @@ PY
   $(/usr/bin/python3 -c "print(' '.join(str(k * 2.0) for k in range($n)))") || fail "render the reference"
 /usr/bin/python3 "$src/tests/integration/recon_check.py" "$work" $n 2.0 1.2 || fail "reconstruction"
 
+# Frames over Channel Access (camera.frames = "ca"): 11 points, each frame
+# read from image1:ArrayData after its UniqueId_RBV update; complete, every
+# theta true, the darks and flats where the frame type said. A fly scan file
+# asking for them is refused (ZMQ only).
+work="$work/ca"
+mkdir -p "$work"
+fly_scan_file 11 10.0 0.004 10000
+sed -i 's/^\[camera\]$/[camera]\nframes = "ca"/' "$work/scan.toml"
+grep -q '^frames = "ca"' "$work/scan.toml" || fail "could not write frames = ca"
+set +e
+"$fly_bin" fly "$work/scan.toml" --dry-run >/dev/null 2>"$work/fly_ca.err"
+fly_ca_rc=$?
+set -e
+[ "$fly_ca_rc" = 4 ] && grep -q 'camera.frames = "ca": a fly scan takes its frames over ZMQ' "$work/fly_ca.err" ||
+  { cat "$work/fly_ca.err"; fail "a fly scan with frames over CA must be refused (exit 4, got $fly_ca_rc)"; }
+fly_step
+cat "$work/result.json"
+[ "$rc" = 0 ] || { stop_sim 30; fail "pandafly step (frames over CA) exited $rc"; }
+cp "$(dirname "$work")/truth.jsonl" "$work/truth.jsonl"
+fly_check --rc 0 --complete --projections 11 --darks 10 --flats 10 || fail "fly_check (frames over CA)"
+
 echo PASS

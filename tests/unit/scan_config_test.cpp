@@ -305,6 +305,14 @@ TEST_CASE("scan config: errors name file:line:column and the key") {
           where(z, "\"zstd\"") +
               "output.compression: \"zstd\" is not none, gzip, lz4 or bitshuffle-lz4");
   }
+  SUBCASE("camera.frames: zmq or ca") {
+    const std::string t = kMinimal + "[camera]\nframes = \"pva\"\n";
+    CHECK(error_of(t) == where(t, "\"pva\"") + "camera.frames: \"pva\" is not zmq or ca");
+    CHECK(scan::parse_fly_scan_config(kMinimal, "s").camera.frames == scan::FrameSource::zmq);
+    CHECK(
+        scan::parse_fly_scan_config(kMinimal + "[camera]\nframes = \"ca\"\n", "s").camera.frames ==
+        scan::FrameSource::ca);
+  }
   SUBCASE("missing required keys: the table's header") {
     const std::string d = with("design = \"flyscan.sav\"\n", "host = \"p\"\n");
     CHECK(error_of(d) == where(d, "[panda]") + "panda.design: missing");

@@ -552,6 +552,20 @@ TEST_CASE("plan_cont: refusals") {
   CHECK(scan::describe_refusal(r, scan::ScanKind::cont).rfind("continuous scan refused", 0) == 0);
 }
 
+TEST_CASE("plan: frames over Channel Access are for step scans only") {
+  auto c = config();
+  c.camera.frames = scan::FrameSource::ca;
+  CHECK(mentions(scan::plan_fly(c, motor(), camera(), std::nullopt),
+                 "camera.frames = \"ca\": a fly scan takes its frames over ZMQ"));
+  CHECK(mentions(scan::plan_cont(c, motor(), camera(), std::nullopt, 10),
+                 "camera.frames = \"ca\": a continuous scan takes its frames over ZMQ"));
+  const auto step = scan::plan_step(c, motor(), camera(), std::nullopt);
+  CHECK_FALSE(mentions(step, "camera.frames"));
+  REQUIRE(step.plan);
+  CHECK(scan::describe(*step.plan, c).find("over Channel Access from FLIR5:image1:ArrayData") !=
+        std::string::npos);
+}
+
 TEST_CASE("plan_cont: no PandA, counts or encoder checks") {
   auto c = config();
   c.rotation.counts_per_degree = 3;  // a fly scan: encoder_is_motor refuses it against MRES

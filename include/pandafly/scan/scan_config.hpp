@@ -97,11 +97,16 @@ struct ReadoutEntry {
   friend bool operator==(const ReadoutEntry&, const ReadoutEntry&) = default;
 };
 
+enum class FrameSource { zmq, ca };
+
 struct CameraConfig {
   std::string prefix = "FLIR5:";
   std::string cam = "cam5:";
   std::string image = "image1:";
   std::string zmq_plugin = "ZMQ1:";
+  /// Where the frames come from: "zmq" (the ZMQ plugin, `zmq`) or "ca" (the
+  /// standard-arrays plugin `image` over Channel Access: step scans only).
+  FrameSource frames = FrameSource::zmq;
   std::string zmq = "tcp://127.0.0.1:1234 PUB";  ///< the ZMQ plugin's serverHost
   std::string ioc_host = "127.0.0.1";  ///< where to connect when `zmq` binds a wildcard (*)
   /// TriggerSource for the PandA's TTL; tomoscan uses Line2 on an Oryx; the

@@ -17,6 +17,10 @@
 //   - Darks: shutter closed, FrameType dark, the camera in internal trigger
 //     Multiple N; done when N dark frames came. Flats: shutter open, the
 //     sample out, FrameType flat, internal Multiple N; then the sample back.
+//     With triggered_fields, the camera is in software trigger Multiple N
+//     instead and each field frame is one TriggerCamera{i, kind} followed by
+//     a wait for that one frame (counted from the trigger's issue), as a step
+//     scan's point.
 //     Projections: FrameType projection, shutter open, the PandA fields put,
 //     the stage to the run-up start at its normal speed, the PandA armed
 //     there (so no trigger can fire while the stage travels to the run-up,
@@ -118,7 +122,11 @@ struct ScanSequence {
   std::uint64_t projections = 0;  ///< triggers = rows = frames expected
   /// kind step: the rotation's target of each projection, in order (size = projections).
   std::vector<double> points;
-  double point_settle = 0;                ///< kind step: s at rest before each trigger
+  double point_settle = 0;  ///< kind step: s at rest before each trigger
+  /// Darks and flats one software-triggered frame at a time (each awaited
+  /// before the next trigger) instead of free-running at the frame time: for
+  /// frames read over Channel Access, which cannot keep up with a stream.
+  bool triggered_fields = false;
   double run_up_start = 0;                ///< degrees: where the scan move starts
   double run_down_end = 0;                ///< degrees: where it ends
   double scan_speed = 0;                  ///< degrees/s through the range
@@ -162,10 +170,13 @@ struct ConfigureCamera {
   double period = 0;
 };
 struct StartCamera {};  ///< Acquire = 1 (done when the camera accepted it, not when it finished)
-/// Software trigger (TriggerSoftware = 1) for step scan point `point`; done
-/// when the camera accepted it (the frame is awaited separately).
+/// Software trigger (TriggerSoftware = 1) for step scan point `point` (kind
+/// projection) or a dark or flat field's frame number `point` of its phase
+/// (ScanSequence::triggered_fields); done when the camera accepted it (the
+/// frame is awaited separately).
 struct TriggerCamera {
   std::uint64_t point = 0;
+  FrameKind kind = FrameKind::projection;
 };
 struct StopCamera {};  ///< Acquire = 0
 struct PutPandaFields {};
@@ -325,6 +336,10 @@ class ScanMachine {
   };
 
   void build_phases();
+  /// The camera set, started, its N frames of `kind` awaited, stopped.
+  void add_field_frames(Phase phase, FrameKind kind, std::uint64_t n);
+  /// A wait for one frame of `kind` after a TriggerCamera.
+  void add_one_frame_wait(Phase phase, FrameKind kind, std::string label);
   void add_darks(Phase phase, std::uint64_t n);
   void add_flats(Phase phase, std::uint64_t n);
   void add_projection_camera(Trigger trigger);  ///< shutter open, FrameType, camera set
