@@ -50,7 +50,9 @@ struct FlyDevices::Impl {
   std::vector<std::jthread> watchers;
   std::atomic<double> last_rotation{0};
   bool has_sample = false;
-  ScanKind kind = ScanKind::fly;  ///< step: no PandA; the camera's TriggerSoftware
+  ScanKind kind = ScanKind::fly;               ///< step: no PandA; the camera's TriggerSoftware
+  Trigger camera_trigger = Trigger::internal;  ///< as the last ConfigureCamera set it
+  double camera_exposure = 0;                  ///< s, likewise
 
   Impl(const FlyScanConfig& c, const ca::Context& ctx, Post p, ScanKind k)
       : config(c), context(ctx), post(std::move(p)), kind(k) {}
@@ -84,7 +86,8 @@ struct FlyDevices::Impl {
                           "AcquirePeriod", "Acquire", "ArrayCallbacks", "ArrayCounter_RBV",
                           "DataType_RBV", "SizeX_RBV", "SizeY_RBV"})
       names.push_back(cam(f));
-    if (kind == ScanKind::step) names.push_back(cam("TriggerSoftware"));
+    if (kind == ScanKind::step && config.camera.step_trigger == StepTrigger::software)
+      names.push_back(cam("TriggerSoftware"));
     if (kind == ScanKind::cont) names.push_back(cam("GC_AcqResFrameRate_RBV"));
     if (config.camera.frames == FrameSource::ca) {
       names.push_back(image("EnableCallbacks"));
@@ -210,8 +213,11 @@ struct FlyDevices::Impl {
   }
   void run(const ConfigureCamera& c) {
     pv(cam("Acquire")).put_wait(std::int32_t{0}, kPut, tok());
-    pv(cam("ImageMode")).put_wait("Multiple", kPut, tok());
-    pv(cam("NumImages")).put_wait(static_cast<std::int32_t>(c.images), kPut, tok());
+    const bool single = c.trigger == Trigger::single;
+    camera_trigger = c.trigger;
+    camera_exposure = c.exposure;
+    pv(cam("ImageMode")).put_wait(single ? "Single" : "Multiple", kPut, tok());
+    pv(cam("NumImages")).put_wait(static_cast<std::int32_t>(single ? 1 : c.images), kPut, tok());
     pv(cam("AcquireTime")).put_wait(c.exposure, kPut, tok());
     pv(cam("AcquirePeriod")).put_wait(c.trigger == Trigger::internal ? c.period : 0.0, kPut, tok());
     if (c.trigger == Trigger::external) {
@@ -238,10 +244,17 @@ struct FlyDevices::Impl {
     acquire.put(std::int32_t{1});
     (void)acquire.get<std::int32_t>(kPut, tok());
   }
-  /// TriggerSoftware = 1 as a put-callback: GenICam's TriggerSoftware is a
+  /// In software trigger: TriggerSoftware = 1 as a put-callback, a GenICam
   /// command the driver completes when the camera accepted it (not when the
-  /// frame is out: the scan waits on the frame itself).
+  /// frame is out: the scan waits on the frame itself). In single image:
+  /// Acquire = 1 as a put-callback, complete when the acquisition ended
+  /// (exposure and readout; the plugins may not have the frame yet), so the
+  /// next Acquire finds the camera idle.
   void run(const TriggerCamera&) {
+    if (camera_trigger == Trigger::single) {
+      pv(cam("Acquire")).put_wait(std::int32_t{1}, ca::Timeout{camera_exposure} + kPut, tok());
+      return;
+    }
     pv(cam("TriggerSoftware")).put_wait(std::int32_t{1}, kPut, tok());
   }
   void run(const StopCamera&) { pv(cam("Acquire")).put_wait(std::int32_t{0}, kPut, tok()); }

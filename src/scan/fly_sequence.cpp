@@ -17,6 +17,8 @@ ScanSequence make_sequence(const FlyPlan& plan, const FlyScanConfig& config,
     // Frames read over Channel Access one at a time cannot follow a
     // free-running camera: each dark and flat is triggered and awaited.
     s.triggered_fields = config.camera.frames == FrameSource::ca;
+    s.point_trigger =
+        config.camera.step_trigger == StepTrigger::single ? Trigger::single : Trigger::software;
   }
   s.run_up_start = plan.run_up_start_deg;
   s.run_down_end = plan.run_down_end_deg;

@@ -77,9 +77,12 @@ std::string describe_step(const FlyPlan& p, const FlyScanConfig& c) {
                    p.frame_time_s, p.exposure_s, p.readout_s, p.readout_from,
                    c.camera.readout_margin_s));
   line(out, "per point",
-       fmt::format("move at {:.6g} deg/s (ACCL {:.6g} s) on {}, settle {:.6g} s, software "
-                   "trigger, wait for the frame",
-                   p.speed_deg_s, p.accel_time_s, c.rotation.motor, c.scan.settle_s));
+       fmt::format("move at {:.6g} deg/s (ACCL {:.6g} s) on {}, settle {:.6g} s, {}, wait for "
+                   "the frame",
+                   p.speed_deg_s, p.accel_time_s, c.rotation.motor, c.scan.settle_s,
+                   c.camera.step_trigger == StepTrigger::single
+                       ? "acquire a single image (ImageMode Single, Acquire)"
+                       : "software trigger (TriggerSoftware)"));
   line(out, "frames",
        c.camera.frames == FrameSource::ca
            ? fmt::format("over Channel Access from {}{}ArrayData (each after its UniqueId_RBV); "

@@ -220,6 +220,16 @@ void read_camera(const Table& t, CameraConfig& c, std::string_view source) {
     else
       t.fail(*n, "frames", fmt::format("\"{}\" is not zmq or ca", s));
   }
+  if (const toml::node* n = t.get("step_trigger")) {
+    std::string s;
+    t.text("step_trigger", s);
+    if (s == "software")
+      c.step_trigger = StepTrigger::software;
+    else if (s == "single")
+      c.step_trigger = StepTrigger::single;
+    else
+      t.fail(*n, "step_trigger", fmt::format("\"{}\" is not software or single", s));
+  }
   t.number("readout_margin", c.readout_margin_s, 0.0);
   t.number("readout_time", c.readout_time_s, 0.0);
   if (const toml::node* n = t.get("readout")) {
@@ -360,7 +370,7 @@ FlyScanConfig parse_fly_scan_config(std::string_view text, std::string_view sour
                                    "encoder_is_motor"}),
                 c.rotation);
   read_camera(table("camera", {"prefix", "cam", "image", "zmq_plugin", "zmq", "ioc_host",
-                               "trigger_source", "frame_type_pv", "model", "frames",
+                               "trigger_source", "frame_type_pv", "model", "frames", "step_trigger",
                                "readout_margin", "readout_time", "readout"}),
               c.camera, source);
   read_scan(table("scan",

@@ -97,23 +97,18 @@ double ScanMachine::move_timeout(double from, double to, double speed) const {
 }
 
 void ScanMachine::add_field_frames(Phase phase, FrameKind kind, std::uint64_t n) {
-  const double t = seq_.step_timeout;
-  const Trigger trigger = seq_.triggered_fields ? Trigger::software : Trigger::internal;
-  add_step(phase, ConfigureCamera{trigger, n, seq_.exposure, seq_.frame_time},
-           fmt::format("camera: {} trigger, {} images",
-                       seq_.triggered_fields ? "software" : "internal", n),
-           t);
-  add_step(phase, StartCamera{}, fmt::format("start the camera ({}s)", kind_name(kind)), t);
+  const Trigger trigger = seq_.triggered_fields ? seq_.point_trigger : Trigger::internal;
+  add_camera_setup(phase, trigger, n, fmt::format("start the camera ({}s)", kind_name(kind)));
   if (seq_.triggered_fields) {
     for (std::uint64_t i = 0; i < n; ++i) {
       add_step(phase, TriggerCamera{i, kind},
-               fmt::format("{} {}: trigger the camera", kind_name(kind), i), t);
+               fmt::format("{} {}: trigger the camera", kind_name(kind), i), trigger_timeout());
       add_one_frame_wait(phase, kind, fmt::format("{} {}: the frame", kind_name(kind), i));
     }
   } else {
     add_frames_wait(phase, kind, n);
   }
-  add_step(phase, StopCamera{}, "stop the camera", t);
+  add_step(phase, StopCamera{}, "stop the camera", seq_.step_timeout);
 }
 
 void ScanMachine::add_one_frame_wait(Phase phase, FrameKind kind, std::string label) {
@@ -149,17 +144,41 @@ void ScanMachine::add_flats(Phase phase, std::uint64_t n) {
   }
 }
 
+const char* ScanMachine::trigger_name(Trigger trigger) {
+  switch (trigger) {
+    case Trigger::external:
+      return "external trigger";
+    case Trigger::software:
+      return "software trigger";
+    case Trigger::single:
+      return "single image";
+    case Trigger::internal:
+      break;
+  }
+  return "internal trigger";
+}
+
+void ScanMachine::add_camera_setup(Phase phase, Trigger trigger, std::uint64_t n,
+                                   std::string start_label) {
+  const double t = seq_.step_timeout;
+  add_step(phase, ConfigureCamera{trigger, n, seq_.exposure, seq_.frame_time},
+           fmt::format("camera: {}, {} images", trigger_name(trigger), n), t);
+  // Single: each TriggerCamera is the acquisition; nothing to start.
+  if (trigger != Trigger::single) add_step(phase, StartCamera{}, std::move(start_label), t);
+}
+
+double ScanMachine::trigger_timeout() const {
+  // A single image's Acquire completes when its exposure and readout ended.
+  return seq_.exposure + seq_.frame_time + seq_.step_timeout;
+}
+
 void ScanMachine::add_projection_camera(Trigger trigger) {
   const Phase p = Phase::projections;
   const double t = seq_.step_timeout;
-  const auto n = seq_.projections;
-  const char* how = trigger == Trigger::external   ? "external"
-                    : trigger == Trigger::software ? "software"
-                                                   : "internal";
   if (seq_.has_shutter) add_step(p, SetShutter{true}, "open the shutter", t);
   add_step(p, SetFrameType{FrameKind::projection}, "FrameType projection", t);
-  add_step(p, ConfigureCamera{trigger, n, seq_.exposure, seq_.frame_time},
-           fmt::format("camera: {} trigger, {} images", how, n), t);
+  add_step(p, ConfigureCamera{trigger, seq_.projections, seq_.exposure, seq_.frame_time},
+           fmt::format("camera: {}, {} images", trigger_name(trigger), seq_.projections), t);
 }
 
 void ScanMachine::add_run_up() {
@@ -195,8 +214,9 @@ void ScanMachine::add_points() {
   const Phase p = Phase::projections;
   const double t = seq_.step_timeout;
   const auto n = seq_.projections;
-  add_projection_camera(Trigger::software);
-  add_step(p, StartCamera{}, "start the camera (projections)", t);
+  add_projection_camera(seq_.point_trigger);
+  if (seq_.point_trigger != Trigger::single)
+    add_step(p, StartCamera{}, "start the camera (projections)", t);
   double from = seq_.start_position;
   for (std::uint64_t k = 0; k < n; ++k) {
     const double to = seq_.points[k];
@@ -206,7 +226,8 @@ void ScanMachine::add_points() {
     if (seq_.point_settle > 0)
       add_step(p, std::nullopt, fmt::format("point {}: settle {} s", k, seq_.point_settle),
                seq_.point_settle, Wait::pause);
-    add_step(p, TriggerCamera{k}, fmt::format("point {}: trigger the camera", k), t);
+    add_step(p, TriggerCamera{k}, fmt::format("point {}: trigger the camera", k),
+             trigger_timeout());
     add_one_frame_wait(p, FrameKind::projection, fmt::format("point {}: the frame", k));
   }
   add_step(p, StopCamera{}, "stop the camera", t);

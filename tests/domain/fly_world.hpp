@@ -128,6 +128,7 @@ class FlyWorld {
   [[nodiscard]] std::uint64_t rows() const { return rows_sent_; }
   [[nodiscard]] std::uint64_t frames() const { return frames_sent_; }
   [[nodiscard]] const std::vector<double>& trigger_angles() const { return trigger_angles_; }
+  [[nodiscard]] std::uint64_t acquire_while_busy() const { return acquire_while_busy_; }
   [[nodiscard]] const std::vector<std::pair<FrameKind, FrameKind>>& field_triggers() const {
     return field_triggers_;
   }
@@ -261,9 +262,23 @@ class FlyWorld {
   /// A dark or flat trigger (ScanSequence::triggered_fields) makes a frame of
   /// the camera's frame type likewise; drop_frames and trigger_angles are
   /// about projections only.
+  /// In single image (Trigger::single) each TriggerCamera is an Acquire: it
+  /// completes when the acquisition ended (exposure + 1 ms readout), the
+  /// frame comes 1 ms later (the plugin); an Acquire while one is still
+  /// running makes no frame (counted: a defect of the sequence).
   void apply(const Command& c, const TriggerCamera& t) {
-    done(c, f_.trigger_latency);
-    if (!acquiring_ || trigger_ != Trigger::software) return;
+    if (trigger_ == Trigger::single) {
+      if (now_ < single_busy_until_) {
+        ++acquire_while_busy_;
+        done(c, single_busy_until_ - now_);
+        return;
+      }
+      single_busy_until_ = now_ + seq_.exposure + 0.001;
+      done(c, seq_.exposure + 0.001);
+    } else {
+      done(c, f_.trigger_latency);
+      if (!acquiring_ || trigger_ != Trigger::software) return;
+    }
     const bool projection = frame_type_ == FrameKind::projection;
     if (projection)
       trigger_angles_.push_back(now_ < move_t1_ ? HUGE_VAL : pos_);  // while moving: a defect
@@ -428,6 +443,8 @@ class FlyWorld {
   double sample_ = 0;
   bool shutter_open_ = false;
   FrameKind frame_type_ = FrameKind::projection;
+  double single_busy_until_ = -1;  ///< Trigger::single: the acquisition running until
+  std::uint64_t acquire_while_busy_ = 0;
   /// Each dark/flat TriggerCamera: the kind it named and the camera's frame type then.
   std::vector<std::pair<FrameKind, FrameKind>> field_triggers_;
   Trigger trigger_ = Trigger::internal;

@@ -124,6 +124,45 @@ TEST_CASE(
   }
 }
 
+TEST_CASE(
+    "step scan, single image: every frame (points, darks, flats) is one Acquire, issued after the "
+    "previous acquisition ended; the camera is never started") {
+  auto seq = step_scan(5);
+  seq.point_trigger = Trigger::single;
+  seq.triggered_fields = true;
+  ScanMachine scan(seq);
+  FlyWorld world(seq, kNoTriggers);
+  world.run(scan);
+  const auto& out = scan.outcome();
+  INFO(out.reason);
+  CHECK(out.sequence_completed);
+  CHECK(world.frames() == 5 + 3 + 3);
+  CHECK(world.count("TriggerCamera") == 5 + 6);
+  CHECK(world.count("StartCamera") == 0);
+  CHECK(world.acquire_while_busy() == 0);
+  int configured = 0;
+  for (const auto& c : world.log())
+    if (const auto* cc = std::get_if<ConfigureCamera>(&c.body)) {
+      CHECK(cc->trigger == Trigger::single);
+      ++configured;
+    }
+  CHECK(configured == 3);  // darks, flats, projections
+  REQUIRE(world.trigger_angles().size() == 5);
+  for (std::size_t i = 0; i < 5; ++i)
+    CHECK(world.trigger_angles()[i] == doctest::Approx(10.0 * static_cast<double>(i)));
+}
+
+TEST_CASE("step scan, single image: a long exposure's Acquire is given its exposure") {
+  auto seq = step_scan(3);
+  seq.point_trigger = Trigger::single;
+  seq.exposure = 30;  // longer than step_timeout (10 s)
+  ScanMachine scan(seq);
+  FlyWorld world(seq, kNoTriggers);
+  world.run(scan);
+  INFO(scan.outcome().reason);
+  CHECK(scan.outcome().sequence_completed);
+}
+
 TEST_CASE("step scan, triggered fields: a dark frame that never comes fails naming it") {
   auto seq = step_scan(5);
   seq.triggered_fields = true;

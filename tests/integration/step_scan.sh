@@ -96,6 +96,28 @@ PY
   $(/usr/bin/python3 -c "print(' '.join(str(k * 2.0) for k in range($n)))") || fail "render the reference"
 /usr/bin/python3 "$src/tests/integration/recon_check.py" "$work" $n 2.0 1.2 || fail "reconstruction"
 
+# A single image per point (camera.step_trigger = "single": ImageMode Single,
+# one Acquire put-callback per frame, the frame itself awaited), the seed's
+# alternative to the software trigger: 11 points, complete, every theta true,
+# the camera left in ImageMode Single (darks and flats before only: they
+# free-run in Multiple as usual, the projections come last).
+base=$work
+work="$base/single"
+mkdir -p "$work"
+fly_scan_file 11 10.0 0.004 10000
+sed -i 's/^\[camera\]$/[camera]\nstep_trigger = "single"/' "$work/scan.toml"
+sed -i 's/^when = "both"$/when = "before"/' "$work/scan.toml"
+grep -q '^step_trigger = "single"' "$work/scan.toml" && ! grep -q '^when = "both"' "$work/scan.toml" ||
+  fail "could not write step_trigger, darks/flats before"
+"$fly_bin" step "$work/scan.toml" --dry-run | grep -q "acquire a single image" || fail "dry run (single)"
+fly_step
+cat "$work/result.json"
+[ "$rc" = 0 ] || { stop_sim 30; fail "pandafly step (single images) exited $rc"; }
+[ "$("$ca_bin" get FLIR5:cam5:ImageMode | awk '{print $2}')" = Single ] || fail "ImageMode is not Single"
+cp "$base/truth.jsonl" "$work/truth.jsonl"
+fly_check --rc 0 --complete --projections 11 --darks 5 --flats 5 || fail "fly_check (single images)"
+work=$base
+
 # Frames over Channel Access (camera.frames = "ca"): 11 points, each frame
 # read from image1:ArrayData after its UniqueId_RBV update; complete, every
 # theta true, the darks and flats where the frame type said. A fly scan file

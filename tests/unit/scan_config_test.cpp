@@ -138,6 +138,8 @@ TEST_CASE("scan config: every key arrives (tests/data/scan/full.toml)") {
   CHECK(c.camera.ioc_host == "ioc.example");
   CHECK(c.camera.trigger_source == "Line0");
   CHECK(c.camera.frame_type_pv == "CAM:FrameType");
+  CHECK(c.camera.frames == scan::FrameSource::ca);
+  CHECK(c.camera.step_trigger == scan::StepTrigger::single);
   CHECK(c.camera.model == "Oryx ORX-10G-51S5M");
   CHECK(c.camera.readout_margin_s == 0.002);
   CHECK(c.camera.readout_time_s == 0.02);
@@ -304,6 +306,15 @@ TEST_CASE("scan config: errors name file:line:column and the key") {
     CHECK(error_of(z) ==
           where(z, "\"zstd\"") +
               "output.compression: \"zstd\" is not none, gzip, lz4 or bitshuffle-lz4");
+  }
+  SUBCASE("camera.step_trigger: software or single") {
+    const std::string t = kMinimal + "[camera]\nstep_trigger = \"hardware\"\n";
+    CHECK(error_of(t) ==
+          where(t, "\"hardware\"") + "camera.step_trigger: \"hardware\" is not software or single");
+    CHECK(scan::parse_fly_scan_config(kMinimal, "s").camera.step_trigger ==
+          scan::StepTrigger::software);
+    CHECK(scan::parse_fly_scan_config(kMinimal + "[camera]\nstep_trigger = \"single\"\n", "s")
+              .camera.step_trigger == scan::StepTrigger::single);
   }
   SUBCASE("camera.frames: zmq or ca") {
     const std::string t = kMinimal + "[camera]\nframes = \"pva\"\n";

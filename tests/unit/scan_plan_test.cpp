@@ -564,6 +564,11 @@ TEST_CASE("plan: frames over Channel Access are for step scans only") {
   REQUIRE(step.plan);
   CHECK(scan::describe(*step.plan, c).find("over Channel Access from FLIR5:image1:ArrayData") !=
         std::string::npos);
+  CHECK(scan::describe(*step.plan, c).find("software trigger (TriggerSoftware)") !=
+        std::string::npos);
+  c.camera.step_trigger = scan::StepTrigger::single;
+  CHECK(scan::describe(*step.plan, c).find("acquire a single image (ImageMode Single, Acquire)") !=
+        std::string::npos);
 }
 
 TEST_CASE("plan_cont: no PandA, counts or encoder checks") {

@@ -98,6 +98,10 @@ struct ReadoutEntry {
 };
 
 enum class FrameSource { zmq, ca };
+/// How a step scan makes each frame: "software" (TriggerMode On,
+/// TriggerSource Software, ImageMode Multiple, one TriggerSoftware per frame)
+/// or "single" (TriggerMode Off, ImageMode Single, one Acquire per frame).
+enum class StepTrigger { software, single };
 
 struct CameraConfig {
   std::string prefix = "FLIR5:";
@@ -107,7 +111,8 @@ struct CameraConfig {
   /// Where the frames come from: "zmq" (the ZMQ plugin, `zmq`) or "ca" (the
   /// standard-arrays plugin `image` over Channel Access: step scans only).
   FrameSource frames = FrameSource::zmq;
-  std::string zmq = "tcp://127.0.0.1:1234 PUB";  ///< the ZMQ plugin's serverHost
+  StepTrigger step_trigger = StepTrigger::software;  ///< step scans only
+  std::string zmq = "tcp://127.0.0.1:1234 PUB";      ///< the ZMQ plugin's serverHost
   std::string ioc_host = "127.0.0.1";  ///< where to connect when `zmq` binds a wildcard (*)
   /// TriggerSource for the PandA's TTL; tomoscan uses Line2 on an Oryx; the
   /// beamline simulator takes any Line0..Line3 as the external input.

@@ -17,22 +17,21 @@
 //   - Darks: shutter closed, FrameType dark, the camera in internal trigger
 //     Multiple N; done when N dark frames came. Flats: shutter open, the
 //     sample out, FrameType flat, internal Multiple N; then the sample back.
-//     With triggered_fields, the camera is in software trigger Multiple N
-//     instead and each field frame is one TriggerCamera{i, kind} followed by
-//     a wait for that one frame (counted from the trigger's issue), as a step
-//     scan's point.
-//     Projections: FrameType projection, shutter open, the PandA fields put,
-//     the stage to the run-up start at its normal speed, the PandA armed
-//     there (so no trigger can fire while the stage travels to the run-up,
-//     whatever PCOMP's direction guess), `settle` seconds of rest there, the scan speed set, the
-//     camera started in external trigger Multiple N, then the move through the range to the
-//     run-down end. Collection ends when the move is done and either every row and frame came or
-//     nothing new came for `collect_grace` (a camera that stalled or a PandA whose data connection
-//     dropped leaves projections missing: the merger records which; the scan is incomplete, not
-//     aborted). Then the PandA is disarmed, the camera stopped and the stage's speed restored.
+//     With triggered_fields, the camera is in point_trigger's mode instead and each field frame is
+//     one TriggerCamera{i, kind} followed by a wait for that one frame (counted from the trigger's
+//     issue), as a step scan's point. Projections: FrameType projection, shutter open, the PandA
+//     fields put, the stage to the run-up start at its normal speed, the PandA armed there (so no
+//     trigger can fire while the stage travels to the run-up, whatever PCOMP's direction guess),
+//     `settle` seconds of rest there, the scan speed set, the camera started in external trigger
+//     Multiple N, then the move through the range to the run-down end. Collection ends when the
+//     move is done and either every row and frame came or nothing new came for `collect_grace` (a
+//     camera that stalled or a PandA whose data connection dropped leaves projections missing: the
+//     merger records which; the scan is incomplete, not aborted). Then the PandA is disarmed, the
+//     camera stopped and the stage's speed restored.
 //   - A step scan (kind step: no PandA) has the same phases; its
 //     projections: shutter open, FrameType projection, the camera in
-//     software trigger Multiple N and started, then per point k: the stage
+//     software trigger Multiple N and started (or, with point_trigger
+//     single, in ImageMode Single and not started), then per point k: the stage
 //     moved to points[k] (put-callback; checked as every move is),
 //     `point_settle` seconds of rest when > 0, the camera triggered
 //     (TriggerCamera{k}) and its frame awaited: a point is done when a
@@ -114,7 +113,9 @@ namespace pandafly::scan {
 enum class Axis { rotation, sample };
 /// What the camera's frames are (tomoscan's FrameType: DarkField, FlatField, Projection).
 enum class FrameKind { dark = 0, flat = 1, projection = 2 };
-enum class Trigger { internal, external, software };
+/// single: ImageMode Single, TriggerMode Off; each TriggerCamera is one
+/// Acquire (no StartCamera).
+enum class Trigger { internal, external, software, single };
 
 /// A scan's plan made concrete: everything the sequence needs.
 struct ScanSequence {
@@ -123,6 +124,9 @@ struct ScanSequence {
   /// kind step: the rotation's target of each projection, in order (size = projections).
   std::vector<double> points;
   double point_settle = 0;  ///< kind step: s at rest before each trigger
+  /// kind step: how each frame is made (software: started once, then
+  /// TriggerSoftware per frame; single: Acquire per frame).
+  Trigger point_trigger = Trigger::software;
   /// Darks and flats one software-triggered frame at a time (each awaited
   /// before the next trigger) instead of free-running at the frame time: for
   /// frames read over Channel Access, which cannot keep up with a stream.
@@ -170,10 +174,11 @@ struct ConfigureCamera {
   double period = 0;
 };
 struct StartCamera {};  ///< Acquire = 1 (done when the camera accepted it, not when it finished)
-/// Software trigger (TriggerSoftware = 1) for step scan point `point` (kind
-/// projection) or a dark or flat field's frame number `point` of its phase
-/// (ScanSequence::triggered_fields); done when the camera accepted it (the
-/// frame is awaited separately).
+/// One frame for step scan point `point` (kind projection) or a dark or flat
+/// field's frame number `point` of its phase (ScanSequence::triggered_fields):
+/// with the camera in software trigger, TriggerSoftware = 1, done when the
+/// camera accepted it; in single, Acquire = 1, done when that acquisition
+/// ended. Either way the frame itself is awaited separately.
 struct TriggerCamera {
   std::uint64_t point = 0;
   FrameKind kind = FrameKind::projection;
@@ -342,8 +347,12 @@ class ScanMachine {
   void add_one_frame_wait(Phase phase, FrameKind kind, std::string label);
   void add_darks(Phase phase, std::uint64_t n);
   void add_flats(Phase phase, std::uint64_t n);
-  void add_projection_camera(Trigger trigger);  ///< shutter open, FrameType, camera set
-  void add_run_up();                            ///< to the run-up start, settle
+  [[nodiscard]] static const char* trigger_name(Trigger trigger);
+  /// ConfigureCamera for N images, then StartCamera (labelled) unless single.
+  void add_camera_setup(Phase phase, Trigger trigger, std::uint64_t n, std::string start_label);
+  [[nodiscard]] double trigger_timeout() const;  ///< a TriggerCamera's allowance
+  void add_projection_camera(Trigger trigger);   ///< shutter open, FrameType, camera set
+  void add_run_up();                             ///< to the run-up start, settle
   void add_projections();
   void add_points();
   void add_continuous();
