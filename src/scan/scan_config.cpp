@@ -110,22 +110,31 @@ class Table {
       out = static_cast<std::uint64_t>(v);
   }
 
-  void when(std::string_view key, When& out) const {
-    std::string s;
+  /// A string naming one of `choices`; any other is an error listing them
+  /// as `listed` says.
+  template <class E>
+  void choice(std::string_view key, E& out,
+              std::initializer_list<std::pair<std::string_view, E>> choices,
+              std::string_view listed) const {
     const toml::node* n = get(key);
     if (!n) return;
+    std::string s;
     text(key, s);
-    static constexpr std::array<std::pair<std::string_view, When>, 4> kWhen = {
-        {{"none", When::none},
-         {"before", When::before},
-         {"after", When::after},
-         {"both", When::both}}};
-    for (const auto& [name, w] : kWhen)
+    for (const auto& [name, value] : choices)
       if (s == name) {
-        out = w;
+        out = value;
         return;
       }
-    fail(*n, key, fmt::format("\"{}\" is not \"before\", \"after\", \"both\" or \"none\"", s));
+    fail(*n, key, fmt::format("\"{}\" is not {}", s, listed));
+  }
+
+  void when(std::string_view key, When& out) const {
+    choice(key, out,
+           {{"none", When::none},
+            {"before", When::before},
+            {"after", When::after},
+            {"both", When::both}},
+           "\"before\", \"after\", \"both\" or \"none\"");
   }
 
   void reject_unknown() const {
@@ -210,26 +219,10 @@ void read_camera(const Table& t, CameraConfig& c, std::string_view source) {
                             {"frame_type_pv", &c.frame_type_pv},
                             {"model", &c.model}})
     t.text(key, *field, Table::kMayBeEmpty);
-  if (const toml::node* n = t.get("frames")) {
-    std::string s;
-    t.text("frames", s);
-    if (s == "zmq")
-      c.frames = FrameSource::zmq;
-    else if (s == "ca")
-      c.frames = FrameSource::ca;
-    else
-      t.fail(*n, "frames", fmt::format("\"{}\" is not zmq or ca", s));
-  }
-  if (const toml::node* n = t.get("step_trigger")) {
-    std::string s;
-    t.text("step_trigger", s);
-    if (s == "software")
-      c.step_trigger = StepTrigger::software;
-    else if (s == "single")
-      c.step_trigger = StepTrigger::single;
-    else
-      t.fail(*n, "step_trigger", fmt::format("\"{}\" is not software or single", s));
-  }
+  t.choice("frames", c.frames, {{"zmq", FrameSource::zmq}, {"ca", FrameSource::ca}}, "zmq or ca");
+  t.choice("step_trigger", c.step_trigger,
+           {{"software", StepTrigger::software}, {"single", StepTrigger::single}},
+           "software or single");
   t.number("readout_margin", c.readout_margin_s, 0.0);
   t.number("readout_time", c.readout_time_s, 0.0);
   if (const toml::node* n = t.get("readout")) {
@@ -310,20 +303,12 @@ void read_output(const Table& t, OutputConfig& o, std::string_view source) {
   t.text("layout", o.layout, Table::kMayBeEmpty);
   o.layout = resolve(source, o.layout);
   t.boolean("overwrite", o.overwrite);
-  if (const toml::node* n = t.get("compression")) {
-    std::string s;
-    t.text("compression", s);
-    if (s == "none")
-      o.compression = Compression::none;
-    else if (s == "gzip")
-      o.compression = Compression::gzip;
-    else if (s == "lz4")
-      o.compression = Compression::lz4;
-    else if (s == "bitshuffle-lz4")
-      o.compression = Compression::bitshuffle_lz4;
-    else
-      t.fail(*n, "compression", fmt::format("\"{}\" is not none, gzip, lz4 or bitshuffle-lz4", s));
-  }
+  t.choice("compression", o.compression,
+           {{"none", Compression::none},
+            {"gzip", Compression::gzip},
+            {"lz4", Compression::lz4},
+            {"bitshuffle-lz4", Compression::bitshuffle_lz4}},
+           "none, gzip, lz4 or bitshuffle-lz4");
 }
 
 // [attributes]: NAME = value (string, integer or float), by name (toml++ keeps
