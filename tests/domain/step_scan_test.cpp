@@ -43,6 +43,14 @@ ScanSequence step_scan(std::uint64_t n = 19) {
 
 const Geometry kNoTriggers{0, 0.0, 0.0};  // a step scan has no encoder triggers
 
+/// The trigger of every ConfigureCamera the scan issued, in order.
+std::vector<Trigger> configured_triggers(const FlyWorld& world) {
+  std::vector<Trigger> out;
+  for (const auto& c : world.log())
+    if (const auto* cc = std::get_if<ConfigureCamera>(&c.body)) out.push_back(cc->trigger);
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -107,10 +115,9 @@ TEST_CASE(
   // Every field trigger named the frame type the camera had then.
   REQUIRE(world.field_triggers().size() == 10);
   for (const auto& [named, type] : world.field_triggers()) CHECK(named == type);
-  // The fields' camera is in software trigger, never internal (free-running).
-  for (const auto& c : world.log())
-    if (const auto* cc = std::get_if<ConfigureCamera>(&c.body))
-      CHECK(cc->trigger == Trigger::software);
+  // Darks, flats (before and after) and projections: software trigger, never
+  // internal (free-running).
+  CHECK(configured_triggers(world) == std::vector<Trigger>(5, Trigger::software));
   // A trigger's frame (exposure + 2 ms in the world) came before the next
   // trigger: consecutive triggers are at least that far apart.
   const auto k = world.kinds();
@@ -140,13 +147,8 @@ TEST_CASE(
   CHECK(world.count("TriggerCamera") == 5 + 6);
   CHECK(world.count("StartCamera") == 0);
   CHECK(world.acquire_while_busy() == 0);
-  int configured = 0;
-  for (const auto& c : world.log())
-    if (const auto* cc = std::get_if<ConfigureCamera>(&c.body)) {
-      CHECK(cc->trigger == Trigger::single);
-      ++configured;
-    }
-  CHECK(configured == 3);  // darks, flats, projections
+  // Darks, flats, projections.
+  CHECK(configured_triggers(world) == std::vector<Trigger>(3, Trigger::single));
   REQUIRE(world.trigger_angles().size() == 5);
   for (std::size_t i = 0; i < 5; ++i)
     CHECK(world.trigger_angles()[i] == doctest::Approx(10.0 * static_cast<double>(i)));
