@@ -63,7 +63,7 @@
 
 #include "pandafly/scan/fly_runner.hpp"
 #include "pandafly/scan/scan_config.hpp"
-#include "pandafly/util/frame_memory.hpp"
+#include "scan_bench.hpp"
 #include "sim_process.hpp"
 
 namespace {
@@ -219,7 +219,7 @@ void BM_fly_scan(benchmark::State& state) {
                                    dir / "sim.log", dir / "truth.jsonl");
     sim.export_ca();
     const auto text = fmt::format(
-        R"([panda]
+                          R"([panda]
 host = "127.0.0.1"
 control_port = {}
 data_port = {}
@@ -234,21 +234,10 @@ end = 179.95
 projections = {}
 exposure = 0.001
 return_to_start = false
-[darks]
-count = 0
-[flats]
-count = 0
-[shutter]
-command = ""
-[output]
-file = "{}"
-overwrite = true
-[metadata]
-proposal_id = "bench"
-principal_investigator = "bench"
 )",
-        sim.after("PandA control 127.0.0.1:"), sim.after(" data 127.0.0.1:"), PANDAFLY_SOURCE_DIR,
-        sim.after("camera ZMQ PUB bind "), kProjections, (dir / "fly.h5").string());
+                          sim.after("PandA control 127.0.0.1:"), sim.after(" data 127.0.0.1:"),
+                          PANDAFLY_SOURCE_DIR, sim.after("camera ZMQ PUB bind "), kProjections) +
+                      pandafly::bench::scan_file_tail(dir / "fly.h5");
     auto config = scan::parse_fly_scan_config(text, (dir / "scan.toml").string());
     scan::FlyRunOptions options;
     options.layout_path = PANDAFLY_SOURCE_DIR "/layouts/dxfile_fly.xml";
@@ -296,10 +285,5 @@ BENCHMARK(BM_fly_scan)->Iterations(1)->UseManualTime()->Unit(benchmark::kSecond)
 }  // namespace
 
 int main(int argc, char** argv) {
-  pandafly::util::keep_frame_memory();  // as the pandafly tool does
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return pandafly::bench::scan_bench_main(argc, argv);
 }

@@ -26,7 +26,7 @@
 
 #include "pandafly/scan/fly_runner.hpp"
 #include "pandafly/scan/scan_config.hpp"
-#include "pandafly/util/frame_memory.hpp"
+#include "scan_bench.hpp"
 #include "sim_process.hpp"
 
 namespace {
@@ -48,7 +48,7 @@ void BM_step_scan(benchmark::State& state) {
                   dir / "sim.log", "export EPICS_CA");
     sim.export_ca();
     const auto text = fmt::format(
-        R"([camera]
+                          R"([camera]
 zmq = "{} PUB"
 readout_time = 0.002
 readout_margin = 0.001
@@ -58,20 +58,9 @@ end = {}
 projections = {}
 exposure = 0.004
 return_to_start = false
-[darks]
-count = 0
-[flats]
-count = 0
-[shutter]
-command = ""
-[output]
-file = "{}"
-overwrite = true
-[metadata]
-proposal_id = "bench"
-principal_investigator = "bench"
 )",
-        sim.after("camera ZMQ PUB bind "), kPoints - 1, kPoints, (dir / "step.h5").string());
+                          sim.after("camera ZMQ PUB bind "), kPoints - 1, kPoints) +
+                      pandafly::bench::scan_file_tail(dir / "step.h5");
     auto config =
         scan::parse_fly_scan_config(text, (dir / "scan.toml").string(), scan::ScanKind::step);
     scan::FlyRunOptions options;
@@ -109,10 +98,5 @@ BENCHMARK(BM_step_scan)->Iterations(1)->UseManualTime()->Unit(benchmark::kSecond
 }  // namespace
 
 int main(int argc, char** argv) {
-  pandafly::util::keep_frame_memory();  // as the pandafly tool does
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return pandafly::bench::scan_bench_main(argc, argv);
 }
