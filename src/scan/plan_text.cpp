@@ -67,6 +67,29 @@ void durations_and_notes(std::string& out,
   for (const auto& note : p.notes) fmt::format_to(std::back_inserter(out), "  note: {}\n", note);
 }
 
+// The durations of a scan that moves through its range (fly, cont): to the
+// run-up start, settle, fields, run-up, the projections, run-down, return.
+void run_durations_and_notes(std::string& out, const FlyPlan& p, std::string_view projections) {
+  const auto& d = p.durations;
+  durations_and_notes(out,
+                      {{"move to the run-up start", d.to_start_s},
+                       {"settle", d.settle_s},
+                       {"darks", d.darks_s},
+                       {"flats", d.flats_s},
+                       {"run-up", d.run_up_s},
+                       {projections, d.projections_s},
+                       {"run-down", d.run_down_s},
+                       {"return to start", d.return_s},
+                       {"total", d.total_s}},
+                      p);
+}
+
+void ramp(std::string& out, const FlyPlan& p) {
+  line(out, "ramp",
+       fmt::format("ACCL {:.6g} s, {:.6g} deg/s², covers {:.6g}°", p.accel_time_s,
+                   p.acceleration_deg_s2, p.accel_distance_deg));
+}
+
 std::string describe_step(const FlyPlan& p, const FlyScanConfig& c) {
   std::string out = fmt::format("step scan plan ({})\n", c.source);
   line(out, "projections",
@@ -116,9 +139,7 @@ std::string describe_cont(const FlyPlan& p, const FlyScanConfig& c) {
                    p.frame_rate_hz, p.frame_time_s, p.exposure_s));
   line(out, "speed",
        fmt::format("{:.6g} deg/s on {} (step × frame rate)", p.speed_deg_s, c.rotation.motor));
-  line(out, "ramp",
-       fmt::format("ACCL {:.6g} s, {:.6g} deg/s², covers {:.6g}°", p.accel_time_s,
-                   p.acceleration_deg_s2, p.accel_distance_deg));
+  ramp(out, p);
   line(out, "run-up", fmt::format("{:.6g}° from {:.6g}°", p.run_up_deg, p.run_up_start_deg));
   line(out, "camera start",
        fmt::format("once the stage's RBV has passed {:.6g}° (the ramp's end + ½ step)",
@@ -131,18 +152,7 @@ std::string describe_cont(const FlyPlan& p, const FlyScanConfig& c) {
        "updates at the frame's time stamp (EPICS clock), with its estimated uncertainty "
        "(from the RBV update interval and the speed); never from the frame index");
   fields_and_output(out, p, c);
-  const auto& d = p.durations;
-  durations_and_notes(out,
-                      {{"move to the run-up start", d.to_start_s},
-                       {"settle", d.settle_s},
-                       {"darks", d.darks_s},
-                       {"flats", d.flats_s},
-                       {"run-up", d.run_up_s},
-                       {"projections (N frames)", d.projections_s},
-                       {"run-down", d.run_down_s},
-                       {"return to start", d.return_s},
-                       {"total", d.total_s}},
-                      p);
+  run_durations_and_notes(out, p, "projections (N frames)");
   return out;
 }
 
@@ -161,9 +171,7 @@ std::string describe(const FlyPlan& p, const FlyScanConfig& c, const FieldList& 
                    p.frame_time_s, p.exposure_s, p.readout_s, p.readout_from,
                    c.camera.readout_margin_s, 1 / p.frame_time_s));
   line(out, "speed", fmt::format("{:.6g} deg/s on {}", p.speed_deg_s, c.rotation.motor));
-  line(out, "ramp",
-       fmt::format("ACCL {:.6g} s, {:.6g} deg/s², covers {:.6g}°", p.accel_time_s,
-                   p.acceleration_deg_s2, p.accel_distance_deg));
+  ramp(out, p);
   line(out, "run-up",
        fmt::format("{:.6g}° from {:.6g}° (the speed reached at least half a step before trigger "
                    "0)",
@@ -178,18 +186,7 @@ std::string describe(const FlyPlan& p, const FlyScanConfig& c, const FieldList& 
     for (const auto& [field, value] : panda_fields)
       fmt::format_to(std::back_inserter(out), "    {}={}\n", field, value);
   }
-  const auto& d = p.durations;
-  durations_and_notes(out,
-                      {{"move to the run-up start", d.to_start_s},
-                       {"settle", d.settle_s},
-                       {"darks", d.darks_s},
-                       {"flats", d.flats_s},
-                       {"run-up", d.run_up_s},
-                       {"projections (first→last)", d.projections_s},
-                       {"run-down", d.run_down_s},
-                       {"return to start", d.return_s},
-                       {"total", d.total_s}},
-                      p);
+  run_durations_and_notes(out, p, "projections (first→last)");
   return out;
 }
 
