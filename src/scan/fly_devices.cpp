@@ -76,8 +76,8 @@ struct FlyDevices::Impl {
   [[nodiscard]] std::vector<std::string> required_pvs() const {
     std::vector<std::string> names;
     for (const char* f :
-         {"VAL",  "RBV",  "DMOV", "VELO", "VMAX", "VBAS", "ACCL", "HLM", "LLM",  "DHLM",
-          "DLLM", "MRES", "ERES", "EGU",  "DIR",  "STOP", "HLS",  "LLS", "LVIO", "MSTA"})
+         {"VAL",  "RBV",  "DMOV", "VELO", "VMAX", "VBAS", "ACCL", "HLM", "LLM",  "DHLM", "DLLM",
+          "MRES", "ERES", "RDBD", "EGU",  "DIR",  "STOP", "HLS",  "LLS", "LVIO", "MSTA"})
       names.push_back(rot(f));
     if (has_sample)
       for (const char* f : {"VAL", "RBV", "VELO", "STOP", "HLS", "LLS", "LVIO"})
@@ -349,6 +349,7 @@ MotorFacts FlyDevices::read_motor_facts() const {
   m.dllm = d("DLLM");
   m.mres = d("MRES");
   m.eres = d("ERES");
+  m.rdbd = d("RDBD");
   m.rbv = d("RBV");
   m.egu = impl_->pv(impl_->rot("EGU")).get<std::string>(kPut);
   m.dir_neg = impl_->pv(impl_->rot("DIR")).get<std::uint16_t>(kPut) != 0;

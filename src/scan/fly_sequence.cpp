@@ -41,7 +41,8 @@ ScanSequence make_sequence(const FlyPlan& plan, const FlyScanConfig& config,
     s.sample_in = config.flats.has_sample_in ? config.flats.sample_in : sample_position.value_or(0);
     s.sample_speed = sample_speed > 0 ? sample_speed : 1.0;
   }
-  s.rotation_tolerance = std::max(0.01, 10 * std::abs(motor.mres));
+  s.rotation_tolerance = motor.rdbd > 0 ? std::max(motor.rdbd, std::abs(motor.mres))
+                                        : std::max(0.01, 10 * std::abs(motor.mres));
   s.collect_grace = std::max(2.0, 10 * plan.frame_time_s);
   return s;
 }

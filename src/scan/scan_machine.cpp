@@ -469,10 +469,12 @@ std::optional<std::string> ScanMachine::move_error(const Move& move, const MoveD
   const double tolerance =
       move.axis == Axis::rotation ? seq_.rotation_tolerance : seq_.sample_tolerance;
   if (!done.soft_limit && std::abs(done.position - move.position) <= tolerance) return std::nullopt;
-  const char* why = done.soft_limit   ? " (target beyond a soft limit: LVIO)"
-                    : done.high_limit ? " (high limit switch)"
-                    : done.low_limit  ? " (low limit switch)"
-                                      : "";
+  const std::string why = done.soft_limit   ? " (target beyond a soft limit: LVIO)"
+                          : done.high_limit ? " (high limit switch)"
+                          : done.low_limit
+                              ? " (low limit switch)"
+                              : fmt::format(" (off by {:.6g}, more than the tolerance {:.6g})",
+                                            std::abs(done.position - move.position), tolerance);
   return fmt::format("{} motor stopped at {} instead of {}{}", axis_name(move.axis), done.position,
                      move.position, why);
 }
@@ -492,7 +494,7 @@ void ScanMachine::on_move_done(const MoveDone& done, double now) {
   awaiting_ = false;
   (move->axis == Axis::rotation ? rotation_at_ : sample_at_) = done.position;
   if (auto error = move_error(*move, done)) {
-    fail(std::move(*error), now);
+    fail(fmt::format("{}: {}", step.label, *error), now);
     return;
   }
   if (step.wait == Wait::collect) {

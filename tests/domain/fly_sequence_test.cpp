@@ -86,6 +86,13 @@ TEST_CASE("fly sequence: no return, a given sample_in, no shutter, no flats") {
   CHECK_FALSE(s.has_shutter);
   CHECK(s.sample_in == -1.5);
   CHECK(s.rotation_tolerance == doctest::Approx(0.1));  // 10 MRES
+  // With the record's retry deadband: RDBD, at least one step.
+  m.rdbd = 0.05;
+  CHECK(make_sequence(plan_for_test(), c, m, 3.0, 20.0).rotation_tolerance ==
+        doctest::Approx(0.05));
+  m.rdbd = 0.001;
+  CHECK(make_sequence(plan_for_test(), c, m, 3.0, 20.0).rotation_tolerance ==
+        doctest::Approx(0.01));  // below a step (MRES 0.01)
   auto p = plan_for_test();
   p.flats_before = 0;
   s = make_sequence(p, c, m, 3.0, 20.0);

@@ -49,6 +49,9 @@ struct Faults {
   bool ramp = false;
   bool soft_limit_scan_move = false;  ///< kind cont: the scan move is refused (LVIO)
   bool frozen_scan_move = false;      ///< kind cont: the scan move is accepted, never moves
+  /// Every rotation move ends this far (EGU) short of its target, no switch
+  /// active: a motor that gave up outside its deadband.
+  double rotation_miss = 0;
 };
 
 /// A continuous scan's projection exposure as the world made it.
@@ -359,7 +362,7 @@ class FlyWorld {
     }
     if (scan_move && f_.frozen_scan_move) return;
     const double from = pos_, dir = m.position >= from ? 1.0 : -1.0;
-    double to = m.position;
+    double to = m.position - dir * f_.rotation_miss;
     std::optional<double> stop_at;
     bool limit = false;
     if (f_.hard_limit_at && dir * (*f_.hard_limit_at - from) > 0 &&

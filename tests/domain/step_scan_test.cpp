@@ -190,6 +190,36 @@ TEST_CASE("step scan: a frame that arrives before the trigger's completion still
   CHECK(world.count("TriggerCamera") == 5);
 }
 
+TEST_CASE("step scan: a point is triggered only once the stage arrived within the tolerance") {
+  auto seq = step_scan(4);
+  seq.rotation_tolerance = 0.01;  // make_sequence: the record's RDBD
+  SUBCASE("within: every point triggered where the stage ended") {
+    Faults f;
+    f.rotation_miss = 0.004;
+    ScanMachine scan(seq);
+    FlyWorld world(seq, kNoTriggers, f);
+    world.run(scan);
+    CHECK(scan.outcome().sequence_completed);
+    REQUIRE(world.trigger_angles().size() == 4);
+    for (std::size_t i = 0; i < 4; ++i)
+      CHECK(std::abs(world.trigger_angles()[i] - 10.0 * static_cast<double>(i)) ==
+            doctest::Approx(0.004));
+  }
+  SUBCASE("beyond: the scan fails at the first point, saying by how much; nothing triggered") {
+    Faults f;
+    f.rotation_miss = 0.02;
+    ScanMachine scan(seq);
+    FlyWorld world(seq, kNoTriggers, f);
+    world.run(scan);
+    const auto& out = scan.outcome();
+    INFO(out.reason);
+    CHECK_FALSE(out.sequence_completed);
+    CHECK(out.reason.find("point 0: move rotation to 0: rotation motor stopped at 0.02 instead of "
+                          "0 (off by 0.02, more than the tolerance 0.01)") != std::string::npos);
+    CHECK(world.count("TriggerCamera") == 0);
+  }
+}
+
 TEST_CASE("step scan: settle before each trigger") {
   auto seq = step_scan(4);
   seq.point_settle = 0.25;

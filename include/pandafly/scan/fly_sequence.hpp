@@ -14,8 +14,9 @@
 //   - The sample goes back to flats.sample_in when given, else to where it
 //     was before the scan (`sample_position`).
 //   - The shutter is driven when shutter.command is not empty.
-//   - A move must end within max(0.01°, 10·MRES) of its target (the motor
-//     record's RDBD is usually a few steps).
+//   - A rotation move must end within the motor record's RDBD of its target
+//     (the record's own "arrived": it retries until then), at least one
+//     MRES; without an RDBD (0) within max(0.01°, 10·MRES).
 //   - The collection waits max(2 s, 10 frame times) for data after the scan
 //     move ends before it gives up on missing rows or frames.
 #include <optional>

@@ -128,6 +128,7 @@ struct MotorFacts {
   double dhlm = 0;       ///< DHLM (dial); DHLM = DLLM = 0: no soft limits
   double dllm = 0;       ///< DLLM (dial)
   double mres = 0;       ///< MRES, EGU per motor step
+  double rdbd = 0;       ///< RDBD, EGU: the record's retry deadband (0: none)
   double eres = 0;       ///< ERES, EGU per encoder step (0: none / not read)
   std::string egu;       ///< EGU
   bool dir_neg = false;  ///< DIR = Neg
