@@ -176,6 +176,7 @@ void read_rotation(const Table& t, RotationConfig& r) {
   constexpr std::int64_t kMax = std::numeric_limits<std::int32_t>::max();
   t.integer("encoder_offset_counts", r.encoder_offset_counts, -kMax - 1, kMax);
   t.boolean("encoder_is_motor", r.encoder_is_motor);
+  t.number("rbv_stamp_lag", r.rbv_stamp_lag_s, 0.0);
 }
 
 ReadoutEntry read_readout_row(const toml::node& n, std::size_t i, std::string_view source) {
@@ -196,6 +197,19 @@ ReadoutEntry read_readout_row(const toml::node& n, std::size_t i, std::string_vi
   return e;
 }
 
+// camera.timestamp: one of capture::StampMeaning's names.
+void read_timestamp(const Table& t, CameraConfig& c) {
+  const toml::node* n = t.get("timestamp");
+  if (!n) return;
+  std::string s;
+  t.text("timestamp", s);
+  const auto m = capture::stamp_meaning_from(s);
+  if (!m)
+    t.fail(*n, "timestamp",
+           fmt::format("\"{}\" is not \"readout_end\", \"exposure_end\" or \"exposure_start\"", s));
+  c.timestamp = *m;
+}
+
 void read_camera(const Table& t, CameraConfig& c, std::string_view source) {
   for (auto [key, field] : {std::pair{"prefix", &c.prefix},
                             {"zmq", &c.zmq},
@@ -212,6 +226,7 @@ void read_camera(const Table& t, CameraConfig& c, std::string_view source) {
     t.text(key, *field, Table::kMayBeEmpty);
   t.number("readout_margin", c.readout_margin_s, 0.0);
   t.number("readout_time", c.readout_time_s, 0.0);
+  read_timestamp(t, c);
   if (const toml::node* n = t.get("readout")) {
     const toml::array* a = n->as_array();
     if (!a) t.fail(*n, "readout", "must be an array of tables ([[camera.readout]])");
@@ -347,12 +362,12 @@ FlyScanConfig parse_fly_scan_config(std::string_view text, std::string_view sour
   read_panda(table("panda", {"host", "control_port", "data_port", "design", "timeout"}), c.panda,
              source, kind == ScanKind::fly);
   read_rotation(table("rotation", {"motor", "encoder", "counts_per_degree", "encoder_offset_counts",
-                                   "encoder_is_motor"}),
+                                   "encoder_is_motor", "rbv_stamp_lag"}),
                 c.rotation);
-  read_camera(
-      table("camera", {"prefix", "cam", "image", "zmq_plugin", "zmq", "ioc_host", "trigger_source",
-                       "frame_type_pv", "model", "readout_margin", "readout_time", "readout"}),
-      c.camera, source);
+  read_camera(table("camera", {"prefix", "cam", "image", "zmq_plugin", "zmq", "ioc_host",
+                               "trigger_source", "frame_type_pv", "model", "readout_margin",
+                               "readout_time", "readout", "timestamp"}),
+              c.camera, source);
   read_scan(table("scan",
                   {"start", "end", "projections", "step", "exposure", "return_to_start", "settle"}),
             c.scan);
