@@ -55,13 +55,17 @@ FrameTiming place_frame(const GapRules& rules, const std::optional<FrameTiming>&
   require_positive(rules.exposure_s, "exposure_s");
   if (!(std::isfinite(rules.gap_periods) && rules.gap_periods > 1))
     throw std::invalid_argument("frame timing: gap_periods must be > 1 and finite");
-  FrameTiming t{number, mid, mid, 0};
+  FrameTiming t{number, mid, mid, 0, false};
   if (!prev || prev->number >= number) return t;
   const auto frames = static_cast<double>(number - prev->number);
-  const double allowed = (frames - 1 + rules.gap_periods) * rules.period_s;
   const double since = mid - prev->mid;
-  if (!(since > allowed)) return t;
-  t.gap_s = since;
+  if (since > (frames - 1 + rules.gap_periods) * rules.period_s) {
+    t.gap_s = since;
+  } else if (prev->late() && since < (frames + 1 - rules.gap_periods) * rules.period_s) {
+    t.bunched = true;
+  } else {
+    return t;
+  }
   // Never later than its own stamp says: a previous frame that was itself
   // late cannot push the earliest past it.
   t.earliest = std::min(mid, prev->earliest + frames * rules.exposure_s);

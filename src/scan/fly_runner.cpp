@@ -516,7 +516,7 @@ struct FlyRunner::Impl {
       // change within it (a stop right after the frame) from both sides.
       if (!final && !(track->covers(p.t) && p.t < rbv_before_last)) return;
       const auto number = static_cast<std::int64_t>(p.frame->frame().header.frame);
-      const auto est = p.timing.after_gap() ? stalled_angle(p, number) : measured_angle(p, number);
+      const auto est = p.timing.late() ? late_angle(p, number) : measured_angle(p, number);
       check_cont_range(p.slot, number, est.angle);
       if (live) {
         capture::LiveProjection lp;
@@ -558,12 +558,13 @@ struct FlyRunner::Impl {
   /// (2.4e-7 s in 2026), which the stage turns through at its speed.
   static double stamp_error(double t) { return 2 * (std::nextafter(t, HUGE_VAL) - t); }
 
-  /// A frame stamped after a camera stall was exposed at an unknown time in
-  /// [earliest, t] (capture::place_frame): its angle is the middle of the
-  /// stage's travel over it, the bound half that travel plus the readings'.
-  /// The gap is noted at its slot and becomes a reason the file is
-  /// incomplete: that range holds no other projection. Caller holds merge_mutex.
-  capture::AngleEstimate stalled_angle(const PendingFrame& p, std::int64_t number) {
+  /// A frame stamped after a camera stall (or delivered in a burst right
+  /// after such a frame) was exposed at an unknown time in [earliest, t]
+  /// (capture::place_frame): its angle is the middle of the stage's travel
+  /// over it, the bound half that travel plus the readings'. A gap is noted
+  /// at its slot and becomes a reason the file is incomplete: that range
+  /// holds no other projection. Caller holds merge_mutex.
+  capture::AngleEstimate late_angle(const PendingFrame& p, std::int64_t number) {
     const auto lo = track->angle_at(p.timing.earliest);
     const auto hi = track->angle_at(p.t);
     capture::AngleEstimate est = hi;
@@ -573,6 +574,14 @@ struct FlyRunner::Impl {
     theta_uncertainty[p.slot] = est.uncertainty;
     theta_status[p.slot] = kThetaAfterStall;
     const auto from = std::min(lo.angle, hi.angle), to = std::max(lo.angle, hi.angle);
+    if (!p.timing.after_gap()) {
+      (void)writer->note(dx::SlotEvent{
+          kProjections, p.slot, -1, number,
+          fmt::format("delivered in a burst after a camera stall: exposed somewhere in "
+                      "{:.2f}..{:.2f} deg (theta is its middle, ±{:.2f} deg)",
+                      from, to, est.uncertainty)});
+      return est;
+    }
     (void)writer->note(dx::SlotEvent{
         kProjections, p.slot, -1, number,
         fmt::format("camera stall: no frame for {:.3f} s before this one; {:.2f}..{:.2f} deg not "

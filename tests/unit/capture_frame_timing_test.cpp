@@ -54,7 +54,7 @@ TEST_CASE("frame timing: consecutive frames a period apart are no gap") {
 }
 
 TEST_CASE("frame timing: a stall leaves a gap and the late frame's window") {
-  const FrameTiming before{40, 15.459, 15.459, 0};
+  const FrameTiming before{40, 15.459, 15.459, 0, false};
   // Frame 41 stamped 0.5 s late: no frame for 0.513 s; it was exposed at
   // the earliest one exposure after frame 40's mid-exposure.
   const FrameTiming late = place_frame(kRules, before, 41, 15.972);
@@ -69,7 +69,7 @@ TEST_CASE("frame timing: a stall leaves a gap and the late frame's window") {
 }
 
 TEST_CASE("frame timing: frames not received widen what is expected, not the gap rule") {
-  const FrameTiming j{40, 10.0, 10.0, 0};
+  const FrameTiming j{40, 10.0, 10.0, 0, false};
   // Frame 43 after 40: three periods (0.039 s) expected, a gap only beyond
   // (3 − 1 + 1.5)·0.013 = 0.0455 s.
   CHECK_FALSE(place_frame(kRules, j, 43, 10.045).after_gap());
@@ -81,7 +81,7 @@ TEST_CASE("frame timing: frames not received widen what is expected, not the gap
 }
 
 TEST_CASE("frame timing: a late frame's window carries on to a late frame after it") {
-  const FrameTiming a{40, 10.0, 10.0, 0};
+  const FrameTiming a{40, 10.0, 10.0, 0, false};
   const FrameTiming b = place_frame(kRules, a, 41, 10.5);  // late: window [10.01, 10.5]
   REQUIRE(b.after_gap());
   const FrameTiming c = place_frame(kRules, b, 42, 11.0);  // late again after b
@@ -90,8 +90,35 @@ TEST_CASE("frame timing: a late frame's window carries on to a late frame after 
   CHECK(c.earliest == Approx(10.02).epsilon(1e-12));  // b's earliest + one exposure
 }
 
+TEST_CASE("frame timing: frames delivered in a burst after a late one are late too") {
+  const FrameTiming a{40, 10.0, 10.0, 0, false};
+  const FrameTiming b = place_frame(kRules, a, 41, 10.5);  // the stall: window [10.01, 10.5]
+  REQUIRE(b.after_gap());
+  // Frame 42 arrives 2 ms after 41 (less than half a period): buffered,
+  // stamped on arrival; exposed one exposure after 41's earliest at least.
+  const FrameTiming c = place_frame(kRules, b, 42, 10.502);
+  CHECK_FALSE(c.after_gap());
+  CHECK(c.bunched);
+  CHECK(c.late());
+  CHECK(c.earliest == Approx(10.02).epsilon(1e-12));
+  CHECK(c.mid == 10.502);
+  // The burst goes on (6.4 ms < 6.5 ms) …
+  const FrameTiming d = place_frame(kRules, c, 43, 10.5084);
+  CHECK(d.bunched);
+  CHECK(d.earliest == Approx(10.03).epsilon(1e-12));
+  // … and ends at a frame a period after the last: on time again.
+  const FrameTiming e = place_frame(kRules, d, 44, 10.5214);
+  CHECK_FALSE(e.bunched);
+  CHECK_FALSE(e.late());
+  CHECK(e.earliest == 10.5214);
+  // A short interval after an on-time frame is jitter, not a burst.
+  const FrameTiming f = place_frame(kRules, e, 45, 10.5234);
+  CHECK_FALSE(f.bunched);
+  CHECK_FALSE(f.late());
+}
+
 TEST_CASE("frame timing: no judgement against a later-numbered or absent frame") {
-  const FrameTiming later{50, 10.0, 10.0, 0};
+  const FrameTiming later{50, 10.0, 10.0, 0, false};
   for (const auto& prev : {std::optional<FrameTiming>{later}, std::optional<FrameTiming>{}}) {
     const FrameTiming t = place_frame(kRules, prev, 45, 20.0);
     CHECK_FALSE(t.after_gap());

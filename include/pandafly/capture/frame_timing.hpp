@@ -35,6 +35,13 @@
 //     gap_s = mid_K − mid_J (no frame in between). No gap: earliest = mid,
 //     gap_s = 0. A frame after a gap passes its `earliest` on, so a frame
 //     right after a late one is bounded by it.
+//   - Bursts: a camera that buffered its frames through a stall delivers
+//     them together afterwards, each stamped on arrival. So a frame whose
+//     `prev` was late (earliest < mid) and which follows it sooner than
+//     (K − J + 1 − gap_periods)·period (consecutive: half a period) is
+//     `bunched`: its exposure, too, lies anywhere in [earliest, mid] with
+//     earliest = prev.earliest + (K − J)·exposure. (Without a late frame
+//     before it, a short interval is stamp jitter: nothing is inferred.)
 //   - Range: check_range(angle, exposure_travel, speed) says whether a
 //     frame's exposure (its measured mid-exposure angle ± half the travel
 //     during an exposure) lies within the scan move's constant-speed part
@@ -81,7 +88,10 @@ struct FrameTiming {
   double mid = 0;            ///< mid-exposure by its stamp: the latest it can be
   double earliest = 0;       ///< the earliest its mid-exposure can be (= mid without a gap)
   double gap_s = 0;          ///< > 0: no frame for this long before it (mid − the previous mid)
+  bool bunched = false;      ///< delivered in a burst right after a late frame (Rules)
   [[nodiscard]] bool after_gap() const noexcept { return gap_s > 0; }
+  /// Exposed at an unknown time in [earliest, mid] (after a gap or in a burst).
+  [[nodiscard]] bool late() const noexcept { return earliest < mid; }
 };
 
 /// Places frame `number` (Rules: Gaps). A `prev` numbered ≥ `number` is

@@ -1,5 +1,5 @@
 #pragma once
-// scan::FlyRunner: the scans' I/O shell (fly and step). It connects the sans-IO sequence
+// scan::FlyRunner: the scans' I/O shell (fly, step and cont). It connects the sans-IO sequence
 // (scan::ScanMachine) to the hardware (scan::FlyDevices: Channel Access and the
 // PandA's control port), the PandA's data port (capture::PandaCapture with a
 // PandaRowSink), the camera's ZMQ stream (capture::ZmqReceiver), the merger
@@ -34,8 +34,10 @@
 //     the frame after it, naming the gap and the range it left without a
 //     projection; that frame, exposed at an unknown time in the gap, is
 //     stored at the middle of the stage's travel there with half of it as
-//     its bound. A frame exposed outside the scan move's constant speed
-//     (the stage decelerating or at rest, after a long stall) is noted too.
+//     its bound; so is a frame delivered in a burst right after it (a
+//     camera that buffered through the stall). A frame exposed outside the
+//     scan move's constant speed (the stage decelerating or at rest, after
+//     a long stall) is noted too.
 //     Nothing acquired is dropped; each stall and the out-of-range frames
 //     are faults of the file (dx::Ending::faults: incomplete, exit 5 when
 //     the scan otherwise completed), counted in FlyResult and noted.
