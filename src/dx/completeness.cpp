@@ -36,6 +36,7 @@ Completeness judge_completeness(const CompletenessFacts& f) {
   if (f.projections_without_angle > 0)
     c.reasons.push_back(fmt::format("{} projections have no angle (NaN or Undefined)",
                                     f.projections_without_angle));
+  c.reasons.insert(c.reasons.end(), f.faults.begin(), f.faults.end());
   c.complete = c.reasons.empty();
   return c;
 }

@@ -121,11 +121,17 @@ bool is_projection_stack(std::string_view path) noexcept {
 }  // namespace detail
 
 Ending Ending::completed(AttributeValues close_values) {
-  return {"completed", false, std::move(close_values)};
+  Ending e;
+  e.attributes = std::move(close_values);
+  return e;
 }
 
 Ending Ending::interrupted_by(std::string why, AttributeValues close_values) {
-  return {std::move(why), true, std::move(close_values)};
+  Ending e;
+  e.reason = std::move(why);
+  e.interrupted = true;
+  e.attributes = std::move(close_values);
+  return e;
 }
 
 // ------------------------------------------------------------------ Impl

@@ -337,7 +337,8 @@ CompletenessFacts DxFile::facts(const Ending& ending, std::uint64_t lost) const 
                       .expected = o_.frames_expected,
                       .stored = {},
                       .projections_without_angle = projections_without_angle_,
-                      .missing_slots = {}};
+                      .missing_slots = {},
+                      .faults = ending.faults};
   for (const auto& d : tree_.detectors) {
     f.stored[d.path] = d.slotted ? d.filled : d.committed;
     if (!d.slotted) continue;

@@ -1,5 +1,6 @@
 #include "pandafly/scan/fly_runner.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cctype>
@@ -28,6 +29,7 @@
 #include "pandafly/ca/monitor.hpp"
 #include "pandafly/capture/angle_track.hpp"
 #include "pandafly/capture/ca_image_source.hpp"
+#include "pandafly/capture/frame_timing.hpp"
 #include "pandafly/capture/live_publisher.hpp"
 #include "pandafly/capture/merger.hpp"
 #include "pandafly/capture/panda_capture.hpp"
@@ -54,6 +56,9 @@ constexpr const char* kProjections = "/exchange/data";
 constexpr const char* kDarks = "/exchange/data_dark";
 constexpr const char* kFlats = "/exchange/data_white";
 constexpr double kEpicsEpochUnix = 631152000;  // 1990-01-01 in Unix seconds
+/// theta_status of a continuous scan's frame stamped after a camera stall:
+/// exposed at an unknown time within the gap (after capture::AngleStatus's codes).
+constexpr double kThetaAfterStall = 7;
 
 std::string read_file(const std::string& path, const char* what) {
   std::ifstream f(path, std::ios::binary);
@@ -156,7 +161,8 @@ struct FlyRunner::Impl {
   // frame waits in cont_pending until updates bracket its mid-exposure time.
   struct PendingFrame {
     std::uint64_t slot = 0;
-    double t = 0;  ///< mid-exposure, Unix seconds (the RBV stamps' clock)
+    double t = 0;  ///< mid-exposure, Unix seconds (the RBV stamps' clock): the latest it can be
+    capture::FrameTiming timing;  ///< after a camera stall: exposed in [earliest, t]
     std::shared_ptr<capture::ReceivedFrame> frame;
   };
   std::unique_ptr<ca::Channel> rbv_channel;
@@ -172,6 +178,13 @@ struct FlyRunner::Impl {
   std::unique_ptr<capture::CaImageSource> ca_images;  ///< camera.frames = "ca"
   std::vector<double> theta_uncertainty, theta_status;
   std::vector<bool> cont_seen;  ///< slots whose frame came (under merge_mutex)
+  /// Per slot, the frame's time as its stamp places it (capture::place_frame;
+  /// under merge_mutex), and what the stamps and angles revealed: camera
+  /// stalls (each a completeness reason) and frames exposed outside the scan
+  /// move's constant speed (slots, by verdict).
+  std::vector<std::optional<capture::FrameTiming>> cont_timing;
+  std::vector<std::string> cont_faults;
+  std::vector<std::uint64_t> cont_beyond, cont_before;
   [[nodiscard]] bool cont() const { return options.kind == ScanKind::cont; }
   std::set<std::uint64_t> rotation_moves;  ///< ids of the rotation's Move commands
   double rotation_done = kNaN;             ///< RBV in the last rotation MoveDone
@@ -517,10 +530,25 @@ struct FlyRunner::Impl {
     }
     cont_seen[slot] = true;
     const double t =
-        f->frame().header.timestamp + kEpicsEpochUnix - plan.readout_s - plan.exposure_s / 2;
-    cont_pending.push_back(PendingFrame{slot, t, std::move(f)});
+        capture::mid_exposure(f->frame().header.timestamp + kEpicsEpochUnix,
+                              config.camera.timestamp, plan.exposure_s, plan.readout_s);
+    const auto timing = place_cont(slot, number, t);
+    cont_pending.push_back(PendingFrame{slot, t, timing, std::move(f)});
     flush_cont(false);
     return true;
+  }
+
+  /// The frame's time by its stamp, judged against the nearest lower slot
+  /// whose frame came (a camera stall: capture::place_frame). Caller holds
+  /// merge_mutex.
+  capture::FrameTiming place_cont(std::uint64_t slot, std::uint64_t number, double t) {
+    const auto& plan = *prep->plan.plan;
+    std::optional<capture::FrameTiming> prev;
+    for (std::uint64_t k = slot; k-- > 0 && !prev;) prev = cont_timing[k];
+    const auto timing = capture::place_frame(
+        {.period_s = plan.frame_time_s, .exposure_s = plan.exposure_s}, prev, number, t);
+    cont_timing[slot] = timing;
+    return timing;
   }
 
   /// Places the frames whose angle is known (all of them when `final`: the
@@ -533,19 +561,9 @@ struct FlyRunner::Impl {
       // knows the speed after the frame's interval too, and bounds a speed
       // change within it (a stop right after the frame) from both sides.
       if (!final && !(track->covers(p.t) && p.t < rbv_before_last)) return;
-      const auto est = track->angle_at(p.t);
-      // The frame's time stamp reaches us as float64 seconds (ADZMQ's
-      // timeStamp), and so do the RBV stamps: each is good to its last bit
-      // (2.4e-7 s in 2026), which the stage turns through at its speed.
-      const double stamp_error = 2 * (std::nextafter(p.t, HUGE_VAL) - p.t);
-      theta_uncertainty[p.slot] = est.uncertainty + std::abs(est.speed) * stamp_error;
-      theta_status[p.slot] = static_cast<double>(est.status);
       const auto number = static_cast<std::int64_t>(p.frame->frame().header.frame);
-      if (est.status != capture::AngleStatus::interpolated)
-        (void)writer->note(
-            dx::SlotEvent{kProjections, p.slot, -1, number,
-                          fmt::format("angle {} (uncertainty {} deg)",
-                                      capture::to_string(est.status), est.uncertainty)});
+      const auto est = p.timing.late() ? late_angle(p, number) : measured_angle(p, number);
+      check_cont_range(p.slot, number, est.angle);
       if (live) {
         capture::LiveProjection lp;
         lp.slot = p.slot;
@@ -564,6 +582,115 @@ struct FlyRunner::Impl {
       (void)writer->push(std::move(rec));
       cont_pending.pop_front();
     }
+  }
+
+  /// A frame's angle at its mid-exposure time `p.t`, the uncertainty grown
+  /// by the stamps' own resolution. Caller holds merge_mutex.
+  capture::AngleEstimate measured_angle(const PendingFrame& p, std::int64_t number) {
+    auto est = track->angle_at(p.t);
+    est.uncertainty += std::abs(est.speed) * stamp_error(p.t);
+    theta_uncertainty[p.slot] = est.uncertainty;
+    theta_status[p.slot] = static_cast<double>(est.status);
+    if (est.status != capture::AngleStatus::interpolated)
+      (void)writer->note(
+          dx::SlotEvent{kProjections, p.slot, -1, number,
+                        fmt::format("angle {} (uncertainty {} deg)", capture::to_string(est.status),
+                                    est.uncertainty)});
+    return est;
+  }
+
+  /// The frame's time stamp reaches us as float64 seconds (ADZMQ's
+  /// timeStamp), and so do the RBV stamps: each is good to its last bit
+  /// (2.4e-7 s in 2026), which the stage turns through at its speed.
+  static double stamp_error(double t) { return 2 * (std::nextafter(t, HUGE_VAL) - t); }
+
+  /// A frame stamped after a camera stall (or delivered in a burst right
+  /// after such a frame) was exposed at an unknown time in [earliest, t]
+  /// (capture::place_frame): its angle is the middle of the stage's travel
+  /// over it, the bound half that travel plus the readings'. A gap is noted
+  /// at its slot and becomes a reason the file is incomplete: that range
+  /// holds no other projection. Caller holds merge_mutex.
+  capture::AngleEstimate late_angle(const PendingFrame& p, std::int64_t number) {
+    const auto lo = track->angle_at(p.timing.earliest);
+    const auto hi = track->angle_at(p.t);
+    capture::AngleEstimate est = hi;
+    est.angle = (lo.angle + hi.angle) / 2;
+    est.uncertainty = std::abs(hi.angle - lo.angle) / 2 + std::max(lo.uncertainty, hi.uncertainty) +
+                      std::max(std::abs(lo.speed), std::abs(hi.speed)) * stamp_error(p.t);
+    theta_uncertainty[p.slot] = est.uncertainty;
+    theta_status[p.slot] = kThetaAfterStall;
+    const auto from = std::min(lo.angle, hi.angle), to = std::max(lo.angle, hi.angle);
+    if (!p.timing.after_gap()) {
+      (void)writer->note(dx::SlotEvent{
+          kProjections, p.slot, -1, number,
+          fmt::format("delivered in a burst after a camera stall: exposed somewhere in "
+                      "{:.2f}..{:.2f} deg (theta is its middle, ±{:.2f} deg)",
+                      from, to, est.uncertainty)});
+      return est;
+    }
+    (void)writer->note(dx::SlotEvent{
+        kProjections, p.slot, -1, number,
+        fmt::format("camera stall: no frame for {:.3f} s before this one; {:.2f}..{:.2f} deg not "
+                    "covered (this frame was exposed somewhere in it: theta is its middle, "
+                    "±{:.2f} deg)",
+                    p.timing.gap_s, from, to, est.uncertainty)});
+    cont_faults.push_back(
+        fmt::format("camera stall: no frame for {:.3f} s before frame {} (slot {}): {:.2f}..{:.2f} "
+                    "deg not covered",
+                    p.timing.gap_s, number, p.slot, from, to));
+    ++result.camera_gaps;
+    return est;
+  }
+
+  /// A frame exposed outside the scan move's constant speed (the stage
+  /// still accelerating, or decelerating or at rest past it, as after a
+  /// camera stall that outlasted the run-down) is noted at its slot and
+  /// makes the file incomplete. Caller holds merge_mutex.
+  void check_cont_range(std::uint64_t slot, std::int64_t number, double angle) {
+    const auto& plan = *prep->plan.plan;
+    const auto part = cont_speed_part();
+    const auto verdict = capture::check_range(angle, plan.exposure_travel_deg, part);
+    if (verdict == capture::RangeVerdict::inside) return;
+    const bool beyond = verdict == capture::RangeVerdict::beyond;
+    (beyond ? cont_beyond : cont_before).push_back(slot);
+    (void)writer->note(dx::SlotEvent{
+        kProjections, slot, -1, number,
+        beyond ? fmt::format("exposed beyond {:.6g} deg, where the scan move's constant speed ends "
+                             "(the stage decelerating or at rest)",
+                             part.to_deg)
+               : fmt::format("exposed before {:.6g} deg, where the scan move's constant speed "
+                             "begins (the stage accelerating)",
+                             part.from_deg)});
+  }
+
+  /// The scan move's constant-speed part: after the run-up's ramp, before
+  /// the run-down's.
+  [[nodiscard]] capture::SpeedPart cont_speed_part() const {
+    const auto& plan = *prep->plan.plan;
+    const double dir = plan.step_deg >= 0 ? 1.0 : -1.0;
+    return {plan.run_up_start_deg + dir * plan.accel_distance_deg,
+            plan.run_down_end_deg - dir * plan.accel_distance_deg};
+  }
+
+  /// What the continuous scan found wrong with what it stored (Ending::
+  /// faults; each also a note). Caller holds merge_mutex.
+  std::vector<std::string> cont_file_faults() {
+    auto faults = cont_faults;
+    const auto part = cont_speed_part();
+    for (auto* slots : {&cont_before, &cont_beyond}) {
+      if (slots->empty()) continue;
+      std::sort(slots->begin(), slots->end());
+      const bool beyond = slots == &cont_beyond;
+      faults.push_back(fmt::format(
+          "{} projections (slots {}..{}) exposed {} {:.6g} deg, outside the scan move's constant "
+          "speed (the stage {})",
+          slots->size(), slots->front(), slots->back(), beyond ? "beyond" : "before",
+          beyond ? part.to_deg : part.from_deg,
+          beyond ? "decelerating or at rest" : "accelerating"));
+    }
+    result.beyond_range = cont_beyond.size() + cont_before.size();
+    for (const auto& f : faults) close_notes.push_back(f);
+    return faults;
   }
 
   /// Caller holds merge_mutex.
@@ -592,6 +719,7 @@ struct FlyRunner::Impl {
   void start_rbv_track() {
     capture::AngleTrackConfig tc;
     tc.resolution = std::abs(prep->motor.mres);
+    tc.stamp_lag = config.rotation.rbv_stamp_lag_s;  // the scan file's rotation.rbv_stamp_lag
     track.emplace(tc);
     rbv_channel = std::make_unique<ca::Channel>(context, config.rotation.motor + ".RBV");
     rbv_channel->wait_connected(ca::Timeout{5.0});
@@ -743,9 +871,12 @@ struct FlyRunner::Impl {
       }
     }
     auto close_values = to_values(dx::end_attributes(config.metadata, iso_now()));
-    const auto ending = c.interrupted
-                            ? dx::Ending::interrupted_by(c.reason, std::move(close_values))
-                            : dx::Ending::completed(std::move(close_values));
+    auto ending = c.interrupted ? dx::Ending::interrupted_by(c.reason, std::move(close_values))
+                                : dx::Ending::completed(std::move(close_values));
+    if (cont()) {
+      std::scoped_lock lock(merge_mutex);
+      ending.faults = cont_file_faults();
+    }
     auto end = writer->finish(ending);
     if (last_frame_at.load() != 0) {
       const auto last = Clock::time_point(Clock::duration(last_frame_at.load()));
@@ -768,7 +899,17 @@ struct FlyRunner::Impl {
                       "RBV updates around the frame's mid-exposure time (capture::AngleTrack)"});
       cols.push_back({"/process/acquisition/theta_status", theta_status, "",
                       "0 interpolated, 1 at_rest, 2 gap, 3 not_constant_speed, 4 before_first, "
-                      "5 after_last, 6 no_data (capture::AngleStatus)"});
+                      "5 after_last, 6 no_data (capture::AngleStatus); 7 after a camera stall: "
+                      "exposed at an unknown time in the gap, theta its middle"});
+      // The conventions these angles assumed (the scan file's keys).
+      cols.push_back({"/process/acquisition/camera_timestamp",
+                      std::vector<std::string>{std::string(to_string(config.camera.timestamp))}, "",
+                      "the instant a frame's time stamp marks (camera.timestamp): readout_end, "
+                      "exposure_end or exposure_start; theta is the angle at mid-exposure"});
+      cols.push_back({"/process/acquisition/rbv_stamp_lag",
+                      std::vector<double>{config.rotation.rbv_stamp_lag_s}, "s",
+                      "bound on how long before its time stamp an RBV update's position was read "
+                      "(rotation.rbv_stamp_lag), in theta_uncertainty"});
     } else if (!step()) {
       add_fly_tables(cols);
     }
@@ -881,6 +1022,7 @@ struct FlyRunner::Impl {
       theta_uncertainty.assign(plan.projections, kNaN);
       theta_status.assign(plan.projections, kNaN);
       cont_seen.assign(plan.projections, false);
+      cont_timing.assign(plan.projections, std::nullopt);
       start_rbv_track();
     }
     if (config.camera.frames == FrameSource::ca) {

@@ -1,5 +1,6 @@
 // describe(): the dry-run text of a fly scan plan (contract in
 // include/pandafly/scan/plan.hpp). Pure formatting.
+#include <array>
 #include <cmath>
 #include <initializer_list>
 #include <string_view>
@@ -7,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "pandafly/capture/frame_timing.hpp"
 #include "pandafly/scan/plan.hpp"
 
 namespace pandafly::scan {
@@ -128,6 +130,21 @@ std::string describe_step(const FlyPlan& p, const FlyScanConfig& c) {
   return out;
 }
 
+// The conventions a continuous scan's angles assume (camera.timestamp,
+// rotation.rbv_stamp_lag).
+void time_stamps(std::string& out, const FlyPlan& p, const FlyScanConfig& c) {
+  static constexpr std::array<std::string_view, 3> kFormula = {
+      "stamp − readout − exposure/2", "stamp − exposure/2", "stamp + exposure/2"};
+  const auto m = c.camera.timestamp;
+  const double offset = capture::mid_exposure(0, m, p.exposure_s, p.readout_s);
+  line(out, "time stamps",
+       fmt::format("a frame's stamp marks its {} (camera.timestamp): mid-exposure = {} = stamp "
+                   "{} {:.6g} s; an RBV update's stamp lags its reading by ≤ {:.6g} s "
+                   "(rotation.rbv_stamp_lag)",
+                   capture::to_string(m), kFormula[static_cast<std::size_t>(m)],
+                   offset < 0 ? "−" : "+", std::abs(offset), c.rotation.rbv_stamp_lag_s));
+}
+
 std::string describe_cont(const FlyPlan& p, const FlyScanConfig& c) {
   std::string out = fmt::format("continuous scan plan ({})\n", c.source);
   line(out, "projections",
@@ -151,6 +168,7 @@ std::string describe_cont(const FlyPlan& p, const FlyScanConfig& c) {
        "software-synchronised: each frame's angle is interpolated from the time-stamped RBV "
        "updates at the frame's time stamp (EPICS clock), with its estimated uncertainty "
        "(from the RBV update interval and the speed); never from the frame index");
+  time_stamps(out, p, c);
   fields_and_output(out, p, c);
   run_durations_and_notes(out, p, "projections (N frames)");
   return out;

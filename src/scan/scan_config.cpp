@@ -185,6 +185,7 @@ void read_rotation(const Table& t, RotationConfig& r) {
   constexpr std::int64_t kMax = std::numeric_limits<std::int32_t>::max();
   t.integer("encoder_offset_counts", r.encoder_offset_counts, -kMax - 1, kMax);
   t.boolean("encoder_is_motor", r.encoder_is_motor);
+  t.number("rbv_stamp_lag", r.rbv_stamp_lag_s, 0.0);
 }
 
 ReadoutEntry read_readout_row(const toml::node& n, std::size_t i, std::string_view source) {
@@ -203,6 +204,19 @@ ReadoutEntry read_readout_row(const toml::node& n, std::size_t i, std::string_vi
     t.missing("size_y");
   if (!t.number("readout_time", e.readout_time_s, 0.0)) t.missing("readout_time");
   return e;
+}
+
+// camera.timestamp: one of capture::StampMeaning's names.
+void read_timestamp(const Table& t, CameraConfig& c) {
+  const toml::node* n = t.get("timestamp");
+  if (!n) return;
+  std::string s;
+  t.text("timestamp", s);
+  const auto m = capture::stamp_meaning_from(s);
+  if (!m)
+    t.fail(*n, "timestamp",
+           fmt::format("\"{}\" is not \"readout_end\", \"exposure_end\" or \"exposure_start\"", s));
+  c.timestamp = *m;
 }
 
 void read_camera(const Table& t, CameraConfig& c, std::string_view source) {
@@ -225,6 +239,7 @@ void read_camera(const Table& t, CameraConfig& c, std::string_view source) {
            "software or single");
   t.number("readout_margin", c.readout_margin_s, 0.0);
   t.number("readout_time", c.readout_time_s, 0.0);
+  read_timestamp(t, c);
   if (const toml::node* n = t.get("readout")) {
     const toml::array* a = n->as_array();
     if (!a) t.fail(*n, "readout", "must be an array of tables ([[camera.readout]])");
@@ -352,11 +367,11 @@ FlyScanConfig parse_fly_scan_config(std::string_view text, std::string_view sour
   read_panda(table("panda", {"host", "control_port", "data_port", "design", "timeout"}), c.panda,
              source, kind == ScanKind::fly);
   read_rotation(table("rotation", {"motor", "encoder", "counts_per_degree", "encoder_offset_counts",
-                                   "encoder_is_motor"}),
+                                   "encoder_is_motor", "rbv_stamp_lag"}),
                 c.rotation);
   read_camera(table("camera", {"prefix", "cam", "image", "zmq_plugin", "zmq", "ioc_host",
                                "trigger_source", "frame_type_pv", "model", "frames", "step_trigger",
-                               "readout_margin", "readout_time", "readout"}),
+                               "readout_margin", "readout_time", "readout", "timestamp"}),
               c.camera, source);
   read_scan(table("scan",
                   {"start", "end", "projections", "step", "exposure", "return_to_start", "settle"}),

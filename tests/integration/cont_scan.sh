@@ -10,6 +10,11 @@
 # angle of the very frame stored in its slot (the simulator's --truth-log),
 # the errors and bounds reported; the reconstruction is within 1.5 x the
 # reference's RMS error (recon_check.py, the reference at the planned angles).
+# The dry run shows the time-stamp conventions the angles assume
+# (camera.timestamp, rotation.rbv_stamp_lag) and the file records them
+# (/process/acquisition/camera_timestamp, rbv_stamp_lag). With --live, a
+# pyzmq subscriber gets every projection once with the file's theta
+# (fly_harness.sh: live_start, live_check).
 # Usage: cont_scan.sh PANDAFLY PANDAFLY_SIM PANDAFLY_CA SOURCE_DIR RENDER_REFERENCE [SPEED]
 set -euo pipefail
 fly_bin=$1 sim_bin=$2 ca_bin=$3 src=$4 render_bin=$5 speed=${6:-10}
@@ -24,8 +29,11 @@ n=361
 fly_scan_file $n 0.5 0.004 10000
 "$fly_bin" cont "$work/scan.toml" --dry-run >"$work/plan.txt" || { cat "$work/plan.txt"; fail "dry run"; }
 cat "$work/plan.txt"
+grep -q "marks its readout_end (camera.timestamp): mid-exposure = stamp − readout − exposure/2 = stamp − 0.004 s; an RBV update's stamp lags its reading by ≤ 0 s" "$work/plan.txt" ||
+  fail "the dry run must show the time-stamp conventions"
+live_start $n
 set +e
-"$fly_bin" cont "$work/scan.toml" --json --quiet >"$work/result.json" 2>"$work/fly.err"
+"$fly_bin" cont "$work/scan.toml" --json --quiet --live "tcp://127.0.0.1:$live_port" >"$work/result.json" 2>"$work/fly.err"
 rc=$?
 set -e
 cat "$work/fly.err" "$work/result.json"
@@ -48,6 +56,8 @@ with h5py.File(f"{work}/scan.h5", "r") as f:
     first = int(pst.attrs["ndattribute_row_first"])
     uid = f["/defaults/NDArrayUniqueId"][:]
     assert "/measurement/panda" not in f, "a continuous scan has no PandA columns"
+    assert f["/process/acquisition/camera_timestamp"][0] == b"readout_end"
+    assert f["/process/acquisition/rbv_stamp_lag"][0] == 0.0
 assert theta.shape == (n,)
 err = np.array([theta[k] - mid[int(uid[first + k])] for k in range(n)])
 print(f"theta - true mid-exposure angle: {err.min():+.5f}..{err.max():+.5f} deg; "
@@ -62,6 +72,7 @@ import dxchange
 proj, flat, dark, th = dxchange.read_aps_32id(f"{work}/scan.h5")
 assert proj.shape == (n, 256, 256) and flat.shape[0] == 10 and dark.shape[0] == 10
 PY
+live_check $n
 "$render_bin" "$beamline_config" "$work/ref.raw" --noise --fields 10 --truth-slice "$work/truth.raw" \
   $(/usr/bin/python3 -c "print(' '.join(str(k * 0.5) for k in range($n)))") || fail "render the reference"
 /usr/bin/python3 "$src/tests/integration/recon_check.py" "$work" $n 0.5 1.5 || fail "reconstruction"

@@ -57,6 +57,51 @@ fly_run() {
 
 fly_check() { /usr/bin/python3 "$src/tests/integration/fly_check.py" "$work" "$@"; }
 
+# An online reconstruction's view of `--live` (fly_scan.sh, cont_scan.sh):
+# live_start N   a pyzmq subscriber in the background (pid: live) on a free
+#                port (live_port) takes N NDPluginZMQ messages, decoded by the
+#                reference's rules (file-formats.md §3.3), into $work/live.txt
+#                (ProjectionIndex, frame, PandaTheta, bytes), waiting 120 s at most
+# live_check N   waits for it (every message came); each projection's live
+#                angle must equal the file's theta exactly, its pixels
+#                256 x 256 x 2 bytes
+live_start() {
+  local n=$1
+  live_port=$(free_port)
+  /usr/bin/python3 - "tcp://127.0.0.1:$live_port" "$n" >"$work/live.txt" 2>"$work/live.err" <<'PY' &
+import json, sys, zmq
+endpoint, n = sys.argv[1], int(sys.argv[2])
+sub = zmq.Context().socket(zmq.SUB)
+sub.setsockopt(zmq.SUBSCRIBE, b"")
+sub.setsockopt(zmq.RCVTIMEO, 120000)
+sub.connect(endpoint)
+for _ in range(n):
+    header, data = sub.recv_multipart()
+    h = json.loads(header)
+    attrs = h["ndattr"]  # name -> value (file-formats.md §3.3)
+    print(attrs["ProjectionIndex"], h["frame"], repr(float(attrs["PandaTheta"])), len(data))
+PY
+  live=$!
+  pids+=("$live")
+}
+live_check() {
+  local n=$1
+  wait "$live" || { cat "$work/live.err"; fail "the live subscriber did not get $n projections"; }
+  /usr/bin/python3 - "$work" "$n" <<'PY' || fail "live projections"
+import sys, h5py
+work, n = sys.argv[1], int(sys.argv[2])
+theta = h5py.File(f"{work}/scan.h5", "r")["/exchange/theta"][:]
+seen = [l.split() for l in open(f"{work}/live.txt")]
+assert len(seen) == n, f"{len(seen)} live messages"
+assert sorted(int(s[0]) for s in seen) == list(range(n)), "each projection once"
+for index, frame, angle, size in seen:
+    k = int(index)
+    assert float(angle) == theta[k], f"live projection {k}: angle {angle}, the file {theta[k]!r}"
+    assert int(size) == 256 * 256 * 2, f"live projection {k}: {size} bytes"
+print(f"live: {n} projections, each with the file's measured angle")
+PY
+}
+
 # The fault scans (fly_scan_faults.sh, soft_scan_faults.sh): after
 # `fault_scans KIND` ($root set; beamline_config=$root/beamline.toml), the
 # beamline runs on a 1 000 counts/deg encoder and

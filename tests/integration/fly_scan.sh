@@ -28,23 +28,8 @@ fly_scan_file $n 0.5 0.004 10000
 "$fly_bin" fly "$work/scan.toml" --dry-run >"$work/plan.txt" || { cat "$work/plan.txt"; fail "dry run"; }
 grep -q "triggers      361 at 0 … 1800000 counts, step 5000 counts" "$work/plan.txt" || { cat "$work/plan.txt"; fail "dry-run plan"; }
 # An online reconstruction's view: a pyzmq subscriber to --live, decoding the
-# NDPluginZMQ messages by the reference's rules (live_subscriber.py).
-live_port=$(free_port)
-/usr/bin/python3 - "tcp://127.0.0.1:$live_port" $n >"$work/live.txt" 2>"$work/live.err" <<'PY' &
-import json, sys, zmq
-endpoint, n = sys.argv[1], int(sys.argv[2])
-sub = zmq.Context().socket(zmq.SUB)
-sub.setsockopt(zmq.SUBSCRIBE, b"")
-sub.setsockopt(zmq.RCVTIMEO, 120000)
-sub.connect(endpoint)
-for _ in range(n):
-    header, data = sub.recv_multipart()
-    h = json.loads(header)
-    attrs = h["ndattr"]  # name -> value (file-formats.md §3.3)
-    print(attrs["ProjectionIndex"], h["frame"], repr(float(attrs["PandaTheta"])), len(data))
-PY
-live=$!
-pids+=("$live")
+# NDPluginZMQ messages by the reference's rules (fly_harness.sh: live_start).
+live_start $n
 # A scan that cannot start: every missing PV named at once (exit 3), and a
 # plan that cannot work, with its reason (exit 4); nothing moves.
 sed 's/^motor = "micos:m1"/motor = "micos:m9"/' "$work/scan.toml" >"$work/bad_motor.toml"
@@ -67,19 +52,7 @@ rbv=$("$ca_bin" get micos:m1.RBV | awk '{print $2}')
 stop_sim 3
 /usr/bin/python3 -c "import sys; assert abs(float(sys.argv[1])) < 1e-3, 'the stage is not back at 0: ' + sys.argv[1]" "$rbv"
 fly_check --rc 0 --complete --projections $n --darks 10 --flats 10 || fail "fly_check"
-wait "$live" || { cat "$work/live.err"; fail "the live subscriber did not get $n projections"; }
-/usr/bin/python3 - "$work" $n <<'PY'
-import sys, h5py, numpy as np
-work, n = sys.argv[1], int(sys.argv[2])
-theta = h5py.File(f"{work}/scan.h5", "r")["/exchange/theta"][:]
-seen = [l.split() for l in open(f"{work}/live.txt")]
-assert len(seen) == n, f"{len(seen)} live messages"
-for index, frame, angle, size in seen:
-    k = int(index)
-    assert float(angle) == theta[k], f"live projection {k}: angle {angle}, the file {theta[k]!r}"
-    assert int(size) == 256 * 256 * 2, f"live projection {k}: {size} bytes"
-print(f"live: {n} projections, each with the file's measured angle")
-PY
+live_check $n
 /usr/bin/python3 - "$work" $n <<'PY'
 import sys, logging, warnings
 import numpy as np, h5py

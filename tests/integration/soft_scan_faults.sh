@@ -16,6 +16,16 @@
 #            at frame 41 (point 30): the point's frame does not come within
 #            its deadline (exposure + frame time + 10 s): exit 6, the point
 #            named, points 0..29 stored
+#   stall    (cont) the camera stalls 1 s (simulated) at frame 41 (slot 30)
+#            while it free-runs at 77 frames/s and the stage turns at 77
+#            deg/s: all 121 frames still come, so every slot is filled, but
+#            ~77 deg have no projection and the last frames come after the
+#            scan move's constant speed (1 s is twice the run-down's 0.5 s
+#            camera-start allowance, so slot 120 is surely past it): exit 5,
+#            the file incomplete naming the stall, slot 30 noted with the
+#            gap, slot 120 noted as exposed beyond the constant speed, the
+#            --json summary counting 1 gap and the frames beyond, and every
+#            theta true within its bound (slot 30's is half the gap's travel)
 # With the argument disk-full, only (root or an unprivileged user+mount
 # namespace; exit 77 = skipped otherwise):
 #   disk     the file on a 6 MiB tmpfs that fills after about 25 projections:
@@ -66,6 +76,21 @@ if [ "$kind" = cont ]; then
   run_kind
   stop_sim 1
   check --rc 0 --complete --event 29:duplicate --darks 10 --flats 10
+fi
+
+if [ "$kind" = cont ]; then
+  scenario stall --fault stall-camera=41:1
+  run_kind
+  stopped
+  stop_sim 1
+  check --rc 5 --incomplete --reason "camera stall: no frame for 1.0" --event "30:camera stall" \
+    --event "120:exposed beyond" --darks 10 --flats 10
+  /usr/bin/python3 - "$work/result.json" <<'PY' || fail "cont stall: the summary"
+import json, sys
+p = json.load(open(sys.argv[1]))["projections"]
+print(f"summary: {p['camera_gaps']} camera gap, {p['beyond_range']} beyond the constant speed")
+assert p["camera_gaps"] == 1 and p["beyond_range"] >= 1 and p["complete"] == 121, p
+PY
 fi
 
 if [ "$kind" = step ]; then

@@ -208,6 +208,46 @@ TEST_CASE("dx writer slots: a missing slot reads as zeros and NaN and makes the 
   }
 }
 
+TEST_CASE("completeness rule: a fault the acquisition found is a reason of its own") {
+  dx::CompletenessFacts f;
+  f.expected["/exchange/data"] = 3;
+  f.stored["/exchange/data"] = 3;  // every slot filled
+  REQUIRE(dx::judge_completeness(f).complete);
+  f.faults = {"camera stall: no frame for 0.5 s before slot 1"};
+  const auto c = dx::judge_completeness(f);
+  CHECK_FALSE(c.complete);
+  CHECK(c.reasons == f.faults);
+}
+
+// A continuous scan's camera stall fills every slot, yet the range has a
+// hole: the scan names it in Ending::faults, and the file says incomplete
+// with that reason (what `pandafly cont` exits 5 on).
+TEST_CASE("dx writer slots: every slot filled but a fault named: incomplete with the reason") {
+  TempDir dir("dx_slots_fault");
+  Plan plan;
+  const auto file = dir.path / "fault.h5";
+  dx::Writer w(slotted(file, plan, 3));
+  for (std::uint64_t k = 0; k < 3; ++k)
+    REQUIRE(w.push(at_slot(plan, static_cast<std::int64_t>(k), k, 10.0 * static_cast<double>(k))));
+  auto ending = dx::Ending::completed();
+  ending.faults = {"camera stall: no frame for 0.5 s before slot 1, 1..9 deg not covered"};
+  const auto end = w.finish(ending);
+  CHECK_FALSE(end.complete);
+  CHECK(end.slots_missing == 0);
+  CHECK(end.frames_lost == 0);
+  CHECK(end.reason ==
+        "completed; incomplete: camera stall: no frame for 0.5 s before slot 1, 1..9 deg not "
+        "covered");
+  // The file says so itself: validate warns (it cannot see the fault), no error.
+  const auto report = dx::validate(file);
+  CHECK(has(messages(report), "the acquisition is marked incomplete"));
+  for (const auto& f : report.findings) {
+    if (f.path == "/implements") continue;
+    INFO(f.path << ": " << f.message);
+    CHECK(f.severity == dx::Severity::warning);
+  }
+}
+
 TEST_CASE("dx writer slots: validate finds the missing slots of a file that claims completeness") {
   TempDir dir("dx_slots_validate");
   Plan plan;

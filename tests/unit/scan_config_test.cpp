@@ -90,6 +90,8 @@ TEST_CASE("scan config: the required keys only, every default for the beamline s
   CHECK(c.camera.readout_margin_s == 0.001);
   CHECK(c.camera.readout_time_s == 0.01234);
   CHECK(c.camera.readout.empty());
+  CHECK(c.camera.timestamp == capture::StampMeaning::readout_end);
+  CHECK(c.rotation.rbv_stamp_lag_s == 0);
   CHECK(c.scan.start_deg == 0);
   CHECK(c.scan.end_deg == 180);
   CHECK(c.scan.projections == 361);
@@ -373,6 +375,29 @@ TEST_CASE("scan config: errors name file:line:column and the key") {
     CHECK(error_of(t) ==
           where(t, "[metadata]") + "metadata.proposal_id: missing (the data policy requires it)");
   }
+}
+
+TEST_CASE("scan config: the continuous scan's stamp convention and RBV stamp lag") {
+  const auto c = scan::parse_fly_scan_config(
+      kMinimal + "[camera]\ntimestamp = \"exposure_start\"\n[rotation]\nrbv_stamp_lag = 0.004\n",
+      "scan.toml");
+  CHECK(c.camera.timestamp == capture::StampMeaning::exposure_start);
+  CHECK(c.rotation.rbv_stamp_lag_s == 0.004);
+  CHECK(scan::parse_fly_scan_config(kMinimal + "[camera]\ntimestamp = \"exposure_end\"\n", "s")
+            .camera.timestamp == capture::StampMeaning::exposure_end);
+  CHECK(scan::parse_fly_scan_config(kMinimal + "[rotation]\nrbv_stamp_lag = 0\n", "s")
+            .rotation.rbv_stamp_lag_s == 0);
+  const std::string camera = kMinimal + "[camera]\ntimestamp = \"Camera\"\n";
+  CHECK(error_of(camera) ==
+        where(camera, "\"Camera\"") +
+            "camera.timestamp: \"Camera\" is not \"readout_end\", \"exposure_end\" or "
+            "\"exposure_start\"");
+  const std::string number = kMinimal + "[camera]\ntimestamp = 17\n";
+  CHECK(error_of(number) == where(number, "17") + "camera.timestamp: must be a string");
+  const std::string negative = kMinimal + "[rotation]\nrbv_stamp_lag = -0.001\n";
+  CHECK(error_of(negative) == where(negative, "-0.001") + "rotation.rbv_stamp_lag: must be ≥ 0");
+  const std::string text = kMinimal + "[rotation]\nrbv_stamp_lag = \"5 ms\"\n";
+  CHECK(error_of(text) == where(text, "\"5 ms\"") + "rotation.rbv_stamp_lag: must be a number");
 }
 
 TEST_CASE("scan config: a file that cannot be read") {

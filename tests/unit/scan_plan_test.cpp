@@ -6,6 +6,7 @@
 #include <string>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include "pandafly/scan/plan.hpp"
 #include "pandafly/scan/scan_config.hpp"
@@ -612,4 +613,28 @@ TEST_CASE("plan_cont: describe() says the angles are software-synchronised") {
   CHECK(text.find("camera start") != std::string::npos);
   CHECK(text.find("note: the camera runs at 8 frames/s") != std::string::npos);
   CHECK(text.find("counts") == std::string::npos);  // no triggers, no encoder
+}
+
+TEST_CASE("plan_cont: describe() shows the stamp convention and the RBV stamp lag") {
+  auto c = config();
+  const auto r = scan::plan_cont(c, motor(), camera(), std::nullopt, 8);
+  REQUIRE(r.plan);
+  const auto has = [](const std::string& text, const std::string& part) {
+    INFO(text);
+    INFO(part);
+    return text.find(part) != std::string::npos;
+  };
+  // Exposure 0.08 s; the readout from the table row that fits.
+  CHECK(has(scan::describe(*r.plan, c),
+            fmt::format("marks its readout_end (camera.timestamp): mid-exposure = stamp − readout "
+                        "− exposure/2 = stamp − {:.6g} s; an RBV update's stamp lags its reading "
+                        "by ≤ 0 s (rotation.rbv_stamp_lag)",
+                        r.plan->readout_s + 0.04)));
+  c.camera.timestamp = capture::StampMeaning::exposure_start;
+  c.rotation.rbv_stamp_lag_s = 0.003;
+  CHECK(has(scan::describe(*r.plan, c),
+            "marks its exposure_start (camera.timestamp): mid-exposure = stamp + exposure/2 = "
+            "stamp + 0.04 s; an RBV update's stamp lags its reading by ≤ 0.003 s"));
+  c.camera.timestamp = capture::StampMeaning::exposure_end;
+  CHECK(has(scan::describe(*r.plan, c), "mid-exposure = stamp − exposure/2 = stamp − 0.04 s"));
 }

@@ -18,7 +18,12 @@
 //       a slotted dataset (dx::Writer Rules, "Slots") holds the frames of
 //       its filled slots, and the reason names its first missing slots;
 //     - every projection has a finite angle (a NaN or "Undefined" angle in
-//       /exchange/theta is a scan whose geometry is unknown).
+//       /exchange/theta is a scan whose geometry is unknown);
+//     - the acquisition found nothing wrong with what it stored (`faults`,
+//       from dx::Ending: e.g. a continuous scan's camera stall, which leaves
+//       every slot filled but part of the range without a projection). Each
+//       is a reason as given. The file says so only through its complete
+//       flag and end reason (validate, which cannot see it, then warns).
 //   Pure; any thread. Reasons are short sentences, in the order above.
 //
 // Example:
@@ -48,6 +53,7 @@ struct CompletenessFacts {
   /// Slotted datasets: the missing slots, in order (the first few suffice;
   /// the count is expected − stored).
   std::map<std::string, std::vector<std::uint64_t>> missing_slots;
+  std::vector<std::string> faults;  ///< found by the acquisition (Rules), each a reason
 };
 
 /// How many missing slots a reason names before "…".

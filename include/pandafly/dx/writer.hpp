@@ -109,7 +109,8 @@
 //     complete = dx::judge_completeness (completeness.hpp): the ending was
 //     not an interruption, nothing was lost, no write failed, every
 //     frames_expected count was met exactly and every projection (frames
-//     stored in a `.../data` dataset) has a finite angle; otherwise the
+//     stored in a `.../data` dataset) has a finite angle and the ending
+//     names no faults (Ending::faults); otherwise the
 //     reason names what failed. Each detector dataset with an expectation
 //     carries it as @frames_expected (uint64), so validate applies the
 //     same rule to the file.
@@ -334,6 +335,10 @@ struct Ending {
   std::string reason = "completed";
   bool interrupted = false;    ///< Ctrl-C, abort, error: never "complete"
   AttributeValues attributes;  ///< OnFileClose values
+  /// What the acquisition found wrong with what it stored (e.g. "camera
+  /// stall: …"): each makes the file incomplete, named in the end reason
+  /// (dx::CompletenessFacts::faults).
+  std::vector<std::string> faults;
   [[nodiscard]] static Ending completed(AttributeValues close_values = {});
   [[nodiscard]] static Ending interrupted_by(std::string why, AttributeValues close_values = {});
 };

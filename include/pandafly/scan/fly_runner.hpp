@@ -1,5 +1,5 @@
 #pragma once
-// scan::FlyRunner: the scans' I/O shell (fly and step). It connects the sans-IO sequence
+// scan::FlyRunner: the scans' I/O shell (fly, step and cont). It connects the sans-IO sequence
 // (scan::ScanMachine) to the hardware (scan::FlyDevices: Channel Access and the
 // PandA's control port), the PandA's data port (capture::PandaCapture with a
 // PandaRowSink), the camera's ZMQ stream (capture::ZmqReceiver), the merger
@@ -24,6 +24,23 @@
 //     that comes after TriggerCamera{k} goes to slot k with the rotation's
 //     RBV at the trigger (the stage at rest there) as its angle; a projection
 //     frame with no trigger outstanding is an extra frame, not stored.
+//   - A continuous scan (options.kind cont): no PandA and no merger. A
+//     projection frame goes to slot (its frame number − the first one's
+//     after the camera's start); its mid-exposure time comes from its time
+//     stamp by the scan file's camera.timestamp, its angle from the
+//     rotation's time-stamped RBV updates there (capture::AngleTrack, with
+//     rotation.rbv_stamp_lag). A camera stall — frames' stamps further apart
+//     than 1.5 frame times (capture::place_frame) — is noted at the slot of
+//     the frame after it, naming the gap and the range it left without a
+//     projection; that frame, exposed at an unknown time in the gap, is
+//     stored at the middle of the stage's travel there with half of it as
+//     its bound; so is a frame delivered in a burst right after it (a
+//     camera that buffered through the stall). A frame exposed outside the
+//     scan move's constant speed (the stage decelerating or at rest, after
+//     a long stall) is noted too.
+//     Nothing acquired is dropped; each stall and the out-of-range frames
+//     are faults of the file (dx::Ending::faults: incomplete, exit 5 when
+//     the scan otherwise completed), counted in FlyResult and noted.
 //   - The file is closed by CloseFile: the ZMQ receiver is stopped and
 //     drained, the PandA capture ended (it has its END by then, or is
 //     stopped), the merger finished; every projection goes to its slot, the
@@ -86,6 +103,10 @@ struct FlyResult {
   std::uint64_t projections_complete = 0;  ///< row and frame
   std::uint64_t frames_missing = 0, missed_triggers = 0, rows_missing = 0;
   std::uint64_t duplicates = 0, reorders = 0, extra_frames = 0;
+  /// Continuous scans: camera stalls (gaps between frames' time stamps) and
+  /// projections exposed outside the scan move's constant speed; either
+  /// makes the file incomplete (FlyRunner Rules).
+  std::uint64_t camera_gaps = 0, beyond_range = 0;
   std::uint64_t darks = 0, flats = 0;
   std::uint64_t live_published = 0, live_dropped = 0;
   double first_angle = 0, last_angle = 0;  ///< measured, of the first/last complete projection

@@ -54,6 +54,7 @@
 #include <variant>
 #include <vector>
 
+#include "pandafly/capture/frame_timing.hpp"
 #include "pandafly/dx/metadata.hpp"
 
 namespace pandafly::scan {
@@ -86,6 +87,11 @@ struct RotationConfig {
   /// encoder steps ERES when the record has one): the plan then checks
   /// counts_per_degree against 1/ERES (or 1/MRES) and the motor's DIR.
   bool encoder_is_motor = true;
+  /// `rbv_stamp_lag` (continuous scans): a bound on how long before its
+  /// EPICS time stamp an RBV update's position was read (the controller
+  /// round trip and record processing: a few ms on a real IOC, 0 in
+  /// pandafly-sim), seconds, ≥ 0; capture::AngleTrackConfig::stamp_lag.
+  double rbv_stamp_lag_s = 0;
 };
 
 /// One row of the camera's readout table (camera.readout).
@@ -122,6 +128,10 @@ struct CameraConfig {
   double readout_margin_s = 0.001;  ///< added to exposure + readout (≥ 0)
   double readout_time_s = 0.01234;  ///< when no readout row fits (≥ 0)
   std::vector<ReadoutEntry> readout;
+  /// `timestamp` (continuous scans): what instant a frame's time stamp marks
+  /// — "readout_end" (ADSpinnaker with TimeStampMode EPICS, pandafly-sim),
+  /// "exposure_end" or "exposure_start" (capture/frame_timing.hpp).
+  capture::StampMeaning timestamp = capture::StampMeaning::readout_end;
 };
 
 enum class When { none, before, after, both };
