@@ -59,7 +59,7 @@ struct FrameJob {
   /// false: the frame is rendered for on_pixels only, never sent.
   bool send = true;
   /// Called once, on the publisher thread, with the frame's pixels (the bytes
-  /// that are sent, before they are; valid during the call only), or with
+  /// that are sent, once they are; valid during the call only), or with
   /// none when they could not be made (a render failure); never for a job
   /// that was refused or that stop() discarded. It must not call back into
   /// the Publisher.

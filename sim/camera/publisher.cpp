@@ -175,17 +175,21 @@ void Publisher::Impl::process(FrameJob& job) {
     ++stats.no_buffer;
     return;
   }
-  try {
-    pixels(buffer->bytes);
-  } catch (...) {
-    pool.release(buffer);
-    throw;
-  }
   if (!job.send) {
+    try {
+      pixels(buffer->bytes);
+    } catch (...) {
+      pool.release(buffer);
+      throw;
+    }
     pool.release(buffer);
     return;
   }
   const bool ok = send(job, id, buffer);
+  // Sent first (ZMQ1's timing does not wait for a copy). The bytes stay as
+  // they are even once libzmq has released the buffer: only this thread
+  // renders into buffers.
+  pixels(buffer->bytes);
   std::scoped_lock lock(mutex);
   ++(ok ? stats.sent : stats.dropped);
 }

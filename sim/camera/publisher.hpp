@@ -28,16 +28,15 @@
 //   dry). A free buffer that already holds the requested frame (same format,
 //   kind, angle and, with noise on, seed) is sent again without rendering.
 //   Pixels for someone else (FrameJob::on_pixels): called with the frame's
-//   bytes after they are rendered (or found in a buffer) and before they are
-//   sent; with every buffer in flight and wait_for_buffer false the frame is
-//   still rendered, into a scratch buffer, for on_pixels (the send is
-//   counted in `no_buffer`). A job with send false is rendered for on_pixels
-//   only: counted in `render_only`, not in `submitted` nor `last_frame`.
-//   Shutdown order: stop() (or the destructor) closes the job queue (jobs not
-//   yet started are discarded; call wait_idle() first to finish them), the
-//   thread finishes its frame, closes the socket and ends; stop() joins it.
-//   The destructor then terminates the ZMQ context — which waits up to
-//   `linger` for messages still queued — and only then frees the buffers.
+//   bytes after they are rendered (or found in a buffer) and handed to
+//   libzmq (the send never waits for the taker's copy); with every buffer in flight and
+//   wait_for_buffer false the frame is still rendered, into a scratch buffer, for on_pixels (the
+//   send is counted in `no_buffer`). A job with send false is rendered for on_pixels only: counted
+//   in `render_only`, not in `submitted` nor `last_frame`. Shutdown order: stop() (or the
+//   destructor) closes the job queue (jobs not yet started are discarded; call wait_idle() first to
+//   finish them), the thread finishes its frame, closes the socket and ends; stop() joins it. The
+//   destructor then terminates the ZMQ context — which waits up to `linger` for messages still
+//   queued — and only then frees the buffers.
 //
 // Example:
 //   Publisher pub({.server_host = "tcp://127.0.0.1:0 PUB", .format = FrameFormat{256, 256}});
