@@ -165,6 +165,15 @@ BeamlineSimulator::BeamlineSimulator(boost::asio::io_context& io, ca::BeamlineCo
     fo.publisher.buffers = std::clamp<std::size_t>(
         (std::size_t{256} << 20) / std::max<std::size_t>(frame_bytes, 1), 8, 64);
     fo.on_truth = options_.on_truth;
+    // image1's ArrayData carries the rendered frames: the publisher thread
+    // hands each frame's pixels back to the CA server's thread, whose device
+    // timer then re-plans so image1 processes the array at once.
+    fo.post_to_camera = [this](std::function<void()> fn) {
+      boost::asio::post(io_, [this, fn = std::move(fn)] {
+        fn();
+        ca_->devices_changed();
+      });
+    };
     cam->set_faults(camera_faults(config_.faults));
     cam->on_log(options_.log);
     try {

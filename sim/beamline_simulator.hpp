@@ -10,7 +10,10 @@
 //   * One thread runs the io_context: the PandA server, its FPGA and the CA
 //     server all run there and all read the one SimClock, which only moves
 //     forward, so the FPGA never runs ahead of the motor record's planning.
-//     The camera's publisher thread renders and sends frames.
+//     The camera's publisher thread renders and sends frames, and hands
+//     each frame's pixels back to the io_context for image1's ArrayData (the
+//     same pixels as the ZMQ frame with the same UniqueId; image1 processes
+//     an array once its pixels exist: camera.hpp "Array provider").
 //   * Every endpoint binds 127.0.0.1 only; ports 0 take free ones (read them
 //     back from the accessors).
 //   * Shutdown: stop() (any thread) closes every server and stops the FPGA on

@@ -74,13 +74,26 @@
 //   * ArrayData: native type from the configured DataType (Int8/UInt8 CHAR,
 //     Int16 SHORT, UInt16/Int32 LONG, UInt32/Float64 DOUBLE, Float32 FLOAT),
 //     NELM = the sensor's size_x * size_y, NORD = SizeX * SizeY of the last
-//     array, empty until the first frame. Content: a fixed
-//     gradient ((x + y) mod 256) with element 0 = UniqueId (mod the element
-//     range) — cheap (one copy per frame) and enough to tell frames apart.
+//     array, empty until the first frame. Content: without an array
+//     provider a fixed gradient ((x + y) mod 256) with element 0 = UniqueId
+//     (mod the element range) — cheap (one copy per frame) and enough to tell
+//     frames apart. With one (set_array_provider: the beamline's renderer),
+//     the frame's own pixels, see "Array provider".
 //     Writing DataType later changes ArraySize_RBV, not ArrayData's type (its
 //     FTVL is fixed when the IOC loads, as on the real one).
 //   * Non-finite or negative times, AcquireTime 0, NumImages < 1, an enum
 //     index out of range: ECA_PUTFAIL. New times apply from the next exposure.
+//   * Array provider (set_array_provider): a plugin processes an array when
+//     it has it. At image1's processing tick (above) the camera asks the
+//     provider for frame k's pixels (only when image1 ArrayCallbacks is
+//     Enable then) and image1 processes frame k — ArrayData, then its
+//     counters, as above — once array_ready(k, pixels) has answered, at the
+//     camera's time then (not before the processing tick), each array at its
+//     own tick (distinct time stamps). Arrays are processed in order: frame
+//     k + 1 waits for frame k (image1's queue: QueueFree, NumQueuedArrays and
+//     WaitForPlugins count it). array_ready(k, nullopt) (the pixels could
+//     not be made): image1 drops frame k — DroppedArrays_RBV + 1, nothing
+//     else posted, a log line. ZMQ1 never waits for image1.
 //
 // Threading: one thread calls everything (the CA server's io_context);
 // external_trigger() too (the PandA simulator's TTLOUT callback runs there).
@@ -99,6 +112,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -124,6 +138,14 @@ enum class CameraDataType : std::uint16_t {
 [[nodiscard]] std::string_view to_string(CameraDataType type);
 /// Bytes per pixel.
 [[nodiscard]] std::size_t bytes_of(CameraDataType type);
+/// ArrayData's value for `pixels` (little-endian, `pixel_type`) on a waveform
+/// of `array_type`'s native type (see Semantics: the configured DataType):
+/// every pixel converted with static_cast (floats clamped to an integer
+/// type's range), as NDPluginStdArrays converts to the waveform's FTVL.
+/// Throws std::invalid_argument when the byte count is not a whole number
+/// of pixels.
+[[nodiscard]] Elements array_elements(CameraDataType array_type, CameraDataType pixel_type,
+                                      std::span<const std::byte> pixels);
 
 /// One measured readout time (see the Semantics above).
 struct ReadoutEntry {
@@ -191,6 +213,7 @@ struct FrameInfo {
   std::int32_t width = 0;
   std::int32_t height = 0;
   CameraDataType data_type = CameraDataType::uint16;
+  bool to_image = false;  // handed to image1 (its callbacks enabled)
 };
 
 class Camera final : public Device {
@@ -217,6 +240,19 @@ class Camera final : public Device {
   [[nodiscard]] Subscription subscribe_readouts(std::function<void(const FrameInfo&)> fn) {
     return readouts_.subscribe(std::move(fn));
   }
+  /// image1's arrays from `request` (see "Array provider"; empty: the
+  /// gradient): it is called on the camera's thread at image1's processing
+  /// tick of each frame whose ArrayData image1 will post, and must lead to
+  /// exactly one array_ready() for that frame, on the camera's thread, later
+  /// or from within the call. The CA server must then be told to re-plan
+  /// (CaServer::devices_changed) when the answer comes from outside it.
+  void set_array_provider(std::function<void(const FrameInfo&)> request) {
+    array_provider_ = std::move(request);
+  }
+  /// The answer to a request: frame `unique_id`'s pixels as ArrayData's value
+  /// (array_elements), or nullopt (image1 drops the frame). An id not
+  /// awaited is ignored.
+  void array_ready(std::int32_t unique_id, std::optional<Elements> pixels);
   void set_faults(CameraFaults faults) { faults_ = std::move(faults); }
   /// Where fired faults are logged (one line each); empty: stderr.
   void on_log(std::function<void(std::string_view)> fn) { log_ = std::move(fn); }
@@ -271,7 +307,11 @@ class Camera final : public Device {
   void publish_zmq(const FrameInfo& frame);
   [[nodiscard]] bool faulted(const std::vector<std::int32_t>& frames, std::int32_t id) const;
   void log_fault(Tick at, std::string_view what);
-  void fill_array(const FrameInfo& frame);
+  void fill_array(const FrameInfo& frame, std::optional<Elements> pixels);
+  void post_array_status(std::size_t n);
+  void process_image(const FrameInfo& frame, bool array, std::optional<Elements> pixels);
+  void process_ready_image();
+  [[nodiscard]] Tick image_wake() const;
   void set_state(std::uint16_t detector_state);
   void run_plugins();
   void post_queue();
@@ -305,7 +345,17 @@ class Camera final : public Device {
     bool image = false, zmq = false;  // the plugins that get it
   };
   std::deque<Queued> queued_;
-  bool busy_ = false;  // AcquireBusy
+  // image1's arrays waiting for their pixels (array provider), in order.
+  struct ImageWait {
+    FrameInfo frame;
+    bool array = false;  // ArrayData is posted (ArrayCallbacks Enable at the request)
+    bool ready = false;  // answered (or no pixels needed)
+    std::optional<Elements> pixels;
+  };
+  std::deque<ImageWait> image_waiting_;
+  std::function<void(const FrameInfo&)> array_provider_;
+  Tick last_image_tick_ = -1;  // image1's last processing (one array per tick)
+  bool busy_ = false;          // AcquireBusy
   Elements pattern_;
   std::int32_t pattern_width_ =
       0;  // ArrayData's content without the frame stamp (built at the first frame)

@@ -19,9 +19,14 @@
 //   Independent of the state: arrays handed to the plugins are processed
 //   plugin_delay after their delivery, in order, even after the acquisition
 //   ended (queued_).
+//   With an array provider, image1's processing is split: at its tick the
+//   array joins image_waiting_ (and the provider is asked); the front of
+//   image_waiting_, once answered, is processed at the camera's current
+//   tick (image_wake: now, or the tick after image1's last array).
 //   Events are handled in tick order; at equal ticks the plugins come first
-//   (their arrays are older), then an exposure's end, then a delivery, then
-//   a trigger, so a trigger right at the end of a readout is not missed.
+//   (their arrays are older; image1's answered arrays before the queue),
+//   then an exposure's end, then a delivery, then a trigger, so a trigger
+//   right at the end of a readout is not missed.
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
@@ -44,6 +49,7 @@ void Camera::advance(Tick now, EpicsTime wall) {
 Tick Camera::next_wake() const {
   Tick next = triggers_.empty() ? kNever : triggers_.front();
   if (!queued_.empty()) next = std::min(next, queued_.front().due);
+  next = std::min(next, image_wake());
   if (state_ == State::exposing) next = std::min(next, exposure_end_);
   if (state_ == State::reading) next = std::min(next, readout_end_);
   if (state_ == State::waiting && source() == Source::internal) next = std::min(next, next_start_);
@@ -59,7 +65,9 @@ void Camera::external_trigger(Tick at) {
 void Camera::run_until(Tick t) {
   for (Tick next = next_wake(); next <= t; next = next_wake()) {
     stamp_ = wall_at(next);
-    if (!queued_.empty() && queued_.front().due == next) {
+    if (image_wake() == next) {
+      process_ready_image();
+    } else if (!queued_.empty() && queued_.front().due == next) {
       run_plugins();
     } else if (state_ == State::exposing && exposure_end_ == next) {
       end_exposure(next);
@@ -176,6 +184,7 @@ void Camera::deliver(Tick at) {
            callbacks && get_enum(config_.zmq + "EnableCallbacks") == 1};
   FrameInfo& f = q.frame;
   f.to_zmq = q.zmq;
+  f.to_image = q.image;
   if (faulted(faults_.drop_frames, id)) {
     f.fault = FrameFault::dropped;
   } else if (faulted(faults_.duplicate_frames, id)) {
@@ -214,14 +223,15 @@ void Camera::deliver(Tick at) {
 void Camera::run_plugins() {
   const Queued q = std::move(queued_.front());
   queued_.pop_front();
-  const std::string& i = config_.image;
   if (q.image) {
-    if (get_enum(i + "ArrayCallbacks") == 1) fill_array(q.frame);
-    post(i + "ArraySize0_RBV", Longs{q.frame.width});
-    post(i + "ArraySize1_RBV", Longs{q.frame.height});
-    post(i + "DataType_RBV", Enums{static_cast<std::uint16_t>(q.frame.data_type)});
-    post(i + "UniqueId_RBV", Longs{q.frame.unique_id}, true);
-    post(i + "ArrayCounter_RBV", Longs{get_long(i + "ArrayCounter_RBV") + 1});
+    const bool array = get_enum(config_.image + "ArrayCallbacks") == 1;
+    if (!array_provider_) {
+      process_image(q.frame, array, std::nullopt);
+    } else {
+      // Waits for its pixels (and behind the arrays before it).
+      image_waiting_.push_back(ImageWait{q.frame, array, !array, std::nullopt});
+      if (array) array_provider_(q.frame);
+    }
   }
   if (q.zmq) {
     const FrameInfo& f = q.frame;
@@ -254,6 +264,53 @@ void Camera::run_plugins() {
   end_busy_if_done();
 }
 
+// image1's processing of one array: ArrayData (when `array`: `pixels`, or
+// the gradient without them), then its counters.
+void Camera::process_image(const FrameInfo& frame, bool array, std::optional<Elements> pixels) {
+  const std::string& i = config_.image;
+  if (array) fill_array(frame, std::move(pixels));
+  post(i + "ArraySize0_RBV", Longs{frame.width});
+  post(i + "ArraySize1_RBV", Longs{frame.height});
+  post(i + "DataType_RBV", Enums{static_cast<std::uint16_t>(frame.data_type)});
+  post(i + "UniqueId_RBV", Longs{frame.unique_id}, true);
+  post(i + "ArrayCounter_RBV", Longs{get_long(i + "ArrayCounter_RBV") + 1});
+}
+
+// When image1 processes its answered front array: now, one tick after its
+// previous array at the earliest (so every array has its own time stamp).
+Tick Camera::image_wake() const {
+  if (image_waiting_.empty() || !image_waiting_.front().ready) return kNever;
+  return std::max(now_, last_image_tick_ + 1);
+}
+
+void Camera::process_ready_image() {
+  last_image_tick_ = image_wake();
+  ImageWait w = std::move(image_waiting_.front());
+  image_waiting_.pop_front();
+  if (w.array && !w.pixels) {
+    // The provider could not make the pixels: image1 drops the array.
+    const std::string dropped = config_.image + "DroppedArrays_RBV";
+    post(dropped, Longs{get_long(dropped) + 1});
+    log_fault(last_image_tick_,
+              fmt::format("image1 dropped frame {}: no pixels for it (the simulator's "
+                          "renderer could not make them)",
+                          w.frame.unique_id));
+  } else {
+    process_image(w.frame, w.array, std::move(w.pixels));
+  }
+  post_queue();
+  end_busy_if_done();
+}
+
+void Camera::array_ready(std::int32_t unique_id, std::optional<Elements> pixels) {
+  for (auto& w : image_waiting_) {
+    if (w.frame.unique_id != unique_id || w.ready || !w.array) continue;
+    w.ready = true;
+    w.pixels = std::move(pixels);
+    return;
+  }
+}
+
 // ZMQ1's processing of one array: the hook, then its counters.
 void Camera::publish_zmq(const FrameInfo& frame) {
   const std::string& z = config_.zmq;
@@ -268,8 +325,9 @@ void Camera::post_queue() {
     return static_cast<std::int32_t>(
         std::count_if(queued_.begin(), queued_.end(), [&](const Queued& q) { return q.*plugin; }));
   };
-  const std::int32_t image = count(&Queued::image), zmq = count(&Queued::zmq);
-  post(config_.cam + "NumQueuedArrays", Longs{static_cast<std::int32_t>(queued_.size())});
+  const auto waiting = static_cast<std::int32_t>(image_waiting_.size());
+  const std::int32_t image = count(&Queued::image) + waiting, zmq = count(&Queued::zmq);
+  post(config_.cam + "NumQueuedArrays", Longs{static_cast<std::int32_t>(queued_.size()) + waiting});
   post(config_.image + "QueueFree", Longs{get_long(config_.image + "QueueSize") - image});
   post(config_.zmq + "QueueFree", Longs{get_long(config_.zmq + "QueueSize") - zmq});
 }
@@ -277,14 +335,21 @@ void Camera::post_queue() {
 // AcquireBusy 0 once idle (and, with WaitForPlugins Yes, the plugins are done).
 void Camera::end_busy_if_done() {
   if (!busy_ || state_ != State::idle) return;
-  if (get_enum(config_.cam + "WaitForPlugins") == 1 && !queued_.empty()) return;
+  if (get_enum(config_.cam + "WaitForPlugins") == 1 &&
+      (!queued_.empty() || !image_waiting_.empty()))
+    return;
   busy_ = false;
   post(config_.cam + "AcquireBusy", Enums{0});
 }
 
-void Camera::fill_array(const FrameInfo& frame) {
+void Camera::fill_array(const FrameInfo& frame, std::optional<Elements> pixels) {
   const auto& data = pvs_.find(config_.image + "ArrayData")->second;
   const auto n = static_cast<std::size_t>(frame.width) * static_cast<std::size_t>(frame.height);
+  if (pixels) {
+    data->set(std::move(*pixels), stamp_, true);
+    post_array_status(n);
+    return;
+  }
   if (pattern_.index() != data->value().index() || size_of(pattern_) != n ||
       pattern_width_ != frame.width) {
     // Built once per frame size: (x + y) mod 256, which every element type holds.
@@ -317,7 +382,12 @@ void Camera::fill_array(const FrameInfo& frame) {
       },
       array);
   data->set(std::move(array), stamp_, true);
-  data->set_alarm({});
+  post_array_status(n);
+}
+
+// ArrayData's fields after it was processed with `n` elements.
+void Camera::post_array_status(std::size_t n) {
+  pvs_.find(config_.image + "ArrayData")->second->set_alarm({});
   const std::string& i = config_.image;
   post(i + "ArrayData.NORD", Longs{static_cast<std::int32_t>(n)});
   post(i + "ArrayData.STAT", Enums{0});

@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cmath>
+#include <optional>
+#include <utility>
 #include <variant>
 
 #include <fmt/format.h>
@@ -112,9 +114,12 @@ CaCameraFeed::CaCameraFeed(std::shared_ptr<ca::Camera> camera,
       publisher_(std::make_unique<Publisher>(std::move(options_.publisher))) {
   readouts_ = camera_->subscribe_readouts([this](const ca::FrameInfo& f) { on_readout(f); });
   frames_ = camera_->subscribe_frames([this](const ca::FrameInfo& f) { on_frame(f); });
+  if (options_.post_to_camera)
+    camera_->set_array_provider([this](const ca::FrameInfo& f) { on_image_request(f); });
 }
 
 CaCameraFeed::~CaCameraFeed() {
+  if (options_.post_to_camera) camera_->set_array_provider({});
   frames_.reset();
   readouts_.reset();
   publisher_->stop();
@@ -145,7 +150,8 @@ void CaCameraFeed::on_readout(const ca::FrameInfo& frame) {
                    .kind = kind_of(frame.exposure_start, frame.exposure_end),
                    .published = frame.to_zmq && frame.fault != ca::FrameFault::dropped,
                    .fault = frame.fault};
-  if (truth.published) {
+  const bool image = frame.to_image && options_.post_to_camera;
+  if (truth.published || image) {
     const double stamp =
         options_.epics_seconds ? options_.epics_seconds(frame.tick) : system_epics_seconds();
     const double rbv = motor_ ? first_number(motor_->field("RBV"), 0.0) : 0.0;
@@ -166,8 +172,48 @@ void CaCameraFeed::on_readout(const ca::FrameInfo& frame) {
 void CaCameraFeed::on_frame(const ca::FrameInfo& frame) {
   const auto it = pending_.find(frame.unique_id);
   if (it == pending_.end()) return;  // hooked after its delivery: nothing known about it
-  const Pending& p = it->second;
-  (void)publisher_->submit(job_for(frame, p.kind, p.angle_deg, p.stamp, p.attributes));
+  Pending& p = it->second;
+  FrameJob job = job_for(frame, p.kind, p.angle_deg, p.stamp, p.attributes);
+  const bool image = std::exchange(p.image_wants_pixels, false);
+  if (image) job.on_pixels = pixels_to_camera(frame);
+  if (!publisher_->submit(std::move(job)) && image) camera_->array_ready(frame.unique_id, {});
+}
+
+// image1 processes frame k: its pixels on ZMQ1's job for k when ZMQ1 sends k
+// right after (see Rules), else from a job of their own.
+void CaCameraFeed::on_image_request(const ca::FrameInfo& frame) {
+  const auto it = pending_.find(frame.unique_id);
+  if (it == pending_.end()) {
+    camera_->array_ready(frame.unique_id, {});
+    return;
+  }
+  Pending& p = it->second;
+  const bool zmq_sends_it_now = frame.to_zmq && (frame.fault == ca::FrameFault::none ||
+                                                 frame.fault == ca::FrameFault::duplicated ||
+                                                 frame.fault == ca::FrameFault::stalled);
+  if (zmq_sends_it_now) {
+    p.image_wants_pixels = true;
+    return;
+  }
+  FrameJob job = job_for(frame, p.kind, p.angle_deg, p.stamp, {});
+  job.send = false;
+  job.on_pixels = pixels_to_camera(frame);
+  if (!publisher_->submit(std::move(job))) camera_->array_ready(frame.unique_id, {});
+}
+
+// On the publisher thread: the pixels as ArrayData's value, handed to the
+// camera's thread.
+std::function<void(std::span<const std::byte>)> CaCameraFeed::pixels_to_camera(
+    const ca::FrameInfo& frame) const {
+  return [post = options_.post_to_camera, camera = std::weak_ptr<ca::Camera>(camera_),
+          id = frame.unique_id, array_type = camera_->config().data_type,
+          pixel_type = frame.data_type](std::span<const std::byte> pixels) {
+    std::optional<ca::Elements> value;
+    if (!pixels.empty()) value = ca::array_elements(array_type, pixel_type, pixels);
+    post([camera, id, value = std::move(value)]() mutable {
+      if (const auto c = camera.lock()) c->array_ready(id, std::move(value));
+    });
+  };
 }
 
 void wire_beamline(CaCameraFeed::Options& options, const ca::Beamline& beamline,

@@ -29,6 +29,20 @@
 //   * on_truth (tests only) gets one FrameTruth per frame the driver
 //     delivers, at delivery: published = ZMQ1 will send it (its callbacks on,
 //     no drop fault).
+//   * image1's arrays (Options::post_to_camera set): the feed is the
+//     camera's array provider (ca::Camera::set_array_provider), so image1's
+//     ArrayData is the frame ZMQ1 sends with the same UniqueId, byte for
+//     byte (same kind, angle, noise seed), dark and flat frames included.
+//     A request for frame k comes at image1's processing of k, just before
+//     ZMQ1's of the same array (ca::Camera::run_plugins): when ZMQ1 sends k
+//     then (to_zmq, no drop or swap fault) the pixels ride on k's ZMQ job
+//     (FrameJob::on_pixels: one render for both); otherwise a render-only
+//     job (FrameJob::send false) makes them. The publisher thread converts
+//     them to ArrayData's type (ca::array_elements: the one copy) and hands
+//     them to post_to_camera, which runs ca::Camera::array_ready on the
+//     camera's thread. No pixels (queue full, render failure, a frame the
+//     feed knows nothing of): array_ready(k, nullopt), image1 drops k.
+//     Without post_to_camera image1 keeps the camera's gradient.
 //   * Threads: construct and destroy on the CA server's thread (or while its
 //     io_context is not running): the hooks and the devices are that
 //     thread's. Shutdown order: stop the io_context, destroy the feed (it
@@ -44,6 +58,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -92,6 +107,10 @@ class CaCameraFeed {
     std::shared_ptr<const ca::Shutter> shutter{};           ///< empty: the beam is always on
     std::shared_ptr<const ca::MotorRecord> sample_motor{};  ///< empty: the sample is always in
     std::function<void(const FrameTruth&)> on_truth{};
+    /// Runs a function on the camera's thread (e.g. a post to the CA
+    /// server's io_context, then CaServer::devices_changed()); any thread.
+    /// Empty: image1 keeps the camera's gradient (see Rules).
+    std::function<void(std::function<void()>)> post_to_camera{};
   };
 
   /// Creates the Publisher (throws as it does) and hooks the camera.
@@ -110,9 +129,13 @@ class CaCameraFeed {
     double angle_deg;
     double stamp;
     std::vector<capture::Attribute> attributes;
+    bool image_wants_pixels = false;  // on ZMQ1's job for this frame
   };
   void on_readout(const ca::FrameInfo& frame);
   void on_frame(const ca::FrameInfo& frame);
+  void on_image_request(const ca::FrameInfo& frame);
+  [[nodiscard]] std::function<void(std::span<const std::byte>)> pixels_to_camera(
+      const ca::FrameInfo& frame) const;
   [[nodiscard]] FrameKind kind_of(Tick start, Tick end) const;
 
   std::shared_ptr<ca::Camera> camera_;

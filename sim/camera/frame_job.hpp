@@ -6,7 +6,9 @@
 // of physics.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -54,6 +56,14 @@ struct FrameJob {
   /// (the standalone camera simulator's ColorMode, HDF5FrameLocation,
   /// theta_readout = angle_deg).
   std::optional<std::vector<capture::Attribute>> attributes{};
+  /// false: the frame is rendered for on_pixels only, never sent.
+  bool send = true;
+  /// Called once, on the publisher thread, with the frame's pixels (the bytes
+  /// that are sent, once they are; valid during the call only), or with
+  /// none when they could not be made (a render failure); never for a job
+  /// that was refused or that stop() discarded. It must not call back into
+  /// the Publisher.
+  std::function<void(std::span<const std::byte>)> on_pixels{};
 };
 
 /// Seconds from the Unix epoch to the EPICS epoch (1990-01-01 UTC).

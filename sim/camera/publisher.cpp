@@ -22,7 +22,7 @@ struct Publisher::Impl {
   void open_socket();
   void run() noexcept;
   [[nodiscard]] std::optional<FrameJob> next_job();
-  void process(const FrameJob& job);
+  void process(FrameJob& job);
   [[nodiscard]] BufferPool::Buffer* frame_buffer(const FrameJob& job, std::uint64_t seed);
   bool send(const FrameJob& job, std::uint64_t id, BufferPool::Buffer* buffer);
   void note_error(std::string text);
@@ -37,6 +37,7 @@ struct Publisher::Impl {
   zmq::context_t context{1};
   zmq::socket_t socket;  // the publisher thread's once it runs
   std::unique_ptr<FrameSource> source;
+  std::vector<std::byte> scratch;  // pixels for on_pixels when no buffer is free
   std::string header_text;
   std::uint64_t next_id = 1;
 
@@ -124,10 +125,38 @@ void Publisher::Impl::note_error(std::string text) {
   stats.last_error = std::move(text);
 }
 
-void Publisher::Impl::process(const FrameJob& job) {
+namespace {
+
+// Calls a job's on_pixels exactly once: with the pixels, or (at the latest
+// when the job's processing ends, e.g. by an exception) with none.
+class PixelsOnce {
+ public:
+  explicit PixelsOnce(std::function<void(std::span<const std::byte>)>& fn) : fn_(fn) {}
+  PixelsOnce(const PixelsOnce&) = delete;
+  PixelsOnce& operator=(const PixelsOnce&) = delete;
+  ~PixelsOnce() {
+    try {
+      (*this)({});
+    } catch (...) {  // nothing to tell the taker
+    }
+  }
+  void operator()(std::span<const std::byte> pixels) {
+    if (!fn_) return;
+    const auto fn = std::exchange(fn_, {});
+    fn(pixels);
+  }
+
+ private:
+  std::function<void(std::span<const std::byte>)>& fn_;
+};
+
+}  // namespace
+
+void Publisher::Impl::process(FrameJob& job) {
+  PixelsOnce pixels(job.on_pixels);
   const std::uint64_t id = job.unique_id.value_or(next_id);
-  next_id = id + 1;
-  {
+  if (job.send) {
+    next_id = id + 1;
     std::scoped_lock lock(mutex);
     stats.last_frame = id;
   }
@@ -136,11 +165,31 @@ void Publisher::Impl::process(const FrameJob& job) {
   const std::uint64_t seed = job.seed.value_or(id);
   BufferPool::Buffer* buffer = frame_buffer(job, seed);
   if (!buffer) {
+    if (job.on_pixels) {
+      scratch.resize(job.format.bytes());
+      source->render(job.kind, job.angle_deg, seed, scratch);
+      pixels(scratch);
+    }
+    if (!job.send) return;
     std::scoped_lock lock(mutex);
     ++stats.no_buffer;
     return;
   }
+  if (!job.send) {
+    try {
+      pixels(buffer->bytes);
+    } catch (...) {
+      pool.release(buffer);
+      throw;
+    }
+    pool.release(buffer);
+    return;
+  }
   const bool ok = send(job, id, buffer);
+  // Sent first (ZMQ1's timing does not wait for a copy). The bytes stay as
+  // they are even once libzmq has released the buffer: only this thread
+  // renders into buffers.
+  pixels(buffer->bytes);
   std::scoped_lock lock(mutex);
   ++(ok ? stats.sent : stats.dropped);
 }
@@ -223,8 +272,8 @@ bool Publisher::submit(FrameJob job) {
     ++impl_->stats.overruns;
     return false;
   }
+  ++(job.send ? impl_->stats.submitted : impl_->stats.render_only);
   impl_->jobs.push_back(std::move(job));
-  ++impl_->stats.submitted;
   if (!impl_->behind && impl_->options.on_backlog &&
       impl_->jobs.size() >= std::max<std::size_t>(1, impl_->options.backlog_high)) {
     impl_->behind = true;

@@ -27,11 +27,16 @@
 //   drops the frame and counts it in `no_buffer` (a camera whose pool ran
 //   dry). A free buffer that already holds the requested frame (same format,
 //   kind, angle and, with noise on, seed) is sent again without rendering.
-//   Shutdown order: stop() (or the destructor) closes the job queue (jobs not
-//   yet started are discarded; call wait_idle() first to finish them), the
-//   thread finishes its frame, closes the socket and ends; stop() joins it.
-//   The destructor then terminates the ZMQ context — which waits up to
-//   `linger` for messages still queued — and only then frees the buffers.
+//   Pixels for someone else (FrameJob::on_pixels): called with the frame's
+//   bytes after they are rendered (or found in a buffer) and handed to
+//   libzmq (the send never waits for the taker's copy); with every buffer in flight and
+//   wait_for_buffer false the frame is still rendered, into a scratch buffer, for on_pixels (the
+//   send is counted in `no_buffer`). A job with send false is rendered for on_pixels only: counted
+//   in `render_only`, not in `submitted` nor `last_frame`. Shutdown order: stop() (or the
+//   destructor) closes the job queue (jobs not yet started are discarded; call wait_idle() first to
+//   finish them), the thread finishes its frame, closes the socket and ends; stop() joins it. The
+//   destructor then terminates the ZMQ context — which waits up to `linger` for messages still
+//   queued — and only then frees the buffers.
 //
 // Example:
 //   Publisher pub({.server_host = "tcp://127.0.0.1:0 PUB", .format = FrameFormat{256, 256}});
@@ -83,13 +88,14 @@ struct PublisherOptions {
 };
 
 struct PublisherStats {
-  std::uint64_t submitted = 0;  ///< jobs accepted by submit()
-  std::uint64_t sent = 0;       ///< messages handed to libzmq
-  std::uint64_t dropped = 0;    ///< sends that would have blocked (DroppedOutputArrays)
-  std::uint64_t no_buffer = 0;  ///< frames dropped because every buffer was in flight
-  std::uint64_t overruns = 0;   ///< jobs refused because the queue was full or closed
-  std::uint64_t rendered = 0;   ///< frames rendered (the others reused a buffer)
-  std::uint64_t failed = 0;     ///< jobs that could not be rendered (last_error says why)
+  std::uint64_t submitted = 0;    ///< jobs accepted by submit()
+  std::uint64_t sent = 0;         ///< messages handed to libzmq
+  std::uint64_t dropped = 0;      ///< sends that would have blocked (DroppedOutputArrays)
+  std::uint64_t no_buffer = 0;    ///< frames dropped because every buffer was in flight
+  std::uint64_t overruns = 0;     ///< jobs refused because the queue was full or closed
+  std::uint64_t rendered = 0;     ///< frames rendered (the others reused a buffer)
+  std::uint64_t render_only = 0;  ///< accepted jobs with send false (pixels for on_pixels)
+  std::uint64_t failed = 0;       ///< jobs that could not be rendered (last_error says why)
   std::optional<std::uint64_t> last_frame{};  ///< the last unique id used
   std::string last_error{};
 };
