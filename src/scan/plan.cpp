@@ -33,7 +33,7 @@ double move_time(double from, double to, double velo, double accl) {
 
 class Planner {
  public:
-  Planner(const FlyScanConfig& c, const MotorFacts& m, const CameraFacts& cam,
+  Planner(const ScanConfig& c, const MotorFacts& m, const CameraFacts& cam,
           const std::optional<MotorFacts>& sample)
       : c_(c), m_(m), cam_(cam), sample_(sample) {}
 
@@ -378,11 +378,11 @@ class Planner {
                 d.run_down_s + d.return_s;
   }
 
-  const FlyScanConfig& c_;
+  const ScanConfig& c_;
   const MotorFacts& m_;
   const CameraFacts& cam_;
   const std::optional<MotorFacts>& sample_;
-  FlyPlan p_;
+  ScanPlan p_;
   PlanResult r_;
 };
 
@@ -413,19 +413,18 @@ bool egu_is_degrees(std::string_view egu) {
   return s == "deg" || s == "degree" || s == "degrees" || s == "°";
 }
 
-PlanResult plan_fly(const FlyScanConfig& config, const MotorFacts& motor, const CameraFacts& camera,
+PlanResult plan_fly(const ScanConfig& config, const MotorFacts& motor, const CameraFacts& camera,
                     const std::optional<MotorFacts>& sample_motor) {
   return Planner(config, motor, camera, sample_motor).run();
 }
 
-PlanResult plan_step(const FlyScanConfig& config, const MotorFacts& motor,
-                     const CameraFacts& camera, const std::optional<MotorFacts>& sample_motor) {
+PlanResult plan_step(const ScanConfig& config, const MotorFacts& motor, const CameraFacts& camera,
+                     const std::optional<MotorFacts>& sample_motor) {
   return Planner(config, motor, camera, sample_motor).run_step();
 }
 
-PlanResult plan_cont(const FlyScanConfig& config, const MotorFacts& motor,
-                     const CameraFacts& camera, const std::optional<MotorFacts>& sample_motor,
-                     double frame_rate_hz) {
+PlanResult plan_cont(const ScanConfig& config, const MotorFacts& motor, const CameraFacts& camera,
+                     const std::optional<MotorFacts>& sample_motor, double frame_rate_hz) {
   return Planner(config, motor, camera, sample_motor).run_cont(frame_rate_hz);
 }
 

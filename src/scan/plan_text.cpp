@@ -27,7 +27,7 @@ std::string seconds(double s) {
   return fmt::format("{:.3f} s", s);
 }
 
-void triggers(std::string& out, const FlyPlan& p) {
+void triggers(std::string& out, const ScanPlan& p) {
   const auto& g = p.geometry;
   line(out, "triggers",
        fmt::format("{} at {} … {} counts, step {} counts ({:.8g}° … {:.8g}°, step {:.8g}°)",
@@ -51,7 +51,7 @@ void frames(std::string& out, std::string_view what, std::uint64_t before, std::
   line(out, what, fmt::format("{} before, {} after ({})", before, after, how));
 }
 
-void fields_and_output(std::string& out, const FlyPlan& p, const FlyScanConfig& c) {
+void fields_and_output(std::string& out, const ScanPlan& p, const ScanConfig& c) {
   frames(out, "darks", p.darks_before, p.darks_after,
          fmt::format("shutter {} closed", c.shutter.command));
   frames(out, "flats", p.flats_before, p.flats_after,
@@ -62,7 +62,7 @@ void fields_and_output(std::string& out, const FlyPlan& p, const FlyScanConfig& 
 /// "expected durations" and one row per (label, seconds), then the notes.
 void durations_and_notes(std::string& out,
                          std::initializer_list<std::pair<std::string_view, double>> rows,
-                         const FlyPlan& p) {
+                         const ScanPlan& p) {
   out += "  expected durations\n";
   for (const auto& [label, s] : rows)
     fmt::format_to(std::back_inserter(out), "    {:<28} {}\n", label, seconds(s));
@@ -71,7 +71,7 @@ void durations_and_notes(std::string& out,
 
 // The durations of a scan that moves through its range (fly, cont): to the
 // run-up start, settle, fields, run-up, the projections, run-down, return.
-void run_durations_and_notes(std::string& out, const FlyPlan& p, std::string_view projections) {
+void run_durations_and_notes(std::string& out, const ScanPlan& p, std::string_view projections) {
   const auto& d = p.durations;
   durations_and_notes(out,
                       {{"move to the run-up start", d.to_start_s},
@@ -86,13 +86,13 @@ void run_durations_and_notes(std::string& out, const FlyPlan& p, std::string_vie
                       p);
 }
 
-void ramp(std::string& out, const FlyPlan& p) {
+void ramp(std::string& out, const ScanPlan& p) {
   line(out, "ramp",
        fmt::format("ACCL {:.6g} s, {:.6g} deg/s², covers {:.6g}°", p.accel_time_s,
                    p.acceleration_deg_s2, p.accel_distance_deg));
 }
 
-std::string describe_step(const FlyPlan& p, const FlyScanConfig& c) {
+std::string describe_step(const ScanPlan& p, const ScanConfig& c) {
   std::string out = fmt::format("step scan plan ({})\n", c.source);
   line(out, "projections",
        fmt::format("{} from {:.8g}° to {:.8g}° in steps of {:.8g}°", p.projections, p.first_deg,
@@ -132,7 +132,7 @@ std::string describe_step(const FlyPlan& p, const FlyScanConfig& c) {
 
 // The conventions a continuous scan's angles assume (camera.timestamp,
 // rotation.rbv_stamp_lag).
-void time_stamps(std::string& out, const FlyPlan& p, const FlyScanConfig& c) {
+void time_stamps(std::string& out, const ScanPlan& p, const ScanConfig& c) {
   static constexpr std::array<std::string_view, 3> kFormula = {
       "stamp − readout − exposure/2", "stamp − exposure/2", "stamp + exposure/2"};
   const auto m = c.camera.timestamp;
@@ -145,7 +145,7 @@ void time_stamps(std::string& out, const FlyPlan& p, const FlyScanConfig& c) {
                    offset < 0 ? "−" : "+", std::abs(offset), c.rotation.rbv_stamp_lag_s));
 }
 
-std::string describe_cont(const FlyPlan& p, const FlyScanConfig& c) {
+std::string describe_cont(const ScanPlan& p, const ScanConfig& c) {
   std::string out = fmt::format("continuous scan plan ({})\n", c.source);
   line(out, "projections",
        fmt::format("{} nominally from {:.8g}° to {:.8g}° in steps of {:.8g}°", p.projections,
@@ -176,7 +176,7 @@ std::string describe_cont(const FlyPlan& p, const FlyScanConfig& c) {
 
 }  // namespace
 
-std::string describe(const FlyPlan& p, const FlyScanConfig& c, const FieldList& panda_fields) {
+std::string describe(const ScanPlan& p, const ScanConfig& c, const FieldList& panda_fields) {
   if (p.kind == ScanKind::step) return describe_step(p, c);
   if (p.kind == ScanKind::cont) return describe_cont(p, c);
   std::string out = fmt::format("fly scan plan ({})\n", c.source);

@@ -1,4 +1,4 @@
-// FlyScanConfig from TOML (rules in include/pandafly/scan/scan_config.hpp).
+// ScanConfig from TOML (rules in include/pandafly/scan/scan_config.hpp).
 #include "pandafly/scan/scan_config.hpp"
 
 #include <algorithm>
@@ -345,7 +345,7 @@ void read_attributes(const toml::table* t, std::vector<NamedValue>& out, std::st
 
 }  // namespace
 
-FlyScanConfig parse_fly_scan_config(std::string_view text, std::string_view source, ScanKind kind) {
+ScanConfig parse_scan_config(std::string_view text, std::string_view source, ScanKind kind) {
   toml::table doc;
   try {
     doc = toml::parse(text, source);
@@ -359,7 +359,7 @@ FlyScanConfig parse_fly_scan_config(std::string_view text, std::string_view sour
     if (std::find(kTables.begin(), kTables.end(), k.str()) == kTables.end())
       throw ConfigError(fmt::format("{}: {}: unknown table (known: {})", at(source, k.source()),
                                     k.str(), fmt::join(kTables, " ")));
-  FlyScanConfig c;
+  ScanConfig c;
   c.source = std::string(source);
   const auto table = [&](std::string_view name, std::initializer_list<std::string_view> keys) {
     return Table(table_of(doc, name, source), std::string(name), source, keys);

@@ -1,4 +1,4 @@
-// load_fly_scan_config(): the file shell over parse_fly_scan_config().
+// load_fly_scan_config(): the file shell over parse_scan_config().
 #include "pandafly/scan/scan_config_file.hpp"
 
 #include <cerrno>
@@ -10,13 +10,13 @@
 
 namespace pandafly::scan {
 
-FlyScanConfig load_fly_scan_config(const std::string& path, ScanKind kind) {
+ScanConfig load_fly_scan_config(const std::string& path, ScanKind kind) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw ConfigError(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
-  return parse_fly_scan_config(text.str(), path, kind);
+  return parse_scan_config(text.str(), path, kind);
 }
 
 }  // namespace pandafly::scan

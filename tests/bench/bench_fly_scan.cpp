@@ -1,5 +1,5 @@
 // The fly scan at full rate (issue "the fly scan", benchmark): 3600
-// projections of 512 x 512 uint16 at 500 frames/s, `scan::FlyRunner` (what
+// projections of 512 x 512 uint16 at 500 frames/s, `scan::ScanRunner` (what
 // `pandafly fly` runs) in this process against `pandafly-sim beamline` in its
 // own process at --speed 1 (the real-time rate, but simulated time waits for
 // the camera's renderer instead of losing frames when it falls behind at the
@@ -61,8 +61,8 @@
 #include <unistd.h>
 #include <zmq.hpp>
 
-#include "pandafly/scan/fly_runner.hpp"
 #include "pandafly/scan/scan_config.hpp"
+#include "pandafly/scan/scan_runner.hpp"
 #include "scan_bench.hpp"
 #include "sim_process.hpp"
 
@@ -238,10 +238,10 @@ return_to_start = false
                           sim.after("PandA control 127.0.0.1:"), sim.after(" data 127.0.0.1:"),
                           PANDAFLY_SOURCE_DIR, sim.after("camera ZMQ PUB bind "), kProjections) +
                       pandafly::bench::scan_file_tail(dir / "fly.h5");
-    auto config = scan::parse_fly_scan_config(text, (dir / "scan.toml").string());
-    scan::FlyRunOptions options;
+    auto config = scan::parse_scan_config(text, (dir / "scan.toml").string());
+    scan::ScanRunOptions options;
     options.layout_path = PANDAFLY_SOURCE_DIR "/layouts/dxfile_fly.xml";
-    scan::FlyRunner runner(config, options);
+    scan::ScanRunner runner(config, options);
     const auto prep = runner.prepare(false);
     if (!prep.plan.plan) {
       state.SkipWithError(("plan refused: " + scan::describe_refusal(prep.plan)).c_str());

@@ -1,5 +1,5 @@
 // The step scan's cost per point (issue "pandafly step and cont", benchmark):
-// `scan::FlyRunner` kind step (what `pandafly step` runs) in this process
+// `scan::ScanRunner` kind step (what `pandafly step` runs) in this process
 // against `pandafly-sim beamline` in its own process in real time (--speed 1),
 // the beamline of the acceptance tests (tests/integration/fly_beamline.toml:
 // 256 x 256 uint16, 2 ms readout, the rotation at 30 deg/s with ACCL 0.2 s),
@@ -10,7 +10,7 @@
 //                  (put-callback) to the next point's move, less exposure and
 //                  readout: the software trigger, the frame's way through the
 //                  simulated camera, ZMQ and the writer, the scan's loop
-//                  (FlyResult::point_overhead_s; goal <= 5 ms). The seed
+//                  (ScanResult::point_overhead_s; goal <= 5 ms). The seed
 //                  script's two 0.1 s polling loops cost > 200 ms a point.
 //     scan_s       the whole scan, wall time
 //     points        points stored (100)
@@ -24,8 +24,8 @@
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
-#include "pandafly/scan/fly_runner.hpp"
 #include "pandafly/scan/scan_config.hpp"
+#include "pandafly/scan/scan_runner.hpp"
 #include "scan_bench.hpp"
 #include "sim_process.hpp"
 
@@ -61,12 +61,11 @@ return_to_start = false
 )",
                           sim.after("camera ZMQ PUB bind "), kPoints - 1, kPoints) +
                       pandafly::bench::scan_file_tail(dir / "step.h5");
-    auto config =
-        scan::parse_fly_scan_config(text, (dir / "scan.toml").string(), scan::ScanKind::step);
-    scan::FlyRunOptions options;
+    auto config = scan::parse_scan_config(text, (dir / "scan.toml").string(), scan::ScanKind::step);
+    scan::ScanRunOptions options;
     options.kind = scan::ScanKind::step;
     options.layout_path = PANDAFLY_SOURCE_DIR "/layouts/dxfile_step.xml";
-    scan::FlyRunner runner(config, options);
+    scan::ScanRunner runner(config, options);
     const auto prep = runner.prepare(false);
     if (!prep.plan.plan) {
       state.SkipWithError(("plan refused: " + scan::describe_refusal(prep.plan)).c_str());

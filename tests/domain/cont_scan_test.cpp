@@ -1,5 +1,5 @@
 // The continuous scan's sequence (scan::ScanMachine, kind cont) driven through
-// whole scans and faults in simulated time by FlyWorld (fly_world.hpp): the
+// whole scans and faults in simulated time by ScanWorld (scan_world.hpp): the
 // stage ramps like the motor record's trapezoid, reports its position every
 // 0.1 s while moving, and the camera free-runs once started. No PandA.
 #include <algorithm>
@@ -9,14 +9,14 @@
 
 #include <doctest/doctest.h>
 
-#include "fly_world.hpp"
 #include "pandafly/scan/plan.hpp"
 #include "pandafly/scan/scan_machine.hpp"
+#include "scan_world.hpp"
 
 using namespace pandafly::scan;
 using pandafly::scan::testing::Faults;
-using pandafly::scan::testing::FlyWorld;
 using pandafly::scan::testing::Geometry;
+using pandafly::scan::testing::ScanWorld;
 
 namespace {
 
@@ -71,7 +71,7 @@ Faults ramping(Set set) {
 
 const Geometry kNoTriggers{0, 0.0, 0.0};  // no encoder triggers: the camera free-runs
 
-std::size_t index_of(const FlyWorld& w, const std::string& kind, std::size_t from = 0) {
+std::size_t index_of(const ScanWorld& w, const std::string& kind, std::size_t from = 0) {
   const auto k = w.kinds();
   for (std::size_t i = from; i < k.size(); ++i)
     if (k[i] == kind) return i;
@@ -79,7 +79,7 @@ std::size_t index_of(const FlyWorld& w, const std::string& kind, std::size_t fro
 }
 
 // The scan move: the rotation Move to the run-down end.
-std::size_t scan_move_index(const FlyWorld& w, double run_down_end = 188.5) {
+std::size_t scan_move_index(const ScanWorld& w, double run_down_end = 188.5) {
   for (std::size_t i = 0; i < w.log().size(); ++i)
     if (const auto* m = std::get_if<Move>(&w.log()[i].body); m && m->position == run_down_end)
       return i;
@@ -90,7 +90,7 @@ bool mentions(const std::string& text, const std::string& what) {
   return text.find(what) != std::string::npos;
 }
 
-void check_cleaned_up(const FlyWorld& w, const std::string& reason_part) {
+void check_cleaned_up(const ScanWorld& w, const std::string& reason_part) {
   REQUIRE(w.closed());
   CHECK(w.closed()->interrupted);
   CHECK(mentions(w.closed()->reason, reason_part));
@@ -114,7 +114,7 @@ void check_cleaned_up(const FlyWorld& w, const std::string& reason_part) {
 TEST_CASE("cont scan: the camera starts once the stage is at speed; N frames, all at speed") {
   const auto seq = cont_scan();
   ScanMachine scan(seq);
-  FlyWorld world(seq, kNoTriggers, ramping());
+  ScanWorld world(seq, kNoTriggers, ramping());
   world.run(scan);
   const auto& out = scan.outcome();
   INFO(out.reason);
@@ -171,7 +171,7 @@ TEST_CASE("cont scan: the camera starts once the stage is at speed; N frames, al
 }
 
 TEST_CASE("cont scan: plan_cont's numbers give a scan whose frames are all at speed") {
-  FlyScanConfig c;
+  ScanConfig c;
   c.scan.start_deg = 0;
   c.scan.end_deg = 180;
   c.scan.projections = 361;
@@ -197,7 +197,7 @@ TEST_CASE("cont scan: plan_cont's numbers give a scan whose frames are all at sp
   ScanMachine scan(seq);
   Faults f = ramping();
   f.rbv_period = kContStartAllowanceS;
-  FlyWorld world(seq, kNoTriggers, f);
+  ScanWorld world(seq, kNoTriggers, f);
   world.run(scan);
   CHECK(scan.outcome().sequence_completed);
   const auto& e = world.exposures();
@@ -208,7 +208,7 @@ TEST_CASE("cont scan: plan_cont's numbers give a scan whose frames are all at sp
 TEST_CASE("cont scan: a stall during the scan move fails at once, cleaned up") {
   const auto seq = cont_scan();
   ScanMachine scan(seq);
-  FlyWorld world(seq, kNoTriggers, ramping([&](Faults& f) { f.motor_stall_at = 90; }));
+  ScanWorld world(seq, kNoTriggers, ramping([&](Faults& f) { f.motor_stall_at = 90; }));
   world.run(scan);
   const auto& out = scan.outcome();
   CHECK_FALSE(out.sequence_completed);
@@ -226,7 +226,7 @@ TEST_CASE("cont scan: a stall during the scan move fails at once, cleaned up") {
 TEST_CASE("cont scan: a scan move beyond a soft limit (LVIO) fails; the camera never starts") {
   const auto seq = cont_scan();
   ScanMachine scan(seq);
-  FlyWorld world(seq, kNoTriggers, ramping([&](Faults& f) { f.soft_limit_scan_move = true; }));
+  ScanWorld world(seq, kNoTriggers, ramping([&](Faults& f) { f.soft_limit_scan_move = true; }));
   world.run(scan);
   const auto& out = scan.outcome();
   CHECK_FALSE(out.sequence_completed);
@@ -242,12 +242,12 @@ TEST_CASE("cont scan: Ctrl-C during the scan move stops the stage and the camera
   double launched = 0;
   {
     ScanMachine scan(seq);
-    FlyWorld world(seq, kNoTriggers, ramping());
+    ScanWorld world(seq, kNoTriggers, ramping());
     world.run(scan);
     launched = world.issue_times()[scan_move_index(world)];
   }
   ScanMachine scan(seq);
-  FlyWorld world(seq, kNoTriggers, ramping([&](Faults& f) { f.interrupt_at = launched + 5; }));
+  ScanWorld world(seq, kNoTriggers, ramping([&](Faults& f) { f.interrupt_at = launched + 5; }));
   world.run(scan);
   const auto& out = scan.outcome();
   CHECK(out.interrupted);
@@ -264,7 +264,7 @@ TEST_CASE("cont scan: Ctrl-C during the scan move stops the stage and the camera
 TEST_CASE("cont scan: a camera that delivers fewer frames ends by the grace rule, incomplete") {
   const auto seq = cont_scan();
   ScanMachine scan(seq);
-  FlyWorld world(seq, kNoTriggers, ramping([&](Faults& f) { f.drop_frames = {10, 200, 360}; }));
+  ScanWorld world(seq, kNoTriggers, ramping([&](Faults& f) { f.drop_frames = {10, 200, 360}; }));
   world.run(scan);
   const auto& out = scan.outcome();
   INFO(out.reason);
@@ -287,7 +287,7 @@ TEST_CASE("cont scan: a camera that delivers fewer frames ends by the grace rule
 TEST_CASE("cont scan: a stage that never moves towards the camera start fails naming the step") {
   const auto seq = cont_scan();
   ScanMachine scan(seq);
-  FlyWorld world(seq, kNoTriggers, ramping([&](Faults& f) { f.frozen_scan_move = true; }));
+  ScanWorld world(seq, kNoTriggers, ramping([&](Faults& f) { f.frozen_scan_move = true; }));
   world.run(scan);
   const auto& out = scan.outcome();
   CHECK_FALSE(out.sequence_completed);
@@ -304,14 +304,14 @@ TEST_CASE("cont scan: a stage that never moves towards the camera start fails na
 TEST_CASE("cont scan: a run-up move that never completes fails naming it") {
   const auto seq = cont_scan();
   ScanMachine scan(seq);
-  FlyWorld world(seq, kNoTriggers, ramping([&](Faults& f) { f.hang = "Move"; }));
+  ScanWorld world(seq, kNoTriggers, ramping([&](Faults& f) { f.hang = "Move"; }));
   world.run(scan);
   CHECK(mentions(scan.outcome().reason, "move the sample out to 25"));  // the first move
   ScanSequence no_flats = cont_scan();
   no_flats.flats_before = 0;
   no_flats.sample_out.reset();
   ScanMachine scan2(no_flats);
-  FlyWorld world2(no_flats, kNoTriggers, ramping([&](Faults& f) { f.hang = "Move"; }));
+  ScanWorld world2(no_flats, kNoTriggers, ramping([&](Faults& f) { f.hang = "Move"; }));
   world2.run(scan2);
   CHECK(mentions(scan2.outcome().reason, "move rotation to the run-up start -3"));
   CHECK(mentions(scan2.outcome().reason, "no completion within"));
@@ -326,7 +326,7 @@ TEST_CASE("cont scan: a scan move that ends before any status showed the camera 
   ScanMachine scan(seq);
   Faults f = ramping();
   f.rbv_period = 0;  // no MotorStatus at all
-  FlyWorld world(seq, kNoTriggers, f);
+  ScanWorld world(seq, kNoTriggers, f);
   world.run(scan);
   const auto& out = scan.outcome();
   CHECK_FALSE(out.sequence_completed);
@@ -342,7 +342,7 @@ TEST_CASE("cont scan: a scan move that ends before any status showed the camera 
 TEST_CASE("cont scan: a stage slower than planned is not failed while it progresses") {
   const auto seq = cont_scan();
   ScanMachine scan(seq);
-  FlyWorld world(seq, kNoTriggers, ramping([&](Faults& f) { f.slow = 3; }));
+  ScanWorld world(seq, kNoTriggers, ramping([&](Faults& f) { f.slow = 3; }));
   world.run(scan);
   const auto& out = scan.outcome();
   INFO(out.reason);
@@ -356,7 +356,7 @@ TEST_CASE("cont scan: a stage slower than planned is not failed while it progres
 TEST_CASE("cont scan: a high limit switch during the scan move fails, cleaned up") {
   const auto seq = cont_scan();
   ScanMachine scan(seq);
-  FlyWorld world(seq, kNoTriggers, ramping([&](Faults& f) { f.hard_limit_at = 100; }));
+  ScanWorld world(seq, kNoTriggers, ramping([&](Faults& f) { f.hard_limit_at = 100; }));
   world.run(scan);
   const auto& out = scan.outcome();
   CHECK_FALSE(out.sequence_completed);
@@ -376,7 +376,7 @@ TEST_CASE("cont scan: towards lower angles the camera starts once the stage is b
   seq.camera_start = 180.25;
   seq.run_down_end = -8.5;
   ScanMachine scan(seq);
-  FlyWorld world(seq, kNoTriggers, ramping());
+  ScanWorld world(seq, kNoTriggers, ramping());
   world.run(scan);
   INFO(scan.outcome().reason);
   CHECK(scan.outcome().sequence_completed);

@@ -1,5 +1,5 @@
 // The fly scan's sequence (scan::ScanMachine) driven through whole scans and every
-// fault in simulated time by FlyWorld (fly_world.hpp): what it commands, in
+// fault in simulated time by ScanWorld (scan_world.hpp): what it commands, in
 // which order, when it gives up, and how it leaves the beamline.
 #include <algorithm>
 #include <string>
@@ -7,13 +7,13 @@
 
 #include <doctest/doctest.h>
 
-#include "fly_world.hpp"
 #include "pandafly/scan/scan_machine.hpp"
+#include "scan_world.hpp"
 
 using namespace pandafly::scan;
 using pandafly::scan::testing::Faults;
-using pandafly::scan::testing::FlyWorld;
 using pandafly::scan::testing::Geometry;
+using pandafly::scan::testing::ScanWorld;
 
 namespace {
 
@@ -44,7 +44,7 @@ ScanSequence standard(std::uint64_t darks = 5, std::uint64_t flats = 5) {
 
 const Geometry kGeometry{181, 0.0, 1.0};
 
-std::vector<std::string> cleanup_tail(const FlyWorld& w) {
+std::vector<std::string> cleanup_tail(const ScanWorld& w) {
   auto k = w.kinds();
   auto first_stop = std::find(k.begin(), k.end(), "StopMotor");
   return {first_stop, k.end()};
@@ -60,7 +60,7 @@ std::size_t index_of(const std::vector<std::string>& k, const std::string& what,
 
 TEST_CASE("fly scan: a whole scan with darks and flats before and after, in order") {
   ScanMachine scan(standard());
-  FlyWorld w(scan.sequence(), kGeometry);
+  ScanWorld w(scan.sequence(), kGeometry);
   w.run(scan);
 
   const auto& o = scan.outcome();
@@ -131,7 +131,7 @@ TEST_CASE("fly scan: no darks, no flats, no shutter, no return: the projections 
   s.sample_out.reset();
   s.return_position.reset();
   ScanMachine scan(s);
-  FlyWorld w(scan.sequence(), kGeometry);
+  ScanWorld w(scan.sequence(), kGeometry);
   w.run(scan);
   CHECK(scan.outcome().sequence_completed);
   const std::vector<std::string> expected = {
@@ -144,7 +144,7 @@ TEST_CASE("fly scan: no darks, no flats, no shutter, no return: the projections 
 
 TEST_CASE("fly scan: the PandA is armed only at the run-up start, after the stage got there") {
   ScanMachine scan(standard(0, 0));
-  FlyWorld w(scan.sequence(), kGeometry);
+  ScanWorld w(scan.sequence(), kGeometry);
   w.run(scan);
   const auto k = w.kinds();
   const auto run_up = index_of(k, "Move");
@@ -175,7 +175,7 @@ TEST_CASE(
   for (auto& c : {Case{"drop", drop, 180}, Case{"missed", missed, 179}, Case{"stall", stall, 0}}) {
     CAPTURE(c.name);
     ScanMachine scan(standard(0, 0));
-    FlyWorld w(scan.sequence(), kGeometry, c.faults);
+    ScanWorld w(scan.sequence(), kGeometry, c.faults);
     w.run(scan);
     const auto& o = scan.outcome();
     CHECK(o.sequence_completed);  // the sequence ran; the file will say what is missing
@@ -196,7 +196,7 @@ TEST_CASE(
   Faults f;
   f.panda_lost_after_row = 100;
   ScanMachine scan(standard(0, 0));
-  FlyWorld w(scan.sequence(), kGeometry, f);
+  ScanWorld w(scan.sequence(), kGeometry, f);
   w.run(scan);
   const auto& o = scan.outcome();
   CHECK(o.sequence_completed);
@@ -213,7 +213,7 @@ TEST_CASE("fly scan: a motor stall fails the scan and stops everything") {
   Faults f;
   f.motor_stall_at = 90.25;
   ScanMachine scan(standard());
-  FlyWorld w(scan.sequence(), kGeometry, f);
+  ScanWorld w(scan.sequence(), kGeometry, f);
   w.run(scan);
   const auto& o = scan.outcome();
   CHECK_FALSE(o.sequence_completed);
@@ -237,7 +237,7 @@ TEST_CASE("fly scan: a hard limit during the scan move fails it, naming the swit
   Faults f;
   f.hard_limit_at = 120;
   ScanMachine scan(standard(0, 0));
-  FlyWorld w(scan.sequence(), kGeometry, f);
+  ScanWorld w(scan.sequence(), kGeometry, f);
   w.run(scan);
   const auto& o = scan.outcome();
   CHECK_FALSE(o.sequence_completed);
@@ -250,7 +250,7 @@ TEST_CASE("fly scan: a run-up beyond a soft limit fails before the PandA is arme
   Faults f;
   f.soft_limit_run_up = true;
   ScanMachine scan(standard(0, 0));
-  FlyWorld w(scan.sequence(), kGeometry, f);
+  ScanWorld w(scan.sequence(), kGeometry, f);
   w.run(scan);
   const auto& o = scan.outcome();
   CHECK_FALSE(o.sequence_completed);
@@ -264,7 +264,7 @@ TEST_CASE("fly scan: Ctrl-C mid-scan stops the motor, disarms, stops the camera,
   Faults f;
   f.interrupt_at = 20.0;
   ScanMachine scan(standard());
-  FlyWorld w(scan.sequence(), kGeometry, f);
+  ScanWorld w(scan.sequence(), kGeometry, f);
   w.run(scan);
   const auto& o = scan.outcome();
   CHECK(o.interrupted);
@@ -288,7 +288,7 @@ TEST_CASE(
   f.interrupt2_at = 20.001;
   f.cleanup_hang = "StopMotor";  // the first stop never completes
   ScanMachine scan(standard());
-  FlyWorld w(scan.sequence(), kGeometry, f);
+  ScanWorld w(scan.sequence(), kGeometry, f);
   w.run(scan);
   CHECK(scan.outcome().interrupted);
   const std::vector<std::string> tail = {"StopMotor",  "StopMotor", "DisarmPanda",
@@ -303,7 +303,7 @@ TEST_CASE("fly scan: a cleanup step that never completes is given up after clean
   f.interrupt_at = 20.0;
   f.cleanup_hang = "DisarmPanda";
   ScanMachine scan(standard(0, 0));
-  FlyWorld w(scan.sequence(), kGeometry, f);
+  ScanWorld w(scan.sequence(), kGeometry, f);
   w.run(scan);
   const auto& o = scan.outcome();
   CHECK(o.interrupted);
@@ -317,7 +317,7 @@ TEST_CASE("fly scan: the writer failing (disk full) fails the scan") {
   Faults f;
   f.writer_failure_at = 15.0;
   ScanMachine scan(standard());
-  FlyWorld w(scan.sequence(), kGeometry, f);
+  ScanWorld w(scan.sequence(), kGeometry, f);
   w.run(scan);
   CHECK(scan.outcome().reason == "writer: disk full");
   CHECK(exit_code(scan.outcome(), false) == ExitCode::failed);
@@ -328,7 +328,7 @@ TEST_CASE("fly scan: a step that never completes fails after step_timeout, namin
   Faults f;
   f.hang = "ArmPanda";
   ScanMachine scan(standard(0, 0));
-  FlyWorld w(scan.sequence(), kGeometry, f);
+  ScanWorld w(scan.sequence(), kGeometry, f);
   w.run(scan);
   CHECK(scan.outcome().reason == "arm the PandA: no completion within 10.0 s");
   CHECK(w.trigger_angles().empty());
@@ -338,7 +338,7 @@ TEST_CASE("fly scan: a refused step fails the scan with the device's error") {
   Faults f;
   f.refuse = "PutPandaFields";
   ScanMachine scan(standard(0, 0));
-  FlyWorld w(scan.sequence(), kGeometry, f);
+  ScanWorld w(scan.sequence(), kGeometry, f);
   w.run(scan);
   CHECK(scan.outcome().reason == "put the PandA fields failed: refused by the device");
   CHECK(cleanup_tail(w).back() == "CloseFile");
@@ -350,7 +350,7 @@ TEST_CASE("fly scan: darks that do not all come fail the scan after their time")
   ScanMachine scan(s);
   Faults f;
   f.hang = "StartCamera";  // the Acquire put never completes: no darks either
-  FlyWorld w(scan.sequence(), kGeometry, f);
+  ScanWorld w(scan.sequence(), kGeometry, f);
   w.run(scan);
   CHECK(scan.outcome().reason.find("start the camera (darks): no completion") == 0);
 }
@@ -404,7 +404,7 @@ TEST_CASE("fly scan: hardware slower than planned is not failed while it makes p
   slow.slow = 4;
   slow.rbv_period = 0.1;  // the motor record posts RBV at 10 Hz while it moves
   ScanMachine scan(standard(0, 0));
-  FlyWorld w(scan.sequence(), kGeometry, slow);
+  ScanWorld w(scan.sequence(), kGeometry, slow);
   w.run(scan);
   CHECK(scan.outcome().sequence_completed);
   CHECK(scan.progress().frames == 181);
@@ -413,7 +413,7 @@ TEST_CASE("fly scan: hardware slower than planned is not failed while it makes p
   // at 10/4 deg/s = 12.6 s against a 10.7 s deadline) is failed.
   slow.rbv_period = 0;
   ScanMachine silent(standard(0, 0));
-  FlyWorld w2(silent.sequence(), kGeometry, slow);
+  ScanWorld w2(silent.sequence(), kGeometry, slow);
   w2.run(silent);
   CHECK_FALSE(silent.outcome().sequence_completed);
   CHECK(silent.outcome().reason.find("move rotation to the run-up start -1.5: no completion") == 0);
@@ -429,7 +429,7 @@ TEST_CASE("fly scan: a motor that stops reporting new positions is failed progre
   auto s = standard(0, 0);
   s.progress_timeout = 5;
   ScanMachine scan(s);
-  FlyWorld w(scan.sequence(), kGeometry, f);
+  ScanWorld w(scan.sequence(), kGeometry, f);
   w.run(scan);
   // The world reports the stall by MSTA 0.1 s after it stops: that fails it first.
   CHECK(scan.outcome().reason.find("rotation motor stalled at 90.25") != std::string::npos);
@@ -439,7 +439,7 @@ TEST_CASE("fly scan: settle waits at the run-up start before the PandA is armed"
   auto s = standard(0, 0);
   s.settle = 1.5;
   ScanMachine scan(s);
-  FlyWorld w(scan.sequence(), kGeometry);
+  ScanWorld w(scan.sequence(), kGeometry);
   w.run(scan);
   CHECK(scan.outcome().sequence_completed);
   // The run-up move (30 -> -1.5 deg at 10 deg/s) ends at 3.15 s (+ the puts

@@ -1,5 +1,5 @@
 // The step scan's sequence (scan::ScanMachine, kind step) driven through whole
-// scans and faults in simulated time by FlyWorld (fly_world.hpp): per point a
+// scans and faults in simulated time by ScanWorld (scan_world.hpp): per point a
 // move, then a software trigger, then that point's frame; no PandA.
 #include <algorithm>
 #include <cmath>
@@ -9,13 +9,13 @@
 
 #include <doctest/doctest.h>
 
-#include "fly_world.hpp"
 #include "pandafly/scan/scan_machine.hpp"
+#include "scan_world.hpp"
 
 using namespace pandafly::scan;
 using pandafly::scan::testing::Faults;
-using pandafly::scan::testing::FlyWorld;
 using pandafly::scan::testing::Geometry;
+using pandafly::scan::testing::ScanWorld;
 
 namespace {
 
@@ -44,7 +44,7 @@ ScanSequence step_scan(std::uint64_t n = 19) {
 const Geometry kNoTriggers{0, 0.0, 0.0};  // a step scan has no encoder triggers
 
 /// The trigger of every ConfigureCamera the scan issued, in order.
-std::vector<Trigger> configured_triggers(const FlyWorld& world) {
+std::vector<Trigger> configured_triggers(const ScanWorld& world) {
   std::vector<Trigger> out;
   for (const auto& c : world.log())
     if (const auto* cc = std::get_if<ConfigureCamera>(&c.body)) out.push_back(cc->trigger);
@@ -57,7 +57,7 @@ TEST_CASE(
     "step scan: every point moved to, then triggered, then its frame; then return and close") {
   const auto seq = step_scan();
   ScanMachine scan(seq);
-  FlyWorld world(seq, kNoTriggers);
+  ScanWorld world(seq, kNoTriggers);
   world.run(scan);
   const auto& out = scan.outcome();
   INFO(out.reason);
@@ -105,7 +105,7 @@ TEST_CASE(
   seq.flats_after = 2;
   seq.triggered_fields = true;
   ScanMachine scan(seq);
-  FlyWorld world(seq, kNoTriggers);
+  ScanWorld world(seq, kNoTriggers);
   world.run(scan);
   const auto& out = scan.outcome();
   INFO(out.reason);
@@ -138,7 +138,7 @@ TEST_CASE(
   seq.point_trigger = Trigger::single;
   seq.triggered_fields = true;
   ScanMachine scan(seq);
-  FlyWorld world(seq, kNoTriggers);
+  ScanWorld world(seq, kNoTriggers);
   world.run(scan);
   const auto& out = scan.outcome();
   INFO(out.reason);
@@ -159,7 +159,7 @@ TEST_CASE("step scan, single image: a long exposure's Acquire is given its expos
   seq.point_trigger = Trigger::single;
   seq.exposure = 30;  // longer than step_timeout (10 s)
   ScanMachine scan(seq);
-  FlyWorld world(seq, kNoTriggers);
+  ScanWorld world(seq, kNoTriggers);
   world.run(scan);
   INFO(scan.outcome().reason);
   CHECK(scan.outcome().sequence_completed);
@@ -171,7 +171,7 @@ TEST_CASE("step scan, triggered fields: a dark frame that never comes fails nami
   Faults f;
   f.camera_stall = {0.0, 1e6};
   ScanMachine scan(seq);
-  FlyWorld world(seq, kNoTriggers, f);
+  ScanWorld world(seq, kNoTriggers, f);
   world.run(scan);
   const auto& out = scan.outcome();
   CHECK_FALSE(out.sequence_completed);
@@ -184,7 +184,7 @@ TEST_CASE("step scan: a frame that arrives before the trigger's completion still
   Faults f;
   f.trigger_latency = 0.5;  // the put-callback completes long after the frame came
   ScanMachine scan(seq);
-  FlyWorld world(seq, kNoTriggers, f);
+  ScanWorld world(seq, kNoTriggers, f);
   world.run(scan);
   CHECK(scan.outcome().sequence_completed);
   CHECK(world.count("TriggerCamera") == 5);
@@ -197,7 +197,7 @@ TEST_CASE("step scan: a point is triggered only once the stage arrived within th
     Faults f;
     f.rotation_miss = 0.004;
     ScanMachine scan(seq);
-    FlyWorld world(seq, kNoTriggers, f);
+    ScanWorld world(seq, kNoTriggers, f);
     world.run(scan);
     CHECK(scan.outcome().sequence_completed);
     REQUIRE(world.trigger_angles().size() == 4);
@@ -209,7 +209,7 @@ TEST_CASE("step scan: a point is triggered only once the stage arrived within th
     Faults f;
     f.rotation_miss = 0.02;
     ScanMachine scan(seq);
-    FlyWorld world(seq, kNoTriggers, f);
+    ScanWorld world(seq, kNoTriggers, f);
     world.run(scan);
     const auto& out = scan.outcome();
     INFO(out.reason);
@@ -224,7 +224,7 @@ TEST_CASE("step scan: settle before each trigger") {
   auto seq = step_scan(4);
   seq.point_settle = 0.25;
   ScanMachine scan(seq);
-  FlyWorld world(seq, kNoTriggers);
+  ScanWorld world(seq, kNoTriggers);
   world.run(scan);
   CHECK(scan.outcome().sequence_completed);
   // A trigger comes no sooner than its move's travel (10 °/s; the first from
@@ -249,7 +249,7 @@ TEST_CASE("step scan: a point whose frame never comes fails naming it; cleanup w
   Faults f;
   f.drop_frames = {7};
   ScanMachine scan(seq);
-  FlyWorld world(seq, kNoTriggers, f);
+  ScanWorld world(seq, kNoTriggers, f);
   world.run(scan);
   const auto& out = scan.outcome();
   CHECK_FALSE(out.sequence_completed);
@@ -269,7 +269,7 @@ TEST_CASE("step scan: a motor that stalls between points fails the scan at once"
   Faults f;
   f.motor_stall_at = 95.0;
   ScanMachine scan(seq);
-  FlyWorld world(seq, kNoTriggers, f);
+  ScanWorld world(seq, kNoTriggers, f);
   world.run(scan);
   const auto& out = scan.outcome();
   CHECK_FALSE(out.sequence_completed);
@@ -283,7 +283,7 @@ TEST_CASE("step scan: Ctrl-C between points stops the motor and closes the file 
   Faults f;
   f.interrupt_at = 22.0;  // mid-scan: darks, flats (~12 s) and the first points are done
   ScanMachine scan(seq);
-  FlyWorld world(seq, kNoTriggers, f);
+  ScanWorld world(seq, kNoTriggers, f);
   world.run(scan);
   const auto& out = scan.outcome();
   CHECK(out.interrupted);

@@ -14,7 +14,7 @@
 # (camera.timestamp, rotation.rbv_stamp_lag) and the file records them
 # (/process/acquisition/camera_timestamp, rbv_stamp_lag). With --live, a
 # pyzmq subscriber gets every projection once with the file's theta
-# (fly_harness.sh: live_start, live_check).
+# (scan_harness.sh: live_start, live_check).
 # Usage: cont_scan.sh PANDAFLY PANDAFLY_SIM PANDAFLY_CA SOURCE_DIR RENDER_REFERENCE [SPEED]
 set -euo pipefail
 fly_bin=$1 sim_bin=$2 ca_bin=$3 src=$4 render_bin=$5 speed=${6:-10}
@@ -22,11 +22,11 @@ fly_bin=$1 sim_bin=$2 ca_bin=$3 src=$4 render_bin=$5 speed=${6:-10}
 work=$(mktemp -d)
 beamline_config="$src/tests/integration/fly_beamline.toml"
 . "$src/tests/integration/beamline_harness.sh"
-. "$src/tests/integration/fly_harness.sh"
+. "$src/tests/integration/scan_harness.sh"
 
 beamline_start "$speed"
 n=361
-fly_scan_file $n 0.5 0.004 10000
+write_scan_file $n 0.5 0.004 10000
 "$fly_bin" cont "$work/scan.toml" --dry-run >"$work/plan.txt" || { cat "$work/plan.txt"; fail "dry run"; }
 cat "$work/plan.txt"
 grep -q "marks its readout_end (camera.timestamp): mid-exposure = stamp − readout − exposure/2 = stamp − 0.004 s; an RBV update's stamp lags its reading by ≤ 0 s" "$work/plan.txt" ||

@@ -2,7 +2,7 @@
 # Acceptance of `pandafly fly` against the joined beamline simulator
 # (fly_beamline.toml: 256 x 256 frames, 2 ms readout): a fly scan of 361
 # projections 0.5 deg apart (71 deg/s) over 0..180 deg with 5 darks and 5
-# flats before and after. Checked (fly_check.py): the file is complete and
+# flats before and after. Checked (scan_check.py): the file is complete and
 # read by dxchange.read_aps_32id; the theta of every projection equals the
 # stage's true mid-exposure angle of its own frame (the simulator's
 # --truth-log) within one encoder count; the PandA's exposure-start positions
@@ -20,15 +20,15 @@ fly_bin=$1 sim_bin=$2 ca_bin=$3 src=$4 render_bin=$5 speed=${6:-10}
 work=$(mktemp -d)
 beamline_config="$src/tests/integration/fly_beamline.toml"
 . "$src/tests/integration/beamline_harness.sh"
-. "$src/tests/integration/fly_harness.sh"
+. "$src/tests/integration/scan_harness.sh"
 
 beamline_start "$speed"
 n=361
-fly_scan_file $n 0.5 0.004 10000
+write_scan_file $n 0.5 0.004 10000
 "$fly_bin" fly "$work/scan.toml" --dry-run >"$work/plan.txt" || { cat "$work/plan.txt"; fail "dry run"; }
 grep -q "triggers      361 at 0 … 1800000 counts, step 5000 counts" "$work/plan.txt" || { cat "$work/plan.txt"; fail "dry-run plan"; }
 # An online reconstruction's view: a pyzmq subscriber to --live, decoding the
-# NDPluginZMQ messages by the reference's rules (fly_harness.sh: live_start).
+# NDPluginZMQ messages by the reference's rules (scan_harness.sh: live_start).
 live_start $n
 # A scan that cannot start: every missing PV named at once (exit 3), and a
 # plan that cannot work, with its reason (exit 4); nothing moves.
@@ -51,7 +51,7 @@ cat "$work/result.json"
 rbv=$("$ca_bin" get micos:m1.RBV | awk '{print $2}')
 stop_sim 3
 /usr/bin/python3 -c "import sys; assert abs(float(sys.argv[1])) < 1e-3, 'the stage is not back at 0: ' + sys.argv[1]" "$rbv"
-fly_check --rc 0 --complete --projections $n --darks 10 --flats 10 || fail "fly_check"
+scan_check --rc 0 --complete --projections $n --darks 10 --flats 10 || fail "scan_check"
 live_check $n
 /usr/bin/python3 - "$work" $n <<'PY'
 import sys, logging, warnings

@@ -4,7 +4,7 @@
 # 1 000 counts/deg encoder, 5 darks and 5 flats before and after, so camera
 # frame numbers 1-5 are darks, 6-10 flats and projection slot k is frame
 # 11 + k when nothing is lost. Each scan must leave a readable file that says
-# exactly what happened (fly_check.py: every stored projection keeps its own
+# exactly what happened (scan_check.py: every stored projection keeps its own
 # frame's true angle within one count), and the exit code that says so:
 #   camera   drop frame 20 (slot 9: frame_missing), swap frames 30/31 (slot
 #            19's frame arrives late: reordered, put back), frame 40 twice (slot 29:
@@ -40,7 +40,7 @@ root=$(mktemp -d)
 work=$root
 beamline_config=$root/beamline.toml
 . "$src/tests/integration/beamline_harness.sh"
-. "$src/tests/integration/fly_harness.sh"
+. "$src/tests/integration/scan_harness.sh"
 fault_scans fly
 
 if [ "$mode" = disk-full ]; then

@@ -5,7 +5,7 @@
 # flats before and after, so camera frames 1-5 are darks, 6-10 flats and
 # projection slot k is frame 11 + k. Each scan must leave a readable file,
 # closed and marked incomplete with the reason, every stored projection keeping
-# its own frame's true angle (fly_check.py, within one count of a 1 000
+# its own frame's true angle (scan_check.py, within one count of a 1 000
 # counts/deg scale, 0.001 deg), the motion stopped, and the exit code saying so:
 #   motor    the stage jams at 60.5 deg: exit 6, "stalled"
 #   limit    a hard limit at 80.5 deg: exit 6, "high limit switch"
@@ -42,7 +42,7 @@ root=$(mktemp -d)
 work=$root
 beamline_config=$root/beamline.toml
 . "$src/tests/integration/beamline_harness.sh"
-. "$src/tests/integration/fly_harness.sh"
+. "$src/tests/integration/scan_harness.sh"
 fault_scans "$kind"
 
 if [ "$mode" = disk-full ]; then

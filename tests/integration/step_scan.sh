@@ -4,7 +4,7 @@
 # points 2 deg apart over 0..180 deg, 5 darks and 5 flats before and after,
 # from the same scan file a fly scan reads ([panda] is not used). Per point
 # the stage moves (put-callback), the camera is software-triggered and that
-# frame is stored with the motor's readback. Checked (fly_check.py): the file
+# frame is stored with the motor's readback. Checked (scan_check.py): the file
 # is complete; every projection's theta is the stage's true angle during its
 # own frame's exposure (the simulator's --truth-log) within one motor step;
 # the stage is back at the start; dxchange.read_aps_32id reads the file; the
@@ -19,11 +19,11 @@ fly_bin=$1 sim_bin=$2 ca_bin=$3 src=$4 render_bin=$5 speed=${6:-10}
 work=$(mktemp -d)
 beamline_config="$src/tests/integration/fly_beamline.toml"
 . "$src/tests/integration/beamline_harness.sh"
-. "$src/tests/integration/fly_harness.sh"
+. "$src/tests/integration/scan_harness.sh"
 
 beamline_start "$speed"
 n=91
-fly_scan_file $n 2.0 0.004 10000
+write_scan_file $n 2.0 0.004 10000
 "$fly_bin" step "$work/scan.toml" --dry-run >"$work/plan.txt" || { cat "$work/plan.txt"; fail "dry run"; }
 cat "$work/plan.txt"
 grep -q "projections   91 from 0° to 180° in steps of 2°" "$work/plan.txt" || fail "dry-run plan"
@@ -58,7 +58,7 @@ cat "$work/result.json"
 [ "$rc" = 0 ] || { stop_sim 30; fail "pandafly step exited $rc"; }
 rbv=$("$ca_bin" get micos:m1.RBV | awk '{print $2}')
 /usr/bin/python3 -c "import sys; assert abs(float(sys.argv[1])) < 1e-3, 'the stage is not back at 0: ' + sys.argv[1]" "$rbv"
-fly_check --rc 0 --complete --projections $n --darks 10 --flats 10 || fail "fly_check"
+scan_check --rc 0 --complete --projections $n --darks 10 --flats 10 || fail "scan_check"
 /usr/bin/python3 - "$work" $n <<'PY'
 import sys, logging, warnings
 import numpy as np, h5py
@@ -107,7 +107,7 @@ trap 'work=$parent; cleanup' EXIT
 # free-run in Multiple as usual, the projections come last).
 work="$parent/single"
 mkdir -p "$work"
-fly_scan_file 11 10.0 0.004 10000
+write_scan_file 11 10.0 0.004 10000
 sed -i 's/^\[camera\]$/[camera]\nstep_trigger = "single"/' "$work/scan.toml"
 sed -i 's/^when = "both"$/when = "before"/' "$work/scan.toml"
 grep -q '^step_trigger = "single"' "$work/scan.toml" && ! grep -q '^when = "both"' "$work/scan.toml" ||
@@ -118,7 +118,7 @@ cat "$work/result.json"
 [ "$rc" = 0 ] || { stop_sim 30; fail "pandafly step (single images) exited $rc"; }
 [ "$("$ca_bin" get FLIR5:cam5:ImageMode | awk '{print $2}')" = Single ] || fail "ImageMode is not Single"
 cp "$parent/truth.jsonl" "$work/truth.jsonl"
-fly_check --rc 0 --complete --projections 11 --darks 5 --flats 5 || fail "fly_check (single images)"
+scan_check --rc 0 --complete --projections 11 --darks 5 --flats 5 || fail "scan_check (single images)"
 work=$parent
 
 # Frames over Channel Access (camera.frames = "ca"): the same 91 points, each
@@ -131,7 +131,7 @@ work=$parent
 zmq_seconds=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seconds"])' "$work/result.json")
 work="$parent/ca"
 mkdir -p "$work"
-fly_scan_file $n 2.0 0.004 10000
+write_scan_file $n 2.0 0.004 10000
 sed -i 's/^\[camera\]$/[camera]\nframes = "ca"/' "$work/scan.toml"
 grep -q '^frames = "ca"' "$work/scan.toml" || fail "could not write frames = ca"
 set +e
@@ -144,7 +144,7 @@ fly_step
 cat "$work/result.json"
 [ "$rc" = 0 ] || { stop_sim 30; fail "pandafly step (frames over CA) exited $rc"; }
 cp "$parent/truth.jsonl" "$work/truth.jsonl"
-fly_check --rc 0 --complete --projections $n --darks 10 --flats 10 || fail "fly_check (frames over CA)"
+scan_check --rc 0 --complete --projections $n --darks 10 --flats 10 || fail "scan_check (frames over CA)"
 /usr/bin/python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["seconds"]; z=float(sys.argv[2]); n=int(sys.argv[3]); print(f"frames over CA: {n} points + 20 fields in {s:.2f} s wall, over ZMQ {z:.2f} s ({(s - z) / n * 1000:.1f} ms more per point, the 20 fields included)")' \
   "$work/result.json" "$zmq_seconds" $n
 for f in ref.raw ref.raw.flat ref.raw.dark truth.raw; do ln -s "$parent/$f" "$work/$f"; done

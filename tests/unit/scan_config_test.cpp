@@ -34,7 +34,7 @@ principal_investigator = "R. Haddad"
 
 std::string error_of(const std::string& text, std::string_view source = "scan.toml") {
   try {
-    (void)scan::parse_fly_scan_config(text, source);
+    (void)scan::parse_scan_config(text, source);
   } catch (const scan::ConfigError& e) {
     return e.what();
   }
@@ -66,7 +66,7 @@ std::string with(std::string_view from, std::string_view to) {
 }  // namespace
 
 TEST_CASE("scan config: the required keys only, every default for the beamline simulator") {
-  const auto c = scan::parse_fly_scan_config(kMinimal, "scans/scan.toml");
+  const auto c = scan::parse_scan_config(kMinimal, "scans/scan.toml");
   CHECK(c.source == "scans/scan.toml");
   CHECK(c.panda.host == "127.0.0.1");
   CHECK(c.panda.control_port == 8888);
@@ -211,11 +211,11 @@ TEST_CASE("scan config: tools/examples/stepscan.toml is a step scan (no [panda])
 }
 
 TEST_CASE("scan config: paths relative to the scan file; absolute ones as written") {
-  CHECK(scan::parse_fly_scan_config(kMinimal, "scan.toml").panda.design == "flyscan.sav");
-  CHECK(scan::parse_fly_scan_config(kMinimal, "/a/b/scan.toml").panda.design == "/a/b/flyscan.sav");
-  CHECK(scan::parse_fly_scan_config(with("flyscan.sav", "/abs/d.sav"), "/a/b/scan.toml")
-            .panda.design == "/abs/d.sav");
-  const auto c = scan::parse_fly_scan_config(
+  CHECK(scan::parse_scan_config(kMinimal, "scan.toml").panda.design == "flyscan.sav");
+  CHECK(scan::parse_scan_config(kMinimal, "/a/b/scan.toml").panda.design == "/a/b/flyscan.sav");
+  CHECK(scan::parse_scan_config(with("flyscan.sav", "/abs/d.sav"), "/a/b/scan.toml").panda.design ==
+        "/abs/d.sav");
+  const auto c = scan::parse_scan_config(
       with("file = \"out.h5\"", "file = \"out.h5\"\nlayout = \"l.xml\""), "x/scan.toml");
   CHECK(c.output.layout == "x/l.xml");
   CHECK(c.output.file == "out.h5");  // the output file stays relative to the working directory
@@ -223,8 +223,8 @@ TEST_CASE("scan config: paths relative to the scan file; absolute ones as writte
 
 TEST_CASE("scan config: projections or step; end inclusive; both directions") {
   const auto step = [](std::string_view range) {
-    return scan::parse_fly_scan_config(with("start = 0\nend = 180\nprojections = 361", range),
-                                       "scan.toml")
+    return scan::parse_scan_config(with("start = 0\nend = 180\nprojections = 361", range),
+                                   "scan.toml")
         .scan;
   };
   auto s = step("start = 0\nend = 180\nstep = 0.5");
@@ -313,18 +313,17 @@ TEST_CASE("scan config: errors name file:line:column and the key") {
     const std::string t = kMinimal + "[camera]\nstep_trigger = \"hardware\"\n";
     CHECK(error_of(t) ==
           where(t, "\"hardware\"") + "camera.step_trigger: \"hardware\" is not software or single");
-    CHECK(scan::parse_fly_scan_config(kMinimal, "s").camera.step_trigger ==
+    CHECK(scan::parse_scan_config(kMinimal, "s").camera.step_trigger ==
           scan::StepTrigger::software);
-    CHECK(scan::parse_fly_scan_config(kMinimal + "[camera]\nstep_trigger = \"single\"\n", "s")
+    CHECK(scan::parse_scan_config(kMinimal + "[camera]\nstep_trigger = \"single\"\n", "s")
               .camera.step_trigger == scan::StepTrigger::single);
   }
   SUBCASE("camera.frames: zmq or ca") {
     const std::string t = kMinimal + "[camera]\nframes = \"pva\"\n";
     CHECK(error_of(t) == where(t, "\"pva\"") + "camera.frames: \"pva\" is not zmq or ca");
-    CHECK(scan::parse_fly_scan_config(kMinimal, "s").camera.frames == scan::FrameSource::zmq);
-    CHECK(
-        scan::parse_fly_scan_config(kMinimal + "[camera]\nframes = \"ca\"\n", "s").camera.frames ==
-        scan::FrameSource::ca);
+    CHECK(scan::parse_scan_config(kMinimal, "s").camera.frames == scan::FrameSource::zmq);
+    CHECK(scan::parse_scan_config(kMinimal + "[camera]\nframes = \"ca\"\n", "s").camera.frames ==
+          scan::FrameSource::ca);
   }
   SUBCASE("missing required keys: the table's header") {
     const std::string d = with("design = \"flyscan.sav\"\n", "host = \"p\"\n");
@@ -337,7 +336,7 @@ TEST_CASE("scan config: errors name file:line:column and the key") {
               "flats.sample_out: missing (flats are taken: where the sample goes out of the beam)");
     // Flats not taken: no position needed.
     CHECK_NOTHROW(
-        (void)scan::parse_fly_scan_config(kMinimal + "[flats]\ncount = 5\nwhen = \"none\"\n", "s"));
+        (void)scan::parse_scan_config(kMinimal + "[flats]\ncount = 5\nwhen = \"none\"\n", "s"));
   }
   SUBCASE("empty strings") {
     const std::string m = kMinimal + "[rotation]\nmotor = \"\"\n";
@@ -345,7 +344,7 @@ TEST_CASE("scan config: errors name file:line:column and the key") {
     const std::string d = with("design = \"flyscan.sav\"", "design = \"\"");
     CHECK(error_of(d) == where(d, "\"\"") + "panda.design: must not be empty");
     // "" where it means something
-    const auto c = scan::parse_fly_scan_config(
+    const auto c = scan::parse_scan_config(
         kMinimal + "[camera]\nframe_type_pv = \"\"\nmodel = \"\"\ncam = \"\"\n", "s");
     CHECK(c.camera.frame_type_pv.empty());
     CHECK(c.camera.cam.empty());
@@ -378,14 +377,14 @@ TEST_CASE("scan config: errors name file:line:column and the key") {
 }
 
 TEST_CASE("scan config: the continuous scan's stamp convention and RBV stamp lag") {
-  const auto c = scan::parse_fly_scan_config(
+  const auto c = scan::parse_scan_config(
       kMinimal + "[camera]\ntimestamp = \"exposure_start\"\n[rotation]\nrbv_stamp_lag = 0.004\n",
       "scan.toml");
   CHECK(c.camera.timestamp == capture::StampMeaning::exposure_start);
   CHECK(c.rotation.rbv_stamp_lag_s == 0.004);
-  CHECK(scan::parse_fly_scan_config(kMinimal + "[camera]\ntimestamp = \"exposure_end\"\n", "s")
+  CHECK(scan::parse_scan_config(kMinimal + "[camera]\ntimestamp = \"exposure_end\"\n", "s")
             .camera.timestamp == capture::StampMeaning::exposure_end);
-  CHECK(scan::parse_fly_scan_config(kMinimal + "[rotation]\nrbv_stamp_lag = 0\n", "s")
+  CHECK(scan::parse_scan_config(kMinimal + "[rotation]\nrbv_stamp_lag = 0\n", "s")
             .rotation.rbv_stamp_lag_s == 0);
   const std::string camera = kMinimal + "[camera]\ntimestamp = \"Camera\"\n";
   CHECK(error_of(camera) ==
@@ -420,7 +419,7 @@ TEST_CASE(
   std::size_t accepted = 0, refused = 0;
   for (std::size_t n = 0; n <= text.size(); ++n) {
     try {
-      (void)scan::parse_fly_scan_config(std::string_view(text).substr(0, n), "full.toml");
+      (void)scan::parse_scan_config(std::string_view(text).substr(0, n), "full.toml");
       ++accepted;
     } catch (const scan::ConfigError& e) {
       ++refused;
@@ -432,14 +431,14 @@ TEST_CASE(
 }
 
 TEST_CASE("scan config: [attributes] carries NDAttribute values only the beamline knows") {
-  const auto c = scan::parse_fly_scan_config(
+  const auto c = scan::parse_scan_config(
       kMinimal + "[attributes]\nEnergy = 20.5\nBinX = 2\nDetectorManufacturer = \"FLIR\"\n",
       "s.toml");
   REQUIRE(c.attributes.size() == 3);  // by name, typed as written
   CHECK(c.attributes[0] == scan::NamedValue{"BinX", std::int64_t{2}});
   CHECK(c.attributes[1] == scan::NamedValue{"DetectorManufacturer", std::string("FLIR")});
   CHECK(c.attributes[2] == scan::NamedValue{"Energy", 20.5});
-  CHECK(scan::parse_fly_scan_config(kMinimal, "s.toml").attributes.empty());
+  CHECK(scan::parse_scan_config(kMinimal, "s.toml").attributes.empty());
   const std::string bad = kMinimal + "[attributes]\nEnergy = [1, 2]\n";
   CHECK(error_of(bad) == where(bad, "[1, 2]") + "attributes.Energy: must be a string or a number");
 }

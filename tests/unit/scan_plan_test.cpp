@@ -20,8 +20,8 @@ namespace {
 // A scan whose numbers come out round:
 //   frame time = exposure 0.08 + readout 0.015 (UInt16 row, 1024 ≥ SizeY 1000) + margin 0.005 = 0.1
 //   s step = (100 − 10)/(181 − 1) = 0.5°  →  v = 0.5/0.1 = 5 deg/s
-scan::FlyScanConfig config(double start = 10, double end = 100) {
-  scan::FlyScanConfig c;
+scan::ScanConfig config(double start = 10, double end = 100) {
+  scan::ScanConfig c;
   c.source = "plan.toml";
   c.scan.start_deg = start;
   c.scan.end_deg = end;
@@ -426,7 +426,7 @@ TEST_CASE("plan: describe() prints the dry run") {
 }
 
 TEST_CASE("plan: darks need a shutter") {
-  auto c = scan::parse_fly_scan_config(
+  auto c = scan::parse_scan_config(
       "[panda]\ndesign = \"d.sav\"\n[scan]\nstart = 0.0\nend = 10.0\nprojections = 11\n"
       "exposure = 0.01\n[darks]\ncount = 5\n[shutter]\ncommand = \"\"\n[output]\nfile = "
       "\"f.h5\"\n[metadata]\nproposal_id = \"p\"\nprincipal_investigator = \"pi\"\n",

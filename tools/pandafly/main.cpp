@@ -1,5 +1,5 @@
 // pandafly: the scans. `pandafly fly SCAN.toml` runs a hardware-triggered fly
-// scan, `pandafly step SCAN.toml` a software step scan (both scan::FlyRunner);
+// scan, `pandafly step SCAN.toml` a software step scan (both scan::ScanRunner);
 // this main only parses the command line, prints and maps the outcome to an
 // exit code.
 #include <algorithm>
@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "../shipped_layouts.hpp"
-#include "pandafly/scan/fly_runner.hpp"
 #include "pandafly/scan/scan_config_file.hpp"
+#include "pandafly/scan/scan_runner.hpp"
 #include "pandafly/util/frame_memory.hpp"
 #include "pandafly/util/signal_watch.hpp"
 
@@ -47,7 +47,7 @@ nlohmann::json point_overhead(std::vector<double> s) {
   return {{"points", s.size()}, {"median", at(0.5)}, {"p95", at(0.95)}, {"max", 1e3 * s.back()}};
 }
 
-nlohmann::json summary(const scan::FlyResult& r) {
+nlohmann::json summary(const scan::ScanResult& r) {
   return {
       {"point_overhead_ms", point_overhead(r.point_overhead_s)},
       {"file", r.file},
@@ -85,14 +85,14 @@ int run_scan(scan::ScanKind kind, const ScanArgs& a) {
   const char* who = step                           ? "pandafly step"
                     : kind == scan::ScanKind::cont ? "pandafly cont"
                                                    : "pandafly fly";
-  scan::FlyScanConfig config;
+  scan::ScanConfig config;
   try {
     config = scan::load_fly_scan_config(a.scan_file, kind);
   } catch (const scan::ConfigError& e) {
     fmt::print(stderr, "{}: {}\n", who, e.what());
     return 2;
   }
-  scan::FlyRunOptions options;
+  scan::ScanRunOptions options;
   options.kind = kind;
   options.live_endpoint = a.live;
   options.layout_path =
@@ -109,7 +109,7 @@ int run_scan(scan::ScanKind kind, const ScanArgs& a) {
     last = s;
     progress.update(s);
   };
-  scan::FlyRunner runner(config, options);
+  scan::ScanRunner runner(config, options);
   scan::FlyPreparation prep;
   try {
     prep = runner.prepare(!a.dry_run);
@@ -128,7 +128,7 @@ int run_scan(scan::ScanKind kind, const ScanArgs& a) {
   SignalWatch signals([&runner](int signal, int) {
     runner.interrupt(fmt::format("interrupted by {}", SignalWatch::name(signal)));
   });
-  scan::FlyResult r;
+  scan::ScanResult r;
   try {
     r = runner.run();
   } catch (const std::exception& e) {

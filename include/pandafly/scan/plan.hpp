@@ -156,7 +156,7 @@ struct PlanDurations {
   double total_s = 0;
 };
 
-struct FlyPlan {
+struct ScanPlan {
   ScanKind kind = ScanKind::fly;  ///< step: plan_step() (no geometry, run-up or PandA)
   std::uint64_t projections = 0;
   double first_deg = 0;  ///< planned angle of trigger 0 (snapped to counts)
@@ -197,7 +197,7 @@ struct FlyPlan {
 };
 
 struct PlanResult {
-  std::optional<FlyPlan> plan;        ///< set iff refusals is empty
+  std::optional<ScanPlan> plan;       ///< set iff refusals is empty
   std::vector<std::string> refusals;  ///< every reason the scan cannot work
   std::vector<std::string> notes;     ///< worth saying, not blocking (e.g. step snapped)
 };
@@ -218,12 +218,12 @@ struct PlanResult {
 
 /// `sample_motor`: flats.sample_motor's facts when flats are taken (its soft
 /// limits are checked and its moves timed); nullopt: neither.
-[[nodiscard]] PlanResult plan_fly(const FlyScanConfig& config, const MotorFacts& motor,
+[[nodiscard]] PlanResult plan_fly(const ScanConfig& config, const MotorFacts& motor,
                                   const CameraFacts& camera,
                                   const std::optional<MotorFacts>& sample_motor = std::nullopt);
 
 /// A step scan's plan (Rules: plan_step).
-[[nodiscard]] PlanResult plan_step(const FlyScanConfig& config, const MotorFacts& motor,
+[[nodiscard]] PlanResult plan_step(const ScanConfig& config, const MotorFacts& motor,
                                    const CameraFacts& camera,
                                    const std::optional<MotorFacts>& sample_motor = std::nullopt);
 
@@ -233,7 +233,7 @@ inline constexpr double kContStartAllowanceS = 0.5;
 
 /// A continuous scan's plan (Rules: plan_cont); `frame_rate_hz` is the
 /// camera's GC_AcqResFrameRate_RBV read after the exposure was set.
-[[nodiscard]] PlanResult plan_cont(const FlyScanConfig& config, const MotorFacts& motor,
+[[nodiscard]] PlanResult plan_cont(const ScanConfig& config, const MotorFacts& motor,
                                    const CameraFacts& camera,
                                    const std::optional<MotorFacts>& sample_motor,
                                    double frame_rate_hz);
@@ -244,7 +244,7 @@ using FieldList = std::vector<std::pair<std::string, std::string>>;
 /// The dry-run text: speed, run-up/run-down, trigger positions in counts and
 /// degrees (first, last, step; every one when ≤ 20), the PandA fields given,
 /// expected durations. Lines end with '\n'.
-[[nodiscard]] std::string describe(const FlyPlan& plan, const FlyScanConfig& config,
+[[nodiscard]] std::string describe(const ScanPlan& plan, const ScanConfig& config,
                                    const FieldList& panda_fields = {});
 
 /// The refusal text: one "  - reason" line per refusal under a heading.

@@ -1,8 +1,8 @@
 #pragma once
-// FlyScanConfig: a fly scan's TOML scan file (tools/examples/flyscan.toml is a
+// ScanConfig: a fly scan's TOML scan file (tools/examples/flyscan.toml is a
 // complete one for `pandafly-sim beamline`), parsed into values. Sans-IO: the
 // text comes in as a string; load_fly_scan_config() (pandafly_scan_io) reads
-// the file and calls parse_fly_scan_config(). Any thread.
+// the file and calls parse_scan_config(). Any thread.
 //
 // Rules
 //   - Tables: [panda] [rotation] [camera] (+ [[camera.readout]] rows) [scan]
@@ -45,7 +45,7 @@
 //     wins, else camera.readout_time (the lookup is in plan.hpp).
 //
 // Example:
-//   const scan::FlyScanConfig c = scan::parse_fly_scan_config(text, "scans/a.toml");
+//   const scan::ScanConfig c = scan::parse_scan_config(text, "scans/a.toml");
 //   auto r = scan::plan_fly(c, motor_facts, camera_facts);   // plan.hpp
 #include <cstdint>
 #include <stdexcept>
@@ -185,7 +185,7 @@ struct NamedValue {
   friend bool operator==(const NamedValue&, const NamedValue&) = default;
 };
 
-struct FlyScanConfig {
+struct ScanConfig {
   std::string source;  ///< the name the text was parsed under (the file's path)
   PandaConfig panda;
   RotationConfig rotation;
@@ -207,8 +207,8 @@ struct FlyScanConfig {
 /// of relative paths. Throws ConfigError (rules above).
 /// `kind` step: [panda] may be left out or lack its design (a step scan does
 /// not use the PandA; a file written for both kinds still reads).
-[[nodiscard]] FlyScanConfig parse_fly_scan_config(std::string_view text, std::string_view source,
-                                                  ScanKind kind = ScanKind::fly);
+[[nodiscard]] ScanConfig parse_scan_config(std::string_view text, std::string_view source,
+                                           ScanKind kind = ScanKind::fly);
 
 /// How many of `count` frames are taken before / after the projections.
 [[nodiscard]] std::uint64_t frames_before(std::uint64_t count, When when);

@@ -1,4 +1,4 @@
-#include "pandafly/scan/fly_devices.hpp"
+#include "pandafly/scan/scan_devices.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -36,8 +36,8 @@ constexpr unsigned kProblem = 1u << 9;
 
 }  // namespace
 
-struct FlyDevices::Impl {
-  const FlyScanConfig& config;
+struct ScanDevices::Impl {
+  const ScanConfig& config;
   const ca::Context& context;
   PandaScanFields panda_fields;
   Post post;
@@ -54,7 +54,7 @@ struct FlyDevices::Impl {
   Trigger camera_trigger = Trigger::internal;  ///< as the last ConfigureCamera set it
   double camera_exposure = 0;                  ///< s, likewise
 
-  Impl(const FlyScanConfig& c, const ca::Context& ctx, Post p, ScanKind k)
+  Impl(const ScanConfig& c, const ca::Context& ctx, Post p, ScanKind k)
       : config(c), context(ctx), post(std::move(p)), kind(k) {}
 
   [[nodiscard]] std::string rot(std::string_view field) const {
@@ -312,8 +312,8 @@ struct FlyDevices::Impl {
   }
 };
 
-FlyDevices::FlyDevices(const FlyScanConfig& config, const ca::Context& context, Post post,
-                       ScanKind kind)
+ScanDevices::ScanDevices(const ScanConfig& config, const ca::Context& context, Post post,
+                         ScanKind kind)
     : impl_(std::make_unique<Impl>(config, context, std::move(post), kind)) {
   const bool flats = config.flats.count > 0 && config.flats.when != When::none;
   impl_->has_sample = flats;
@@ -321,11 +321,11 @@ FlyDevices::FlyDevices(const FlyScanConfig& config, const ca::Context& context, 
   impl_->start_monitors();
 }
 
-FlyDevices::~FlyDevices() {
+ScanDevices::~ScanDevices() {
   join();
 }
 
-std::size_t FlyDevices::load_design(const std::string& design_text) {
+std::size_t ScanDevices::load_design(const std::string& design_text) {
   const auto wanted = panda::Design::parse(design_text);
   std::scoped_lock lock(impl_->panda_mutex);
   const auto now = impl_->panda.run(panda::GetState{}, impl_->timeout());
@@ -336,7 +336,7 @@ std::size_t FlyDevices::load_design(const std::string& design_text) {
   return report.sent;
 }
 
-MotorFacts FlyDevices::read_motor_facts() const {
+MotorFacts ScanDevices::read_motor_facts() const {
   auto d = [&](const char* f) { return impl_->pv(impl_->rot(f)).get<double>(kPut); };
   MotorFacts m;
   m.velo = d("VELO");
@@ -356,7 +356,7 @@ MotorFacts FlyDevices::read_motor_facts() const {
   return m;
 }
 
-CameraFacts FlyDevices::read_camera_facts() const {
+CameraFacts ScanDevices::read_camera_facts() const {
   CameraFacts c;
   c.data_type = impl_->pv(impl_->cam("DataType_RBV")).get<std::string>(kPut);
   c.size_x = impl_->pv(impl_->cam("SizeX_RBV")).get<std::int32_t>(kPut);
@@ -369,32 +369,32 @@ CameraFacts FlyDevices::read_camera_facts() const {
   return c;
 }
 
-std::optional<double> FlyDevices::sample_position() const {
+std::optional<double> ScanDevices::sample_position() const {
   if (!impl_->has_sample) return std::nullopt;
   return impl_->pv(impl_->smp("RBV")).get<double>(kPut);
 }
 
-double FlyDevices::configure_frame_rate(double exposure, double period) {
+double ScanDevices::configure_frame_rate(double exposure, double period) {
   auto& i = *impl_;
   i.pv(i.cam("AcquireTime")).put_wait(exposure, kPut, i.tok());
   i.pv(i.cam("AcquirePeriod")).put_wait(period, kPut, i.tok());
   return i.pv(i.cam("GC_AcqResFrameRate_RBV")).get<double>(kPut, i.tok());
 }
 
-double FlyDevices::sample_speed() const {
+double ScanDevices::sample_speed() const {
   if (!impl_->has_sample) return 1.0;
   return impl_->pv(impl_->smp("VELO")).get<double>(kPut);
 }
 
-void FlyDevices::set_panda_fields(PandaScanFields fields) {
+void ScanDevices::set_panda_fields(PandaScanFields fields) {
   impl_->panda_fields = std::move(fields);
 }
 
-void FlyDevices::execute(const Command& command) {
+void ScanDevices::execute(const Command& command) {
   impl_->execute(command);
 }
 
-std::optional<std::uint64_t> FlyDevices::camera_frame_counter() const {
+std::optional<std::uint64_t> ScanDevices::camera_frame_counter() const {
   try {
     const auto n = impl_->pv(impl_->cam("ArrayCounter_RBV")).get<std::int32_t>(kPut);
     return n < 0 ? std::nullopt : std::optional<std::uint64_t>(static_cast<std::uint64_t>(n));
@@ -403,11 +403,11 @@ std::optional<std::uint64_t> FlyDevices::camera_frame_counter() const {
   }
 }
 
-void FlyDevices::stop() {
+void ScanDevices::stop() {
   impl_->stop_source.request_stop();
 }
 
-void FlyDevices::join() {
+void ScanDevices::join() {
   // Commands still waiting (a put-callback the IOC never completes) give up.
   impl_->stop_source.request_stop();
   for (auto& t : impl_->threads)

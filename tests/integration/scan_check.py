@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Checks a fly scan's DXfile against the beamline simulator's truth log.
 
-Usage: fly_check.py WORK --rc RC [--complete | --incomplete] [--reason TEXT]
+Usage: scan_check.py WORK --rc RC [--complete | --incomplete] [--reason TEXT]
          [--projections N] [--cpd COUNTS_PER_DEG] [--missing K ...]
          [--no-angle-from K] [--missing-count N] [--ok-before K]
          [--event K:WHAT ...] [--darks N] [--flats N]

@@ -1,5 +1,5 @@
 #pragma once
-// scan::FlyDevices: the fly scan's hardware — the rotation and sample motor
+// scan::ScanDevices: the fly scan's hardware — the rotation and sample motor
 // records, the camera (cam, ZMQ plugin, FrameType), the shutter over Channel
 // Access, and the PandA's control port — carrying out scan::ScanMachine's device
 // commands and reporting back as scan::Events.
@@ -32,7 +32,7 @@
 //     execute from the same thread.
 //
 // Example:
-//   scan::FlyDevices dev(config, ctx, [&](scan::Event e) { queue.post(std::move(e)); });
+//   scan::ScanDevices dev(config, ctx, [&](scan::Event e) { queue.post(std::move(e)); });
 //   auto motor = dev.read_motor_facts();
 //   dev.execute(command);
 #include <functional>
@@ -56,18 +56,18 @@ struct PandaScanFields {
   FieldList before_disarm;
 };
 
-class FlyDevices {
+class ScanDevices {
  public:
   using Post = std::function<void(Event)>;
 
   /// kind step/cont: no PandA (its control port is not connected; PandA
   /// commands are not to be given); step requires the camera's
   /// TriggerSoftware, cont its GC_AcqResFrameRate_RBV.
-  FlyDevices(const FlyScanConfig& config, const ca::Context& context, Post post,
-             ScanKind kind = ScanKind::fly);
-  ~FlyDevices();
-  FlyDevices(const FlyDevices&) = delete;
-  FlyDevices& operator=(const FlyDevices&) = delete;
+  ScanDevices(const ScanConfig& config, const ca::Context& context, Post post,
+              ScanKind kind = ScanKind::fly);
+  ~ScanDevices();
+  ScanDevices(const ScanDevices&) = delete;
+  ScanDevices& operator=(const ScanDevices&) = delete;
 
   /// Loads the design file (only what differs from the PandA's state is sent).
   /// Returns how many lines were sent. Throws on a refusal, naming the line.

@@ -1,5 +1,5 @@
 #pragma once
-// FlyWorld: the beamline as the fly-scan state machine sees it, in simulated
+// ScanWorld: the beamline as the fly-scan state machine sees it, in simulated
 // time, for domain tests. It carries out scan::ScanMachine's commands with
 // plausible timing (a motor at constant speed, a camera that delivers a frame
 // `exposure + readout` after each trigger, a PandA row at each exposure's end)
@@ -68,9 +68,9 @@ struct Geometry {
   double step = 0;
 };
 
-class FlyWorld {
+class ScanWorld {
  public:
-  FlyWorld(ScanSequence seq, Geometry g, Faults f = {})
+  ScanWorld(ScanSequence seq, Geometry g, Faults f = {})
       : seq_(std::move(seq)),
         g_(g),
         f_(std::move(f)),

@@ -1,14 +1,14 @@
 # Shared steps of the fly-scan acceptance tests (source it after harness.sh
 # and beamline_harness.sh, with fly_bin, src and work set):
-# fly_scan_file N STEP EXPOSURE CPD [EXTRA]  writes $work/scan.toml: N projections
+# write_scan_file N STEP EXPOSURE CPD [EXTRA]  writes $work/scan.toml: N projections
 #                         from 0 deg STEP apart against the running simulator
 #                         (beamline_start), 5 darks and 5 flats before and after,
 #                         the file ${fly_out:-$work/scan.h5}; CPD encoder counts/deg; EXTRA
 #                         lines appended to [scan]
 # fly_run [ARGS...]       pandafly fly $work/scan.toml --json --quiet ARGS; sets rc,
 #                         the summary in $work/result.json, stderr in $work/fly.err
-# fly_check MODE ARGS...  fly_check.py over the file, the truth log and the summary
-fly_scan_file() {
+# scan_check MODE ARGS...  scan_check.py over the file, the truth log and the summary
+write_scan_file() {
   local n=$1 step=$2 exposure=$3 cpd=$4 extra=${5:-}
   cat >"$work/scan.toml" <<TOML
 [panda]
@@ -55,7 +55,7 @@ fly_run() {
   cat "$work/fly.err"
 }
 
-fly_check() { /usr/bin/python3 "$src/tests/integration/fly_check.py" "$work" "$@"; }
+scan_check() { /usr/bin/python3 "$src/tests/integration/scan_check.py" "$work" "$@"; }
 
 # An online reconstruction's view of `--live` (fly_scan.sh, cont_scan.sh):
 # live_start N   a pyzmq subscriber in the background (pid: live) on a free
@@ -108,7 +108,7 @@ PY
 #   scenario NAME [--fault ...]  starts it in $root/NAME with a 121-projection scan file
 #   run_kind [ARGS...]           pandafly KIND on it (rc, result.json, fly.err)
 #   run_kind_interrupted         the same, SIGINT once 40 projections were exposed
-#   check ARGS...                fly_check.py with the scan's size and scale
+#   check ARGS...                scan_check.py with the scan's size and scale
 #   stopped                      fails unless the stage is at rest (DMOV 1)
 #   disk_full_scan [CHECK...]    the scan with its file on a 6 MiB tmpfs (root or
 #                                a private mount namespace): exit 6, "disk full",
@@ -127,7 +127,7 @@ scenario() {
   echo "== $kind $1"
   shift
   beamline_start 10 "$@"
-  fly_scan_file $n 1.0 0.01 1000
+  write_scan_file $n 1.0 0.01 1000
 }
 run_kind() {
   set +e
@@ -153,7 +153,7 @@ run_kind_interrupted() {
   rc=$?
   set -e
 }
-check() { fly_check --cpd 1000 --projections $n "$@" || { tail -5 "$work/sim.log"; fail "$kind $(basename "$work")"; }; }
+check() { scan_check --cpd 1000 --projections $n "$@" || { tail -5 "$work/sim.log"; fail "$kind $(basename "$work")"; }; }
 stopped() {
   local dmov
   dmov=$("$ca_bin" get micos:m1.DMOV | awk '{print $2}')
@@ -167,7 +167,7 @@ disk_full_scan() {
   trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; umount "$work/tiny" 2>/dev/null || true; [ -n "${PANDAFLY_KEEP:-}" ] && echo "kept $root" || rm -rf "$root"' EXIT
   echo "== $kind disk"
   beamline_start 10
-  fly_out="$work/tiny/scan.h5" fly_scan_file $n 1.0 0.01 1000
+  fly_out="$work/tiny/scan.h5" write_scan_file $n 1.0 0.01 1000
   run_kind
   stopped
   stop_sim 1

@@ -27,7 +27,7 @@
 
 namespace pandafly::scan {
 
-[[nodiscard]] ScanSequence make_sequence(const FlyPlan& plan, const FlyScanConfig& config,
+[[nodiscard]] ScanSequence make_sequence(const ScanPlan& plan, const ScanConfig& config,
                                          const MotorFacts& motor,
                                          std::optional<double> sample_position,
                                          double sample_speed);

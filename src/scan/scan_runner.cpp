@@ -1,4 +1,4 @@
-#include "pandafly/scan/fly_runner.hpp"
+#include "pandafly/scan/scan_runner.hpp"
 
 #include <algorithm>
 #include <array>
@@ -39,9 +39,9 @@
 #include "pandafly/dx/metadata.hpp"
 #include "pandafly/dx/xdi_writer.hpp"
 #include "pandafly/panda/io/blocking_data_client.hpp"
-#include "pandafly/scan/fly_devices.hpp"
-#include "pandafly/scan/fly_sequence.hpp"
 #include "pandafly/scan/panda_fields.hpp"
+#include "pandafly/scan/scan_devices.hpp"
+#include "pandafly/scan/scan_sequence.hpp"
 #include "pandafly/util/stop.hpp"
 
 namespace pandafly::scan {
@@ -100,12 +100,12 @@ std::string frame_location(const capture::Frame& f) {
 
 }  // namespace
 
-struct FlyRunner::Impl {
-  FlyScanConfig config;
-  FlyRunOptions options;
+struct ScanRunner::Impl {
+  ScanConfig config;
+  ScanRunOptions options;
   ca::Context context;
   detail::EventQueue queue;
-  std::unique_ptr<FlyDevices> devices;
+  std::unique_ptr<ScanDevices> devices;
   std::optional<FlyPreparation> prep;
   Clock::time_point t0 = Clock::now();
 
@@ -117,7 +117,7 @@ struct FlyRunner::Impl {
   std::atomic<int> interrupts{0};
   bool writer_failed = false;
   Clock::time_point run_started;
-  // What the scan spends before the first trigger besides moving (FlyResult).
+  // What the scan spends before the first trigger besides moving (ScanResult).
   std::optional<std::uint64_t> run_up_move;
   std::optional<Clock::time_point> run_up_issued, run_up_done, scan_move_issued;
   std::atomic<Clock::rep> last_frame_at{0};  ///< steady time of the last frame
@@ -138,7 +138,7 @@ struct FlyRunner::Impl {
   std::unordered_map<std::uint64_t, std::shared_ptr<capture::ReceivedFrame>> waiting;
   std::uint64_t next_handle = 1;
   std::vector<double> start_angle, residual;
-  FlyResult result;
+  ScanResult result;
   /// Step scans: the point triggered whose frame has not come yet, and the
   /// rotation's RBV at its trigger (under merge_mutex).
   struct PendingPoint {
@@ -152,7 +152,7 @@ struct FlyRunner::Impl {
   bool xdi_failed = false;
   std::vector<std::string> close_notes;  ///< added to the outcome's notes
   // Step scans: what a point costs beyond its move and its exposure + readout
-  // (FlyResult::point_overhead_s): from the move's completion to the next
+  // (ScanResult::point_overhead_s): from the move's completion to the next
   // point's move (or the camera's stop after the last point).
   std::optional<Clock::time_point> point_move_done;
   bool point_triggered = false;
@@ -190,7 +190,7 @@ struct FlyRunner::Impl {
   double rotation_done = kNaN;             ///< RBV in the last rotation MoveDone
   [[nodiscard]] bool step() const { return options.kind == ScanKind::step; }
 
-  Impl(FlyScanConfig c, FlyRunOptions o) : config(std::move(c)), options(std::move(o)) {}
+  Impl(ScanConfig c, ScanRunOptions o) : config(std::move(c)), options(std::move(o)) {}
   // Shutdown order when run() did not get to close the file (it threw):
   // stop the data paths and join their threads before any member they use
   // goes; the writer's own destructor then closes the file as interrupted.
@@ -211,7 +211,7 @@ struct FlyRunner::Impl {
   // ---- prepare ----
 
   FlyPreparation prepare(bool load_design) {
-    devices = std::make_unique<FlyDevices>(
+    devices = std::make_unique<ScanDevices>(
         config, context, [this](Event e) { queue.post(std::move(e)); }, options.kind);
     FlyPreparation p;
     if (load_design && options.kind == ScanKind::fly)
@@ -1007,8 +1007,8 @@ struct FlyRunner::Impl {
     point_triggered = false;
   }
 
-  FlyResult run() {
-    if (!prep || !prep->plan.plan) throw std::logic_error("FlyRunner::run() without a plan");
+  ScanResult run() {
+    if (!prep || !prep->plan.plan) throw std::logic_error("ScanRunner::run() without a plan");
     const auto& plan = *prep->plan.plan;
     const auto started = Clock::now();
     run_started = started;
@@ -1086,20 +1086,20 @@ struct FlyRunner::Impl {
   }
 };
 
-FlyRunner::FlyRunner(FlyScanConfig config, FlyRunOptions options)
+ScanRunner::ScanRunner(ScanConfig config, ScanRunOptions options)
     : impl_(std::make_unique<Impl>(std::move(config), std::move(options))) {}
 
-FlyRunner::~FlyRunner() = default;
+ScanRunner::~ScanRunner() = default;
 
-FlyPreparation FlyRunner::prepare(bool load_design) {
+FlyPreparation ScanRunner::prepare(bool load_design) {
   return impl_->prepare(load_design);
 }
 
-FlyResult FlyRunner::run() {
+ScanResult ScanRunner::run() {
   return impl_->run();
 }
 
-void FlyRunner::interrupt(std::string why) {
+void ScanRunner::interrupt(std::string why) {
   impl_->queue.post(Interrupted{std::move(why)});
 }
 

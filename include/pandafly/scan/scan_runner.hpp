@@ -1,6 +1,6 @@
 #pragma once
-// scan::FlyRunner: the scans' I/O shell (fly, step and cont). It connects the sans-IO sequence
-// (scan::ScanMachine) to the hardware (scan::FlyDevices: Channel Access and the
+// scan::ScanRunner: the scans' I/O shell (fly, step and cont). It connects the sans-IO sequence
+// (scan::ScanMachine) to the hardware (scan::ScanDevices: Channel Access and the
 // PandA's control port), the PandA's data port (capture::PandaCapture with a
 // PandaRowSink), the camera's ZMQ stream (capture::ZmqReceiver), the merger
 // (capture::Merger) and the DXfile (dx::Writer), and runs one scan.
@@ -15,7 +15,7 @@
 //     port (rows → merger); one takes frames off the ZMQ receiver (darks and
 //     flats → writer, projections → merger); the merger (one mutex) hands
 //     each decided projection to the writer with its slot and measured
-//     angle; device commands run on FlyDevices' threads; the writer's thread
+//     angle; device commands run on ScanDevices' threads; the writer's thread
 //     owns the file. Everything reports to the state machine through one
 //     event queue.
 //   - interrupt(why): any thread (a signal watcher): the scan stops as the
@@ -40,7 +40,7 @@
 //     a long stall) is noted too.
 //     Nothing acquired is dropped; each stall and the out-of-range frames
 //     are faults of the file (dx::Ending::faults: incomplete, exit 5 when
-//     the scan otherwise completed), counted in FlyResult and noted.
+//     the scan otherwise completed), counted in ScanResult and noted.
 //   - The file is closed by CloseFile: the ZMQ receiver is stopped and
 //     drained, the PandA capture ended (it has its END by then, or is
 //     stopped), the merger finished; every projection goes to its slot, the
@@ -49,10 +49,10 @@
 //     the writer judges completeness.
 //
 // Example:
-//   scan::FlyRunner runner(config, {});
+//   scan::ScanRunner runner(config, {});
 //   auto prep = runner.prepare();
 //   if (!prep.plan) { print(describe_refusal(prep)); return 2; }
-//   scan::FlyResult r = runner.run();
+//   scan::ScanResult r = runner.run();
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -69,7 +69,7 @@
 
 namespace pandafly::scan {
 
-struct FlyRunOptions {
+struct ScanRunOptions {
   /// step: a step scan (no PandA: plan_step, software trigger per point, each
   /// frame stored in its point's slot with the rotation's RBV at its trigger).
   ScanKind kind = ScanKind::fly;
@@ -94,7 +94,7 @@ struct FlyPreparation {
   std::size_t design_lines_sent = 0;
 };
 
-struct FlyResult {
+struct ScanResult {
   std::string file;
   Outcome outcome;
   dx::EndState end;  ///< what the writer recorded
@@ -105,7 +105,7 @@ struct FlyResult {
   std::uint64_t duplicates = 0, reorders = 0, extra_frames = 0;
   /// Continuous scans: camera stalls (gaps between frames' time stamps) and
   /// projections exposed outside the scan move's constant speed; either
-  /// makes the file incomplete (FlyRunner Rules).
+  /// makes the file incomplete (ScanRunner Rules).
   std::uint64_t camera_gaps = 0, beyond_range = 0;
   std::uint64_t darks = 0, flats = 0;
   std::uint64_t live_published = 0, live_dropped = 0;
@@ -126,18 +126,18 @@ struct FlyResult {
   std::optional<double> last_frame_to_closed_s;
 };
 
-class FlyRunner {
+class ScanRunner {
  public:
-  FlyRunner(FlyScanConfig config, FlyRunOptions options);
-  ~FlyRunner();
-  FlyRunner(const FlyRunner&) = delete;
-  FlyRunner& operator=(const FlyRunner&) = delete;
+  ScanRunner(ScanConfig config, ScanRunOptions options);
+  ~ScanRunner();
+  ScanRunner(const ScanRunner&) = delete;
+  ScanRunner& operator=(const ScanRunner&) = delete;
 
   /// See Rules. Throws std::runtime_error when something cannot be reached
   /// (naming every PV that did not connect) or read.
   [[nodiscard]] FlyPreparation prepare(bool load_design = true);
   /// See Rules. Precondition: prepare() returned a plan.
-  [[nodiscard]] FlyResult run();
+  [[nodiscard]] ScanResult run();
   /// Any thread; see Rules.
   void interrupt(std::string why);
 

@@ -1,13 +1,12 @@
-#include "pandafly/scan/fly_sequence.hpp"
+#include "pandafly/scan/scan_sequence.hpp"
 
 #include <algorithm>
 #include <cmath>
 
 namespace pandafly::scan {
 
-ScanSequence make_sequence(const FlyPlan& plan, const FlyScanConfig& config,
-                           const MotorFacts& motor, std::optional<double> sample_position,
-                           double sample_speed) {
+ScanSequence make_sequence(const ScanPlan& plan, const ScanConfig& config, const MotorFacts& motor,
+                           std::optional<double> sample_position, double sample_speed) {
   ScanSequence s;
   s.kind = plan.kind;
   s.projections = plan.projections;

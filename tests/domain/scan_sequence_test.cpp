@@ -1,18 +1,18 @@
 // make_sequence(): the plan made concrete for the state machine, checked
 // field by field against the plan and the scan file it came from; and the
 // sequence then runs as a whole scan in simulated time.
-#include "pandafly/scan/fly_sequence.hpp"
+#include "pandafly/scan/scan_sequence.hpp"
 
 #include <doctest/doctest.h>
 
-#include "fly_world.hpp"
+#include "scan_world.hpp"
 
 using namespace pandafly::scan;
 
 namespace {
 
-FlyScanConfig config_for_test() {
-  FlyScanConfig c;
+ScanConfig config_for_test() {
+  ScanConfig c;
   c.scan.start_deg = 0;
   c.scan.end_deg = 180;
   c.scan.projections = 181;
@@ -26,8 +26,8 @@ FlyScanConfig config_for_test() {
   return c;
 }
 
-FlyPlan plan_for_test() {
-  FlyPlan p;
+ScanPlan plan_for_test() {
+  ScanPlan p;
   p.projections = 181;
   p.first_deg = 0;
   p.step_deg = 1;
@@ -105,7 +105,7 @@ TEST_CASE("fly sequence: the made sequence runs a whole scan") {
   m.rbv = 42.5;
   m.mres = 0.0001;
   ScanMachine scan(make_sequence(plan_for_test(), config_for_test(), m, 3.0, 20.0));
-  testing::FlyWorld w(scan.sequence(), {181, 0.0, 1.0});
+  testing::ScanWorld w(scan.sequence(), {181, 0.0, 1.0});
   w.run(scan);
   CHECK(scan.outcome().sequence_completed);
   CHECK(scan.progress().frames == 181);
@@ -117,7 +117,7 @@ TEST_CASE("fly sequence: the made sequence runs a whole scan") {
 TEST_CASE("cont sequence: the camera start, the settle at the run-up and the scan speed") {
   auto c = config_for_test();
   c.scan.settle_s = 0.3;
-  FlyPlan p = plan_for_test();
+  ScanPlan p = plan_for_test();
   p.kind = ScanKind::cont;
   p.camera_start_deg = -2.5;
   MotorFacts m;
@@ -139,7 +139,7 @@ TEST_CASE("cont sequence: the camera start, the settle at the run-up and the sca
   testing::Faults f;
   f.ramp = true;
   f.rbv_period = 0.05;
-  testing::FlyWorld world(s, {0, 0.0, 0.0}, f);
+  testing::ScanWorld world(s, {0, 0.0, 0.0}, f);
   world.run(scan);
   INFO(scan.outcome().reason);
   CHECK(scan.outcome().sequence_completed);
