@@ -32,11 +32,8 @@ cat "$work/plan.txt"
 grep -q "marks its readout_end (camera.timestamp): mid-exposure = stamp − readout − exposure/2 = stamp − 0.004 s; an RBV update's stamp lags its reading by ≤ 0 s" "$work/plan.txt" ||
   fail "the dry run must show the time-stamp conventions"
 live_start $n
-set +e
-"$fly_bin" cont "$work/scan.toml" --json --quiet --live "tcp://127.0.0.1:$live_port" >"$work/result.json" 2>"$work/fly.err"
-rc=$?
-set -e
-cat "$work/fly.err" "$work/result.json"
+run_scan cont --live "tcp://127.0.0.1:$live_port"
+cat "$work/result.json"
 [ "$rc" = 0 ] || { stop_sim 30; fail "pandafly cont exited $rc"; }
 stop_sim 3
 /usr/bin/python3 - "$work" $n <<'PY'

@@ -1,12 +1,13 @@
-# Shared steps of the fly-scan acceptance tests (source it after harness.sh
-# and beamline_harness.sh, with fly_bin, src and work set):
+# Shared steps of the scan acceptance tests (fly, step, cont; source it after
+# harness.sh and beamline_harness.sh, with fly_bin, src and work set):
 # write_scan_file N STEP EXPOSURE CPD [EXTRA]  writes $work/scan.toml: N projections
 #                         from 0 deg STEP apart against the running simulator
 #                         (beamline_start), 5 darks and 5 flats before and after,
 #                         the file ${fly_out:-$work/scan.h5}; CPD encoder counts/deg; EXTRA
 #                         lines appended to [scan]
-# fly_run [ARGS...]       pandafly fly $work/scan.toml --json --quiet ARGS; sets rc,
+# run_scan KIND [ARGS...] pandafly KIND $work/scan.toml --json --quiet ARGS; sets rc,
 #                         the summary in $work/result.json, stderr in $work/fly.err
+#                         (printed); fly_run = run_scan fly
 # scan_check MODE ARGS...  scan_check.py over the file, the truth log and the summary
 write_scan_file() {
   local n=$1 step=$2 exposure=$3 cpd=$4 extra=${5:-}
@@ -47,13 +48,16 @@ principal_investigator = "R. Haddad"
 TOML
 }
 
-fly_run() {
+run_scan() {
+  local what=$1
+  shift
   set +e
-  "$fly_bin" fly "$work/scan.toml" --json --quiet "$@" >"$work/result.json" 2>"$work/fly.err"
+  "$fly_bin" "$what" "$work/scan.toml" --json --quiet "$@" >"$work/result.json" 2>"$work/fly.err"
   rc=$?
   set -e
   cat "$work/fly.err"
 }
+fly_run() { run_scan fly "$@"; }
 
 scan_check() { /usr/bin/python3 "$src/tests/integration/scan_check.py" "$work" "$@"; }
 
@@ -129,13 +133,7 @@ scenario() {
   beamline_start 10 "$@"
   write_scan_file $n 1.0 0.01 1000
 }
-run_kind() {
-  set +e
-  "$fly_bin" "$kind" "$work/scan.toml" --json --quiet "$@" >"$work/result.json" 2>"$work/fly.err"
-  rc=$?
-  set -e
-  cat "$work/fly.err"
-}
+run_kind() { run_scan "$kind" "$@"; }
 # run_kind, interrupted by SIGINT once 40 projections were exposed (the truth
 # log says the scan is under way); rc = its exit code.
 run_kind_interrupted() {

@@ -46,14 +46,7 @@ cat "$work/bad_motor.err" "$work/bad_plan.err"
   grep -q "last point 400° is above the high soft limit HLM 190°" "$work/bad_plan.err" ||
   fail "a point beyond HLM must be refused with its reason (exit 4, got $plan_rc)"
 
-fly_step() {
-  set +e
-  "$fly_bin" step "$work/scan.toml" --json --quiet "$@" >"$work/result.json" 2>"$work/fly.err"
-  rc=$?
-  set -e
-  cat "$work/fly.err"
-}
-fly_step
+run_scan step
 cat "$work/result.json"
 [ "$rc" = 0 ] || { stop_sim 30; fail "pandafly step exited $rc"; }
 rbv=$("$ca_bin" get micos:m1.RBV | awk '{print $2}')
@@ -113,7 +106,7 @@ sed -i 's/^when = "both"$/when = "before"/' "$work/scan.toml"
 grep -q '^step_trigger = "single"' "$work/scan.toml" && ! grep -q '^when = "both"' "$work/scan.toml" ||
   fail "could not write step_trigger, darks/flats before"
 "$fly_bin" step "$work/scan.toml" --dry-run | grep -q "acquire a single image" || fail "dry run (single)"
-fly_step
+run_scan step
 cat "$work/result.json"
 [ "$rc" = 0 ] || { stop_sim 30; fail "pandafly step (single images) exited $rc"; }
 [ "$("$ca_bin" get FLIR5:cam5:ImageMode | awk '{print $2}')" = Single ] || fail "ImageMode is not Single"
@@ -140,7 +133,7 @@ fly_ca_rc=$?
 set -e
 [ "$fly_ca_rc" = 4 ] && grep -q 'camera.frames = "ca": a fly scan takes its frames over ZMQ' "$work/fly_ca.err" ||
   { cat "$work/fly_ca.err"; fail "a fly scan with frames over CA must be refused (exit 4, got $fly_ca_rc)"; }
-fly_step
+run_scan step
 cat "$work/result.json"
 [ "$rc" = 0 ] || { stop_sim 30; fail "pandafly step (frames over CA) exited $rc"; }
 cp "$parent/truth.jsonl" "$work/truth.jsonl"
