@@ -81,7 +81,8 @@ void BM_slice_direct_450_angles_all_threads(benchmark::State& state) {
 }
 void BM_centre_estimate(benchmark::State& state) {
   const Scan& s = scan(kAngles);
-  for (auto _ : state) benchmark::DoNotOptimize(dx::estimate_centre(s.sino, kWidth, s.theta).centre);
+  for (auto _ : state)
+    benchmark::DoNotOptimize(dx::estimate_centre(s.sino, kWidth, s.theta).centre);
   state.SetItemsProcessed(state.iterations());
 }
 void BM_memcpy(benchmark::State& state) {
