@@ -88,8 +88,7 @@ void ScanReader::read_times() {
   projection_times_ = std::move(proj_t), flat_times_ = std::move(flat_t);
   flats_before_.clear();
   for (std::size_t k = 0; k < flats_; ++k)
-    (flat_frame[k] > last_proj && flat_frame[k] > first_proj ? flats_after_ : flats_before_)
-        .push_back(k);
+    (flat_frame[k] > last_proj ? flats_after_ : flats_before_).push_back(k);
   has_times_ = true;
 }
 
