@@ -74,11 +74,11 @@ void ScanReader::read_times() {
   if (locations.size() != times.size()) return;
   std::vector<double> proj_t, flat_t;
   std::vector<std::size_t> flat_frame;  // arrival index of each flat
-  std::size_t first_proj = std::numeric_limits<std::size_t>::max(), last_proj = 0;
+  std::size_t last_proj = 0;
   for (std::size_t i = 0; i < locations.size(); ++i) {
     if (locations[i] == kData) {
       proj_t.push_back(times[i]);
-      first_proj = std::min(first_proj, i), last_proj = i;
+      last_proj = i;
     } else if (locations[i] == kWhite) {
       flat_t.push_back(times[i]);
       flat_frame.push_back(i);
