@@ -28,6 +28,11 @@ packages=(
   e2fsprogs mount util-linux
   # a loaded machine for the test suite: ctest beside `stress-ng --cpu 2`
   stress-ng
+  # pandafly-dx slice/preview (issue 20): libpng writes the PNGs (the reference
+  # PNG library, maintained, already on the image); FFTW (single precision)
+  # the gridding reconstruction's transforms (a 2048-pixel row from 1800
+  # projections in well under a second needs a fast 4096² transform)
+  libpng-dev libfftw3-dev
 )
 
 missing=()

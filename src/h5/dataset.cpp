@@ -287,6 +287,32 @@ void Dataset::read_converted(Type type, void* out, std::size_t bytes) const {
   call({"H5Dread", id()}, H5Dread, id(), mem_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out);
 }
 
+std::vector<hsize_t> Dataset::shape() const {
+  if (row_shape_.empty() && rows_ == 1) {
+    const Handle space{call({"H5Dget_space", id()}, H5Dget_space, id()), Kind::dataspace};
+    if (H5Sget_simple_extent_ndims(space.get()) == 0) return {};
+  }
+  return with_rows(rows_, row_shape_);
+}
+
+void Dataset::read_block_converted(Type type, const std::vector<hsize_t>& start,
+                                   const std::vector<hsize_t>& count, void* out) const {
+  const std::vector<hsize_t> dims = shape();
+  require(start.size() == dims.size() && count.size() == dims.size(),
+          "h5::Dataset::read_block: the block's rank differs from the dataset's");
+  for (std::size_t d = 0; d < dims.size(); ++d)
+    require(start[d] + count[d] <= dims[d], "h5::Dataset::read_block: the block leaves the extent");
+  for (hsize_t c : count)
+    if (c == 0) return;
+  const Handle file_space{call({"H5Dget_space", id()}, H5Dget_space, id()), Kind::dataspace};
+  call({"H5Sselect_hyperslab", id()}, H5Sselect_hyperslab, file_space.get(), H5S_SELECT_SET,
+       start.data(), nullptr, count.data(), nullptr);
+  const Handle mem_space = simple_space(count, nullptr);
+  const Handle mem_type = make_type(type);
+  call({"H5Dread", id()}, H5Dread, id(), mem_type.get(), mem_space.get(), file_space.get(),
+       H5P_DEFAULT, out);
+}
+
 std::string Dataset::read_string() const {
   const std::vector<std::byte> bytes = read_bytes();
   std::string out(reinterpret_cast<const char*>(bytes.data()), bytes.size());

@@ -13,7 +13,9 @@
 
 #include "../shipped_layouts.hpp"
 #include "commands.hpp"
+#include "normalize.hpp"
 #include "record.hpp"
+#include "slice.hpp"
 #include "xdi.hpp"
 
 namespace {
@@ -25,7 +27,9 @@ constexpr const char* exit_codes =
     "layout cannot be read; layout: 0 it loads, 1 it does not (the message names file and\n"
     "line), 2 the file cannot be read; record: 0 complete, 2 cannot start, 3 written but\n"
     "incomplete (interrupted, timed out, frames lost); xdi: 0 written, 1 a column is missing\n"
-    "or not in degrees, 2 a file cannot be read or written. Bad usage: 2.";
+    "or not in degrees, 2 a file cannot be read or written; normalize, slice: 0 written, 1 the\n"
+    "scan cannot be normalised or reconstructed (no darks/flats, no 180 deg pair for the centre),\n"
+    "2 a file cannot be read or written. Bad usage: 2.";
 
 using pandafly::tools::shipped_layouts_dir;
 
@@ -118,6 +122,64 @@ int main(int argc, char** argv) {
   xdi->add_option("--metadata", x.metadata, "scan configuration TOML ([metadata]: facility, ...)");
   xdi->add_flag("--force", x.force, "replace an existing OUT");
   xdi->callback([&] { action = [&] { return cmd_xdi(x); }; });
+
+  NormalizeCmdOptions n;
+  auto* normalize = app.add_subcommand(
+      "normalize",
+      "normalise every projection: (data - dark) / (flat - dark), flats before and after "
+      "interpolated by the frames' time stamps, optionally -log, with the per-pixel uncertainty "
+      "(Poisson + read noise) into a new DXfile (float32) with provenance under /process");
+  normalize->footer(exit_codes);
+  normalize->add_option("IN", n.in, "the DXfile")->required();
+  normalize->add_option("OUT", n.out, "the normalised DXfile to create")->required();
+  normalize->add_option("--fields", n.fields, "combine darks and flats by their mean or median")
+      ->check(CLI::IsMember({"mean", "median"}))
+      ->capture_default_str();
+  normalize->add_flag("--minus-log", n.minus_log, "write -ln of the transmission");
+  normalize->add_option("--gain", n.gain, "detected quanta (e-) per ADU, for the Poisson noise")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  normalize->add_option("--read-noise", n.read_noise, "read noise, ADU rms")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  normalize
+      ->add_option("--min-denominator", n.min_denominator,
+                   "flag pixels whose flat - dark is at or below this (ADU)")
+      ->capture_default_str();
+  normalize->add_flag("--force", n.force, "replace an existing OUT");
+  normalize->add_flag("--json", n.json, "print the counts as one JSON object");
+  normalize->callback([&] { action = [&] { return cmd_normalize(n); }; });
+
+  SliceCmdOptions s;
+  auto* slice = app.add_subcommand(
+      "slice",
+      "reconstruct one detector row (filtered back-projection, parallel beam, the file's "
+      "measured angles; centre of rotation from the 0/180 deg pair) into a PNG and an HDF5 "
+      "dataset");
+  slice->footer(exit_codes);
+  slice->add_option("IN", s.file, "the DXfile")->required();
+  slice->add_option("--row", s.row, "detector row (default: the middle one)")
+      ->check(CLI::NonNegativeNumber);
+  slice->add_option("--out", s.out, "the PNG to write")->capture_default_str();
+  slice->add_option("--h5", s.h5, "the HDF5 file for /slice (default: --out with .h5)");
+  slice->add_option("--filter", s.filter, "ramp or shepp-logan")
+      ->check(CLI::IsMember({"ramp", "shepp-logan"}))
+      ->capture_default_str();
+  slice->add_option("--method", s.method, "gridrec (Fourier gridding) or direct")
+      ->check(CLI::IsMember({"gridrec", "direct"}))
+      ->capture_default_str();
+  slice->add_option("--centre", s.centre,
+                    "detector column of the rotation axis (default: estimated)");
+  slice->add_option("--fields", s.fields, "combine darks and flats by their mean or median")
+      ->check(CLI::IsMember({"mean", "median"}))
+      ->capture_default_str();
+  slice->add_option("--threads", s.threads, "threads (0: every core)")->capture_default_str();
+  slice->add_option("--low", s.low, "PNG window: this percentile is black")->capture_default_str();
+  slice->add_option("--high", s.high, "PNG window: this percentile is white")
+      ->capture_default_str();
+  slice->add_flag("--force", s.force, "replace existing outputs");
+  slice->add_flag("--json", s.json, "print the centre, sizes and timings as one JSON object");
+  slice->callback([&] { action = [&] { return cmd_slice(s); }; });
 
   try {
     app.parse(argc, argv);

@@ -137,6 +137,20 @@ class Dataset {
     return read<T>().at(0);
   }
   [[nodiscard]] std::string read_string() const;
+  /// The extent (rows, row_shape...) as last set or read; {} for a scalar.
+  [[nodiscard]] std::vector<hsize_t> shape() const;
+  /// The block of count[d] elements from start[d] in each dimension (one
+  /// entry per dimension), converted to T by HDF5, row-major. Throws h5::Error
+  /// if the block leaves the extent or the ranks differ.
+  template <Scalar T>
+  [[nodiscard]] std::vector<T> read_block(const std::vector<hsize_t>& start,
+                                          const std::vector<hsize_t>& count) const {
+    std::size_t n = 1;
+    for (hsize_t c : count) n *= static_cast<std::size_t>(c);
+    std::vector<T> out(n);
+    read_block_converted(type_of<T>(), start, count, out.data());
+    return out;
+  }
 
   /// Closes; throws h5::Error if HDF5 fails.
   void close() { handle_.close(); }
@@ -146,6 +160,8 @@ class Dataset {
   void read_extent();
   [[nodiscard]] std::size_t elements() const noexcept;  // rows × row elements (1 for a scalar)
   void read_converted(Type type, void* out, std::size_t bytes) const;
+  void read_block_converted(Type type, const std::vector<hsize_t>& start,
+                            const std::vector<hsize_t>& count, void* out) const;
   [[nodiscard]] Handle row_space(hsize_t first, hsize_t count) const;
   [[nodiscard]] Handle memory_space(hsize_t count) const;
 
