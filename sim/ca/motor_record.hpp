@@ -42,8 +42,11 @@
 //     position when it lies ahead, else to the limit switch first and back;
 //     ATHM and MSTA HOME (bit 7) when at the home position (same MRES step),
 //     MSTA HOMED (bit 14) after a homing that ended there.
-//   * SET = Set: writing VAL redefines OFF (no motion, no DMOV pulse); DVAL
-//     writes are refused (ECA_PUTFAIL). Non-finite numbers, VELO/HVEL/ACCL/ACCS
+//   * SET = Set with FOFF = Variable (the default): writing VAL redefines OFF
+//     (no motion, no DMOV pulse; the dial position and dial limits stay);
+//     with FOFF = Frozen (the record would redefine the controller's
+//     position instead) and DVAL writes: refused (ECA_PUTFAIL, not simulated). Non-finite numbers,
+//     VELO/HVEL/ACCL/ACCS
 //     <= 0, MRES 0, an enum index out of range, HOMF/HOMR = 0: ECA_PUTFAIL.
 //   * Event order at a move's put: DMOV 0, VAL, DVAL, LVIO, MSTA (DONE
 //     cleared, nothing else new), MOVN 1. TDIR and MSTA's MOVING and
@@ -240,7 +243,7 @@ class MotorRecord final : public Device {
   double jvel_ = 0, jar_ = 0;
   std::int32_t srev_ = 200;
   double dhlm_, dllm_, mres_, off_, twv_, rdbd_, dly_;
-  bool dir_negative_, set_mode_ = false;
+  bool dir_negative_, set_mode_ = false, foff_frozen_ = false;
   std::uint16_t spmg_ = 3;
   std::int16_t prec_;
   std::string egu_;
