@@ -33,6 +33,34 @@ std::pair<std::size_t, std::size_t> line_column(std::string_view text, std::size
   return {line, column};
 }
 
+/// The start of the JSON token that holds the byte at `last` (0-based): nlohmann
+/// reports the end of the offending token, a reader wants where it begins
+/// (as Python's json module says it). A small lexer over the text before it.
+std::size_t token_start(std::string_view text, std::size_t last) {
+  if (last >= text.size()) return text.size();  // the input ended early: point at its end
+  std::size_t i = 0, start = 0;
+  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (i < text.size() && i <= last) {
+    if (space(text[i])) {
+      ++i;
+      continue;
+    }
+    start = i;
+    if (text[i] == '"') {
+      for (++i; i < text.size() && text[i] != '"'; ++i)
+        if (text[i] == '\\') ++i;
+      ++i;
+    } else if (std::string_view("{}[]:,").find(text[i]) != std::string_view::npos) {
+      ++i;
+    } else {
+      while (i < text.size() && !space(text[i]) &&
+             std::string_view("{}[]:,\"").find(text[i]) == std::string_view::npos)
+        ++i;
+    }
+  }
+  return std::min(start, last);
+}
+
 /// nlohmann's message without its "[json.exception.parse_error.101] parse
 /// error at line 3, column 5: " prefix (we print our own position).
 std::string syntax_message(const std::string& what) {
@@ -118,8 +146,9 @@ BoxFile BoxFile::parse(std::string_view text, std::string_view source) {
   try {
     impl->doc = Json::parse(text.begin(), text.end());
   } catch (const Json::parse_error& e) {
-    // e.byte: the 1-based index of the last byte read, where the error is.
-    const auto [line, column] = line_column(text, e.byte > 0 ? e.byte - 1 : 0);
+    // e.byte: the 1-based index of the last byte read (the offending token's end).
+    const std::size_t last = e.byte > 0 ? e.byte - 1 : 0;
+    const auto [line, column] = line_column(text, token_start(text, last));
     throw FileError(
         fmt::format("{}:{}:{}: invalid JSON: {}", source, line, column, syntax_message(e.what())));
   }
