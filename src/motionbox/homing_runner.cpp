@@ -219,6 +219,13 @@ MotorReport HomingRunner::Impl::home(Motor& m, const OnProgress& on_progress) {
   for (auto& mon : monitors) mon->close();
   watchers.clear();
   report.result = homing.result();
+  // Where it stands: read once more at the end. The monitors' updates come
+  // through one thread per field, so the last status the machine saw may
+  // have RBV one poll behind DMOV.
+  try {
+    report.result.last = m.read().status;
+  } catch (const std::exception&) {  // disconnected: keep the last status seen
+  }
   report.seconds = now();
   if (on_progress) {
     std::scoped_lock lock(progress_mutex);
