@@ -19,7 +19,7 @@ constexpr std::uint32_t kStallBits = 1U << 6     // SLIP_STALL
 const char* phase_name(Phase p) {
   switch (p) {
     case Phase::idle:
-      return "idle";
+      return "start";
     case Phase::prepare:
       return "prepare";
     case Phase::search:
@@ -102,6 +102,7 @@ void Homing::issue(std::variant<Put, Move, Stop> body, double now, double timeou
   out_.push_back({id, std::move(body)});
   awaited_ = id;
   step_deadline_ = now + timeout;
+  step_timeout_ = timeout;
 }
 
 void Homing::next_put(double now) {
@@ -276,7 +277,7 @@ void Homing::on_tick(double now) {
         fail(fmt::format("{}: no completion within {:.1f} s",
                          phase_ == Phase::center ? std::string("the move to center")
                                                  : "the write of " + last_put_.field,
-                         phase_ == Phase::center ? step_deadline_ - last_move_ : kPutTimeout),
+                         step_timeout_),
              now);
       }
       return;

@@ -35,6 +35,7 @@ struct ModelMotor {
   std::vector<mb::Command> log;
   std::deque<mb::Event> events;
   std::vector<std::string> refuse;  // fields whose puts fail
+  std::vector<std::string> silent;  // fields whose puts never complete
 
   [[nodiscard]] double rbv() const { return std::round((dial + off) * 1000) / 1000; }
   [[nodiscard]] bool hls() const { return high_switch && dial >= *high_switch; }
@@ -60,6 +61,8 @@ struct ModelMotor {
   void execute(const mb::Command& c) {
     log.push_back(c);
     if (const auto* p = std::get_if<mb::Put>(&c.body)) {
+      for (const auto& q : silent)
+        if (q == p->field) return;
       for (const auto& r : refuse)
         if (r == p->field) {
           events.push_back(mb::Failed{c.id, p->field + ": put-callback: ECA_PUTFAIL"});
@@ -413,4 +416,18 @@ TEST_CASE("plan(): search distance, deadline and the values the rules give") {
   CHECK(p.hlm == 20);
   CHECK(p.llm == -20);
   CHECK(p.center == 1);
+}
+
+TEST_CASE("a write that never completes fails after 5 s and cleanup goes on") {
+  ModelMotor m = bench_motor();
+  m.silent = {"HLM"};
+  mb::Homing h(params(mb::Direction::hi));
+  const Run r = run(h, m);
+  CHECK_FALSE(r.result.ok);
+  CHECK(r.result.failed_in == mb::Phase::redefine);
+  CHECK(r.result.error == "the write of HLM: no completion within 5.0 s");
+  // The soft limits were opened and not yet replaced by HLM and LLM: restored.
+  CHECK(m.dhlm == 10);
+  CHECK(m.dllm == -10);
+  CHECK_FALSE(m.set_mode);
 }

@@ -288,7 +288,7 @@ put bench:A.DLLM 0
 put --wait bench:A.VAL 1000
 [ "$(get bench:A.HLS)" = 1 ] || fail "A is not on its high switch"
 expect 6 mbx home "$work/bench.json" A hi
-grep -q "A: FAILED in idle: the high limit switch (HLS) is already active" "$work/out" || {
+grep -q "A: FAILED in start: the high limit switch (HLS) is already active" "$work/out" || {
   cat "$work/out"
   fail "a switch already active"
 }

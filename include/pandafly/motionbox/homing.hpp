@@ -138,6 +138,7 @@ struct Tick {};
 using Event = std::variant<Status, Done, Failed, Interrupted, Tick>;
 
 enum class Phase { idle, prepare, search, settle, redefine, center, cleanup, done };
+/// "start" (idle: refused before anything was written), "prepare", ...
 [[nodiscard]] const char* phase_name(Phase p);
 
 struct Result {
@@ -192,7 +193,7 @@ class Homing {
   std::vector<Command> out_;
   std::uint64_t next_id_ = 1;
   std::optional<std::uint64_t> awaited_;
-  double step_deadline_ = 0;
+  double step_deadline_ = 0, step_timeout_ = 0;
   std::vector<Put> puts_;  ///< the rest of the current put sequence
   Put last_put_;           ///< the write awaited
   // search / center
