@@ -26,7 +26,10 @@
 //     overshoots by the deceleration) and, at the first driver poll that sees
 //     it at rest, moves on to the new target (DMOV stays 0; the pending
 //     callback completes at the final stop).
-//   * Limit switches at configured dial positions: a move that would cross
+//   * Limit switches at configured dial positions (HLS/LLS are the user
+//     high/low switches: with DIR = Neg, HLS is the switch at the low dial
+//     end, as the record maps them; MSTA PLUS_LS/MINUS_LS stay the raw, dial
+//     ones): a move that would cross
 //     one decelerates (at ACCS) from the switch on. At the first poll that
 //     sees the switch: HLS/LLS set, MOVN 0, VAL <- RBV (of that poll), DMOV 1
 //     and the put-callbacks complete while the axis still decelerates (its
