@@ -101,6 +101,7 @@ void Homing::issue(std::variant<Put, Move, Stop> body, double now, double timeou
   const std::uint64_t id = next_id_++;
   out_.push_back({id, std::move(body)});
   awaited_ = id;
+  awaited_is_put_ = std::holds_alternative<Put>(out_.back().body);
   step_deadline_ = now + timeout;
   step_timeout_ = timeout;
 }
@@ -155,6 +156,7 @@ void Homing::handle(const Event& event, double now) {
       on_done(f->id, now);  // cleanup goes on regardless
       return;
     }
+    awaited_.reset();  // completed (refused): nothing in flight
     fail(f->what, now);
   } else if (const auto* i = std::get_if<Interrupted>(&event)) {
     fail(i->reason, now, true);
@@ -274,6 +276,7 @@ void Homing::on_tick(double now) {
     case Phase::redefine:
     case Phase::center:
       if (now >= step_deadline_) {
+        awaited_.reset();  // given up on: cleanup does not wait for it
         fail(fmt::format("{}: no completion within {:.1f} s",
                          phase_ == Phase::center ? std::string("the move to center")
                                                  : "the write of " + last_put_.field,
@@ -339,8 +342,12 @@ void Homing::fail(std::string why, double now, bool interrupted) {
   }
   if (foff_changed_) cleanup_.emplace_back(Put{"FOFF", static_cast<double>(settings_.foff), true});
   phase_ = Phase::cleanup;
-  awaited_.reset();
   cleanup_deadline_ = now + p_.cleanup_timeout;
+  // A write in flight is awaited first: issued now, a restoring write could
+  // overtake it (they run concurrently in the shell). A move in flight is not
+  // (STOP must go at once; its late completion is ignored).
+  if (awaited_ && awaited_is_put_) return;
+  awaited_.reset();
   next_cleanup(now);
 }
 

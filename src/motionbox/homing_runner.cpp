@@ -44,6 +44,10 @@ class Queue {
     }
     ready_.notify_one();
   }
+  void clear() {
+    std::scoped_lock lock(mutex_);
+    items_.clear();
+  }
   std::optional<QueueItem> pop_until(Clock::time_point deadline) {
     std::unique_lock lock(mutex_);
     if (!ready_.wait_until(lock, deadline, [&] { return !items_.empty(); })) return std::nullopt;
@@ -166,6 +170,13 @@ MotorReport HomingRunner::Impl::home(Motor& m, const OnProgress& on_progress) {
   std::vector<std::unique_ptr<ca::Monitor>> monitors;
   std::vector<std::jthread> watchers;
   MotorStatus status;
+  {
+    // Nothing left from an earlier run (its ids would match this one's); an
+    // interrupt() that came before this run still counts, once.
+    std::scoped_lock lock(interrupt_mutex);
+    m.queue.clear();
+    if (interrupted) m.queue.post(Event{Interrupted{*interrupted}});
+  }
   try {
     for (const char* f : kWatched) {
       auto& mon = monitors.emplace_back(std::make_unique<ca::Monitor>(
@@ -291,6 +302,8 @@ std::vector<MotorReport> HomingRunner::run(OnProgress on_progress) {
         reports[i] = impl_->home(*impl_->motors[i], on_progress);
       });
   }
+  std::scoped_lock lock(impl_->interrupt_mutex);
+  impl_->interrupted.reset();  // the next run() starts afresh
   return reports;
 }
 

@@ -431,3 +431,42 @@ TEST_CASE("a write that never completes fails after 5 s and cleanup goes on") {
   CHECK(m.dllm == -10);
   CHECK_FALSE(m.set_mode);
 }
+
+TEST_CASE("Ctrl-C while a write is in flight: cleanup waits for it, then restores") {
+  ModelMotor m = bench_motor();
+  mb::Homing h(params(mb::Direction::hi));
+  h.start(m.settings(), 0);
+  auto cmds = h.take_commands();
+  REQUIRE(cmds.size() == 1);  // DHLM = 0, not yet completed
+  h.handle(mb::Interrupted{}, 0.1);
+  CHECK(h.take_commands().empty());  // a restoring DHLM now could be overtaken by it
+  m.execute(cmds[0]);
+  h.handle(m.events.front(), 0.2);
+  m.events.pop_front();
+  cmds = h.take_commands();
+  REQUIRE(cmds.size() == 1);
+  const auto* put = std::get_if<mb::Put>(&cmds[0].body);
+  REQUIRE(put != nullptr);
+  CHECK(put->field == "DHLM");
+  CHECK(put->value == 10);
+}
+
+TEST_CASE("Ctrl-C while the search moves: STOP goes at once") {
+  ModelMotor m = bench_motor();
+  mb::Homing h(params(mb::Direction::hi));
+  h.start(m.settings(), 0);
+  for (int i = 0; i < 2; ++i) {  // DHLM, DLLM
+    const auto cmds = h.take_commands();
+    REQUIRE(cmds.size() == 1);
+    m.execute(cmds[0]);
+    h.handle(m.events.front(), 0);
+    m.events.pop_front();
+  }
+  const auto move = h.take_commands();
+  REQUIRE(move.size() == 1);
+  REQUIRE(std::holds_alternative<mb::Move>(move[0].body));
+  h.handle(mb::Interrupted{}, 0.5);
+  const auto stop = h.take_commands();
+  REQUIRE(stop.size() == 1);
+  CHECK(std::holds_alternative<mb::Stop>(stop[0].body));
+}

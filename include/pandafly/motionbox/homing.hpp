@@ -34,7 +34,9 @@
 //   - center: a put-callback move to `center` (deadline from distance and
 //     VELO as above); done when it completes with LVIO 0. finished(), ok.
 //   - Any failure or interruption: cleanup, each command issued once and
-//     awaited (its failure is ignored) up to cleanup_timeout in all: STOP
+//     awaited (its failure is ignored) up to cleanup_timeout in all, after
+//     the write in flight (if any) has completed, so that no restoring write
+//     can be overtaken by it: STOP
 //     (when a move may be under way), SET = Use (when it was set), the
 //     original DHLM/DLLM (when the soft limits were opened and not yet
 //     replaced by HLM/LLM), the original FOFF (when changed). The result says
@@ -193,6 +195,7 @@ class Homing {
   std::vector<Command> out_;
   std::uint64_t next_id_ = 1;
   std::optional<std::uint64_t> awaited_;
+  bool awaited_is_put_ = false;
   double step_deadline_ = 0, step_timeout_ = 0;
   std::vector<Put> puts_;  ///< the rest of the current put sequence
   Put last_put_;           ///< the write awaited

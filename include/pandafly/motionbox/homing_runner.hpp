@@ -21,6 +21,10 @@
 //   - interrupt() (any thread, any number of times; e.g. from a SignalWatch
 //     callback): every machine gets Interrupted: moving motors are STOPped,
 //     what was changed is restored, each result says where its motor stands.
+//     An interrupt() before run() interrupts that run at its start (a Ctrl-C
+//     between installing the handler and starting is not lost).
+//   - run() may be called again (a web page homes again): each run starts
+//     with empty queues and no interruption pending.
 //   - Progress callbacks run on the motors' threads (serialised by a mutex):
 //     keep them short.
 //
