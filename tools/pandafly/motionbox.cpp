@@ -137,7 +137,8 @@ std::string describe(const mb::MotorPlan& p, const mb::MotorEntry& e, mb::Direct
   if (p.settings.spmg < 2) warn += " — WILL BE REFUSED: SPMG is not Go";
   return fmt::format(
       "{} ({}): at {}, VELO {:g}: would open the soft limits (DHLM = DLLM = 0{}), drive towards "
-      "the {} limit switch (at most {:g} to {:g}, timeout {:.1f} s), redefine the switch "
+      "the {} limit switch (a search move of at most {:g}, to {:g}; timeout {:.1f} s), redefine "
+      "the switch "
       "position as {:g} (SET = Set, VAL, SET = Use), set HLM {:g} and LLM {:g}, then move to "
       "{:g}{}\n",
       p.name, e.pv_root, stands(s), p.settings.velo,
