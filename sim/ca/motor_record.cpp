@@ -145,6 +145,7 @@ void MotorRecord::make_fields() {
   add("SPMG", Enums{spmg_}, true);
   add("DIR", Enums{static_cast<std::uint16_t>(dir_negative_ ? 1 : 0)}, true);
   add("SET", Enums{0}, true);
+  add("FOFF", Enums{0}, true);
   for (auto f : {"CNEN", "UEIP", "URIP"}) add(f, Enums{0}, true);
   add("STAT", Enums{0}, false);
   add("SEVR", Enums{0}, false);
@@ -254,6 +255,7 @@ void MotorRecord::post_metadata() {
   pvs_.find("SPMG")->second->set_metadata(states({"Stop", "Pause", "Move", "Go"}));
   pvs_.find("DIR")->second->set_metadata(states({"Pos", "Neg"}));
   pvs_.find("SET")->second->set_metadata(states({"Use", "Set"}));
+  pvs_.find("FOFF")->second->set_metadata(states({"Variable", "Frozen"}));
   pvs_.find("CNEN")->second->set_metadata(states({"Disable", "Enable"}));
   pvs_.find("UEIP")->second->set_metadata(states({"No", "Yes"}));
   pvs_.find("URIP")->second->set_metadata(states({"No", "Yes"}));
@@ -383,7 +385,12 @@ std::uint32_t MotorRecord::put_limit(std::string_view field, double v) {
 
 std::uint32_t MotorRecord::put_val(double user, Pv::Completion& done) {
   if (!set_mode_) return request_move(to_dial(user), user, done);
-  // Calibration: the current position becomes `user`, by a new offset.
+  // FOFF Frozen: the record would keep OFF and redefine the controller's
+  // position (DVAL, a LOAD_POS to the driver) — not simulated: refused, as
+  // DVAL writes in SET mode are.
+  if (foff_frozen_) return kEcaPutFail;
+  // Calibration (FOFF Variable): the current position becomes `user`, by a
+  // new offset; the dial position, the dial limits and the switches stay.
   off_ = user - drbv_ * sign();
   dval_ = drbv_;
   post("OFF", off_);
@@ -428,6 +435,8 @@ std::uint32_t MotorRecord::put_enum(std::string_view field, std::uint16_t v, Pv:
     post_positions();
   } else if (field == "SET") {
     set_mode_ = v != 0;
+  } else if (field == "FOFF") {
+    foff_frozen_ = v != 0;
   } else if (field == "SPMG") {
     spmg_ = v;
     if (v == 0) stop_motion(Ending::stop);

@@ -26,7 +26,10 @@
 //     overshoots by the deceleration) and, at the first driver poll that sees
 //     it at rest, moves on to the new target (DMOV stays 0; the pending
 //     callback completes at the final stop).
-//   * Limit switches at configured dial positions: a move that would cross
+//   * Limit switches at configured dial positions (HLS/LLS are the user
+//     high/low switches: with DIR = Neg, HLS is the switch at the low dial
+//     end, as the record maps them; MSTA PLUS_LS/MINUS_LS stay the raw, dial
+//     ones): a move that would cross
 //     one decelerates (at ACCS) from the switch on. At the first poll that
 //     sees the switch: HLS/LLS set, MOVN 0, VAL <- RBV (of that poll), DMOV 1
 //     and the put-callbacks complete while the axis still decelerates (its
@@ -42,8 +45,11 @@
 //     position when it lies ahead, else to the limit switch first and back;
 //     ATHM and MSTA HOME (bit 7) when at the home position (same MRES step),
 //     MSTA HOMED (bit 14) after a homing that ended there.
-//   * SET = Set: writing VAL redefines OFF (no motion, no DMOV pulse); DVAL
-//     writes are refused (ECA_PUTFAIL). Non-finite numbers, VELO/HVEL/ACCL/ACCS
+//   * SET = Set with FOFF = Variable (the default): writing VAL redefines OFF
+//     (no motion, no DMOV pulse; the dial position and dial limits stay);
+//     with FOFF = Frozen (the record would redefine the controller's
+//     position instead) and DVAL writes: refused (ECA_PUTFAIL, not simulated). Non-finite numbers,
+//     VELO/HVEL/ACCL/ACCS
 //     <= 0, MRES 0, an enum index out of range, HOMF/HOMR = 0: ECA_PUTFAIL.
 //   * Event order at a move's put: DMOV 0, VAL, DVAL, LVIO, MSTA (DONE
 //     cleared, nothing else new), MOVN 1. TDIR and MSTA's MOVING and
@@ -240,7 +246,7 @@ class MotorRecord final : public Device {
   double jvel_ = 0, jar_ = 0;
   std::int32_t srev_ = 200;
   double dhlm_, dllm_, mres_, off_, twv_, rdbd_, dly_;
-  bool dir_negative_, set_mode_ = false;
+  bool dir_negative_, set_mode_ = false, foff_frozen_ = false;
   std::uint16_t spmg_ = 3;
   std::int16_t prec_;
   std::string egu_;

@@ -314,8 +314,12 @@ void MotorRecord::read_back(Tick t) {
   pvs_.find("RRBV")->second->set(Longs{raw(drbv_)}, stamp_);
   post("DRBV", drbv_);
   post("DIFF", dval_ - drbv_);
-  post_short("HLS", hls_ ? 1 : 0);
-  post_short("LLS", lls_ ? 1 : 0);
+  // hls_/lls_ are the raw (dial) switches, as the driver reports them (MSTA
+  // PLUS_LS/MINUS_LS); HLS/LLS are the user ones: the record swaps them when
+  // DIR = Neg (or MRES < 0): hls = ((DIR == Pos) == (MRES >= 0)) ? rhls : rlls.
+  const bool swapped = dir_negative_ != (mres_ < 0);
+  post_short("HLS", (swapped ? lls_ : hls_) ? 1 : 0);
+  post_short("LLS", (swapped ? hls_ : lls_) ? 1 : 0);
   post_short("ATHM", athm_ ? 1 : 0);
   post_short("TDIR", tdir_ ? 1 : 0);
 }

@@ -707,6 +707,46 @@ TEST_CASE("motor: SET = Set redefines the offset without motion") {
   CHECK(rig.get("RBV") == 95.0);
 }
 
+TEST_CASE("motor: FOFF Variable/Frozen; SET mode keeps the dial position and dial limits") {
+  MotorConfig c = base_config();
+  c.dhlm = 100;
+  c.dllm = -100;
+  Rig rig(c);
+  CHECK(rig.get("FOFF") == 0);  // Variable, the record's default
+  (void)rig.put("SET", Enums{1});
+  (void)rig.put("VAL", 30.0);
+  CHECK(rig.get("OFF") == 30.0);
+  CHECK(rig.get("DRBV") == 0.0);
+  CHECK(rig.get("DHLM") == 100.0);  // dial limits stay; the user ones follow OFF
+  CHECK(rig.get("HLM") == 130.0);
+  // Frozen: the record would redefine the controller's position (not simulated).
+  (void)rig.put("FOFF", Enums{1});
+  CHECK(rig.put("VAL", 40.0) == kEcaPutFail);
+  CHECK(rig.get("OFF") == 30.0);
+  (void)rig.put("FOFF", Enums{0});
+  (void)rig.put("SET", Enums{0});
+  CHECK(rig.get("RBV") == 30.0);
+}
+
+TEST_CASE("motor: with DIR = Neg, HLS is the switch at the user high end (the low dial one)") {
+  // motorRecord: hls = ((DIR == Pos) == (MRES >= 0)) ? RHLS : RLLS; MSTA has the raw ones.
+  MotorConfig c = base_config();
+  c.dir_negative = true;
+  c.low_switch = -5.0;  // dial
+  c.high_switch = 5.0;
+  Rig rig(c);
+  Done done;
+  (void)rig.put("VAL", 20.0, &done);  // user +20 = dial -20: runs into the dial -5 switch
+  rig.run_all();
+  CHECK(done.calls == 1);
+  CHECK(rig.get("HLS") == 1);
+  CHECK(rig.get("LLS") == 0);
+  const auto msta = static_cast<unsigned>(rig.get("MSTA"));
+  CHECK((msta & (1U << 13)) != 0);  // MINUS_LS: the raw low switch
+  CHECK((msta & (1U << 2)) == 0);
+  CHECK(rig.get("DRBV") <= -5.0);
+}
+
 TEST_CASE("motor: DIR = Neg and OFF convert user to dial") {
   Rig rig;
   (void)rig.put("DIR", Enums{1});

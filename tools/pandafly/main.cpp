@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../shipped_layouts.hpp"
+#include "motionbox.hpp"
 #include "pandafly/scan/scan_config_file.hpp"
 #include "pandafly/scan/scan_runner.hpp"
 #include "pandafly/util/frame_memory.hpp"
@@ -154,7 +155,7 @@ int run_scan(scan::ScanKind kind, const ScanArgs& a) {
 
 int main(int argc, char** argv) {
   pandafly::util::keep_frame_memory();  // frames over ZMQ: see frame_memory.hpp
-  CLI::App app{"pandafly: hardware-triggered tomography scans"};
+  CLI::App app{"pandafly: hardware-triggered tomography scans, and the Motion Box (motor homing)"};
   app.footer(kExitCodes);
   app.require_subcommand(1);
   ScanArgs fly;
@@ -205,7 +206,10 @@ int main(int argc, char** argv) {
   ct->add_option("--live", cont.live,
                  "republish every stored projection with its angle as NDPluginZMQ messages on a "
                  "PUB socket bound here (as fly --live)");
+  auto& motionbox = pandafly::tools::add_motionbox_command(app);
   CLI11_PARSE(app, argc, argv);
+  if (pandafly::tools::motionbox_parsed(motionbox))
+    return pandafly::tools::run_motionbox(motionbox);
   if (f->parsed()) return run_scan(scan::ScanKind::fly, fly);
   if (st->parsed()) return run_scan(scan::ScanKind::step, step);
   if (ct->parsed()) return run_scan(scan::ScanKind::cont, cont);
