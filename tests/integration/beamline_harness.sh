@@ -19,11 +19,6 @@
 # stop_sim [LINES]                SIGTERM the simulator (it prints its counters), show
 #                                 the last LINES of its log
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [ -n "${PANDAFLY_KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
-}
 trap cleanup EXIT
 
 stop_sim() {

@@ -5,6 +5,9 @@
 # wait_for FILE REGEX PID until a line of FILE matches REGEX (0), or PID has
 #                         ended or 60 s have passed (1): waits on the event,
 #                         the time is only a guard
+# cleanup                 (for `trap cleanup EXIT`) kills and awaits every pid in
+#                         the array pids, removes $work (kept, and said, when
+#                         PANDAFLY_KEEP is set)
 fail() {
   echo "FAIL: $*"
   exit 1
@@ -17,4 +20,9 @@ wait_for() {
     sleep 0.1
   done
   return 1
+}
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ -n "${PANDAFLY_KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
 }

@@ -19,11 +19,6 @@ pf=$1 sim_bin=$2 ca_bin=$3 src=$4
 . "$src/tests/integration/harness.sh"
 work=$(mktemp -d)
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [ -n "${PANDAFLY_KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
-}
 trap cleanup EXIT
 py=/usr/bin/python3
 mbx() { "$pf" motionbox "$@"; }
