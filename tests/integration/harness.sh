@@ -5,6 +5,8 @@
 # wait_for FILE REGEX PID until a line of FILE matches REGEX (0), or PID has
 #                         ended or 60 s have passed (1): waits on the event,
 #                         the time is only a guard
+# capture_run CMD...      runs CMD; sets rc, its stdout in $work/out, stderr in
+#                         $work/err
 # cleanup                 (for `trap cleanup EXIT`) kills and awaits every pid in
 #                         the array pids, removes $work (kept, and said, when
 #                         PANDAFLY_KEEP is set)
@@ -20,6 +22,12 @@ wait_for() {
     sleep 0.1
   done
   return 1
+}
+capture_run() {
+  set +e
+  "$@" >"$work/out" 2>"$work/err"
+  rc=$?
+  set -e
 }
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done

@@ -5,14 +5,10 @@
 set -eu
 dx_bin=$1
 src=$2
+. "$src/tests/integration/harness.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-run() {  # run ARGS... ; sets rc, output in $work/out and $work/err
-  set +e
-  "$dx_bin" "$@" >"$work/out" 2>"$work/err"; rc=$?
-  set -e
-}
+run() { capture_run "$dx_bin" "$@"; }
 
 # --help everywhere, exit 0.
 run --help; [ "$rc" = 0 ] || fail "--help exit $rc"

@@ -10,14 +10,10 @@
 set -eu
 dx_bin=$1
 src=$2
+. "$src/tests/integration/harness.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-run() {  # run ARGS... ; sets rc, output in $work/out and $work/err
-  set +e
-  "$dx_bin" "$@" >"$work/out" 2>"$work/err"; rc=$?
-  set -e
-}
+run() { capture_run "$dx_bin" "$@"; }
 check="$src/tests/integration/normalize_check.py"
 /usr/bin/python3 "$src/tests/integration/normalize_synthetic.py" "$work"
 
