@@ -33,6 +33,10 @@ packages=(
   # the gridding reconstruction's transforms (a 2048-pixel row from 1800
   # projections in well under a second needs a fast 4096² transform)
   libpng-dev libfftw3-dev
+  # pandafly-dx plots (issue 20): Cairo draws the charts — lines, text (its own
+  # font rendering through fontconfig/FreeType) and PNG output in one maintained
+  # library, so no font rasteriser or chart encoder of our own
+  libcairo2-dev
 )
 
 missing=()

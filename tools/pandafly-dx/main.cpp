@@ -14,6 +14,8 @@
 #include "../shipped_layouts.hpp"
 #include "commands.hpp"
 #include "normalize.hpp"
+#include "plots.hpp"
+#include "preview.hpp"
 #include "record.hpp"
 #include "slice.hpp"
 #include "xdi.hpp"
@@ -29,7 +31,8 @@ constexpr const char* exit_codes =
     "incomplete (interrupted, timed out, frames lost); xdi: 0 written, 1 a column is missing\n"
     "or not in degrees, 2 a file cannot be read or written; normalize, slice: 0 written, 1 the\n"
     "scan cannot be normalised or reconstructed (no darks/flats, no 180 deg pair for the centre),\n"
-    "2 a file cannot be read or written. Bad usage: 2.";
+    "2 a file cannot be read or written; preview, plots: 0 written, 2 the file cannot be read or\n"
+    "a PNG cannot be written. Bad usage: 2.";
 
 using pandafly::tools::shipped_layouts_dir;
 
@@ -180,6 +183,41 @@ int main(int argc, char** argv) {
   slice->add_flag("--force", s.force, "replace existing outputs");
   slice->add_flag("--json", s.json, "print the centre, sizes and timings as one JSON object");
   slice->callback([&] { action = [&] { return cmd_slice(s); }; });
+
+  PreviewCmdOptions pv;
+  auto* preview = app.add_subcommand(
+      "preview",
+      "PNGs (8-bit grey, percentile window) of the first, middle and last projection, a dark, a "
+      "flat, the middle projection normalised and the sinogram of one row, into a directory");
+  preview->footer(exit_codes);
+  preview->add_option("IN", pv.file, "the DXfile")->required();
+  preview->add_option("--out", pv.out, "the directory to write into")->capture_default_str();
+  preview->add_option("--row", pv.row, "detector row of the sinogram (default: the middle one)")
+      ->check(CLI::NonNegativeNumber);
+  preview->add_option("--low", pv.low, "this percentile is black")->capture_default_str();
+  preview->add_option("--high", pv.high, "this percentile is white")->capture_default_str();
+  preview
+      ->add_option("--max-size", pv.max_size,
+                   "shrink images (block means) so neither side exceeds this (0: full size)")
+      ->capture_default_str();
+  preview->add_option("--fields", pv.fields, "combine darks and flats by their mean or median")
+      ->check(CLI::IsMember({"mean", "median"}))
+      ->capture_default_str();
+  preview->add_flag("--json", pv.json, "list the files and the windows used as one JSON object");
+  preview->callback([&] { action = [&] { return cmd_preview(pv); }; });
+
+  PlotsCmdOptions pl;
+  auto* plots = app.add_subcommand(
+      "plots",
+      "PNG charts of how the scan went: theta against projection index, theta minus the "
+      "planned angle, trigger intervals, camera against PandA time stamps, missing and "
+      "angle-less slots; plots the file has no data for are skipped (and --json says why)");
+  plots->footer(exit_codes);
+  plots->add_option("IN", pl.file, "the DXfile")->required();
+  plots->add_option("--out", pl.out, "the directory to write into")->capture_default_str();
+  plots->add_flag("--json", pl.json,
+                  "list the plots, the skipped ones and the slots marked as one JSON object");
+  plots->callback([&] { action = [&] { return cmd_plots(pl); }; });
 
   try {
     app.parse(argc, argv);
