@@ -132,7 +132,7 @@ void legend(cairo_t* cr, const Chart& c, const Frame& f) {
   };
   std::vector<Entry> entries;
   for (const auto& s : c.series)
-    if (!s.label.empty()) entries.push_back({s.label, s.r, s.g, s.b});
+    if (!s.label.empty() && !s.x.empty()) entries.push_back({s.label, s.r, s.g, s.b});
   if (!c.marks.empty() && !c.marks_label.empty())
     entries.push_back({c.marks_label, c.marks_r, c.marks_g, c.marks_b});
   cairo_set_font_size(cr, 12);

@@ -42,3 +42,75 @@ make_scan() {
 make_scan fly fly 61 3.0 0
 make_scan faults fly 61 3.0 5 --fault drop-frame=20 --fault miss-trigger=40
 make_scan step step 13 15.0 0
+
+check_py="$src/tests/integration"
+# preview: defaults on the fly scans; a row, percentiles and --max-size on the step scan.
+for name in fly faults; do
+  "$dx_bin" preview "$root/$name/scan.h5" --out "$root/$name/preview" --json >"$root/$name/preview.json" ||
+    fail "preview $name exited $?"
+  /usr/bin/python3 "$check_py/preview_check.py" "$root/$name/scan.h5" "$root/$name/preview.json" 128 0 ||
+    fail "preview $name"
+done
+"$dx_bin" preview "$root/step/scan.h5" --out "$root/step/preview" --row 40 --low 2 --high 98 \
+  --json >"$root/step/preview.json" || fail "preview step exited $?"
+/usr/bin/python3 "$check_py/preview_check.py" "$root/step/scan.h5" "$root/step/preview.json" 40 0 ||
+  fail "preview step --row 40"
+"$dx_bin" preview "$root/step/scan.h5" --out "$root/step/small" --max-size 100 \
+  --json >"$root/step/small.json" || fail "preview --max-size exited $?"
+/usr/bin/python3 "$check_py/preview_check.py" "$root/step/scan.h5" "$root/step/small.json" 128 100 ||
+  fail "preview step --max-size 100"
+
+# plots: every plot of a fly scan; the dropped frame and the missed trigger marked.
+"$dx_bin" plots "$root/fly/scan.h5" --out "$root/fly/plots" --json >"$root/fly/plots.json" ||
+  fail "plots fly exited $?"
+/usr/bin/python3 "$check_py/plots_check.py" "$root/fly/scan.h5" "$root/fly/plots.json" fly ||
+  fail "plots fly"
+"$dx_bin" plots "$root/faults/scan.h5" --out "$root/faults/plots" --json >"$root/faults/plots.json" ||
+  fail "plots faults exited $?"
+/usr/bin/python3 "$check_py/plots_check.py" "$root/faults/scan.h5" "$root/faults/plots.json" fly 9 39 ||
+  fail "plots faults"
+"$dx_bin" plots "$root/step/scan.h5" --out "$root/step/plots" --json >"$root/step/plots.json" ||
+  fail "plots step exited $?"
+/usr/bin/python3 "$check_py/plots_check.py" "$root/step/scan.h5" "$root/step/plots.json" step ||
+  fail "plots step"
+
+# A bare Data Exchange file (projections and theta only): what can be drawn is,
+# the rest is skipped with a reason.
+/usr/bin/python3 - "$root/bare.h5" <<'PY'
+import sys, h5py, numpy as np
+rng = np.random.default_rng(1)
+with h5py.File(sys.argv[1], "w") as f:
+    f["/exchange/data"] = rng.integers(100, 4000, size=(7, 20, 30), dtype=np.uint16)
+    f["/exchange/theta"] = np.linspace(0, 180, 7)
+PY
+"$dx_bin" preview "$root/bare.h5" --out "$root/bare" --json >"$root/bare_preview.json" || fail "preview bare"
+"$dx_bin" plots "$root/bare.h5" --out "$root/bare" --json >"$root/bare_plots.json" || fail "plots bare"
+/usr/bin/python3 - "$root" <<'PY' || fail "the bare file"
+import json, sys
+import numpy as np
+from PIL import Image
+root = sys.argv[1]
+p = json.load(open(f"{root}/bare_preview.json"))
+assert sorted(i["name"] for i in p["images"]) == ["projection_first", "projection_last",
+                                                  "projection_middle", "sinogram"], p["images"]
+assert sorted(s["name"] for s in p["skipped"]) == ["dark", "flat", "normalized"], p["skipped"]
+sino = next(i for i in p["images"] if i["name"] == "sinogram")
+assert np.asarray(Image.open(sino["file"])).shape == (7, 30) and sino["values"] == "counts (ADU)"
+q = json.load(open(f"{root}/bare_plots.json"))
+assert [i["name"] for i in q["images"]] == ["theta"], q["images"]
+reasons = {s["name"]: s["reason"] for s in q["skipped"]}
+assert sorted(reasons) == ["camera_vs_panda", "frames", "theta_error", "trigger_intervals"], reasons
+assert all(reasons.values()) and q["slot_status"] is False
+print("bare file: drawn", [i["name"] for i in q["images"]], "skipped", reasons)
+PY
+
+# Bad input: exit 2 with the file named.
+set +e
+"$dx_bin" preview "$root/none.h5" --out "$root/none" 2>"$root/none.err"
+none_rc=$?
+"$dx_bin" preview "$root/fly/scan.h5" --out "$root/none" --row 256 2>"$root/row.err"
+row_rc=$?
+set -e
+[ "$none_rc" = 2 ] && grep -q "none.h5" "$root/none.err" || fail "a missing file: exit $none_rc"
+[ "$row_rc" = 2 ] && grep -q "row 256 is outside" "$root/row.err" || fail "a row outside: exit $row_rc"
+echo PASS
