@@ -4,8 +4,9 @@
 # encoder (fly_beamline.toml, 256 x 256 frames), 5 darks and 5 flats before
 # and after:
 #   fly     61 projections 3 deg apart, nothing injected
-#   faults  the same with the camera's frame 20 dropped (slot 9 missing) and
-#           trigger 40 missed (slot 39 missing)
+#   faults  the same with the camera's frame 20 dropped (slot 9 missing),
+#           trigger 40 missed (slot 39 missing) and frame 50 sent twice (the
+#           copy dropped: an event naming the duplicate)
 #   step    13 projections 15 deg apart (no PandA columns)
 # preview_check.py decodes every PNG (PIL), checks its size, that it is not
 # blank, and each window against percentiles numpy computes from the file;
@@ -40,7 +41,7 @@ make_scan() {
 }
 
 make_scan fly fly 61 3.0 0
-make_scan faults fly 61 3.0 5 --fault drop-frame=20 --fault miss-trigger=40
+make_scan faults fly 61 3.0 5 --fault drop-frame=20 --fault miss-trigger=40 --fault duplicate-frame=50
 make_scan step step 13 15.0 0
 
 check_py="$src/tests/integration"
@@ -60,7 +61,8 @@ done
 /usr/bin/python3 "$check_py/preview_check.py" "$root/step/scan.h5" "$root/step/small.json" 128 100 ||
   fail "preview step --max-size 100"
 
-# plots: every plot of a fly scan; the dropped frame and the missed trigger marked.
+# plots: every plot of a fly scan; the dropped frame, the missed trigger and the
+# duplicate marked.
 "$dx_bin" plots "$root/fly/scan.h5" --out "$root/fly/plots" --json >"$root/fly/plots.json" ||
   fail "plots fly exited $?"
 /usr/bin/python3 "$check_py/plots_check.py" "$root/fly/scan.h5" "$root/fly/plots.json" fly ||
@@ -69,6 +71,7 @@ done
   fail "plots faults exited $?"
 /usr/bin/python3 "$check_py/plots_check.py" "$root/faults/scan.h5" "$root/faults/plots.json" fly 9 39 ||
   fail "plots faults"
+grep -q '"what":"[^"]*duplicate' "$root/faults/plots.json" || fail "the duplicated frame is not marked"
 "$dx_bin" plots "$root/step/scan.h5" --out "$root/step/plots" --json >"$root/step/plots.json" ||
   fail "plots step exited $?"
 /usr/bin/python3 "$check_py/plots_check.py" "$root/step/scan.h5" "$root/step/plots.json" step ||
