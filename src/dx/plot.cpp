@@ -28,8 +28,15 @@ struct ContextDeleter {
 struct Frame {
   Axis x, y;
   double x0, x1, y0, y1;  // pixels: left, right, bottom, top
-  [[nodiscard]] double px(double v) const { return x0 + (v - x.lo) / (x.hi - x.lo) * (x1 - x0); }
-  [[nodiscard]] double py(double v) const { return y0 - (v - y.lo) / (y.hi - y.lo) * (y0 - y1); }
+  // The axis' ends sit `inset` pixels inside the frame, so points on them
+  // are not cut in half by it.
+  static constexpr double inset = 6;
+  [[nodiscard]] double px(double v) const {
+    return x0 + inset + (v - x.lo) / (x.hi - x.lo) * (x1 - x0 - 2 * inset);
+  }
+  [[nodiscard]] double py(double v) const {
+    return y0 - inset - (v - y.lo) / (y.hi - y.lo) * (y0 - y1 - 2 * inset);
+  }
 };
 
 void widen(std::optional<Range>& r, double v) {

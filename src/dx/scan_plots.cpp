@@ -220,6 +220,30 @@ struct Plotter {
          "each projection's camera time stamp against its PandA trigger time");
   }
 
+  // The same pairs as a deviation: a camera that stalls or stamps late shows
+  // as a step here, invisible on the straight line above.
+  void time_residual() {
+    if (!d.panda_trig || d.camera.empty())
+      return skip("time_residual", "needs PandA trigger times and camera time stamps");
+    const std::size_t n = std::min(d.camera.size(), d.panda_trig->size());
+    std::vector<double> r(n);
+    for (std::size_t k = 0; k < n; ++k) r[k] = d.camera[k] - (*d.panda_trig)[k];
+    const double offset = median(r);
+    if (!std::isfinite(offset)) return skip("time_residual", "no projection has both time stamps");
+    for (auto& x : r) x = (x - offset) * 1000.0;
+    Chart c{.title = "Camera minus PandA time stamp, less its median",
+            .x_label = "projection index",
+            .y_label = "camera - PandA - median (ms)"};
+    c.series.push_back({.x = {d.index.begin(), d.index.begin() + static_cast<long>(n)},
+                        .y = r,
+                        .style = Series::Style::points,
+                        .label = "one projection"});
+    c.marks = missing(), c.marks_label = "missing slot";
+    draw(std::move(c), "time_residual",
+         "camera time stamp minus PandA trigger time, less its median (ms): late or stalled "
+         "frames");
+  }
+
   void frames() {
     if (!out.has_status) return skip("frames", fmt::format("no slot status ({})", kStatus));
     Series ok{.style = Series::Style::points, .label = "1 ok"};
@@ -257,6 +281,7 @@ ScanPlots render_plots(const ScanReader& scan, const std::filesystem::path& dir)
   p.theta_error();
   p.trigger_intervals();
   p.camera_vs_panda();
+  p.time_residual();
   p.frames();
   return out;
 }

@@ -102,7 +102,8 @@ assert np.asarray(Image.open(sino["file"])).shape == (7, 30) and sino["values"] 
 q = json.load(open(f"{root}/bare_plots.json"))
 assert [i["name"] for i in q["images"]] == ["theta"], q["images"]
 reasons = {s["name"]: s["reason"] for s in q["skipped"]}
-assert sorted(reasons) == ["camera_vs_panda", "frames", "theta_error", "trigger_intervals"], reasons
+assert sorted(reasons) == ["camera_vs_panda", "frames", "theta_error", "time_residual",
+                          "trigger_intervals"], reasons
 assert all(reasons.values()) and q["slot_status"] is False
 print("bare file: drawn", [i["name"] for i in q["images"]], "skipped", reasons)
 PY

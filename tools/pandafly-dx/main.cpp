@@ -210,7 +210,8 @@ int main(int argc, char** argv) {
   auto* plots = app.add_subcommand(
       "plots",
       "PNG charts of how the scan went: theta against projection index, theta minus the "
-      "planned angle, trigger intervals, camera against PandA time stamps, missing and "
+      "planned angle, trigger intervals, camera against PandA time stamps (and their "
+      "difference), missing and "
       "angle-less slots; plots the file has no data for are skipped (and --json says why)");
   plots->footer(exit_codes);
   plots->add_option("IN", pl.file, "the DXfile")->required();

@@ -4,7 +4,8 @@
 // font rasteriser or PNG encoder of our own).
 //
 // Rules
-//   - Axes span the finite data (bars from 0) rounded out to ticks of 1, 2
+//   - Axes span the finite data (bars from 0; the ends 6 px inside the
+//     frame) rounded out to ticks of 1, 2
 //     or 5 × 10^k (plot_scale.hpp), with tick labels, axis labels (with
 //     units) and a title; points with a non-finite x or y are left out (a
 //     line breaks there). `marks` are vertical lines (red unless marks_r/g/b

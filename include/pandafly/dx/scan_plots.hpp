@@ -15,6 +15,8 @@
 //     of neighbouring slots that both hold a frame).
 //   - camera_vs_panda: each projection's camera time stamp against its PandA
 //     trigger time, both from their first projection (s); needs both.
+//   - time_residual: camera time stamp − PandA trigger time less its median
+//     (ms) per projection, missing slots marked; needs both.
 //   - frames: the slot status (status dataset of /exchange/data, writer.hpp
 //     "Slots") per projection: ok, no_angle or missing, with the slots named
 //     in /process/acquisition/projection_events marked; needs the status.
