@@ -19,7 +19,7 @@
 # stop_sim [LINES]                SIGTERM the simulator (it prints its counters), show
 #                                 the last LINES of its log
 pids=()
-trap cleanup EXIT
+trap cleanup_work EXIT
 
 stop_sim() {
   kill -TERM "$sim" 2>/dev/null || true

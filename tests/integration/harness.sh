@@ -7,7 +7,7 @@
 #                         the time is only a guard
 # capture_run CMD...      runs CMD; sets rc, its stdout in $work/out, stderr in
 #                         $work/err
-# cleanup                 (for `trap cleanup EXIT`) kills and awaits every pid in
+# cleanup_work            (for `trap cleanup_work EXIT`) kills and awaits every pid in
 #                         the array pids, removes $work (kept, and said, when
 #                         PANDAFLY_KEEP is set)
 fail() {
@@ -29,7 +29,7 @@ capture_run() {
   rc=$?
   set -e
 }
-cleanup() {
+cleanup_work() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   if [ -n "${PANDAFLY_KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi

@@ -19,7 +19,7 @@ pf=$1 sim_bin=$2 ca_bin=$3 src=$4
 . "$src/tests/integration/harness.sh"
 work=$(mktemp -d)
 pids=()
-trap cleanup EXIT
+trap cleanup_work EXIT
 py=/usr/bin/python3
 mbx() { "$pf" motionbox "$@"; }
 get() { "$ca_bin" --timeout 10 get -n "$1" | awk '{print $2}'; }

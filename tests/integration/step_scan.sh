@@ -91,7 +91,7 @@ PY
 
 # The runs below work in subdirectories of $work; the trap cleans up the parent.
 parent=$work
-trap 'work=$parent; cleanup' EXIT
+trap 'work=$parent; cleanup_work' EXIT
 
 # A single image per point (camera.step_trigger = "single": ImageMode Single,
 # one Acquire put-callback per frame, the frame itself awaited), the seed's
