@@ -124,7 +124,7 @@ async function act(what, f) {
         (j.failed.length ? "; failed: " + j.failed.map(x => x.pv_root + " (" + x.error + ")").join(", ") : "") : ""), "ok");
     return j;
   } catch (e) {
-    log(what.replace(/^\w+/, w => w + " failed") + ": " + e.message, "err");
+    log(what + " FAILED: " + e.message, "err");
   }
 }
 async function refresh() { render(await api("GET", "/api/motors")); }
