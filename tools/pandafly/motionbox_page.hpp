@@ -29,7 +29,7 @@ Homing: <span id="homing">idle</span>. Live: <span id="live">connecting</span></
 <td><input id="new-hi_lim" placeholder="hi_lim"></td><td colspan="8"></td>
 <td><button id="add">add</button></td></tr></tfoot></table>
 <p><button id="home-hi">home hi</button> <button id="home-lo">home lo</button>
-<button id="stop">STOP</button> (the selected motors)</p>
+(the selected motors) <button id="stop">STOP all</button> (every motor of the file)</p>
 <div id="log"></div>
 <script>
 "use strict";

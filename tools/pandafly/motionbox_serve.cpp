@@ -363,6 +363,7 @@ class Server {
     json names = json::array();
     for (const auto& j : jobs) names.push_back(j.name);
     std::scoped_lock lock(home_mutex_);
+    if (stopping_) throw ApiError{http::status::service_unavailable, "the server is stopping"};
     if (home_state_.value("running", false))
       throw ApiError{http::status::conflict, "a homing is already running; stop it first"};
     if (worker_.joinable()) worker_.join();  // the last one has finished
@@ -395,7 +396,6 @@ class Server {
                                        {"DMOV", p.status.dmov ? 1 : 0},
                                        {"MSTA", p.status.msta}});
            })) {
-        if (r.result.interrupted) interrupted_ = true;
         state["reports"].push_back(report_json(r));
       }
     } catch (const std::exception& e) {
@@ -555,7 +555,10 @@ class Server {
       stopping_ = true;
       {
         std::scoped_lock lock(home_mutex_);
-        if (runner_) runner_->interrupt("interrupted: the server is stopping");
+        if (runner_ && home_state_.value("running", false)) {
+          interrupted_ = true;
+          runner_->interrupt("interrupted: the server is stopping");
+        }
       }
       ::shutdown(listen_fd, SHUT_RDWR);  // wakes accept()
     });
@@ -589,7 +592,12 @@ class Server {
   }
 
   void shutdown() {
-    if (worker_.joinable()) worker_.join();  // the homing ends (interrupted)
+    std::thread worker;
+    {
+      std::scoped_lock lock(home_mutex_);  // no homing starts once stopping_ is set
+      worker = std::move(worker_);
+    }
+    if (worker.joinable()) worker.join();  // the homing ends (interrupted)
     hub_.close();
     {
       std::unique_lock lock(conn_mutex_);

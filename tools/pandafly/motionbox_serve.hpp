@@ -18,12 +18,13 @@
 //     "file" after every edit).
 //   - Every error is a JSON object {"error": "..."} with a 4xx/5xx status:
 //     400 bad JSON or values (BoxFile's checks), 404 unknown motor or path,
-//     405 wrong method, 409 homing already running.
+//     405 wrong method, 409 homing already running, 503 the server is
+//     stopping, 500 anything else (e.g. a STOP that could not be written).
 //   - File edits are serialised (one mutex) and written atomically.
 //   - Every response but /events closes its connection.
 //   - SIGINT/SIGTERM/SIGHUP: the homing is interrupted (moving motors
 //     STOPped, limits restored), connections are shut down, threads joined,
-//     exit 0 (7 if a homing was interrupted).
+//     exit 0 (7 if a homing was running and interrupted).
 #include <cstdint>
 #include <string>
 
