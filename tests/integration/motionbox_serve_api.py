@@ -125,10 +125,15 @@ def check_signal_stops(b, ev):
     ev.wait(lambda e, d: e == "status" and d["name"] == "B" and d.get("DMOV") == 0, "B moving")
     rc = b.stop_server()
     log = open(b.server_log).read()
-    if rc != 7 or "stopped" not in log:
+    if rc != 7 or "motionbox: stopped" not in log:
         fail(f"SIGTERM during homing: exit {rc}: {log}")
+    if "B: INTERRUPTED lo in search" not in log:
+        fail("the server's log does not say where B stands: " + log)
+    bm = BENCH["motors"]["B"]
     if b.pv("bench:B.DMOV") != 1:
         fail("B still moving after the server stopped")
+    if b.pv("bench:B.LLM") == bm["lo_lim"] or abs(b.pv("bench:B.RBV") - bm["center"]) < 0.01:
+        fail("B was homed to its end although the server was stopped during the search")
 
 
 def main():

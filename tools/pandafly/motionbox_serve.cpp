@@ -401,11 +401,32 @@ class Server {
     } catch (const std::exception& e) {
       state["error"] = e.what();
     }
+    print_reports(state);
     {
       std::scoped_lock lock(home_mutex_);
       home_state_ = state;
     }
     hub_.publish("home", state);
+  }
+
+  /// One line per motor on stdout (the server's log): where each stands.
+  static void print_reports(const json& state) {
+    if (!state["error"].get<std::string>().empty())
+      fmt::print("home {}: {}\n", state["mode"].get<std::string>(),
+                 state["error"].get<std::string>());
+    for (const auto& r : state["reports"]) {
+      const bool ok = r["ok"].get<bool>();
+      fmt::print("{}: {} {}{}{}; stands at RBV {:g} (HLS {:d}, LLS {:d}, DMOV {:d})\n",
+                 r["name"].get<std::string>(),
+                 ok                             ? "homed"
+                 : r["interrupted"].get<bool>() ? "INTERRUPTED"
+                                                : "FAILED",
+                 r["direction"].get<std::string>(),
+                 ok ? "" : " in " + r["failed_in"].get<std::string>(),
+                 ok ? "" : ": " + r["error"].get<std::string>(), r["rbv"].get<double>(),
+                 r["hls"].get<bool>(), r["lls"].get<bool>(), r["dmov"].get<bool>());
+    }
+    std::fflush(stdout);
   }
 
   json stop_all() {
