@@ -81,6 +81,7 @@ def check_errors(b):
            '"mode" must be "hi" or "lo"')
     expect(b.call("POST", "/api/home", {"motors": ["NOPE"], "mode": "hi"}), 404, 'no motor "NOPE"')
     expect(b.call("POST", "/api/home", {"mode": "hi"}), 400, '"motors"')
+    expect(b.call("DELETE", "/api/motors/NO%20PE"), 404, 'no motor "NO PE"')
     expect(b.call("GET", "/api/nosuch"), 404, "no such path")
     expect(b.call("PATCH", "/api/motors"), 405, "not allowed")
     if open(b.json_path).read() != before:

@@ -87,6 +87,9 @@ def main():
             fail("the refused edit's error is not shown: " + log)
         if open(b.json_path).read() != before:
             fail("a refused edit changed the file")
+        rc = b.stop_server()  # idle: SIGTERM ends the server cleanly
+        if rc != 0 or "motionbox: stopped" not in open(b.server_log).read():
+            fail(f"SIGTERM when idle: exit {rc}")
     finally:
         driver.quit()
         b.close()

@@ -2,6 +2,7 @@
 #include "motionbox_serve.hpp"
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -268,6 +269,22 @@ std::string string_field(const json& j, const char* key) {
   return j[key].get<std::string>();
 }
 
+/// %XX decoded (a motor name in a path; the page sends encodeURIComponent).
+std::string url_decode(const std::string& text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 1])) != 0 &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2])) != 0) {
+      out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
 mb::MotorEntry entry_from(const json& j) {
   if (!j.is_object()) throw ApiError{http::status::bad_request, "the body must be a JSON object"};
   return {string_field(j, "pv_root"), number_field(j, "lo_lim"), number_field(j, "center"),
@@ -471,7 +488,7 @@ class Server {
       return reply_json(http::status::created, edit([&](mb::BoxFile& b) { b.add(name, entry); }));
     }
     if (target.rfind(motors_prefix, 0) == 0) {
-      const auto name = target.substr(motors_prefix.size());
+      const auto name = url_decode(target.substr(motors_prefix.size()));
       if (method == http::verb::delete_) return ok(edit([&](mb::BoxFile& b) { b.remove(name); }));
       require(method, http::verb::put);
       const auto entry = entry_from(parse_body(req.body()));
