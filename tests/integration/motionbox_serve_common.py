@@ -147,7 +147,9 @@ class Events:
         while True:
             left = end - time.monotonic()
             if left <= 0:
-                fail(f"no event: {what} within {guard} s")
+                with self.lock:
+                    last = dict(self.status)
+                fail(f"no event: {what} within {guard} s; last status per motor: {last}")
             try:
                 ev, data = self.queue.get(timeout=left)
             except queue.Empty:
