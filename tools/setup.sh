@@ -28,6 +28,9 @@ packages=(
   e2fsprogs mount util-linux
   # a loaded machine for the test suite: ctest beside `stress-ng --cpu 2`
   stress-ng
+  # the Motion Box's web page (`pandafly motionbox serve`) tested in a real
+  # headless browser: chromium driven by selenium through chromedriver
+  chromium chromium-driver python3-selenium
   # pandafly-dx slice/preview (issue 20): libpng writes the PNGs (the reference
   # PNG library, maintained, already on the image); FFTW (single precision)
   # the gridding reconstruction's transforms (a 2048-pixel row from 1800

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "motionbox_serve.hpp"
 #include "pandafly/ca/context.hpp"
 #include "pandafly/ca/error.hpp"
 #include "pandafly/motionbox/box_file_io.hpp"
@@ -33,6 +34,8 @@ constexpr const char* kMotionboxExitCodes =
 struct MotionboxCommand {
   CLI::App* self = nullptr;
   CLI::App *help = nullptr, *add = nullptr, *change = nullptr, *remove = nullptr, *home = nullptr;
+  CLI::App* serve = nullptr;
+  ServeOptions serve_options;
   std::string help_topic;
   std::string json_path, motor, pv_root, mode;
   double lo_lim = 0, center = 0, hi_lim = 0;
@@ -277,6 +280,18 @@ MotionboxCommand& add_motionbox_command(CLI::App& app) {
   m.home
       ->add_option("--connect-timeout", m.connect_timeout, "seconds to wait for the PVs to connect")
       ->capture_default_str();
+  m.serve = m.self->add_subcommand(
+      "serve",
+      "a local web page (127.0.0.1 only) over the JSON file: the motors with live position, "
+      "limit switches, moving/done and soft limits; edit, add, remove, home hi or lo, stop. "
+      "Ctrl-C stops moving motors and the server");
+  m.serve->add_option("json_path", m.serve_options.json_path, "the JSON file")->required();
+  m.serve->add_option("--port", m.serve_options.port, "TCP port (0: a free one, printed)")
+      ->capture_default_str();
+  m.serve
+      ->add_option("--connect-timeout", m.serve_options.connect_timeout,
+                   "seconds to wait for the PVs to connect when homing")
+      ->capture_default_str();
   return m;
 }
 
@@ -286,15 +301,19 @@ bool motionbox_parsed(const MotionboxCommand& m) {
 
 int run_motionbox(MotionboxCommand& m) {
   if (m.help->parsed()) {
-    const std::map<std::string, CLI::App*> topics{
-        {"add", m.add}, {"change", m.change}, {"remove", m.remove}, {"home", m.home}};
+    const std::map<std::string, CLI::App*> topics{{"add", m.add},
+                                                  {"change", m.change},
+                                                  {"remove", m.remove},
+                                                  {"home", m.home},
+                                                  {"serve", m.serve}};
     if (m.help_topic.empty()) {
       fmt::print("{}", m.self->help());
       return 0;
     }
     const auto it = topics.find(m.help_topic);
     if (it == topics.end()) {
-      fmt::print(stderr, "pandafly motionbox help: no command \"{}\" (add, change, remove, home)\n",
+      fmt::print(stderr,
+                 "pandafly motionbox help: no command \"{}\" (add, change, remove, home, serve)\n",
                  m.help_topic);
       return 2;
     }
@@ -302,6 +321,7 @@ int run_motionbox(MotionboxCommand& m) {
     return 0;
   }
   if (m.home->parsed()) return home(m);
+  if (m.serve->parsed()) return run_motionbox_serve(m.serve_options);
   return edit(m);
 }
 
