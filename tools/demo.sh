@@ -12,7 +12,11 @@
 #      exact encoder positions and measures the angle over every exposure,
 #      pandafly merges rows and frames into a DXfile;
 #   4. check the file (`pandafly-dx validate`) and reconstruct its middle row
-#      (tools/reconstruct.py) against the phantom's true slice.
+#      (tools/reconstruct.py) against the phantom's true slice;
+#   5. a first look as a scientist would take it: `pandafly-dx slice` (the
+#      middle row at the measured angles, centre of rotation estimated),
+#      `preview` (projections, a dark, a flat, normalised, a sinogram) and
+#      `plots` (angles, encoder jitter, trigger intervals, time stamps, slots).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
@@ -47,5 +51,9 @@ set -x
 "$bin/tools/pandafly-dx" validate "$out/flyscan.h5" --layout layouts/dxfile_fly.xml
 /usr/bin/python3 tools/reconstruct.py "$out/flyscan.h5" --truth "$out/truth.f32" --pixel-mm 0.0065 \
   --save "$out/slice.npy"
+"$bin/tools/pandafly-dx" slice "$out/flyscan.h5" --out "$out/slice.png" --force --json
+"$bin/tools/pandafly-dx" preview "$out/flyscan.h5" --out "$out/preview"
+"$bin/tools/pandafly-dx" plots "$out/flyscan.h5" --out "$out/plots"
 set +x
-echo "demo: the DXfile is $out/flyscan.h5 (its middle row reconstructed in $out/slice.npy)"
+echo "demo: the DXfile is $out/flyscan.h5 (its middle row reconstructed in $out/slice.npy and"
+echo "      $out/slice.png; previews in $out/preview, plots in $out/plots)"
