@@ -16,19 +16,10 @@
 # pyzmq subscriber gets every projection once with the file's theta
 # (scan_harness.sh: live_start, live_check).
 # Usage: cont_scan.sh PANDAFLY PANDAFLY_SIM PANDAFLY_CA SOURCE_DIR RENDER_REFERENCE [SPEED]
-set -euo pipefail
-fly_bin=$1 sim_bin=$2 ca_bin=$3 src=$4 render_bin=$5 speed=${6:-10}
-. "$src/tests/integration/harness.sh"
-work=$(mktemp -d)
-beamline_config="$src/tests/integration/fly_beamline.toml"
-. "$src/tests/integration/beamline_harness.sh"
-. "$src/tests/integration/scan_harness.sh"
-
-beamline_start "$speed"
+. "$4/tests/integration/scan_acceptance.sh" "$@"
 n=361
 write_scan_file $n 0.5 0.004 10000
-"$fly_bin" cont "$work/scan.toml" --dry-run >"$work/plan.txt" || { cat "$work/plan.txt"; fail "dry run"; }
-cat "$work/plan.txt"
+dry_run cont
 grep -q "marks its readout_end (camera.timestamp): mid-exposure = stamp − readout − exposure/2 = stamp − 0.004 s; an RBV update's stamp lags its reading by ≤ 0 s" "$work/plan.txt" ||
   fail "the dry run must show the time-stamp conventions"
 live_start $n

@@ -14,18 +14,10 @@
 # and noise at the planned angles (beamline_render_reference --noise),
 # reconstructed at those angles.
 # Usage: fly_scan.sh PANDAFLY PANDAFLY_SIM PANDAFLY_CA SOURCE_DIR RENDER_REFERENCE [SPEED]
-set -euo pipefail
-fly_bin=$1 sim_bin=$2 ca_bin=$3 src=$4 render_bin=$5 speed=${6:-10}
-. "$src/tests/integration/harness.sh"
-work=$(mktemp -d)
-beamline_config="$src/tests/integration/fly_beamline.toml"
-. "$src/tests/integration/beamline_harness.sh"
-. "$src/tests/integration/scan_harness.sh"
-
-beamline_start "$speed"
+. "$4/tests/integration/scan_acceptance.sh" "$@"
 n=361
 write_scan_file $n 0.5 0.004 10000
-"$fly_bin" fly "$work/scan.toml" --dry-run >"$work/plan.txt" || { cat "$work/plan.txt"; fail "dry run"; }
+dry_run fly
 grep -q "triggers      361 at 0 … 1800000 counts, step 5000 counts" "$work/plan.txt" || { cat "$work/plan.txt"; fail "dry-run plan"; }
 # An online reconstruction's view: a pyzmq subscriber to --live, decoding the
 # NDPluginZMQ messages by the reference's rules (scan_harness.sh: live_start).

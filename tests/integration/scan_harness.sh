@@ -8,6 +8,8 @@
 # run_scan KIND [ARGS...] pandafly KIND $work/scan.toml --json --quiet ARGS; sets rc,
 #                         the summary in $work/result.json, stderr in $work/fly.err
 #                         (printed); fly_run = run_scan fly
+# dry_run KIND            pandafly KIND $work/scan.toml --dry-run into $work/plan.txt,
+#                         printed; fails the test if the dry run fails
 # scan_check MODE ARGS...  scan_check.py over the file, the truth log and the summary
 write_scan_file() {
   local n=$1 step=$2 exposure=$3 cpd=$4 extra=${5:-}
@@ -58,6 +60,10 @@ run_scan() {
   cat "$work/fly.err"
 }
 fly_run() { run_scan fly "$@"; }
+dry_run() {
+  "$fly_bin" "$1" "$work/scan.toml" --dry-run >"$work/plan.txt" || { cat "$work/plan.txt"; fail "dry run"; }
+  cat "$work/plan.txt"
+}
 
 scan_check() { /usr/bin/python3 "$src/tests/integration/scan_check.py" "$work" "$@"; }
 

@@ -13,19 +13,10 @@
 # Also: the dry run, a missing motor (exit 3), a point beyond a soft limit
 # (exit 4).
 # Usage: step_scan.sh PANDAFLY PANDAFLY_SIM PANDAFLY_CA SOURCE_DIR RENDER_REFERENCE [SPEED]
-set -euo pipefail
-fly_bin=$1 sim_bin=$2 ca_bin=$3 src=$4 render_bin=$5 speed=${6:-10}
-. "$src/tests/integration/harness.sh"
-work=$(mktemp -d)
-beamline_config="$src/tests/integration/fly_beamline.toml"
-. "$src/tests/integration/beamline_harness.sh"
-. "$src/tests/integration/scan_harness.sh"
-
-beamline_start "$speed"
+. "$4/tests/integration/scan_acceptance.sh" "$@"
 n=91
 write_scan_file $n 2.0 0.004 10000
-"$fly_bin" step "$work/scan.toml" --dry-run >"$work/plan.txt" || { cat "$work/plan.txt"; fail "dry run"; }
-cat "$work/plan.txt"
+dry_run step
 grep -q "projections   91 from 0° to 180° in steps of 2°" "$work/plan.txt" || fail "dry-run plan"
 grep -q "^step scan plan" "$work/plan.txt" || fail "dry-run: not a step plan"
 # Nothing moved in the dry run; a missing motor is named (exit 3); a point
