@@ -98,7 +98,8 @@ double ScanMachine::move_timeout(double from, double to, double speed) const {
 
 void ScanMachine::add_field_frames(Phase phase, FrameKind kind, std::uint64_t n) {
   const Trigger trigger = seq_.triggered_fields ? seq_.point_trigger : Trigger::internal;
-  add_camera_setup(phase, trigger, n, fmt::format("start the camera ({}s)", kind_name(kind)));
+  add_configure_camera(phase, trigger, n);
+  add_start_camera(phase, trigger, fmt::format("start the camera ({}s)", kind_name(kind)));
   if (seq_.triggered_fields) {
     for (std::uint64_t i = 0; i < n; ++i) {
       add_step(phase, TriggerCamera{i, kind},
@@ -158,13 +159,15 @@ const char* ScanMachine::trigger_name(Trigger trigger) {
   return "internal trigger";
 }
 
-void ScanMachine::add_camera_setup(Phase phase, Trigger trigger, std::uint64_t n,
-                                   std::string start_label) {
-  const double t = seq_.step_timeout;
+void ScanMachine::add_configure_camera(Phase phase, Trigger trigger, std::uint64_t n) {
   add_step(phase, ConfigureCamera{trigger, n, seq_.exposure, seq_.frame_time},
-           fmt::format("camera: {}, {} images", trigger_name(trigger), n), t);
+           fmt::format("camera: {}, {} images", trigger_name(trigger), n), seq_.step_timeout);
+}
+
+void ScanMachine::add_start_camera(Phase phase, Trigger trigger, std::string label) {
   // Single: each TriggerCamera is the acquisition; nothing to start.
-  if (trigger != Trigger::single) add_step(phase, StartCamera{}, std::move(start_label), t);
+  if (trigger != Trigger::single)
+    add_step(phase, StartCamera{}, std::move(label), seq_.step_timeout);
 }
 
 double ScanMachine::trigger_timeout() const {
@@ -177,8 +180,7 @@ void ScanMachine::add_projection_camera(Trigger trigger) {
   const double t = seq_.step_timeout;
   if (seq_.has_shutter) add_step(p, SetShutter{true}, "open the shutter", t);
   add_step(p, SetFrameType{FrameKind::projection}, "FrameType projection", t);
-  add_step(p, ConfigureCamera{trigger, seq_.projections, seq_.exposure, seq_.frame_time},
-           fmt::format("camera: {}, {} images", trigger_name(trigger), seq_.projections), t);
+  add_configure_camera(p, trigger, seq_.projections);
 }
 
 void ScanMachine::add_run_up() {
@@ -215,8 +217,7 @@ void ScanMachine::add_points() {
   const double t = seq_.step_timeout;
   const auto n = seq_.projections;
   add_projection_camera(seq_.point_trigger);
-  if (seq_.point_trigger != Trigger::single)
-    add_step(p, StartCamera{}, "start the camera (projections)", t);
+  add_start_camera(p, seq_.point_trigger, "start the camera (projections)");
   double from = seq_.start_position;
   for (std::uint64_t k = 0; k < n; ++k) {
     const double to = seq_.points[k];

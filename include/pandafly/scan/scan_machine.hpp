@@ -348,8 +348,9 @@ class ScanMachine {
   void add_darks(Phase phase, std::uint64_t n);
   void add_flats(Phase phase, std::uint64_t n);
   [[nodiscard]] static const char* trigger_name(Trigger trigger);
-  /// ConfigureCamera for N images, then StartCamera (labelled) unless single.
-  void add_camera_setup(Phase phase, Trigger trigger, std::uint64_t n, std::string start_label);
+  void add_configure_camera(Phase phase, Trigger trigger, std::uint64_t n);
+  /// StartCamera (labelled), unless `trigger` is single (nothing to start).
+  void add_start_camera(Phase phase, Trigger trigger, std::string label);
   [[nodiscard]] double trigger_timeout() const;  ///< a TriggerCamera's allowance
   void add_projection_camera(Trigger trigger);   ///< shutter open, FrameType, camera set
   void add_run_up();                             ///< to the run-up start, settle
