@@ -1013,7 +1013,8 @@ struct ScanRunner::Impl {
     const auto started = Clock::now();
     run_started = started;
     if (!options.live_endpoint.empty())  // before the file: a bad endpoint leaves nothing behind
-      live = std::make_unique<capture::LivePublisher>(options.live_endpoint);
+      live = std::make_unique<capture::LivePublisher>(
+          options.live_endpoint, capture::LivePublisherOptions{.send_hwm = options.live_queue});
     if (step()) open_xdi();  // before the DXfile: an existing .xdi stops the scan first
     open_writer();
     start_angle.assign(plan.projections, kNaN);

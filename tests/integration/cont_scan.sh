@@ -23,7 +23,7 @@ dry_run cont
 grep -q "marks its readout_end (camera.timestamp): mid-exposure = stamp − readout − exposure/2 = stamp − 0.004 s; an RBV update's stamp lags its reading by ≤ 0 s" "$work/plan.txt" ||
   fail "the dry run must show the time-stamp conventions"
 live_start $n
-run_scan cont --live "tcp://127.0.0.1:$live_port"
+run_scan cont --live "tcp://127.0.0.1:$live_port" --live-queue $live_queue
 cat "$work/result.json"
 [ "$rc" = 0 ] || { stop_sim 30; fail "pandafly cont exited $rc"; }
 stop_sim 3

@@ -37,7 +37,7 @@ cat "$work/bad_motor.err" "$work/bad_plan.err"
   fail "a missing motor must be named (exit 3, got $bad_rc)"
 [ "$plan_rc" = 4 ] && grep -q "exceeds the motor's VMAX" "$work/bad_plan.err" ||
   fail "a plan above VMAX must be refused with its reason (exit 4, got $plan_rc)"
-fly_run --live "tcp://127.0.0.1:$live_port"
+fly_run --live "tcp://127.0.0.1:$live_port" --live-queue $live_queue
 cat "$work/result.json"
 [ "$rc" = 0 ] || { stop_sim 30; fail "pandafly fly exited $rc"; }
 rbv=$("$ca_bin" get micos:m1.RBV | awk '{print $2}')

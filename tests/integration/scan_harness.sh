@@ -70,11 +70,16 @@ scan_check() { /usr/bin/python3 "$src/tests/integration/scan_check.py" "$work" "
 # An online reconstruction's view of `--live` (fly_scan.sh, cont_scan.sh):
 # live_start N   a pyzmq subscriber in the background (pid: live) on a free
 #                port (live_port) takes N NDPluginZMQ messages, decoded by the
-#                reference's rules (file-formats.md §3.3), into $work/live.txt
+#                reference's rules (file-formats.md §3.3), into $work/live.txt;
+#                the scan is run with --live-queue $live_queue, room for every
+#                projection, so a subscriber starved of CPU on a loaded machine
+#                lags but loses none (drops at a full queue, and their count,
+#                are live_publisher_test's)
 #                (ProjectionIndex, frame, PandaTheta, bytes), waiting 120 s at most
 # live_check N   waits for it (every message came); each projection's live
 #                angle must equal the file's theta exactly, its pixels
 #                256 x 256 x 2 bytes
+live_queue=400
 live_start() {
   local n=$1
   live_port=$(free_port)
@@ -98,8 +103,10 @@ live_check() {
   local n=$1
   wait "$live" || { cat "$work/live.err"; fail "the live subscriber did not get $n projections"; }
   /usr/bin/python3 - "$work" "$n" <<'PY' || fail "live projections"
-import sys, h5py
+import json, sys, h5py
 work, n = sys.argv[1], int(sys.argv[2])
+counted = json.load(open(f"{work}/result.json"))["live"]
+assert counted == {"published": n, "dropped": 0}, f"the summary counts {counted}"
 theta = h5py.File(f"{work}/scan.h5", "r")["/exchange/theta"][:]
 seen = [l.split() for l in open(f"{work}/live.txt")]
 assert len(seen) == n, f"{len(seen)} live messages"

@@ -36,7 +36,30 @@ struct ScanArgs {
   bool json = false;
   bool quiet = false;
   std::string live;
+  int live_queue = 64;
 };
+
+/// fly, step and cont: the scan file and the options they share.
+CLI::App* add_scan_command(CLI::App& app, const std::string& name, const std::string& what,
+                           const std::string& example, const std::string& dry_run_help,
+                           ScanArgs& a) {
+  auto* c = app.add_subcommand(name, what);
+  c->add_option("scan", a.scan_file, "the scan file (TOML; " + example + ")")->required();
+  c->add_flag("--dry-run", a.dry_run, dry_run_help);
+  c->add_flag("--json", a.json, "print a summary object at the end");
+  c->add_flag("--quiet", a.quiet, "no progress on stderr");
+  c->add_option("--live", a.live,
+                "republish every stored projection with its measured angle (PandaTheta) as "
+                "NDPluginZMQ messages on a PUB socket bound here, e.g. tcp://*:5600, for an "
+                "online reconstruction; never slows the scan (a subscriber more than "
+                "--live-queue projections behind loses messages, counted in the summary)");
+  c->add_option("--live-queue", a.live_queue,
+                "projections held for each live subscriber before a slow one loses messages "
+                "(each holds one frame in memory)")
+      ->default_val(64)
+      ->check(CLI::Range(1, 1000000));
+  return c;
+}
 
 /// A step scan's per-point overhead (ms): median, 95th percentile, largest.
 nlohmann::json point_overhead(std::vector<double> s) {
@@ -96,6 +119,7 @@ int run_scan(scan::ScanKind kind, const ScanArgs& a) {
   scan::ScanRunOptions options;
   options.kind = kind;
   options.live_endpoint = a.live;
+  options.live_queue = a.live_queue;
   options.layout_path =
       config.output.layout.empty()
           ? (pandafly::tools::shipped_layouts_dir() / (step ? "dxfile_step.xml" : "dxfile_fly.xml"))
@@ -158,54 +182,32 @@ int main(int argc, char** argv) {
   CLI::App app{"pandafly: hardware-triggered tomography scans, and the Motion Box (motor homing)"};
   app.footer(kExitCodes);
   app.require_subcommand(1);
-  ScanArgs fly;
-  auto* f = app.add_subcommand(
-      "fly",
+  ScanArgs fly, step, cont;
+  auto* f = add_scan_command(
+      app, "fly",
       "a fly scan: the PandA triggers the camera at encoder positions and records the "
-      "encoder over every exposure; frames and positions are merged into a DXfile");
-  f->add_option("scan", fly.scan_file, "the scan file (TOML; tools/examples/flyscan.toml)")
-      ->required();
-  f->add_flag("--dry-run", fly.dry_run,
-              "print the plan (speed, run-up, trigger positions, PandA fields, durations); reads "
-              "PVs, writes nothing");
-  f->add_flag("--json", fly.json, "print a summary object at the end");
-  f->add_flag("--quiet", fly.quiet, "no progress on stderr");
-  f->add_option("--live", fly.live,
-                "republish every stored projection with its measured angle (PandaTheta) as "
-                "NDPluginZMQ messages on a PUB socket bound here, e.g. tcp://*:5600, for an online "
-                "reconstruction; never slows the scan (a slow subscriber loses messages, counted)");
-  ScanArgs step;
-  auto* st = app.add_subcommand(
-      "step",
+      "encoder over every exposure; frames and positions are merged into a DXfile",
+      "tools/examples/flyscan.toml",
+      "print the plan (speed, run-up, trigger positions, PandA fields, durations); reads PVs, "
+      "writes nothing",
+      fly);
+  auto* st = add_scan_command(
+      app, "step",
       "a software step scan (no PandA): per angle the stage moves (put-callback, arrival "
       "checked), the camera is software-triggered and that frame is stored with the motor's "
-      "readback as its angle; the same scan file as fly ([panda] is not used)");
-  st->add_option("scan", step.scan_file, "the scan file (TOML; tools/examples/stepscan.toml)")
-      ->required();
-  st->add_flag("--dry-run", step.dry_run,
-               "print the plan (points, per-point timing, durations); reads PVs, writes nothing");
-  st->add_flag("--json", step.json, "print a summary object at the end");
-  st->add_flag("--quiet", step.quiet, "no progress on stderr");
-  st->add_option("--live", step.live,
-                 "republish every stored projection with its angle as NDPluginZMQ messages on a "
-                 "PUB socket bound here (as fly --live)");
-  ScanArgs cont;
-  auto* ct = app.add_subcommand(
-      "cont",
+      "readback as its angle; the same scan file as fly ([panda] is not used)",
+      "tools/examples/stepscan.toml",
+      "print the plan (points, per-point timing, durations); reads PVs, writes nothing", step);
+  auto* ct = add_scan_command(
+      app, "cont",
       "a software-synchronised continuous scan (no PandA): the camera free-runs at the rate it "
       "reports while the stage turns at step x rate; each frame's angle is interpolated from the "
       "rotation's time-stamped RBV updates at its mid-exposure time, with a bound on its error "
-      "(/process/acquisition/theta_uncertainty); the same scan file as fly");
-  ct->add_option("scan", cont.scan_file, "the scan file (TOML; tools/examples/flyscan.toml)")
-      ->required();
-  ct->add_flag("--dry-run", cont.dry_run,
-               "print the plan (rate, speed, ramp, camera start, durations) at the nominal frame "
-               "rate; reads PVs, writes nothing");
-  ct->add_flag("--json", cont.json, "print a summary object at the end");
-  ct->add_flag("--quiet", cont.quiet, "no progress on stderr");
-  ct->add_option("--live", cont.live,
-                 "republish every stored projection with its angle as NDPluginZMQ messages on a "
-                 "PUB socket bound here (as fly --live)");
+      "(/process/acquisition/theta_uncertainty); the same scan file as fly",
+      "tools/examples/flyscan.toml",
+      "print the plan (rate, speed, ramp, camera start, durations) at the nominal frame rate; "
+      "reads PVs, writes nothing",
+      cont);
   auto& motionbox = pandafly::tools::add_motionbox_command(app);
   CLI11_PARSE(app, argc, argv);
   if (pandafly::tools::motionbox_parsed(motionbox))

@@ -84,6 +84,9 @@ struct ScanRunOptions {
   /// projection stored is republished there as an NDPluginZMQ message with
   /// its measured angle (capture::LivePublisher), never slowing the scan.
   std::string live_endpoint;
+  /// Projections held for each live subscriber before a slow one loses
+  /// messages (ZMQ_SNDHWM; memory: this many frames at most).
+  int live_queue = 64;
 };
 
 struct FlyPreparation {
