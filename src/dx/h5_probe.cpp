@@ -172,11 +172,11 @@ std::optional<double> H5Probe::number_attribute(const std::string& object,
   return v;
 }
 
-std::vector<std::string> H5Probe::root_names() const {
+std::vector<std::string> H5Probe::names(const std::string& group) const {
   std::vector<std::string> out;
   hsize_t index = 0;
-  call({"H5Literate", file_, "/"}, H5Literate, file_, H5_INDEX_NAME, H5_ITER_NATIVE, &index,
-       collect_name, &out);
+  call({"H5Literate_by_name", file_, group}, H5Literate_by_name, file_, group.c_str(),
+       H5_INDEX_NAME, H5_ITER_NATIVE, &index, collect_name, &out, H5P_DEFAULT);
   return out;
 }
 

@@ -47,8 +47,8 @@ class H5Probe {
   /// A numeric attribute's value as double; nullopt if missing or not numeric.
   [[nodiscard]] std::optional<double> number_attribute(const std::string& object,
                                                        const std::string& name) const;
-  /// Names of the links in the root group.
-  [[nodiscard]] std::vector<std::string> root_names() const;
+  /// Names of the links in a group (by name), e.g. "/" for the root.
+  [[nodiscard]] std::vector<std::string> names(const std::string& group) const;
   [[nodiscard]] bool has_attribute(const std::string& object, const std::string& name) const;
   /// A string attribute's text; nullopt if missing or not a string.
   [[nodiscard]] std::optional<std::string> string_attribute(const std::string& object,

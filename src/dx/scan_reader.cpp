@@ -4,9 +4,12 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 
 #include <fmt/format.h>
+
+#include "pandafly/h5/attribute.hpp"
 
 namespace pandafly::dx {
 namespace {
@@ -72,11 +75,34 @@ void ScanReader::read_times() {
   const auto locations = read_strings(h5::Dataset::open(file_.id(), where));
   const auto times = h5::Dataset::open(file_.id(), when).read<double>();
   if (locations.size() != times.size()) return;
+  // A slotted file (writer.hpp "Slots"): slot k is row first + k, also when
+  // the slot never got a frame (its location then reads "", its time NaN).
+  std::optional<std::size_t> first;
+  if (h5::has_attribute(data_.id(), "slot_status")) {
+    const auto status = h5::read_string_attribute(data_.id(), "slot_status");
+    if (h5::path_exists(file_.id(), status)) {
+      const auto d = h5::Dataset::open(file_.id(), status);
+      if (h5::has_attribute(d.id(), "ndattribute_row_first"))
+        first = static_cast<std::size_t>(
+            h5::read_attribute<std::uint64_t>(d.id(), "ndattribute_row_first"));
+    }
+  }
+  if (first && *first + n_ > locations.size()) return;
+  const auto is_slot = [&](std::size_t i) { return first && i >= *first && i < *first + n_; };
   std::vector<double> proj_t, flat_t;
   std::vector<std::size_t> flat_frame;  // arrival index of each flat
   std::size_t last_proj = 0;
   for (std::size_t i = 0; i < locations.size(); ++i) {
-    if (locations[i] == kData) {
+    if (is_slot(i)) {
+      if (!locations[i].empty() && locations[i] != kData) return;  // not a projection's row
+      proj_t.push_back(times[i]);
+      last_proj = i;
+    } else if (first) {
+      if (locations[i] == kWhite) {
+        flat_t.push_back(times[i]);
+        flat_frame.push_back(i);
+      }
+    } else if (locations[i] == kData) {
       proj_t.push_back(times[i]);
       last_proj = i;
     } else if (locations[i] == kWhite) {

@@ -115,7 +115,7 @@ class Checker {
       if (p_.kind("/" + name) != ObjectKind::group)
         error(path, fmt::format("lists \"{}\", which is not a group of the file", name));
     static const std::regex component("(exchange|measurement)(_[0-9]+)?|process");
-    for (const auto& name : p_.root_names()) {
+    for (const auto& name : p_.names("/")) {
       if (!std::regex_match(name, component) || p_.kind("/" + name) != ObjectKind::group) continue;
       if (std::find(listed.begin(), listed.end(), name) == listed.end())
         warning(path, fmt::format("does not list the group \"{}\"", name));

@@ -17,6 +17,7 @@
 #include "plots.hpp"
 #include "preview.hpp"
 #include "record.hpp"
+#include "report.hpp"
 #include "slice.hpp"
 #include "xdi.hpp"
 
@@ -31,8 +32,8 @@ constexpr const char* exit_codes =
     "incomplete (interrupted, timed out, frames lost); xdi: 0 written, 1 a column is missing\n"
     "or not in degrees, 2 a file cannot be read or written; normalize, slice: 0 written, 1 the\n"
     "scan cannot be normalised or reconstructed (no darks/flats, no 180 deg pair for the centre),\n"
-    "2 a file cannot be read or written; preview, plots: 0 written, 2 the file cannot be read or\n"
-    "a PNG cannot be written. Bad usage: 2.";
+    "2 a file cannot be read or written; preview, plots, report: 0 written, 2 the file cannot be\n"
+    "read or an output cannot be written. Bad usage: 2.";
 
 using pandafly::tools::shipped_layouts_dir;
 
@@ -219,6 +220,33 @@ int main(int argc, char** argv) {
   plots->add_flag("--json", pl.json,
                   "list the plots, the skipped ones and the slots marked as one JSON object");
   plots->callback([&] { action = [&] { return cmd_plots(pl); }; });
+
+  ReportCmdOptions rp;
+  auto* report = app.add_subcommand(
+      "report",
+      "one self-contained HTML page about a scan, from the file alone: complete or not and why, "
+      "projections expected/stored/missing, darks, flats, slot events, the data-policy fields, "
+      "the acquisition, the previews, a slice and the plots (images embedded)");
+  report->footer(exit_codes);
+  report->add_option("IN", rp.file, "the DXfile")->required();
+  report->add_option("--out", rp.out, "the page to write (default: IN with .html; replaced)");
+  report
+      ->add_option("--row", rp.row,
+                   "detector row of the sinogram and the slice (default: the middle one)")
+      ->check(CLI::NonNegativeNumber);
+  report->add_option("--centre", rp.centre,
+                     "the slice's rotation axis, detector column (default: estimated)");
+  report->add_option("--fields", rp.fields, "combine darks and flats by their mean or median")
+      ->check(CLI::IsMember({"mean", "median"}))
+      ->capture_default_str();
+  report
+      ->add_option("--max-size", rp.max_size,
+                   "shrink previews so neither side exceeds this (0: full size)")
+      ->capture_default_str();
+  report->add_option("--threads", rp.threads, "the slice's threads (0: every core)")
+      ->capture_default_str();
+  report->add_flag("--json", rp.json, "print what the page holds as one JSON object");
+  report->callback([&] { action = [&] { return cmd_report(rp); }; });
 
   try {
     app.parse(argc, argv);

@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "pandafly/dx/image_window.hpp"
 #include "pandafly/dx/scan_reader.hpp"
+#include "pandafly/dx/scan_slice.hpp"
 #include "pandafly/dx/slice.hpp"
 #include "pandafly/h5/attribute.hpp"
 #include "pandafly/h5/dataset.hpp"
@@ -34,112 +35,81 @@ double seconds_since(Clock::time_point& t) {
   return s;
 }
 
-// A reason the scan cannot be reconstructed (exit 1), as opposed to a file
-// that cannot be read or written (exit 2).
-struct CannotReconstruct : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
 struct Result {
-  std::size_t row = 0, size = 0, angles = 0, flagged = 0, threads = 1;
-  dx::CentreEstimate centre{};
-  bool estimated = false;
+  dx::ScanSlice slice;
+  std::size_t threads = 1;
   nlohmann::json seconds = nlohmann::json::object();
   std::string png, h5;
 };
 
 void write_h5(const SliceCmdOptions& o, const Result& r, const std::vector<float>& image) {
   auto file = h5::File::create(r.h5, {.overwrite = o.force});
-  auto d =
-      h5::Dataset::create(file.id(), "/slice",
-                          {.type = h5::Type::float32, .chunk_rows = r.size, .row_shape = {r.size}});
+  auto d = h5::Dataset::create(
+      file.id(), "/slice",
+      {.type = h5::Type::float32, .chunk_rows = r.slice.size, .row_shape = {r.slice.size}});
   d.append(std::as_bytes(std::span(image)));
   h5::write_attribute(d.id(), "units", "1/pixel");
   h5::write_attribute(d.id(), "description",
                       "filtered back-projection of one detector row (attenuation per pixel; "
                       "divide by the pixel size for 1/length)");
-  h5::write_attribute(d.id(), "centre", r.centre.centre);
-  h5::write_attribute(d.id(), "centre_estimated", std::uint8_t{r.estimated});
-  h5::write_attribute(d.id(), "row", static_cast<std::uint64_t>(r.row));
+  h5::write_attribute(d.id(), "centre", r.slice.centre.centre);
+  h5::write_attribute(d.id(), "centre_estimated", std::uint8_t{r.slice.estimated});
+  h5::write_attribute(d.id(), "row", static_cast<std::uint64_t>(r.slice.row));
   h5::write_attribute(d.id(), "filter", o.filter);
   h5::write_attribute(d.id(), "method", o.method);
   h5::write_attribute(d.id(), "source", std::filesystem::absolute(o.file).string());
-  h5::write_attribute(d.id(), "projections", static_cast<std::uint64_t>(r.angles));
+  h5::write_attribute(d.id(), "projections", static_cast<std::uint64_t>(r.slice.angles));
   d.close();
   file.close();
 }
 
-std::vector<float> reconstruct(const SliceCmdOptions& o, Result& r) {
-  auto t = Clock::now();
+void reconstruct(const SliceCmdOptions& o, Result& r) {
   dx::ScanReader scan(o.file);
-  const auto statistic = dx::parse_field_statistic(o.fields);
-  if (o.row >= static_cast<long>(scan.height()))
-    throw CannotReconstruct(
-        fmt::format("{}: row {} is outside the frame (height {})", o.file, o.row, scan.height()));
-  r.row = o.row < 0 ? scan.height() / 2 : static_cast<std::size_t>(o.row);
-  if (scan.dark_count() == 0 || scan.flat_count() == 0)
-    throw CannotReconstruct(fmt::format("{}: {} darks and {} flats: nothing to normalise by",
-                                        o.file, scan.dark_count(), scan.flat_count()));
-  const auto sino = dx::read_sinogram(scan, r.row, statistic, {}, r.flagged);
-  const auto& theta = scan.theta();
-  r.angles = theta.size();
-  r.seconds["read"] = seconds_since(t);
-  if (o.centre) {
-    r.centre.centre = *o.centre;
-  } else {
-    try {
-      r.centre = dx::estimate_centre(sino, scan.width(), theta);
-    } catch (const std::invalid_argument& e) {
-      throw CannotReconstruct(fmt::format("{}: {} (give --centre)", o.file, e.what()));
-    }
-    r.estimated = true;
-  }
-  r.seconds["centre"] = seconds_since(t);
   r.threads = o.threads == 0 ? util::default_threads() : o.threads;
-  dx::SliceOptions so{.filter = dx::parse_slice_filter(o.filter),
-                      .method = dx::parse_slice_method(o.method),
-                      .threads = r.threads};
+  dx::ScanSliceOptions so{.row = o.row,
+                          .filter = dx::parse_slice_filter(o.filter),
+                          .method = dx::parse_slice_method(o.method),
+                          .centre = o.centre,
+                          .fields = dx::parse_field_statistic(o.fields),
+                          .threads = r.threads};
   if (r.threads > 1)
     so.parallel = [n = r.threads](std::size_t count, const std::function<void(std::size_t)>& f) {
       util::parallel_for(n, count, f);
     };
-  dx::SliceReconstructor rec(scan.width(), std::move(so));
-  r.size = rec.size();
-  r.seconds["setup"] = seconds_since(t);
-  try {
-    auto image = rec.reconstruct(sino, theta, r.centre.centre);
-    r.seconds["reconstruct"] = seconds_since(t);
-    return image;
-  } catch (const std::invalid_argument& e) {
-    throw CannotReconstruct(fmt::format("{}: {}", o.file, e.what()));
-  }
+  r.slice = dx::slice_scan(scan, so);
+  r.seconds = {{"read", r.slice.read_s},
+               {"centre", r.slice.centre_s},
+               {"setup", r.slice.setup_s},
+               {"reconstruct", r.slice.reconstruct_s}};
 }
 
 void print(const SliceCmdOptions& o, const Result& r) {
   if (o.json) {
     nlohmann::json j{{"file", o.file},
-                     {"row", r.row},
+                     {"row", r.slice.row},
                      {"png", r.png},
                      {"h5", r.h5},
-                     {"size", r.size},
-                     {"projections", r.angles},
-                     {"centre", r.centre.centre},
-                     {"centre_estimated", r.estimated},
+                     {"size", r.slice.size},
+                     {"projections", r.slice.angles},
+                     {"centre", r.slice.centre.centre},
+                     {"centre_estimated", r.slice.estimated},
                      {"filter", o.filter},
                      {"method", o.method},
                      {"threads", r.threads},
-                     {"flagged_pixels", r.flagged},
+                     {"flagged_pixels", r.slice.flagged},
+                     {"left_out", r.slice.left_out},
                      {"seconds", r.seconds}};
-    if (r.estimated) {
-      j["centre_pair"] = {r.centre.first, r.centre.second};
-      j["centre_correlation"] = r.centre.correlation;
+    if (r.slice.estimated) {
+      j["centre_pair"] = {r.slice.centre.first, r.slice.centre.second};
+      j["centre_correlation"] = r.slice.centre.correlation;
     }
     fmt::print("{}\n", j.dump());
     return;
   }
   fmt::print("{}: row {} of {} projections, centre {:.2f}{}, {} × {} → {}, {} ({:.3f} s)\n", o.file,
-             r.row, r.angles, r.centre.centre, r.estimated ? " (estimated)" : "", r.size, r.size,
-             r.png, r.h5, r.seconds.value("total", 0.0));
+             r.slice.row, r.slice.angles, r.slice.centre.centre,
+             r.slice.estimated ? " (estimated)" : "", r.slice.size, r.slice.size, r.png, r.h5,
+             r.seconds.value("total", 0.0));
 }
 
 }  // namespace
@@ -160,10 +130,9 @@ int cmd_slice(const SliceCmdOptions& o) {
       return Exit::unreadable;
     }
   }
-  std::vector<float> image;
   try {
-    image = reconstruct(o, r);
-  } catch (const CannotReconstruct& e) {
+    reconstruct(o, r);
+  } catch (const dx::CannotReconstruct& e) {
     fmt::print(stderr, "pandafly-dx slice: {}\n", e.what());
     return Exit::findings;
   } catch (const std::invalid_argument& e) {  // a bad --filter/--method/--fields
@@ -175,8 +144,9 @@ int cmd_slice(const SliceCmdOptions& o) {
   }
   try {
     auto t = Clock::now();
+    const auto& image = r.slice.image;
     const auto window = dx::percentile_window(image, o.low, o.high);
-    util::write_png_gray8(r.png, r.size, r.size, dx::to_gray8(image, window));
+    util::write_png_gray8(r.png, r.slice.size, r.slice.size, dx::to_gray8(image, window));
     write_h5(o, r, image);
     r.seconds["write"] = seconds_since(t);
   } catch (const std::exception& e) {

@@ -14,8 +14,11 @@
 //     arrival order) and /defaults/NDArrayTimeStamp (s). Flats that arrived
 //     before the first projection form the "before" set, those after the last
 //     projection the "after" set (flats taken between projections count as
-//     before). Without those columns (or if they disagree with the datasets'
-//     sizes) every flat is one set and no frame has a time (has_times() false).
+//     before). In a slotted file (/exchange/data @slot_status names a status
+//     dataset with @ndattribute_row_first b; writer.hpp "Slots") projection k
+//     is row b + k, also when the slot has no frame (its time is then NaN).
+//     Without those columns (or if they disagree with the datasets' sizes)
+//     every flat is one set and no frame has a time (has_times() false).
 //   - Errors: h5::Error from HDF5; std::runtime_error naming the file and the
 //     dataset for a missing or misshapen one.
 //   - One thread at a time (HDF5).
@@ -51,7 +54,8 @@ class ScanReader {
   [[nodiscard]] const std::vector<double>& theta() const noexcept { return theta_; }
   [[nodiscard]] hid_t file_id() const noexcept { return file_.id(); }
 
-  /// True if every projection and flat has a time stamp.
+  /// True if every projection and flat has a time stamp (a slot without a
+  /// frame: NaN).
   [[nodiscard]] bool has_times() const noexcept { return has_times_; }
   /// Time stamp of projection k (s; NaN without has_times()).
   [[nodiscard]] double projection_time(std::size_t k) const;

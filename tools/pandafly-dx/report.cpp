@@ -1,0 +1,78 @@
+// pandafly-dx report (contract in report.hpp).
+#include "report.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "pandafly/dx/report.hpp"
+#include "pandafly/dx/scan_reader.hpp"
+#include "pandafly/util/parallel.hpp"
+#include "preview.hpp"
+
+namespace pandafly_dx {
+
+namespace dx = pandafly::dx;
+namespace util = pandafly::util;
+
+std::string generator_text(const char* tool) {
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  return fmt::format("{} {}, {:%Y-%m-%dT%H:%M:%SZ}", tool, PANDAFLY_VERSION, now);
+}
+
+int cmd_report(const ReportCmdOptions& o) {
+  const std::string out =
+      o.out.empty() ? std::filesystem::path(o.file).replace_extension(".html").string() : o.out;
+  std::error_code ec;
+  if (std::filesystem::equivalent(out, o.file, ec)) {
+    fmt::print(stderr, "pandafly-dx report: {} is the input file\n", out);
+    return Exit::unreadable;
+  }
+  return guarded("report", o.file, [&] {
+    dx::ScanReader scan(o.file);
+    const std::size_t threads = o.threads == 0 ? util::default_threads() : o.threads;
+    dx::ReportOptions options{.row = o.row,
+                              .max_size = o.max_size,
+                              .centre = o.centre,
+                              .fields = dx::parse_field_statistic(o.fields),
+                              .threads = threads,
+                              .generator = generator_text("pandafly-dx report")};
+    if (threads > 1)
+      options.parallel = [threads](std::size_t count, const std::function<void(std::size_t)>& f) {
+        util::parallel_for(threads, count, f);
+      };
+    const auto r = dx::write_report(scan, out, options);
+    if (o.json) {
+      auto skipped = nlohmann::json::array();
+      for (const auto& s : r.skipped) skipped.push_back({{"name", s.name}, {"reason", s.reason}});
+      nlohmann::json j{{"file", o.file},
+                       {"report", r.file.string()},
+                       {"bytes", r.bytes},
+                       {"images", r.images},
+                       {"skipped", skipped},
+                       {"expected", r.expected},
+                       {"ok", r.ok},
+                       {"no_angle", r.no_angle},
+                       {"missing", r.missing},
+                       {"darks", r.darks},
+                       {"flats", r.flats},
+                       {"events", r.events},
+                       {"problems", r.problems}};
+      j["complete"] = r.complete ? nlohmann::json(*r.complete) : nlohmann::json(nullptr);
+      fmt::print("{}\n", j.dump());
+    } else {
+      fmt::print("{}: {} images, {} skipped, {} problem(s)\n", r.file.string(), r.images.size(),
+                 r.skipped.size(), r.problems.size());
+      for (const auto& p : r.problems) fmt::print("  {}\n", p);
+    }
+    return static_cast<int>(Exit::ok);
+  });
+}
+
+}  // namespace pandafly_dx
