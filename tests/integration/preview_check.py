@@ -9,7 +9,8 @@ factor fitting MAX_SIZE when it is > 0), is not blank (variance > 0), and
 its window is the nearest-rank percentiles (rank round(p/100 (n-1))) of the
 finite values numpy computes from the file: raw frames exactly; the middle
 projection normalised (p - dark)/(flat - dark) with the mean dark and the
-flats interpolated by time (normalize.hpp's rules) and the sinogram -ln T
+flats interpolated by time (normalize.hpp's rules; slot k of a slotted file is row
+b + k of the per-frame columns, layouts/README.md) and the sinogram -ln T
 (T >= 1e-6, flat - dark <= 1 -> 0, slots with status 0 NaN) to 1e-4
 relative (float32 in pandafly).
 """
@@ -42,6 +43,13 @@ loc = [x.decode() for x in f["/defaults/HDF5FrameLocation"][()]]
 ts = f["/defaults/NDArrayTimeStamp"][()]
 proj_i = [i for i, l in enumerate(loc) if l == "/exchange/data"]
 flat_i = [i for i, l in enumerate(loc) if l == "/exchange/data_white"]
+status_attrs = f["/process/acquisition/projection_status"].attrs
+if "ndattribute_row_first" in status_attrs:
+    # a slotted file (layouts/README.md, "Projections by slot"): slot k is row
+    # b + k of the per-frame columns, an empty slot's row has no location
+    b = int(status_attrs["ndattribute_row_first"])
+    assert all(loc[b + k] in ("", "/exchange/data") for k in range(n)), "slot rows"
+    proj_i = [b + k for k in range(n)]
 if len(proj_i) == n and len(flat_i) == white.shape[0]:
     times = ts[proj_i]
     before = [k for k, i in enumerate(flat_i) if i <= proj_i[-1]]

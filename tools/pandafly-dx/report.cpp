@@ -1,14 +1,13 @@
 // pandafly-dx report (contract in report.hpp).
 #include "report.hpp"
 
-#include <chrono>
 #include <filesystem>
 #include <functional>
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "../report_generator.hpp"
 #include "commands.hpp"
 #include "pandafly/dx/report.hpp"
 #include "pandafly/dx/scan_reader.hpp"
@@ -19,12 +18,6 @@ namespace pandafly_dx {
 
 namespace dx = pandafly::dx;
 namespace util = pandafly::util;
-
-std::string generator_text(const char* tool) {
-  const auto now =
-      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-  return fmt::format("{} {}, {:%Y-%m-%dT%H:%M:%SZ}", tool, PANDAFLY_VERSION, now);
-}
 
 int cmd_report(const ReportCmdOptions& o) {
   const std::string out =
@@ -42,7 +35,7 @@ int cmd_report(const ReportCmdOptions& o) {
                               .centre = o.centre,
                               .fields = dx::parse_field_statistic(o.fields),
                               .threads = threads,
-                              .generator = generator_text("pandafly-dx report")};
+                              .generator = pandafly::tools::report_generator("pandafly-dx report")};
     if (threads > 1)
       options.parallel = [threads](std::size_t count, const std::function<void(std::size_t)>& f) {
         util::parallel_for(threads, count, f);

@@ -22,7 +22,4 @@ struct ReportCmdOptions {
 
 int cmd_report(const ReportCmdOptions& o);
 
-/// "pandafly-dx 0.1.0, 2026-12-05T19:00:00Z" (the time now, UTC).
-std::string generator_text(const char* tool);
-
 }  // namespace pandafly_dx

@@ -4,6 +4,10 @@
 // exit code.
 #include <algorithm>
 #include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,11 +15,15 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "../report_generator.hpp"
 #include "../shipped_layouts.hpp"
 #include "motionbox.hpp"
+#include "pandafly/dx/report.hpp"
+#include "pandafly/dx/scan_reader.hpp"
 #include "pandafly/scan/scan_config_file.hpp"
 #include "pandafly/scan/scan_runner.hpp"
 #include "pandafly/util/frame_memory.hpp"
+#include "pandafly/util/parallel.hpp"
 #include "pandafly/util/signal_watch.hpp"
 
 namespace {
@@ -37,6 +45,7 @@ struct ScanArgs {
   bool quiet = false;
   std::string live;
   int live_queue = 64;
+  bool report = false;
 };
 
 /// fly, step and cont: the scan file and the options they share.
@@ -58,7 +67,40 @@ CLI::App* add_scan_command(CLI::App& app, const std::string& name, const std::st
                 "(each holds one frame in memory)")
       ->default_val(64)
       ->check(CLI::Range(1, 1000000));
+  c->add_flag("--report", a.report,
+              "at the end write the scan report beside the file (its name with .html: one "
+              "self-contained page with the outcome, counts, data-policy fields, previews, a slice "
+              "and plots; as pandafly-dx report) and print its path; also after a scan that "
+              "ended early. A report that cannot be written is said on stderr and leaves the "
+              "exit code the scan's");
   return c;
+}
+
+/// The scan report beside `file` (its name with .html); its path, or nullopt
+/// after saying on stderr why it could not be written.
+std::optional<std::string> write_report(const char* who, const std::string& file) {
+  if (file.empty() || !std::filesystem::exists(file)) {
+    fmt::print(stderr, "{}: report: no file was written\n", who);
+    return std::nullopt;
+  }
+  const auto html = std::filesystem::path(file).replace_extension(".html");
+  try {
+    pandafly::dx::ScanReader scan(file);
+    const std::size_t threads = pandafly::util::default_threads();
+    pandafly::dx::ReportOptions options{.threads = threads,
+                                        .generator = pandafly::tools::report_generator(who)};
+    options.parallel = [threads](std::size_t count, const std::function<void(std::size_t)>& f) {
+      pandafly::util::parallel_for(threads, count, f);
+    };
+    (void)pandafly::dx::write_report(scan, html, options);
+    return html.string();
+  } catch (const std::exception& e) {
+    fmt::print(stderr,
+               "{}: report: {}: {} (the data file is unaffected; pandafly-dx report "
+               "retries)\n",
+               who, html.string(), e.what());
+    return std::nullopt;
+  }
 }
 
 /// A step scan's per-point overhead (ms): median, 95th percentile, largest.
@@ -161,14 +203,19 @@ int run_scan(scan::ScanKind kind, const ScanArgs& a) {
     return static_cast<int>(scan::ExitCode::failed);
   }
   progress.finish(last);
+  std::optional<std::string> report;
+  if (a.report) report = write_report(who, r.file);
   if (a.json) {
-    fmt::print("{}\n", summary(r).dump());
+    auto j = summary(r);
+    if (a.report) j["report"] = report ? nlohmann::json(*report) : nlohmann::json(nullptr);
+    fmt::print("{}\n", j.dump());
   } else {
     fmt::print(
         "{}: {} of {} projections complete, {} darks, {} flats, theta {:.4f}..{:.4f} deg; {}\n",
         r.file, r.projections_complete, r.projections_expected, r.darks, r.flats, r.first_angle,
         r.last_angle, r.end.complete ? std::string("complete") : "INCOMPLETE: " + r.end.reason);
   }
+  if (report && !a.json) fmt::print("report: {}\n", *report);
   // Why it stopped, and what it noticed, go to stderr in every mode.
   if (!r.outcome.reason.empty()) fmt::print(stderr, "{}: {}\n", who, r.outcome.reason);
   for (const auto& n : r.outcome.notes) fmt::print(stderr, "{}: note: {}\n", who, n);

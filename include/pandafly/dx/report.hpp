@@ -51,13 +51,13 @@
 namespace pandafly::dx {
 
 struct ReportOptions {
-  long row = -1;                 ///< sinogram and slice row; -1: the middle
-  std::size_t max_size = 1024;   ///< previews shrunk to fit (0: full size)
-  std::optional<double> centre;  ///< the slice's centre; none: estimated
+  long row = -1;                   ///< sinogram and slice row; -1: the middle
+  std::size_t max_size = 1024;     ///< previews shrunk to fit (0: full size)
+  std::optional<double> centre{};  ///< the slice's centre; none: estimated
   FieldStatistic fields = FieldStatistic::mean;
   ParallelFor parallel{};   ///< the slice's reconstruction
   std::size_t threads = 1;  ///< tasks handed to `parallel` at once
-  std::string generator;    ///< "what made this page" (tool, version, time), shown at the end
+  std::string generator{};  ///< "what made this page" (tool, version, time), shown at the end
 };
 
 struct ReportSummary {
