@@ -13,10 +13,12 @@
 #      pandafly merges rows and frames into a DXfile;
 #   4. check the file (`pandafly-dx validate`) and reconstruct its middle row
 #      (tools/reconstruct.py) against the phantom's true slice;
-#   5. a first look as a scientist would take it: `pandafly-dx slice` (the
-#      middle row at the measured angles, centre of rotation estimated),
-#      `preview` (projections, a dark, a flat, normalised, a sinogram) and
-#      `plots` (angles, encoder jitter, trigger intervals, time stamps, slots).
+#   5. a first look as a scientist would take it: the scan's report
+#      (`--report`: one HTML page with the outcome, counts, data-policy fields,
+#      previews, a slice and plots), then `pandafly-dx slice` (the middle row
+#      at the measured angles, centre of rotation estimated), `preview`
+#      (projections, a dark, a flat, normalised, a sinogram) and `plots`
+#      (angles, encoder jitter, trigger intervals, time stamps, slots).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
@@ -47,7 +49,7 @@ sed -e "s|^control_port = .*|control_port = $control|" -e "s|^data_port = .*|dat
 
 set -x
 "$bin/tools/pandafly" fly "$out/flyscan.toml" --dry-run
-"$bin/tools/pandafly" fly "$out/flyscan.toml"
+"$bin/tools/pandafly" fly "$out/flyscan.toml" --report
 "$bin/tools/pandafly-dx" validate "$out/flyscan.h5" --layout layouts/dxfile_fly.xml
 /usr/bin/python3 tools/reconstruct.py "$out/flyscan.h5" --truth "$out/truth.f32" --pixel-mm 0.0065 \
   --save "$out/slice.npy"
@@ -55,5 +57,6 @@ set -x
 "$bin/tools/pandafly-dx" preview "$out/flyscan.h5" --out "$out/preview"
 "$bin/tools/pandafly-dx" plots "$out/flyscan.h5" --out "$out/plots"
 set +x
-echo "demo: the DXfile is $out/flyscan.h5 (its middle row reconstructed in $out/slice.npy and"
-echo "      $out/slice.png; previews in $out/preview, plots in $out/plots)"
+echo "demo: the DXfile is $out/flyscan.h5, its report $out/flyscan.html (open it in a browser);"
+echo "      its middle row reconstructed in $out/slice.npy and $out/slice.png; previews in"
+echo "      $out/preview, plots in $out/plots"
