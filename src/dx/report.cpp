@@ -206,7 +206,7 @@ ReportSummary write_report(const ScanReader& scan, const fs::path& html,
   s.flats = scan.flat_count();
   if (s.complete == std::optional<bool>(false))
     s.problems.push_back("the file is incomplete: " +
-                         (s.end_reason.empty() ? "no reason recorded" : s.end_reason));
+                         (s.end_reason.empty() ? std::string("no reason recorded") : s.end_reason));
   if (s.missing > 0) s.problems.push_back(fmt::format("{} projection(s) missing", s.missing));
   if (s.no_angle > 0)
     s.problems.push_back(fmt::format("{} projection(s) without an angle", s.no_angle));
@@ -309,20 +309,18 @@ ReportSummary write_report(const ScanReader& scan, const fs::path& html,
   h += fmt::format("<h1>Scan report: {}</h1>\n<p>{}</p>\n", esc(file_name),
                    esc(fs::absolute(scan.path()).string()));
   const bool good = s.problems.empty();
-  std::string verdict;
-  if (s.complete == std::optional<bool>(true))
-    verdict = "Complete";
-  else if (s.complete)
-    verdict =
-        "INCOMPLETE: " + (s.end_reason.empty() ? std::string("no reason recorded") : s.end_reason);
-  else
-    verdict = "The file does not say whether it is complete";
-  if (s.complete && !s.end_reason.empty() && *s.complete) verdict += " (" + s.end_reason + ")";
+  const std::string reason = s.end_reason.empty() ? "no reason recorded" : s.end_reason;
+  const std::string verdict = !s.complete   ? "The file does not say whether it is complete"
+                              : *s.complete ? "Complete (" + reason + ")"
+                                            : "INCOMPLETE: " + reason;
   h += fmt::format("<p id=\"verdict\" class=\"verdict {}\">{}</p>\n", good ? "ok" : "bad",
                    esc(verdict));
-  if (!good) {
+  // Under the verdict, the other problems (an incomplete file's is the verdict).
+  const std::size_t shown = s.complete == std::optional<bool>(false) ? 1 : 0;
+  if (s.problems.size() > shown) {
     h += "<ul class=\"problems\">\n";
-    for (const auto& p : s.problems) h += fmt::format("<li>{}</li>\n", esc(p));
+    for (std::size_t i = shown; i < s.problems.size(); ++i)
+      h += fmt::format("<li>{}</li>\n", esc(s.problems[i]));
     h += "</ul>\n";
   }
 
