@@ -35,12 +35,7 @@ if [ "$mode" = disk-full ] && [ "$(id -u)" != 0 ]; then
   unshare -Urm true 2>/dev/null || { echo "SKIPPED: full disk needs root or unshare -Urm"; exit 77; }
   exec unshare -Urm /bin/bash "$0" "$@"
 fi
-. "$src/tests/integration/harness.sh"
-root=$(mktemp -d)
-work=$root
-beamline_config=$root/beamline.toml
-. "$src/tests/integration/beamline_harness.sh"
-. "$src/tests/integration/scan_harness.sh"
+. "$src/tests/integration/scan_root.sh"
 fault_scans fly
 
 if [ "$mode" = disk-full ]; then

@@ -15,16 +15,7 @@
 # Usage: pandafly_dx_preview.sh PANDAFLY PANDAFLY_SIM PANDAFLY_CA PANDAFLY_DX SOURCE_DIR
 set -euo pipefail
 fly_bin=$1 sim_bin=$2 ca_bin=$3 dx_bin=$4 src=$5
-. "$src/tests/integration/harness.sh"
-root=$(mktemp -d)
-work=$root
-beamline_config=$root/beamline.toml
-. "$src/tests/integration/beamline_harness.sh"
-. "$src/tests/integration/scan_harness.sh"
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "${PANDAFLY_KEEP:-}" ] && echo "kept $root" || rm -rf "$root"' EXIT
-sed 's/counts_per_unit = 10000.0/counts_per_unit = 1000.0/' \
-  "$src/tests/integration/fly_beamline.toml" >"$beamline_config"
-grep -q 'counts_per_unit = 1000.0' "$beamline_config" || fail "could not derive the test config"
+. "$src/tests/integration/scan_root.sh"
 
 # make NAME KIND N STEP EXPECTED_RC [SIM ARGS...]: a scan into $root/NAME/scan.h5
 make_scan() {

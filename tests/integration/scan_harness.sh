@@ -120,8 +120,8 @@ PY
 }
 
 # The fault scans (fly_scan_faults.sh, soft_scan_faults.sh): after
-# `fault_scans KIND` ($root set; beamline_config=$root/beamline.toml), the
-# beamline runs on a 1 000 counts/deg encoder and
+# scan_root.sh (the beamline on a 1 000 counts/deg encoder) and
+# `fault_scans KIND`,
 #   scenario NAME [--fault ...]  starts it in $root/NAME with a 121-projection scan file
 #   run_kind [ARGS...]           pandafly KIND on it (rc, result.json, fly.err)
 #   run_kind_interrupted         the same, SIGINT once 40 projections were exposed
@@ -132,10 +132,6 @@ PY
 #                                the stage at rest, and what CHECK adds
 fault_scans() {
   kind=$1
-  trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "${PANDAFLY_KEEP:-}" ] && echo "kept $root" || rm -rf "$root"' EXIT
-  sed 's/counts_per_unit = 10000.0/counts_per_unit = 1000.0/' \
-    "$src/tests/integration/fly_beamline.toml" >"$beamline_config"
-  grep -q 'counts_per_unit = 1000.0' "$beamline_config" || fail "could not derive the test config"
   n=121
 }
 scenario() {

@@ -28,12 +28,6 @@ namespace h5 = pandafly::h5;
 namespace util = pandafly::util;
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point& t) {
-  const auto now = Clock::now();
-  const double s = std::chrono::duration<double>(now - t).count();
-  t = now;
-  return s;
-}
 
 struct Result {
   dx::ScanSlice slice;
@@ -143,12 +137,12 @@ int cmd_slice(const SliceCmdOptions& o) {
     return Exit::unreadable;
   }
   try {
-    auto t = Clock::now();
+    const auto t = Clock::now();
     const auto& image = r.slice.image;
     const auto window = dx::percentile_window(image, o.low, o.high);
     util::write_png_gray8(r.png, r.slice.size, r.slice.size, dx::to_gray8(image, window));
     write_h5(o, r, image);
-    r.seconds["write"] = seconds_since(t);
+    r.seconds["write"] = std::chrono::duration<double>(Clock::now() - t).count();
   } catch (const std::exception& e) {
     fmt::print(stderr, "pandafly-dx slice: {}\n", e.what());
     return Exit::unreadable;
