@@ -70,13 +70,7 @@ grep -q '"what":"[^"]*duplicate' "$root/faults/plots.json" || fail "the duplicat
 
 # A bare Data Exchange file (projections and theta only): what can be drawn is,
 # the rest is skipped with a reason.
-/usr/bin/python3 - "$root/bare.h5" <<'PY'
-import sys, h5py, numpy as np
-rng = np.random.default_rng(1)
-with h5py.File(sys.argv[1], "w") as f:
-    f["/exchange/data"] = rng.integers(100, 4000, size=(7, 20, 30), dtype=np.uint16)
-    f["/exchange/theta"] = np.linspace(0, 180, 7)
-PY
+bare_file "$root/bare.h5"
 "$dx_bin" preview "$root/bare.h5" --out "$root/bare" --json >"$root/bare_preview.json" || fail "preview bare"
 "$dx_bin" plots "$root/bare.h5" --out "$root/bare" --json >"$root/bare_plots.json" || fail "plots bare"
 /usr/bin/python3 - "$root" <<'PY' || fail "the bare file"

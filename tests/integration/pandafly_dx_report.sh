@@ -52,13 +52,7 @@ grep -qxF "report: $work/scan.html" "$work/out.txt" || fail "pandafly step did n
 "${check[@]}" "$work/scan.html" "$work/scan.h5" --slice-centre 127.5 --sample "$sample" || fail "step report"
 
 echo "== bare: pandafly-dx report on projections and theta only"
-/usr/bin/python3 - "$root/bare.h5" <<'PY'
-import sys, h5py, numpy as np
-rng = np.random.default_rng(1)
-with h5py.File(sys.argv[1], "w") as f:
-    f["/exchange/data"] = rng.integers(100, 4000, size=(7, 20, 30), dtype=np.uint16)
-    f["/exchange/theta"] = np.linspace(0, 180, 7)
-PY
+bare_file "$root/bare.h5"
 "$dx_bin" report "$root/bare.h5" --json >"$root/bare.json" || fail "report bare exited $?"
 cat "$root/bare.json"
 "${check[@]}" "$root/bare.html" "$root/bare.h5" --summary "$root/bare.json" --no-slice || fail "bare report"

@@ -28,7 +28,6 @@ namespace h5 = pandafly::h5;
 namespace util = pandafly::util;
 using Clock = std::chrono::steady_clock;
 
-
 struct Result {
   dx::ScanSlice slice;
   std::size_t threads = 1;
