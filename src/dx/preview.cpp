@@ -47,15 +47,36 @@ struct Writer {
   }
 };
 
-void projections(const ScanReader& scan, Writer& write, const std::vector<bool>& missing) {
+// The first, middle and last projection that hold a frame (Rules); empty
+// when none does.
+struct Chosen {
+  const char* label;
+  std::size_t nominal, k;
+};
+std::vector<Chosen> choose_projections(std::size_t n, const std::vector<bool>& missing) {
+  std::vector<std::size_t> stored;
+  for (std::size_t k = 0; k < n; ++k)
+    if (k >= missing.size() || !missing[k]) stored.push_back(k);
+  if (stored.empty()) return {};
+  const auto distance = [n](std::size_t k) { return k > n / 2 ? k - n / 2 : n / 2 - k; };
+  const auto middle = *std::min_element(stored.begin(), stored.end(),
+                                        [&](auto a, auto b) { return distance(a) < distance(b); });
+  return {{"first", 0, stored.front()}, {"middle", n / 2, middle}, {"last", n - 1, stored.back()}};
+}
+
+void projections(const ScanReader& scan, Writer& write, const std::vector<Chosen>& chosen) {
   const std::size_t n = scan.projections(), w = scan.width(), h = scan.height();
-  const std::pair<const char*, std::size_t> which[] = {
-      {"first", 0}, {"middle", n / 2}, {"last", n - 1}};
-  for (const auto& [label, k] : which) {
+  if (chosen.empty()) {
+    for (const char* label : {"first", "middle", "last"})
+      write.out.skipped.push_back(
+          {fmt::format("projection_{}", label), "no projection slot holds a frame"});
+    return;
+  }
+  for (const auto& [label, nominal, k] : chosen) {
     write.image({.name = fmt::format("projection_{}", label),
                  .caption = fmt::format(
                      "{} projection ({} of {}, theta {:.3f} deg){}", label, k, n, scan.theta()[k],
-                     k < missing.size() && missing[k] ? " - missing: no frame" : ""),
+                     k != nominal ? fmt::format(": the nearest to {} with a frame", nominal) : ""),
                  .index = static_cast<long>(k),
                  .values = "counts (ADU)"},
                 to_float(scan.projection(k)), w, h);
@@ -86,8 +107,8 @@ void fields(const ScanReader& scan, Writer& write) {
               to_float(scan.flats({0})), w, h);
 }
 
-void normalised(const ScanReader& scan, Writer& write) {
-  const std::size_t n = scan.projections(), w = scan.width(), h = scan.height(), k = n / 2;
+void normalised(const ScanReader& scan, Writer& write, std::size_t k) {
+  const std::size_t w = scan.width(), h = scan.height();
   const auto f = read_fields(scan, write.options.fields, {});
   const auto flat = f.flat_at(scan.projection_time(k));
   std::vector<float> value(w * h), sigma(w * h);
@@ -166,13 +187,16 @@ Rendered render_previews(const ScanReader& scan, const std::filesystem::path& di
   Rendered out;
   Writer write{dir, options, out};
   const auto missing = missing_slots(scan);
-  projections(scan, write, missing);
+  const auto chosen = choose_projections(scan.projections(), missing);
+  projections(scan, write, chosen);
   fields(scan, write);
   const bool can_normalise = scan.dark_count() > 0 && scan.flat_count() > 0;
-  if (can_normalise)
-    normalised(scan, write);
-  else
+  if (!can_normalise)
     out.skipped.push_back({"normalized", "needs darks and flats"});
+  else if (chosen.empty())
+    out.skipped.push_back({"normalized", "no projection slot holds a frame"});
+  else
+    normalised(scan, write, chosen[1].k);
   sinogram(scan, write, can_normalise, missing);
   return out;
 }

@@ -6,6 +6,8 @@
 #   faults  fly, 61 projections 3 deg apart, the camera's frame 20 dropped
 #           (slot 9 missing), trigger 40 missed (slot 39 missing), frame 50
 #           sent twice; --report --json: exit 5, the summary names the page
+#   interrupted  fly, 121 projections 1.5 deg apart, SIGINT after 40 (--report:
+#           exit 7, the page made of what was stored)
 #   step    13 projections 15 deg apart, --report in text mode ("report: PATH"),
 #           a sample name full of HTML ("<script>…", "&") that must come out as text
 #   bare    a Data Exchange file with projections and theta only
@@ -33,6 +35,25 @@ cat "$work/result.json"
 /usr/bin/python3 -c "import json, sys; r = json.load(open(sys.argv[1])); assert r['report'] == sys.argv[2], r.get('report')" \
   "$work/result.json" "$work/scan.html" || fail "the summary does not name the report"
 "${check[@]}" "$work/scan.html" "$work/scan.h5" --slice-centre 127.5 --missing 9 39 || fail "faults report"
+
+echo "== interrupted: pandafly fly --report, SIGINT after 40 of 121 projections"
+work=$root/interrupted
+mkdir -p "$work"
+beamline_start 10
+write_scan_file 121 1.5 0.04 1000
+kind=fly
+run_kind_interrupted --report
+stop_sim 1
+[ "$rc" = 7 ] || fail "pandafly fly interrupted exited $rc, not 7"
+/usr/bin/python3 -c "import json, sys; r = json.load(open(sys.argv[1])); assert r['report'] == sys.argv[2], r.get('report')" \
+  "$work/result.json" "$work/scan.html" || fail "the interrupted scan's summary does not name the report"
+# Less than 180 deg measured: no slice, and the page says why.
+"${check[@]}" "$work/scan.html" "$work/scan.h5" --no-slice || fail "interrupted report"
+# Its middle and last slots hold no frame: the previews take the nearest that do.
+"$dx_bin" preview "$work/scan.h5" --out "$work/preview" --json >"$work/preview.json" ||
+  fail "preview interrupted exited $?"
+/usr/bin/python3 "$src/tests/integration/preview_check.py" "$work/scan.h5" "$work/preview.json" 128 0 ||
+  fail "the interrupted scan's previews"
 
 echo "== step: pandafly step --report"
 work=$root/step

@@ -67,11 +67,14 @@ def flat_at(k):
 
 
 status = f["/process/acquisition/projection_status"][()]
-mid = n // 2
+# first, middle and last of the slots holding a frame (preview.hpp Rules)
+stored = np.flatnonzero(status != 0)
+first, last = int(stored[0]), int(stored[-1])
+mid = int(stored[np.argmin(np.abs(stored - n // 2))])
 expect = {
-    "projection_first": data[0].astype(np.float64),
+    "projection_first": data[first].astype(np.float64),
     "projection_middle": data[mid].astype(np.float64),
-    "projection_last": data[n - 1].astype(np.float64),
+    "projection_last": data[last].astype(np.float64),
     "dark": f["/exchange/data_dark"][0].astype(np.float64),
     "flat": white[0],
 }
@@ -103,6 +106,10 @@ for img in out["images"]:
     assert a.shape == want_shape, f"{name}: {a.shape}, want {want_shape}"
     assert (img["height"], img["width"]) == want_shape, f"{name}: json size"
     assert a.var() > 0, f"{name}: blank"
+    want_index = {"projection_first": first, "projection_middle": mid, "projection_last": last,
+                  "normalized": mid}
+    if name in want_index:
+        assert img["index"] == want_index[name], f"{name}: projection {img['index']}, want {want_index[name]}"
     lo, hi = window(full)
     got = img["window"]
     tol = 0 if name in exact else 1e-4 * max(abs(lo), abs(hi), 1e-3)

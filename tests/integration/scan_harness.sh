@@ -124,7 +124,7 @@ PY
 # `fault_scans KIND`,
 #   scenario NAME [--fault ...]  starts it in $root/NAME with a 121-projection scan file
 #   run_kind [ARGS...]           pandafly KIND on it (rc, result.json, fly.err)
-#   run_kind_interrupted         the same, SIGINT once 40 projections were exposed
+#   run_kind_interrupted [ARGS...]  the same, SIGINT once 40 projections were exposed
 #   check ARGS...                scan_check.py with the scan's size and scale
 #   stopped                      fails unless the stage is at rest (DMOV 1)
 #   disk_full_scan [CHECK...]    the scan with its file on a 6 MiB tmpfs (root or
@@ -146,7 +146,7 @@ run_kind() { run_scan "$kind" "$@"; }
 # run_kind, interrupted by SIGINT once 40 projections were exposed (the truth
 # log says the scan is under way); rc = its exit code.
 run_kind_interrupted() {
-  "$fly_bin" "$kind" "$work/scan.toml" --json --quiet >"$work/result.json" 2>"$work/fly.err" &
+  "$fly_bin" "$kind" "$work/scan.toml" --json --quiet "$@" >"$work/result.json" 2>"$work/fly.err" &
   local fly=$!
   pids+=("$fly")
   for _ in $(seq 600); do

@@ -5,8 +5,11 @@
 //
 // Rules
 //   - render_previews: 8-bit grey PNGs (util::write_png_gray8) of the first,
-//     middle (N/2) and last projection, the first dark, the first flat, the
-//     middle projection normalised ((p − dark)/(flat − dark), normalize.hpp,
+//     middle (N/2) and last projection — of those holding a frame: a slot
+//     without one (status 0) gives way to the first, the nearest to N/2 (the
+//     lower on a tie) and the last slot with a frame, the caption saying so —
+//     the first dark, the first flat, that middle projection normalised
+//     ((p − dark)/(flat − dark), normalize.hpp,
 //     flats interpolated by time) and the sinogram of one detector row
 //     (N × W; −ln T when there are darks and flats, else raw counts; the rows
 //     of slots without a frame — status 0, writer.hpp "Slots" — are NaN:
@@ -15,7 +18,7 @@
 //     values (image_window.hpp); `max_size` > 0 shrinks an image by the
 //     smallest integer factor that fits both sides in it (block means; the
 //     window still comes from the full-size values).
-//   - An image the file cannot give (no darks, no flats) is Skipped with a
+//   - An image the file cannot give (no darks, no flats, no frame at all) is Skipped with a
 //     reason, never an error. Files are named <name>.png in `dir` (created),
 //     replaced if present.
 //   - Errors: std::runtime_error / h5::Error from reading or writing, naming
