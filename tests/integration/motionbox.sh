@@ -48,6 +48,14 @@ grep -q "homing_mode" "$work/help" || fail "help home shows the arguments"
 mbx help add | grep -q "pv_root" || fail "help add"
 expect 2 mbx help nosuch
 grep -q 'no command "nosuch"' "$work/err" || fail "help of an unknown command"
+# usage errors exit 2 (pandafly --help's exit codes), CLI11's message on stderr
+expect 2 mbx home "$work/none.json"
+grep -q "motor_name is required" "$work/err" || fail "a missing argument is not named"
+expect 2 "$pf" fly
+grep -q "scan is required" "$work/err" || fail "pandafly fly without a scan file"
+expect 2 "$pf" fly "$work/none.toml" --live-queue 0
+grep -q "live-queue" "$work/err" || fail "--live-queue 0 is not named"
+expect 2 "$pf" nosuch
 
 # ------------------------------------------------------------ the JSON file
 cat >"$work/bench.json" <<'JSON'

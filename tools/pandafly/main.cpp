@@ -256,7 +256,12 @@ int main(int argc, char** argv) {
       "reads PVs, writes nothing",
       cont);
   auto& motionbox = pandafly::tools::add_motionbox_command(app);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help: 0; every bad argument: 2 (kExitCodes), with CLI11's message.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   if (pandafly::tools::motionbox_parsed(motionbox))
     return pandafly::tools::run_motionbox(motionbox);
   if (f->parsed()) return run_scan(scan::ScanKind::fly, fly);
