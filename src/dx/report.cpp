@@ -166,8 +166,8 @@ table.kv td{padding:.15em 0;font-variant-numeric:tabular-nums;word-break:break-a
 tr.problem td,tr.problem th{color:#b3261e;font-weight:600}
 table.events{border-collapse:collapse;font-size:.9em}table.events td,table.events th{border:1px solid #ddd;padding:.1em .5em;text-align:left}
 .grid{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0;max-width:100%}
-figure img{max-width:100%;height:auto;border:1px solid #ddd;background:#000;image-rendering:pixelated}
-#plots figure{max-width:620px}#plots figure img{background:#fff;image-rendering:auto}figcaption{font-size:.85em;color:#444;max-width:40em}
+figure img{max-width:min(100%,400px);height:auto;border:1px solid #ddd;background:#000;image-rendering:pixelated}
+#plots figure{max-width:580px}#plots figure img{max-width:100%;background:#fff;image-rendering:auto}figcaption{font-size:.85em;color:#444;max-width:40em}
 ul.problems li{color:#b3261e}ul.skipped{color:#666;font-size:.9em}
 details table.kv{font-size:.85em}footer{margin-top:2em;color:#777;font-size:.85em}
 )";
