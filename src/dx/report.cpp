@@ -18,6 +18,7 @@
 #include "pandafly/dx/image_window.hpp"
 #include "pandafly/dx/scan_plots.hpp"
 #include "pandafly/dx/scan_slice.hpp"
+#include "pandafly/dx/validate.hpp"
 #include "pandafly/panda/base64.hpp"
 #include "pandafly/util/png.hpp"
 #include "pandafly/util/xml_escape.hpp"
@@ -164,6 +165,7 @@ h1{font-size:1.5em;margin:.8em 0 .3em}h2{font-size:1.2em;border-bottom:1px solid
 table.kv{border-collapse:collapse}table.kv th{text-align:left;font-weight:500;color:#555;padding:.15em 1.2em .15em 0;vertical-align:top}
 table.kv td{padding:.15em 0;font-variant-numeric:tabular-nums;word-break:break-all}
 tr.problem td,tr.problem th{color:#b3261e;font-weight:600}
+#findings td{vertical-align:top}
 table.events{border-collapse:collapse;font-size:.9em}table.events td,table.events th{border:1px solid #ddd;padding:.1em .5em;text-align:left}
 .grid{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0;max-width:100%}
 figure img{max-width:min(100%,400px);height:auto;border:1px solid #ddd;background:#000;image-rendering:pixelated}
@@ -210,6 +212,13 @@ ReportSummary write_report(const ScanReader& scan, const fs::path& html,
   if (s.missing > 0) s.problems.push_back(fmt::format("{} projection(s) missing", s.missing));
   if (s.no_angle > 0)
     s.problems.push_back(fmt::format("{} projection(s) without an angle", s.no_angle));
+
+  const auto validation = validate(scan.path());
+  s.validation_errors = validation.errors();
+  s.validation_warnings = validation.warnings();
+  if (s.validation_errors > 0)
+    s.problems.push_back(
+        fmt::format("Data Exchange conventions: {} error(s)", s.validation_errors));
 
   // Pictures first (they decide what is skipped), into a directory beside the page.
   PartsDir parts(html);
@@ -359,6 +368,20 @@ ReportSummary write_report(const ScanReader& scan, const fs::path& html,
   table(h, policy_rows);
   h += "<h2 id=\"acquisition\">Acquisition</h2>\n";
   table(h, acquisition);
+
+  h += fmt::format(
+      "<h2 id=\"conventions\">Data Exchange conventions</h2>\n<p>{} error(s), {} "
+      "warning(s) (pandafly-dx validate)</p>\n",
+      s.validation_errors, s.validation_warnings);
+  if (!validation.findings.empty()) {
+    h += "<table class=\"events\" id=\"findings\"><tr><th>severity</th><th>where</th><th>what"
+         "</th></tr>\n";
+    for (const auto& x : validation.findings)
+      h += fmt::format("<tr{}><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                       x.severity == Severity::error ? " class=\"problem\"" : "",
+                       to_string(x.severity), esc(x.path), esc(x.message));
+    h += "</table>\n";
+  }
 
   h += "<h2>Previews</h2>\n<div class=\"grid\" id=\"previews\">\n";
   for (const auto& i : previews.images) {

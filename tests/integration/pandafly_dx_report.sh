@@ -13,7 +13,8 @@
 #   bare    a Data Exchange file with projections and theta only
 # report_check.py checks each page against the file (h5py, numpy; no pandafly
 # code): self-contained, every image a PNG of its stated size, the counts,
-# flat sets, events and policy fields the file holds, the slice's centre; and
+# flat sets, events and policy fields the file holds, the slice's centre, the
+# findings pandafly-dx validate gives; and
 # opens it in headless Debian chromium (selenium): every image loads, the
 # screenshot is not blank. Exit 77 (SKIPPED) only when chromium cannot start,
 # after every other check passed.
@@ -22,6 +23,13 @@ set -euo pipefail
 fly_bin=$1 sim_bin=$2 ca_bin=$3 dx_bin=$4 src=$5
 . "$src/tests/integration/scan_root.sh"
 check=("/usr/bin/python3" "$src/tests/integration/report_check.py")
+# validate_json FILE: pandafly-dx validate --json of FILE into FILE.validate.json
+# (exit 0 valid or 1 findings with errors; either way the page must list them)
+validate_json() {
+  local vrc=0
+  "$dx_bin" validate "$1" --json >"$1.validate.json" || vrc=$?
+  [ "$vrc" -le 1 ] || fail "pandafly-dx validate $1 exited $vrc"
+}
 
 echo "== faults: pandafly fly --report --json"
 work=$root/faults
@@ -34,7 +42,9 @@ cat "$work/result.json"
 [ "$rc" = 5 ] || fail "pandafly fly with faults exited $rc, not 5"
 /usr/bin/python3 -c "import json, sys; r = json.load(open(sys.argv[1])); assert r['report'] == sys.argv[2], r.get('report')" \
   "$work/result.json" "$work/scan.html" || fail "the summary does not name the report"
-"${check[@]}" "$work/scan.html" "$work/scan.h5" --slice-centre 127.5 --missing 9 39 || fail "faults report"
+validate_json "$work/scan.h5"
+"${check[@]}" "$work/scan.html" "$work/scan.h5" --slice-centre 127.5 --missing 9 39 \
+  --validation "$work/scan.h5.validate.json" || fail "faults report"
 
 echo "== interrupted: pandafly fly --report, SIGINT after 40 of 121 projections"
 work=$root/interrupted
@@ -48,7 +58,9 @@ stop_sim 1
 /usr/bin/python3 -c "import json, sys; r = json.load(open(sys.argv[1])); assert r['report'] == sys.argv[2], r.get('report')" \
   "$work/result.json" "$work/scan.html" || fail "the interrupted scan's summary does not name the report"
 # Less than 180 deg measured: no slice, and the page says why.
-"${check[@]}" "$work/scan.html" "$work/scan.h5" --no-slice || fail "interrupted report"
+validate_json "$work/scan.h5"
+"${check[@]}" "$work/scan.html" "$work/scan.h5" --no-slice --validation "$work/scan.h5.validate.json" ||
+  fail "interrupted report"
 # Its middle and last slots hold no frame: the previews take the nearest that do.
 "$dx_bin" preview "$work/scan.h5" --out "$work/preview" --json >"$work/preview.json" ||
   fail "preview interrupted exited $?"
@@ -76,7 +88,9 @@ echo "== bare: pandafly-dx report on projections and theta only"
 bare_file "$root/bare.h5"
 "$dx_bin" report "$root/bare.h5" --json >"$root/bare.json" || fail "report bare exited $?"
 cat "$root/bare.json"
-"${check[@]}" "$root/bare.html" "$root/bare.h5" --summary "$root/bare.json" --no-slice || fail "bare report"
+validate_json "$root/bare.h5"
+"${check[@]}" "$root/bare.html" "$root/bare.h5" --summary "$root/bare.json" --no-slice \
+  --validation "$root/bare.h5.validate.json" || fail "bare report"
 
 echo "== refusals"
 set +e

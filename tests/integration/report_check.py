@@ -5,6 +5,7 @@ against its DXfile, read here with h5py/numpy and no pandafly code.
 Usage:
   report_check.py REPORT.html SCAN.h5 [--slice-centre C] [--missing K ...]
                   [--sample TEXT] [--summary REPORT.json] [--no-slice]
+                  [--validation VALIDATE.json]
   report_check.py --browser REPORT.html ...
 
 The page:
@@ -22,7 +23,9 @@ The page:
   - shows the proposal and the principal investigator the file holds (or
     flags them "not in the file"), and --sample as text;
   - has the slice (unless --no-slice, when its absence must come with a
-    reason) with a centre within 1 pixel of --slice-centre.
+    reason) with a centre within 1 pixel of --slice-centre;
+  - lists the findings `pandafly-dx validate --json` gives (--validation), in
+    its order, with its counts.
 --browser opens each page in headless Debian chromium (selenium): every image
 loaded (complete, naturalWidth > 0), the page's screenshot is not blank.
 Exit 77 when chromium cannot start.
@@ -54,6 +57,7 @@ class Page(html.parser.HTMLParser):
         self.rows = {}  # table.kv label -> value, per section id
         self.section = None
         self.events = []
+        self.findings = []
         self.text = []
         self._cell, self._row, self._in = None, [], None
         self.ids = {}
@@ -71,7 +75,7 @@ class Page(html.parser.HTMLParser):
         if tag == "img":
             self.images.append(a)
         if tag == "table":
-            self._in = "events" if a.get("id") == "events" else "kv"
+            self._in = {"events": "events", "findings": "findings"}.get(a.get("id"), "kv")
         if tag == "tr":
             self._row = []
         if tag in ("th", "td"):
@@ -84,6 +88,8 @@ class Page(html.parser.HTMLParser):
         if tag == "tr" and self._row:
             if self._in == "events" and self._row != ["slot", "what happened"]:
                 self.events.append((int(self._row[0]), self._row[1]))
+            elif self._in == "findings" and self._row != ["severity", "where", "what"]:
+                self.findings.append(tuple(self._row))
             elif self._in == "kv" and len(self._row) == 2:
                 self.rows.setdefault(self.section, {})[self._row[0]] = self._row[1]
         if tag == "table":
@@ -210,6 +216,13 @@ def check_page(report, scan, args):
         m = re.search(r"centre of rotation ([0-9.]+) px", words)
         if not m or abs(float(m.group(1)) - args.slice_centre) > 1:
             fail(f"{report}: slice centre {m and m.group(1)}, the simulator's axis {args.slice_centre}")
+    if args.validation:
+        v = json.load(open(args.validation))
+        listed = [(x["severity"], x["path"], x["message"]) for x in v["findings"]]
+        said = re.search(r"(\d+) error\(s\), (\d+) warning\(s\) \(pandafly-dx validate\)", words)
+        if p.findings != listed or not said or (int(said.group(1)), int(said.group(2))) != (
+                v["errors"], v["warnings"]):
+            fail(f"{report}: conventions {said and said.group(0)} {p.findings}, validate says {v}")
     if args.summary:
         s = json.load(open(args.summary))
         if s["images"] != names or (s["expected"], s["ok"], s["missing"], s["darks"], s["flats"]) != (
@@ -268,6 +281,7 @@ def main():
     ap.add_argument("--sample")
     ap.add_argument("--summary")
     ap.add_argument("--no-slice", action="store_true")
+    ap.add_argument("--validation")
     args = ap.parse_args()
     check_page(args.report, args.scan, args)
 

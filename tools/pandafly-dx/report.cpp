@@ -44,19 +44,21 @@ int cmd_report(const ReportCmdOptions& o) {
     if (o.json) {
       auto skipped = nlohmann::json::array();
       for (const auto& s : r.skipped) skipped.push_back({{"name", s.name}, {"reason", s.reason}});
-      nlohmann::json j{{"file", o.file},
-                       {"report", r.file.string()},
-                       {"bytes", r.bytes},
-                       {"images", r.images},
-                       {"skipped", skipped},
-                       {"expected", r.expected},
-                       {"ok", r.ok},
-                       {"no_angle", r.no_angle},
-                       {"missing", r.missing},
-                       {"darks", r.darks},
-                       {"flats", r.flats},
-                       {"events", r.events},
-                       {"problems", r.problems}};
+      nlohmann::json j{
+          {"file", o.file},
+          {"report", r.file.string()},
+          {"bytes", r.bytes},
+          {"images", r.images},
+          {"skipped", skipped},
+          {"expected", r.expected},
+          {"ok", r.ok},
+          {"no_angle", r.no_angle},
+          {"missing", r.missing},
+          {"darks", r.darks},
+          {"flats", r.flats},
+          {"events", r.events},
+          {"validation", {{"errors", r.validation_errors}, {"warnings", r.validation_warnings}}},
+          {"problems", r.problems}};
       j["complete"] = r.complete ? nlohmann::json(*r.complete) : nlohmann::json(nullptr);
       fmt::print("{}\n", j.dump());
     } else {

@@ -11,10 +11,11 @@
 //     data-policy fields (proposal, principal investigator, title,
 //     experimenters, facility, beamline, persistent identifier, licence,
 //     start, end, embargo end, sample); the acquisition (scan type, rotation,
-//     detector, exposure, energy); the previews (render_previews), the slice
-//     (slice_scan, windowed 0.5…99.5 %), the plots (render_plots); every
-//     short dataset under /measurement and /process, and the shape of the
-//     others (collapsed); what made the page.
+//     detector, exposure, energy); the Data Exchange conventions
+//     (dx::validate without a layout: every finding, errors flagged); the previews
+//     (render_previews), the slice (slice_scan, windowed 0.5…99.5 %), the plots (render_plots);
+//     every short dataset under /measurement and /process, and the shape of the others (collapsed);
+//     what made the page.
 //   - Paths are the shipped layouts' (layouts/README.md "The tree"); a field
 //     the file lacks reads "not in the file" — marked as a problem for the
 //     two the data policy requires (proposal, principal investigator), as is
@@ -67,9 +68,11 @@ struct ReportSummary {
   std::vector<Skipped> skipped;     ///< what could not be drawn, and why
   std::optional<bool> complete;     ///< the file's verdict (none: it has none)
   std::string end_reason;
-  std::size_t expected = 0;  ///< projections planned (frames_expected, else the data's length)
+  std::size_t expected =
+      0;  ///< projections planned (the slots, else num_angles, else the data's length)
   std::size_t ok = 0, no_angle = 0, missing = 0;  ///< slots by status (no status: all ok)
   std::size_t darks = 0, flats = 0, events = 0;
+  std::size_t validation_errors = 0, validation_warnings = 0;  ///< dx::validate's findings
   std::vector<std::string> problems;  ///< what the page flags (incomplete, missing fields …)
 };
 
