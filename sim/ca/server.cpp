@@ -219,8 +219,13 @@ void flush(const StatePtr& state, const ClientPtr& c) {
 }
 
 asio::awaitable<void> session(StatePtr state, ClientPtr c) {
-  c->circuit.on_output([state, weak = std::weak_ptr(c)] {
-    if (auto client = weak.lock()) flush(state, client);
+  // Weak both ways: the state holds the client (clients), so a client holding
+  // the state would keep both alive when the io_context goes away with the
+  // session still waiting (a server torn down while a client is connected).
+  c->circuit.on_output([weak_state = std::weak_ptr(state), weak = std::weak_ptr(c)] {
+    auto s = weak_state.lock();
+    auto client = weak.lock();
+    if (s && client) flush(s, client);
   });
   flush(state, c);  // VERSION
   std::vector<std::byte> buffer(kReadChunk);
