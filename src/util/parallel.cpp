@@ -45,4 +45,11 @@ void parallel_for(std::size_t threads, std::size_t count,
   if (first) std::rethrow_exception(first);
 }
 
+std::function<void(std::size_t, const std::function<void(std::size_t)>&)> parallel_on(
+    std::size_t threads) {
+  return [threads](std::size_t count, const std::function<void(std::size_t)>& task) {
+    parallel_for(threads, count, task);
+  };
+}
+
 }  // namespace pandafly::util

@@ -50,10 +50,7 @@ const Scan& scan(std::size_t n) {
 
 dx::SliceOptions options(dx::SliceMethod method, std::size_t threads) {
   dx::SliceOptions o{.method = method, .threads = threads};
-  if (threads > 1)
-    o.parallel = [threads](std::size_t n, const std::function<void(std::size_t)>& f) {
-      util::parallel_for(threads, n, f);
-    };
+  if (threads > 1) o.parallel = util::parallel_on(threads);
   return o;
 }
 

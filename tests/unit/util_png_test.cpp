@@ -35,7 +35,7 @@ TEST_CASE("write_png_gray8: libpng reads back the same grey pixels") {
                        doctest::Contains("x.png"), std::runtime_error);
 }
 
-TEST_CASE("parallel_for: every task once, exceptions reach the caller") {
+TEST_CASE("parallel_for, parallel_on: every task once, exceptions reach the caller") {
   std::vector<std::atomic<int>> hits(100);
   util::parallel_for(4, hits.size(), [&](std::size_t i) { ++hits[i]; });
   for (auto& h : hits) CHECK(h.load() == 1);
@@ -44,4 +44,8 @@ TEST_CASE("parallel_for: every task once, exceptions reach the caller") {
                                             if (i == 7) throw std::runtime_error("task 7");
                                           }),
                        "task 7", std::runtime_error);
+  // parallel_on: the same as a function object
+  std::vector<std::atomic<int>> again(100);
+  util::parallel_on(4)(again.size(), [&](std::size_t i) { ++again[i]; });
+  for (auto& h : again) CHECK(h.load() == 1);
 }

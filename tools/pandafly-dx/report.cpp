@@ -2,7 +2,6 @@
 #include "report.hpp"
 
 #include <filesystem>
-#include <functional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -36,10 +35,7 @@ int cmd_report(const ReportCmdOptions& o) {
                               .fields = dx::parse_field_statistic(o.fields),
                               .threads = threads,
                               .generator = pandafly::tools::report_generator("pandafly-dx report")};
-    if (threads > 1)
-      options.parallel = [threads](std::size_t count, const std::function<void(std::size_t)>& f) {
-        util::parallel_for(threads, count, f);
-      };
+    if (threads > 1) options.parallel = util::parallel_on(threads);
     const auto r = dx::write_report(scan, out, options);
     if (o.json) {
       auto skipped = nlohmann::json::array();

@@ -65,10 +65,7 @@ void reconstruct(const SliceCmdOptions& o, Result& r) {
                           .centre = o.centre,
                           .fields = dx::parse_field_statistic(o.fields),
                           .threads = r.threads};
-  if (r.threads > 1)
-    so.parallel = [n = r.threads](std::size_t count, const std::function<void(std::size_t)>& f) {
-      util::parallel_for(n, count, f);
-    };
+  if (r.threads > 1) so.parallel = util::parallel_on(r.threads);
   r.slice = dx::slice_scan(scan, so);
   r.seconds = {{"read", r.slice.read_s},
                {"centre", r.slice.centre_s},

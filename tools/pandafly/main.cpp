@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
-#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -89,9 +88,7 @@ std::optional<std::string> write_report(const char* who, const std::string& file
     const std::size_t threads = pandafly::util::default_threads();
     pandafly::dx::ReportOptions options{.threads = threads,
                                         .generator = pandafly::tools::report_generator(who)};
-    options.parallel = [threads](std::size_t count, const std::function<void(std::size_t)>& f) {
-      pandafly::util::parallel_for(threads, count, f);
-    };
+    options.parallel = pandafly::util::parallel_on(threads);
     (void)pandafly::dx::write_report(scan, html, options);
     return html.string();
   } catch (const std::exception& e) {
